@@ -1,0 +1,35 @@
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: setup test demo samples bench drill lint clean
+
+$(STAMP): pyproject.toml
+	test -d $(VENV) || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e ".[test]"
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -m "not slow"
+
+demo: $(STAMP)
+	$(BIN)/toolkit demo demo_workspace
+
+samples: $(STAMP)
+	$(BIN)/python -m toolkit.samples sample_workbooks
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run.py --files $${N:-1000}
+
+drill: $(STAMP)
+	$(BIN)/python -m pytest -m slow tests/test_drill.py -s
+
+lint: $(STAMP)
+	$(BIN)/python -m pip install -q ruff && $(BIN)/ruff check toolkit tests
+
+clean:
+	rm -rf $(VENV) demo_workspace
