@@ -1,0 +1,1 @@
+"""Shipped form definitions, scoring rules and Word templates (data only)."""

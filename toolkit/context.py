@@ -1,0 +1,44 @@
+"""What every stage needs: the workspace, its forms and its unit registry, loaded once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from .config import Workspace
+from .errors import ToolkitError, WorkspaceError
+from .forms import Form, load_forms
+from .units import Registry, Unit, load_registry
+
+
+@dataclass
+class Context:
+    ws: Workspace
+    forms: dict[str, Form]
+    registry: Registry
+
+    def form(self, form_id: str) -> Form:
+        try:
+            return self.forms[form_id]
+        except KeyError:
+            raise ToolkitError(f"Không có biểu mẫu '{form_id}'. Các biểu mẫu: {', '.join(sorted(self.forms))}.") from None
+
+
+def load_context(workspace) -> Context:
+    ws = workspace if isinstance(workspace, Workspace) else Workspace.open(Path(workspace))
+    forms = load_forms(ws.root)
+    if not ws.registry_path.exists():
+        raise WorkspaceError(f"Thiếu danh sách đơn vị {ws.registry_path}.")
+    registry, report = load_registry(ws.registry_path)
+    if not report.ok:
+        lines = "\n".join(f"  - {i.sheet}!{i.cell}: {i.message} {i.hint}" for i in report.errors)
+        raise ToolkitError(f"Danh sách đơn vị {ws.registry_path.name} có lỗi:\n{lines}")
+    return Context(ws=ws, forms=forms, registry=registry)
+
+
+def expected_units(ctx: Context, form: Form, codes=None) -> list[Unit]:
+    kinds = (ctx.ws.settings.get("expected_kinds") or {}).get(form.id) or []
+    units = ctx.registry.expected(kinds=kinds, codes=list(codes) if codes else None)
+    if codes and not units:
+        raise ToolkitError(f"Không có đơn vị nào có mã trong: {', '.join(codes)}.")
+    return sorted(units, key=lambda u: u.code)

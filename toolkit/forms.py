@@ -1,0 +1,277 @@
+"""Form definitions: templates/forms/*.yaml, the single source of truth for every stage.
+
+A workspace may override a shipped form by putting a file with the same id in <workspace>/forms/.
+"""
+
+from __future__ import annotations
+
+import importlib.resources
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import FormDefinitionError
+from .text import fold
+
+TYPES = {"text", "integer", "number", "percent", "date", "choice", "bool", "unit", "leader"}
+ROLES = {"registration", "breakthrough", "progress", "followup"}
+PERIOD_KINDS = {"year", "quarter", "half", "nine", "yearend", "term"}
+RULES = {
+    "date-order": {"column", "after"},
+    "within-period": {"column"},
+    "measurable": {"title", "indicator", "target"},
+    "similar-across-units": {"column"},
+    "parent-exists": {"column"},
+    "ref-exists": {"column", "sheet", "ref"},
+    "status-percent": {"status", "percent"},
+    "required-when": {"column", "when", "values"},
+    "register-complete": {"column"},
+    "copied-text": {"column", "key"},
+}
+TYPE_LABELS = {
+    "text": "văn bản", "integer": "số nguyên", "number": "số", "percent": "tỷ lệ phần trăm",
+    "date": "ngày (dd/mm/yyyy)", "choice": "giá trị trong danh sách", "bool": "có/không",
+    "unit": "mã đơn vị", "leader": "mã lãnh đạo",
+}
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    title: str
+    type: str
+    required: bool = False
+    choices: tuple[str, ...] = ()
+    min: float | None = None
+    max: float | None = None
+    pattern: str | None = None
+    max_length: int = 32767
+    width: float = 14
+    help: str = ""
+    locked: bool = False
+    prefill: str | None = None
+    aliases: tuple[str, ...] = ()
+
+    @property
+    def keys(self) -> set[str]:
+        return {fold(self.title), fold(self.name), *(fold(a) for a in self.aliases)}
+
+
+@dataclass(frozen=True)
+class Sheet:
+    id: str
+    name: str
+    header_row: int
+    columns: tuple[Column, ...]
+    key: tuple[str, ...] = ()
+    rules: tuple[dict, ...] = ()
+    blank_rows: int = 30
+
+    def column(self, name: str) -> Column:
+        for c in self.columns:
+            if c.name == name:
+                return c
+        raise KeyError(name)
+
+    @property
+    def first_data_row(self) -> int:
+        return self.header_row + 1
+
+
+@dataclass(frozen=True)
+class Form:
+    id: str
+    version: int
+    role: str
+    title: str
+    periods: tuple[str, ...]
+    sheets: tuple[Sheet, ...]
+    instructions: tuple[str, ...] = ()
+    source: str = ""
+
+    def sheet(self, sheet_id: str) -> Sheet:
+        for s in self.sheets:
+            if s.id == sheet_id:
+                return s
+        raise KeyError(sheet_id)
+
+    @property
+    def main(self) -> Sheet:
+        return self.sheets[0]
+
+    def rules(self, rule: str):
+        for s in self.sheets:
+            for r in s.rules:
+                if r["rule"] == rule:
+                    yield s, r
+
+
+def shipped_dir() -> Path:
+    return Path(str(importlib.resources.files("toolkit.resources"))) / "forms"
+
+
+def load_forms(workspace: Path | None = None) -> dict[str, Form]:
+    """All forms: shipped ones, overridden by <workspace>/forms/*.yaml. Raises FormDefinitionError."""
+    dirs = [shipped_dir()] + ([Path(workspace) / "forms"] if workspace else [])
+    lists: dict[str, list] = {}
+    raw: dict[str, tuple[Path, Any]] = {}
+    problems: list[str] = []
+    for d in dirs:
+        if not d.is_dir():
+            continue
+        for path in sorted(d.glob("*.yaml")):
+            try:
+                data = yaml.safe_load(path.read_text(encoding="utf-8"))
+            except yaml.YAMLError as exc:
+                mark = getattr(exc, "problem_mark", None)
+                where = f" (dòng {mark.line + 1}, cột {mark.column + 1})" if mark else ""
+                problems.append(f"{path}{where}: YAML không hợp lệ: {getattr(exc, 'problem', exc)}")
+                continue
+            if path.stem == "lists":
+                if not isinstance(data, dict):
+                    problems.append(f"{path}: phải là bảng 'tên danh sách: [giá trị, ...]'")
+                    continue
+                lists.update(data)
+            elif isinstance(data, dict) and isinstance(data.get("id"), str):
+                raw[data["id"]] = (path, data)
+            else:
+                problems.append(f"{path}: thiếu khoá 'id' ở cấp đầu")
+    forms = {}
+    for form_id, (path, data) in raw.items():
+        form = _build_form(path, data, lists, problems)
+        if form:
+            forms[form_id] = form
+    if problems:
+        raise FormDefinitionError(problems)
+    return forms
+
+
+def check_forms(workspace: Path | None = None) -> list[str]:
+    """Problems found in the form definitions (empty when all is well)."""
+    try:
+        load_forms(workspace)
+    except FormDefinitionError as exc:
+        return exc.problems
+    return []
+
+
+def _build_form(path: Path, d: dict, lists: dict, problems: list[str]) -> Form | None:
+    before = len(problems)
+    p = f"{path}"
+
+    def need(obj: dict, key: str, kind: type, where: str):
+        value = obj.get(key)
+        if value is None:
+            problems.append(f"{where}.{key}: thiếu")
+        elif not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            problems.append(f"{where}.{key}: phải là {kind.__name__}, đang là {value!r}")
+            return None
+        return value
+
+    version = need(d, "version", int, p)
+    role = need(d, "role", str, p)
+    if role and role not in ROLES:
+        problems.append(f"{p}.role: '{role}' không hợp lệ (chọn một trong {sorted(ROLES)})")
+    title = need(d, "title", str, p)
+    periods = d.get("periods") or []
+    for i, k in enumerate(periods):
+        if k not in PERIOD_KINDS:
+            problems.append(f"{p}.periods[{i}]: '{k}' không hợp lệ (chọn trong {sorted(PERIOD_KINDS)})")
+    sheets = []
+    raw_sheets = need(d, "sheets", list, p) or []
+    seen_sheet_ids = set()
+    for si, s in enumerate(raw_sheets):
+        sp = f"{p}.sheets[{si}]"
+        if not isinstance(s, dict):
+            problems.append(f"{sp}: phải là một bảng")
+            continue
+        sid, sname = need(s, "id", str, sp), need(s, "name", str, sp)
+        if sid in seen_sheet_ids:
+            problems.append(f"{sp}.id: '{sid}' bị trùng")
+        seen_sheet_ids.add(sid)
+        if sname and (len(sname) > 31 or re.search(r"[\[\]:*?/\\]", sname)):
+            problems.append(f"{sp}.name: '{sname}' không dùng được làm tên trang Excel")
+        header_row = need(s, "header_row", int, sp) or 1
+        if header_row < 1 or header_row > 50:
+            problems.append(f"{sp}.header_row: phải trong khoảng 1–50")
+        columns = []
+        names = set()
+        for ci, c in enumerate(need(s, "columns", list, sp) or []):
+            col = _build_column(f"{sp}.columns[{ci}]", c, lists, problems)
+            if col:
+                if col.name in names:
+                    problems.append(f"{sp}.columns[{ci}].name: '{col.name}' bị trùng")
+                names.add(col.name)
+                columns.append(col)
+        key = tuple(s.get("key") or ())
+        for k in key:
+            if k not in names:
+                problems.append(f"{sp}.key: cột '{k}' không có trong columns")
+        rules = []
+        for ri, r in enumerate(s.get("rules") or []):
+            rp = f"{sp}.rules[{ri}]"
+            if not isinstance(r, dict) or r.get("rule") not in RULES:
+                problems.append(f"{rp}.rule: '{r.get('rule') if isinstance(r, dict) else r}' không hợp lệ "
+                                f"(chọn trong {sorted(RULES)})")
+                continue
+            missing = RULES[r["rule"]] - set(r)
+            if missing:
+                problems.append(f"{rp}: thiếu {sorted(missing)}")
+                continue
+            for arg in ("column", "after", "title", "indicator", "target", "status", "percent", "when", "key"):
+                if arg in r and r[arg] not in names:
+                    problems.append(f"{rp}.{arg}: cột '{r[arg]}' không có trong columns của trang")
+            rules.append(dict(r))
+        sheets.append(Sheet(id=sid or "", name=sname or "", header_row=header_row, columns=tuple(columns),
+                            key=key, rules=tuple(rules), blank_rows=int(s.get("blank_rows", 30))))
+    for s in sheets:
+        for r in s.rules:
+            if r["rule"] == "ref-exists" and r["sheet"] not in seen_sheet_ids:
+                problems.append(f"{p}: quy tắc ref-exists tham chiếu trang '{r['sheet']}' không tồn tại")
+    if len(problems) > before:
+        return None
+    return Form(id=d["id"], version=version, role=role, title=title, periods=tuple(periods),
+                sheets=tuple(sheets), instructions=tuple(d.get("instructions") or ()), source=str(path))
+
+
+def _build_column(cp: str, c: Any, lists: dict, problems: list[str]) -> Column | None:
+    if not isinstance(c, dict):
+        problems.append(f"{cp}: phải là một bảng")
+        return None
+    unknown = set(c) - set(Column.__dataclass_fields__)
+    for k in sorted(unknown):
+        problems.append(f"{cp}.{k}: khoá không hợp lệ")
+    name, title, typ = c.get("name"), c.get("title"), c.get("type")
+    if not isinstance(name, str) or not re.fullmatch(r"[a-z][a-z0-9_]*", name or ""):
+        problems.append(f"{cp}.name: phải là tên không dấu dạng snake_case, đang là {name!r}")
+    if not isinstance(title, str) or not title.strip():
+        problems.append(f"{cp}.title: thiếu tiêu đề cột")
+    if typ not in TYPES:
+        problems.append(f"{cp}.type: '{typ}' không hợp lệ (chọn trong {sorted(TYPES)})")
+    choices = c.get("choices", ())
+    if isinstance(choices, str) and choices.startswith("@"):
+        if choices[1:] not in lists:
+            problems.append(f"{cp}.choices: danh sách '{choices}' không có trong lists.yaml")
+            choices = ()
+        else:
+            choices = lists[choices[1:]]
+    if typ == "choice" and not choices:
+        problems.append(f"{cp}.choices: cột kiểu choice cần danh sách giá trị")
+    for bound in ("min", "max"):
+        if bound in c and not isinstance(c[bound], (int, float)):
+            problems.append(f"{cp}.{bound}: phải là số")
+    if c.get("pattern"):
+        try:
+            re.compile(c["pattern"])
+        except re.error as exc:
+            problems.append(f"{cp}.pattern: biểu thức không hợp lệ ({exc})")
+    if unknown or not isinstance(name, str) or typ not in TYPES or not isinstance(title, str):
+        return None
+    return Column(name=name, title=title.strip(), type=typ, required=bool(c.get("required")),
+                  choices=tuple(str(x) for x in choices or ()), min=c.get("min"), max=c.get("max"),
+                  pattern=c.get("pattern"), max_length=int(c.get("max_length", 32767)),
+                  width=float(c.get("width", 14)), help=str(c.get("help", "")), locked=bool(c.get("locked")),
+                  prefill=c.get("prefill"), aliases=tuple(c.get("aliases") or ()))

@@ -1,0 +1,296 @@
+"""Per-unit Excel templates (.xlsx, no macros) built from the form definitions.
+
+Each template has an instructions sheet, the form's data sheets (unit prefilled, dropdowns, validation,
+help comments, protection that still allows inserting rows, frozen panes, print set-up) and a very
+hidden ``_meta`` sheet that identifies the file whatever it is renamed to.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+import xlsxwriter
+from xlsxwriter.utility import xl_rowcol_to_cell
+
+from . import __version__
+from .config import atomic_path
+from .forms import TYPE_LABELS, Column, Form, Sheet
+from .periods import Period
+from .read import META_SHEET, col_letter
+from .units import Registry, Unit
+
+LISTS_SHEET = "_lists"
+FONT = "Times New Roman"
+INFO_ROWS = {"unit_name": 2, "unit_code": 3, "period": 4, "deadline": 5}
+INFO_LABELS = {"unit_name": "Đơn vị:", "unit_code": "Mã đơn vị:", "period": "Kỳ báo cáo:",
+               "deadline": "Hạn nộp:"}
+
+
+def template_name(form: Form, unit: Unit, period: Period) -> str:
+    return f"{unit.code}_{form.id}_{period.code}.xlsx"
+
+
+def build_template(path: Path, form: Form, unit: Unit, period: Period, deadline: date,
+                   registry: Registry | None = None, prefill: dict[str, list[dict]] | None = None,
+                   office: str = "") -> Path:
+    """Write one unit's template. ``prefill`` maps sheet id -> rows (dicts by column name)."""
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        wb = xlsxwriter.Workbook(str(tmp), {"strings_to_formulas": False, "strings_to_urls": False})
+        wb.set_properties({"title": f"{form.title} – {unit.name}", "author": office or "toolkit",
+                           "comments": f"form={form.id};version={form.version};unit={unit.code};period={period.code}"})
+        fmt = _Formats(wb)
+        lists = wb.add_worksheet(LISTS_SHEET)
+        list_refs = _ListWriter(lists)
+        _instructions(wb, fmt, form, unit, period, deadline, registry, office)
+        for sheet in form.sheets:
+            rows = (prefill or {}).get(sheet.id) or []
+            _data_sheet(wb, fmt, list_refs, form, sheet, unit, period, deadline, registry, rows)
+        lists.very_hidden() if hasattr(lists, "very_hidden") else lists.hide()
+        meta = wb.add_worksheet(META_SHEET)
+        info = {
+            "form": form.id, "form_version": form.version, "unit_code": unit.code, "unit_name": unit.name,
+            "period": period.code, "deadline": deadline.isoformat(),
+            "generated_at": datetime.now().replace(microsecond=0).isoformat(),
+            "toolkit_version": __version__,
+            "sheets": ";".join(f"{s.id}={s.name}" for s in form.sheets),
+        }
+        for r, (k, v) in enumerate(info.items()):
+            meta.write_string(r, 0, k)
+            meta.write_string(r, 1, str(v))
+        meta.very_hidden()
+        wb.worksheets()[1].activate()
+        wb.close()
+    return path
+
+
+class _Formats:
+    def __init__(self, wb):
+        base = {"font_name": FONT, "font_size": 12, "valign": "top"}
+        self.title = wb.add_format({**base, "bold": True, "font_size": 14, "align": "center"})
+        self.label = wb.add_format({**base, "bold": True})
+        self.info = wb.add_format({**base, "font_color": "#1F4E78", "bold": True})
+        self.header = wb.add_format({**base, "bold": True, "text_wrap": True, "align": "center",
+                                     "valign": "vcenter", "bg_color": "#DDEBF7", "border": 1, "locked": True})
+        self.header_req = wb.add_format({**base, "bold": True, "text_wrap": True, "align": "center",
+                                         "valign": "vcenter", "bg_color": "#FCE4D6", "border": 1, "locked": True})
+        cell = {**base, "text_wrap": True, "border": 1, "border_color": "#BFBFBF"}
+        self.open = {
+            "text": wb.add_format({**cell, "locked": False, "num_format": "@"}),
+            "date": wb.add_format({**cell, "locked": False, "num_format": "dd/mm/yyyy"}),
+            "number": wb.add_format({**cell, "locked": False, "num_format": "#,##0.##"}),
+            "integer": wb.add_format({**cell, "locked": False, "num_format": "0"}),
+        }
+        grey = {**cell, "locked": True, "bg_color": "#F2F2F2"}
+        self.closed = {
+            "text": wb.add_format({**grey}),
+            "date": wb.add_format({**grey, "num_format": "dd/mm/yyyy"}),
+            "number": wb.add_format({**grey, "num_format": "#,##0.##"}),
+            "integer": wb.add_format({**grey, "num_format": "0"}),
+        }
+        self.wrap = wb.add_format({**base, "text_wrap": True})
+        self.small = wb.add_format({**base, "font_size": 11, "italic": True, "font_color": "#595959"})
+
+
+def _kind(col: Column) -> str:
+    return {"date": "date", "number": "number", "percent": "number", "integer": "integer"}.get(col.type, "text")
+
+
+class _ListWriter:
+    """Long dropdown lists go to a hidden sheet and are referenced by range (Excel's 255-char limit)."""
+
+    def __init__(self, ws):
+        self.ws, self.col, self.cache = ws, 0, {}
+
+    def source(self, values: tuple[str, ...]) -> str | list[str]:
+        if len(",".join(values)) <= 250 and not any("," in v for v in values):
+            return list(values)
+        if values not in self.cache:
+            for r, v in enumerate(values):
+                self.ws.write_string(r, self.col, v)
+            letter = col_letter(self.col + 1)
+            self.cache[values] = f"='{LISTS_SHEET}'!${letter}$1:${letter}${len(values)}"
+            self.col += 1
+        return self.cache[values]
+
+
+def _instructions(wb, fmt, form: Form, unit: Unit, period: Period, deadline: date, registry, office) -> None:
+    ws = wb.add_worksheet("Hướng dẫn")
+    ws.set_column(0, 0, 28)
+    ws.set_column(1, 1, 90)
+    ws.write_string(0, 0, form.title, fmt.title)
+    lines = [
+        ("Đơn vị", f"{unit.name} (mã {unit.code})"),
+        ("Kỳ báo cáo", f"{period.label} ({period.code})"),
+        ("Hạn nộp", deadline.strftime("%d/%m/%Y")),
+        ("Nơi nhận", office or "Văn phòng"),
+        ("Cách gửi lại", "Điền trực tiếp vào tệp này, lưu lại (giữ dạng .xlsx) và gửi lại đúng tệp này. "
+                         "Có thể đổi tên tệp; không sao chép sang tệp mới, không đổi tên trang, "
+                         "không xoá hay đổi thứ tự cột. Được chèn thêm dòng trong bảng."),
+    ]
+    r = 2
+    for label, text in lines:
+        ws.write_string(r, 0, label, fmt.label)
+        ws.write_string(r, 1, text, fmt.wrap)
+        r += 1
+    r += 1
+    for text in form.instructions:
+        ws.write_string(r, 0, "•", fmt.label)
+        ws.write_string(r, 1, text, fmt.wrap)
+        r += 1
+    for sheet in form.sheets:
+        r += 1
+        ws.write_string(r, 0, f"Trang '{sheet.name}'", fmt.label)
+        ws.write_string(r, 1, "Các cột (tô cam là bắt buộc):", fmt.label)
+        r += 1
+        for col in sheet.columns:
+            req = " (bắt buộc)" if col.required else ""
+            extra = f" Danh sách: {'; '.join(col.choices)}." if col.type == "choice" and len(col.choices) <= 8 else ""
+            ws.write_string(r, 0, col.title + req, fmt.wrap)
+            ws.write_string(r, 1, f"{TYPE_LABELS[col.type].capitalize()}. {col.help}{extra}".strip(), fmt.wrap)
+            r += 1
+    if registry is not None:
+        leaders = registry.leaders_of(unit.code)
+        if leaders:
+            r += 1
+            ws.write_string(r, 0, "Lãnh đạo của đơn vị", fmt.label)
+            r += 1
+            for ldr in leaders:
+                ws.write_string(r, 0, ldr.id, fmt.wrap)
+                ws.write_string(r, 1, f"{ldr.name} – {ldr.title}", fmt.wrap)
+                r += 1
+    ws.protect("", {"select_locked_cells": True, "select_unlocked_cells": True})
+
+
+def _data_sheet(wb, fmt, lists: _ListWriter, form: Form, sheet: Sheet, unit: Unit, period: Period,
+                deadline: date, registry: Registry | None, rows: list[dict]) -> None:
+    ws = wb.add_worksheet(sheet.name)
+    hr = sheet.header_row - 1  # 0-based header row
+    ncols = len(sheet.columns)
+    ws.merge_range(0, 0, 0, max(ncols - 1, 1), f"{form.title} – {period.label.upper()}", fmt.title)
+    values = {"unit_name": unit.name, "unit_code": unit.code, "period": f"{period.code} ({period.label})",
+              "deadline": deadline.strftime("%d/%m/%Y")}
+    for key, row in INFO_ROWS.items():
+        if row - 1 >= hr:
+            break
+        ws.write_string(row - 1, 0, INFO_LABELS[key], fmt.label)
+        ws.write_string(row - 1, 1, values[key], fmt.info)
+    ws.set_row(hr, 45)
+    for c, col in enumerate(sheet.columns):
+        ws.set_column(c, c, col.width)
+        ws.write_string(hr, c, col.title, fmt.header_req if col.required else fmt.header)
+        note = col.help or TYPE_LABELS[col.type].capitalize()
+        if col.type == "choice":
+            note += " Chọn trong danh sách thả xuống."
+        ws.write_comment(hr, c, note, {"author": "Hướng dẫn", "x_scale": 2, "y_scale": 1.5,
+                                       "font_name": FONT, "font_size": 11})
+    n_rows = len(rows) + (5 if rows else sheet.blank_rows)
+    first, last = hr + 1, hr + n_rows
+    for c, col in enumerate(sheet.columns):
+        locked = col.locked and bool(rows)
+        style = (fmt.closed if locked else fmt.open)[_kind(col)]
+        for i in range(n_rows):
+            value = rows[i].get(col.prefill or col.name) if i < len(rows) else None
+            style_i = style if i < len(rows) else fmt.open[_kind(col)]
+            _write(ws, first + i, c, value, style_i)
+        _validation(ws, lists, col, first, c, last, registry, unit, period)
+    ws.freeze_panes(first, 1)
+    ws.autofilter(hr, 0, last, ncols - 1)
+    ws.set_landscape()
+    ws.set_paper(9)
+    ws.fit_to_pages(1, 0)
+    ws.repeat_rows(hr)
+    ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.5)
+    ws.set_footer("&CTrang &P/&N")
+    ws.protect("", {"insert_rows": True, "delete_rows": True, "format_columns": True, "format_rows": True,
+                    "autofilter": True, "sort": True, "select_locked_cells": True,
+                    "select_unlocked_cells": True})
+
+
+def _write(ws, r: int, c: int, value: Any, style) -> None:
+    if value is None or value == "":
+        ws.write_blank(r, c, None, style)
+    elif isinstance(value, (datetime, date)):
+        ws.write_datetime(r, c, datetime(value.year, value.month, value.day), style)
+    elif isinstance(value, (int, float)) and not isinstance(value, bool):
+        ws.write_number(r, c, value, style)
+    else:
+        ws.write_string(r, c, str(value), style)  # never a formula, whatever it starts with
+
+
+def _validation(ws, lists: _ListWriter, col: Column, first: int, c: int, last: int,
+                registry: Registry | None, unit: Unit, period: Period) -> None:
+    common = {"input_title": col.title[:32], "error_title": "Giá trị không hợp lệ"[:32]}
+    if col.type == "choice":
+        ws.data_validation(first, c, last, c, {
+            **common, "validate": "list", "source": lists.source(col.choices),
+            "error_message": "Chọn một giá trị trong danh sách thả xuống."})
+    elif col.type == "date":
+        ws.data_validation(first, c, last, c, {
+            **common, "validate": "date", "criteria": "between",
+            "minimum": datetime(2000, 1, 1), "maximum": datetime(2100, 12, 31),
+            "input_message": "Nhập ngày dạng dd/mm/yyyy.",
+            "error_message": "Nhập ngày hợp lệ, ví dụ 15/06/2025."})
+    elif col.type in ("number", "integer", "percent"):
+        lo = col.min if col.min is not None else -1e12
+        hi = col.max if col.max is not None else 1e12
+        ws.data_validation(first, c, last, c, {
+            **common, "validate": "integer" if col.type == "integer" else "decimal", "criteria": "between",
+            "minimum": lo, "maximum": hi,
+            "input_message": ("Nhập số phần trăm 0–100." if col.type == "percent" else "Nhập số.")[:255],
+            "error_message": f"Nhập số trong khoảng {lo:g} – {hi:g}."})
+    elif col.type == "leader" and registry is not None:
+        codes = tuple(ldr.id for ldr in registry.leaders_of(unit.code)) or tuple(registry.leaders)
+        if codes:
+            ws.data_validation(first, c, last, c, {
+                **common, "validate": "list", "source": lists.source(codes), "error_type": "warning",
+                "error_message": "Mã lãnh đạo không có trong danh sách của đơn vị."})
+    elif col.type == "unit" and registry is not None:
+        codes = tuple(u.code for u in registry.units.values())
+        ws.data_validation(first, c, last, c, {
+            **common, "validate": "list", "source": lists.source(codes), "error_type": "warning",
+            "error_message": "Mã đơn vị không có trong danh sách."})
+
+
+def build_templates(workspace, form_id: str, period: Period, unit_codes: Iterable[str] | None = None,
+                    progress: Callable[[int, int], None] | None = None) -> list[Path]:
+    """Write one template per expected unit into the round's outbox; returns the paths."""
+    from .context import expected_units, load_context
+
+    ctx = load_context(workspace)
+    form = ctx.form(form_id)
+    units = expected_units(ctx, form, unit_codes)
+    deadline = ctx.ws.deadline(period)
+    outbox = ctx.ws.round_dir(period, "outbox")
+    prefill_for = _prefill_source(ctx, form, period)
+    paths = []
+    for i, unit in enumerate(units):
+        path = outbox / template_name(form, unit, period)
+        build_template(path, form, unit, period, deadline, registry=ctx.registry,
+                       prefill=prefill_for(unit.code), office=ctx.ws.office.get("name", ""))
+        paths.append(path)
+        if progress:
+            progress(i + 1, len(units))
+    ctx.ws.set_period(period, deadline, [form.id])
+    return paths
+
+
+def _prefill_source(ctx, form: Form, period: Period):
+    """Progress templates are prefilled with the unit's registered tasks (from the store)."""
+    if form.role != "progress":
+        return lambda code: None
+    from .store import Store
+
+    store = Store(ctx.ws.db_path)
+    tasks = store.register(period.register_key)
+    store.close()
+    by_unit: dict[str, list[dict]] = {}
+    for t in tasks:
+        by_unit.setdefault(t["unit_code"], []).append(t)
+    sheet_id = form.main.id
+    return lambda code: {sheet_id: by_unit.get(code, [])}
+
+
+__all__ = ["build_template", "build_templates", "template_name", "xl_rowcol_to_cell"]

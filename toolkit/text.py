@@ -1,0 +1,147 @@
+"""Vietnamese text: NFC cleaning, folded matching keys, legacy encodings (TCVN3/ABC and VNI).
+
+The TCVN3 table is glibc iconv's TCVN5712-1 for bytes 0xA1–0xFF (checked on this platform); text typed
+with ".VnTime" fonts is stored in workbooks as the Latin-1 characters with those byte values.
+VNI ("VNI-Times") is composite: a base letter followed by a Latin-1 character that carries the marks.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# bytes 0xA1..0xFF of TCVN3 (ABC), as decoded by glibc iconv TCVN5712-1
+_TCVN3_HIGH = (
+    "ĂÂÊÔƠƯĐăâêôơưđẶ\u0300\u0309\u0303\u0301\u0323àảãáạẲằẳẵắẴẮẦẨẪẤỀặầẩẫấậèỂẻẽéẹềểễếệìỉỄẾỒĩíịòỔỏõóọồổỗốộờởỡớợùỖủũúụừửữứựỳỷỹýỵỐ"
+)
+TCVN3_TABLE = {chr(0xA1 + i): ch for i, ch in enumerate(_TCVN3_HIGH)}
+
+# VNI: marks carried by the character after a vowel (lower-case and upper-case variants)
+_GRAVE, _ACUTE, _HOOK, _TILDE, _DOT = "\u0300", "\u0301", "\u0309", "\u0303", "\u0323"
+_CIRC, _BREVE, _HORN = "\u0302", "\u0306", "\u031b"
+_VNI_MARKS_LOWER = {
+    "ù": _ACUTE, "ø": _GRAVE, "û": _HOOK, "õ": _TILDE, "ï": _DOT,
+    "â": _CIRC, "á": _CIRC + _ACUTE, "à": _CIRC + _GRAVE, "å": _CIRC + _HOOK, "ã": _CIRC + _TILDE,
+    "ä": _CIRC + _DOT,
+    "ê": _BREVE, "é": _BREVE + _ACUTE, "è": _BREVE + _GRAVE, "ú": _BREVE + _HOOK, "ü": _BREVE + _TILDE,
+    "ë": _BREVE + _DOT,
+}
+_VNI_MARKS = {**_VNI_MARKS_LOWER, **{k.upper(): v for k, v in _VNI_MARKS_LOWER.items()}}
+_VNI_LETTERS_LOWER = {"ö": "ư", "ô": "ơ", "ñ": "đ", "æ": "ỉ", "ó": "ĩ", "ò": "ị", "î": "ỵ"}
+_VNI_LETTERS = {**_VNI_LETTERS_LOWER, **{k.upper(): v.upper() for k, v in _VNI_LETTERS_LOWER.items()}}
+_VNI_VOWELS = set("aeouyAEOUY") | set("ươƯƠ")
+
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
+_SPACES = re.compile(r"[ \t\u00a0\u2007\u202f\u3000]+")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|[\ud800-\udfff]")
+
+# Unicode Vietnamese letters that never occur in TCVN3/VNI-as-Latin-1 text
+_VN_UNICODE = re.compile("[ăâđêôơưĂÂĐÊÔƠƯạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹ]")
+
+
+def clean_text(value: str) -> tuple[str, bool]:
+    """NFC, invisible characters removed, spaces collapsed, trimmed. Returns (text, had_control_chars)."""
+    had_control = bool(_CONTROL.search(value))
+    if had_control:
+        value = _CONTROL.sub("", value)
+    value = unicodedata.normalize("NFC", value.translate(_INVISIBLE))
+    lines = [_SPACES.sub(" ", line).strip() for line in value.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
+    return "\n".join(line for line in lines if line or False).strip(), had_control
+
+
+_TONE_FIX = {  # old-style tone placement -> new style, applied on folded keys only
+    "oà": "òa", "oá": "óa", "oả": "ỏa", "oã": "õa", "oạ": "ọa",
+    "oè": "òe", "oé": "óe", "oẻ": "ỏe", "oẽ": "õe", "oẹ": "ọe",
+    "uỳ": "ùy", "uý": "úy", "uỷ": "ủy", "uỹ": "ũy", "uỵ": "ụy",
+}
+
+
+def fold(value: object) -> str:
+    """Matching key: lower case, no accents (đ->d), single spaces, punctuation dropped."""
+    if value is None:
+        return ""
+    text = unicodedata.normalize("NFD", str(value).lower().replace("đ", "d").replace("Đ", "d"))
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    text = re.sub(r"[^0-9a-z]+", " ", text)
+    return text.strip()
+
+
+def normalise_name(value: object) -> str:
+    """Display form of a name or code: NFC, trimmed, single spaces."""
+    if value is None:
+        return ""
+    return clean_text(str(value))[0]
+
+
+# --- legacy encodings -------------------------------------------------------------------------
+
+def font_encoding(font_name: str | None) -> str | None:
+    """'tcvn3', 'tcvn3-upper' or 'vni' from a cell's font name, else None."""
+    if not font_name:
+        return None
+    name = font_name.strip().lower()
+    if name.startswith(".vn"):
+        # .VnTimeH, .VnArialH ... draw lower-case codes as capitals
+        base = name.split()[0]
+        return "tcvn3-upper" if base.endswith("h") else "tcvn3"
+    if name.startswith("vni-") or name.startswith("vni "):
+        return "vni"
+    return None
+
+
+def decode_tcvn3(text: str, upper: bool = False) -> str:
+    out = "".join(TCVN3_TABLE.get(ch, ch) for ch in text)
+    out = unicodedata.normalize("NFC", out)
+    return out.upper() if upper else out
+
+
+def decode_vni(text: str) -> str:
+    out: list[str] = []
+    for ch in text:
+        if ch in _VNI_MARKS and out and _base_letter(out[-1]) in _VNI_VOWELS:
+            out.append(_VNI_MARKS[ch])
+        elif ch in _VNI_LETTERS:
+            out.append(_VNI_LETTERS[ch])
+        else:
+            out.append(ch)
+    return unicodedata.normalize("NFC", "".join(out))
+
+
+def _base_letter(ch: str) -> str:
+    return unicodedata.normalize("NFD", ch)[0] if ch not in "ươƯƠ" else ch
+
+
+def decode_legacy(text: str, encoding: str) -> str:
+    if encoding == "vni":
+        return decode_vni(text)
+    return decode_tcvn3(text, upper=encoding == "tcvn3-upper")
+
+
+_SYLLABLE = re.compile(r"^(ngh|ng|nh|ch|gh|gi|kh|ph|qu|th|tr|[bcdghklmnprstvx])?"
+                       r"(a|e|i|o|u|y|ai|ao|au|ay|eo|eu|ia|ie|iu|oa|oe|oi|oo|ua|ue|ui|uo|uu|uy|ya|ye|"
+                       r"ieu|oai|oay|oeo|uoi|uou|uya|uye|uyu|yeu|uay)"
+                       r"(ch|ng|nh|[cmnpt]|[iouy])?$")
+_VNI_PAIR = re.compile("[aeouyAEOUY][ùøûõïâáàåãäêéèúüëÙØÛÕÏÂÁÀÅÃÄÊÉÈÚÜË]")
+
+
+def guess_legacy(text: str) -> str | None:
+    """Guess TCVN3 or VNI from content alone; conservative, callers report it as a warning."""
+    if len(text) < 6 or _VN_UNICODE.search(text):
+        return None
+    letters = sum(ch.isalpha() for ch in text) or 1
+    high = [ch for ch in text if "\u00a0" < ch <= "\u00ff"]
+    if len(high) < 2 or len(high) / letters < 0.08:
+        return None
+    vni_pairs = len(_VNI_PAIR.findall(text))
+    if vni_pairs >= 2 and vni_pairs >= len(high) * 0.5:
+        candidate, enc = decode_vni(text), "vni"
+    else:
+        candidate, enc = decode_tcvn3(text), "tcvn3"
+    # accept only when the result reads as Vietnamese: several Vietnamese letters, few leftovers
+    vn = len(_VN_UNICODE.findall(candidate))
+    leftovers = sum(1 for ch in candidate if "\u00a0" < ch <= "\u00ff" and ch not in "àáâãèéêìíòóôõùúý")
+    if vn < 2 or leftovers:
+        return None
+    words = [w for w, orig in zip(candidate.split(), text.split()) if any("\u00a0" < c <= "\u00ff" for c in orig)]
+    valid = sum(1 for w in words if all(_SYLLABLE.match(p) for p in fold(w).split()) and fold(w))
+    return enc if words and valid / len(words) >= 0.8 else None
