@@ -1,0 +1,295 @@
+"""One small function per validation rule; each yields Issues. Rules are named in the form YAML."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from typing import TYPE_CHECKING, Iterator
+
+from .issues import Issue, make_issue
+from .text import fold
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .context import Context
+    from .validate import ParsedSheet, Submission
+
+COMPLETED = ("Hoàn thành", "Hoàn thành vượt mức")
+
+
+class TextIndex:
+    """Near-duplicate lookup over short texts: word-bigram Jaccard with an inverted index."""
+
+    def __init__(self) -> None:
+        self.docs: list[tuple[str, str, frozenset[str]]] = []  # (owner, label, grams)
+        self.postings: dict[str, list[int]] = defaultdict(list)
+
+    @staticmethod
+    def grams(text: str) -> frozenset[str]:
+        words = fold(text).split()
+        if len(words) < 2:
+            return frozenset(words)
+        return frozenset(" ".join(words[i:i + 2]) for i in range(len(words) - 1))
+
+    def add(self, owner: str, label: str, text: str) -> None:
+        grams = self.grams(text)
+        if not grams:
+            return
+        idx = len(self.docs)
+        self.docs.append((owner, label, grams))
+        for g in grams:
+            self.postings[g].append(idx)
+
+    def similar(self, text: str, threshold: float, exclude_owner: str = "") -> list[tuple[str, str, float]]:
+        grams = self.grams(text)
+        if not grams:
+            return []
+        shared: Counter[int] = Counter()
+        for g in grams:
+            posting = self.postings.get(g)
+            if posting and len(posting) < 5000:
+                shared.update(posting)
+        out = []
+        need = threshold * len(grams)
+        for idx, n in shared.items():
+            if n < need * 0.9:
+                continue
+            owner, label, other = self.docs[idx]
+            if owner == exclude_owner:
+                continue
+            sim = n / len(grams | other)
+            if sim >= threshold:
+                out.append((owner, label, sim))
+        out.sort(key=lambda x: -x[2])
+        return out
+
+
+@dataclass
+class Lookups:
+    """What the rules need beyond the file itself, prepared once per collect."""
+
+    register: dict[str, dict[str, dict]] = field(default_factory=dict)  # unit -> task_code -> task
+    register_codes: set[str] = field(default_factory=set)
+    titles: TextIndex = field(default_factory=TextIndex)
+    reports: TextIndex = field(default_factory=TextIndex)
+    previous: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)  # (unit, key) -> (period, text)
+    unit_names: dict[str, str] = field(default_factory=dict)
+
+
+def _issue(sub: "Submission", code: str, ps: "ParsedSheet", cell: str = "", row: int | None = None, **kw) -> Issue:
+    return make_issue(code, file=sub.file_name, unit=sub.unit.code if sub.unit else "", sheet=ps.name,
+                      cell=cell, row=row, **kw)
+
+
+def required(sub, ps) -> Iterator[Issue]:
+    for col in ps.spec.columns:
+        if not col.required or col.name not in ps.columns:
+            continue
+        for row in ps.rows:
+            if row.values.get(col.name) is None and _blank(row.raw.get(col.name)):
+                yield _issue(sub, "missing-value", ps, ps.cell(row, col.name), row.excel_row, title=col.title)
+
+
+def unique_keys(sub, ps) -> Iterator[Issue]:
+    for key in ps.spec.key:
+        if key not in ps.columns:
+            continue
+        seen: dict[str, int] = {}
+        for row in ps.rows:
+            value = row.values.get(key)
+            if value is None:
+                continue
+            k = fold(value)
+            if k in seen:
+                yield _issue(sub, "duplicate-key", ps, ps.cell(row, key), row.excel_row, value=value,
+                             other_row=seen[k], title=ps.spec.column(key).title)
+            else:
+                seen[k] = row.excel_row
+
+
+def date_order(sub, ps, rule, ctx, lk) -> Iterator[Issue]:
+    col, after = rule["column"], rule["after"]
+    for row in ps.rows:
+        a, b = row.values.get(col), row.values.get(after)
+        if isinstance(a, date) and isinstance(b, date) and a < b:
+            yield _issue(sub, "date-order", ps, ps.cell(row, col), row.excel_row,
+                         title=ps.spec.column(col).title, value=a.strftime("%d/%m/%Y"),
+                         other_title=ps.spec.column(after).title, other=b.strftime("%d/%m/%Y"))
+
+
+def within_period(sub, ps, rule, ctx, lk) -> Iterator[Issue]:
+    col = rule["column"]
+    period = sub.period
+    if period is None:
+        return
+    if sub.form.role in ("registration", "breakthrough"):
+        from .periods import parse_period
+
+        period = parse_period(period.register_key)
+    label = period.label
+    for row in ps.rows:
+        d = row.values.get(col)
+        if isinstance(d, date) and not period.contains(d):
+            yield _issue(sub, "outside-period", ps, ps.cell(row, col), row.excel_row,
+                         title=ps.spec.column(col).title, value=d.strftime("%d/%m/%Y"), period_label=label,
+                         start=period.start.strftime("%d/%m/%Y"), end=period.end.strftime("%d/%m/%Y"))
+
+
+def measurable(sub, ps, rule, ctx, lk) -> Iterator[Issue]:
+    phrases = sorted((fold(p) for p in ctx.ws.settings["quality"]["generic_phrases"]), key=len, reverse=True)
+    for row in ps.rows:
+        title = row.values.get(rule["title"]) or ""
+        if not title:
+            continue
+        indicator, target = row.values.get(rule["indicator"]), row.values.get(rule["target"])
+        missing = []
+        if not indicator:
+            missing.append("thiếu chỉ tiêu đo lường")
+        if target is None and _blank(row.raw.get(rule["target"])):
+            missing.append("thiếu giá trị mục tiêu")
+        if missing:
+            where = rule["indicator"] if not indicator else rule["target"]
+            yield _issue(sub, "qualitative-task", ps, ps.cell(row, where), row.excel_row,
+                         title_text=title[:60], detail=", ".join(missing))
+            folded = fold(title)
+            phrase = next((p for p in phrases if folded.startswith(p)), None)
+            if phrase and not re.search(r"\d", title):
+                yield _issue(sub, "generic-wording", ps, ps.cell(row, rule["title"]), row.excel_row,
+                             phrase=" ".join(title.split()[: len(phrase.split())]))
+
+
+def similar_across_units(sub, ps, rule, ctx, lk) -> Iterator[Issue]:
+    threshold = ctx.ws.settings["quality"]["similar_title_threshold"]
+    col = rule["column"]
+    for row in ps.rows:
+        title = row.values.get(col)
+        if not title or len(fold(title).split()) < 4:
+            continue
+        hits = lk.titles.similar(title, threshold, exclude_owner=sub.unit.code)
+        if hits:
+            units = []
+            for owner, _label, _sim in hits:
+                name = lk.unit_names.get(owner, owner)
+                if name not in units:
+                    units.append(name)
+            yield _issue(sub, "copied-task", ps, ps.cell(row, col), row.excel_row,
+                         similarity=round(hits[0][2] * 100), others=", ".join(units[:3])
+                         + (f" và {len(units) - 3} đơn vị khác" if len(units) > 3 else ""))
+
+
+def parent_exists(sub, ps, rule, ctx, lk) -> Iterator[Issue]:
+    col = rule["column"]
+    own = {fold(r.values.get("task_code")) for r in ps.rows if r.values.get("task_code")}
+    known = {fold(c) for c in lk.register_codes} | own
+    if not lk.register_codes:
+        return  # nothing registered above yet: cannot check the cascade
+    for row in ps.rows:
+        parent = row.values.get(col)
+        if parent and fold(parent) not in known:
+            yield _issue(sub, "parent-unknown", ps, ps.cell(row, col), row.excel_row, value=parent)
+
+
+def ref_exists(sub, ps, rule, ctx, lk) -> Iterator[Issue]:
+    target = sub.sheets.get(rule["sheet"])
+    if target is None:
+        return
+    codes = {fold(r.values.get(rule["ref"])) for r in target.rows if r.values.get(rule["ref"])}
+    for row in ps.rows:
+        value = row.values.get(rule["column"])
+        if value and fold(value) not in codes:
+            yield _issue(sub, "task-unknown", ps, ps.cell(row, rule["column"]), row.excel_row, value=value)
+
+
+def status_percent(sub, ps, rule, ctx, lk) -> Iterator[Issue]:
+    s_col, p_col = rule["status"], rule["percent"]
+    for row in ps.rows:
+        status, pct = row.values.get(s_col), row.values.get(p_col)
+        if status is None or pct is None:
+            continue
+        if status in COMPLETED and pct < 100:
+            yield _issue(sub, "status-percent", ps, ps.cell(row, p_col), row.excel_row,
+                         detail=f"Tình trạng '{status}' nhưng chỉ đạt {pct:g}%.")
+        elif status not in COMPLETED and pct >= 100 and status != "Đề nghị điều chỉnh":
+            yield _issue(sub, "status-percent", ps, ps.cell(row, s_col), row.excel_row,
+                         detail=f"Đã đạt {pct:g}% nhưng tình trạng là '{status}'.")
+
+
+def required_when(sub, ps, rule, ctx, lk) -> Iterator[Issue]:
+    col, when, values = rule["column"], rule["when"], set(rule["values"])
+    if col not in ps.columns:
+        return
+    for row in ps.rows:
+        if row.values.get(when) in values and row.values.get(col) is None and _blank(row.raw.get(col)):
+            yield _issue(sub, "delay-cause-missing", ps, ps.cell(row, col), row.excel_row,
+                         status=row.values.get(when), title=ps.spec.column(col).title)
+
+
+def register_complete(sub, ps, rule, ctx, lk) -> Iterator[Issue]:
+    col = rule["column"]
+    registered = lk.register.get(sub.unit.code)
+    if not registered:
+        return
+    by_fold = {fold(k): k for k in registered}
+    listed = set()
+    for row in ps.rows:
+        code = row.values.get(col)
+        if not code:
+            continue
+        real = by_fold.get(fold(code))
+        if real is None:
+            yield _issue(sub, "task-unknown", ps, ps.cell(row, col), row.excel_row, value=code)
+        else:
+            listed.add(real)
+            row.values[col] = real
+    for code, task in registered.items():
+        if code not in listed:
+            yield _issue(sub, "task-missing", ps, value=code, title_text=(task.get("title") or "")[:60])
+
+
+def copied_text(sub, ps, rule, ctx, lk) -> Iterator[Issue]:
+    q = ctx.ws.settings["quality"]
+    threshold, min_len = q["copied_report_threshold"], q["copied_report_min_length"]
+    col, key = rule["column"], rule["key"]
+    for row in ps.rows:
+        text = row.values.get(col)
+        if not text or len(text) < min_len:
+            continue
+        k = str(row.values.get(key) or "")
+        prev = lk.previous.get((sub.unit.code, k))
+        if prev:
+            sim = _similarity(text, prev[1])
+            if sim >= threshold:
+                yield _issue(sub, "copied-report", ps, ps.cell(row, col), row.excel_row,
+                             similarity=round(sim * 100), source=f"báo cáo kỳ {prev[0]} của chính nhiệm vụ này")
+                continue
+        hits = lk.reports.similar(text, threshold, exclude_owner=sub.unit.code)
+        if hits:
+            owner, label, sim = hits[0]
+            yield _issue(sub, "copied-report", ps, ps.cell(row, col), row.excel_row, similarity=round(sim * 100),
+                         source=f"báo cáo của {lk.unit_names.get(owner, owner)} ({label})")
+
+
+def _similarity(a: str, b: str) -> float:
+    ga, gb = TextIndex.grams(a), TextIndex.grams(b)
+    if not ga or not gb:
+        return 0.0
+    return len(ga & gb) / len(ga | gb)
+
+
+def _blank(v) -> bool:
+    return v is None or (isinstance(v, str) and not v.strip())
+
+
+RULES = {
+    "date-order": date_order,
+    "within-period": within_period,
+    "measurable": measurable,
+    "similar-across-units": similar_across_units,
+    "parent-exists": parent_exists,
+    "ref-exists": ref_exists,
+    "status-percent": status_percent,
+    "required-when": required_when,
+    "register-complete": register_complete,
+    "copied-text": copied_text,
+}

@@ -1,0 +1,356 @@
+"""Collect a round: scan the inbox, identify and validate each file, archive it by SHA-256, store it,
+write feedback for the units and an issues workbook for the office.
+
+Order per file (crash-safe): archive the original (atomic, read-only) -> write the feedback copy
+(atomic) -> one store transaction. A crash before the commit leaves the store as it was; the file is
+simply processed again next time. A file whose content was stored before is skipped by its hash
+without being parsed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import stat
+import time
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Callable
+
+from .checks import Lookups
+from .config import atomic_path
+from .context import Context, expected_units, load_context
+from .forms import Form
+from .issues import Issue, Report, Severity, make_issue
+from .periods import Period, parse_period
+from .read import SPREADSHEET_EXTS, Limits, open_workbook
+from .store import Store
+from .validate import Submission, parse_workbook, validate
+
+STATUS_LABELS = {"accepted": "Tiếp nhận", "warnings": "Tiếp nhận, có cảnh báo", "rejected": "Không tiếp nhận",
+                 "skipped": "Bỏ qua", "duplicate": "Đã tiếp nhận trước đó"}
+
+
+@dataclass
+class FileResult:
+    file: str
+    status: str  # accepted | warnings | rejected | skipped | duplicate
+    unit: str = ""
+    unit_name: str = ""
+    form: str = ""
+    period: str = ""
+    sha256: str = ""
+    errors: int = 0
+    warnings: int = 0
+    late_days: int = 0
+    replaced: str = ""
+    feedback: str = ""
+    issues: list[Issue] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        d = {k: v for k, v in self.__dict__.items() if k != "issues"}
+        d["status_label"] = STATUS_LABELS[self.status]
+        d["issues"] = [i.to_dict() for i in self.issues]
+        return d
+
+
+@dataclass
+class CollectResult:
+    period: str
+    files: list[FileResult] = field(default_factory=list)
+    issues_workbook: str = ""
+    seconds: float = 0.0
+
+    @property
+    def report(self) -> Report:
+        return Report([i for f in self.files for i in f.issues])
+
+    def count(self, status: str) -> int:
+        return sum(1 for f in self.files if f.status == status)
+
+    @property
+    def has_errors(self) -> bool:
+        return any(f.status == "rejected" for f in self.files)
+
+    def to_dict(self) -> dict:
+        return {"period": self.period, "seconds": round(self.seconds, 3), "issues_workbook": self.issues_workbook,
+                "summary": {s: self.count(s) for s in STATUS_LABELS}, "ok": not self.has_errors,
+                "files": [f.to_dict() for f in self.files]}
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def scan_inbox(inbox: Path) -> tuple[list[Path], list[FileResult]]:
+    """Spreadsheet candidates (oldest first) and notes for the files skipped."""
+    files, skipped = [], []
+    for path in sorted(inbox.rglob("*")):
+        if not path.is_file() or path.is_symlink():
+            continue
+        rel = str(path.relative_to(inbox))
+        if path.name.startswith("~$") or path.name.startswith(".~lock"):
+            reason = "tệp tạm của Excel/LibreOffice"
+        elif path.name.startswith("."):
+            reason = "tệp ẩn"
+        elif path.suffix.lower() not in SPREADSHEET_EXTS:
+            reason = f"đuôi {path.suffix or '(không có)'}"
+        else:
+            files.append(path)
+            continue
+        skipped.append(FileResult(file=rel, status="skipped",
+                                  issues=[make_issue("file-skipped", file=rel, reason=reason)]))
+    files.sort(key=lambda p: (p.stat().st_mtime, str(p)))
+    return files, skipped
+
+
+def collect(workspace, period: str | Period, form_id: str | None = None, inbox: str | Path | None = None,
+            feedback: bool = True, progress: Callable[[int, int, str], None] | None = None,
+            _hook: Callable[[str, str], None] | None = None) -> CollectResult:
+    """Collect every returned workbook of a round. Bad files become issues; this raises only for
+    tool faults (no workspace, broken form definitions or registry)."""
+    started = time.perf_counter()
+    ctx = load_context(workspace)
+    period = period if isinstance(period, Period) else parse_period(period)
+    if form_id:
+        ctx.form(form_id)
+    inbox = Path(inbox) if inbox else ctx.ws.round_dir(period, "inbox")
+    result = CollectResult(period=period.code)
+    files, skipped = scan_inbox(inbox)
+    result.files.extend(skipped)
+    store = Store(ctx.ws.db_path)
+    try:
+        store.snapshot_registry(period.code, ctx.registry)
+        seen = store.seen_hashes()
+        limits = Limits.from_settings(ctx.ws.settings["intake"])
+        lookups: dict[str, Lookups] = {}
+        claimed: dict[tuple[str, str], str] = {}
+        for n, path in enumerate(files, start=1):
+            rel = str(path.relative_to(inbox))
+            if progress:
+                progress(n, len(files), rel)
+            try:
+                digest = sha256_file(path)
+            except OSError as exc:
+                result.files.append(FileResult(file=rel, status="rejected", errors=1, issues=[
+                    make_issue("file-unreadable", file=rel, detail=str(exc))]))
+                continue
+            if digest in seen:
+                result.files.append(FileResult(file=rel, status="duplicate", sha256=digest, issues=[
+                    make_issue("file-already-collected", file=rel)]))
+                continue
+            seen.add(digest)
+            fr = _collect_one(ctx, store, path, rel, digest, period, form_id, limits, lookups, claimed,
+                              feedback, _hook)
+            result.files.append(fr)
+        result.issues_workbook = str(write_issues_workbook(ctx, period, result))
+    finally:
+        store.close()
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def _collect_one(ctx: Context, store: Store, path: Path, rel: str, digest: str, period: Period,
+                 form_id: str | None, limits: Limits, lookups: dict, claimed: dict, feedback: bool,
+                 hook) -> FileResult:
+    wb = open_workbook(path, limits)
+    sub = parse_workbook(wb, ctx, form_id, period, rel_name=rel)
+    lk = None
+    if sub.form is not None and sub.unit is not None and sub.period is not None:
+        lk = lookups.get(sub.form.id) or lookups.setdefault(sub.form.id, prepare_lookups(ctx, store, sub.form, period))
+        validate(sub, ctx, lk)
+        _timeliness(ctx, sub, path, period)
+        key = (sub.unit.code, sub.form.id)
+        if key in claimed and not sub.has_errors:
+            sub.add("duplicate-submission", other=claimed[key])
+        if not sub.has_errors:
+            claimed[key] = rel
+    _cap(sub, ctx.ws.settings["intake"]["max_issues_per_file"])
+    errors = sum(1 for i in sub.issues if i.severity is Severity.ERROR)
+    warnings = sum(1 for i in sub.issues if i.severity is Severity.WARNING)
+    status = "rejected" if errors or sub.unit is None or sub.form is None else ("warnings" if warnings else "accepted")
+    fr = FileResult(file=rel, status=status, unit=sub.unit.code if sub.unit else "",
+                    unit_name=sub.unit.name if sub.unit else "", form=sub.form.id if sub.form else "",
+                    period=sub.period.code if sub.period else period.code, sha256=digest, errors=errors,
+                    warnings=warnings, issues=sub.issues)
+    archived = archive(ctx.ws.round_dir(period, "archive"), path, digest)
+    if hook:
+        hook("archived", rel)
+    if feedback and (errors or warnings) and wb.sheets:
+        from .feedback import write_feedback
+
+        fr.feedback = str(write_feedback(sub, path, ctx.ws.round_dir(period, "feedback")))
+    if hook:
+        hook("feedback", rel)
+    late = next((i for i in sub.issues if i.code == "late-submission"), None)
+    fr.late_days = int(late.params["days"]) if late else 0
+    record = {
+        "sha256": digest, "file_name": rel, "rel_path": rel, "archived_path": str(archived), "format": wb.format,
+        "unit_code": fr.unit or None, "form_id": fr.form or None, "form_version": sub.form_version,
+        "period": fr.period, "received_at": datetime.now().replace(microsecond=0).isoformat(sep=" "),
+        "file_mtime": datetime.fromtimestamp(path.stat().st_mtime).replace(microsecond=0).isoformat(sep=" "),
+        "status": "rejected" if status == "rejected" else "accepted", "errors": errors, "warnings": warnings,
+        "late_days": fr.late_days, "identified_by": sub.identified_by,
+    }
+    rows = _rows_for_store(sub) if record["status"] == "accepted" else []
+    register = _register_payload(sub) if record["status"] == "accepted" else None
+    sid, previous = store.record(record, rows, [i.to_dict() for i in sub.issues], register,
+                                 hook=(lambda stage: hook(stage, rel)) if hook else None)
+    if sid is None:
+        fr.status = "duplicate"
+        fr.issues = [make_issue("file-already-collected", file=rel)]
+        return fr
+    earlier = [s for s in store.submissions(fr.form, fr.period) if s["unit_code"] == fr.unit and s["id"] < sid] \
+        if fr.unit and fr.form else []
+    if previous or (earlier and record["status"] == "accepted"):
+        other = previous or earlier[-1]
+        fr.replaced = other["file_name"]
+        fr.issues.append(make_issue("resubmission", file=rel, unit=fr.unit, other=other["file_name"]))
+    if lk is not None and record["status"] == "accepted":
+        _index(lk, sub)
+    return fr
+
+
+def _timeliness(ctx: Context, sub: Submission, path: Path, period: Period) -> None:
+    deadline = ctx.ws.deadline(sub.period or period)
+    received = date.fromtimestamp(path.stat().st_mtime)
+    if received > deadline:
+        sub.add("late-submission", days=(received - deadline).days, deadline=deadline.strftime("%d/%m/%Y"))
+
+
+def _cap(sub: Submission, limit: int) -> None:
+    if limit and len(sub.issues) > limit:
+        sub.issues = sub.issues[:limit]
+        sub.add("issues-capped", limit=limit)
+
+
+def archive(folder: Path, path: Path, digest: str) -> Path:
+    target = folder / digest[:2] / f"{digest}{path.suffix.lower()}"
+    if not target.exists():
+        with atomic_path(target) as tmp:
+            shutil.copyfile(path, tmp)
+        os.chmod(target, stat.S_IREAD | stat.S_IRGRP | stat.S_IROTH)
+    return target
+
+
+def _rows_for_store(sub: Submission) -> list[dict]:
+    out = []
+    for sheet_id, ps in sub.sheets.items():
+        key = ps.spec.key[0] if ps.spec.key else None
+        for row in ps.rows:
+            out.append({"sheet_id": sheet_id, "sheet": ps.name, "excel_row": row.excel_row,
+                        "task_code": row.values.get("task_code") or (str(row.values.get(key)) if key else None),
+                        "values": row.values})
+    return out
+
+
+def _register_payload(sub: Submission) -> dict | None:
+    if sub.form.role not in ("registration", "breakthrough"):
+        return None
+    tasks_sheet = sub.sheets.get("tasks")
+    if tasks_sheet is None:
+        return None
+    tasks = []
+    for row in tasks_sheet.rows:
+        v = dict(row.values)
+        if not v.get("task_code"):
+            continue
+        if sub.form.role == "breakthrough":
+            v["kind"] = "Đột phá"
+        tasks.append(v)
+    payload = {"key": sub.period.register_key, "tasks": tasks}
+    if "items" in sub.sheets:
+        payload["items"] = [r.values for r in sub.sheets["items"].rows if r.values.get("item_code")]
+    return payload
+
+
+def prepare_lookups(ctx: Context, store: Store, form: Form, period: Period) -> Lookups:
+    lk = Lookups(unit_names={u.code: u.name for u in ctx.registry.units.values()})
+    key = period.register_key
+    if form.role == "progress":
+        for t in store.register(key):
+            lk.register.setdefault(t["unit_code"], {})[t["task_code"]] = t
+    lk.register_codes = {t["task_code"] for t in store.register(key)}
+    for sheet, rule in form.rules("similar-across-units"):
+        for p, unit, code, text in store.texts_for_copy_check(form.id, rule["column"], period.code):
+            lk.titles.add(unit, code, text)
+    for sheet, rule in form.rules("copied-text"):
+        latest: dict[tuple[str, str], tuple[Period, str]] = {}
+        for p, unit, code, text in store.texts_for_copy_check(form.id, rule["column"]):
+            try:
+                pp = parse_period(p)
+            except Exception:
+                continue
+            if p == period.code:
+                lk.reports.add(unit, code or "", text)
+            elif pp.end < period.end and ((unit, code) not in latest or latest[(unit, code)][0].end < pp.end):
+                latest[(unit, code or "")] = (pp, text)
+        lk.previous = {k: (v[0].code, v[1]) for k, v in latest.items()}
+    return lk
+
+
+def _index(lk: Lookups, sub: Submission) -> None:
+    for sheet, rule in sub.form.rules("similar-across-units"):
+        ps = sub.sheets.get(sheet.id)
+        for row in ps.rows if ps else []:
+            if row.values.get(rule["column"]):
+                lk.titles.add(sub.unit.code, str(row.values.get("task_code") or ""), row.values[rule["column"]])
+    for sheet, rule in sub.form.rules("copied-text"):
+        ps = sub.sheets.get(sheet.id)
+        for row in ps.rows if ps else []:
+            if row.values.get(rule["column"]):
+                lk.reports.add(sub.unit.code, str(row.values.get(rule["key"]) or ""), row.values[rule["column"]])
+
+
+def write_issues_workbook(ctx: Context, period: Period, result: CollectResult) -> Path:
+    """The office's table of every file and every issue of this collect (filterable)."""
+    import xlsxwriter
+
+    path = ctx.ws.round_dir(period, "output") / f"ket_qua_tiep_nhan_{period.code}.xlsx"
+    with atomic_path(path) as tmp:
+        wb = xlsxwriter.Workbook(str(tmp), {"strings_to_formulas": False, "strings_to_urls": False})
+        head = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True,
+                              "font_name": "Times New Roman"})
+        body = wb.add_format({"font_name": "Times New Roman", "text_wrap": True, "valign": "top"})
+        red = wb.add_format({"font_name": "Times New Roman", "font_color": "#C00000", "bold": True})
+        files_ws = wb.add_worksheet("Tệp")
+        cols = ["Tệp", "Mã đơn vị", "Đơn vị", "Biểu mẫu", "Kỳ", "Kết quả", "Số lỗi", "Số cảnh báo",
+                "Nộp muộn (ngày)", "Thay thế bản", "Tệp phản hồi"]
+        rows = [[f.file, f.unit, f.unit_name, f.form, f.period, STATUS_LABELS[f.status], f.errors, f.warnings,
+                 f.late_days, f.replaced, os.path.basename(f.feedback)] for f in result.files]
+        _table(files_ws, cols, rows, head, body, [30, 10, 32, 13, 9, 22, 8, 10, 10, 24, 30])
+        for r, f in enumerate(result.files, start=1):
+            if f.status == "rejected":
+                files_ws.write_string(r, 5, STATUS_LABELS[f.status], red)
+        issues_ws = wb.add_worksheet("Lỗi")
+        cols = ["Tệp", "Mã đơn vị", "Mức độ", "Mã lỗi", "Trang", "Ô", "Dòng", "Nội dung", "Cách sửa"]
+        rows = [[i.file, i.unit or f.unit, i.severity.label, i.code, i.sheet, i.cell, i.row or "", i.message, i.hint]
+                for f in result.files for i in f.issues]
+        _table(issues_ws, cols, rows, head, body, [28, 10, 10, 22, 14, 7, 7, 60, 50])
+        wb.close()
+    return path
+
+
+def _table(ws, cols, rows, head, body, widths) -> None:
+    for c, w in enumerate(widths):
+        ws.set_column(c, c, w, body)
+    for c, title in enumerate(cols):
+        ws.write_string(0, c, title, head)
+    for r, row in enumerate(rows, start=1):
+        for c, v in enumerate(row):
+            if isinstance(v, (int, float)):
+                ws.write_number(r, c, v)
+            else:
+                ws.write_string(r, c, "" if v is None else str(v))
+    ws.freeze_panes(1, 0)
+    ws.autofilter(0, 0, max(len(rows), 1), len(cols) - 1)
+
+
+def expected_for(ctx: Context, form: Form):
+    return expected_units(ctx, form)

@@ -1,0 +1,491 @@
+"""Turn one opened workbook into typed rows plus issues, by its form definition. Never raises for data.
+
+Steps: identify (hidden metadata, else unit cells and file name) -> find each sheet -> locate the header
+row -> map columns by normalised title -> read rows with true Excel coordinates -> coerce by type ->
+run the form's rules (checks.py).
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from . import checks, coerce
+from .context import Context
+from .errors import PeriodError
+from .forms import TYPE_LABELS, Column, Form, Sheet
+from .issues import Issue, make_issue
+from .periods import Period, parse_period
+from .read import META_SHEET, SheetData, Workbook, cell_ref, col_letter
+from .templates import INFO_LABELS, LISTS_SHEET
+from .text import clean_text, decode_legacy, fold, guess_legacy
+from .units import Unit
+
+
+@dataclass
+class ParsedRow:
+    excel_row: int
+    values: dict[str, Any]
+    cells: dict[str, str]
+    raw: dict[str, Any]
+
+
+@dataclass
+class ParsedSheet:
+    spec: Sheet
+    name: str
+    rows: list[ParsedRow] = field(default_factory=list)
+    columns: dict[str, int] = field(default_factory=dict)  # column name -> 1-based Excel column
+    header_row: int = 0
+
+    def cell(self, row: ParsedRow, name: str) -> str:
+        if name in row.cells:
+            return row.cells[name]
+        col = self.columns.get(name)
+        return cell_ref(row.excel_row, col) if col else f"{row.excel_row}"
+
+
+@dataclass
+class Submission:
+    path: Path
+    file_name: str
+    form: Form | None = None
+    form_version: int | None = None
+    unit: Unit | None = None
+    period: Period | None = None
+    identified_by: str = ""
+    sheets: dict[str, ParsedSheet] = field(default_factory=dict)
+    issues: list[Issue] = field(default_factory=list)
+    format: str = ""
+
+    def add(self, code: str, **kw) -> Issue:
+        issue = make_issue(code, file=self.file_name, unit=self.unit.code if self.unit else "", **kw)
+        self.issues.append(issue)
+        return issue
+
+    @property
+    def has_errors(self) -> bool:
+        return any(i.is_error for i in self.issues)
+
+
+# --- identification ----------------------------------------------------------------------------
+
+def identify(wb: Workbook, sub: Submission, ctx: Context, form_id: str | None, period: Period | None) -> bool:
+    meta = wb.meta
+    sources = []
+    form = None
+    if meta.get("form") in ctx.forms:
+        form = ctx.forms[meta["form"]]
+    elif meta.get("form"):
+        sub.add("form-unidentified")
+        return False
+    else:
+        form = _guess_form(wb, ctx, form_id)
+        if form is None:
+            sub.add("form-unidentified")
+            return False
+        sources.append("tên trang và tiêu đề cột")
+    if form_id and form.id != form_id:
+        sub.add("form-mismatch", found=form.id, expected=form_id)
+        return False
+    sub.form = form
+    try:
+        sub.form_version = int(float(meta.get("form_version") or form.version))
+    except ValueError:
+        sub.form_version = form.version
+    if sub.form_version < form.version:
+        sub.add("form-version-old", found=sub.form_version, expected=form.version)
+    # unit
+    unit = ctx.registry.find_unit(meta.get("unit_code")) if meta.get("unit_code") else None
+    if meta.get("unit_code") and unit is None:
+        sub.add("unit-unknown", unit_code=meta["unit_code"])
+        return False
+    if unit is None:
+        unit, how = _unit_from_cells(wb, ctx, form)
+        if unit is None:
+            unit, how = _unit_from_name(sub.path, ctx)
+        if unit is None:
+            sub.add("unit-unidentified")
+            return False
+        sources.append(how)
+    sub.unit = unit
+    # period
+    found = None
+    if meta.get("period"):
+        try:
+            found = parse_period(meta["period"])
+        except PeriodError:
+            found = None
+    if found is None:
+        found = _period_from_cells(wb, form)
+    if found is None and period is not None:
+        found = period
+        sources.append("kỳ của thư mục tiếp nhận")
+    if found is None:
+        sub.add("period-mismatch", found="(không rõ)", expected=period.code if period else "…")
+        return False
+    if period is not None and found.code != period.code:
+        sub.add("period-mismatch", found=found.code, expected=period.code)
+        return False
+    sub.period = found
+    if not meta:
+        sub.add("metadata-missing", source=", ".join(sources) or "nội dung tệp")
+    sub.identified_by = "metadata" if meta else "; ".join(sources)
+    return True
+
+
+def _guess_form(wb: Workbook, ctx: Context, form_id: str | None) -> Form | None:
+    best, best_score = None, 0.0
+    for form in ctx.forms.values():
+        if form_id and form.id != form_id:
+            continue
+        sheet = form.main
+        keys = [c.keys for c in sheet.columns]
+        for data in wb.sheets.values():
+            for row in data.rows[:40]:
+                folded = {fold(v) for v in row if isinstance(v, str) and v.strip()}
+                score = sum(1 for k in keys if k & folded) / len(keys)
+                if score > best_score:
+                    best, best_score = form, score
+    return best if best_score >= 0.6 else None
+
+
+def _info_value(wb: Workbook, label: str) -> Any:
+    key = fold(label)
+    for data in wb.sheets.values():
+        for row in data.rows[:12]:
+            for c, v in enumerate(row[:6]):
+                if isinstance(v, str) and fold(v).startswith(key):
+                    rest = v.split(":", 1)[1].strip() if ":" in v else ""
+                    if rest:
+                        return rest
+                    for nxt in row[c + 1:c + 5]:
+                        if not coerce.is_blank(nxt):
+                            return nxt
+    return None
+
+
+def _unit_from_cells(wb: Workbook, ctx: Context, form: Form) -> tuple[Unit | None, str]:
+    code = _info_value(wb, INFO_LABELS["unit_code"])
+    unit = ctx.registry.find_unit(coerce.to_text(code)) if code is not None else None
+    if unit:
+        return unit, "ô 'Mã đơn vị'"
+    name = _info_value(wb, INFO_LABELS["unit_name"])
+    unit = ctx.registry.find_unit(coerce.to_text(name)) if name is not None else None
+    return (unit, "ô 'Đơn vị'") if unit else (None, "")
+
+
+def _unit_from_name(path: Path, ctx: Context) -> tuple[Unit | None, str]:
+    stem = fold(path.stem)
+    tokens = stem.split()
+    matches = {u.code for u in ctx.registry.units.values() if fold(u.code) in tokens}
+    if len(matches) == 1:
+        return ctx.registry.units[matches.pop()], "tên tệp"
+    named = [u for u in ctx.registry.units.values() if fold(u.name) and fold(u.name) in stem]
+    if len(named) == 1:
+        return named[0], "tên tệp"
+    return None, ""
+
+
+def _period_from_cells(wb: Workbook, form: Form) -> Period | None:
+    value = _info_value(wb, INFO_LABELS["period"])
+    if value is None:
+        return None
+    token = coerce.to_text(value).split()[0] if coerce.to_text(value).split() else ""
+    try:
+        return parse_period(token)
+    except PeriodError:
+        return None
+
+
+# --- sheets, headers, columns ------------------------------------------------------------------
+
+def find_sheet(wb: Workbook, spec: Sheet, form: Form) -> SheetData | None:
+    for name, data in wb.sheets.items():
+        if fold(name) == fold(spec.name):
+            return data
+    mapping = dict(x.split("=", 1) for x in wb.meta.get("sheets", "").split(";") if "=" in x)
+    if spec.id in mapping and mapping[spec.id] in wb.sheets:
+        return wb.sheets[mapping[spec.id]]
+    # a copy-pasted workbook: the sheet whose header matches this form sheet best
+    best, best_score = None, 0.0
+    keys = [c.keys for c in spec.columns]
+    for name, data in wb.sheets.items():
+        if name.strip().lower() in (META_SHEET, LISTS_SHEET):
+            continue
+        for row in data.rows[:40]:
+            folded = {fold(v) for v in row if isinstance(v, str) and v.strip()}
+            score = sum(1 for k in keys if k & folded) / len(keys)
+            if score > best_score:
+                best, best_score = data, score
+    return best if best_score >= 0.6 else None
+
+
+def locate_header(data: SheetData, spec: Sheet) -> tuple[int, dict[int, str]]:
+    """1-based header row (0 when not found) and {excel col: header text} of that row."""
+    keys = [c.keys for c in spec.columns]
+    need = max(2, int(len(keys) * 0.4))
+    best_row, best_score = 0, 0
+    for r, row in enumerate(data.rows[:60], start=1):
+        folded = [fold(v) if isinstance(v, str) else "" for v in row]
+        score = sum(1 for k in keys if any(f in k for f in folded if f))
+        if score > best_score:
+            best_row, best_score = r, score
+    if best_score < need:
+        return 0, {}
+    header = {c: clean_text(v)[0] for c, v in enumerate(data.rows[best_row - 1], start=1)
+              if isinstance(v, str) and v.strip()}
+    return best_row, header
+
+
+def map_columns(sub: Submission, spec: Sheet, sheet_name: str, header_row: int,
+                header: dict[int, str]) -> dict[str, int]:
+    mapping: dict[str, int] = {}
+    unmatched = dict(header)
+    for col in spec.columns:
+        for c, text in list(unmatched.items()):
+            if fold(text) in col.keys:
+                mapping[col.name] = c
+                del unmatched[c]
+                break
+    missing = [col for col in spec.columns if col.name not in mapping]
+    for c, text in sorted(unmatched.items()):
+        best, best_ratio = None, 0.0
+        for col in missing:
+            ratio = difflib.SequenceMatcher(None, fold(text), fold(col.title)).ratio()
+            if ratio > best_ratio:
+                best, best_ratio = col, ratio
+        if best is not None and best_ratio >= 0.72:
+            mapping[best.name] = c
+            missing.remove(best)
+            sub.add("column-renamed", sheet=sheet_name, cell=cell_ref(header_row, c), found=text, title=best.title)
+        else:
+            sub.add("column-extra", sheet=sheet_name, cell=cell_ref(header_row, c), found=text)
+    for col in missing:
+        where = cell_ref(header_row, spec.columns.index(col) + 1)
+        sub.add("column-missing" if col.required else "column-missing-optional", sheet=sheet_name, cell=where,
+                title=col.title)
+    _report_moved(sub, spec, sheet_name, header_row, mapping)
+    return mapping
+
+
+def _report_moved(sub: Submission, spec: Sheet, sheet_name: str, header_row: int, mapping: dict[str, int]) -> None:
+    """Columns out of the form's order (those outside the longest in-order run) are reported as moved."""
+    order = [c.name for c in spec.columns if c.name in mapping]
+    by_position = sorted(order, key=lambda n: mapping[n])
+    ranks = [order.index(n) for n in by_position]
+    keep = set(_longest_increasing(ranks))
+    for i, name in enumerate(by_position):
+        if i not in keep:
+            expected = col_letter(spec.columns.index(spec.column(name)) + 1)
+            sub.add("column-moved", sheet=sheet_name, cell=cell_ref(header_row, mapping[name]),
+                    title=spec.column(name).title, expected=expected)
+
+
+def _longest_increasing(seq: list[int]) -> list[int]:
+    """Indexes of one longest strictly increasing subsequence (O(n^2); n is a form's column count)."""
+    if not seq:
+        return []
+    best = [1] * len(seq)
+    prev = [-1] * len(seq)
+    for i in range(len(seq)):
+        for j in range(i):
+            if seq[j] < seq[i] and best[j] + 1 > best[i]:
+                best[i], prev[i] = best[j] + 1, j
+    i = max(range(len(seq)), key=best.__getitem__)
+    out = []
+    while i != -1:
+        out.append(i)
+        i = prev[i]
+    return out
+
+
+# --- rows and values -----------------------------------------------------------------------------
+
+def read_rows(sub: Submission, ctx: Context, spec: Sheet, data: SheetData, header_row: int,
+              mapping: dict[str, int]) -> list[ParsedRow]:
+    intake = ctx.ws.settings["intake"]
+    max_rows, max_text = intake["max_rows"], intake["max_text_length"]
+    guess = intake.get("guess_legacy_encoding", True)
+    rows = data.rows
+    if data.total_rows - header_row > max_rows:
+        sub.add("rows-truncated", sheet=data.name, rows=data.total_rows - header_row, limit=max_rows)
+        return []
+    fill = _merged_fill(sub, data, header_row, mapping)
+    legacy_seen: set[tuple[str, str]] = set()
+    out: list[ParsedRow] = []
+    columns = [(col, mapping[col.name]) for col in spec.columns if col.name in mapping]
+    for r in range(header_row + 1, len(rows) + 1):
+        row = rows[r - 1]
+        raw: dict[str, Any] = {}
+        for col, c in columns:
+            v = fill.get((r, c), row[c - 1] if c - 1 < len(row) else "")
+            raw[col.name] = v
+        if all(coerce.is_blank(v) for v in raw.values()):
+            continue
+        values: dict[str, Any] = {}
+        cells = {}
+        for col, c in columns:
+            ref = cell_ref(r, c)
+            cells[col.name] = ref
+            v = raw[col.name]
+            if isinstance(v, str):
+                v = _text_value(sub, data, r, c, v, ref, legacy_seen, guess)
+                raw[col.name] = v
+                if len(v) > max_text and col.type == "text":
+                    sub.add("text-too-long", sheet=data.name, cell=ref, row=r, length=len(v), limit=max_text)
+                    v = v[:max_text]
+            values[col.name] = _coerce_cell(sub, ctx, col, v, data.name, ref, r)
+        out.append(ParsedRow(excel_row=r, values=values, cells=cells, raw=raw))
+    return out
+
+
+def _text_value(sub, data: SheetData, r: int, c: int, v: str, ref: str, legacy_seen, guess: bool) -> str:
+    enc_font = data.fonts.get((r, c))
+    if enc_font:
+        enc, font = enc_font
+        converted = decode_legacy(v, enc)
+        if (data.name, enc) not in legacy_seen:
+            legacy_seen.add((data.name, enc))
+            sub.add("legacy-encoding", sheet=data.name, cell=ref, row=r, font=font, preview=converted[:60],
+                    encoding="TCVN3 (ABC)" if enc.startswith("tcvn3") else "VNI")
+        v = converted
+    elif guess and any("\u00a0" < ch <= "\u00ff" for ch in v):
+        enc = guess_legacy(v)
+        if enc:
+            converted = decode_legacy(v, enc)
+            sub.add("legacy-encoding-suspected", sheet=data.name, cell=ref, row=r, preview=converted[:60],
+                    original=v[:60], encoding="TCVN3 (ABC)" if enc == "tcvn3" else "VNI")
+            v = converted
+    text, had_control = clean_text(v)
+    if had_control:
+        sub.add("control-characters", sheet=data.name, cell=ref, row=r)
+    return text
+
+
+def _merged_fill(sub: Submission, data: SheetData, header_row: int, mapping: dict[str, int]) -> dict:
+    fill = {}
+    used = set(mapping.values())
+    for r0, c0, r1, c1 in data.merged:
+        if r1 <= header_row or r0 <= header_row or r1 == r0 and c0 not in used:
+            continue
+        if r1 == r0:
+            continue  # merged across columns in one row: the value belongs to the first column
+        value = data.value(r0, c0)
+        for r in range(r0, r1 + 1):
+            for c in range(c0, c1 + 1):
+                fill[(r, c)] = value
+        sub.add("merged-cells", sheet=data.name, cell=cell_ref(r0, c0), row=r0,
+                range=f"{cell_ref(r0, c0)}:{cell_ref(r1, c1)}")
+    return fill
+
+
+def _coerce_cell(sub: Submission, ctx: Context, col: Column, v: Any, sheet: str, ref: str, r: int) -> Any:
+    if coerce.is_blank(v):
+        return None
+    value, problem = None, None
+    t = col.type
+    if t == "text":
+        value = coerce.to_text(v)
+        if col.pattern:
+            import re
+
+            if not re.fullmatch(col.pattern, value):
+                sub.add("pattern-error", sheet=sheet, cell=ref, row=r, value=value, title=col.title, help=col.help)
+        return value
+    if t == "number":
+        value, problem = coerce.to_number(v)
+    elif t == "integer":
+        value, problem = coerce.to_integer(v)
+    elif t == "percent":
+        value, problem = coerce.to_percent(v)
+    elif t == "date":
+        value, problem = coerce.to_date(v)
+    elif t == "bool":
+        value, problem = coerce.to_bool(v)
+    elif t == "choice":
+        value, problem = coerce.to_choice(v, col.choices)
+        if problem:
+            sub.add("choice-error", sheet=sheet, cell=ref, row=r, value=coerce.to_text(v), title=col.title,
+                    choices="; ".join(col.choices))
+            return None
+    elif t == "unit":
+        unit = ctx.registry.find_unit(coerce.to_text(v))
+        value, problem = (unit.code, None) if unit else (None, "không có trong danh sách đơn vị")
+    elif t == "leader":
+        leader = ctx.registry.find_leader(coerce.to_text(v))
+        value, problem = (leader.id, None) if leader else (None, "không có trong danh sách lãnh đạo")
+    if problem:
+        example = {"date": " (ví dụ 15/06/2025)", "percent": " (ví dụ 80)", "number": " (ví dụ 1.234,5)",
+                   "integer": " (ví dụ 12)"}.get(t, "")
+        sub.add("type-error", sheet=sheet, cell=ref, row=r, value=coerce.to_text(v), title=col.title,
+                expected=TYPE_LABELS[t], example=example)
+        return None
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        lo, hi = col.min, col.max
+        if (lo is not None and value < lo) or (hi is not None and value > hi):
+            bounds = f"{'' if lo is None else f'{lo:g}'} – {'' if hi is None else f'{hi:g}'}"
+            sub.add("out-of-range", sheet=sheet, cell=ref, row=r, value=f"{value:g}", title=col.title,
+                    bounds=bounds)
+    return value
+
+
+# --- the whole file ---------------------------------------------------------------------------------
+
+def parse_workbook(wb: Workbook, ctx: Context, form_id: str | None = None, period: Period | None = None,
+                   rel_name: str | None = None) -> Submission:
+    sub = Submission(path=wb.path, file_name=rel_name or wb.path.name, format=wb.format)
+    sub.issues.extend(_rename(i, sub.file_name) for i in wb.issues)
+    if sub.has_errors or not wb.sheets:
+        if not sub.has_errors:
+            sub.add("file-unreadable", detail="tệp không có trang tính nào")
+        return sub
+    if not identify(wb, sub, ctx, form_id, period):
+        return sub
+    form = sub.form
+    used = set()
+    for spec in form.sheets:
+        data = find_sheet(wb, spec, form)
+        if data is None:
+            sub.add("sheet-missing", sheet=spec.name)
+            continue
+        used.add(data.name)
+        header_row, header = locate_header(data, spec)
+        if not header_row:
+            sub.add("header-not-found", sheet=data.name)
+            continue
+        mapping = map_columns(sub, spec, data.name, header_row, header)
+        ps = ParsedSheet(spec=spec, name=data.name, columns=mapping, header_row=header_row)
+        ps.rows = read_rows(sub, ctx, spec, data, header_row, mapping)
+        sub.sheets[spec.id] = ps
+    for name, data in wb.sheets.items():
+        if name not in used and name.strip().lower() not in (META_SHEET, LISTS_SHEET, "hướng dẫn") \
+                and fold(name) != fold("Hướng dẫn") and data.visible and any(any(not coerce.is_blank(v) for v in r) for r in data.rows[:50]):
+            sub.add("sheet-extra", sheet=name)
+    return sub
+
+
+def _rename(issue: Issue, name: str) -> Issue:
+    issue.file = name
+    return issue
+
+
+def validate(sub: Submission, ctx: Context, lookups: "checks.Lookups") -> None:
+    """Run the form's rules on a parsed submission (adds issues in place)."""
+    if sub.form is None:
+        return
+    for spec in sub.form.sheets:
+        ps = sub.sheets.get(spec.id)
+        if ps is None:
+            continue
+        sub.issues.extend(checks.required(sub, ps))
+        sub.issues.extend(checks.unique_keys(sub, ps))
+        for rule in spec.rules:
+            sub.issues.extend(checks.RULES[rule["rule"]](sub, ps, rule, ctx, lookups))
+
+
+def deadline_of(ctx: Context, period: Period) -> date:
+    return ctx.ws.deadline(period)
