@@ -175,6 +175,18 @@ def _collect_one(ctx: Context, store: Store, path: Path, rel: str, digest: str, 
     errors = sum(1 for i in sub.issues if i.severity is Severity.ERROR)
     warnings = sum(1 for i in sub.issues if i.severity is Severity.WARNING)
     status = "rejected" if errors or sub.unit is None or sub.form is None else ("warnings" if warnings else "accepted")
+    if sub.unit is None:  # unreadable or unidentified: the file name still tells the office who sent it
+        from .validate import _unit_from_name
+
+        guess, _ = _unit_from_name(path, ctx)
+        if guess is not None:
+            sub.unit = guess
+            if sub.form is None and form_id:
+                sub.form = ctx.forms.get(form_id)
+    if sub.form is None and sub.unit is not None:
+        from .merge import default_form
+
+        sub.form = ctx.forms.get(form_id or default_form(period))
     fr = FileResult(file=rel, status=status, unit=sub.unit.code if sub.unit else "",
                     unit_name=sub.unit.name if sub.unit else "", form=sub.form.id if sub.form else "",
                     period=sub.period.code if sub.period else period.code, sha256=digest, errors=errors,

@@ -25,6 +25,7 @@ STATES = {
     "done_on_time": "Hoàn thành đúng hạn",
     "done_late": "Hoàn thành quá hạn",
     "in_progress": "Đang thực hiện, trong hạn",
+    "behind": "Chậm tiến độ, còn hạn",
     "overdue": "Quá hạn, chưa hoàn thành",
     "not_started": "Chưa triển khai",
     "adjust": "Đề nghị điều chỉnh",
@@ -58,6 +59,8 @@ def task_state(status: str | None, deadline: date | None, completed_on: date | N
         return "overdue"
     if status == "Chưa triển khai":
         return "not_started"
+    if status == "Chậm tiến độ":
+        return "behind"
     return "in_progress"
 
 
@@ -310,12 +313,13 @@ def merge(workspace, period: str | Period, form_id: str | None = None) -> MergeR
 
 
 def _state_row(d: dict) -> list:
-    return [d["tasks"], d["done_on_time"], d["done_late"], d["in_progress"], d["overdue"], d["not_started"],
-            d["adjust"], d["done_rate"], d["on_time_rate"], d["avg_percent"]]
+    return [d["tasks"], d["done_on_time"], d["done_late"], d["in_progress"], d["behind"], d["overdue"],
+            d["not_started"], d["adjust"], d["done_rate"], d["on_time_rate"], d["avg_percent"]]
 
 
 STATE_HEADERS = ["Số nhiệm vụ", "Hoàn thành đúng hạn", "Hoàn thành quá hạn", "Đang thực hiện trong hạn",
-                 "Quá hạn chưa hoàn thành", "Chưa triển khai", "Đề nghị điều chỉnh", "Tỷ lệ hoàn thành (%)",
+                 "Chậm tiến độ, còn hạn", "Quá hạn chưa hoàn thành", "Chưa triển khai", "Đề nghị điều chỉnh",
+                 "Tỷ lệ hoàn thành (%)",
                  "Tỷ lệ đúng hạn (%)", "% hoàn thành bình quân"]
 
 
@@ -327,7 +331,7 @@ def _progress_sheets(wb, f, df: pd.DataFrame, period: Period, form: Form, regist
     rows = [[d["key"], names[d["key"]]["unit_name"], names[d["key"]]["parent_name"], *_state_row(d)]
             for d in summarise(df, "unit_code")]
     _write_table(ws, 2, ["Mã đơn vị", "Tên đơn vị", "Đơn vị cấp trên", *STATE_HEADERS], rows, f,
-                 [10, 32, 24] + [11] * 10)
+                 [10, 32, 24] + [11] * 11)
     if rows:
         total = summarise(df.assign(_all="Toàn tỉnh"), "_all")[0]
         r = 3 + len(rows)
@@ -337,10 +341,10 @@ def _progress_sheets(wb, f, df: pd.DataFrame, period: Period, form: Form, regist
     ws = wb.add_worksheet("Theo cấp trên")
     _write_table(ws, 0, ["Đơn vị cấp trên", *STATE_HEADERS],
                  [[d["key"] or "(cấp cao nhất)", *_state_row(d)] for d in summarise(df, "parent_name")], f,
-                 [30] + [11] * 10)
+                 [30] + [11] * 11)
     ws = wb.add_worksheet("Theo lĩnh vực")
     _write_table(ws, 0, ["Lĩnh vực", *STATE_HEADERS],
-                 [[d["key"] or "(chưa rõ)", *_state_row(d)] for d in summarise(df, "area")], f, [30] + [11] * 10)
+                 [[d["key"] or "(chưa rõ)", *_state_row(d)] for d in summarise(df, "area")], f, [30] + [11] * 11)
     ws = wb.add_worksheet("Nguyên nhân chậm")
     causes = Counter(x for x in df.get("delay_cause", pd.Series(dtype=object)).dropna())
     _write_table(ws, 0, ["Nguyên nhân", "Số nhiệm vụ"], [[k, v] for k, v in causes.most_common()], f, [50, 12])

@@ -93,7 +93,7 @@ def score_group(g: pd.DataFrame, rules: dict) -> dict[str, float]:
         w = w * 0 + 1
     done = assigned["state"].isin(["done_on_time", "done_late"])
     on_time = assigned["state"] == "done_on_time"
-    late = assigned["state"].isin(["done_late", "overdue"])
+    late = assigned["state"].isin(["done_late", "overdue", "behind"])
     cap = float(rules.get("quality_cap", 1.0))
     quality = assigned.apply(lambda r: _quality(r, cap), axis=1) if len(assigned) else pd.Series(dtype=float)
     total = float(w.sum())
