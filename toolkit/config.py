@@ -191,7 +191,7 @@ class atomic_path:
         return self.tmp
 
     def __exit__(self, exc_type, exc, tb) -> None:
-        if exc_type is None and self.tmp.exists() and self.tmp.stat().st_size > 0:
+        if exc_type is None and self.tmp.exists():
             os.replace(self.tmp, self.path)
         elif self.tmp.exists():
             self.tmp.unlink()

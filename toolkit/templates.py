@@ -42,13 +42,12 @@ def build_template(path: Path, form: Form, unit: Unit, period: Period, deadline:
         wb.set_properties({"title": f"{form.title} – {unit.name}", "author": office or "toolkit",
                            "comments": f"form={form.id};version={form.version};unit={unit.code};period={period.code}"})
         fmt = _Formats(wb)
-        lists = wb.add_worksheet(LISTS_SHEET)
-        list_refs = _ListWriter(lists)
+        list_refs = _ListWriter()
         _instructions(wb, fmt, form, unit, period, deadline, registry, office)
         for sheet in form.sheets:
             rows = (prefill or {}).get(sheet.id) or []
             _data_sheet(wb, fmt, list_refs, form, sheet, unit, period, deadline, registry, rows)
-        lists.very_hidden() if hasattr(lists, "very_hidden") else lists.hide()
+        list_refs.write(wb.add_worksheet(LISTS_SHEET))
         meta = wb.add_worksheet(META_SHEET)
         info = {
             "form": form.id, "form_version": form.version, "unit_code": unit.code, "unit_name": unit.name,
@@ -62,6 +61,7 @@ def build_template(path: Path, form: Form, unit: Unit, period: Period, deadline:
             meta.write_string(r, 1, str(v))
         meta.very_hidden()
         wb.worksheets()[1].activate()
+        wb.worksheets()[1].set_first_sheet()
         wb.close()
     return path
 
@@ -101,19 +101,24 @@ def _kind(col: Column) -> str:
 class _ListWriter:
     """Long dropdown lists go to a hidden sheet and are referenced by range (Excel's 255-char limit)."""
 
-    def __init__(self, ws):
-        self.ws, self.col, self.cache = ws, 0, {}
+    def __init__(self):
+        self.columns: list[tuple[str, ...]] = []
+        self.cache: dict[tuple[str, ...], str] = {}
 
     def source(self, values: tuple[str, ...]) -> str | list[str]:
         if len(",".join(values)) <= 250 and not any("," in v for v in values):
             return list(values)
         if values not in self.cache:
-            for r, v in enumerate(values):
-                self.ws.write_string(r, self.col, v)
-            letter = col_letter(self.col + 1)
+            self.columns.append(values)
+            letter = col_letter(len(self.columns))
             self.cache[values] = f"='{LISTS_SHEET}'!${letter}$1:${letter}${len(values)}"
-            self.col += 1
         return self.cache[values]
+
+    def write(self, ws) -> None:
+        for c, values in enumerate(self.columns):
+            for r, v in enumerate(values):
+                ws.write_string(r, c, v)
+        ws.very_hidden()
 
 
 def _instructions(wb, fmt, form: Form, unit: Unit, period: Period, deadline: date, registry, office) -> None:

@@ -1,0 +1,69 @@
+"""Shared fixtures: a real workspace in tmp_path and a helper that fills a template as a unit would."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from datetime import date, datetime
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from toolkit.config import init_workspace
+from toolkit.context import load_context
+from toolkit.periods import parse_period
+from toolkit.templates import build_template
+
+ROOT = Path(__file__).resolve().parent.parent
+REALWORLD = ROOT.parent / "shared" / "realworld"
+
+
+@pytest.fixture
+def ws(tmp_path):
+    w = init_workspace(tmp_path / "ws", periods=["2025", "2025-H1"])
+    w.set_period(parse_period("2025"), date(2025, 1, 31))
+    w.set_period(parse_period("2025-H1"), date(2025, 7, 10))
+    return w
+
+
+@pytest.fixture
+def ctx(ws):
+    return load_context(ws)
+
+
+def make_return(ctx, form_id: str, unit_code: str, period: str, rows: list[dict], name: str | None = None,
+                sheet_id: str | None = None, received: date | None = date(2025, 1, 20), prefill=None,
+                extra_sheets: dict | None = None) -> Path:
+    """Build the unit's template with the real builder, fill it with openpyxl, drop it in the inbox."""
+    form = ctx.form(form_id)
+    p = parse_period(period)
+    unit = ctx.registry.units[unit_code]
+    inbox = ctx.ws.round_dir(p, "inbox")
+    path = inbox / (name or f"{unit_code}_{form_id}.xlsx")
+    build_template(path, form, unit, p, ctx.ws.deadline(p), registry=ctx.registry, prefill=prefill)
+    wb = openpyxl.load_workbook(path)
+    sheets = {sheet_id or form.main.id: rows, **(extra_sheets or {})}
+    for sid, data in sheets.items():
+        spec = form.sheet(sid)
+        sh = wb[spec.name]
+        names = [c.name for c in spec.columns]
+        for i, row in enumerate(data):
+            for name_, value in row.items():
+                cell = sh.cell(row=spec.first_data_row + i, column=names.index(name_) + 1, value=value)
+                if isinstance(value, str):
+                    cell.data_type = "s"
+    wb.save(path)
+    if received:
+        ts = datetime(received.year, received.month, received.day, 9).timestamp()
+        os.utime(path, (ts, ts))
+    return path
+
+
+def task(code: str, **kw) -> dict:
+    row = {"task_code": code, "area": "Xây dựng Đảng", "kind": "Trọng tâm",
+           "title": f"Kết nạp đảng viên mới, phấn đấu đạt chỉ tiêu giao năm 2025 ({code})",
+           "indicator": "Số đảng viên mới", "unit_measure": "đảng viên", "target": 50, "start_date": date(2025, 1, 1),
+           "deadline": date(2025, 12, 15), "weight": 1}
+    row.update(kw)
+    return row
