@@ -269,8 +269,7 @@ class Store:
             for f, (a, b) in changed.items():
                 db.execute("INSERT INTO task_changes (register_key, unit_code, task_code, field, old_value, "
                            "new_value, submission_id, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                           (key, unit, t["task_code"], f, None if a is None else str(a),
-                            None if b is None else str(b), sid, at))
+                           (key, unit, t["task_code"], f, _text(a), _text(b), sid, at))
             db.execute(f"UPDATE tasks SET {', '.join(f + '=?' for f in TASK_FIELDS)}, submission_id=?, active=1, "
                        f"version=version+? WHERE register_key=? AND unit_code=? AND task_code=?",
                        [*values.values(), sid, 1 if changed else 0, key, unit, t["task_code"]])
@@ -326,6 +325,14 @@ class Store:
 
     def log(self, action: str, detail: str) -> None:
         self.db.execute("INSERT INTO audit (at, action, detail) VALUES (?, ?, ?)", (_now(), action, detail))
+
+
+def _text(v: Any) -> str | None:
+    if v is None:
+        return None
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v)
 
 
 def _differs(a: Any, b: Any) -> bool:

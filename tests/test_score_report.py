@@ -1,0 +1,141 @@
+"""Issue 5: classification thresholds, conditions and quota; Word documents reopened with python-docx."""
+
+import shutil
+from datetime import date
+from pathlib import Path
+
+import docx
+import openpyxl
+import pytest
+
+from conftest import make_return, task
+from toolkit.collect import collect
+from toolkit.errors import TemplateError
+from toolkit.report import lint, template_path, write_reports
+from toolkit.score import Score, classify, load_rules, score
+
+RULES = load_rules()
+XS, TOT, HT, KHT = (lv["name"] for lv in RULES["levels"])
+
+
+def s(sid, points, late=0.0, schedule=1.0, quality=1.0):
+    return Score("unit", sid, sid, score=points, late_share=late, schedule=schedule, quality=quality)
+
+
+def test_thresholds_and_conditions():
+    out = {x.subject_id: x.level for x in classify(
+        [s("a", 95), s("b", 89.99), s("c", 70), s("d", 69.9), s("e", 50), s("f", 49.9),
+         s("g", 92, late=0.1), s("h", 75, late=0.2), s("i", 60, late=0.25)], RULES)}
+    assert out["a"] == TOT  # the only top candidate, but 20% of 3 at "tốt" or better leaves no place
+    assert (out["b"], out["c"], out["d"], out["e"], out["f"]) == (TOT, TOT, HT, HT, KHT)
+    assert out["g"] == HT  # 92 points but 10% late: neither "xuất sắc" nor "tốt" (all on time), 10% <= 20%
+    assert out["h"] == HT and out["i"] == KHT
+
+
+def test_quota_top_level_capped_after_ranking_with_ties_explained():
+    units = [s(f"x{i}", 95 - i) for i in range(4)] + [s(f"t{i}", 80) for i in range(6)]
+    ranked = classify(units, RULES)
+    levels = {x.subject_id: x.level for x in ranked}
+    # base = 4 candidates + 6 at "tốt" = 10 -> 20% = 2 places
+    assert [k for k, v in levels.items() if v == XS] == ["x0", "x1"]
+    assert levels["x2"] == levels["x3"] == TOT
+    assert "ngoài 2 suất" in " ".join(next(x for x in ranked if x.subject_id == "x2").why)
+    tied = classify([s("a", 95), s("b", 93), s("c", 93)] + [s(f"t{i}", 80) for i in range(7)], RULES)
+    got = {x.subject_id: x.level for x in tied}
+    assert (got["a"], got["b"], got["c"]) == (XS, TOT, TOT)  # 2 places, b and c tie at the boundary
+    assert "bằng điểm" in " ".join(next(x for x in tied if x.subject_id == "b").why)
+    assert [x.rank for x in tied][:3] == [1, 2, 3]
+
+
+def _round(ctx):
+    make_return(ctx, "registration", "XLS", "2025", [
+        task("XLS-01", deadline=date(2025, 3, 31), leader_id="LD12"),
+        task("XLS-02", title="Hoàn thành 12 km đường liên thôn & <cầu> dân sinh", deadline=date(2025, 5, 31),
+             target=12)])
+    make_return(ctx, "registration", "XCP", "2025", [task("XCP-01", title="Kết nạp 30 đảng viên ở Cao Phong",
+                                                          deadline=date(2025, 4, 30))])
+    collect(ctx.ws, "2025")
+    make_return(ctx, "progress", "XLS", "2025-H1", [
+        {"task_code": "XLS-01", "status": "Hoàn thành", "percent": 100, "actual": 50, "completed_on": date(2025, 3, 1)},
+        {"task_code": "XLS-02", "status": "Hoàn thành", "percent": 100, "actual": 12, "completed_on": date(2025, 5, 1),
+         "proposals": "Đề nghị hỗ trợ vốn & vật tư <gấp>"}], received=date(2025, 7, 5))
+    make_return(ctx, "progress", "XCP", "2025-H1", [
+        {"task_code": "XCP-01", "status": "Chậm tiến độ", "percent": 40, "actual": 12,
+         "delay_cause": "Thiếu nguồn lực (kinh phí, nhân lực)"}], received=date(2025, 7, 5))
+    collect(ctx.ws, "2025-H1")
+
+
+def test_score_end_to_end_writes_workbook_and_store(ctx):
+    _round(ctx)
+    result = score(ctx.ws, "2025-H1")
+    levels = {x.subject_id: (x.score, x.level) for x in result.units}
+    assert levels["XLS"] == (100.0, TOT)  # sole top candidate, but 20% of 1 leaves no place: explained
+    assert "Chuyển xuống" in " ".join(next(x for x in result.units if x.subject_id == "XLS").why)
+    assert levels["XCP"][1] == KHT
+    wb = openpyxl.load_workbook(result.path)
+    rows = list(wb["Xếp loại đơn vị"].iter_rows(min_row=4, values_only=True))
+    assert [(r[1], r[14]) for r in rows] == [("XLS", levels["XLS"][1]), ("XCP", KHT)]
+    assert "Quy tắc" in wb.sheetnames and [x.subject_id for x in result.leaders] == ["LD12"]
+
+
+def _text(path):
+    d = docx.Document(path)
+    parts = [p.text for p in d.paragraphs]
+    for t in d.tables:
+        for row in t.rows:
+            parts.append(" | ".join(c.text for c in row.cells))
+    return "\n".join(parts)
+
+
+def test_word_documents_contain_the_figures(ctx):
+    _round(ctx)
+    score(ctx.ws, "2025-H1")
+    result = write_reports(ctx.ws, "2025-H1")
+    names = sorted(Path(p).name for p in result.documents)
+    assert names == ["LD12_2025-H1.docx", "XCP_2025-H1.docx", "XLS_2025-H1.docx", "bao_cao_tong_hop_2025-H1.docx",
+                     "danh_sach_chua_nop_2025-H1.docx"]
+    report = _text(next(p for p in result.documents if "bao_cao" in p))
+    assert "ĐẢNG CỘNG SẢN VIỆT NAM" in report and "Số 125" not in report
+    assert "Có 2/19 đơn vị gửi báo cáo" in report
+    assert "Tổng số 3 nhiệm vụ: hoàn thành đúng hạn 2" in report
+    assert "Đề nghị hỗ trợ vốn & vật tư <gấp>" in report  # autoescape keeps & and <
+    assert "Thiếu nguồn lực (kinh phí, nhân lực) | 1" in report
+    assert "Đảng ủy xã Lương Sơn | 100 | Hoàn thành tốt nhiệm vụ" in report
+    card = _text(next(p for p in result.documents if p.endswith("XLS_2025-H1.docx")))
+    assert "Hoàn thành 12 km đường liên thôn & <cầu> dân sinh" in card and "Đảng ủy xã Lương Sơn" in card
+    missing = _text(next(p for p in result.documents if "chua_nop" in p))
+    assert "Đảng ủy xã Mai Châu" in missing and "Đảng ủy xã Lương Sơn" not in missing
+    doc = docx.Document(next(p for p in result.documents if "bao_cao" in p))
+    assert doc.sections[0].page_width.mm == pytest.approx(210, abs=1)
+    assert len(doc.inline_shapes) == 2  # both charts
+
+
+def test_commitment_forms_for_registration_round(ctx):
+    _round(ctx)
+    result = write_reports(ctx.ws, "2025")
+    form = next(p for p in result.documents if "ban_cam_ket_XLS" in p)
+    text = _text(form)
+    assert "BẢN CAM KẾT" in text and "Đảng ủy xã Lương Sơn".upper() in text
+    assert "Hoàn thành 12 km đường liên thôn & <cầu> dân sinh" in text and "Quách Thị Nga" in text
+
+
+def test_template_with_unknown_variable_fails_loudly_naming_it(ctx, tmp_path):
+    bad = tmp_path / "bad.docx"
+    d = docx.Document()
+    d.add_paragraph("{{ office.name }} {{ khong_co }}")
+    d.save(bad)
+    with pytest.raises(TemplateError, match="bad.docx.*khong_co"):
+        lint(bad, {"office": {}})
+    (ctx.ws.root / "word").mkdir()
+    shutil.copyfile(bad, ctx.ws.root / "word" / "danh_sach_chua_nop.docx")
+    assert template_path(ctx.ws.root, "danh_sach_chua_nop.docx").parent == ctx.ws.root / "word"
+    with pytest.raises(TemplateError, match="khong_co"):
+        write_reports(ctx.ws, "2025-H1")
+
+
+@pytest.mark.skipif(not shutil.which("soffice"), reason="LibreOffice not installed")
+def test_pdf_conversion_counts_outputs(ctx):
+    _round(ctx)
+    result = write_reports(ctx.ws, "2025", pdf=True)
+    assert len(result.pdfs) == len(result.documents) and result.pdf_message.startswith("Đã chuyển")
+    assert all(Path(p).read_bytes()[:4] == b"%PDF" for p in result.pdfs)

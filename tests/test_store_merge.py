@@ -1,0 +1,149 @@
+"""Issue 4: store (idempotent, atomic, concurrent), task register and adjustments, status, consolidated workbook."""
+
+import multiprocessing
+import sqlite3
+from datetime import date
+
+import openpyxl
+import pytest
+
+from conftest import make_return, task
+from toolkit.collect import collect
+from toolkit.merge import merge, round_status
+from toolkit.periods import parse_period
+from toolkit.store import Store
+from toolkit.templates import build_templates
+
+
+def _snapshot(db):
+    con = sqlite3.connect(db)
+    out = {t: con.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0]
+           for t in ("submissions", "rows", "issues", "tasks", "seen_files", "audit", "task_changes")}
+    con.close()
+    return out
+
+
+def test_same_file_twice_changes_nothing(ctx):
+    make_return(ctx, "registration", "XLS", "2025", [task("XLS-01")])
+    collect(ctx.ws, "2025")
+    before = _snapshot(ctx.ws.db_path)
+    again = collect(ctx.ws, "2025")
+    assert [f.status for f in again.files] == ["duplicate"]
+    assert _snapshot(ctx.ws.db_path) == before
+
+
+def test_resubmission_replaces_for_reporting_and_keeps_history(ctx):
+    make_return(ctx, "registration", "XLS", "2025", [task("XLS-01"), task("XLS-02", title="Hoàn thành 5 km đường")],
+                name="v1.xlsx")
+    collect(ctx.ws, "2025")
+    make_return(ctx, "registration", "XLS", "2025",
+                [task("XLS-01", target=80), task("XLS-03", title="Số hoá 100% hồ sơ một cửa")], name="v2.xlsx",
+                received=date(2025, 3, 1))
+    result = collect(ctx.ws, "2025")
+    [f] = [f for f in result.files if f.file == "v2.xlsx"]
+    assert f.replaced == "v1.xlsx" and "resubmission" in [i.code for i in f.issues]
+    with Store(ctx.ws.db_path) as store:
+        subs = store.submissions("registration", "2025")
+        assert [(s["file_name"], s["active"], s["replaced_by"] is not None) for s in subs] == \
+            [("v1.xlsx", 0, True), ("v2.xlsx", 1, False)]
+        assert [r["task_code"] for r in store.rows("registration", "2025", "tasks")] == ["XLS-01", "XLS-03"]
+        register = {t["task_code"]: t for t in store.register("2025", active_only=False)}
+        assert (register["XLS-01"]["target"], register["XLS-01"]["version"]) == (80, 2)
+        assert register["XLS-02"]["active"] == 0
+        changes = [(c["task_code"], c["field"], c["old_value"], c["new_value"]) for c in store.task_changes("2025")]
+        assert ("XLS-01", "target", "50", "80") in changes
+        assert ("XLS-02", "withdrawn", "Hoàn thành 5 km đường", None) in changes
+        assert ("XLS-03", "added", None, "Số hoá 100% hồ sơ một cửa") in changes
+        assert [a["action"] for a in store.audit()] == ["accept", "accept"]
+
+
+@pytest.mark.parametrize("stage", ["archived", "feedback", "after-rows"])
+def test_crash_at_any_point_leaves_store_as_before_that_file(ctx, stage):
+    make_return(ctx, "registration", "XLS", "2025", [task("XLS-01")], name="a.xlsx")
+    collect(ctx.ws, "2025")
+    before = _snapshot(ctx.ws.db_path)
+    make_return(ctx, "registration", "XCP", "2025", [task("XCP-01", area="Sai")], name="b.xlsx")
+
+    def boom(where, name):
+        if where == stage:
+            raise KeyboardInterrupt("killed")
+
+    with pytest.raises(KeyboardInterrupt):
+        collect(ctx.ws, "2025", _hook=boom)
+    assert _snapshot(ctx.ws.db_path) == before
+    result = collect(ctx.ws, "2025")  # the re-run completes the work
+    assert {f.file: f.status for f in result.files} == {"a.xlsx": "duplicate", "b.xlsx": "rejected"}
+
+
+def _collect_in_process(root, q):
+    try:
+        r = collect(root, "2025", feedback=False)
+        q.put(sorted((f.file, f.status) for f in r.files))
+    except Exception as exc:  # pragma: no cover - reported to the parent
+        q.put(repr(exc))
+
+
+def test_two_collects_at_once_do_not_corrupt(ctx):
+    for code in ("XLS", "XCP", "XMC", "XTL", "XLT", "XYT"):
+        make_return(ctx, "registration", code, "2025", [task(f"{code}-01", title=f"Nhiệm vụ riêng của {code} số 1")])
+    q = multiprocessing.get_context("spawn").Queue()
+    procs = [multiprocessing.get_context("spawn").Process(target=_collect_in_process, args=(str(ctx.ws.root), q))
+             for _ in range(2)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(120)
+    results = [q.get(timeout=5) for _ in procs]
+    assert all(isinstance(r, list) for r in results), results
+    with Store(ctx.ws.db_path) as store:
+        subs = store.submissions("registration", "2025")
+        assert len(subs) == 6 and len({s["sha256"] for s in subs}) == 6
+        assert len(store.rows("registration", "2025")) == 6
+    statuses = sorted(s for r in results for _, s in r)
+    assert statuses.count("duplicate") == 6 and statuses.count("accepted") == 6
+
+
+def test_registration_then_prefilled_progress_then_merge_figures(ctx):
+    make_return(ctx, "registration", "XLS", "2025", [
+        task("XLS-01", deadline=date(2025, 3, 31), area="Xây dựng Đảng"),
+        task("XLS-02", title="Hoàn thành 12 km đường liên thôn", deadline=date(2025, 5, 31), area="Kinh tế – xã hội"),
+        task("XLS-03", title="Số hoá 90% hồ sơ một cửa & <liên thông>", deadline=date(2025, 12, 31),
+             area="Cải cách hành chính")])
+    make_return(ctx, "registration", "XCP", "2025", [task("XCP-01", title="Kết nạp 30 đảng viên ở xã Cao Phong",
+                                                          parent_code="XLS-01", deadline=date(2025, 6, 30))])
+    collect(ctx.ws, "2025")
+    [tpl] = build_templates(ctx.ws, "progress", parse_period("2025-H1"), ["XLS"])
+    sh = openpyxl.load_workbook(tpl)["Tiến độ"]
+    assert [sh.cell(row=r, column=1).value for r in (7, 8, 9)] == ["XLS-01", "XLS-02", "XLS-03"]
+    assert sh["B8"].value == "Hoàn thành 12 km đường liên thôn" and sh["A7"].protection.locked
+    prefill = {"progress": [{"task_code": f"XLS-0{i}"} for i in (1, 2, 3)]}
+    rows = [{"status": "Hoàn thành", "percent": 100, "actual": 50, "completed_on": date(2025, 3, 20)},
+            {"status": "Chậm tiến độ", "percent": 60, "actual": 7, "delay_cause": "Phụ thuộc nhà đầu tư, doanh nghiệp",
+             "proposals": "=cmd| đề nghị bố trí vốn"},
+            {"status": "Đang thực hiện – đúng tiến độ", "percent": 40}]
+    make_return(ctx, "progress", "XLS", "2025-H1", rows, prefill=prefill, received=date(2025, 7, 15))
+    result = collect(ctx.ws, "2025-H1")
+    assert [(f.status, f.late_days) for f in result.files] == [("warnings", 5)]
+    status = round_status(ctx.ws, "2025-H1", "progress")
+    states = {u.code: u.state for u in status.units}
+    assert states["XLS"] == "late" and states["XCP"] == "missing"
+    assert status.rates()["reported"] == 1 and status.rates()["expected"] == 19
+    assert openpyxl.load_workbook(status.workbook)["Chưa nộp"].max_row == 4 + 18 - 1 + 1
+    m = merge(ctx.ws, "2025-H1")
+    wb = openpyxl.load_workbook(m.path)
+    summary = wb["Tổng hợp theo đơn vị"]
+    header = [c.value for c in summary[3]]
+    row = {h: c.value for h, c in zip(header, summary[4])}
+    assert (row["Mã đơn vị"], row["Số nhiệm vụ"], row["Hoàn thành đúng hạn"], row["Quá hạn chưa hoàn thành"],
+            row["Đang thực hiện trong hạn"]) == ("XLS", 3, 1, 1, 1)
+    data = wb["Dữ liệu"]
+    head = [c.value for c in data[1]]
+    first = {h: c.value for h, c in zip(head, data[2])}
+    assert (first["Tệp nguồn"], first["Dòng"], first["Mức đạt chỉ tiêu (%)"]) == ("XLS_progress.xlsx", 7, 100)
+    proposals = wb["Kiến nghị"]
+    assert proposals["D2"].value == "=cmd| đề nghị bố trí vốn" and proposals["D2"].data_type == "s"
+    assert [c.value for c in wb["Nguyên nhân chậm"]["A2":"B2"][0]] == ["Phụ thuộc nhà đầu tư, doanh nghiệp", 1]
+    cascade = wb["Phân cấp nhiệm vụ"]
+    assert [c.value for c in cascade[2]][:4] == ["XLS-01", task("XLS-01")["title"], "XLS", "XCP-01"]
+    assert {r[0].value for r in wb["Chưa báo cáo"].iter_rows(min_row=2)} >= {"XCP"}
+    assert wb["Dữ liệu"].auto_filter.ref and wb["Dữ liệu"].freeze_panes == "A2"
