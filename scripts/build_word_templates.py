@@ -113,6 +113,8 @@ def signature(doc, left_title="Nơi nhận:") -> None:
 
 
 def loop_table(doc, headers: list[str], cells: list[str], var: str, widths: list[float], size=12) -> None:
+    if headers[0] == "TT" and widths[0] < 1.2:  # keep "TT" on one line
+        widths = [1.2, widths[1] - (1.2 - widths[0]), *widths[2:]]
     t = doc.add_table(rows=4, cols=len(headers))
     t.style = "Table Grid"
     t.alignment = WD_TABLE_ALIGNMENT.CENTER

@@ -15,8 +15,8 @@ from rich.table import Table
 from . import __version__
 from .errors import ToolkitError
 
-console = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
+console = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def _run(fn, *args, **kwargs):

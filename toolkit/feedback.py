@@ -150,6 +150,8 @@ def _summary(wb: openpyxl.Workbook, sub) -> None:
             cell.font = Font(name=FONT)
         if issue.severity in FILLS:
             ws.cell(row=r, column=2).fill = FILLS[issue.severity]
+        lines = max(len(issue.message) / 65, len(issue.hint) / 55, 1)
+        ws.row_dimensions[r].height = 15 * (int(lines) + (lines > int(lines)))
         if issue.sheet and issue.cell and issue.sheet in wb.sheetnames:
             link = ws.cell(row=r, column=4)
             link.hyperlink = f"#'{issue.sheet}'!{issue.cell}"
@@ -157,6 +159,11 @@ def _summary(wb: openpyxl.Workbook, sub) -> None:
     for c, w in enumerate([5, 10, 16, 8, 60, 50, 22], start=1):
         ws.column_dimensions[get_column_letter(c)].width = w
     ws.freeze_panes = "A5"
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = 9
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_title_rows = "4:4"
     wb.active = 0
     for other in wb.worksheets[1:]:
         other.sheet_view.tabSelected = False

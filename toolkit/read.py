@@ -250,7 +250,10 @@ def open_workbook(path: str | os.PathLike, limits: Limits | None = None, want_fo
         wb.issues.append(make_issue("file-too-large", file=path.name, detail="không đủ bộ nhớ để đọc"))
     except Exception as exc:  # any parser failure on untrusted bytes is a file-level issue
         wb.sheets = {}
-        wb.issues.append(make_issue("file-unreadable", file=path.name, detail=_short_error(exc)))
+        if "limit exceeded" in str(exc).lower():
+            wb.issues.append(make_issue("file-too-large", file=path.name, detail=_short_error(exc)))
+        else:
+            wb.issues.append(make_issue("file-unreadable", file=path.name, detail=_short_error(exc)))
     return wb
 
 
@@ -328,7 +331,10 @@ def _read_fonts(wb: Workbook) -> None:
         try:
             import xlrd
 
-            book = xlrd.open_workbook(str(wb.path), formatting_info=True, on_demand=True)
+            import io
+
+            book = xlrd.open_workbook(str(wb.path), formatting_info=True, on_demand=True, logfile=io.StringIO(),
+                                      verbosity=0)
         except Exception:
             return
         try:

@@ -193,6 +193,8 @@ def _data_sheet(wb, fmt, lists: _ListWriter, form: Form, sheet: Sheet, unit: Uni
                                        "font_name": FONT, "font_size": 11})
     n_rows = len(rows) + (5 if rows else sheet.blank_rows)
     first, last = hr + 1, hr + n_rows
+    for i in range(n_rows):
+        ws.set_row(first + i, 48 if i < len(rows) else 30)
     for c, col in enumerate(sheet.columns):
         locked = col.locked and bool(rows)
         style = (fmt.closed if locked else fmt.open)[_kind(col)]
@@ -293,6 +295,8 @@ def _prefill_source(ctx, form: Form, period: Period):
     store.close()
     by_unit: dict[str, list[dict]] = {}
     for t in tasks:
+        t = {k: (date.fromisoformat(v[:10]) if k in ("deadline", "start_date") and isinstance(v, str) and v else v)
+             for k, v in t.items()}
         by_unit.setdefault(t["unit_code"], []).append(t)
     sheet_id = form.main.id
     return lambda code: {sheet_id: by_unit.get(code, [])}

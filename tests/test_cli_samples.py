@@ -1,0 +1,106 @@
+"""CLI contract (exit codes, --json equals the library), samples manifest, real-world corpus, docs in step."""
+
+import json
+import re
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from conftest import REALWORLD, ROOT, make_return, task
+from toolkit.cli import cli
+from toolkit.collect import collect
+from toolkit.config import init_workspace
+from toolkit.issues import catalogue_markdown
+from toolkit.periods import parse_period
+from toolkit.read import Limits, open_workbook
+from toolkit.samples import install_round
+
+
+def test_cli_init_templates_collect_exit_codes(tmp_path):
+    runner = CliRunner()
+    ws = tmp_path / "w"
+    r = runner.invoke(cli, ["init", str(ws), "--office", "Tỉnh ủy Sơn Mai", "--period", "2025"])
+    assert r.exit_code == 0 and "Đã tạo thư mục làm việc" in r.output
+    r = runner.invoke(cli, ["templates", str(ws), "--form", "registration", "--period", "2025", "--units", "XLS,XCP"])
+    assert r.exit_code == 0 and "Đã tạo 2 biểu mẫu" in r.output
+    r = runner.invoke(cli, ["collect", str(ws), "--period", "2025"])
+    assert r.exit_code == 0 and "0 tệp" in r.output
+    r = runner.invoke(cli, ["collect", str(ws), "--period", "2025-Q7"])
+    assert r.exit_code == 2 and "Kỳ báo cáo '2025-Q7' không hợp lệ" in r.output
+    r = runner.invoke(cli, ["collect", str(tmp_path / "nowhere"), "--period", "2025"])
+    assert r.exit_code == 2 and "không phải thư mục làm việc" in r.output
+    r = runner.invoke(cli, ["templates", str(ws), "--form", "nope", "--period", "2025"])
+    assert r.exit_code == 2 and "Không có biểu mẫu 'nope'" in r.output
+
+
+def test_cli_collect_json_equals_library_and_exit_1_on_errors(ws, ctx):
+    make_return(ctx, "registration", "XLS", "2025", [task("XLS-01", area="Sai")])
+    r = CliRunner().invoke(cli, ["collect", str(ws.root), "--period", "2025", "--json"])
+    assert r.exit_code == 1
+    data = json.loads(r.output)
+    assert data["summary"]["rejected"] == 1 and data["files"][0]["issues"][0]["code"] == "choice-error"
+    assert data["files"][0]["issues"][0]["cell"] == "B7"
+    r = CliRunner().invoke(cli, ["status", str(ws.root), "--period", "2025", "--json"])
+    assert r.exit_code == 0 and json.loads(r.output)["rates"]["rejected"] == 1
+
+
+def test_forms_check_reports_and_exit_code(tmp_path):
+    assert CliRunner().invoke(cli, ["forms", "check"]).exit_code == 0
+    (tmp_path / "forms").mkdir()
+    (tmp_path / "forms" / "x.yaml").write_text("id: x\nversion: one\n", encoding="utf-8")
+    r = CliRunner().invoke(cli, ["forms", "check", str(tmp_path)])
+    assert r.exit_code == 1 and "x.yaml.version: phải là int" in r.output
+
+
+def test_every_command_has_help_and_is_in_readme():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for name, cmd in cli.commands.items():
+        assert cmd.help, name
+        assert f"toolkit {name}" in readme, f"README does not mention 'toolkit {name}'"
+
+
+def test_issue_code_reference_is_generated_from_the_catalogue():
+    assert (ROOT / "docs" / "issue-codes.md").read_text(encoding="utf-8") == catalogue_markdown(), \
+        "regenerate with: toolkit codes --markdown > docs/issue-codes.md"
+
+
+def test_sample_workbooks_trigger_documented_codes(tmp_path):
+    samples = ROOT / "sample_workbooks"
+    manifest = json.loads((samples / "manifest.json").read_text(encoding="utf-8"))
+    readme = (samples / "README.md").read_text(encoding="utf-8")
+    ws = init_workspace(tmp_path / "w", units=samples / "don_vi.xlsx")
+    for code, deadline in manifest["deadlines"].items():
+        ws.set_period(parse_period(code), __import__("datetime").datetime.strptime(deadline, "%d/%m/%Y").date())
+    for which in ("registration", "progress"):
+        install_round(samples, ws, which)
+        result = collect(ws, manifest["periods"][which], feedback=False)
+        for f in result.files:
+            entry = manifest["files"][f"{which}/{f.file}"]
+            assert sorted({i.code for i in f.issues}) == sorted(entry["codes"]), f.file
+            if not entry["codes"]:
+                assert f.status == "accepted", f.file
+            for code in entry["codes"]:
+                assert code in readme, f"sample_workbooks/README.md does not document {code}"
+
+
+def test_realworld_corpus_is_reported_never_crashes(tmp_path):
+    if not REALWORLD.is_dir():
+        pytest.skip("shared/realworld not present")
+    files = sorted(p for p in REALWORLD.iterdir() if p.suffix.lower() in (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"))
+    ws = init_workspace(tmp_path / "w", periods=["2025"])
+    inbox = ws.round_dir("2025", "inbox")
+    for p in files:
+        (inbox / p.name).write_bytes(p.read_bytes())
+    started = time.perf_counter()
+    result = collect(ws, "2025", feedback=False)
+    elapsed = time.perf_counter() - started
+    by_name = {f.file: f for f in result.files}
+    assert len(by_name) == len(files)
+    for name, f in by_name.items():
+        assert f.status in ("rejected", "skipped"), name
+        assert any(i.code in ("form-unidentified", "file-unreadable", "file-encrypted", "file-not-spreadsheet",
+                              "file-too-large", "file-timeout", "file-empty", "file-skipped")
+                   for i in f.issues), (name, [i.code for i in f.issues])
+    assert elapsed < 120, elapsed
