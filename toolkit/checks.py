@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import re
-from collections import Counter, defaultdict
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Iterator
@@ -21,11 +22,15 @@ COMPLETED = ("Hoàn thành", "Hoàn thành vượt mức")
 class TextIndex:
     """Near-duplicate lookup over short texts: word-bigram Jaccard with an inverted index."""
 
+    MAX_POSTING = 64  # a word pair used this often says nothing about copying; exact copies use the hash
+
     def __init__(self) -> None:
         self.docs: list[tuple[str, str, frozenset[str]]] = []  # (owner, label, grams)
         self.postings: dict[str, list[int]] = defaultdict(list)
+        self.exact: dict[str, list[int]] = defaultdict(list)
 
     @staticmethod
+    @functools.lru_cache(maxsize=200_000)
     def grams(text: str) -> frozenset[str]:
         words = fold(text).split()
         if len(words) < 2:
@@ -38,27 +43,35 @@ class TextIndex:
             return
         idx = len(self.docs)
         self.docs.append((owner, label, grams))
+        self.exact[fold(text)].append(idx)
         for g in grams:
-            self.postings[g].append(idx)
+            posting = self.postings[g]
+            if len(posting) <= self.MAX_POSTING:
+                posting.append(idx)
 
     def similar(self, text: str, threshold: float, exclude_owner: str = "") -> list[tuple[str, str, float]]:
         grams = self.grams(text)
         if not grams:
             return []
-        shared: Counter[int] = Counter()
+        counts: dict[int, int] = dict.fromkeys(self.exact.get(fold(text), ()), 1 << 30)
+        rare = 0
         for g in grams:
             posting = self.postings.get(g)
-            if posting and len(posting) < 5000:
-                shared.update(posting)
+            if posting is None:
+                rare += 1
+            elif len(posting) <= self.MAX_POSTING:
+                rare += 1
+                for idx in posting:
+                    counts[idx] = counts.get(idx, 0) + 1
+        need = threshold * rare
         out = []
-        need = threshold * len(grams)
-        for idx, n in shared.items():
-            if n < need * 0.9:
+        for idx, n in counts.items():
+            if n < need:
                 continue
             owner, label, other = self.docs[idx]
             if owner == exclude_owner:
                 continue
-            sim = n / len(grams | other)
+            sim = len(grams & other) / len(grams | other)
             if sim >= threshold:
                 out.append((owner, label, sim))
         out.sort(key=lambda x: -x[2])

@@ -112,7 +112,7 @@ def scan_inbox(inbox: Path) -> tuple[list[Path], list[FileResult]]:
 
 def collect(workspace, period: str | Period, form_id: str | None = None, inbox: str | Path | None = None,
             feedback: bool = True, progress: Callable[[int, int, str], None] | None = None,
-            _hook: Callable[[str, str], None] | None = None) -> CollectResult:
+            workers: int | None = None, _hook: Callable[[str, str], None] | None = None) -> CollectResult:
     """Collect every returned workbook of a round. Bad files become issues; this raises only for
     tool faults (no workspace, broken form definitions or registry)."""
     started = time.perf_counter()
@@ -131,10 +131,9 @@ def collect(workspace, period: str | Period, form_id: str | None = None, inbox: 
         limits = Limits.from_settings(ctx.ws.settings["intake"])
         lookups: dict[str, Lookups] = {}
         claimed: dict[tuple[str, str], str] = {}
-        for n, path in enumerate(files, start=1):
+        todo: list[tuple[Path, str, str]] = []
+        for path in files:
             rel = str(path.relative_to(inbox))
-            if progress:
-                progress(n, len(files), rel)
             try:
                 digest = sha256_file(path)
             except OSError as exc:
@@ -146,8 +145,13 @@ def collect(workspace, period: str | Period, form_id: str | None = None, inbox: 
                     make_issue("file-already-collected", file=rel)]))
                 continue
             seen.add(digest)
-            fr = _collect_one(ctx, store, path, rel, digest, period, form_id, limits, lookups, claimed,
-                              feedback, _hook)
+            todo.append((path, rel, digest))
+        parsed = parse_all(ctx, [(p, r) for p, r, _ in todo], form_id, period, limits, workers)
+        for n, ((path, rel, digest), (fmt, readable, sub)) in enumerate(zip(todo, parsed), start=1):
+            if progress:
+                progress(n, len(todo), rel)
+            fr = _collect_one(ctx, store, path, rel, digest, period, form_id, fmt, readable, sub, lookups,
+                              claimed, feedback, _hook)
             result.files.append(fr)
         result.issues_workbook = str(write_issues_workbook(ctx, period, result))
     finally:
@@ -156,11 +160,38 @@ def collect(workspace, period: str | Period, form_id: str | None = None, inbox: 
     return result
 
 
-def _collect_one(ctx: Context, store: Store, path: Path, rel: str, digest: str, period: Period,
-                 form_id: str | None, limits: Limits, lookups: dict, claimed: dict, feedback: bool,
-                 hook) -> FileResult:
+_WORKER_CTX: dict = {}
+
+
+def _parse_one(ctx: Context, path: Path, rel: str, form_id: str | None, period: Period, limits: Limits):
     wb = open_workbook(path, limits)
     sub = parse_workbook(wb, ctx, form_id, period, rel_name=rel)
+    return wb.format, bool(wb.sheets), sub
+
+
+def _parse_in_worker(job):
+    root, path, rel, form_id, period, limits = job
+    if _WORKER_CTX.get("root") != root:
+        _WORKER_CTX.update(root=root, ctx=load_context(root))
+    return _parse_one(_WORKER_CTX["ctx"], path, rel, form_id, period, limits)
+
+
+def parse_all(ctx: Context, items: list[tuple[Path, str]], form_id, period, limits, workers: int | None):
+    """Read and parse files: in a pool of processes when there are many (the Python work per cell is what
+    costs; validation against other files and the store stay sequential in the caller)."""
+    workers = workers if workers is not None else min(os.cpu_count() or 1, 4)
+    if workers < 2 or len(items) < 40:
+        return [_parse_one(ctx, p, r, form_id, period, limits) for p, r in items]
+    from concurrent.futures import ProcessPoolExecutor
+
+    jobs = [(str(ctx.ws.root), p, r, form_id, period, limits) for p, r in items]
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(_parse_in_worker, jobs, chunksize=8))
+
+
+def _collect_one(ctx: Context, store: Store, path: Path, rel: str, digest: str, period: Period,
+                 form_id: str | None, fmt: str, readable: bool, sub: Submission, lookups: dict, claimed: dict,
+                 feedback: bool, hook) -> FileResult:
     lk = None
     if sub.form is not None and sub.unit is not None and sub.period is not None:
         lk = lookups.get(sub.form.id) or lookups.setdefault(sub.form.id, prepare_lookups(ctx, store, sub.form, period))
@@ -194,7 +225,7 @@ def _collect_one(ctx: Context, store: Store, path: Path, rel: str, digest: str, 
     archived = archive(ctx.ws.round_dir(period, "archive"), path, digest)
     if hook:
         hook("archived", rel)
-    if feedback and (errors or warnings) and wb.sheets:
+    if feedback and (errors or warnings) and readable:
         from .feedback import write_feedback
 
         fr.feedback = str(write_feedback(sub, path, ctx.ws.round_dir(period, "feedback")))
@@ -203,7 +234,7 @@ def _collect_one(ctx: Context, store: Store, path: Path, rel: str, digest: str, 
     late = next((i for i in sub.issues if i.code == "late-submission"), None)
     fr.late_days = int(late.params["days"]) if late else 0
     record = {
-        "sha256": digest, "file_name": rel, "rel_path": rel, "archived_path": str(archived), "format": wb.format,
+        "sha256": digest, "file_name": rel, "rel_path": rel, "archived_path": str(archived), "format": fmt,
         "unit_code": fr.unit or None, "form_id": fr.form or None, "form_version": sub.form_version,
         "period": fr.period, "received_at": datetime.now().replace(microsecond=0).isoformat(sep=" "),
         "file_mtime": datetime.fromtimestamp(path.stat().st_mtime).replace(microsecond=0).isoformat(sep=" "),

@@ -7,6 +7,7 @@ VNI ("VNI-Times") is composite: a base letter followed by a Latin-1 character th
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -39,8 +40,14 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|[\ud800-\udfff]")
 _VN_UNICODE = re.compile("[ăâđêôơưĂÂĐÊÔƠƯạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹ]")
 
 
+_PLAIN = re.compile(r"[^\x00-\x1f\x7f\u00a0\u00ad\u0300-\u036f\u2007\u200b-\u200d\u202f\u2060\u3000\ufeff\ud800-\udfff]*")
+
+
 def clean_text(value: str) -> tuple[str, bool]:
     """NFC, invisible characters removed, spaces collapsed, trimmed. Returns (text, had_control_chars)."""
+    if _PLAIN.fullmatch(value) and "  " not in value and value == value.strip() and \
+            unicodedata.is_normalized("NFC", value):
+        return value, False  # the common case: nothing to do
     had_control = bool(_CONTROL.search(value))
     if had_control:
         value = _CONTROL.sub("", value)
@@ -56,14 +63,33 @@ _TONE_FIX = {  # old-style tone placement -> new style, applied on folded keys o
 }
 
 
+def _fold_table() -> dict[int, str]:
+    table = {ord("đ"): "d", ord("Đ"): "d"}
+    for cp in list(range(0xC0, 0x250)) + list(range(0x1E00, 0x1F00)):
+        ch = chr(cp)
+        base = "".join(c for c in unicodedata.normalize("NFD", ch) if not unicodedata.combining(c))
+        if base != ch and base.isascii():
+            table[cp] = base.lower()
+    for cp in range(0x300, 0x370):  # stray combining marks (NFD input)
+        table[cp] = ""
+    return table
+
+
+_FOLD = _fold_table()
+_NON_ALNUM = re.compile(r"[^0-9a-z]+")
+
+
+@functools.lru_cache(maxsize=65536)
+def _fold_text(text: str) -> str:
+    return _NON_ALNUM.sub(" ", text.lower().translate(_FOLD)).strip()
+
+
 def fold(value: object) -> str:
     """Matching key: lower case, no accents (đ->d), single spaces, punctuation dropped."""
     if value is None:
         return ""
-    text = unicodedata.normalize("NFD", str(value).lower().replace("đ", "d").replace("Đ", "d"))
-    text = "".join(ch for ch in text if not unicodedata.combining(ch))
-    text = re.sub(r"[^0-9a-z]+", " ", text)
-    return text.strip()
+    text = value if isinstance(value, str) else str(value)
+    return _fold_text(text) if len(text) < 300 else _NON_ALNUM.sub(" ", text.lower().translate(_FOLD)).strip()
 
 
 def normalise_name(value: object) -> str:

@@ -8,6 +8,7 @@ run the form's rules (checks.py).
 from __future__ import annotations
 
 import difflib
+import re
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -23,6 +24,9 @@ from .read import META_SHEET, SheetData, Workbook, cell_ref, col_letter
 from .templates import INFO_LABELS, LISTS_SHEET
 from .text import clean_text, decode_legacy, fold, guess_legacy
 from .units import Unit
+
+
+_HIGH = re.compile("[\u00a1-\u00ff]")
 
 
 @dataclass
@@ -230,7 +234,7 @@ def locate_header(data: SheetData, spec: Sheet) -> tuple[int, dict[int, str]]:
     need = max(2, int(len(keys) * 0.4))
     best_row, best_score = 0, 0
     for r, row in enumerate(data.rows[:60], start=1):
-        folded = [fold(v) if isinstance(v, str) else "" for v in row]
+        folded = [fold(v) if isinstance(v, str) and len(v) < 80 else "" for v in row]
         score = sum(1 for k in keys if any(f in k for f in folded if f))
         if score > best_score:
             best_row, best_score = r, score
@@ -317,19 +321,22 @@ def read_rows(sub: Submission, ctx: Context, spec: Sheet, data: SheetData, heade
     fill = _merged_fill(sub, data, header_row, mapping)
     legacy_seen: set[tuple[str, str]] = set()
     out: list[ParsedRow] = []
-    columns = [(col, mapping[col.name]) for col in spec.columns if col.name in mapping]
+    columns = [(col, mapping[col.name], col_letter(mapping[col.name])) for col in spec.columns if col.name in mapping]
     for r in range(header_row + 1, len(rows) + 1):
         row = rows[r - 1]
         raw: dict[str, Any] = {}
-        for col, c in columns:
-            v = fill.get((r, c), row[c - 1] if c - 1 < len(row) else "")
+        width = len(row)
+        for col, c, _ in columns:
+            v = row[c - 1] if c - 1 < width else ""
+            if fill:
+                v = fill.get((r, c), v)
             raw[col.name] = v
         if all(coerce.is_blank(v) for v in raw.values()):
             continue
         values: dict[str, Any] = {}
         cells = {}
-        for col, c in columns:
-            ref = cell_ref(r, c)
+        for col, c, letter in columns:
+            ref = f"{letter}{r}"
             cells[col.name] = ref
             v = raw[col.name]
             if isinstance(v, str):
@@ -353,7 +360,7 @@ def _text_value(sub, data: SheetData, r: int, c: int, v: str, ref: str, legacy_s
             sub.add("legacy-encoding", sheet=data.name, cell=ref, row=r, font=font, preview=converted[:60],
                     encoding="TCVN3 (ABC)" if enc.startswith("tcvn3") else "VNI")
         v = converted
-    elif guess and any("\u00a0" < ch <= "\u00ff" for ch in v):
+    elif guess and _HIGH.search(v):
         enc = guess_legacy(v)
         if enc:
             converted = decode_legacy(v, enc)

@@ -1,0 +1,281 @@
+"""Benchmark a whole round at scale against the naive way, in one process tree.
+
+    python benchmarks/run.py --files 1000      (make bench; N=300 for a quick run)
+
+Generates (fixed seed) a registry of N reporting units and N returned progress workbooks of the real template
+(~60 task rows each, ~15 % with typical errors, a few .xls/.ods via LibreOffice when present), then times:
+floor (raw python-calamine read), naive (pandas.read_excel openpyxl + concat), and each toolkit stage.
+Writes benchmarks/results.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date, datetime
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+
+from toolkit.collect import collect  # noqa: E402
+from toolkit.config import init_workspace  # noqa: E402
+from toolkit.context import load_context  # noqa: E402
+from toolkit.merge import merge  # noqa: E402
+from toolkit.periods import parse_period  # noqa: E402
+from toolkit.report import write_reports  # noqa: E402
+from toolkit.samples import RESULT_BANK, TASK_BANK  # noqa: E402
+from toolkit.score import score  # noqa: E402
+from toolkit.templates import build_template  # noqa: E402
+from toolkit.units import write_sample_registry  # noqa: E402
+
+SYL = ["An", "Bình", "Cao", "Đông", "Hòa", "Hưng", "Kim", "Lạc", "Lương", "Minh", "Phú", "Quang", "Sơn", "Tân",
+       "Thạch", "Thịnh", "Trung", "Văn", "Vĩnh", "Xuân", "Yên", "Mỹ", "Long", "Phong", "Hải", "Nam", "Bắc", "Tây"]
+PERIOD_REG, PERIOD = "2025", "2025-H1"
+
+
+def rss_mb() -> float:
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return max(own, kids) / 1024
+
+
+def make_registry(path: Path, n: int, rng: random.Random) -> list[tuple]:
+    groups = max(1, min(20, n // 50))
+    units = [("TU", "Tỉnh ủy", "Tỉnh", "", "Bí thư", "Bí thư", "")]
+    for g in range(groups):
+        units.append((f"K{g:02d}", f"Khối {g + 1}", "Khối", "TU", "", "", ""))
+    names = set()
+    for i in range(n):
+        while True:
+            name = f"{rng.choice(SYL)} {rng.choice(SYL)}"
+            if name not in names or len(names) > 700:
+                break
+        names.add(name)
+        units.append((f"X{i:05d}", f"Đảng ủy xã {name} {i}", "Xã, phường", f"K{i % groups:02d}", f"Cán bộ {i}",
+                      "Bí thư Đảng ủy", f"x{i}@example.vn"))
+    leaders = [(f"L{i:05d}", f"Lãnh đạo {i}", "Bí thư", f"X{i:05d}", "có") for i in range(n)]
+    write_sample_registry(path, units, leaders)
+    return units
+
+
+def task_rows(code: str, place: str, rng: random.Random, rows: int) -> list[dict]:
+    out = []
+    for i in range(1, rows + 1):
+        area, title, indicator, um, base, tgt = rng.choice(TASK_BANK)
+        target = rng.randint(*tgt)
+        out.append({"task_code": f"{code}-{i:02d}", "area": area, "kind": "Trọng tâm",
+                    "title": f"{title.format(place=place)} (đợt {i}), phấn đấu đạt {target} {um}",
+                    "leader_id": f"L{code[1:]}", "indicator": indicator, "unit_measure": um,
+                    "baseline": rng.randint(*base), "target": target, "start_date": date(2025, 1, 1),
+                    "deadline": date(2025, rng.choice([3, 6, 9, 12]), 28), "weight": 1})
+    return out
+
+
+def progress_values(tasks: list[dict], rng: random.Random, damaged: bool) -> list[dict]:
+    out = []
+    for t in tasks:
+        due = t["deadline"] <= date(2025, 6, 30)
+        status = rng.choice(["Hoàn thành", "Hoàn thành", "Chậm tiến độ"]) if due else \
+            rng.choice(["Đang thực hiện – đúng tiến độ"] * 3 + ["Chưa triển khai"])
+        pct = {"Hoàn thành": 100, "Chưa triển khai": 0}.get(status, rng.randint(30, 90))
+        text = rng.choice(RESULT_BANK).format(n=rng.randint(2, 60), pct=pct)
+        out.append({**t, "status": status, "percent": pct, "actual": round(t["target"] * pct / 100, 1),
+                    "completed_on": date(2025, rng.randint(1, 6), 15) if pct == 100 else None,
+                    "results": f"{text} Nhiệm vụ {t['task_code']}.",
+                    "delay_cause": "Thiếu nguồn lực (kinh phí, nhân lực)" if status == "Chậm tiến độ" else None,
+                    "proposals": "Đề nghị tỉnh hỗ trợ kinh phí." if rng.random() < 0.05 else None})
+    if damaged:
+        kind = rng.randrange(3)
+        row = rng.randrange(len(out))
+        if kind == 0:
+            out[row]["status"] = "Xong"
+        elif kind == 1:
+            out[row].update(status="Chậm tiến độ", delay_cause=None, percent=50)
+        else:
+            out[row]["completed_on"] = "15/6/2025"  # text date: coerced, not an error
+            out[row]["percent"] = "80%" if out[row]["percent"] != 100 else 100
+    return out
+
+
+def generate(work: Path, n: int, rows: int, seed: int = 7) -> dict:
+    rng = random.Random(seed)
+    ws = init_workspace(work / "ws", periods=[PERIOD_REG, PERIOD])
+    units = make_registry(ws.registry_path, n, rng)
+    ws.settings["expected_kinds"] = {"registration": ["Xã, phường"], "progress": ["Xã, phường"],
+                                     "breakthrough": [], "followup": []}
+    ws.settings["quality"]["similar_title_threshold"] = 0.95
+    ws.save()
+    ws.set_period(parse_period(PERIOD_REG), date(2025, 1, 31))
+    ws.set_period(parse_period(PERIOD), date(2025, 7, 10))
+    ctx = load_context(ws)
+    reg_form, prog_form = ctx.form("registration"), ctx.form("progress")
+    reg_in, prog_in = ws.round_dir(PERIOD_REG, "inbox"), ws.round_dir(PERIOD, "inbox")
+    t0 = time.perf_counter()
+    jan, jul = datetime(2025, 1, 20).timestamp(), datetime(2025, 7, 5).timestamp()
+    all_tasks = {}
+    for code, name, kind, *_ in units:
+        if kind != "Xã, phường":
+            continue
+        unit = ctx.registry.units[code]
+        tasks = task_rows(code, name.replace("Đảng ủy ", ""), rng, rows)
+        all_tasks[code] = tasks
+        p = reg_in / f"{code}_dang_ky.xlsx"
+        build_template(p, reg_form, unit, parse_period(PERIOD_REG), date(2025, 1, 31), ctx.registry,
+                       prefill={"tasks": tasks})
+        os.utime(p, (jan, jan))
+    for code, tasks in all_tasks.items():
+        unit = ctx.registry.units[code]
+        p = prog_in / f"{code}_tien_do.xlsx"
+        build_template(p, prog_form, unit, parse_period(PERIOD), date(2025, 7, 10), ctx.registry,
+                       prefill={"progress": progress_values(tasks, rng, damaged=rng.random() < 0.15)})
+        os.utime(p, (jul, jul))
+    converted = convert_some(prog_in, max(2, n // 200))
+    return {"workspace": ws, "generate_s": time.perf_counter() - t0, "converted": converted}
+
+
+def convert_some(inbox: Path, k: int) -> int:
+    exe = shutil.which("soffice") or shutil.which("libreoffice")
+    if not exe:
+        return 0
+    files = sorted(inbox.glob("*.xlsx"))[:k]
+    done = 0
+    with tempfile.TemporaryDirectory() as prof:
+        for i, f in enumerate(files):
+            ext = "xls" if i % 2 == 0 else "ods"
+            subprocess.run([exe, "--headless", "--norestore", f"-env:UserInstallation=file://{prof}", "--convert-to",
+                            ext, "--outdir", str(inbox), str(f)], capture_output=True, timeout=300)
+            if f.with_suffix(f".{ext}").exists():
+                st = f.stat()
+                os.utime(f.with_suffix(f".{ext}"), (st.st_atime, st.st_mtime))
+                f.unlink()
+                done += 1
+    return done
+
+
+def floor_read(files: list[Path]) -> tuple[float, int]:
+    import python_calamine as pc
+
+    t = time.perf_counter()
+    cells = 0
+    for f in files:
+        wb = pc.CalamineWorkbook.from_path(str(f))
+        for name in wb.sheet_names:
+            cells += sum(len(r) for r in wb.get_sheet_by_name(name).to_python())
+    return time.perf_counter() - t, cells
+
+
+def naive_read(files: list[Path]) -> tuple[float, int]:
+    import pandas as pd
+
+    t = time.perf_counter()
+    frames = []
+    for f in files:
+        engine = {".xls": "calamine", ".ods": "calamine"}.get(f.suffix, "openpyxl")
+        frames.append(pd.read_excel(f, sheet_name="Tiến độ", header=5, engine=engine))
+    df = pd.concat(frames, ignore_index=True)
+    return time.perf_counter() - t, len(df)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--files", type=int, default=1000)
+    ap.add_argument("--rows", type=int, default=60)
+    ap.add_argument("--keep", action="store_true", help="keep the generated workspace in benchmarks/work")
+    ap.add_argument("--out", default=str(HERE / "results.json"))
+    args = ap.parse_args()
+    work = HERE / "work" / f"n{args.files}"
+    if work.exists():
+        shutil.rmtree(work)
+    work.mkdir(parents=True)
+    print(f"Tạo dữ liệu: {args.files} đơn vị × {args.rows} nhiệm vụ ...", flush=True)
+    g = generate(work, args.files, args.rows)
+    ws = g["workspace"]
+    prog_files = sorted(p for p in ws.round_dir(PERIOD, "inbox").iterdir())
+    res: dict = {"files": len(prog_files), "generate_s": round(g["generate_s"], 2), "converted_xls_ods": g["converted"]}
+    t = time.perf_counter()
+    reg = collect(ws, PERIOD_REG, feedback=False)
+    res["registration_collect_s"] = round(time.perf_counter() - t, 2)
+    res["floor_read_s"], _ = floor_read(prog_files)
+    res["naive_read_s"], naive_rows = naive_read(prog_files)
+    t = time.perf_counter()
+    result = collect(ws, PERIOD, feedback=False)
+    res["collect_s"] = time.perf_counter() - t
+    res["rows"] = sum(1 for _ in __import__("toolkit.store", fromlist=["Store"]).Store(ws.db_path).rows("progress", PERIOD))
+    res["rejected"] = result.count("rejected")
+    res["with_issues"] = sum(1 for f in result.files if f.errors or f.warnings)
+    # feedback copies: what collect writes for each file with issues (openpyxl, one file each)
+    from toolkit.feedback import write_feedback
+    from toolkit.validate import Submission
+
+    annotated = [f for f in result.files if (f.errors or f.warnings)]
+    t = time.perf_counter()
+    inbox = ws.round_dir(PERIOD, "inbox")
+    for f in annotated:
+        sub = Submission(path=inbox / f.file, file_name=f.file, issues=f.issues,
+                         format="xlsx" if f.file.endswith(".xlsx") else "other")
+        sub.unit = type("U", (), {"name": f.unit_name, "code": f.unit})()
+        write_feedback(sub, inbox / f.file, ws.round_dir(PERIOD, "feedback"))
+    res["feedback_s"] = time.perf_counter() - t
+    res["feedback_files"] = len(annotated)
+    t = time.perf_counter()
+    again = collect(ws, PERIOD, feedback=False)
+    res["recollect_s"] = time.perf_counter() - t
+    assert again.count("duplicate") == len(prog_files)
+    t = time.perf_counter()
+    m = merge(ws, PERIOD)
+    res["merge_s"] = time.perf_counter() - t
+    t = time.perf_counter()
+    s = score(ws, PERIOD)
+    res["score_s"] = time.perf_counter() - t
+    t = time.perf_counter()
+    r = write_reports(ws, PERIOD)
+    res["report_s"] = time.perf_counter() - t
+    res["report_docs"] = len(r.documents)
+    res["store_mb"] = round(ws.db_path.stat().st_size / 1048576, 1)
+    res["peak_rss_mb"] = round(rss_mb(), 1)
+    for k, v in list(res.items()):
+        if k.endswith("_s"):
+            res[k] = round(v, 3)
+    res["naive_rows"] = naive_rows
+    res["merged_rows"] = m.rows
+    res["scored_units"] = len(s.units)
+    res["registration_files"] = len(reg.files)
+    print_table(res)
+    Path(args.out).write_text(json.dumps(res, indent=2), encoding="utf-8")
+    if not args.keep:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def print_table(r: dict) -> None:
+    n = r["files"]
+    lines = [
+        ("floor: python-calamine read", r["floor_read_s"], f"{n / r['floor_read_s']:.0f} files/s"),
+        ("naive: pandas.read_excel(openpyxl)+concat", r["naive_read_s"], f"{n / r['naive_read_s']:.0f} files/s"),
+        ("collect (read+validate+store)", r["collect_s"], f"{n / r['collect_s']:.0f} files/s; "
+         f"{r['collect_s'] / r['floor_read_s']:.1f}× floor, naive/{r['naive_read_s'] / r['collect_s']:.1f}"),
+        ("feedback copies", r["feedback_s"], f"{1000 * r['feedback_s'] / max(r['feedback_files'], 1):.0f} ms/file "
+         f"({r['feedback_files']} files)"),
+        ("second collect, nothing new", r["recollect_s"], ""),
+        ("merge (consolidated workbook)", r["merge_s"], f"{r['rows']} rows"),
+        ("score", r["score_s"], f"{r['scored_units']} units"),
+        ("report (Word)", r["report_s"], f"{r['report_docs'] / r['report_s']:.0f} docs/s ({r['report_docs']} docs)"),
+    ]
+    print(f"\n{n} files, {r['rows']} rows, store {r['store_mb']} MB, peak RSS {r['peak_rss_mb']} MB")
+    print(f"{'stage':45} {'seconds':>9}  rate")
+    for name, sec, rate in lines:
+        print(f"{name:45} {sec:9.2f}  {rate}")
+    total = r["collect_s"] + r["merge_s"] + r["score_s"] + r["report_s"]
+    print(f"{'toolkit run (collect+merge+score+report)':45} {total:9.2f}")
+
+
+if __name__ == "__main__":
+    main()
