@@ -169,6 +169,16 @@ def _parse_one(ctx: Context, path: Path, rel: str, form_id: str | None, period: 
     return wb.format, bool(wb.sheets), sub
 
 
+def _limit_memory(mb: int) -> None:
+    """Pool initializer: cap a parsing worker's address space (POSIX), so a hostile file fails alone."""
+    try:
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_AS, (mb * 1024 * 1024, mb * 1024 * 1024))
+    except (ImportError, ValueError, OSError):
+        pass
+
+
 def _parse_in_worker(job):
     root, path, rel, form_id, period, limits = job
     if _WORKER_CTX.get("root") != root:
@@ -185,7 +195,8 @@ def parse_all(ctx: Context, items: list[tuple[Path, str]], form_id, period, limi
     from concurrent.futures import ProcessPoolExecutor
 
     jobs = [(str(ctx.ws.root), p, r, form_id, period, limits) for p, r in items]
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    memory = int(ctx.ws.settings["intake"].get("worker_memory_mb", 3072))
+    with ProcessPoolExecutor(max_workers=workers, initializer=_limit_memory, initargs=(memory,)) as pool:
         return list(pool.map(_parse_in_worker, jobs, chunksize=8))
 
 

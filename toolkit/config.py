@@ -46,6 +46,7 @@ DEFAULT_SETTINGS: dict[str, Any] = {
         "timeout_s": 60,
         "max_text_length": 4000,
         "guess_legacy_encoding": True,
+        "worker_memory_mb": 3072,
     },
     "quality": {
         "similar_title_threshold": 0.88,

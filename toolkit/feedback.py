@@ -77,10 +77,9 @@ def _safe_title(name: str) -> str:
 def _neutralise(wb: openpyxl.Workbook) -> None:
     """Text that looks like a formula stays text; no external links or defined names survive."""
     for ws in wb.worksheets:
-        for row in ws.iter_rows():
-            for cell in row:
-                if isinstance(cell.value, str) and cell.value.startswith(("=", "+", "-", "@")):
-                    cell.data_type = "s"
+        for cell in list(getattr(ws, "_cells", {}).values()):  # existing cells only (sheets can be sparse)
+            if isinstance(cell.value, str) and cell.value.startswith(("=", "+", "-", "@")):
+                cell.data_type = "s"
     try:
         wb._external_links = []
     except AttributeError:

@@ -62,6 +62,7 @@ class SheetData:
     merged: list[tuple[int, int, int, int]] = field(default_factory=list)  # 1-based r0, c0, r1, c1
     fonts: dict[tuple[int, int], tuple[str, str]] = field(default_factory=dict)  # (row, col) -> (enc, font)
     total_rows: int = 0
+    beyond: tuple[int, int, object] | None = None  # first non-empty cell right of the column limit
 
     def value(self, row: int, col: int) -> Any:
         """1-based access; '' when outside."""
@@ -107,8 +108,9 @@ def sniff(path: Path) -> tuple[str | None, Issue | None]:
                 if "ppt/presentation.xml" in names:
                     return None, make_issue("file-not-spreadsheet", file=name, ext=ext, detail="tài liệu PowerPoint")
                 return None, make_issue("file-not-spreadsheet", file=name, ext=ext, detail="tệp nén ZIP")
-        except (zipfile.BadZipFile, OSError, ValueError) as exc:
-            return None, make_issue("file-unreadable", file=name, detail=f"tệp nén bị hỏng hoặc thiếu ({exc})")
+        except Exception as exc:
+            return None, make_issue("file-unreadable", file=name,
+                                    detail=f"tệp nén bị hỏng hoặc thiếu ({_short_error(exc)})")
     if head.startswith(_OLE_MAGIC):
         return _sniff_ole(path)
     if head.startswith(b"%PDF"):
@@ -163,13 +165,14 @@ def check_zip(path: Path, limits: Limits) -> list[Issue]:
                                        detail=f"phần '{info.filename}' nén bất thường (tỷ lệ "
                                               f"{info.file_size // max(info.compress_size, 1):,}:1)")]
             names = [i.filename for i in infos]
-            for part in names:
-                if part.endswith((".xml", ".rels")) and not part.startswith("customXml/"):
-                    with zf.open(part) as fh:
-                        head = fh.read(4096)
-                    if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
-                        return [make_issue("file-unreadable", file=name,
-                                           detail=f"phần '{part}' chứa khai báo DTD/ENTITY không an toàn")]
+            for part in names:  # one pass: DTD/entity declarations, and every CRC-32 checked by zipfile
+                with zf.open(part) as fh:
+                    head = fh.read(4096)
+                    while fh.read(1 << 20):
+                        pass
+                if part.endswith((".xml", ".rels")) and (b"<!DOCTYPE" in head or b"<!ENTITY" in head):
+                    return [make_issue("file-unreadable", file=name,
+                                       detail=f"phần '{part}' chứa khai báo DTD/ENTITY không an toàn")]
             if any(n.lower().endswith("vbaproject.bin") for n in names):
                 issues.append(make_issue("macros-ignored", file=name))
             if any(n.startswith("xl/externalLinks/") for n in names):
@@ -178,8 +181,8 @@ def check_zip(path: Path, limits: Limits) -> list[Issue]:
                 return [make_issue("file-encrypted", file=name)]
     except zipfile.BadZipFile as exc:
         return [make_issue("file-unreadable", file=name, detail=f"tệp nén bị hỏng ({exc})")]
-    except (OSError, ValueError, RuntimeError, EOFError) as exc:
-        return [make_issue("file-unreadable", file=name, detail=f"tệp nén bị hỏng ({exc})")]
+    except Exception as exc:  # zlib.error, NotImplementedError (compression), ... on untrusted bytes
+        return [make_issue("file-unreadable", file=name, detail=f"tệp nén bị hỏng ({_short_error(exc)})")]
     return issues
 
 
@@ -278,6 +281,11 @@ def _read_values(wb: Workbook, limits: Limits) -> None:
             nrows = min(height, limits.max_rows + 60)
             rows = sheet.to_python(skip_empty_area=False, nrows=nrows) if nrows else []
             if width > limits.max_columns:
+                for r_i, r in enumerate(rows):
+                    extra = next((c for c in range(limits.max_columns, len(r)) if r[c] not in ("", None)), None)
+                    if extra is not None:
+                        data.beyond = (r_i + 1, extra + 1, r[extra])
+                        break
                 rows = [r[: limits.max_columns] for r in rows]
             data.rows = [list(r) for r in rows]
             try:

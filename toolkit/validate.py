@@ -342,9 +342,10 @@ def read_rows(sub: Submission, ctx: Context, spec: Sheet, data: SheetData, heade
             if isinstance(v, str):
                 v = _text_value(sub, data, r, c, v, ref, legacy_seen, guess)
                 raw[col.name] = v
-                if len(v) > max_text and col.type == "text":
-                    sub.add("text-too-long", sheet=data.name, cell=ref, row=r, length=len(v), limit=max_text)
-                    v = v[:max_text]
+                limit = min(max_text, col.max_length)
+                if len(v) > limit and col.type == "text":
+                    sub.add("text-too-long", sheet=data.name, cell=ref, row=r, length=len(v), limit=limit)
+                    v = v[:limit]
             values[col.name] = _coerce_cell(sub, ctx, col, v, data.name, ref, r)
         out.append(ParsedRow(excel_row=r, values=values, cells=cells, raw=raw))
     return out
@@ -465,6 +466,9 @@ def parse_workbook(wb: Workbook, ctx: Context, form_id: str | None = None, perio
             sub.add("header-not-found", sheet=data.name)
             continue
         mapping = map_columns(sub, spec, data.name, header_row, header)
+        if data.beyond:
+            r, c, value = data.beyond
+            sub.add("column-extra", sheet=data.name, cell=cell_ref(r, c), found=coerce.to_text(value)[:40])
         ps = ParsedSheet(spec=spec, name=data.name, columns=mapping, header_row=header_row)
         ps.rows = read_rows(sub, ctx, spec, data, header_row, mapping)
         sub.sheets[spec.id] = ps
