@@ -260,7 +260,7 @@ def _collect_one(ctx: Context, store: Store, path: Path, rel: str, digest: str, 
         fr.status = "duplicate"
         fr.issues = [make_issue("file-already-collected", file=rel)]
         return fr
-    earlier = [s for s in store.submissions(fr.form, fr.period) if s["unit_code"] == fr.unit and s["id"] < sid] \
+    earlier = [s for s in store.unit_submissions(fr.unit, fr.form, fr.period) if s["id"] < sid] \
         if fr.unit and fr.form else []
     if previous or (earlier and record["status"] == "accepted"):
         other = previous or earlier[-1]

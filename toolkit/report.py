@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib.resources
 import io
+import re
 import os
 import shutil
 import subprocess
@@ -67,26 +68,142 @@ def lint(path: Path, context: dict) -> None:
 # --- rendering (in worker processes) -----------------------------------------------------------------
 
 _CACHE: dict[str, bytes] = {}
+_PATCHED: dict[str, str] = {}
+
+
+class _CachingEnv(jinja2.Environment):
+    """Compiles each distinct template source once per process (docxtpl compiles on every render)."""
+
+    _compiled: dict[str, jinja2.Template] = {}
+
+    def from_string(self, source, globals=None, template_class=None):  # noqa: A002 - jinja's signature
+        key = source if isinstance(source, str) else None
+        if key is not None and key in self._compiled:
+            return self._compiled[key]
+        tpl = super().from_string(source, globals, template_class)
+        if key is not None:
+            self._compiled[key] = tpl
+        return tpl
+
+
+def _fast_template_class():
+    from docxtpl import DocxTemplate
+
+    class FastTemplate(DocxTemplate):
+        """docxtpl with the per-template work done once: XML patching is memoised by source, and the
+        line-break/tab pass is skipped when the rendered XML holds no such characters."""
+
+        def patch_xml(self, src_xml):
+            out = _PATCHED.get(src_xml)
+            if out is None:
+                out = _PATCHED[src_xml] = super().patch_xml(src_xml)
+            return out
+
+        def fix_tables(self, xml):
+            if getattr(self, "_has_tc", True):
+                return super().fix_tables(xml)
+            from lxml import etree
+
+            return etree.fromstring(xml, parser=etree.XMLParser(recover=True))  # no {%tc %}: nothing to fix
+
+        def resolve_listing(self, xml):
+            if not any(ch in xml for ch in "\n\t\a\f"):
+                return xml
+            return super().resolve_listing(xml)
+
+    return FastTemplate
+
+
+_ENV: list = []
+
+
+def _env_cached() -> jinja2.Environment:
+    if not _ENV:
+        _ENV.append(_CachingEnv(undefined=jinja2.StrictUndefined, autoescape=True))
+    return _ENV[0]
+
+
+class _BodyRenderer:
+    """Fast path for documents without images: docxtpl prepares the template once (patching the Jinja tags
+    out of Word's runs, compiling); each document is then the compiled body rendered into a copy of the
+    template package. The full docxtpl render (python-docx load and save) is used for documents with images,
+    headers or footers with tags, or column loops."""
+
+    def __init__(self, data: bytes):
+        import zipfile
+
+        tpl = _fast_template_class()(io.BytesIO(data))
+        tpl.render_init()
+        body = tpl.patch_xml(tpl.get_xml())
+        self.source = re.sub(r"<w:p([ >])", r"\n<w:p\1", body)
+        self.template = _env_cached().from_string(self.source)
+        self.listing = tpl.resolve_listing.__get__(tpl)
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            self.parts = [(i, zf.read(i.filename)) for i in zf.infolist()]
+        doc = next(b for i, b in self.parts if i.filename == "word/document.xml").decode("utf-8")
+        start, end = doc.index("<w:body"), doc.rindex("</w:body>") + len("</w:body>")
+        self.head, self.tail = doc[:start], doc[end:]
+        tagged = [b for i, b in self.parts if i.filename.startswith(("word/header", "word/footer", "docProps/core",
+                                                                      "word/footnotes"))]
+        self.usable = b"{%tc" not in data and not any(b"{{" in b or b"{%" in b for b in tagged)
+
+    def render(self, context: dict, out: Path) -> None:
+        import zipfile
+
+        xml = self.template.render(context)
+        xml = re.sub(r"\n<w:p([ >])", r"<w:p\1", xml)
+        xml = xml.replace("{_{", "{{").replace("}_}", "}}").replace("{_%", "{%").replace("%_}", "%}")
+        xml = self.listing(xml)
+        body = self.head + xml + self.tail
+        with atomic_path(out) as tmp:
+            with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
+                for info, data in self.parts:
+                    zf.writestr(info.filename, body.encode("utf-8") if info.filename == "word/document.xml" else data)
+
+
+_BODY: dict[str, _BodyRenderer] = {}
 
 
 def _render_job(job: tuple[str, str, dict, dict[str, str]]) -> str:
     from docx.shared import Mm
-    from docxtpl import DocxTemplate, InlineImage
+    from docxtpl import InlineImage
 
     template, out, context, images = job
+    if not images:
+        if template not in _BODY:
+            _BODY[template] = _BodyRenderer(Path(template).read_bytes())
+        fast = _BODY[template]
+        if fast.usable:
+            try:
+                fast.render({k: _ns(v) for k, v in context.items()}, Path(out))
+            except jinja2.UndefinedError as exc:
+                raise TemplateError(f"Mẫu Word {Path(template).name}: {exc}") from None
+            return out
     if template not in _CACHE:
         _CACHE[template] = Path(template).read_bytes()
-    tpl = DocxTemplate(io.BytesIO(_CACHE[template]))
-    ctx = dict(context)
+    tpl = _fast_template_class()(io.BytesIO(_CACHE[template]))
+    tpl._has_tc = b"{%tc" in _CACHE[template] or b"%tc " in _CACHE[template]
+    ctx = {k: _ns(v) for k, v in context.items()}
     for key, img in images.items():
         ctx[key] = InlineImage(tpl, img, width=Mm(150)) if img else ""
     try:
-        tpl.render(ctx, jinja_env=_env(), autoescape=True)
+        tpl.render(ctx, jinja_env=_env_cached(), autoescape=True)
     except jinja2.UndefinedError as exc:
         raise TemplateError(f"Mẫu Word {Path(template).name}: {exc}") from None
     with atomic_path(Path(out)) as tmp:
         tpl.save(str(tmp))
     return out
+
+
+def _ns(value):
+    """dicts -> attribute objects (jinja's getattr on a dict first fails, then falls back: slow per access)."""
+    from types import SimpleNamespace
+
+    if isinstance(value, dict):
+        return SimpleNamespace(**{k: _ns(v) for k, v in value.items()})
+    if isinstance(value, list):
+        return [_ns(v) for v in value]
+    return value
 
 
 def render_many(jobs: list[tuple[str, str, dict, dict]], progress=None, workers: int | None = None) -> list[str]:
@@ -282,17 +399,18 @@ def _job(root, kind: str, path: Path, context: dict, images: dict | None = None)
 
 
 def _scorecards(ctx, store, period, base, df, out: Path, root) -> list:
+    import json
+
     jobs = []
     linted = False
+    groups = {"unit": {}, "leader": {}}
+    if not df.empty:
+        groups["unit"] = {k: g for k, g in df.groupby("unit_code")}
+        groups["leader"] = {k: g for k, g in df[df["leader_id"].notna()].groupby("leader_id")}
     for s in store.scores(period.code):
-        d = __import__("json").loads(s["detail"])
+        d = json.loads(s["detail"])
         kind = s["subject_kind"]
-        if df.empty:
-            rows = df
-        elif kind == "unit":
-            rows = df[df["unit_code"] == s["subject_id"]]
-        else:
-            rows = df[df["leader_id"] == s["subject_id"]]
+        rows = groups[kind].get(s["subject_id"], df.iloc[0:0])
         subject = {"id": s["subject_id"], "name": d["name"], "tasks": d["tasks"], "assigned": d["assigned"],
                    "done": d["done"], "on_time": d["on_time"], "late": d["late"],
                    "quantity": _num(round(100 * d["quantity"], 1)), "schedule": _num(round(100 * d["schedule"], 1)),

@@ -116,6 +116,10 @@ class Store:
             args.append(period)
         return [dict(r) for r in self.db.execute(sql + " ORDER BY id", args)]
 
+    def unit_submissions(self, unit: str, form_id: str, period: str) -> list[dict]:
+        return [dict(r) for r in self.db.execute(
+            "SELECT * FROM submissions WHERE unit_code=? AND form_id=? AND period=? ORDER BY id", (unit, form_id, period))]
+
     def active_submission(self, unit: str, form_id: str, period: str) -> dict | None:
         r = self.db.execute("SELECT * FROM submissions WHERE unit_code=? AND form_id=? AND period=? AND active=1",
                             (unit, form_id, period)).fetchone()
