@@ -57,7 +57,7 @@ def test_resubmission_replaces_for_reporting_and_keeps_history(ctx):
         assert [a["action"] for a in store.audit()] == ["accept", "accept"]
 
 
-@pytest.mark.parametrize("stage", ["archived", "feedback", "after-rows"])
+@pytest.mark.parametrize("stage", ["archived", "after-rows"])
 def test_crash_at_any_point_leaves_store_as_before_that_file(ctx, stage):
     make_return(ctx, "registration", "XLS", "2025", [task("XLS-01")], name="a.xlsx")
     collect(ctx.ws, "2025")
@@ -73,6 +73,24 @@ def test_crash_at_any_point_leaves_store_as_before_that_file(ctx, stage):
     assert _snapshot(ctx.ws.db_path) == before
     result = collect(ctx.ws, "2025")  # the re-run completes the work
     assert {f.file: f.status for f in result.files} == {"a.xlsx": "duplicate", "b.xlsx": "rejected"}
+
+
+def test_crash_before_feedback_is_recovered_from_the_store(ctx):
+    make_return(ctx, "registration", "XCP", "2025", [task("XCP-01", area="Sai")], name="b.xlsx")
+
+    def boom(where, name):
+        if where == "feedback":
+            raise KeyboardInterrupt("killed")
+
+    with pytest.raises(KeyboardInterrupt):
+        collect(ctx.ws, "2025", _hook=boom)
+    with Store(ctx.ws.db_path) as store:
+        assert [s["status"] for s in store.submissions()] == ["rejected"]  # stored whole, before the kill
+    assert not list(ctx.ws.round_dir("2025", "feedback").iterdir())
+    [f] = collect(ctx.ws, "2025").files
+    assert f.status == "duplicate" and f.feedback.endswith("b_phan_hoi.xlsx")
+    wb = openpyxl.load_workbook(f.feedback)
+    assert "không có trong danh sách" in wb["Nhiệm vụ"]["B7"].comment.text
 
 
 def _collect_in_process(root, q):

@@ -20,22 +20,29 @@ COMPLETED = ("Hoàn thành", "Hoàn thành vượt mức")
 
 
 class TextIndex:
-    """Near-duplicate lookup over short texts: word-bigram Jaccard with an inverted index."""
+    """Near-duplicate lookup over short texts: Jaccard similarity of word pairs.
 
-    MAX_POSTING = 64  # a word pair used this often says nothing about copying; exact copies use the hash
+    Word pairs are hashed and kept as sorted tuples (small). Each text is indexed under its K smallest hashes
+    (a bottom-K sketch: two texts with Jaccard >= 0.9 share one of them with near certainty), plus an
+    exact-text table; only candidates found that way are compared in full. A sketch key shared by very many
+    texts (template wording) is not followed: such texts are matched when identical, not when merely similar.
+    """
+
+    K = 6
+    MAX_POSTING = 16
 
     def __init__(self) -> None:
-        self.docs: list[tuple[str, str, frozenset[str]]] = []  # (owner, label, grams)
-        self.postings: dict[str, list[int]] = defaultdict(list)
-        self.exact: dict[str, list[int]] = defaultdict(list)
+        self.docs: list[tuple[str, str, tuple[int, ...]]] = []  # (owner, label, sorted gram hashes)
+        self.postings: dict[int, list[int]] = defaultdict(list)
+        self.exact: dict[int, list[int]] = defaultdict(list)
 
     @staticmethod
-    @functools.lru_cache(maxsize=200_000)
-    def grams(text: str) -> frozenset[str]:
+    @functools.lru_cache(maxsize=4096)
+    def grams(text: str) -> tuple[int, ...]:
         words = fold(text).split()
         if len(words) < 2:
-            return frozenset(words)
-        return frozenset(" ".join(words[i:i + 2]) for i in range(len(words) - 1))
+            return tuple(sorted({hash(w) for w in words}))
+        return tuple(sorted({hash((words[i], words[i + 1])) for i in range(len(words) - 1)}))
 
     def add(self, owner: str, label: str, text: str) -> None:
         grams = self.grams(text)
@@ -43,8 +50,8 @@ class TextIndex:
             return
         idx = len(self.docs)
         self.docs.append((owner, label, grams))
-        self.exact[fold(text)].append(idx)
-        for g in grams:
+        self.exact[hash(fold(text))].append(idx)
+        for g in grams[: self.K]:
             posting = self.postings[g]
             if len(posting) <= self.MAX_POSTING:
                 posting.append(idx)
@@ -53,25 +60,19 @@ class TextIndex:
         grams = self.grams(text)
         if not grams:
             return []
-        counts: dict[int, int] = dict.fromkeys(self.exact.get(fold(text), ()), 1 << 30)
-        rare = 0
-        for g in grams:
+        candidates = set(self.exact.get(hash(fold(text)), ()))
+        for g in grams[: self.K]:
             posting = self.postings.get(g)
-            if posting is None:
-                rare += 1
-            elif len(posting) <= self.MAX_POSTING:
-                rare += 1
-                for idx in posting:
-                    counts[idx] = counts.get(idx, 0) + 1
-        need = threshold * rare
+            if posting and len(posting) <= self.MAX_POSTING:
+                candidates.update(posting)
         out = []
-        for idx, n in counts.items():
-            if n < need:
-                continue
+        mine = set(grams)
+        for idx in candidates:
             owner, label, other = self.docs[idx]
             if owner == exclude_owner:
                 continue
-            sim = len(grams & other) / len(grams | other)
+            inter = len(mine.intersection(other))
+            sim = inter / (len(mine) + len(other) - inter)
             if sim >= threshold:
                 out.append((owner, label, sim))
         out.sort(key=lambda x: -x[2])
@@ -284,7 +285,7 @@ def copied_text(sub, ps, rule, ctx, lk) -> Iterator[Issue]:
 
 
 def _similarity(a: str, b: str) -> float:
-    ga, gb = TextIndex.grams(a), TextIndex.grams(b)
+    ga, gb = set(TextIndex.grams(a)), set(TextIndex.grams(b))
     if not ga or not gb:
         return 0.0
     return len(ga & gb) / len(ga | gb)
@@ -293,6 +294,8 @@ def _similarity(a: str, b: str) -> float:
 def _blank(v) -> bool:
     return v is None or (isinstance(v, str) and not v.strip())
 
+
+GLOBAL_RULES = {"similar-across-units", "parent-exists", "register-complete", "copied-text"}
 
 RULES = {
     "date-order": date_order,

@@ -48,9 +48,12 @@ class FileResult:
     replaced: str = ""
     feedback: str = ""
     issues: list[Issue] = field(default_factory=list)
+    readable: bool = False
+    format: str = ""
+    path: Path | None = None
 
     def to_dict(self) -> dict:
-        d = {k: v for k, v in self.__dict__.items() if k != "issues"}
+        d = {k: v for k, v in self.__dict__.items() if k not in ("issues", "readable", "format", "path")}
         d["status_label"] = STATUS_LABELS[self.status]
         d["issues"] = [i.to_dict() for i in self.issues]
         return d
@@ -141,7 +144,7 @@ def collect(workspace, period: str | Period, form_id: str | None = None, inbox: 
                     make_issue("file-unreadable", file=rel, detail=str(exc))]))
                 continue
             if digest in seen:
-                result.files.append(FileResult(file=rel, status="duplicate", sha256=digest, issues=[
+                result.files.append(FileResult(file=rel, status="duplicate", sha256=digest, path=path, issues=[
                     make_issue("file-already-collected", file=rel)]))
                 continue
             seen.add(digest)
@@ -153,6 +156,8 @@ def collect(workspace, period: str | Period, form_id: str | None = None, inbox: 
             fr = _collect_one(ctx, store, path, rel, digest, period, form_id, fmt, readable, sub, lookups,
                               claimed, feedback, _hook)
             result.files.append(fr)
+        if feedback:
+            write_all_feedback(ctx, store, period, result, workers, _hook)
         result.issues_workbook = str(write_issues_workbook(ctx, period, result))
     finally:
         store.close()
@@ -164,8 +169,12 @@ _WORKER_CTX: dict = {}
 
 
 def _parse_one(ctx: Context, path: Path, rel: str, form_id: str | None, period: Period, limits: Limits):
+    """Everything that needs only the file itself: open, identify, read, coerce, local rules, timeliness."""
     wb = open_workbook(path, limits)
     sub = parse_workbook(wb, ctx, form_id, period, rel_name=rel)
+    if sub.form is not None and sub.unit is not None and sub.period is not None:
+        validate(sub, ctx, part="local")
+        _timeliness(ctx, sub, path, period)
     return wb.format, bool(wb.sheets), sub
 
 
@@ -183,7 +192,24 @@ def _parse_in_worker(job):
     root, path, rel, form_id, period, limits = job
     if _WORKER_CTX.get("root") != root:
         _WORKER_CTX.update(root=root, ctx=load_context(root))
-    return _parse_one(_WORKER_CTX["ctx"], path, rel, form_id, period, limits)
+    fmt, readable, sub = _parse_one(_WORKER_CTX["ctx"], path, rel, form_id, period, limits)
+    for ps in sub.sheets.values():  # lighter to send back: cell references follow from the column map,
+        for row in ps.rows:          # form, sheet and unit are sent as their ids and linked again
+            row.raw, row.cells = {}, {}
+        ps.spec = ps.spec.id
+    sub.form = sub.form.id if sub.form is not None else None
+    sub.unit = sub.unit.code if sub.unit is not None else None
+    return fmt, readable, sub
+
+
+def _relink(ctx: Context, sub: Submission) -> Submission:
+    if isinstance(sub.form, str):
+        sub.form = ctx.forms[sub.form]
+        for ps in sub.sheets.values():
+            ps.spec = sub.form.sheet(ps.spec)
+    if isinstance(sub.unit, str):
+        sub.unit = ctx.registry.units[sub.unit]
+    return sub
 
 
 def parse_all(ctx: Context, items: list[tuple[Path, str]], form_id, period, limits, workers: int | None):
@@ -191,13 +217,16 @@ def parse_all(ctx: Context, items: list[tuple[Path, str]], form_id, period, limi
     costs; validation against other files and the store stay sequential in the caller)."""
     workers = workers if workers is not None else min(os.cpu_count() or 1, 4)
     if workers < 2 or len(items) < 40:
-        return [_parse_one(ctx, p, r, form_id, period, limits) for p, r in items]
+        for p, r in items:
+            yield _parse_one(ctx, p, r, form_id, period, limits)
+        return
     from concurrent.futures import ProcessPoolExecutor
 
     jobs = [(str(ctx.ws.root), p, r, form_id, period, limits) for p, r in items]
     memory = int(ctx.ws.settings["intake"].get("worker_memory_mb", 3072))
     with ProcessPoolExecutor(max_workers=workers, initializer=_limit_memory, initargs=(memory,)) as pool:
-        return list(pool.map(_parse_in_worker, jobs, chunksize=8))
+        for fmt, readable, sub in pool.map(_parse_in_worker, jobs, chunksize=4):
+            yield fmt, readable, _relink(ctx, sub)  # the caller stores this one while workers read the next
 
 
 def _collect_one(ctx: Context, store: Store, path: Path, rel: str, digest: str, period: Period,
@@ -206,8 +235,7 @@ def _collect_one(ctx: Context, store: Store, path: Path, rel: str, digest: str, 
     lk = None
     if sub.form is not None and sub.unit is not None and sub.period is not None:
         lk = lookups.get(sub.form.id) or lookups.setdefault(sub.form.id, prepare_lookups(ctx, store, sub.form, period))
-        validate(sub, ctx, lk)
-        _timeliness(ctx, sub, path, period)
+        validate(sub, ctx, lk, part="global")
         key = (sub.unit.code, sub.form.id)
         if key in claimed and not sub.has_errors:
             sub.add("duplicate-submission", other=claimed[key])
@@ -236,12 +264,7 @@ def _collect_one(ctx: Context, store: Store, path: Path, rel: str, digest: str, 
     archived = archive(ctx.ws.round_dir(period, "archive"), path, digest)
     if hook:
         hook("archived", rel)
-    if feedback and (errors or warnings) and readable:
-        from .feedback import write_feedback
-
-        fr.feedback = str(write_feedback(sub, path, ctx.ws.round_dir(period, "feedback")))
-    if hook:
-        hook("feedback", rel)
+    fr.readable, fr.format, fr.path = readable, fmt, path
     late = next((i for i in sub.issues if i.code == "late-submission"), None)
     fr.late_days = int(late.params["days"]) if late else 0
     record = {
@@ -269,6 +292,62 @@ def _collect_one(ctx: Context, store: Store, path: Path, rel: str, digest: str, 
     if lk is not None and record["status"] == "accepted":
         _index(lk, sub)
     return fr
+
+
+@dataclass
+class FeedbackJob:
+    """What the feedback writer needs (also rebuilt from the store when a crash interrupted a collect)."""
+
+    source: Path
+    file_name: str
+    format: str
+    unit_name: str
+    issues: list[Issue]
+
+    @property
+    def unit(self):
+        return type("Unit", (), {"name": self.unit_name})() if self.unit_name else None
+
+
+def _feedback_job(job_and_folder) -> str:
+    from .feedback import write_feedback
+
+    job, folder = job_and_folder
+    return str(write_feedback(job, job.source, folder))
+
+
+def write_all_feedback(ctx: Context, store: Store, period: Period, result: CollectResult, workers, hook=None) -> None:
+    """Annotated copies for every file of this collect that has errors or warnings, in parallel when many.
+    A file stored by an interrupted collect (seen again as a duplicate) gets its copy from the stored issues."""
+    from .feedback import feedback_path
+
+    folder = ctx.ws.round_dir(period, "feedback")
+    jobs: list[tuple[FileResult, FeedbackJob]] = []
+    for fr in result.files:
+        if fr.status in ("rejected", "warnings") and fr.readable and fr.path is not None:
+            jobs.append((fr, FeedbackJob(fr.path, fr.file, fr.format, fr.unit_name, fr.issues)))
+        elif fr.status == "duplicate" and fr.path is not None:
+            sub = store.submission_by_sha(fr.sha256)
+            if not sub or not (sub["errors"] or sub["warnings"]) or sub["format"] in ("", None):
+                continue
+            issues = store.issues_of(sub["id"])
+            job = FeedbackJob(fr.path, sub["file_name"], sub["format"], ctx.registry.units[sub["unit_code"]].name
+                              if sub["unit_code"] in ctx.registry.units else "", issues)
+            if not feedback_path(folder, job).exists():
+                jobs.append((fr, job))
+    if hook:
+        hook("feedback", "")
+    workers = workers if workers is not None else min(os.cpu_count() or 1, 4)
+    args = [(job, folder) for _, job in jobs]
+    if workers < 2 or len(jobs) < 8:
+        paths = [_feedback_job(a) for a in args]
+    else:
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            paths = list(pool.map(_feedback_job, args, chunksize=4))
+    for (fr, _), p in zip(jobs, paths):
+        fr.feedback = p
 
 
 def _timeliness(ctx: Context, sub: Submission, path: Path, period: Period) -> None:
@@ -327,10 +406,11 @@ def _register_payload(sub: Submission) -> dict | None:
 def prepare_lookups(ctx: Context, store: Store, form: Form, period: Period) -> Lookups:
     lk = Lookups(unit_names={u.code: u.name for u in ctx.registry.units.values()})
     key = period.register_key
+    register = store.register(key)
     if form.role == "progress":
-        for t in store.register(key):
+        for t in register:
             lk.register.setdefault(t["unit_code"], {})[t["task_code"]] = t
-    lk.register_codes = {t["task_code"] for t in store.register(key)}
+    lk.register_codes = {t["task_code"] for t in register}
     for sheet, rule in form.rules("similar-across-units"):
         for p, unit, code, text in store.texts_for_copy_check(form.id, rule["column"], period.code):
             lk.titles.add(unit, code, text)

@@ -116,6 +116,19 @@ class Store:
             args.append(period)
         return [dict(r) for r in self.db.execute(sql + " ORDER BY id", args)]
 
+    def submission_by_sha(self, sha256: str) -> dict | None:
+        r = self.db.execute("SELECT s.* FROM seen_files f JOIN submissions s ON s.id=f.submission_id "
+                            "WHERE f.sha256=?", (sha256,)).fetchone()
+        return dict(r) if r else None
+
+    def issues_of(self, submission_id: int) -> list:
+        from .issues import Issue, Severity
+
+        return [Issue(code=r["code"], severity=Severity(r["severity"]), message=r["message"], hint=r["hint"] or "",
+                      file=r["file_name"], sheet=r["sheet"] or "", cell=r["cell"] or "", row=r["excel_row"],
+                      unit=r["unit_code"] or "")
+                for r in self.db.execute("SELECT * FROM issues WHERE submission_id=? ORDER BY id", (submission_id,))]
+
     def unit_submissions(self, unit: str, form_id: str, period: str) -> list[dict]:
         return [dict(r) for r in self.db.execute(
             "SELECT * FROM submissions WHERE unit_code=? AND form_id=? AND period=? ORDER BY id", (unit, form_id, period))]

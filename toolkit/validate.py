@@ -234,10 +234,14 @@ def locate_header(data: SheetData, spec: Sheet) -> tuple[int, dict[int, str]]:
     need = max(2, int(len(keys) * 0.4))
     best_row, best_score = 0, 0
     for r, row in enumerate(data.rows[:60], start=1):
-        folded = [fold(v) if isinstance(v, str) and len(v) < 80 else "" for v in row]
-        score = sum(1 for k in keys if any(f in k for f in folded if f))
+        folded = {fold(v) for v in row if v.__class__ is str and 0 < len(v) < 80}
+        if len(folded) < need:
+            continue
+        score = sum(1 for k in keys if not k.isdisjoint(folded))
         if score > best_score:
             best_row, best_score = r, score
+            if score == len(keys):
+                break  # every column found: this is the header
     if best_score < need:
         return 0, {}
     header = {c: clean_text(v)[0] for c, v in enumerate(data.rows[best_row - 1], start=1)
@@ -331,7 +335,7 @@ def read_rows(sub: Submission, ctx: Context, spec: Sheet, data: SheetData, heade
             if fill:
                 v = fill.get((r, c), v)
             raw[col.name] = v
-        if all(coerce.is_blank(v) for v in raw.values()):
+        if all(v == "" or v is None or (v.__class__ is str and not v.strip()) for v in raw.values()):
             continue
         values: dict[str, Any] = {}
         cells = {}
@@ -484,18 +488,24 @@ def _rename(issue: Issue, name: str) -> Issue:
     return issue
 
 
-def validate(sub: Submission, ctx: Context, lookups: "checks.Lookups") -> None:
-    """Run the form's rules on a parsed submission (adds issues in place)."""
+def validate(sub: Submission, ctx: Context, lookups: "checks.Lookups | None" = None, part: str = "all") -> None:
+    """Run the form's rules on a parsed submission (adds issues in place).
+
+    part="local": rules that need only the file (run in parsing workers); "global": rules that compare with
+    the store and the other files of the round (run in order by the collector); "all": both."""
     if sub.form is None:
         return
     for spec in sub.form.sheets:
         ps = sub.sheets.get(spec.id)
         if ps is None:
             continue
-        sub.issues.extend(checks.required(sub, ps))
-        sub.issues.extend(checks.unique_keys(sub, ps))
+        if part in ("all", "local"):
+            sub.issues.extend(checks.required(sub, ps))
+            sub.issues.extend(checks.unique_keys(sub, ps))
         for rule in spec.rules:
-            sub.issues.extend(checks.RULES[rule["rule"]](sub, ps, rule, ctx, lookups))
+            is_global = rule["rule"] in checks.GLOBAL_RULES
+            if part == "all" or (part == "global") == is_global:
+                sub.issues.extend(checks.RULES[rule["rule"]](sub, ps, rule, ctx, lookups))
 
 
 def deadline_of(ctx: Context, period: Period) -> date:
