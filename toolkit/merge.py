@@ -226,7 +226,7 @@ def _cell(ws, r: int, c: int, v: Any, f: _Formats) -> None:
 
 
 def _write_table(ws, top: int, headers: list[str], rows: list[list], f: _Formats, widths: list[float],
-                 name: str | None = None) -> None:
+                 name: str | None = None, rows_count: int | None = None) -> None:
     for c, w in enumerate(widths):
         ws.set_column(c, c, w)
     ws.set_row(top, 30)
@@ -236,7 +236,7 @@ def _write_table(ws, top: int, headers: list[str], rows: list[list], f: _Formats
         for c, v in enumerate(row):
             _cell(ws, r, c, v, f)
     ws.freeze_panes(top + 1, 0)
-    ws.autofilter(top, 0, top + max(len(rows), 1), len(headers) - 1)
+    ws.autofilter(top, 0, top + max(len(rows) if rows_count is None else rows_count, 1), len(headers) - 1)
     ws.set_landscape()
     ws.set_paper(9)
     ws.fit_to_pages(1, 0)
@@ -287,7 +287,7 @@ def merge(workspace, period: str | Period, form_id: str | None = None) -> MergeR
         register = store.register(period.register_key)
     with atomic_path(path) as tmp:
         wb = xlsxwriter.Workbook(str(tmp), {"strings_to_formulas": False, "strings_to_urls": False,
-                                            "constant_memory": False})
+                                            "constant_memory": True})
         f = _Formats(wb)
         if form.role == "progress":
             _progress_sheets(wb, f, df, period, form, register)
@@ -368,25 +368,40 @@ def _progress_sheets(wb, f, df: pd.DataFrame, period: Period, form: Form, regist
 
 
 def _data_sheet(wb, f, df: pd.DataFrame, form: Form, title: str) -> None:
+    """All rows with provenance. Written column by column with type-specific writers (the biggest sheet)."""
     ws = wb.add_worksheet(title)
+    types = {c.name: c.type for c in form.main.columns}
     cols = [("unit_code", "Mã đơn vị", 10), ("unit_name", "Tên đơn vị", 28)]
     cols += [(c.name, c.title, min(c.width, 40)) for c in form.main.columns]
     if form.role == "progress":
         cols += [("area", "Lĩnh vực", 18), ("state", "Đánh giá tiến độ", 22), ("attainment", "Mức đạt chỉ tiêu (%)", 11)]
+        types.update(state="text", attainment="number")
     cols += [("source_file", "Tệp nguồn", 26), ("source_sheet", "Trang", 12), ("source_row", "Dòng", 7),
              ("sha256", "SHA-256", 20)]
-    rows = []
-    for rec in df.to_dict("records") if len(df) else []:
-        row = []
-        for name, _, _ in cols:
-            v = rec.get(name)
-            if name == "state":
-                v = STATES.get(v, v)
-            if name == "attainment" and isinstance(v, float):
-                v = round(v, 1)
-            row.append(v)
-        rows.append(row)
-    _write_table(ws, 0, [c[1] for c in cols], rows, f, [c[2] for c in cols])
+    types.update(source_row="integer")
+    n = len(df)
+    columns = []
+    for name, _, _ in cols:
+        values = df[name].tolist() if n and name in df else [None] * n
+        if name == "state":
+            values = [STATES.get(v, v) for v in values]
+        elif name == "attainment":
+            values = [round(v, 1) if isinstance(v, float) and v == v else None for v in values]
+        columns.append((types.get(name, "text"), values))
+    _write_table(ws, 0, [c[1] for c in cols], [], f, [c[2] for c in cols], rows_count=n)
+    write_string, write_number, write_datetime = ws.write_string, ws.write_number, ws.write_datetime
+    for r in range(n):
+        row = r + 1
+        for c, (kind, values) in enumerate(columns):
+            v = values[r]
+            if v is None or v != v:
+                continue
+            if kind == "date" and isinstance(v, date):
+                write_datetime(row, c, datetime(v.year, v.month, v.day), f.date)
+            elif isinstance(v, (int, float)) and not isinstance(v, bool):
+                write_number(row, c, v, f.num)
+            else:
+                write_string(row, c, str(v), f.text)  # text from units is never a formula
 
 
 def _extra_sheet(wb, f, sheet, rows: list[dict]) -> None:
