@@ -26,7 +26,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py --files $${N:-1000}
 
 drill: $(STAMP)
-	$(BIN)/python -m pytest -m slow tests/test_drill.py -s
+	TOOLKIT_FUZZ_EXAMPLES=$${FUZZ:-400} $(BIN)/python -m pytest tests/test_drill.py tests/test_hostile.py -k "drill or fuzz" -s
 
 lint: $(STAMP)
 	$(BIN)/python -m pip install -q ruff && $(BIN)/ruff check toolkit tests

@@ -23,6 +23,7 @@ from toolkit.read import Limits, open_workbook
 from toolkit.report import write_reports
 from toolkit.store import Store
 
+FUZZ = int(os.environ.get("TOOLKIT_FUZZ_EXAMPLES", "25"))
 INJECTIONS = ['=HYPERLINK("http://evil.example","bấm")', "+cmd|' /C calc'!A0", "@SUM(1+1)*cmd", "-2+3",
               "=1+1", "\t=cmd"]
 
@@ -256,7 +257,7 @@ cell = st.one_of(st.none(), st.text(max_size=40), st.integers(-10**12, 10**12),
                  st.dates(min_value=date(1901, 1, 1), max_value=date(2099, 12, 31)))
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=FUZZ, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(rows=st.lists(st.lists(cell, max_size=18), max_size=25), header_at=st.integers(0, 12),
        sheet=st.sampled_from(["Nhiệm vụ", "Sheet1", "Tiến độ", "x"]))
 def test_fuzz_generated_workbooks_never_raise(ctx, rows, header_at, sheet):
@@ -280,7 +281,7 @@ def test_fuzz_generated_workbooks_never_raise(ctx, rows, header_at, sheet):
     assert all(i.code for i in sub.issues)
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=FUZZ + 5, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(flips=st.lists(st.tuples(st.integers(0, 10**6), st.integers(0, 255)), min_size=1, max_size=8))
 def test_fuzz_byte_flips_in_a_real_template_never_raise(ctx, flips):
     src = ctx.ws.root / "tpl.xlsx"

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Callable
 
 from .checks import Lookups
-from .config import atomic_path
+from .config import atomic_path, workspace_lock
 from .context import Context, expected_units, load_context
 from .forms import Form
 from .issues import Issue, Report, Severity, make_issue
@@ -124,6 +124,11 @@ def collect(workspace, period: str | Period, form_id: str | None = None, inbox: 
     if form_id:
         ctx.form(form_id)
     inbox = Path(inbox) if inbox else ctx.ws.round_dir(period, "inbox")
+    with workspace_lock(ctx.ws.root):
+        return _collect_locked(ctx, period, form_id, inbox, feedback, progress, workers, _hook, started)
+
+
+def _collect_locked(ctx, period, form_id, inbox, feedback, progress, workers, _hook, started) -> CollectResult:
     result = CollectResult(period=period.code)
     files, skipped = scan_inbox(inbox)
     result.files.extend(skipped)
@@ -285,7 +290,9 @@ def _collect_one(ctx: Context, store: Store, path: Path, rel: str, digest: str, 
         return fr
     earlier = [s for s in store.unit_submissions(fr.unit, fr.form, fr.period) if s["id"] < sid] \
         if fr.unit and fr.form else []
-    if previous or (earlier and record["status"] == "accepted"):
+    if getattr(store, "last_newer", None):
+        fr.issues.append(make_issue("older-submission", file=rel, unit=fr.unit, other=store.last_newer["file_name"]))
+    elif previous or (earlier and record["status"] == "accepted"):
         other = previous or earlier[-1]
         fr.replaced = other["file_name"]
         fr.issues.append(make_issue("resubmission", file=rel, unit=fr.unit, other=other["file_name"]))

@@ -198,6 +198,62 @@ class atomic_path:
             self.tmp.unlink()
 
 
+class workspace_lock:
+    """An exclusive lock on the workspace for one collect at a time (a second one waits, then sees the first's
+    files as already collected), so the round's result does not depend on how two runs interleave."""
+
+    def __init__(self, root: Path, timeout: float = 1800):
+        self.path = Path(root) / ".toolkit.lock"
+        self.timeout = timeout
+        self.fd: int | None = None
+
+    def __enter__(self) -> "workspace_lock":
+        import time
+
+        self.fd = os.open(self.path, os.O_CREAT | os.O_RDWR, 0o644)
+        deadline = time.monotonic() + self.timeout
+        while True:
+            try:
+                _lock(self.fd)
+                return self
+            except OSError:
+                if time.monotonic() > deadline:
+                    os.close(self.fd)
+                    raise WorkspaceError(f"Một lượt tiếp nhận khác đang chạy trên thư mục {self.path.parent} "
+                                         f"quá {self.timeout:.0f} giây; thử lại sau.") from None
+                time.sleep(0.2)
+
+    def __exit__(self, *exc) -> None:
+        if self.fd is not None:
+            _unlock(self.fd)
+            os.close(self.fd)
+            self.fd = None
+
+
+def _lock(fd: int) -> None:
+    if os.name == "nt":
+        import msvcrt
+
+        os.lseek(fd, 0, os.SEEK_SET)
+        msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+    else:
+        import fcntl
+
+        fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # per process: not inherited by forked workers
+
+
+def _unlock(fd: int) -> None:
+    if os.name == "nt":
+        import msvcrt
+
+        os.lseek(fd, 0, os.SEEK_SET)
+        msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
+    else:
+        import fcntl
+
+        fcntl.lockf(fd, fcntl.LOCK_UN)
+
+
 def init_workspace(root: str | os.PathLike, office: str | None = None, units: str | os.PathLike | None = None,
                    periods: list[str] | None = None) -> Workspace:
     """Create (or complete) a workspace; an existing settings file and registry are kept."""

@@ -85,6 +85,7 @@ _CODES = [
          "Kiểm tra xem đơn vị có gửi nhiều bản không."),
     Code("resubmission", I, F, "Bản nộp lại; thay thế bản nộp trước ({other}) trong báo cáo, bản cũ vẫn lưu trong lịch sử.",
          ""),
+    Code("older-submission", I, F, "Tệp cũ hơn bản đã tiếp nhận ({other}); chỉ lưu vào lịch sử, không thay thế.", ""),
     Code("late-submission", W, F, "Nộp muộn {days} ngày (hạn nộp {deadline}).", ""),
     Code("issues-capped", W, F, "Tệp có quá nhiều lỗi; chỉ liệt kê {limit} lỗi đầu tiên.",
          "Sửa các lỗi đã nêu rồi gửi lại để xem các lỗi còn lại."),

@@ -64,8 +64,21 @@ def task_state(status: str | None, deadline: date | None, completed_on: date | N
     return "in_progress"
 
 
+_FRAMES: dict[tuple, pd.DataFrame] = {}
+
+
 def round_frame(ctx: Context, store: Store, form: Form, period: Period) -> pd.DataFrame:
-    """Rows of the round's active submissions with unit, provenance, register fields and derived state."""
+    """Rows of the round's active submissions with unit, provenance, register fields and derived state.
+
+    Memoised in the process on the store's state, so `toolkit run` (merge, score, report) builds it once."""
+    key = (str(store.path), form.id, period.code, store.version(), ctx.ws.registry_path.stat().st_mtime_ns)
+    if key not in _FRAMES:
+        _FRAMES.clear()
+        _FRAMES[key] = _build_frame(ctx, store, form, period)
+    return _FRAMES[key].copy()
+
+
+def _build_frame(ctx: Context, store: Store, form: Form, period: Period) -> pd.DataFrame:
     rows = store.rows(form.id, period.code, form.main.id)
     register = {(t["unit_code"], t["task_code"]): t for t in store.register(period.register_key)}
     reg = ctx.registry

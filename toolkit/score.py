@@ -79,36 +79,42 @@ class Score:
                                                  if k not in ("subject_kind", "subject_id")}}
 
 
-def score_group(g: pd.DataFrame, rules: dict) -> dict[str, float]:
-    """Quantity, schedule and quality rates of one unit's (or leader's) task rows."""
-    if rules.get("base", "due") == "due":
-        due = g[g["deadline_passed"]]
-        assigned = due if len(due) else g
-    else:
-        assigned = g
-    area_w = {fold(k): v for k, v in (rules.get("area_weights") or {}).items()}
-    w = assigned["weight"].fillna(1).astype(float).clip(lower=0)
-    w = w * assigned["area"].map(lambda a: area_w.get(fold(a), 1.0) if isinstance(a, str) else 1.0)
+def task_columns(df: pd.DataFrame, rules: dict, period_end) -> pd.DataFrame:
+    """Per-task values every rate is built from, computed once for the whole round (vectorised)."""
+    out = pd.DataFrame(index=df.index)
+    area_w = {fold(k): float(v) for k, v in (rules.get("area_weights") or {}).items()}
+    weight = pd.to_numeric(df["weight"], errors="coerce").fillna(1.0).clip(lower=0)
+    if area_w:
+        weight = weight * df["area"].map(lambda a: area_w.get(fold(a), 1.0) if isinstance(a, str) else 1.0)
+    out["w"] = weight
+    out["done"] = df["state"].isin(["done_on_time", "done_late"])
+    out["on_time"] = df["state"] == "done_on_time"
+    out["late"] = df["state"].isin(["done_late", "overdue", "behind"])
+    cap = float(rules.get("quality_cap", 1.0))
+    target = pd.to_numeric(df["target"], errors="coerce")
+    actual = pd.to_numeric(df["actual"], errors="coerce")
+    percent = pd.to_numeric(df["percent"], errors="coerce")
+    by_target = (actual / target).clip(lower=0, upper=cap) / cap
+    by_percent = (percent / 100).clip(lower=0, upper=1).fillna(0)
+    out["quality"] = by_target.where(target.gt(0) & actual.notna(), by_percent)
+    out["due"] = df["deadline"].map(lambda d: d is not None and not pd.isna(d) and d <= period_end).astype(bool)
+    return out
+
+
+def score_group(t: pd.DataFrame, rules: dict) -> dict[str, float]:
+    """Quantity, schedule and quality rates of one unit's (or leader's) tasks (rows of task_columns)."""
+    assigned = t[t["due"]] if rules.get("base", "due") == "due" and t["due"].any() else t
+    w = assigned["w"]
     if w.sum() == 0:
         w = w * 0 + 1
-    done = assigned["state"].isin(["done_on_time", "done_late"])
-    on_time = assigned["state"] == "done_on_time"
-    late = assigned["state"].isin(["done_late", "overdue", "behind"])
-    cap = float(rules.get("quality_cap", 1.0))
-    quality = assigned.apply(lambda r: _quality(r, cap), axis=1) if len(assigned) else pd.Series(dtype=float)
-    total = float(w.sum())
-    return {"assigned": len(assigned), "done": int(done.sum()), "on_time": int(on_time.sum()), "late": int(late.sum()),
-            "quantity": float((w * done).sum() / total), "schedule": float((w * on_time).sum() / total),
-            "quality": float((w * quality).sum() / total) if len(assigned) else 0.0,
-            "late_share": float(late.sum() / len(assigned)) if len(assigned) else 0.0}
-
-
-def _quality(r, cap: float) -> float:
-    target, actual = r.get("target"), r.get("actual")
-    if isinstance(target, (int, float)) and target and isinstance(actual, (int, float)) and not math.isnan(actual):
-        return min(max(actual / target, 0), cap) / cap
-    pct = r.get("percent")
-    return min(max(float(pct) / 100, 0), 1) if isinstance(pct, (int, float)) and not math.isnan(pct) else 0.0
+    total = float(w.sum()) or 1.0
+    n = len(assigned)
+    return {"assigned": n, "done": int(assigned["done"].sum()), "on_time": int(assigned["on_time"].sum()),
+            "late": int(assigned["late"].sum()),
+            "quantity": float((w * assigned["done"]).sum() / total),
+            "schedule": float((w * assigned["on_time"]).sum() / total),
+            "quality": float((w * assigned["quality"]).sum() / total) if n else 0.0,
+            "late_share": float(assigned["late"].sum() / n) if n else 0.0}
 
 
 def classify(scores: list[Score], rules: dict) -> list[Score]:
@@ -209,11 +215,12 @@ def compute(ctx: Context, store: Store, period: Period, rules: dict) -> tuple[li
     df = round_frame(ctx, store, form, period)
     if df.empty or "state" not in df:
         return [], []
-    df["deadline_passed"] = df["deadline"].map(lambda d: d is not None and not pd.isna(d) and d <= period.end)
+    t = task_columns(df, rules, period.end)
     manual = manual_points(ctx, rules)
-    units = [_score(ctx, "unit", code, g, rules, manual) for code, g in df.groupby("unit_code")]
-    leaders = [_score(ctx, "leader", lid, g, rules, manual)
-               for lid, g in df[df["leader_id"].notna()].groupby("leader_id")]
+    units = [_score(ctx, "unit", code, t.loc[idx], rules, manual) for code, idx in df.groupby("unit_code").groups.items()]
+    led = df["leader_id"].notna()
+    leaders = [_score(ctx, "leader", lid, t.loc[idx], rules, manual)
+               for lid, idx in df[led].groupby("leader_id").groups.items()]
     return classify(units, rules), classify(leaders, rules)
 
 
@@ -288,4 +295,3 @@ def write_classification(ctx: Context, period: Period, result: ScoreResult, rule
 
 
 __all__ = ["score", "classify", "load_rules", "Score", "ScoreResult", "compute"]
-_ = Any

@@ -100,6 +100,12 @@ class Store:
         self.close()
 
     # --- reads -----------------------------------------------------------------------------------
+    def version(self) -> tuple:
+        """Changes whenever accepted data or the register change (for in-process memoisation)."""
+        a = self.db.execute("SELECT COALESCE(MAX(id), 0), COALESCE(SUM(active), 0) FROM submissions").fetchone()
+        b = self.db.execute("SELECT COUNT(*), COALESCE(SUM(version), 0) FROM tasks").fetchone()
+        return tuple(a) + tuple(b)
+
     def seen(self, sha256: str) -> sqlite3.Row | None:
         return self.db.execute("SELECT * FROM seen_files WHERE sha256=?", (sha256,)).fetchone()
 
@@ -216,19 +222,23 @@ class Store:
             if db.execute("SELECT 1 FROM seen_files WHERE sha256=?", (sub["sha256"],)).fetchone():
                 db.execute("ROLLBACK")
                 return None, None
-            previous = None
+            previous, newer = None, None
             if sub["status"] == "accepted" and sub.get("unit_code"):
                 r = db.execute("SELECT * FROM submissions WHERE unit_code=? AND form_id=? AND period=? AND active=1",
                                (sub["unit_code"], sub["form_id"], sub["period"])).fetchone()
                 previous = dict(r) if r else None
+                if previous and (previous["file_mtime"], previous["file_name"]) > (sub["file_mtime"], sub["file_name"]):
+                    newer, previous = previous, None  # an older file arriving late: history only
             cols = ["sha256", "file_name", "rel_path", "archived_path", "format", "unit_code", "form_id",
                     "form_version", "period", "received_at", "file_mtime", "status", "errors", "warnings",
                     "late_days", "identified_by"]
             cur = db.execute(f"INSERT INTO submissions ({', '.join(cols)}, active, replaces) VALUES "
                              f"({', '.join('?' * len(cols))}, ?, ?)",
-                             [sub.get(c) for c in cols] + [1 if sub["status"] == "accepted" else 0,
+                             [sub.get(c) for c in cols] + [1 if sub["status"] == "accepted" and not newer else 0,
                                                            previous["id"] if previous else None])
             sid = cur.lastrowid
+            if newer:
+                db.execute("UPDATE submissions SET replaced_by=? WHERE id=?", (newer["id"], sid))
             if previous:
                 db.execute("UPDATE submissions SET active=0, replaced_by=? WHERE id=?", (sid, previous["id"]))
             db.execute("INSERT INTO seen_files VALUES (?, ?, ?, ?)", (sub["sha256"], sid, _now(), sub["file_name"]))
@@ -251,9 +261,10 @@ class Store:
                        (_now(), action, detail, sid, sub["file_name"]))
             if hook:
                 hook("after-rows")
-            if register and sub["status"] == "accepted":
+            if register and sub["status"] == "accepted" and not newer:
                 self._update_register(sid, sub, register)
             db.execute("COMMIT")
+            self.last_newer = newer
             return sid, previous
         except BaseException:
             db.execute("ROLLBACK")

@@ -1,0 +1,114 @@
+"""Failure drills (make drill; marked slow, not in make test): kill a 200-file collect at random points many
+times, and run two collects at once; the store must stay consistent and end equal to an uninterrupted run."""
+
+import json
+import os
+import random
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from datetime import date, datetime
+from pathlib import Path
+
+import pytest
+
+from toolkit.collect import collect
+from toolkit.config import init_workspace
+from toolkit.context import load_context
+from toolkit.periods import parse_period
+from toolkit.templates import build_template
+
+pytestmark = pytest.mark.slow
+FILES = int(os.environ.get("DRILL_FILES", "200"))
+KILLS = int(os.environ.get("DRILL_KILLS", "25"))
+
+
+def _build(root: Path, n: int) -> Path:
+    rng = random.Random(11)
+    ws = init_workspace(root, periods=["2025"])
+    ws.set_period(parse_period("2025"), date(2025, 1, 31))
+    ctx = load_context(ws)
+    form = ctx.form("registration")
+    codes = sorted(u.code for u in ctx.registry.expected())
+    inbox = ws.round_dir("2025", "inbox")
+    for i in range(n):
+        code = codes[i % len(codes)]
+        rows = [{"task_code": f"{code}-{j:02d}", "area": "Xây dựng Đảng", "kind": "Trọng tâm",
+                 "title": f"Nhiệm vụ {i}-{j} của {code}: hoàn thành {rng.randint(1, 99)} việc cụ thể",
+                 "indicator": "Số việc", "target": rng.randint(1, 99) if rng.random() > 0.1 else "nhiều",
+                 "deadline": date(2025, 12, 1)} for j in range(1, 9)]
+        path = inbox / f"f{i:04d}_{code}.xlsx"
+        build_template(path, form, ctx.registry.units[code], parse_period("2025"), date(2025, 1, 31), ctx.registry,
+                       prefill={"tasks": rows})
+        ts = datetime(2025, 1, 1 + i % 28, 8, i % 60).timestamp()
+        os.utime(path, (ts, ts))
+    return root
+
+
+def _snapshot(db: Path) -> dict:
+    con = sqlite3.connect(db)
+    assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    subs = sorted(con.execute("SELECT sha256, status, unit_code, active, errors, warnings FROM submissions"))
+    rows = sorted(con.execute("SELECT s.sha256, r.sheet_id, r.excel_row, r.data FROM rows r JOIN submissions s "
+                              "ON s.id=r.submission_id"))
+    orphans = con.execute("SELECT COUNT(*) FROM rows WHERE submission_id NOT IN (SELECT id FROM submissions)").fetchone()[0]
+    unseen = con.execute("SELECT COUNT(*) FROM submissions WHERE sha256 NOT IN (SELECT sha256 FROM seen_files)").fetchone()[0]
+    doubles = con.execute("SELECT COUNT(*) FROM (SELECT unit_code FROM submissions WHERE active=1 "
+                          "GROUP BY unit_code, form_id, period HAVING COUNT(*) > 1)").fetchone()[0]
+    tasks = sorted(con.execute("SELECT unit_code, task_code, target, active FROM tasks"))
+    issues = con.execute("SELECT COUNT(*) FROM issues").fetchone()[0]
+    con.close()
+    assert (orphans, unseen, doubles) == (0, 0, 0)
+    return {"submissions": subs, "rows": rows, "tasks": tasks, "issues": issues}
+
+
+def _cli(root: Path) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "toolkit", "collect", str(root), "--period", "2025"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def test_kill_drill_and_concurrent_collects(tmp_path):
+    base = _build(tmp_path / "base", FILES)
+    ref_root = tmp_path / "ref"
+    shutil.copytree(base, ref_root)
+    started = time.perf_counter()
+    collect(ref_root, "2025", feedback=False)
+    full = time.perf_counter() - started
+    reference = _snapshot(ref_root / "kho_du_lieu.sqlite")
+
+    rng = random.Random(2025)
+    drill = tmp_path / "drill"
+    shutil.copytree(base, drill)
+    kills, crashes = 0, []
+    for _ in range(KILLS):
+        proc = _cli(drill)
+        time.sleep(rng.uniform(0.2, max(full * 1.5, 1.0)))
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGKILL)
+            kills += 1
+        proc.wait()
+        if proc.returncode not in (0, 1, -signal.SIGKILL):
+            crashes.append(proc.stderr.read().decode()[-500:])
+        _snapshot(drill / "kho_du_lieu.sqlite")  # consistent after every kill
+    final = _cli(drill)
+    final.wait()
+    got = _snapshot(drill / "kho_du_lieu.sqlite")
+    lost = len(set(reference["rows"]) - set(got["rows"])) + len(set(reference["submissions"]) ^ set(got["submissions"]))
+
+    twin = tmp_path / "twin"
+    shutil.copytree(base, twin)
+    procs = [_cli(twin), _cli(twin)]
+    codes = [p.wait() for p in procs]
+    twin_snapshot = _snapshot(twin / "kho_du_lieu.sqlite")
+    figures = {"files": FILES, "uninterrupted_s": round(full, 2), "kill_runs": KILLS, "killed": kills,
+               "crashes": len(crashes), "data_lost": lost, "issues_raised": got["issues"],
+               "concurrent_exit_codes": codes, "concurrent_equal": twin_snapshot == reference}
+    print("\nDRILL " + json.dumps(figures))
+    out = Path(__file__).resolve().parent.parent / "benchmarks" / "drill_results.json"
+    out.write_text(json.dumps(figures, indent=2), encoding="utf-8")
+    assert not crashes, crashes
+    assert got == reference and lost == 0
+    assert twin_snapshot == reference and set(codes) <= {0, 1}
