@@ -212,20 +212,16 @@ def main() -> None:
     res["rows"] = sum(1 for _ in __import__("toolkit.store", fromlist=["Store"]).Store(ws.db_path).rows("progress", PERIOD))
     res["rejected"] = result.count("rejected")
     res["with_issues"] = sum(1 for f in result.files if f.errors or f.warnings)
-    # feedback copies: what collect writes for each file with issues (openpyxl, one file each)
-    from toolkit.feedback import write_feedback
-    from toolkit.validate import Submission
+    # feedback copies: exactly what collect writes for files with errors or warnings (in parallel)
+    from toolkit.collect import write_all_feedback
+    from toolkit.store import Store
 
-    annotated = [f for f in result.files if (f.errors or f.warnings)]
+    ctx = load_context(ws)
     t = time.perf_counter()
-    inbox = ws.round_dir(PERIOD, "inbox")
-    for f in annotated:
-        sub = Submission(path=inbox / f.file, file_name=f.file, issues=f.issues,
-                         format="xlsx" if f.file.endswith(".xlsx") else "other")
-        sub.unit = type("U", (), {"name": f.unit_name, "code": f.unit})()
-        write_feedback(sub, inbox / f.file, ws.round_dir(PERIOD, "feedback"))
+    with Store(ws.db_path) as store:
+        write_all_feedback(ctx, store, parse_period(PERIOD), result, workers=None)
     res["feedback_s"] = time.perf_counter() - t
-    res["feedback_files"] = len(annotated)
+    res["feedback_files"] = sum(1 for f in result.files if f.feedback)
     t = time.perf_counter()
     again = collect(ws, PERIOD, feedback=False)
     res["recollect_s"] = time.perf_counter() - t

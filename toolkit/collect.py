@@ -138,7 +138,7 @@ def _collect_locked(ctx, period, form_id, inbox, feedback, progress, workers, _h
         seen = store.seen_hashes()
         limits = Limits.from_settings(ctx.ws.settings["intake"])
         lookups: dict[str, Lookups] = {}
-        claimed: dict[tuple[str, str], str] = {}
+        claimed = {str(p.relative_to(inbox)) for p in files}  # file names present in the inbox now
         todo: list[tuple[Path, str, str]] = []
         for path in files:
             rel = str(path.relative_to(inbox))
@@ -235,17 +235,17 @@ def parse_all(ctx: Context, items: list[tuple[Path, str]], form_id, period, limi
 
 
 def _collect_one(ctx: Context, store: Store, path: Path, rel: str, digest: str, period: Period,
-                 form_id: str | None, fmt: str, readable: bool, sub: Submission, lookups: dict, claimed: dict,
+                 form_id: str | None, fmt: str, readable: bool, sub: Submission, lookups: dict, claimed: set,
                  feedback: bool, hook) -> FileResult:
     lk = None
     if sub.form is not None and sub.unit is not None and sub.period is not None:
         lk = lookups.get(sub.form.id) or lookups.setdefault(sub.form.id, prepare_lookups(ctx, store, sub.form, period))
         validate(sub, ctx, lk, part="global")
-        key = (sub.unit.code, sub.form.id)
-        if key in claimed and not sub.has_errors:
-            sub.add("duplicate-submission", other=claimed[key])
-        if not sub.has_errors:
-            claimed[key] = rel
+        if not sub.has_errors:  # another accepted file of this unit still in the inbox: a duplicate
+            twins = [s for s in store.unit_submissions(sub.unit.code, sub.form.id, sub.period.code)
+                     if s["status"] == "accepted" and s["file_name"] in claimed]
+            if twins:
+                sub.add("duplicate-submission", other=twins[-1]["file_name"])
     _cap(sub, ctx.ws.settings["intake"]["max_issues_per_file"])
     errors = sum(1 for i in sub.issues if i.severity is Severity.ERROR)
     warnings = sum(1 for i in sub.issues if i.severity is Severity.WARNING)
@@ -418,18 +418,22 @@ def prepare_lookups(ctx: Context, store: Store, form: Form, period: Period) -> L
         for t in register:
             lk.register.setdefault(t["unit_code"], {})[t["task_code"]] = t
     lk.register_codes = {t["task_code"] for t in register}
+    # this round's texts: every accepted file so far (as the in-run index holds them), so that a collect
+    # resumed after a crash sees exactly what an uninterrupted one saw
     for sheet, rule in form.rules("similar-across-units"):
-        for p, unit, code, text in store.texts_for_copy_check(form.id, rule["column"], period.code):
+        for p, unit, code, text in store.texts_for_copy_check(form.id, rule["column"], period.code, active_only=False):
             lk.titles.add(unit, code, text)
     for sheet, rule in form.rules("copied-text"):
         latest: dict[tuple[str, str], tuple[Period, str]] = {}
+        for p, unit, code, text in store.texts_for_copy_check(form.id, rule["column"], period.code, active_only=False):
+            lk.reports.add(unit, code or "", text)
         for p, unit, code, text in store.texts_for_copy_check(form.id, rule["column"]):
             try:
                 pp = parse_period(p)
             except Exception:
                 continue
             if p == period.code:
-                lk.reports.add(unit, code or "", text)
+                continue
             elif pp.end < period.end and ((unit, code) not in latest or latest[(unit, code)][0].end < pp.end):
                 latest[(unit, code or "")] = (pp, text)
         lk.previous = {k: (v[0].code, v[1]) for k, v in latest.items()}

@@ -161,10 +161,11 @@ class Store:
         return out
 
     def texts_for_copy_check(self, form_id: str, column: str, period: str | None = None,
-                             exclude_unit: str | None = None) -> list[tuple[str, str, str, str]]:
-        """(period, unit, key, text) of active rows of a form, for copied-text checks."""
+                             exclude_unit: str | None = None, active_only: bool = True) -> list[tuple[str, str, str, str]]:
+        """(period, unit, key, text) of rows of a form (active ones, or every accepted one), for copy checks."""
         sql = ("SELECT s.period, s.unit_code, r.task_code, json_extract(r.data, '$.' || ?) FROM rows r "
-               "JOIN submissions s ON s.id=r.submission_id WHERE s.active=1 AND s.form_id=?")
+               "JOIN submissions s ON s.id=r.submission_id WHERE s.form_id=? AND "
+               + ("s.active=1" if active_only else "s.status='accepted'"))
         args: list[Any] = [column, form_id]
         if period:
             sql += " AND s.period=?"
