@@ -139,3 +139,20 @@ def test_pdf_conversion_counts_outputs(ctx):
     result = write_reports(ctx.ws, "2025", pdf=True)
     assert len(result.pdfs) == len(result.documents) and result.pdf_message.startswith("Đã chuyển")
     assert all(Path(p).read_bytes()[:4] == b"%PDF" for p in result.pdfs)
+
+
+def test_manual_general_points_and_workspace_rules(ctx):
+    _round(ctx)
+    wb = openpyxl.Workbook()
+    wb.active.append(["Mã", "Điểm"])
+    wb.active.append(["XLS", 24])
+    wb.save(ctx.ws.root / "diem_tieu_chi_chung.xlsx")
+    (ctx.ws.root / "scoring.yaml").write_text("general_when_missing: zero\n", encoding="utf-8")
+    result = score(ctx.ws, "2025-H1")
+    got = {x.subject_id: (x.general_points, x.score) for x in result.units}
+    assert got["XLS"] == (24.0, 94.0)  # 24 manual + 70 task points
+    assert got["XCP"][0] == 0.0 and got["XCP"][1] < 50
+    (ctx.ws.root / "scoring.yaml").write_text("components: {quantity: 0.5, schedule: 0.3, quality: 0.3}\n",
+                                              encoding="utf-8")
+    with pytest.raises(Exception, match="tổng tỷ trọng"):
+        score(ctx.ws, "2025-H1")

@@ -135,6 +135,8 @@ def _collect_locked(ctx, period, form_id, inbox, feedback, progress, workers, _h
     store = Store(ctx.ws.db_path)
     try:
         store.snapshot_registry(period.code, ctx.registry)
+        for form in ctx.forms.values():  # the definitions the round was read with, kept in the history
+            store.save_form(form.id, form.version, Path(form.source).read_text(encoding="utf-8"))
         seen = store.seen_hashes()
         limits = Limits.from_settings(ctx.ws.settings["intake"])
         lookups: dict[str, Lookups] = {}

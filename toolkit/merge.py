@@ -243,13 +243,15 @@ def _write_table(ws, top: int, headers: list[str], rows: list[list], f: _Formats
     for c, w in enumerate(widths):
         ws.set_column(c, c, w)
     ws.set_row(top, 30)
-    for c, h in enumerate(headers):
-        ws.write_string(top, c, h, f.head)
+    n = len(rows) if rows_count is None else rows_count
+    # an Excel table (filter buttons, banded rows) over the header and the data rows
+    ws.add_table(top, 0, top + max(n, 1), len(headers) - 1, {
+        "columns": [{"header": h, "header_format": f.head} for h in headers],
+        "style": "Table Style Light 9", "autofilter": True})
     for r, row in enumerate(rows, start=top + 1):
         for c, v in enumerate(row):
             _cell(ws, r, c, v, f)
     ws.freeze_panes(top + 1, 0)
-    ws.autofilter(top, 0, top + max(len(rows) if rows_count is None else rows_count, 1), len(headers) - 1)
     ws.set_landscape()
     ws.set_paper(9)
     ws.fit_to_pages(1, 0)
@@ -300,7 +302,7 @@ def merge(workspace, period: str | Period, form_id: str | None = None) -> MergeR
         register = store.register(period.register_key)
     with atomic_path(path) as tmp:
         wb = xlsxwriter.Workbook(str(tmp), {"strings_to_formulas": False, "strings_to_urls": False,
-                                            "constant_memory": True})
+                                            "constant_memory": False})
         f = _Formats(wb)
         if form.role == "progress":
             _progress_sheets(wb, f, df, period, form, register)
