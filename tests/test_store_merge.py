@@ -166,3 +166,17 @@ def test_registration_then_prefilled_progress_then_merge_figures(ctx):
     assert {r[0].value for r in wb["Chưa báo cáo"].iter_rows(min_row=2)} >= {"XCP"}
     [table] = wb["Dữ liệu"].tables.values()
     assert table.ref == f"A1:{openpyxl.utils.get_column_letter(len(head))}4" and wb["Dữ liệu"].freeze_panes == "A2"
+
+
+def test_large_round_streams_the_consolidated_workbook(ctx, monkeypatch):
+    import toolkit.merge as merge_module
+
+    make_return(ctx, "registration", "XLS", "2025", [task("XLS-01"), task("XLS-02", title="Hoàn thành 2 km đường")])
+    collect(ctx.ws, "2025")
+    monkeypatch.setattr(merge_module, "STREAM_ROWS", 0)
+    monkeypatch.setattr(merge_module, "SHEET_ROWS", 1)  # also exercise the split over several sheets
+    m = merge(ctx.ws, "2025")
+    wb = openpyxl.load_workbook(m.path)
+    assert wb["Dữ liệu"].auto_filter.ref and not wb["Dữ liệu"].tables
+    assert wb["Dữ liệu"]["A2"].value == "XLS" and wb["Dữ liệu (2)"]["A2"].value == "XLS"
+    assert [wb[s]["C2"].value for s in ("Dữ liệu", "Dữ liệu (2)")] == ["XLS-01", "XLS-02"]

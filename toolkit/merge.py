@@ -244,10 +244,14 @@ def _write_table(ws, top: int, headers: list[str], rows: list[list], f: _Formats
         ws.set_column(c, c, w)
     ws.set_row(top, 30)
     n = len(rows) if rows_count is None else rows_count
-    # an Excel table (filter buttons, banded rows) over the header and the data rows
-    ws.add_table(top, 0, top + max(n, 1), len(headers) - 1, {
-        "columns": [{"header": h, "header_format": f.head} for h in headers],
-        "style": "Table Style Light 9", "autofilter": True})
+    if ws.constant_memory:  # large rounds: rows streamed to disk, filter buttons instead of an Excel table
+        for c, h in enumerate(headers):
+            ws.write_string(top, c, h, f.head)
+        ws.autofilter(top, 0, top + max(n, 1), len(headers) - 1)
+    else:  # an Excel table (filter buttons, banded rows) over the header and the data rows
+        ws.add_table(top, 0, top + max(n, 1), len(headers) - 1, {
+            "columns": [{"header": h, "header_format": f.head} for h in headers],
+            "style": "Table Style Light 9", "autofilter": True})
     for r, row in enumerate(rows, start=top + 1):
         for c, v in enumerate(row):
             _cell(ws, r, c, v, f)
@@ -302,7 +306,7 @@ def merge(workspace, period: str | Period, form_id: str | None = None) -> MergeR
         register = store.register(period.register_key)
     with atomic_path(path) as tmp:
         wb = xlsxwriter.Workbook(str(tmp), {"strings_to_formulas": False, "strings_to_urls": False,
-                                            "constant_memory": False})
+                                            "constant_memory": len(df) > STREAM_ROWS})
         f = _Formats(wb)
         if form.role == "progress":
             _progress_sheets(wb, f, df, period, form, register)
@@ -384,7 +388,6 @@ def _progress_sheets(wb, f, df: pd.DataFrame, period: Period, form: Form, regist
 
 def _data_sheet(wb, f, df: pd.DataFrame, form: Form, title: str) -> None:
     """All rows with provenance. Written column by column with type-specific writers (the biggest sheet)."""
-    ws = wb.add_worksheet(title)
     types = {c.name: c.type for c in form.main.columns}
     cols = [("unit_code", "Mã đơn vị", 10), ("unit_name", "Tên đơn vị", 28)]
     cols += [(c.name, c.title, min(c.width, 40)) for c in form.main.columns]
@@ -403,10 +406,21 @@ def _data_sheet(wb, f, df: pd.DataFrame, form: Form, title: str) -> None:
         elif name == "attainment":
             values = [round(v, 1) if isinstance(v, float) and v == v else None for v in values]
         columns.append((types.get(name, "text"), values))
-    _write_table(ws, 0, [c[1] for c in cols], [], f, [c[2] for c in cols], rows_count=n)
+    for part, first in enumerate(range(0, max(n, 1), SHEET_ROWS)):  # an Excel sheet holds 1,048,576 rows
+        last = min(first + SHEET_ROWS, n)
+        ws = wb.add_worksheet(title if part == 0 else f"{title} ({part + 1})")
+        _write_table(ws, 0, [c[1] for c in cols], [], f, [c[2] for c in cols], rows_count=last - first)
+        _write_rows(ws, f, columns, first, last)
+
+
+SHEET_ROWS = 1_000_000
+STREAM_ROWS = 30_000  # above this many rows the workbook is streamed (bounded memory, no Excel tables)
+
+
+def _write_rows(ws, f, columns: list, first: int, last: int) -> None:
     write_string, write_number, write_datetime = ws.write_string, ws.write_number, ws.write_datetime
-    for r in range(n):
-        row = r + 1
+    for r in range(first, last):
+        row = r - first + 1
         for c, (kind, values) in enumerate(columns):
             v = values[r]
             if v is None or v != v:

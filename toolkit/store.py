@@ -112,8 +112,8 @@ class Store:
     def seen_hashes(self) -> set[str]:
         return {r[0] for r in self.db.execute("SELECT sha256 FROM seen_files")}
 
-    def submissions(self, form_id: str | None = None, period: str | None = None) -> list[dict]:
-        sql, args = "SELECT * FROM submissions WHERE 1=1", []
+    def _select(self, table: str, form_id: str | None, period: str | None) -> list[dict]:
+        sql, args = f"SELECT * FROM {table} WHERE 1=1", []
         if form_id:
             sql += " AND form_id=?"
             args.append(form_id)
@@ -121,6 +121,9 @@ class Store:
             sql += " AND period=?"
             args.append(period)
         return [dict(r) for r in self.db.execute(sql + " ORDER BY id", args)]
+
+    def submissions(self, form_id: str | None = None, period: str | None = None) -> list[dict]:
+        return self._select("submissions", form_id, period)
 
     def submission_by_sha(self, sha256: str) -> dict | None:
         r = self.db.execute("SELECT s.* FROM seen_files f JOIN submissions s ON s.id=f.submission_id "
@@ -196,14 +199,7 @@ class Store:
             "SELECT * FROM task_changes WHERE register_key=? ORDER BY id", (key,))]
 
     def issues(self, form_id: str | None = None, period: str | None = None) -> list[dict]:
-        sql, args = "SELECT * FROM issues WHERE 1=1", []
-        if form_id:
-            sql += " AND form_id=?"
-            args.append(form_id)
-        if period:
-            sql += " AND period=?"
-            args.append(period)
-        return [dict(r) for r in self.db.execute(sql + " ORDER BY id", args)]
+        return self._select("issues", form_id, period)
 
     def audit(self) -> list[dict]:
         return [dict(r) for r in self.db.execute("SELECT * FROM audit ORDER BY id")]

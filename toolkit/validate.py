@@ -146,15 +146,22 @@ def _guess_form(wb: Workbook, ctx: Context, form_id: str | None) -> Form | None:
     for form in ctx.forms.values():
         if form_id and form.id != form_id:
             continue
-        sheet = form.main
-        keys = [c.keys for c in sheet.columns]
         for data in wb.sheets.values():
-            for row in data.rows[:40]:
-                folded = {fold(v) for v in row if isinstance(v, str) and v.strip()}
-                score = sum(1 for k in keys if k & folded) / len(keys)
-                if score > best_score:
-                    best, best_score = form, score
+            score = _header_match(data, form.main)
+            if score > best_score:
+                best, best_score = form, score
     return best if best_score >= 0.6 else None
+
+
+def _header_match(data: SheetData, spec: Sheet) -> float:
+    """Share of the sheet spec's columns whose title appears in one row of the first 40 (best row)."""
+    keys = [c.keys for c in spec.columns]
+    best = 0.0
+    for row in data.rows[:40]:
+        folded = {fold(v) for v in row if isinstance(v, str) and v.strip()}
+        if folded:
+            best = max(best, sum(1 for k in keys if k & folded) / len(keys))
+    return best
 
 
 def _info_value(wb: Workbook, label: str) -> Any:
@@ -216,15 +223,12 @@ def find_sheet(wb: Workbook, spec: Sheet, form: Form) -> SheetData | None:
         return wb.sheets[mapping[spec.id]]
     # a copy-pasted workbook: the sheet whose header matches this form sheet best
     best, best_score = None, 0.0
-    keys = [c.keys for c in spec.columns]
     for name, data in wb.sheets.items():
         if name.strip().lower() in (META_SHEET, LISTS_SHEET):
             continue
-        for row in data.rows[:40]:
-            folded = {fold(v) for v in row if isinstance(v, str) and v.strip()}
-            score = sum(1 for k in keys if k & folded) / len(keys)
-            if score > best_score:
-                best, best_score = data, score
+        score = _header_match(data, spec)
+        if score > best_score:
+            best, best_score = data, score
     return best if best_score >= 0.6 else None
 
 
