@@ -136,9 +136,7 @@ def collect(directory, period, form_id, inbox, no_feedback, as_json):
             c = colours.get(f.status, "dim")
             table.add_row(f.file, f.unit, f"[{c}]{STATUS_LABELS[f.status]}[/]", str(f.errors), str(f.warnings))
         console.print(table)
-        console.print(f"{len(result.files)} tệp: {result.count('accepted') + result.count('warnings')} tiếp nhận, "
-                      f"{result.count('rejected')} không tiếp nhận, {result.count('duplicate')} đã nhận trước, "
-                      f"{result.count('skipped')} bỏ qua ({result.seconds:.1f} giây).")
+        console.print(result.summary() + ".")
         console.print(f"Bảng lỗi: {result.issues_workbook}")
     sys.exit(1 if result.has_errors else 0)
 

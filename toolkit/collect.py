@@ -77,6 +77,12 @@ class CollectResult:
     def has_errors(self) -> bool:
         return any(f.status == "rejected" for f in self.files)
 
+    def summary(self) -> str:
+        """One Vietnamese line for the CLI, the Excel panel, the demo and `toolkit run`."""
+        return (f"{len(self.files)} tệp: {self.count('accepted') + self.count('warnings')} tiếp nhận, "
+                f"{self.count('rejected')} không tiếp nhận, {self.count('duplicate')} đã nhận trước, "
+                f"{self.count('skipped')} bỏ qua ({self.seconds:.1f} giây)")
+
     def to_dict(self) -> dict:
         return {"period": self.period, "seconds": round(self.seconds, 3), "issues_workbook": self.issues_workbook,
                 "summary": {s: self.count(s) for s in STATUS_LABELS}, "ok": not self.has_errors,

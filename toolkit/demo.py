@@ -52,8 +52,7 @@ def run_demo(directory: str | Path, pdf: bool = True, log: Callable[[str], None]
     log(f"[2] Biểu mẫu đăng ký nhiệm vụ {reg.code}: {len(t)} tệp trong {t[0].parent}")
     install_round(samples, ws, "registration")
     c = collect(ws, reg)
-    log(f"[3] Tiếp nhận đăng ký: {len(c.files)} tệp, {c.count('accepted') + c.count('warnings')} tiếp nhận, "
-        f"{c.count('rejected')} trả lại ({c.seconds:.1f} giây). Bảng lỗi: {c.issues_workbook}")
+    log(f"[3] Tiếp nhận đăng ký: {c.summary()}. Bảng lỗi: {c.issues_workbook}")
     m = merge(ws, reg)
     r = write_reports(ws, reg, pdf=pdf)
     log(f"[4] Tổng hợp đăng ký: {m.path}; bản cam kết: {len(r.documents) - 1} văn bản trong {r.folder}")
@@ -61,9 +60,7 @@ def run_demo(directory: str | Path, pdf: bool = True, log: Callable[[str], None]
     log(f"[5] Biểu mẫu báo cáo tiến độ {prog.code} (ghi sẵn nhiệm vụ đã đăng ký): {len(t)} tệp")
     install_round(samples, ws, "progress")
     c = collect(ws, prog)
-    log(f"[6] Tiếp nhận báo cáo 6 tháng: {len(c.files)} tệp, {c.count('accepted') + c.count('warnings')} tiếp nhận, "
-        f"{c.count('rejected')} trả lại, {c.count('skipped')} bỏ qua. Phản hồi cho đơn vị: "
-        f"{ws.round_dir(prog, 'feedback')}")
+    log(f"[6] Tiếp nhận báo cáo 6 tháng: {c.summary()}. Phản hồi cho đơn vị: {ws.round_dir(prog, 'feedback')}")
     st = round_status(ws, prog)
     rates = st.rates()
     log(f"[7] Tình hình nộp: {rates['reported']}/{rates['expected']} đã nộp ({rates['on_time']} đúng hạn, "

@@ -148,8 +148,7 @@ def do_collect(book, p) -> str:
              os.path.basename(f.feedback)] for f in result.files]
     _table(book, "Kết quả tiếp nhận", ["Tệp", "Mã đơn vị", "Đơn vị", "Kết quả", "Lỗi", "Cảnh báo", "Muộn (ngày)",
                                        "Tệp phản hồi"], rows)
-    return (f"{len(result.files)} tệp: {result.count('accepted') + result.count('warnings')} tiếp nhận, "
-            f"{result.count('rejected')} trả lại. Bảng lỗi: {result.issues_workbook}")
+    return f"{result.summary()}. Bảng lỗi: {result.issues_workbook}"
 
 
 def do_status(book, p) -> str:

@@ -17,8 +17,7 @@ def run_round(workspace, period: str | Period, pdf: bool = False, log: Callable[
     out: dict = {}
     c = collect(workspace, period)
     out["collect"] = c.to_dict()
-    log(f"Tiếp nhận: {len(c.files)} tệp, {c.count('accepted') + c.count('warnings')} tiếp nhận, "
-        f"{c.count('rejected')} không tiếp nhận ({c.seconds:.1f} giây). Bảng lỗi: {c.issues_workbook}")
+    log(f"Tiếp nhận: {c.summary()}. Bảng lỗi: {c.issues_workbook}")
     st = round_status(workspace, period)
     out["status"] = st.to_dict()
     r = st.rates()
