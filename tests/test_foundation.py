@@ -97,9 +97,25 @@ def test_init_keeps_existing_settings_and_rejects_bad_registry(tmp_path):
         init_workspace(tmp_path / "w2", units=bad)
 
 
+def _register(ws, codes):
+    from conftest import make_return, task
+    from toolkit.collect import collect
+    from toolkit.context import load_context
+
+    ctx = load_context(ws)
+    for code in codes:
+        make_return(ctx, "registration", code, "2025", [task(f"{code}-01")])
+    collect(ws, "2025", feedback=False)
+
+
 def test_templates_carry_dropdowns_protection_comments_and_metadata(ws):
+    _register(ws, ["BTC", "XLS"])
     paths = build_templates(ws, "progress", parse_period("2025-H1"))
-    assert len(paths) == 19 and paths[0].name == "BTC_progress_2025-H1.xlsx"
+    assert [p.name for p in paths] == ["BTC_tien_do_2025-H1.xlsx", "XLS_tien_do_2025-H1.xlsx"]
+    # every other unit is named with the reason it got no template
+    reasons = {u.code: why for u, why in paths.skipped}
+    assert reasons["TU"].startswith("đơn vị cấp cao nhất") and reasons["XCP"].startswith("chưa có nhiệm vụ")
+    assert len(reasons) == 18
     wb = openpyxl.load_workbook(paths[0])
     assert wb.sheetnames[:2] == ["Hướng dẫn", "Tiến độ"]
     meta = wb["_meta"]
@@ -120,11 +136,12 @@ def test_templates_carry_dropdowns_protection_comments_and_metadata(ws):
 
 
 def test_long_or_comma_lists_go_to_hidden_sheet(ws):
+    _register(ws, ["XLS"])
     [path] = build_templates(ws, "progress", parse_period("2025-H1"), ["XLS"])
     wb = openpyxl.load_workbook(path)
     assert wb["_lists"].sheet_state == "veryHidden"
     formulas = {str(dv.sqref): dv.formula1 for dv in wb["Tiến độ"].data_validations.dataValidation}
-    assert formulas["L7:L36"] == "'_lists'!$A$1:$A$8"  # causes of delay contain commas
+    assert formulas["L7:L12"] == "'_lists'!$A$1:$A$8"  # causes of delay contain commas (1 task + 5 spare rows)
     assert wb["_lists"]["A1"].value == "Thiếu nguồn lực (kinh phí, nhân lực)"
     [path] = build_templates(ws, "registration", parse_period("2025"), ["XLS"])
     assert openpyxl.load_workbook(path)["Hướng dẫn"]["B5"].value == "31/01/2025"

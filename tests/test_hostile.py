@@ -225,7 +225,8 @@ def test_duplicates_other_period_other_form_old_version(ctx):
     os.utime(old, (date(2025, 1, 5).toordinal(),) * 2)
     files = _by_file(collect(ctx.ws, "2025"))
     assert [i.code for i in files["b.xlsx"].issues] == ["duplicate-submission", "resubmission"]
-    assert [i.code for i in files["c.xlsx"].issues] == ["period-mismatch"]
+    assert [i.code for i in files["c.xlsx"].issues] == ["form-period-mismatch"]  # a 6-month report in a year
+    assert "không dùng cho kỳ 2025" in files["c.xlsx"].issues[0].message
     assert "form-version-old" in [i.code for i in files["old.xlsx"].issues]
     assert files["old.xlsx"].status != "rejected"
     wrong_form = make_return(ctx, "breakthrough", "XTL", "2025", [], name="d.xlsx")

@@ -88,7 +88,7 @@ def test_crash_before_feedback_is_recovered_from_the_store(ctx):
         assert [s["status"] for s in store.submissions()] == ["rejected"]  # stored whole, before the kill
     assert not list(ctx.ws.round_dir("2025", "feedback").iterdir())
     [f] = collect(ctx.ws, "2025").files
-    assert f.status == "duplicate" and f.feedback.endswith("b_phan_hoi.xlsx")
+    assert f.status == "duplicate_rejected" and f.feedback.endswith("b_phan_hoi.xlsx")
     wb = openpyxl.load_workbook(f.feedback)
     assert "không có trong danh sách" in wb["Nhiệm vụ"]["B7"].comment.text
 

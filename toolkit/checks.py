@@ -101,7 +101,7 @@ def required(sub, ps) -> Iterator[Issue]:
         if not col.required or col.name not in ps.columns:
             continue
         for row in ps.rows:
-            if row.values.get(col.name) is None and _blank(row.raw.get(col.name)):
+            if row.values.get(col.name) is None and _blank(row.raw.get(col.name)) and col.name not in row.formulas:
                 yield _issue(sub, "missing-value", ps, ps.cell(row, col.name), row.excel_row, title=col.title)
 
 
@@ -165,7 +165,7 @@ def measurable(sub, ps, rule, ctx, lk) -> Iterator[Issue]:
         if missing:
             where = rule["indicator"] if not indicator else rule["target"]
             yield _issue(sub, "qualitative-task", ps, ps.cell(row, where), row.excel_row,
-                         title_text=title[:60], detail=", ".join(missing))
+                         title_text=title, detail=", ".join(missing))
             folded = fold(title)
             phrase = next((p for p in phrases if folded.startswith(p)), None)
             if phrase and not re.search(r"\d", title):
@@ -258,7 +258,7 @@ def register_complete(sub, ps, rule, ctx, lk) -> Iterator[Issue]:
             row.values[col] = real
     for code, task in registered.items():
         if code not in listed:
-            yield _issue(sub, "task-missing", ps, value=code, title_text=(task.get("title") or "")[:60])
+            yield _issue(sub, "task-missing", ps, value=code, title_text=task.get("title") or "")
 
 
 def copied_text(sub, ps, rule, ctx, lk) -> Iterator[Issue]:

@@ -30,7 +30,8 @@ from .store import Store
 from .validate import Submission, parse_workbook, validate
 
 STATUS_LABELS = {"accepted": "Tiếp nhận", "warnings": "Tiếp nhận, có cảnh báo", "rejected": "Không tiếp nhận",
-                 "skipped": "Bỏ qua", "duplicate": "Đã tiếp nhận trước đó"}
+                 "skipped": "Bỏ qua", "duplicate": "Đã tiếp nhận trước đó",
+                 "duplicate_rejected": "Đã xét trước đó: không tiếp nhận, chờ bản sửa"}
 
 
 @dataclass
@@ -75,13 +76,21 @@ class CollectResult:
 
     @property
     def has_errors(self) -> bool:
-        return any(f.status == "rejected" for f in self.files)
+        """A file rejected now, or rejected before and not yet replaced by an accepted return."""
+        return any(f.status == "rejected" or (f.status == "duplicate_rejected" and not f.replaced)
+                   for f in self.files)
 
     def summary(self) -> str:
         """One Vietnamese line for the CLI, the Excel panel, the demo and `toolkit run`."""
-        return (f"{len(self.files)} tệp: {self.count('accepted') + self.count('warnings')} tiếp nhận, "
-                f"{self.count('rejected')} không tiếp nhận, {self.count('duplicate')} đã nhận trước, "
-                f"{self.count('skipped')} bỏ qua ({self.seconds:.1f} giây)")
+        parts = [f"{self.count('accepted') + self.count('warnings')} tiếp nhận",
+                 f"{self.count('rejected')} không tiếp nhận"]
+        if self.count("duplicate"):
+            parts.append(f"{self.count('duplicate')} đã tiếp nhận trước đó")
+        if self.count("duplicate_rejected"):
+            parts.append(f"{self.count('duplicate_rejected')} đã xét trước đó (không tiếp nhận)")
+        if self.count("skipped"):
+            parts.append(f"{self.count('skipped')} bỏ qua")
+        return f"{len(self.files)} tệp: {', '.join(parts)} ({self.seconds:.1f} giây)"
 
     def to_dict(self) -> dict:
         return {"period": self.period, "seconds": round(self.seconds, 3), "issues_workbook": self.issues_workbook,
@@ -119,23 +128,37 @@ def scan_inbox(inbox: Path) -> tuple[list[Path], list[FileResult]]:
     return files, skipped
 
 
-def collect(workspace, period: str | Period, form_id: str | None = None, inbox: str | Path | None = None,
-            feedback: bool = True, progress: Callable[[int, int, str], None] | None = None,
-            workers: int | None = None, _hook: Callable[[str, str], None] | None = None) -> CollectResult:
-    """Collect every returned workbook of a round. Bad files become issues; this raises only for
-    tool faults (no workspace, broken form definitions or registry)."""
+def collect(target, period: str | Period | None = None, form_id: str | None = None,
+            inbox: str | Path | None = None, feedback: bool = True,
+            progress: Callable[[int, int, str], None] | None = None, workers: int | None = None,
+            _hook: Callable[[str, str], None] | None = None) -> CollectResult:
+    """Collect every returned workbook of a round (a Round, or a workspace and a period). Bad files become
+    issues; this raises only for tool faults (no workspace, broken form definitions or registry). A form named
+    by the round restricts what is accepted; otherwise any form of the period's kind is."""
+    from .rounds import as_round
+
     started = time.perf_counter()
-    ctx = load_context(workspace)
-    period = period if isinstance(period, Period) else parse_period(period)
-    if form_id:
-        ctx.form(form_id)
-    inbox = Path(inbox) if inbox else ctx.ws.round_dir(period, "inbox")
+    rnd = as_round(target, period, form_id)
+    ctx, period = rnd.ctx, rnd.period
+    form_id = rnd.form.id if rnd.explicit else None
+    if not ctx.ws.has_deadline(period):  # keep the deadline the returns are judged by
+        ctx.ws.set_period(period)
+    inbox = Path(inbox) if inbox else rnd.inbox
     with workspace_lock(ctx.ws.root):
         return _collect_locked(ctx, period, form_id, inbox, feedback, progress, workers, _hook, started)
 
 
 def _collect_locked(ctx, period, form_id, inbox, feedback, progress, workers, _hook, started) -> CollectResult:
     result = CollectResult(period=period.code)
+    try:
+        _collect_files(ctx, period, form_id, inbox, feedback, progress, workers, _hook, result)
+    finally:  # the office's table is written whatever happened to the files
+        result.issues_workbook = str(write_issues_workbook(ctx, period, result))
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def _collect_files(ctx, period, form_id, inbox, feedback, progress, workers, _hook, result) -> None:
     files, skipped = scan_inbox(inbox)
     result.files.extend(skipped)
     store = Store(ctx.ws.db_path)
@@ -157,8 +180,7 @@ def _collect_locked(ctx, period, form_id, inbox, feedback, progress, workers, _h
                     make_issue("file-unreadable", file=rel, detail=str(exc))]))
                 continue
             if digest in seen:
-                result.files.append(FileResult(file=rel, status="duplicate", sha256=digest, path=path, issues=[
-                    make_issue("file-already-collected", file=rel)]))
+                result.files.append(_seen_before(store, rel, digest, path))
                 continue
             seen.add(digest)
             todo.append((path, rel, digest))
@@ -166,28 +188,57 @@ def _collect_locked(ctx, period, form_id, inbox, feedback, progress, workers, _h
         for n, ((path, rel, digest), (fmt, readable, sub)) in enumerate(zip(todo, parsed), start=1):
             if progress:
                 progress(n, len(todo), rel)
-            fr = _collect_one(ctx, store, path, rel, digest, period, form_id, fmt, readable, sub, lookups,
-                              claimed, feedback, _hook)
+            try:
+                fr = _collect_one(ctx, store, path, rel, digest, period, form_id, fmt, readable, sub, lookups,
+                                  claimed, feedback, _hook)
+            except Exception as exc:  # a fault on one file never stops the round: it becomes that file's issue
+                fr = FileResult(file=rel, status="rejected", sha256=digest, errors=1, issues=[
+                    make_issue("file-failed", file=rel, stage="lưu vào kho dữ liệu", detail=_brief(exc))])
+                seen.discard(digest)
             result.files.append(fr)
         if feedback:
             write_all_feedback(ctx, store, period, result, workers, _hook)
-        result.issues_workbook = str(write_issues_workbook(ctx, period, result))
     finally:
         store.close()
-    result.seconds = time.perf_counter() - started
-    return result
+
+
+def _brief(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}".replace("\n", " ")[:200]
+
+
+def _seen_before(store: Store, rel: str, digest: str, path: Path) -> FileResult:
+    """A file whose content was processed before: say what was decided then."""
+    earlier = store.submission_by_sha(digest)
+    if earlier and earlier["status"] == "rejected":
+        later = earlier["unit_code"] and store.active_submission(earlier["unit_code"], earlier["form_id"],
+                                                                   earlier["period"])
+        fr = FileResult(file=rel, status="duplicate_rejected", sha256=digest, path=path,
+                        unit=earlier["unit_code"] or "", form=earlier["form_id"] or "", period=earlier["period"] or "",
+                        errors=earlier["errors"] or 0, replaced=later["file_name"] if later else "",
+                        issues=[make_issue("file-seen-rejected", file=rel, errors=earlier["errors"] or 0,
+                                           other=later["file_name"] if later else "")])
+        if later:
+            fr.issues[0] = make_issue("file-seen-rejected-replaced", file=rel, other=later["file_name"])
+        return fr
+    return FileResult(file=rel, status="duplicate", sha256=digest, path=path,
+                      unit=(earlier or {}).get("unit_code") or "", issues=[make_issue("file-already-collected", file=rel)])
 
 
 _WORKER_CTX: dict = {}
 
 
 def _parse_one(ctx: Context, path: Path, rel: str, form_id: str | None, period: Period, limits: Limits):
-    """Everything that needs only the file itself: open, identify, read, coerce, local rules, timeliness."""
+    """Everything that needs only the file itself: open, identify, read, coerce, local rules, timeliness.
+    A fault on an untrusted file (a reader or rule raising) becomes a file-level issue of that file."""
     wb = open_workbook(path, limits)
-    sub = parse_workbook(wb, ctx, form_id, period, rel_name=rel)
-    if sub.form is not None and sub.unit is not None and sub.period is not None:
-        validate(sub, ctx, part="local")
-        _timeliness(ctx, sub, path, period)
+    try:
+        sub = parse_workbook(wb, ctx, form_id, period, rel_name=rel)
+        if sub.form is not None and sub.unit is not None and sub.period is not None:
+            validate(sub, ctx, part="local")
+            _timeliness(ctx, sub, path, period)
+    except Exception as exc:
+        sub = Submission(path=path, file_name=rel, format=wb.format)
+        sub.add("file-failed", stage="đọc và kiểm tra", detail=_brief(exc))
     return wb.format, bool(wb.sheets), sub
 
 
@@ -341,7 +392,7 @@ def write_all_feedback(ctx: Context, store: Store, period: Period, result: Colle
     for fr in result.files:
         if fr.status in ("rejected", "warnings") and fr.readable and fr.path is not None:
             jobs.append((fr, FeedbackJob(fr.path, fr.file, fr.format, fr.unit_name, fr.issues)))
-        elif fr.status == "duplicate" and fr.path is not None:
+        elif fr.status in ("duplicate", "duplicate_rejected") and fr.path is not None:
             sub = store.submission_by_sha(fr.sha256)
             if not sub or not (sub["errors"] or sub["warnings"]) or sub["format"] in ("", None):
                 continue
@@ -392,9 +443,12 @@ def _rows_for_store(sub: Submission) -> list[dict]:
     for sheet_id, ps in sub.sheets.items():
         key = ps.spec.key[0] if ps.spec.key else None
         for row in ps.rows:
+            values = dict(row.values)
+            if row.original:  # the text as typed, kept beside every value the toolkit converted
+                values["_original"] = dict(row.original)
             out.append({"sheet_id": sheet_id, "sheet": ps.name, "excel_row": row.excel_row,
                         "task_code": row.values.get("task_code") or (str(row.values.get(key)) if key else None),
-                        "values": row.values})
+                        "values": values})
     return out
 
 

@@ -25,7 +25,8 @@ DEFAULT_SETTINGS: dict[str, Any] = {
         "parent_body": "ĐẢNG BỘ TỈNH HÒA AN",
         "issuing_body": "TỈNH ỦY",
         "place": "Hòa An",
-        "doc_suffix": "-BC/TU",
+        "body_code": "TU",
+        "doc_types": {"report": "BC", "not_reported": "TB"},
         "doc_number": "",
         "signer_prefix": "T/M BAN THƯỜNG VỤ",
         "signer_title": "PHÓ BÍ THƯ THƯỜNG TRỰC",
@@ -61,12 +62,48 @@ DEFAULT_SETTINGS: dict[str, Any] = {
 }
 
 
-def default_deadline(period: Period) -> date:
-    """The usual deadline of a round: 20 days after the period ends (registrations: end of January)."""
-    if period.kind in ("year", "term"):
+REPORT_DAYS_AFTER_END = 10  # progress and follow-up reports are due this many days after their period ends
+NEW_DEADLINE_DAYS = 14  # a default deadline already past is moved to this many days from today
+
+
+def nominal_deadline(period: Period) -> date:
+    """The usual deadline of a round: registrations of a year by 31/01, of a term by 31/03 of its first year;
+    reports 10 days after their period ends (Q1 10/04, 6 months 10/07, Q3 and 9 months 10/10, year 10/01)."""
+    if period.kind == "year":
         return date(period.start.year, 1, 31)
-    end = period.end.toordinal() - 10
-    return date.fromordinal(end)
+    if period.kind == "term":
+        return date(period.start.year, 3, 31)
+    return date.fromordinal(period.end.toordinal() + REPORT_DAYS_AFTER_END)
+
+
+def default_deadline(period: Period, today: date | None = None) -> date:
+    """The nominal deadline, or — when that is already past — a deadline two weeks from today."""
+    today = today or date.today()
+    nominal = nominal_deadline(period)
+    return nominal if nominal >= today else date.fromordinal(today.toordinal() + NEW_DEADLINE_DAYS)
+
+
+def deadline_note(ws: "Workspace", period: Period, today: date | None = None) -> str:
+    """A Vietnamese warning when a round's deadline is already past or was moved from the usual one."""
+    today = today or date.today()
+    value, source = ws.deadline_info(period)
+    if source == "moved":
+        return (f"Kỳ {period.code}: hạn nộp thông thường {nominal_deadline(period):%d/%m/%Y} đã qua nên đặt hạn "
+                f"{value:%d/%m/%Y}; đổi bằng --deadline.")
+    if value < today:
+        return (f"Kỳ {period.code}: hạn nộp {value:%d/%m/%Y} đã qua (hôm nay {today:%d/%m/%Y}); biểu mẫu gửi đi sẽ "
+                f"ghi hạn đã qua và mọi bản nộp đều bị tính là muộn. Đổi bằng --deadline nếu cần.")
+    return ""
+
+
+def default_periods(today: date | None = None) -> list[str]:
+    """The rounds a new workspace starts with: this year's; from October on, this year's year end and the
+    next year's rounds (the office is preparing next year's registrations)."""
+    today = today or date.today()
+    y = today.year
+    if today.month >= 10:
+        return [f"{y}-Y", str(y + 1), f"{y + 1}-Q1", f"{y + 1}-H1", f"{y + 1}-9M", f"{y + 1}-Y"]
+    return [str(y), f"{y}-Q1", f"{y}-H1", f"{y}-9M", f"{y}-Y"]
 
 
 @dataclass
@@ -113,6 +150,10 @@ class Workspace:
         return self.settings["intake"][key]
 
     def deadline(self, period: Period) -> date:
+        return self.deadline_info(period)[0]
+
+    def deadline_info(self, period: Period) -> tuple[date, str]:
+        """(deadline, source): source is 'settings', 'default' or 'moved' (the nominal one was past)."""
         entry = (self.settings.get("periods") or {}).get(period.code) or {}
         value = entry.get("deadline") if isinstance(entry, dict) else None
         if value:
@@ -120,8 +161,24 @@ class Workspace:
             if parsed is None:
                 raise WorkspaceError(f"{SETTINGS_FILE}: hạn nộp của kỳ {period.code} '{value}' không hợp lệ "
                                      f"(dùng dạng 20/06/2025).")
-            return parsed
-        return default_deadline(period)
+            return parsed, "settings"
+        value = default_deadline(period)
+        return value, "default" if value == nominal_deadline(period) else "moved"
+
+    def has_deadline(self, period: Period) -> bool:
+        entry = (self.settings.get("periods") or {}).get(period.code) or {}
+        return isinstance(entry, dict) and bool(entry.get("deadline"))
+
+    def terms(self) -> list[Period]:
+        out = []
+        for code in (self.settings.get("periods") or {}):
+            try:
+                p = parse_period(code)
+            except Exception:
+                continue
+            if p.kind == "term":
+                out.append(p)
+        return out
 
     def set_period(self, period: Period, deadline: date | None = None, forms: list[str] | None = None) -> None:
         periods = self.settings.setdefault("periods", {}) or {}
@@ -255,8 +312,14 @@ def _unlock(fd: int) -> None:
 
 
 def init_workspace(root: str | os.PathLike, office: str | None = None, units: str | os.PathLike | None = None,
-                   periods: list[str] | None = None) -> Workspace:
-    """Create (or complete) a workspace; an existing settings file and registry are kept."""
+                   periods: list[str] | None = None, parent_body: str | None = None,
+                   signer_name: str | None = None, signer_title: str | None = None,
+                   deadlines: dict[str, date] | None = None) -> Workspace:
+    """Create (or complete) a workspace; an existing settings file and registry are kept.
+
+    ``office`` (the committee's name) sets the whole identity of its documents (see office.derive_identity);
+    ``deadlines`` maps period codes to deadlines (others get the usual one, moved forward when already past)."""
+    from .office import derive_identity
     from .units import load_registry, write_sample_registry
 
     root = Path(root)
@@ -265,8 +328,17 @@ def init_workspace(root: str | os.PathLike, office: str | None = None, units: st
     if (root / SETTINGS_FILE).exists():
         settings = Workspace.open(root).settings
     if office:
-        settings["office"]["name"] = office
-        settings["office"]["place"] = office.split("Tỉnh ủy")[-1].strip() or settings["office"]["place"]
+        identity = derive_identity(office, parent_body)
+        keep = {k: v for k, v in settings["office"].items() if k in ("doc_types", "doc_number")}
+        settings["office"] = {**copy.deepcopy(DEFAULT_SETTINGS["office"]), "place": "", "parent_body": "",
+                              "signer_name": "", **identity, **keep}
+        settings["office"].pop("doc_suffix", None)
+    elif parent_body:
+        settings["office"]["parent_body"] = parent_body.strip().upper()
+    if signer_name:
+        settings["office"]["signer_name"] = signer_name.strip()
+    if signer_title:
+        settings["office"]["signer_title"] = signer_title.strip().upper()
     ws = Workspace(root, settings)
     if units:
         src = Path(units)
@@ -286,6 +358,8 @@ def init_workspace(root: str | os.PathLike, office: str | None = None, units: st
         for folder in ROUND_FOLDERS:
             ws.round_dir(period, folder)
         entry = (settings.setdefault("periods", {}) or {}).get(period.code) or {}
+        if deadlines and period.code in deadlines:
+            entry["deadline"] = deadlines[period.code].strftime("%d/%m/%Y")
         entry.setdefault("deadline", ws.deadline(period).strftime("%d/%m/%Y"))
         settings["periods"][period.code] = entry
     ws.save()

@@ -18,6 +18,9 @@ from .text import fold
 
 TYPES = {"text", "integer", "number", "percent", "date", "choice", "bool", "unit", "leader"}
 ROLES = {"registration", "breakthrough", "progress", "followup"}
+# what office staff read for each role when a form definition does not say (name, file-name stem)
+ROLE_NAMES = {"registration": ("đăng ký nhiệm vụ", "dang_ky"), "breakthrough": ("việc đột phá", "viec_dot_pha"),
+              "progress": ("báo cáo tiến độ", "tien_do"), "followup": ("báo cáo nắm, góp, kiểm", "nam_gop_kiem")}
 PERIOD_KINDS = {"year", "quarter", "half", "nine", "yearend", "term"}
 RULES = {
     "date-order": {"column", "after"},
@@ -91,6 +94,8 @@ class Form:
     sheets: tuple[Sheet, ...]
     instructions: tuple[str, ...] = ()
     source: str = ""
+    name: str = ""  # short Vietnamese name ("báo cáo tiến độ"), used in messages and titles
+    slug: str = ""  # Vietnamese file-name stem ("tien_do"), used in the names of the files the toolkit writes
 
     def sheet(self, sheet_id: str) -> Sheet:
         for s in self.sheets:
@@ -231,10 +236,18 @@ def _build_form(path: Path, d: dict, lists: dict, problems: list[str]) -> Form |
         for r in s.rules:
             if r["rule"] == "ref-exists" and r["sheet"] not in seen_sheet_ids:
                 problems.append(f"{p}: quy tắc ref-exists tham chiếu trang '{r['sheet']}' không tồn tại")
+    name, slug = d.get("name"), d.get("file_name")
+    if name is not None and (not isinstance(name, str) or not name.strip()):
+        problems.append(f"{p}.name: phải là tên ngắn tiếng Việt của biểu mẫu")
+    if slug is not None and (not isinstance(slug, str) or not re.fullmatch(r"[a-z0-9_]{1,30}", slug)):
+        problems.append(f"{p}.file_name: phải là chữ thường không dấu, số hoặc '_' (tối đa 30 ký tự), "
+                        f"đang là {slug!r}")
     if len(problems) > before:
         return None
+    default_name, default_slug = ROLE_NAMES.get(role, (title.lower(), d["id"]))
     return Form(id=d["id"], version=version, role=role, title=title, periods=tuple(periods),
-                sheets=tuple(sheets), instructions=tuple(d.get("instructions") or ()), source=str(path))
+                sheets=tuple(sheets), instructions=tuple(d.get("instructions") or ()), source=str(path),
+                name=(name or default_name).strip(), slug=slug or default_slug)
 
 
 def _build_column(cp: str, c: Any, lists: dict, problems: list[str]) -> Column | None:
@@ -246,7 +259,8 @@ def _build_column(cp: str, c: Any, lists: dict, problems: list[str]) -> Column |
         problems.append(f"{cp}.{k}: khoá không hợp lệ")
     name, title, typ = c.get("name"), c.get("title"), c.get("type")
     if not isinstance(name, str) or not re.fullmatch(r"[a-z][a-z0-9_]*", name or ""):
-        problems.append(f"{cp}.name: phải là tên không dấu dạng snake_case, đang là {name!r}")
+        hint = " (tên bắt đầu bằng '_' dành cho các trường của bộ công cụ)" if str(name).startswith("_") else ""
+        problems.append(f"{cp}.name: phải là tên không dấu dạng snake_case, đang là {name!r}{hint}")
     if not isinstance(title, str) or not title.strip():
         problems.append(f"{cp}.title: thiếu tiêu đề cột")
     if typ not in TYPES:

@@ -49,6 +49,12 @@ _CODES = [
          "Chỉ đặt vào thư mục inbox các tệp Excel (.xlsx, .xlsm, .xls, .ods) do đơn vị gửi về."),
     Code("file-already-collected", I, F, "Tệp này đã được tiếp nhận trước đó (trùng nội dung); không xử lý lại.",
          "Không cần làm gì."),
+    Code("file-seen-rejected", E, F,
+         "Tệp này (trùng nội dung) đã được xét trước đó và không được tiếp nhận ({errors} lỗi); chưa có bản sửa.",
+         "Gửi lại đơn vị tệp phản hồi (thư mục feedback) và chờ bản đã sửa."),
+    Code("file-seen-rejected-replaced", I, F,
+         "Tệp này đã được xét trước đó và không được tiếp nhận; đơn vị đã gửi bản sửa '{other}'.",
+         "Không cần làm gì; có thể chuyển tệp cũ ra khỏi thư mục inbox."),
     Code("file-empty", E, F, "Tệp rỗng (0 byte).", "Đề nghị đơn vị gửi lại tệp."),
     Code("file-not-spreadsheet", E, F, "Tệp có đuôi {ext} nhưng nội dung không phải bảng tính ({detail}).",
          "Đề nghị đơn vị mở biểu mẫu bằng Excel, điền và lưu đúng dạng .xlsx rồi gửi lại."),
@@ -60,6 +66,11 @@ _CODES = [
          "Biểu mẫu thật chỉ vài trăm KB. Đề nghị đơn vị dùng đúng biểu mẫu, xoá dữ liệu thừa và gửi lại."),
     Code("file-timeout", E, F, "Đọc tệp quá {seconds} giây nên đã dừng.",
          "Đề nghị đơn vị lưu lại tệp bằng Excel (dạng .xlsx) và gửi lại."),
+    Code("file-failed", E, F, "Không xử lý được tệp ở bước {stage}: {detail}.",
+         "Các tệp khác vẫn được tiếp nhận. Đề nghị đơn vị mở tệp bằng Excel, lưu lại dạng .xlsx và gửi lại; "
+         "nếu vẫn lỗi, gửi tệp cho người quản trị."),
+    Code("feedback-failed", W, F, "Không tạo được tệp phản hồi cho tệp này: {detail}.",
+         "Tệp vẫn được xét như thường; gửi đơn vị danh sách lỗi trong bảng kết quả tiếp nhận."),
     Code("macros-ignored", W, F, "Tệp có chứa macro (VBA); macro không được chạy và bị bỏ qua.",
          "Lần sau đề nghị lưu dạng .xlsx (không macro)."),
     Code("external-links", W, F, "Tệp có liên kết tới tệp/nguồn bên ngoài; liên kết bị bỏ qua.",
@@ -71,6 +82,8 @@ _CODES = [
          "Kiểm tra lại tệp hoặc tiếp nhận theo đúng biểu mẫu."),
     Code("form-version-old", W, F, "Tệp dùng biểu mẫu phiên bản {found}, phiên bản hiện hành là {expected}.",
          "Lần sau đề nghị đơn vị dùng biểu mẫu mới nhất."),
+    Code("form-period-mismatch", E, F, "Biểu mẫu '{form}' không dùng cho kỳ {period} ({kind}).",
+         "Kiểm tra lại tệp: biểu mẫu này dùng cho kỳ {kinds}."),
     Code("period-mismatch", E, F, "Tệp là báo cáo kỳ {found}, không phải kỳ {expected}.",
          "Kiểm tra lại tệp: có thể đơn vị gửi nhầm báo cáo kỳ khác."),
     Code("unit-unidentified", E, F, "Không xác định được đơn vị gửi tệp.",
@@ -108,6 +121,11 @@ _CODES = [
          "Xoá các dòng thừa (kể cả dòng trống có định dạng) rồi gửi lại."),
     # --- cells ------------------------------------------------------------------------------
     Code("missing-value", E, C, "Chưa điền '{title}'.", "Điền '{title}' cho dòng này."),
+    Code("formula-no-value", E, C,
+         "Ô '{title}' có công thức nhưng chưa có giá trị đã tính (tệp được lưu bởi phần mềm không tính công thức).",
+         "Mở tệp bằng Excel, kiểm tra ô này rồi lưu lại và gửi lại (hoặc gõ trực tiếp giá trị thay cho công thức)."),
+    Code("table-footer", I, R, "Bảng kết thúc ở dòng {row}: từ dòng này trở đi là {what}, không tính là dữ liệu.",
+         ""),
     Code("type-error", E, C, "Giá trị '{value}' ở cột '{title}' không phải {expected}.",
          "Nhập {expected}{example}."),
     Code("choice-error", E, C, "Giá trị '{value}' ở cột '{title}' không có trong danh sách.",
@@ -124,7 +142,7 @@ _CODES = [
     Code("legacy-encoding", W, C, "Chữ ở phông {encoding} ({font}) đã được chuyển sang Unicode: '{preview}'.",
          "Lần sau đề nghị gõ bằng Unicode (phông Times New Roman)."),
     Code("legacy-encoding-suspected", W, C,
-         "Nội dung có vẻ gõ bằng mã {encoding}; đã chuyển thành '{preview}' (gốc: '{original}').",
+         "Nội dung có vẻ gõ bằng mã {encoding}; đã chuyển thành '{preview}' (gốc: '{original}', vẫn được lưu).",
          "Kiểm tra lại nội dung; lần sau đề nghị gõ bằng Unicode (phông Times New Roman)."),
     # --- cross-field and content rules --------------------------------------------------------
     Code("date-order", E, C, "'{title}' ({value}) trước '{other_title}' ({other}).",
@@ -151,6 +169,14 @@ _CODES = [
     Code("parent-unknown", E, C, "Nhiệm vụ cấp trên '{value}' không có trong danh mục nhiệm vụ đã đăng ký.",
          "Ghi đúng mã nhiệm vụ của cấp trên mà nhiệm vụ này cụ thể hoá."),
     Code("task-adjusted", I, R, "Nhiệm vụ '{value}' được điều chỉnh: {detail}.", ""),
+    Code("leader-other-unit", W, C, "Lãnh đạo {value} ({name}) thuộc {other}, không thuộc đơn vị gửi báo cáo.",
+         "Kiểm tra lại mã lãnh đạo; giao việc cho lãnh đạo của chính đơn vị ({own})."),
+    Code("leader-by-name", I, C, "Đã hiểu '{value}' là lãnh đạo mã {code}.", "Lần sau ghi mã lãnh đạo ({code})."),
+    Code("completed-date-missing", W, C,
+         "Nhiệm vụ '{task}' báo cáo '{status}' nhưng chưa ghi ngày hoàn thành; {detail}.",
+         "Ghi ngày hoàn thành để đánh giá đúng hạn hay quá hạn."),
+    Code("completed-date-invalid", E, C, "Ngày hoàn thành {value} sau ngày cuối kỳ báo cáo ({end}).",
+         "Ghi đúng ngày đã hoàn thành (không ghi ngày dự kiến)."),
     # --- registry ----------------------------------------------------------------------------
     Code("registry-sheet-missing", E, S, "Danh sách đơn vị thiếu trang '{sheet}'.",
          "Dùng đúng mẫu danh sách đơn vị (trang 'Đơn vị' và 'Lãnh đạo')."),
@@ -211,15 +237,30 @@ def make_issue(code: str, *, file: str = "", sheet: str = "", cell: str = "", ro
         spec = CATALOGUE[code]
     except KeyError:
         raise ValueError(f"unknown issue code {code!r}") from None
-    values = _Missing({k: _short(v) for k, v in params.items()})
+    values = _Missing({k: (_text(v) if k in WHOLE_PARAMS else _short(v)) for k, v in params.items()})
     return Issue(code=code, severity=severity or spec.severity,
                  message=spec.message.format_map(values), hint=spec.hint.format_map(values),
                  file=file, sheet=sheet, cell=cell, row=row, unit=unit, params=dict(params))
 
 
+# parameters written by the toolkit itself (lists of allowed values, names, explanations) are never cut
+WHOLE_PARAMS = {"choices", "others", "detail", "help", "own", "kinds", "stage", "source", "what"}
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
 def _short(value: Any, limit: int = 80) -> str:
-    text = "" if value is None else str(value)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    """A value quoted from a unit's file, cut at a word boundary when long."""
+    text = _text(value)
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    space = cut.rfind(" ")
+    if space > limit // 2:
+        cut = cut[:space]
+    return cut.rstrip(" ,;:.-–") + "…"
 
 
 @dataclass

@@ -63,6 +63,7 @@ class SheetData:
     fonts: dict[tuple[int, int], tuple[str, str]] = field(default_factory=dict)  # (row, col) -> (enc, font)
     total_rows: int = 0
     beyond: tuple[int, int, object] | None = None  # first non-empty cell right of the column limit
+    uncached: set[tuple[int, int]] = field(default_factory=set)  # (row, col) of formulas with no cached value
 
     def value(self, row: int, col: int) -> Any:
         """1-based access; '' when outside."""
@@ -239,6 +240,8 @@ def open_workbook(path: str | os.PathLike, limits: Limits | None = None, want_fo
             _read_values(wb, limits)
             if want_fonts and wb.sheets:
                 _read_fonts(wb)
+            if wb.format == "xlsx" and wb.sheets:
+                _read_uncached_formulas(wb)
     except _Timeout:
         wb.sheets = {}
         wb.issues.append(make_issue("file-timeout", file=path.name, seconds=limits.timeout_s))
@@ -305,6 +308,55 @@ def _read_values(wb: Workbook, limits: Limits) -> None:
 
 class _TooBig(Exception):
     pass
+
+
+_CELL_WITH_FORMULA = re.compile(rb'<c\b([^>]*)>((?:(?!</c>).)*?<f\b(?:(?!</c>).)*?)</c>', re.DOTALL)
+_REF_ATTR = re.compile(rb'\br="([A-Z]{1,3})([0-9]{1,7})"')
+_CACHED = re.compile(rb'<v>[^<]+</v>|<is>', re.DOTALL)
+
+
+def _read_uncached_formulas(wb: Workbook) -> None:
+    """Cells of an .xlsx holding a formula but no cached result (files saved by scripts and some tools):
+    calamine reads them as empty, and the unit must be told why rather than 'not filled'."""
+    try:
+        with zipfile.ZipFile(wb.path) as zf:
+            names = set(zf.namelist())
+            rels = zf.read("xl/_rels/workbook.xml.rels") if "xl/_rels/workbook.xml.rels" in names else b""
+            book = zf.read("xl/workbook.xml") if "xl/workbook.xml" in names else b""
+            targets = {m.group(1): m.group(2) for m in re.finditer(
+                rb'<Relationship\b[^>]*?Id="([^"]+)"[^>]*?Target="([^"]+)"', rels)}
+            targets.update({m.group(2): m.group(1) for m in re.finditer(
+                rb'<Relationship\b[^>]*?Target="([^"]+)"[^>]*?Id="([^"]+)"', rels)})
+            for m in re.finditer(rb'<sheet\b[^>]*?name="([^"]*)"[^>]*?r:id="([^"]+)"', book):
+                name = _xml_unescape(m.group(1).decode("utf-8", "replace"))
+                target = targets.get(m.group(2), b"").decode("utf-8", "replace").lstrip("/")
+                part = target if target.startswith("xl/") else f"xl/{target}"
+                if name not in wb.sheets or part not in names:
+                    continue
+                xml = zf.read(part)
+                if b"<f" not in xml:
+                    continue
+                sheet = wb.sheets[name]
+                for cell in _CELL_WITH_FORMULA.finditer(xml):
+                    if _CACHED.search(cell.group(2)):
+                        continue
+                    ref = _REF_ATTR.search(cell.group(1))
+                    if ref:
+                        sheet.uncached.add((int(ref.group(2)), _col_number(ref.group(1).decode())))
+    except Exception:
+        return  # best effort: a file calamine read but whose package this cannot follow keeps plain values
+
+
+def _col_number(letters: str) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + ord(ch) - 64
+    return n
+
+
+def _xml_unescape(text: str) -> str:
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"').replace("&apos;", "'") \
+        .replace("&amp;", "&")
 
 
 def _read_fonts(wb: Workbook) -> None:

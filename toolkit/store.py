@@ -125,6 +125,12 @@ class Store:
     def submissions(self, form_id: str | None = None, period: str | None = None) -> list[dict]:
         return self._select("submissions", form_id, period)
 
+    def forms_with_returns(self, period: str) -> list[str]:
+        """Forms with at least one identified return in a period (in the order first received)."""
+        return [r[0] for r in self.db.execute(
+            "SELECT form_id FROM submissions WHERE period=? AND form_id IS NOT NULL AND unit_code IS NOT NULL "
+            "GROUP BY form_id ORDER BY MIN(id)", (period,))]
+
     def submission_by_sha(self, sha256: str) -> dict | None:
         r = self.db.execute("SELECT s.* FROM seen_files f JOIN submissions s ON s.id=f.submission_id "
                             "WHERE f.sha256=?", (sha256,)).fetchone()

@@ -7,6 +7,7 @@ hidden ``_meta`` sheet that identifies the file whatever it is renamed to.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Callable, Iterable
@@ -16,12 +17,15 @@ from xlsxwriter.utility import xl_rowcol_to_cell
 
 from . import __version__
 from .config import atomic_path
+from .errors import ToolkitError
 from .forms import TYPE_LABELS, Column, Form, Sheet
 from .periods import Period
 from .read import META_SHEET, col_letter
+from .text import safe_file_name
 from .units import Registry, Unit
 
 LISTS_SHEET = "_lists"
+PRINT_WIDTH_PER_PAGE = 190
 FONT = "Times New Roman"
 INFO_ROWS = {"unit_name": 2, "unit_code": 3, "period": 4, "deadline": 5}
 INFO_LABELS = {"unit_name": "Đơn vị:", "unit_code": "Mã đơn vị:", "period": "Kỳ báo cáo:",
@@ -29,7 +33,7 @@ INFO_LABELS = {"unit_name": "Đơn vị:", "unit_code": "Mã đơn vị:", "peri
 
 
 def template_name(form: Form, unit: Unit, period: Period) -> str:
-    return f"{unit.code}_{form.id}_{period.code}.xlsx"
+    return safe_file_name(f"{unit.code}_{form.slug or form.id}_{period.code}.xlsx")
 
 
 def build_template(path: Path, form: Form, unit: Unit, period: Period, deadline: date,
@@ -39,7 +43,7 @@ def build_template(path: Path, form: Form, unit: Unit, period: Period, deadline:
     path = Path(path)
     with atomic_path(path) as tmp:
         wb = xlsxwriter.Workbook(str(tmp), {"strings_to_formulas": False, "strings_to_urls": False})
-        wb.set_properties({"title": f"{form.title} – {unit.name}", "author": office or "toolkit",
+        wb.set_properties({"title": f"{form.title} – {unit.name}", "author": office or "Văn phòng",
                            "comments": f"form={form.id};version={form.version};unit={unit.code};period={period.code}"})
         fmt = _Formats(wb)
         list_refs = _ListWriter()
@@ -123,9 +127,10 @@ class _ListWriter:
 
 def _instructions(wb, fmt, form: Form, unit: Unit, period: Period, deadline: date, registry, office) -> None:
     ws = wb.add_worksheet("Hướng dẫn")
-    ws.set_column(0, 0, 28)
-    ws.set_column(1, 1, 90)
-    ws.write_string(0, 0, form.title, fmt.title)
+    ws.set_column(0, 0, 26)
+    ws.set_column(1, 1, 66)
+    ws.set_row(0, 36)
+    ws.merge_range(0, 0, 0, 1, form.title, fmt.title)
     lines = [
         ("Đơn vị", f"{unit.name} (mã {unit.code})"),
         ("Kỳ báo cáo", f"{period.label} ({period.code})"),
@@ -166,6 +171,11 @@ def _instructions(wb, fmt, form: Form, unit: Unit, period: Period, deadline: dat
                 ws.write_string(r, 0, ldr.id, fmt.wrap)
                 ws.write_string(r, 1, f"{ldr.name} – {ldr.title}", fmt.wrap)
                 r += 1
+    ws.set_portrait()
+    ws.set_paper(9)
+    ws.fit_to_pages(1, 0)
+    ws.set_margins(left=0.6, right=0.4, top=0.6, bottom=0.6)
+    ws.set_footer("&CTrang &P/&N")
     ws.protect("", {"select_locked_cells": True, "select_unlocked_cells": True})
 
 
@@ -207,7 +217,12 @@ def _data_sheet(wb, fmt, lists: _ListWriter, form: Form, sheet: Sheet, unit: Uni
     ws.autofilter(hr, 0, last, ncols - 1)
     ws.set_landscape()
     ws.set_paper(9)
-    ws.fit_to_pages(1, 0)
+    # an A4 landscape page holds about 150 characters of column width at full size: a wide sheet prints on
+    # several pages across (at >= ~80 %) with the code column repeated, rather than shrunk unreadably small
+    across = max(1, -(-int(sum(c.width for c in sheet.columns)) // PRINT_WIDTH_PER_PAGE))
+    ws.fit_to_pages(across, 0)
+    if across > 1:
+        ws.repeat_columns(0, 0)
     ws.repeat_rows(hr)
     ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.5)
     ws.set_footer("&CTrang &P/&N")
@@ -261,45 +276,119 @@ def _validation(ws, lists: _ListWriter, col: Column, first: int, c: int, last: i
             "error_message": "Mã đơn vị không có trong danh sách."})
 
 
-def build_templates(workspace, form_id: str, period: Period, unit_codes: Iterable[str] | None = None,
-                    progress: Callable[[int, int], None] | None = None) -> list[Path]:
-    """Write one template per expected unit into the round's outbox; returns the paths."""
-    from .context import expected_units, load_context
+@dataclass
+class TemplatesResult:
+    """The templates written for a round, and the expected units that got none (with the reason)."""
 
-    ctx = load_context(workspace)
-    form = ctx.form(form_id)
-    units = expected_units(ctx, form, unit_codes)
-    deadline = ctx.ws.deadline(period)
-    outbox = ctx.ws.round_dir(period, "outbox")
-    prefill_for = _prefill_source(ctx, form, period)
-    paths = []
+    paths: list[Path] = field(default_factory=list)
+    skipped: list[tuple[Unit, str]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    folder: Path | None = None
+
+    def __iter__(self):
+        return iter(self.paths)
+
+    def __len__(self) -> int:
+        return len(self.paths)
+
+    def __getitem__(self, i):
+        return self.paths[i]
+
+
+def build_templates(target, form_id: str | None = None, period: Period | str | None = None,
+                    unit_codes: Iterable[str] | None = None, progress: Callable[[int, int], None] | None = None,
+                    deadline: date | None = None) -> TemplatesResult:
+    """Write one template per expected unit into the round's outbox.
+
+    ``target`` is a Round, or a workspace with ``form_id`` and ``period``. A deadline given here is kept for the
+    round. Units left out are listed with the reason (the top unit issues the forms; a progress report needs
+    registered tasks); a deadline already past is noted."""
+    from .config import deadline_note
+    from .rounds import as_round
+
+    rnd = as_round(target, period, form_id)
+    if not rnd.explicit:
+        raise ToolkitError("Chưa chọn biểu mẫu (--form).")
+    form, ctx = rnd.form, rnd.ctx
+    if deadline:
+        ctx.ws.set_period(rnd.period, deadline, [form.id])
+    result = TemplatesResult(folder=rnd.outbox)
+    prefill_for = _prefill_source(rnd, form)
+    if form.role == "progress" and prefill_for.empty:
+        keys = ", ".join(rnd.register_keys)
+        raise ToolkitError(f"Chưa có nhiệm vụ nào đã đăng ký cho {keys}: tiếp nhận đợt đăng ký trước "
+                           f"(toolkit collect --period {rnd.register_keys[0]}) rồi mới tạo biểu mẫu {form.name}.")
+    units = rnd.expected(form, unit_codes)
+    if not unit_codes:
+        result.skipped = _left_out(rnd, form, units)
+    note = deadline_note(ctx.ws, rnd.period)
+    if note:
+        result.notes.append(note)
+    due = rnd.deadline
     for i, unit in enumerate(units):
-        path = outbox / template_name(form, unit, period)
-        build_template(path, form, unit, period, deadline, registry=ctx.registry,
-                       prefill=prefill_for(unit.code), office=ctx.ws.office.get("name", ""))
-        paths.append(path)
+        rows = prefill_for(unit.code)
+        if form.role == "progress" and not rows.get(form.main.id):
+            result.skipped.append((unit, "chưa có nhiệm vụ đã đăng ký (đăng ký bị trả lại hoặc chưa nộp)"))
+            continue
+        path = rnd.outbox / template_name(form, unit, rnd.period)
+        build_template(path, form, unit, rnd.period, due, registry=ctx.registry, prefill=rows,
+                       office=ctx.ws.office.get("name", ""))
+        result.paths.append(path)
         if progress:
             progress(i + 1, len(units))
-    ctx.ws.set_period(period, deadline, [form.id])
-    return paths
+    ctx.ws.set_period(rnd.period, due, [form.id])
+    return result
 
 
-def _prefill_source(ctx, form: Form, period: Period):
+def _left_out(rnd, form: Form, units: list[Unit]) -> list[tuple[Unit, str]]:
+    chosen = {u.code for u in units}
+    kinds = (rnd.ws.settings.get("expected_kinds") or {}).get(form.id) or []
+    out = []
+    for u in sorted(rnd.ctx.registry.units.values(), key=lambda u: u.code):
+        if u.code in chosen:
+            continue
+        if not u.parent:
+            reason = "đơn vị cấp cao nhất (cơ quan phát hành biểu mẫu)"
+        elif kinds and u.kind not in kinds:
+            reason = f"loại đơn vị '{u.kind or '(trống)'}' không thuộc diện nộp (settings.yaml: expected_kinds)"
+        elif form.role == "progress":
+            reason = "chưa có nhiệm vụ đã đăng ký (đăng ký bị trả lại hoặc chưa nộp)"
+        else:
+            reason = "không thuộc diện nộp"
+        out.append((u, reason))
+    return out
+
+
+class _Prefill:
+    """Rows a unit's template is prefilled with (progress: its registered tasks as they stand)."""
+
+    def __init__(self, by_unit: dict[str, list[dict]] | None, sheet_id: str = ""):
+        self.by_unit, self.sheet_id = by_unit, sheet_id
+
+    @property
+    def empty(self) -> bool:
+        return self.by_unit is not None and not any(self.by_unit.values())
+
+    def __call__(self, code: str) -> dict[str, list[dict]]:
+        if self.by_unit is None:
+            return {}
+        return {self.sheet_id: self.by_unit.get(code, [])}
+
+
+def _prefill_source(rnd, form: Form) -> _Prefill:
     """Progress templates are prefilled with the unit's registered tasks (from the store)."""
     if form.role != "progress":
-        return lambda code: None
+        return _Prefill(None)
     from .store import Store
 
-    store = Store(ctx.ws.db_path)
-    tasks = store.register(period.register_key)
-    store.close()
     by_unit: dict[str, list[dict]] = {}
-    for t in tasks:
-        t = {k: (date.fromisoformat(v[:10]) if k in ("deadline", "start_date") and isinstance(v, str) and v else v)
-             for k, v in t.items()}
-        by_unit.setdefault(t["unit_code"], []).append(t)
-    sheet_id = form.main.id
-    return lambda code: {sheet_id: by_unit.get(code, [])}
+    with Store(rnd.ws.db_path) as store:
+        for key in rnd.register_keys:
+            for t in store.register(key):
+                t = {k: (date.fromisoformat(v[:10]) if k in ("deadline", "start_date") and isinstance(v, str) and v
+                         else v) for k, v in t.items()}
+                by_unit.setdefault(t["unit_code"], []).append(t)
+    return _Prefill(by_unit, form.main.id)
 
 
-__all__ = ["build_template", "build_templates", "template_name", "xl_rowcol_to_cell"]
+__all__ = ["build_template", "build_templates", "template_name", "xl_rowcol_to_cell", "TemplatesResult"]

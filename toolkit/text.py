@@ -40,6 +40,10 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|[\ud800-\udfff]")
 _VN_UNICODE = re.compile("[ăâđêôơưĂÂĐÊÔƠƯạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹ]")
 
 
+# the same without â, ê, ô (Latin-1 letters that VNI also uses as marks after a vowel)
+_VN_ONLY_UNICODE = re.compile("[ăđơưĂĐƠƯạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹ]")
+
+
 _PLAIN = re.compile(r"[^\x00-\x1f\x7f\u00a0\u00ad\u0300-\u036f\u2007\u200b-\u200d\u202f\u2060\u3000\ufeff\ud800-\udfff]*")
 
 
@@ -150,9 +154,20 @@ _SYLLABLE = re.compile(r"^(ngh|ng|nh|ch|gh|gi|kh|ph|qu|th|tr|[bcdghklmnprstvx])?
 _VNI_PAIR = re.compile("[aeouyAEOUY][ùøûõïâáàåãäêéèúüëÙØÛÕÏÂÁÀÅÃÄÊÉÈÚÜË]")
 
 
+# Latin-1 letters that Vietnamese Unicode text uses itself, and symbols typed in ordinary text (m², 30°C, «»):
+# text whose only non-ASCII characters are among these is taken as typed, whatever it would decode to
+_VN_LATIN1 = set("àáâãèéêìíòóôõùúýÀÁÂÃÈÉÊÌÍÒÓÔÕÙÚÝ") | set("°²³±×÷«»©®§·µ¼½¾¹º\u00a0")
+
+
+def legacy_evidence(text: str) -> bool:
+    """Characters that cannot occur in Vietnamese Unicode text (the strong evidence needed to convert)."""
+    return any("\u00a0" < ch <= "\u00ff" and ch not in _VN_LATIN1 for ch in text)
+
+
 def guess_legacy(text: str) -> str | None:
-    """Guess TCVN3 or VNI from content alone; conservative, callers report it as a warning."""
-    if len(text) < 6 or _VN_UNICODE.search(text):
+    """Guess TCVN3 or VNI from content alone; only on strong evidence (a character Vietnamese Unicode text
+    never holds) and a result that reads as Vietnamese. Callers keep the original and warn."""
+    if len(text) < 6 or _VN_ONLY_UNICODE.search(text) or not legacy_evidence(text):
         return None
     letters = sum(ch.isalpha() for ch in text) or 1
     high = [ch for ch in text if "\u00a0" < ch <= "\u00ff"]
@@ -171,3 +186,37 @@ def guess_legacy(text: str) -> str | None:
     words = [w for w, orig in zip(candidate.split(), text.split()) if any("\u00a0" < c <= "\u00ff" for c in orig)]
     valid = sum(1 for w in words if all(_SYLLABLE.match(p) for p in fold(w).split()) and fold(w))
     return enc if words and valid / len(words) >= 0.8 else None
+
+
+# --- what writers may put into files -----------------------------------------------------------
+
+_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+
+
+def xml_safe(value):
+    """Text with the characters XML 1.0 forbids (NUL, other C0 controls, lone surrogates) removed; other
+    values unchanged. Every workbook writer passes received text through this."""
+    if isinstance(value, str) and _XML_ILLEGAL.search(value):
+        return _XML_ILLEGAL.sub("", value)
+    return value
+
+
+def has_xml_illegal(text: str) -> bool:
+    return bool(_XML_ILLEGAL.search(text))
+
+
+_UNSAFE_NAME = re.compile(r'[<>:"/\\|?*\x00-\x1f]')
+_RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(1, 10)), *(f"lpt{i}" for i in range(1, 10))}
+
+
+def safe_file_name(name: str, limit: int = 120) -> str:
+    """A file name Windows accepts: no reserved characters, no reserved device names, no trailing dot or
+    space, at most ``limit`` characters (the extension kept)."""
+    name = unicodedata.normalize("NFC", _UNSAFE_NAME.sub("_", name)).strip()
+    stem, dot, ext = name.rpartition(".") if "." in name.strip(".") else (name, "", "")
+    stem = stem.rstrip(". ") or "tep"
+    if stem.split(".")[0].lower() in _RESERVED:
+        stem = "_" + stem
+    ext = ext.rstrip(". ")
+    room = limit - (len(ext) + 1 if ext else 0)
+    return stem[:room].rstrip(". ") + (f".{ext}" if ext else "")

@@ -63,6 +63,18 @@ class Registry:
     def find_leader(self, text: object) -> Leader | None:
         return self._leaders_by_fold.get(fold(text)) if text not in (None, "") else None
 
+    def find_leader_by_name(self, text: object, prefer: list[str] | None = None) -> Leader | None:
+        """A leader whose name (folded; "Nguyễn Văn A – Bí thư" also matches) is ``text``: one of ``prefer`` if
+        any matches, else the only leader with that name."""
+        key = fold(str(text or "").split(" – ")[0].split(" - ")[0].split("(")[0])
+        if not key:
+            return None
+        matches = [ldr for ldr in self.leaders.values() if fold(ldr.name) == key]
+        preferred = [ldr for ldr in matches if ldr.id in (prefer or [])]
+        if len(preferred) == 1:
+            return preferred[0]
+        return matches[0] if len(matches) == 1 else None
+
     def children(self, code: str) -> list[Unit]:
         return [u for u in self.units.values() if u.parent == code]
 

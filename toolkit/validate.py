@@ -18,10 +18,12 @@ from . import checks, coerce
 from .context import Context
 from .errors import PeriodError
 from .forms import TYPE_LABELS, Column, Form, Sheet
-from .issues import Issue, make_issue
+from .issues import Issue, Severity, make_issue
 from .periods import Period, parse_period
 from .read import META_SHEET, SheetData, Workbook, cell_ref, col_letter
 from .templates import INFO_LABELS, LISTS_SHEET
+
+FEEDBACK_SHEET = "Lỗi cần sửa"  # the first sheet of a feedback copy: a unit may fix that copy and send it back
 from .text import clean_text, decode_legacy, fold, guess_legacy
 from .units import Unit
 
@@ -35,6 +37,8 @@ class ParsedRow:
     values: dict[str, Any]
     cells: dict[str, str]
     raw: dict[str, Any]
+    original: dict[str, str] = field(default_factory=dict)  # text as typed, where the toolkit converted it
+    formulas: set[str] = field(default_factory=set)  # columns holding a formula with no computed value
 
 
 @dataclass
@@ -94,6 +98,12 @@ def identify(wb: Workbook, sub: Submission, ctx: Context, form_id: str | None, p
         sources.append("tên trang và tiêu đề cột")
     if form_id and form.id != form_id:
         sub.add("form-mismatch", found=form.id, expected=form_id)
+        return False
+    if period is not None and form.periods and period.kind not in form.periods:
+        from .rounds import PERIOD_KIND_LABELS
+
+        sub.add("form-period-mismatch", form=form.name or form.id, period=period.code,
+                kind=PERIOD_KIND_LABELS[period.kind], kinds=", ".join(PERIOD_KIND_LABELS[k] for k in form.periods))
         return False
     sub.form = form
     try:
@@ -323,14 +333,18 @@ def read_rows(sub: Submission, ctx: Context, spec: Sheet, data: SheetData, heade
     max_rows, max_text = intake["max_rows"], intake["max_text_length"]
     guess = intake.get("guess_legacy_encoding", True)
     rows = data.rows
-    if data.total_rows - header_row > max_rows:
-        sub.add("rows-truncated", sheet=data.name, rows=data.total_rows - header_row, limit=max_rows)
+    end, what = table_end(data, spec, header_row, mapping)
+    if end - 1 - header_row > max_rows:
+        sub.add("rows-truncated", sheet=data.name, rows=end - 1 - header_row, limit=max_rows)
         return []
-    fill = _merged_fill(sub, data, header_row, mapping)
+    if what:
+        sub.add("table-footer", sheet=data.name, cell=f"A{end}", row=end, what=what)
+    fill = _merged_fill(sub, data, header_row, mapping, end)
     legacy_seen: set[tuple[str, str]] = set()
     out: list[ParsedRow] = []
     columns = [(col, mapping[col.name], col_letter(mapping[col.name])) for col in spec.columns if col.name in mapping]
-    for r in range(header_row + 1, len(rows) + 1):
+    uncached = data.uncached
+    for r in range(header_row + 1, min(end, len(rows) + 1)):
         row = rows[r - 1]
         raw: dict[str, Any] = {}
         width = len(row)
@@ -339,24 +353,103 @@ def read_rows(sub: Submission, ctx: Context, spec: Sheet, data: SheetData, heade
             if fill:
                 v = fill.get((r, c), v)
             raw[col.name] = v
-        if all(v == "" or v is None or (v.__class__ is str and not v.strip()) for v in raw.values()):
+        formulas = {col.name for col, c, _ in columns if (r, c) in uncached and coerce.is_blank(raw[col.name])} \
+            if uncached else set()
+        if not formulas and all(v == "" or v is None or (v.__class__ is str and not v.strip()) for v in raw.values()):
             continue
         values: dict[str, Any] = {}
         cells = {}
+        original: dict[str, str] = {}
         for col, c, letter in columns:
             ref = f"{letter}{r}"
             cells[col.name] = ref
             v = raw[col.name]
+            if col.name in formulas:
+                sub.add("formula-no-value", sheet=data.name, cell=ref, row=r, title=col.title,
+                        severity=None if col.required else Severity.WARNING)
+                values[col.name] = None
+                continue
             if isinstance(v, str):
+                typed = v
                 v = _text_value(sub, data, r, c, v, ref, legacy_seen, guess)
+                if _converted(typed, v):
+                    original[col.name] = typed
                 raw[col.name] = v
                 limit = min(max_text, col.max_length)
                 if len(v) > limit and col.type == "text":
                     sub.add("text-too-long", sheet=data.name, cell=ref, row=r, length=len(v), limit=limit)
+                    original.setdefault(col.name, typed)
                     v = v[:limit]
             values[col.name] = _coerce_cell(sub, ctx, col, v, data.name, ref, r)
-        out.append(ParsedRow(excel_row=r, values=values, cells=cells, raw=raw))
+        out.append(ParsedRow(excel_row=r, values=values, cells=cells, raw=raw, original=original,
+                             formulas=formulas))
     return out
+
+
+def _converted(typed: str, text: str) -> bool:
+    """True when the text differs from what was typed beyond Unicode normalisation and spacing."""
+    import unicodedata
+
+    return " ".join(unicodedata.normalize("NFC", typed).split()) != " ".join(text.split())
+
+
+# --- where the table ends ---------------------------------------------------------------------------
+
+_FOOTER_SHORT = re.compile(r"^(tong cong|cong|tong so|tong|total|cong don vi|tong hop)( [a-z0-9 ]{0,25})?$")
+_FOOTER_NOTE = re.compile(r"^(ghi chu|chu thich|luu y|ghi chu rieng|nguon so lieu|so lieu tinh den)\b")
+_FOOTER_SIGN = re.compile(r"^(nguoi lap bieu|nguoi lap|nguoi tong hop|nguoi bao cao|thu truong( don vi| co quan)?|"
+                          r"xac nhan|noi nhan|t m|tm|k t|kt|t l|tl|q|bi thu|pho bi thu|chu tich|truong ban|"
+                          r"pho truong ban|chanh van phong|pho chanh van phong|giam doc|lanh dao don vi|"
+                          r"ky ghi ro ho ten|ky va ghi ro ho ten|ky ten|ky dong dau|ky ten dong dau)\b")
+_FOOTER_DATE = re.compile(r"^([a-z ]{0,40} )?ngay( \d{1,2})? thang( \d{1,2})? nam( \d{2,4})?$")
+
+
+def footer_kind(text: str) -> str:
+    """What a cell below a table says, when it is the form's footer: '' for ordinary text."""
+    folded = fold(text)
+    if not folded:
+        return ""
+    if len(folded) <= 40 and _FOOTER_SHORT.match(folded):
+        return "dòng tổng cộng"
+    if _FOOTER_NOTE.match(folded):
+        return "phần ghi chú"
+    if _FOOTER_DATE.match(folded):
+        return "dòng địa danh, ngày tháng"
+    if len(folded) <= 60 and _FOOTER_SIGN.match(folded):
+        return "phần chữ ký"
+    return ""
+
+
+def table_end(data: SheetData, spec: Sheet, header_row: int, mapping: dict[str, int]) -> tuple[int, str]:
+    """The first Excel row below the table (len(rows) + 1 when the table runs to the end) and what is there.
+
+    The table ends at the first row without a task code (the sheet's key) that holds footer wording (a totals
+    row, a note, a place-and-date line, a signature block), or, after a blank gap below the last coded row, at a
+    row without a code that holds no task data (fewer than two of the required columns)."""
+    rows = data.rows
+    keys = [mapping[k] for k in spec.key if k in mapping]
+    required = [mapping[c.name] for c in spec.columns if c.required and c.name in mapping and c.name not in spec.key]
+    last_keyed, gap = 0, 0
+    for r in range(header_row + 1, len(rows) + 1):
+        row = rows[r - 1]
+        filled = [v for v in row if not coerce.is_blank(v)]
+        if not filled:
+            gap += 1
+            continue
+        has_key = any(c - 1 < len(row) and not coerce.is_blank(row[c - 1]) for c in keys)
+        if not has_key:
+            for v in filled:
+                if isinstance(v, str):
+                    kind = footer_kind(v)
+                    if kind:
+                        return r, kind
+            data_cells = sum(1 for c in required if c - 1 < len(row) and not coerce.is_blank(row[c - 1]))
+            if keys and last_keyed and gap and data_cells < 2:
+                return r, "phần chân biểu (không có mã, không có dữ liệu nhiệm vụ)"
+        else:
+            last_keyed = r
+        gap = 0
+    return len(rows) + 1, ""
 
 
 def _text_value(sub, data: SheetData, r: int, c: int, v: str, ref: str, legacy_seen, guess: bool) -> str:
@@ -366,15 +459,15 @@ def _text_value(sub, data: SheetData, r: int, c: int, v: str, ref: str, legacy_s
         converted = decode_legacy(v, enc)
         if (data.name, enc) not in legacy_seen:
             legacy_seen.add((data.name, enc))
-            sub.add("legacy-encoding", sheet=data.name, cell=ref, row=r, font=font, preview=converted[:60],
+            sub.add("legacy-encoding", sheet=data.name, cell=ref, row=r, font=font, preview=converted,
                     encoding="TCVN3 (ABC)" if enc.startswith("tcvn3") else "VNI")
         v = converted
     elif guess and _HIGH.search(v):
         enc = guess_legacy(v)
         if enc:
             converted = decode_legacy(v, enc)
-            sub.add("legacy-encoding-suspected", sheet=data.name, cell=ref, row=r, preview=converted[:60],
-                    original=v[:60], encoding="TCVN3 (ABC)" if enc == "tcvn3" else "VNI")
+            sub.add("legacy-encoding-suspected", sheet=data.name, cell=ref, row=r, preview=converted,
+                    original=v, encoding="TCVN3 (ABC)" if enc == "tcvn3" else "VNI")
             v = converted
     text, had_control = clean_text(v)
     if had_control:
@@ -382,12 +475,13 @@ def _text_value(sub, data: SheetData, r: int, c: int, v: str, ref: str, legacy_s
     return text
 
 
-def _merged_fill(sub: Submission, data: SheetData, header_row: int, mapping: dict[str, int]) -> dict:
+def _merged_fill(sub: Submission, data: SheetData, header_row: int, mapping: dict[str, int], end: int) -> dict:
     fill = {}
     used = set(mapping.values())
     for r0, c0, r1, c1 in data.merged:
-        if r1 <= header_row or r0 <= header_row or r1 == r0 and c0 not in used:
+        if r1 <= header_row or r0 <= header_row or r0 >= end or r1 == r0 and c0 not in used:
             continue
+        r1 = min(r1, end - 1)
         if r1 == r0:
             continue  # merged across columns in one row: the value belongs to the first column
         value = data.value(r0, c0)
@@ -432,8 +526,7 @@ def _coerce_cell(sub: Submission, ctx: Context, col: Column, v: Any, sheet: str,
         unit = ctx.registry.find_unit(coerce.to_text(v))
         value, problem = (unit.code, None) if unit else (None, "không có trong danh sách đơn vị")
     elif t == "leader":
-        leader = ctx.registry.find_leader(coerce.to_text(v))
-        value, problem = (leader.id, None) if leader else (None, "không có trong danh sách lãnh đạo")
+        return _leader_cell(sub, ctx, col, coerce.to_text(v), sheet, ref, r)
     if problem:
         example = {"date": " (ví dụ 15/06/2025)", "percent": " (ví dụ 80)", "number": " (ví dụ 1.234,5)",
                    "integer": " (ví dụ 12)"}.get(t, "")
@@ -447,6 +540,29 @@ def _coerce_cell(sub: Submission, ctx: Context, col: Column, v: Any, sheet: str,
             sub.add("out-of-range", sheet=sheet, cell=ref, row=r, value=f"{value:g}", title=col.title,
                     bounds=bounds)
     return value
+
+
+def _leader_cell(sub: Submission, ctx: Context, col: Column, text: str, sheet: str, ref: str, r: int) -> Any:
+    """A leader by code, or by name when the name matches one leader (the unit's own first); a leader of
+    another unit is kept but warned about; an unknown one is refused with the unit's own leaders listed."""
+    reg = ctx.registry
+    own = reg.leaders_of(sub.unit.code) if sub.unit else []
+    leader = reg.find_leader(text)
+    if leader is None:
+        leader = reg.find_leader_by_name(text, prefer=[ldr.id for ldr in own])
+        if leader is not None:
+            sub.add("leader-by-name", sheet=sheet, cell=ref, row=r, value=text, code=leader.id)
+    if leader is None:
+        listing = "; ".join(f"{ldr.id} ({ldr.name})" for ldr in own) or "xem trang Hướng dẫn"
+        sub.add("type-error", sheet=sheet, cell=ref, row=r, value=text, title=col.title,
+                expected=TYPE_LABELS["leader"], example=f" của đơn vị: {listing}")
+        return None
+    if sub.unit is not None and own and leader.unit != sub.unit.code:
+        other = reg.units.get(leader.unit)
+        sub.add("leader-other-unit", sheet=sheet, cell=ref, row=r, value=leader.id, name=leader.name,
+                other=other.name if other else leader.unit,
+                own="; ".join(f"{ldr.id} – {ldr.name}" for ldr in own))
+    return leader.id
 
 
 # --- the whole file ---------------------------------------------------------------------------------
@@ -476,13 +592,14 @@ def parse_workbook(wb: Workbook, ctx: Context, form_id: str | None = None, perio
         mapping = map_columns(sub, spec, data.name, header_row, header)
         if data.beyond:
             r, c, value = data.beyond
-            sub.add("column-extra", sheet=data.name, cell=cell_ref(r, c), found=coerce.to_text(value)[:40])
+            sub.add("column-extra", sheet=data.name, cell=cell_ref(r, c), found=coerce.to_text(value))
         ps = ParsedSheet(spec=spec, name=data.name, columns=mapping, header_row=header_row)
         ps.rows = read_rows(sub, ctx, spec, data, header_row, mapping)
         sub.sheets[spec.id] = ps
+    ours = {fold(n) for n in (META_SHEET, LISTS_SHEET, "Hướng dẫn", FEEDBACK_SHEET)}
     for name, data in wb.sheets.items():
-        if name not in used and name.strip().lower() not in (META_SHEET, LISTS_SHEET, "hướng dẫn") \
-                and fold(name) != fold("Hướng dẫn") and data.visible and any(any(not coerce.is_blank(v) for v in r) for r in data.rows[:50]):
+        if name not in used and fold(name) not in ours and data.visible \
+                and any(any(not coerce.is_blank(v) for v in r) for r in data.rows[:50]):
             sub.add("sheet-extra", sheet=name)
     return sub
 

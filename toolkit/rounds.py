@@ -1,0 +1,226 @@
+"""The round: one reporting period of a workspace with its forms, folders, deadline, expected units and the
+task register it reads. Every stage takes a Round, so the period is parsed and the forms are chosen once.
+
+Which forms a round has: the one named (``--form``), else the forms whose templates were issued for the
+period (recorded in settings.yaml), else the forms with returns in the store for the period, else the usual
+form of the period's kind (registration for a year or a term, progress for a quarter, 6, 9 months or year end).
+A form is only ever used in a period of a kind its definition allows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Iterable
+
+from .context import Context, load_context
+from .errors import ToolkitError
+from .forms import Form
+from .periods import Period, parse_period
+from .units import Unit
+
+ROLE_ORDER = ("registration", "breakthrough", "progress", "followup")
+PERIOD_KIND_LABELS = {"year": "năm", "quarter": "quý", "half": "6 tháng", "nine": "9 tháng", "yearend": "tổng kết năm",
+                      "term": "nhiệm kỳ"}
+
+
+@dataclass
+class Round:
+    ctx: Context
+    period: Period
+    forms: tuple[Form, ...]
+    explicit: bool = False  # the form was named by the user
+    _expected: dict[str, list[Unit]] = field(default_factory=dict, repr=False)
+
+    # --- identity ---------------------------------------------------------------------------------
+    @property
+    def ws(self):
+        return self.ctx.ws
+
+    @property
+    def code(self) -> str:
+        return self.period.code
+
+    @property
+    def form(self) -> Form:
+        """The round's main form (the first of its forms)."""
+        return self.forms[0]
+
+    def has(self, role: str) -> bool:
+        return any(f.role == role for f in self.forms)
+
+    def form_for(self, role: str) -> Form | None:
+        return next((f for f in self.forms if f.role == role), None)
+
+    def with_form(self, form: Form | str) -> "Round":
+        form = self.ctx.form(form) if isinstance(form, str) else form
+        check_form_period(form, self.period)
+        return Round(self.ctx, self.period, (form,), explicit=True)
+
+    # --- time -------------------------------------------------------------------------------------
+    @property
+    def deadline(self) -> date:
+        return self.ws.deadline(self.period)
+
+    @property
+    def preliminary(self) -> bool:
+        """A classification made before the year ends (Q1, 6 and 9 months) is preliminary."""
+        return self.period.kind in ("quarter", "half", "nine")
+
+    @property
+    def as_of(self) -> date:
+        return self.period.end
+
+    # --- folders ----------------------------------------------------------------------------------
+    def folder(self, name: str) -> Path:
+        return self.ws.round_dir(self.period, name)
+
+    @property
+    def inbox(self) -> Path:
+        return self.folder("inbox")
+
+    @property
+    def outbox(self) -> Path:
+        return self.folder("outbox")
+
+    @property
+    def feedback_dir(self) -> Path:
+        return self.folder("feedback")
+
+    @property
+    def archive_dir(self) -> Path:
+        return self.folder("archive")
+
+    @property
+    def output(self) -> Path:
+        return self.folder("output")
+
+    # --- the register -----------------------------------------------------------------------------
+    @property
+    def register_key(self) -> str:
+        """The register this round's registrations are written to (the year, or the term itself)."""
+        return self.period.register_key
+
+    @property
+    def register_keys(self) -> list[str]:
+        """The registers a progress round reports on: its year, and every term that covers that year."""
+        if self.period.kind == "term":
+            return [self.period.code]
+        year = self.period.start.year
+        keys = [str(year)]
+        for term in known_terms(self):
+            if term.start.year <= year <= term.end.year:
+                keys.append(term.code)
+        return keys
+
+    # --- units ------------------------------------------------------------------------------------
+    def expected(self, form: Form | None = None, codes: Iterable[str] | None = None) -> list[Unit]:
+        """Units that must return ``form`` in this round (see :func:`expected_units`)."""
+        form = form or self.form
+        if codes:
+            return expected_units(self, form, codes)
+        if form.id not in self._expected:
+            self._expected[form.id] = expected_units(self, form)
+        return self._expected[form.id]
+
+
+def check_form_period(form: Form, period: Period) -> None:
+    if form.periods and period.kind not in form.periods:
+        kinds = ", ".join(PERIOD_KIND_LABELS[k] for k in form.periods)
+        raise ToolkitError(f"Biểu mẫu '{form.id}' ({form.title.lower()}) không dùng cho kỳ {period.code} "
+                           f"({PERIOD_KIND_LABELS[period.kind]}); biểu mẫu này dùng cho kỳ: {kinds}.")
+
+
+def usual_forms(ctx: Context, period: Period) -> list[Form]:
+    role = "registration" if period.kind in ("year", "term") else "progress"
+    return [f for f in ctx.forms.values() if f.role == role and (not f.periods or period.kind in f.periods)]
+
+
+def _sorted(forms: Iterable[Form]) -> tuple[Form, ...]:
+    unique = {f.id: f for f in forms}
+    return tuple(sorted(unique.values(), key=lambda f: (ROLE_ORDER.index(f.role) if f.role in ROLE_ORDER else 9, f.id)))
+
+
+def open_round(workspace, period: str | Period, form_id: str | None = None, ctx: Context | None = None) -> Round:
+    """The round of ``period`` in a workspace (a path, a Workspace or a Context)."""
+    if ctx is None:
+        ctx = workspace if isinstance(workspace, Context) else load_context(workspace)
+    period = period if isinstance(period, Period) else parse_period(period)
+    if form_id:
+        form = ctx.form(form_id)
+        check_form_period(form, period)
+        return Round(ctx, period, (form,), explicit=True)
+    return Round(ctx, period, _sorted(round_forms(ctx, period)))
+
+
+def round_forms(ctx: Context, period: Period) -> list[Form]:
+    fits = {f.id: f for f in ctx.forms.values() if not f.periods or period.kind in f.periods}
+    entry = (ctx.ws.settings.get("periods") or {}).get(period.code) or {}
+    named = [fits[i] for i in (entry.get("forms") or []) if i in fits] if isinstance(entry, dict) else []
+    from .store import Store
+
+    if ctx.ws.db_path.exists():
+        with Store(ctx.ws.db_path) as store:
+            stored = [fits[i] for i in store.forms_with_returns(period.code) if i in fits]
+    else:
+        stored = []
+    return named + stored or usual_forms(ctx, period)
+
+
+def as_round(target, period: str | Period | None = None, form_id: str | None = None) -> Round:
+    """Accept a Round, or (workspace, period[, form]) as the library's callers have always passed them."""
+    if isinstance(target, Round):
+        if form_id and (len(target.forms) != 1 or target.form.id != form_id):
+            return target.with_form(form_id)
+        return target
+    if period is None:
+        raise ToolkitError("Chưa chọn kỳ báo cáo.")
+    return open_round(target, period, form_id)
+
+
+def expected_units(rnd: Round, form: Form, codes: Iterable[str] | None = None) -> list[Unit]:
+    """Units that must return a form: the codes given; else the units of the kinds set for the form in
+    settings.yaml (``expected_kinds``); else every unit below the top one. Progress reports are expected only
+    from units that have tasks in the register the round reads; breakthrough tasks from units with leaders."""
+    ctx = rnd.ctx
+    kinds = (ctx.ws.settings.get("expected_kinds") or {}).get(form.id) or []
+    units = ctx.registry.expected(kinds=kinds, codes=list(codes) if codes else None)
+    if codes and not units:
+        raise ToolkitError(f"Không có đơn vị nào có mã trong: {', '.join(codes)}.")
+    if not codes and form.role == "progress":
+        with_tasks = register_units(rnd)
+        if with_tasks:
+            units = [u for u in units if u.code in with_tasks]
+    return sorted(units, key=lambda u: u.code)
+
+
+def known_terms(rnd: Round) -> list[Period]:
+    """Terms named in settings.yaml or holding tasks in the store."""
+    from .store import Store
+
+    codes = set((rnd.ws.settings.get("periods") or {}).keys())
+    if rnd.ws.db_path.exists():
+        with Store(rnd.ws.db_path) as store:
+            codes |= store.register_keys()
+    terms = []
+    for code in sorted(codes):
+        try:
+            p = parse_period(code)
+        except ToolkitError:
+            continue
+        if p.kind == "term":
+            terms.append(p)
+    return terms
+
+
+def register_units(rnd: Round) -> set[str]:
+    from .store import Store
+
+    if not rnd.ws.db_path.exists():
+        return set()
+    with Store(rnd.ws.db_path) as store:
+        return {t["unit_code"] for key in rnd.register_keys for t in store.register(key)}
+
+
+__all__ = ["Round", "open_round", "as_round", "expected_units", "check_form_period", "round_forms"]
