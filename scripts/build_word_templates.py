@@ -80,19 +80,23 @@ def cell_para(cell, text, bold=False, italic=False, size=14, align=WD_ALIGN_PARA
     return p
 
 
-def party_header(doc, number_suffix="{{ doc_suffix }}") -> None:
+def party_header(doc) -> None:
+    """Top of a Party document: superior body / issuing body / * / number on the left; the Party's name and the
+    place and date on the right. A document without a number (a scorecard) leaves the number line out."""
     t = doc.add_table(rows=1, cols=2)
     borderless(t)
     t.alignment = WD_TABLE_ALIGNMENT.CENTER
-    set_widths(t, [7.0, 9.5])
+    set_widths(t, [7.4, 9.1])
     left, right = t.rows[0].cells
-    cell_para(left, "{{ office.parent_body }}", first=True)
-    cell_para(left, "{{ office.issuing_body }}", bold=True)
+    cell_para(left, "{{ head.parent_body }}", first=True)
+    cell_para(left, "{{ head.issuing_body }}", bold=True)
     cell_para(left, "*")
-    cell_para(left, "Số {{ doc_number }}" + number_suffix, size=14)
+    cell_para(left, "{%p if head.number %}", size=14)
+    cell_para(left, "{{ head.number }}", size=14)
+    cell_para(left, "{%p endif %}", size=14)
     cell_para(right, "ĐẢNG CỘNG SẢN VIỆT NAM", bold=True, size=15, underline=True, first=True)
     cell_para(right, "")
-    cell_para(right, "{{ office.place }}, ngày {{ day }} tháng {{ month }} năm {{ year }}", italic=True)
+    cell_para(right, "{{ head.place_date }}", italic=True)
     para(doc, "")
 
 
@@ -102,14 +106,14 @@ def signature(doc, left_title="Nơi nhận:") -> None:
     set_widths(t, [8.0, 8.5])
     left, right = t.rows[0].cells
     cell_para(left, left_title, bold=True, size=12, align=WD_ALIGN_PARAGRAPH.LEFT, underline=True, first=True)
-    cell_para(left, "{%p for r in office.recipients %}", size=11, align=WD_ALIGN_PARAGRAPH.LEFT)
+    cell_para(left, "{%p for r in sign.recipients %}", size=11, align=WD_ALIGN_PARAGRAPH.LEFT)
     cell_para(left, "- {{ r }},", size=11, align=WD_ALIGN_PARAGRAPH.LEFT)
     cell_para(left, "{%p endfor %}", size=11, align=WD_ALIGN_PARAGRAPH.LEFT)
-    cell_para(right, "{{ office.signer_prefix }}", bold=True, first=True)
-    cell_para(right, "{{ office.signer_title }}", bold=True)
+    cell_para(right, "{{ sign.prefix }}", bold=True, first=True)
+    cell_para(right, "{{ sign.title }}", bold=True)
     for _ in range(3):
         cell_para(right, "")
-    cell_para(right, "{{ office.signer_name }}", bold=True)
+    cell_para(right, "{{ sign.name }}", bold=True)
 
 
 def loop_table(doc, headers: list[str], cells: list[str], var: str, widths: list[float], size=12) -> None:
@@ -153,52 +157,80 @@ def body(doc, text) -> None:
     para(doc, text, indent=True, align=WD_ALIGN_PARAGRAPH.JUSTIFY)
 
 
+def title_block(doc, kind: str, line: str) -> None:
+    para(doc, kind, bold=True, size=16, align=WD_ALIGN_PARAGRAPH.CENTER, space_after=0)
+    para(doc, line, bold=True, align=WD_ALIGN_PARAGRAPH.CENTER, space_after=0)
+    para(doc, "-----", align=WD_ALIGN_PARAGRAPH.CENTER)
+
+
+def optional(doc, condition: str, text: str, **kw) -> None:
+    """A paragraph printed only when ``condition`` holds (whole paragraph removed otherwise)."""
+    para(doc, f"{{%p if {condition} %}}")
+    if kw:
+        para(doc, text, **kw)
+    else:
+        body(doc, text)
+    para(doc, "{%p endif %}")
+
+
+def bullets(doc, var: str, text: str) -> None:
+    para(doc, f"{{%p for r in {var} %}}")
+    body(doc, text)
+    para(doc, "{%p endfor %}")
+
+
 def consolidated_report() -> Document:
     doc = new_document()
     party_header(doc)
-    para(doc, "BÁO CÁO", bold=True, size=16, align=WD_ALIGN_PARAGRAPH.CENTER, space_after=0)
-    para(doc, "kết quả thực hiện nhiệm vụ trọng tâm, cam kết trách nhiệm {{ period_label }}", bold=True,
-         align=WD_ALIGN_PARAGRAPH.CENTER, space_after=0)
-    para(doc, "-----", align=WD_ALIGN_PARAGRAPH.CENTER)
-    body(doc, "Thực hiện chế độ báo cáo định kỳ, {{ office.issuing_body_title }} tổng hợp kết quả thực hiện "
-              "nhiệm vụ trọng tâm, cam kết trách nhiệm {{ period_label }} của các cơ quan, đơn vị như sau:")
+    title_block(doc, "BÁO CÁO", "{{ title_line }}")
+    optional(doc, "preliminary", "{{ preliminary }}", italic=True, align=WD_ALIGN_PARAGRAPH.CENTER)
+    body(doc, "{{ intro }}")
     heading(doc, "I. TÌNH HÌNH BÁO CÁO")
-    body(doc, "Có {{ status.reported }}/{{ status.expected }} đơn vị gửi báo cáo (đạt {{ status.reporting_rate }}%), "
-              "trong đó {{ status.on_time }} đơn vị đúng hạn (đạt {{ status.on_time_rate }}%), {{ status.late }} đơn vị "
-              "nộp muộn; {{ status.rejected }} đơn vị có báo cáo bị trả lại và {{ status.missing }} đơn vị chưa gửi "
-              "báo cáo (danh sách kèm theo).")
+    body(doc, "{{ status_sentence }}")
     heading(doc, "II. KẾT QUẢ THỰC HIỆN NHIỆM VỤ")
-    body(doc, "Tổng số {{ totals.tasks }} nhiệm vụ: hoàn thành đúng hạn {{ totals.done_on_time }}; hoàn thành quá hạn "
-              "{{ totals.done_late }}; đang thực hiện trong hạn {{ totals.in_progress }}; chậm tiến độ nhưng còn hạn {{ totals.behind }}; quá hạn chưa hoàn thành "
-              "{{ totals.overdue }}; chưa triển khai {{ totals.not_started }}; đề nghị điều chỉnh {{ totals.adjust }}. "
-              "Tỷ lệ hoàn thành {{ totals.done_rate }}%, tỷ lệ hoàn thành đúng hạn {{ totals.on_time_rate }}%.")
-    para(doc, "1. Kết quả theo khối, đơn vị cấp trên", italic=True)
-    loop_table(doc, ["TT", "Khối / đơn vị cấp trên", "Số nhiệm vụ", "Đúng hạn", "Quá hạn", "Đang thực hiện",
-                     "Tỷ lệ hoàn thành (%)"],
-               ["{{ loop.index }}", "{{ r.key }}", "{{ r.tasks }}", "{{ r.done_on_time }}", "{{ r.overdue }}",
-                "{{ r.in_progress }}", "{{ r.done_rate }}"], "by_parent", [1.0, 6.0, 2.0, 2.0, 2.0, 2.2, 2.3])
+    body(doc, "{{ totals_sentence }}")
+    optional(doc, "changes_sentence", "{{ changes_sentence }}")
+    para(doc, "{%p if comparison %}")
+    para(doc, "So với kỳ trước", italic=True)
+    bullets(doc, "comparison", "- {{ r }}")
+    para(doc, "{%p endif %}")
+    para(doc, "1. Kết quả theo đơn vị cấp trên", italic=True)
+    loop_table(doc, ["TT", "Đơn vị cấp trên", "Số nhiệm vụ", "Đến hạn", "Hoàn thành đúng hạn", "Quá hạn, chưa hoàn thành",
+                     "Tỷ lệ hoàn thành nhiệm vụ đến hạn"],
+               ["{{ loop.index }}", "{{ r.key }}", "{{ r.tasks }}", "{{ r.due }}", "{{ r.done_on_time }}",
+                "{{ r.failed }}", "{{ r.rate }}"], "by_parent", [1.0, 5.0, 1.9, 1.9, 2.3, 2.3, 2.1])
     para(doc, "2. Kết quả theo đơn vị", italic=True)
-    loop_table(doc, ["TT", "Đơn vị", "Số nhiệm vụ", "Đúng hạn", "Quá hạn", "Đang thực hiện", "Tỷ lệ hoàn thành (%)"],
-               ["{{ loop.index }}", "{{ r.name }}", "{{ r.tasks }}", "{{ r.done_on_time }}", "{{ r.overdue }}",
-                "{{ r.in_progress }}", "{{ r.done_rate }}"], "by_unit", [1.0, 6.0, 2.0, 2.0, 2.0, 2.2, 2.3])
+    loop_table(doc, ["TT", "Đơn vị", "Số nhiệm vụ", "Đến hạn", "Hoàn thành đúng hạn", "Hoàn thành quá hạn",
+                     "Chưa hoàn thành", "Chậm tiến độ", "Tỷ lệ hoàn thành nhiệm vụ đến hạn"],
+               ["{{ loop.index }}", "{{ r.name }}", "{{ r.tasks }}", "{{ r.due }}", "{{ r.done_on_time }}",
+                "{{ r.done_late }}", "{{ r.failed }}", "{{ r.behind }}", "{{ r.rate }}"], "by_unit",
+               [1.0, 4.4, 1.5, 1.5, 1.5, 1.5, 1.7, 1.5, 1.9], size=11)
     para(doc, "{{ chart_units }}", align=WD_ALIGN_PARAGRAPH.CENTER)
     para(doc, "3. Nhiệm vụ quá hạn, chưa hoàn thành", italic=True)
-    loop_table(doc, ["TT", "Nhiệm vụ", "Đơn vị", "Thời hạn", "Tiến độ (%)", "Nguyên nhân"],
+    optional(doc, "not overdue", "Không có nhiệm vụ quá hạn.")
+    para(doc, "{%p if overdue %}")
+    loop_table(doc, ["TT", "Nhiệm vụ", "Đơn vị", "Thời hạn", "Tiến độ", "Nguyên nhân"],
                ["{{ loop.index }}", "{{ r.title }}", "{{ r.unit }}", "{{ r.deadline }}", "{{ r.percent }}",
                 "{{ r.cause }}"], "overdue", [0.9, 5.6, 3.0, 2.5, 1.5, 3.0])
+    para(doc, "{%p endif %}")
     heading(doc, "III. NGUYÊN NHÂN CHẬM TIẾN ĐỘ")
+    optional(doc, "not causes", "Các đơn vị không nêu nguyên nhân chậm tiến độ.")
+    para(doc, "{%p if causes %}")
     loop_table(doc, ["TT", "Nguyên nhân", "Số nhiệm vụ"], ["{{ loop.index }}", "{{ r.cause }}", "{{ r.count }}"],
                "causes", [1.0, 12.0, 3.0])
+    para(doc, "{%p endif %}")
     para(doc, "{{ chart_causes }}", align=WD_ALIGN_PARAGRAPH.CENTER)
     heading(doc, "IV. KIẾN NGHỊ, ĐỀ XUẤT CỦA CÁC ĐƠN VỊ")
-    para(doc, "{%p for r in proposals %}")
-    body(doc, "- {{ r.unit }}: {{ r.text }}")
-    para(doc, "{%p endfor %}")
+    optional(doc, "not proposals", "Các đơn vị không có kiến nghị, đề xuất.")
+    bullets(doc, "proposals", "- {{ r.unit }}: {{ r.text }}")
     heading(doc, "V. KẾT QUẢ ĐÁNH GIÁ, XẾP LOẠI")
     body(doc, "{{ classification_summary }}")
+    optional(doc, "pending", "{{ pending }}")
+    para(doc, "{%p if classification %}")
     loop_table(doc, ["Hạng", "Đơn vị", "Điểm", "Xếp loại"],
                ["{{ r.rank }}", "{{ r.name }}", "{{ r.score }}", "{{ r.level }}"], "classification",
                [1.5, 7.5, 2.0, 5.5])
+    para(doc, "{%p endif %}")
     para(doc, "")
     signature(doc)
     return doc
@@ -206,22 +238,18 @@ def consolidated_report() -> Document:
 
 def scorecard() -> Document:
     doc = new_document()
-    party_header(doc, number_suffix="{{ doc_suffix }}")
-    para(doc, "PHIẾU ĐÁNH GIÁ", bold=True, size=16, align=WD_ALIGN_PARAGRAPH.CENTER, space_after=0)
-    para(doc, "kết quả thực hiện nhiệm vụ {{ period_label }}", bold=True, align=WD_ALIGN_PARAGRAPH.CENTER,
-         space_after=0)
-    para(doc, "-----", align=WD_ALIGN_PARAGRAPH.CENTER)
+    party_header(doc)
+    title_block(doc, "PHIẾU ĐÁNH GIÁ", "{{ title_line }}")
     body(doc, "{{ subject_label }}: {{ subject.name }} (mã {{ subject.id }}).")
-    body(doc, "Số nhiệm vụ: {{ subject.tasks }}; phải hoàn thành trong kỳ: {{ subject.assigned }}; đã hoàn thành: "
-              "{{ subject.done }}, trong đó đúng hạn {{ subject.on_time }}; chậm/quá hạn: {{ subject.late }}.")
-    body(doc, "Điểm số lượng {{ subject.quantity }}%, tiến độ {{ subject.schedule }}%, chất lượng "
-              "{{ subject.quality }}%; điểm nhiệm vụ {{ subject.task_points }}; tổng điểm {{ subject.score }}.")
+    body(doc, "{{ subject.counts }}")
+    body(doc, "{{ subject.points }}")
     para(doc, "Xếp loại: {{ subject.level }}", bold=True, align=WD_ALIGN_PARAGRAPH.CENTER)
-    body(doc, "Căn cứ xếp loại: {{ subject.why }}")
+    para(doc, "Căn cứ xếp loại:", bold=True)
+    bullets(doc, "subject.why", "- {{ r }}")
     para(doc, "Chi tiết nhiệm vụ", bold=True)
-    loop_table(doc, ["TT", "Nhiệm vụ", "Thời hạn", "Tình trạng", "%", "Đánh giá"],
+    loop_table(doc, ["TT", "Nhiệm vụ", "Thời hạn", "Tình trạng báo cáo", "Tiến độ", "Đánh giá"],
                ["{{ loop.index }}", "{{ r.title }}", "{{ r.deadline }}", "{{ r.status }}", "{{ r.percent }}",
-                "{{ r.state }}"], "tasks", [0.9, 5.8, 2.5, 3.0, 1.1, 3.2])
+                "{{ r.state }}"], "tasks", [0.9, 5.8, 2.5, 3.0, 1.4, 2.9])
     para(doc, "")
     signature(doc)
     return doc
@@ -229,35 +257,26 @@ def scorecard() -> Document:
 
 def commitment() -> Document:
     doc = new_document()
-    t = doc.add_table(rows=1, cols=2)
-    borderless(t)
-    set_widths(t, [7.0, 9.5])
-    left, right = t.rows[0].cells
-    cell_para(left, "{{ office.parent_body }}", first=True)
-    cell_para(left, "{{ unit.name_upper }}", bold=True)
-    cell_para(left, "*")
-    cell_para(right, "ĐẢNG CỘNG SẢN VIỆT NAM", bold=True, size=15, underline=True, first=True)
-    cell_para(right, "")
-    cell_para(right, "{{ office.place }}, ngày      tháng      năm {{ year }}", italic=True)
-    para(doc, "")
-    para(doc, "BẢN CAM KẾT", bold=True, size=16, align=WD_ALIGN_PARAGRAPH.CENTER, space_after=0)
-    para(doc, "thực hiện nhiệm vụ trọng tâm {{ period_label }}", bold=True, align=WD_ALIGN_PARAGRAPH.CENTER,
-         space_after=0)
-    para(doc, "-----", align=WD_ALIGN_PARAGRAPH.CENTER)
-    body(doc, "Tập thể lãnh đạo và người đứng đầu {{ unit.name }} cam kết với Ban Thường vụ {{ office.name }} "
-              "thực hiện các nhiệm vụ trọng tâm sau:")
+    party_header(doc)
+    title_block(doc, "BẢN CAM KẾT", "{{ title_line }}")
+    para(doc, "Kính gửi: {{ addressee }}", align=WD_ALIGN_PARAGRAPH.CENTER)
+    body(doc, "Tập thể lãnh đạo và người đứng đầu {{ unit.name }} cam kết với {{ addressee }} thực hiện các "
+              "nhiệm vụ trọng tâm sau:")
     loop_table(doc, ["TT", "Nhiệm vụ", "Chỉ tiêu, mục tiêu", "Thời hạn", "Phụ trách"],
                ["{{ loop.index }}", "{{ r.title }}", "{{ r.indicator }}", "{{ r.deadline }}", "{{ r.leader }}"],
                "tasks", [0.9, 6.4, 4.0, 2.5, 2.7])
+    para(doc, "{%p if items %}")
     para(doc, "Các đầu việc cụ thể", bold=True)
     loop_table(doc, ["Mã", "Đầu việc", "Lộ trình", "Phụ trách", "Thời hạn"],
                ["{{ r.code }}", "{{ r.description }}", "{{ r.roadmap }}", "{{ r.owner }}", "{{ r.deadline }}"],
                "items", [1.8, 5.7, 3.9, 2.6, 2.5])
+    para(doc, "{%p endif %}")
     para(doc, "")
     t = doc.add_table(rows=1, cols=2)
     borderless(t)
+    set_widths(t, [8.0, 8.5])
     left, right = t.rows[0].cells
-    cell_para(left, "T/M BAN THƯỜNG VỤ {{ office.issuing_body }}", bold=True, first=True)
+    cell_para(left, "{{ superior_signer }}", bold=True, first=True)
     cell_para(left, "(ký, ghi rõ họ tên)", italic=True, size=12)
     cell_para(right, "{{ unit.head_title_upper }}", bold=True, first=True)
     cell_para(right, "(ký, ghi rõ họ tên)", italic=True, size=12)
@@ -270,13 +289,69 @@ def commitment() -> Document:
 def not_reported() -> Document:
     doc = new_document()
     party_header(doc)
-    para(doc, "DANH SÁCH", bold=True, size=16, align=WD_ALIGN_PARAGRAPH.CENTER, space_after=0)
-    para(doc, "đơn vị chưa gửi báo cáo {{ period_label }}", bold=True, align=WD_ALIGN_PARAGRAPH.CENTER,
-         space_after=0)
+    title_block(doc, "DANH SÁCH", "{{ title_line }}")
     para(doc, "(hạn nộp {{ deadline }}, tổng hợp đến {{ as_of }})", italic=True, align=WD_ALIGN_PARAGRAPH.CENTER)
-    loop_table(doc, ["TT", "Đơn vị", "Tình trạng", "Người đứng đầu", "Liên hệ"],
-               ["{{ loop.index }}", "{{ r.name }}", "{{ r.state }}", "{{ r.head }}", "{{ r.email }}"], "units",
-               [1.0, 6.0, 3.0, 4.0, 3.0])
+    optional(doc, "not units", "Tất cả các đơn vị đã gửi.")
+    para(doc, "{%p if units %}")
+    loop_table(doc, ["TT", "Đơn vị", "Tình trạng", "Người đứng đầu, liên hệ"],
+               ["{{ loop.index }}", "{{ r.name }}", "{{ r.state }}", "{{ r.contact }}"], "units",
+               [1.0, 6.0, 2.8, 6.7])
+    para(doc, "{%p endif %}")
+    para(doc, "")
+    signature(doc)
+    return doc
+
+
+def breakthrough_report() -> Document:
+    doc = new_document()
+    party_header(doc)
+    title_block(doc, "BÁO CÁO", "{{ title_line }}")
+    body(doc, "{{ intro }}")
+    heading(doc, "I. TÌNH HÌNH ĐĂNG KÝ")
+    body(doc, "{{ status_sentence }}")
+    body(doc, "{{ totals_sentence }}")
+    loop_table(doc, ["TT", "Lĩnh vực", "Số việc", "Số lãnh đạo được giao"],
+               ["{{ loop.index }}", "{{ r.area }}", "{{ r.tasks }}", "{{ r.leaders }}"], "by_area",
+               [1.0, 9.0, 3.0, 3.5])
+    heading(doc, "II. VIỆC ĐỘT PHÁ, ĐỔI MỚI GIAO CHO TỪNG ĐỒNG CHÍ LÃNH ĐẠO")
+    loop_table(doc, ["TT", "Đồng chí lãnh đạo", "Việc đột phá, đổi mới", "Chỉ tiêu", "Thời hạn", "Đầu mối",
+                     "Tình hình"],
+               ["{{ loop.index }}", "{{ r.leader }}", "{{ r.title }}", "{{ r.indicator }}", "{{ r.deadline }}",
+                "{{ r.focal }}", "{{ r.state }}"], "tasks", [0.9, 3.2, 4.6, 2.4, 1.9, 1.9, 1.6], size=11)
+    heading(doc, "III. NHỮNG VẤN ĐỀ CẦN LƯU Ý")
+    optional(doc, "not warnings", "Không có.")
+    bullets(doc, "warnings", "- {{ r }}")
+    para(doc, "")
+    signature(doc)
+    return doc
+
+
+def followup_report() -> Document:
+    doc = new_document()
+    party_header(doc)
+    title_block(doc, "BÁO CÁO", "{{ title_line }}")
+    body(doc, "{{ intro }}")
+    heading(doc, "I. TÌNH HÌNH BÁO CÁO")
+    body(doc, "{{ status_sentence }}")
+    body(doc, "{{ totals_sentence }}")
+    loop_table(doc, ["TT", "Cơ sở", "Cán bộ theo dõi", "Số lần dự họp, làm việc", "Số kiến nghị"],
+               ["{{ loop.index }}", "{{ r.commune }}", "{{ r.cadres }}", "{{ r.visits }}", "{{ r.recommendations }}"],
+               "by_commune", [1.0, 5.0, 5.5, 2.5, 2.5])
+    heading(doc, "II. TÌNH HÌNH NẮM ĐƯỢC (NẮM)")
+    optional(doc, "not grasped", "Không có nội dung.")
+    bullets(doc, "grasped", "- {{ r.commune }} ({{ r.cadre }}, {{ r.date }}): {{ r.text }}")
+    heading(doc, "III. Ý KIẾN ĐÃ GÓP (GÓP)")
+    optional(doc, "not contributed", "Không có nội dung.")
+    bullets(doc, "contributed", "- {{ r.commune }} ({{ r.cadre }}): {{ r.text }}")
+    heading(doc, "IV. NỘI DUNG ĐÃ KIỂM TRA (KIỂM)")
+    optional(doc, "not checked", "Không có nội dung.")
+    bullets(doc, "checked", "- {{ r.commune }} ({{ r.cadre }}): {{ r.text }}")
+    heading(doc, "V. KIẾN NGHỊ VỚI CẤP TRÊN")
+    optional(doc, "not recommendations", "Không có kiến nghị.")
+    bullets(doc, "recommendations", "- {{ r.commune }} ({{ r.cadre }}): {{ r.text }}")
+    heading(doc, "VI. BÁO CÁO CÓ NỘI DUNG SAO CHÉP")
+    optional(doc, "not copies", "Không phát hiện báo cáo sao chép.")
+    bullets(doc, "copies", "- {{ r }}")
     para(doc, "")
     signature(doc)
     return doc
@@ -285,7 +360,9 @@ def not_reported() -> Document:
 def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     for name, builder in (("bao_cao_tong_hop.docx", consolidated_report), ("phieu_danh_gia.docx", scorecard),
-                          ("ban_cam_ket.docx", commitment), ("danh_sach_chua_nop.docx", not_reported)):
+                          ("ban_cam_ket.docx", commitment), ("danh_sach_chua_nop.docx", not_reported),
+                          ("bao_cao_dot_pha.docx", breakthrough_report),
+                          ("bao_cao_nam_gop_kiem.docx", followup_report)):
         builder().save(OUT / name)
         print("wrote", OUT / name)
 

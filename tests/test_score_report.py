@@ -39,11 +39,15 @@ def test_quota_top_level_capped_after_ranking_with_ties_explained():
     # base = 4 candidates + 6 at "tốt" = 10 -> 20% = 2 places
     assert [k for k, v in levels.items() if v == XS] == ["x0", "x1"]
     assert levels["x2"] == levels["x3"] == TOT
-    assert "ngoài 2 suất" in " ".join(next(x for x in ranked if x.subject_id == "x2").why)
+    assert "xếp thứ 3 trong 4 đơn vị đủ điều kiện" in " ".join(next(x for x in ranked if x.subject_id == "x2").why)
+    assert "chỉ có 2 suất (20% của 10 đơn vị" in " ".join(next(x for x in ranked if x.subject_id == "x2").why)
     tied = classify([s("a", 95), s("b", 93), s("c", 93)] + [s(f"t{i}", 80) for i in range(7)], RULES)
     got = {x.subject_id: x.level for x in tied}
     assert (got["a"], got["b"], got["c"]) == (XS, TOT, TOT)  # 2 places, b and c tie at the boundary
-    assert "bằng điểm" in " ".join(next(x for x in tied if x.subject_id == "b").why)
+    why_b = " ".join(next(x for x in tied if x.subject_id == "b").why)
+    assert "Bằng điểm, tiến độ, chất lượng (93 điểm, tiến độ 100%, chất lượng 100%) với c" in why_b
+    assert "còn 1 suất cho 2 đơn vị" in why_b and "đề nghị Ban Thường vụ xem xét, quyết định" in why_b
+    assert [x.subject_id for x in tied if x.pending] == ["b", "c"]
     assert [x.rank for x in tied][:3] == [1, 2, 3]
 
 
@@ -70,11 +74,13 @@ def test_score_end_to_end_writes_workbook_and_store(ctx):
     result = score(ctx.ws, "2025-H1")
     levels = {x.subject_id: (x.score, x.level) for x in result.units}
     assert levels["XLS"] == (100.0, TOT)  # sole top candidate, but 20% of 1 leaves no place: explained
-    assert "Chuyển xuống" in " ".join(next(x for x in result.units if x.subject_id == "XLS").why)
+    assert "chỉ có 0 suất (20% của 1 đơn vị" in " ".join(next(x for x in result.units if x.subject_id == "XLS").why)
     assert levels["XCP"][1] == KHT
     wb = openpyxl.load_workbook(result.path)
-    rows = list(wb["Xếp loại đơn vị"].iter_rows(min_row=4, values_only=True))
-    assert [(r[1], r[14]) for r in rows] == [("XLS", levels["XLS"][1]), ("XCP", KHT)]
+    head, *rows = list(wb["Xếp loại đơn vị"].iter_rows(min_row=4, values_only=True))
+    rows = [dict(zip(head, r)) for r in rows]
+    assert [(r["Mã"], r["Xếp loại"]) for r in rows] == [("XLS", levels["XLS"][1]), ("XCP", KHT)]
+    assert rows[1]["Chưa hoàn thành"] == 1 and rows[0]["Hoàn thành đúng hạn"] == 2  # XCP-01 was due 30/04
     assert "Quy tắc" in wb.sheetnames and [x.subject_id for x in result.leaders] == ["LD12"]
 
 
@@ -93,18 +99,20 @@ def test_word_documents_contain_the_figures(ctx):
     result = write_reports(ctx.ws, "2025-H1")
     names = sorted(Path(p).name for p in result.documents)
     assert names == ["LD12_2025-H1.docx", "XCP_2025-H1.docx", "XLS_2025-H1.docx", "bao_cao_tong_hop_2025-H1.docx",
-                     "danh_sach_chua_nop_2025-H1.docx"]
+                     "danh_sach_chua_nop_tien_do_2025-H1.docx"]
     report = _text(next(p for p in result.documents if "bao_cao" in p))
     assert "ĐẢNG CỘNG SẢN VIỆT NAM" in report and "Số 125" not in report
-    assert "Có 2/19 đơn vị gửi báo cáo" in report
-    assert "Tổng số 3 nhiệm vụ: hoàn thành đúng hạn 2" in report
+    assert "Có 2/2 đơn vị gửi báo cáo (đạt 100%), trong đó 2 đơn vị đúng hạn." in report
+    assert ("Tổng số 3 nhiệm vụ, trong đó 3 nhiệm vụ đến hạn hoặc đã kết thúc trong kỳ: hoàn thành đúng hạn 2, "
+            "hoàn thành quá hạn 0, chưa hoàn thành 1 (tỷ lệ hoàn thành nhiệm vụ đến hạn 66,7%).") in report
     assert "Đề nghị hỗ trợ vốn & vật tư <gấp>" in report  # autoescape keeps & and <
     assert "Thiếu nguồn lực (kinh phí, nhân lực) | 1" in report
     assert "Đảng ủy xã Lương Sơn | 100 | Hoàn thành tốt nhiệm vụ" in report
     card = _text(next(p for p in result.documents if p.endswith("XLS_2025-H1.docx")))
     assert "Hoàn thành 12 km đường liên thôn & <cầu> dân sinh" in card and "Đảng ủy xã Lương Sơn" in card
     missing = _text(next(p for p in result.documents if "chua_nop" in p))
-    assert "Đảng ủy xã Mai Châu" in missing and "Đảng ủy xã Lương Sơn" not in missing
+    # both units with registered tasks reported; units that registered nothing are not asked for progress
+    assert "Tất cả các đơn vị đã gửi." in missing and "Đảng ủy xã Mai Châu" not in missing
     doc = docx.Document(next(p for p in result.documents if "bao_cao" in p))
     assert doc.sections[0].page_width.mm == pytest.approx(210, abs=1)
     assert len(doc.inline_shapes) == 2  # both charts

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import click
@@ -18,6 +18,9 @@ from .errors import ToolkitError
 console = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
+FORM_HELP = "Mã biểu mẫu: registration (đăng ký), breakthrough (việc đột phá), progress (tiến độ), followup (nắm, góp, kiểm)."
+PERIOD_HELP = "Kỳ báo cáo: 2026, 2026-Q1…Q4, 2026-H1 (6 tháng), 2026-9M, 2026-Y (tổng kết năm), 2026-2030 (nhiệm kỳ)."
+
 
 def _run(fn, *args, **kwargs):
     try:
@@ -30,10 +33,22 @@ def _run(fn, *args, **kwargs):
         sys.exit(2)
 
 
-def _period(value: str):
-    from .periods import parse_period
+def _round(directory, period: str, form_id: str | None = None):
+    from .rounds import open_round
 
-    return _run(parse_period, value)
+    return _run(open_round, directory, period, form_id)
+
+
+def _date(value: str | None, option: str) -> date | None:
+    if not value:
+        return None
+    for pattern in ("%d/%m/%Y", "%Y-%m-%d", "%d-%m-%Y"):
+        try:
+            return datetime.strptime(value.strip(), pattern).date()
+        except ValueError:
+            pass
+    err.print(f"[bold red]Lỗi:[/] {option} '{value}' không phải ngày (dùng dạng 31/01/2026).")
+    sys.exit(2)
 
 
 def _progress_bar(label: str):
@@ -41,34 +56,63 @@ def _progress_bar(label: str):
                     TextColumn("{task.description}"), TimeElapsedColumn(), console=err, transient=True)
 
 
-def _emit_json(data: dict) -> None:
+def _emit_json(data) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
 
 
+def _notes(lines) -> None:
+    for line in lines:
+        console.print(f"[yellow]Lưu ý:[/] {line}")
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="toolkit")
+@click.version_option(__version__, prog_name="toolkit", message="%(prog)s, phiên bản %(version)s")
 def cli():
     """Bộ công cụ theo dõi nhiệm vụ trọng tâm, cam kết trách nhiệm (Excel)."""
 
 
 @cli.command()
 @click.argument("directory", type=click.Path(file_okay=False))
-@click.option("--office", help='Tên cơ quan, ví dụ "Tỉnh ủy Hòa An".')
+@click.option("--office", help='Tên cấp ủy, ví dụ "Tỉnh ủy Hòa An", "Huyện ủy Lạc Sơn", "Đảng ủy xã Tân Lạc".')
+@click.option("--parent-body", help='Tổ chức đảng cấp trên (dòng đầu tiêu đề văn bản), ví dụ "Đảng bộ tỉnh Hòa Bình" '
+                                    "(cần với huyện ủy, đảng ủy xã).")
+@click.option("--signer", help="Họ tên người ký văn bản.")
+@click.option("--signer-title", help='Chức vụ người ký, ví dụ "Phó Bí thư Thường trực".')
 @click.option("--units", "units_file", type=click.Path(dir_okay=False), help="Tệp Excel danh sách đơn vị.")
-@click.option("--period", "periods", multiple=True, help="Kỳ báo cáo cần tạo thư mục (mặc định: các kỳ của năm nay).")
-def init(directory, office, units_file, periods):
+@click.option("--period", "periods", multiple=True, help="Kỳ cần tạo thư mục (mặc định: các kỳ của năm nay; từ tháng 10: "
+                                                       "tổng kết năm nay và các kỳ năm sau). Dùng nhiều lần được.")
+@click.option("--deadline", "deadlines", multiple=True,
+              help="Hạn nộp: 31/01/2026 (khi chỉ có một --period) hoặc KỲ=NGÀY, ví dụ 2026-H1=10/07/2026.")
+def init(directory, office, parent_body, signer, signer_title, units_file, periods, deadlines):
     """Tạo thư mục làm việc: cấu hình, danh sách đơn vị, thư mục từng đợt."""
-    from .config import init_workspace
+    from .config import default_periods, deadline_note, init_workspace
+    from .office import missing_identity
+    from .periods import parse_period
 
-    year = date.today().year
-    periods = list(periods) or [str(year), f"{year}-Q1", f"{year}-H1", f"{year}-9M", f"{year}-Y"]
+    periods = list(periods) or default_periods()
     for p in periods:
-        _period(p)
-    ws = _run(init_workspace, directory, office=office, units=units_file, periods=periods)
+        _run(parse_period, p)
+    given = {}
+    for d in deadlines:
+        code, _, value = d.rpartition("=")
+        if not code:
+            if len(periods) != 1:
+                err.print("[bold red]Lỗi:[/] có nhiều kỳ: ghi --deadline dạng KỲ=NGÀY, ví dụ 2026-H1=10/07/2026.")
+                sys.exit(2)
+            code = periods[0]
+        given[_run(parse_period, code).code] = _date(value, "--deadline")
+    ws = _run(init_workspace, directory, office=office, units=units_file, periods=periods, parent_body=parent_body,
+              signer_name=signer, signer_title=signer_title, deadlines=given)
     console.print(f"Đã tạo thư mục làm việc [bold]{ws.root}[/] ({ws.office['name']}).")
     console.print(f"  Danh sách đơn vị: {ws.registry_path}")
     console.print(f"  Cấu hình: {ws.root / 'settings.yaml'}")
-    console.print(f"  Các đợt: {', '.join(periods)}")
+    for code in periods:
+        p = parse_period(code)
+        console.print(f"  Kỳ {p.code} ({p.label}): hạn nộp {ws.deadline(p):%d/%m/%Y}")
+    _notes(n for n in (deadline_note(ws, parse_period(c)) for c in periods) if n)
+    blank = missing_identity(ws.office)
+    if blank:
+        _notes(["Thông tin văn bản còn trống: " + "; ".join(blank) + ". Điền trong settings.yaml (mục office)."])
 
 
 @cli.group()
@@ -88,155 +132,181 @@ def forms_check(directory):
             console.print(f"[red]✗[/] {p}")
         sys.exit(1)
     for form in load_forms(Path(directory) if directory else None).values():
-        console.print(f"[green]✓[/] {form.id} (phiên bản {form.version}): {form.title} — {form.source}")
+        console.print(f"[green]✓[/] {form.id} ({form.name}, phiên bản {form.version}): {form.title} — {form.source}")
 
 
 @cli.command()
 @click.argument("directory", type=click.Path(file_okay=False))
-@click.option("--form", "form_id", required=True, help="Mã biểu mẫu: registration, breakthrough, progress, followup.")
-@click.option("--period", required=True, help="Kỳ báo cáo, ví dụ 2025, 2025-H1, 2021-2025.")
+@click.option("--form", "form_id", required=True, help=FORM_HELP)
+@click.option("--period", required=True, help=PERIOD_HELP)
 @click.option("--units", "unit_codes", help="Chỉ tạo cho các mã đơn vị này (cách nhau bởi dấu phẩy).")
-def templates(directory, form_id, period, unit_codes):
+@click.option("--deadline", help="Hạn nộp của kỳ (dd/mm/yyyy); mặc định theo settings.yaml.")
+def templates(directory, form_id, period, unit_codes, deadline):
     """Tạo biểu mẫu Excel cho từng đơn vị vào thư mục outbox của đợt."""
     from .templates import build_templates
 
-    p = _period(period)
+    rnd = _round(directory, period, form_id)
     codes = [c.strip() for c in unit_codes.split(",")] if unit_codes else None
     with _progress_bar("Tạo biểu mẫu") as bar:
         task = bar.add_task("", total=None)
-        paths = _run(build_templates, directory, form_id, p, codes,
-                     progress=lambda i, n: bar.update(task, completed=i, total=n))
-    console.print(f"Đã tạo {len(paths)} biểu mẫu trong {paths[0].parent if paths else '-'}")
+        result = _run(build_templates, rnd, unit_codes=codes, deadline=_date(deadline, "--deadline"),
+                      progress=lambda i, n: bar.update(task, completed=i, total=n))
+    console.print(f"Đã tạo {len(result)} biểu mẫu {rnd.form.name} kỳ {rnd.code} (hạn nộp {rnd.deadline:%d/%m/%Y}) "
+                  f"trong {result.folder}")
+    if result.skipped:
+        console.print(f"Không tạo cho {len(result.skipped)} đơn vị:")
+        for unit, why in result.skipped:
+            console.print(f"  - {unit.name} ({unit.code}): {why}")
+    _notes(result.notes)
 
 
 @cli.command()
 @click.argument("directory", type=click.Path(file_okay=False))
-@click.option("--period", required=True, help="Kỳ báo cáo.")
-@click.option("--form", "form_id", help="Chỉ nhận biểu mẫu này.")
+@click.option("--period", required=True, help=PERIOD_HELP)
+@click.option("--form", "form_id", help="Chỉ nhận biểu mẫu này. " + FORM_HELP)
 @click.option("--inbox", type=click.Path(file_okay=False), help="Thư mục tệp nhận về (mặc định rounds/<kỳ>/inbox).")
 @click.option("--no-feedback", is_flag=True, help="Không tạo tệp phản hồi cho đơn vị.")
 @click.option("--json", "as_json", is_flag=True, help="In kết quả dạng JSON.")
 def collect(directory, period, form_id, inbox, no_feedback, as_json):
-    """Tiếp nhận, kiểm tra các tệp đơn vị gửi về; tạo phản hồi và bảng lỗi."""
+    """Tiếp nhận, kiểm tra các tệp đơn vị gửi về; tạo phản hồi và bảng kết quả tiếp nhận."""
     from .collect import STATUS_LABELS, collect as do_collect
 
-    p = _period(period)
+    rnd = _round(directory, period, form_id)
     with _progress_bar("Tiếp nhận") as bar:
         task = bar.add_task("", total=None)
-        result = _run(do_collect, directory, p, form_id, inbox, feedback=not no_feedback,
+        result = _run(do_collect, rnd, inbox=inbox, feedback=not no_feedback,
                       progress=lambda i, n, name: bar.update(task, completed=i, total=n, description=name[-40:]))
     if as_json:
         _emit_json(result.to_dict())
     else:
-        table = Table(title=f"Kết quả tiếp nhận kỳ {p.code}")
+        table = Table(title=f"Kết quả tiếp nhận kỳ {rnd.code}")
         for col in ("Tệp", "Đơn vị", "Kết quả", "Lỗi", "Cảnh báo"):
             table.add_column(col)
-        colours = {"rejected": "red", "warnings": "yellow", "accepted": "green"}
+        colours = {"rejected": "red", "warnings": "yellow", "accepted": "green", "duplicate_rejected": "red"}
         for f in result.files:
             c = colours.get(f.status, "dim")
             table.add_row(f.file, f.unit, f"[{c}]{STATUS_LABELS[f.status]}[/]", str(f.errors), str(f.warnings))
         console.print(table)
         console.print(result.summary() + ".")
-        console.print(f"Bảng lỗi: {result.issues_workbook}")
+        console.print(f"Bảng kết quả tiếp nhận: {result.issues_workbook}")
+        if any(f.feedback for f in result.files):
+            console.print(f"Tệp phản hồi gửi đơn vị: {rnd.feedback_dir}")
     sys.exit(1 if result.has_errors else 0)
 
 
 @cli.command()
 @click.argument("directory", type=click.Path(file_okay=False))
-@click.option("--period", required=True)
-@click.option("--form", "form_id")
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--period", required=True, help=PERIOD_HELP)
+@click.option("--form", "form_id", help="Chỉ biểu mẫu này (mặc định: mọi biểu mẫu của đợt). " + FORM_HELP)
+@click.option("--json", "as_json", is_flag=True, help="In kết quả dạng JSON.")
 def status(directory, period, form_id, as_json):
     """Tình hình nộp báo cáo: đúng hạn, muộn, bị trả lại, chưa nộp."""
-    from .merge import SUBMISSION_STATES, round_status
+    from .status import SUBMISSION_STATES, round_statuses
 
-    result = _run(round_status, directory, _period(period), form_id)
+    results = _run(round_statuses, _round(directory, period, form_id))
     if as_json:
-        _emit_json(result.to_dict())
+        _emit_json(results[0].to_dict() if len(results) == 1 else [r.to_dict() for r in results])
         return
-    table = Table(title=f"Tình hình nộp {result.form} kỳ {result.period} (hạn {result.deadline})")
-    for col in ("Mã", "Đơn vị", "Cấp trên", "Tình trạng", "Muộn (ngày)", "Số lỗi"):
-        table.add_column(col)
-    for u in result.units:
-        table.add_row(u.code, u.name, u.parent, SUBMISSION_STATES[u.state], str(u.late_days or ""),
-                      str(u.errors or ""))
-    console.print(table)
-    r = result.rates()
-    console.print(f"Đã nộp {r['reported']}/{r['expected']} ({r['reporting_rate']}%), đúng hạn {r['on_time']} "
-                  f"({r['on_time_rate']}%), muộn {r['late']}, bị trả lại {r['rejected']}, chưa nộp {r['missing']}.")
-    for parent, pr in result.by_parent().items():
-        console.print(f"  {parent}: {pr['reported']}/{pr['expected']} đã nộp, {pr['on_time']} đúng hạn")
-    console.print(f"Danh sách chưa nộp: {result.workbook}")
+    for result in results:
+        table = Table(title=f"Tình hình nộp {result.form_name} kỳ {result.period} (hạn {result.deadline})")
+        for col in ("Mã", "Đơn vị", "Cấp trên", "Tình trạng", "Muộn (ngày)", "Số lỗi"):
+            table.add_column(col)
+        for u in result.units:
+            table.add_row(u.code, u.name, u.parent, SUBMISSION_STATES[u.state], str(u.late_days or ""),
+                          str(u.errors or ""))
+        console.print(table)
+        r = result.rates()
+        console.print(f"Đã nộp {r['reported']}/{r['expected']} ({_pct(r['reporting_rate'])}), đúng hạn {r['on_time']} "
+                      f"({_pct(r['on_time_rate'])}), muộn {r['late']}, bị trả lại {r['rejected']}, chưa nộp "
+                      f"{r['missing']}.")
+        for parent, pr in result.by_parent().items():
+            console.print(f"  {parent}: {pr['reported']}/{pr['expected']} đã nộp, {pr['on_time']} đúng hạn")
+        console.print(f"Danh sách chưa nộp: {result.workbook}")
+
+
+def _pct(value) -> str:
+    from .formatting import percent
+
+    return percent(value)
 
 
 @cli.command()
 @click.argument("directory", type=click.Path(file_okay=False))
-@click.option("--period", required=True)
-@click.option("--form", "form_id")
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--period", required=True, help=PERIOD_HELP)
+@click.option("--form", "form_id", help="Chỉ biểu mẫu này (mặc định: mọi biểu mẫu của đợt). " + FORM_HELP)
+@click.option("--json", "as_json", is_flag=True, help="In kết quả dạng JSON.")
 def merge(directory, period, form_id, as_json):
-    """Tổng hợp dữ liệu đã tiếp nhận thành bảng tổng hợp của đợt."""
+    """Tổng hợp dữ liệu đã tiếp nhận thành bảng tổng hợp của đợt (mỗi biểu mẫu một bảng)."""
     from .merge import merge as do_merge
 
-    result = _run(do_merge, directory, _period(period), form_id)
+    result = _run(do_merge, _round(directory, period, form_id))
     if as_json:
         _emit_json(result.to_dict())
         return
-    console.print(f"Đã tổng hợp {result.rows} dòng của {result.units} đơn vị: {result.path}")
+    for line in result.lines():
+        console.print(line)
 
 
 @cli.command()
 @click.argument("directory", type=click.Path(file_okay=False))
-@click.option("--period", required=True)
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--period", required=True, help=PERIOD_HELP + " Chấm điểm dùng các kỳ báo cáo tiến độ.")
+@click.option("--json", "as_json", is_flag=True, help="In kết quả dạng JSON.")
 def score(directory, period, as_json):
     """Chấm điểm, xếp loại đơn vị và lãnh đạo (áp dụng tỷ lệ)."""
     from .score import score as do_score
 
-    result = _run(do_score, directory, _period(period))
+    result = _run(do_score, _round(directory, period))
     if as_json:
         _emit_json(result.to_dict())
         return
-    table = Table(title=f"Xếp loại kỳ {result.period}")
-    for col in ("Hạng", "Mã", "Đơn vị", "Điểm", "Xếp loại"):
-        table.add_column(col)
-    for s in result.units:
-        table.add_row(str(s.rank), s.subject_id, s.name, f"{s.score:.1f}", s.level)
-    console.print(table)
-    console.print(f"Bảng xếp loại: {result.path}")
+    from .formatting import points
+
+    label = " (sơ bộ)" if result.preliminary else ""
+    for title, scores in (("đơn vị", result.units), ("lãnh đạo", result.leaders)):
+        table = Table(title=f"Xếp loại {title}{label} kỳ {result.period}")
+        for col in ("Hạng", "Mã", "Tên", "Điểm", "Xếp loại"):
+            table.add_column(col)
+        for s in scores:
+            table.add_row(str(s.rank), s.subject_id, s.name, points(s.score), s.level + (" *" if s.pending else ""))
+        console.print(table)
+    _notes(result.notes)
+    console.print(f"Bảng xếp loại (có giải thích từng trường hợp): {result.path}")
 
 
 @cli.command()
 @click.argument("directory", type=click.Path(file_okay=False))
-@click.option("--period", required=True)
-@click.option("--pdf", is_flag=True, help="Chuyển sang PDF bằng LibreOffice (nếu có).")
-@click.option("--json", "as_json", is_flag=True)
-def report(directory, period, pdf, as_json):
-    """Xuất văn bản Word: báo cáo tổng hợp, phiếu đánh giá, bản cam kết, danh sách chưa nộp."""
+@click.option("--period", required=True, help=PERIOD_HELP)
+@click.option("--form", "form_id", help="Chỉ văn bản của biểu mẫu này (mặc định: mọi biểu mẫu của đợt). " + FORM_HELP)
+@click.option("--pdf", is_flag=True, help="Chuyển sang PDF (LibreOffice hoặc Microsoft Word nếu có).")
+@click.option("--json", "as_json", is_flag=True, help="In kết quả dạng JSON.")
+def report(directory, period, form_id, pdf, as_json):
+    """Xuất văn bản Word: báo cáo, phiếu đánh giá, bản cam kết, danh sách chưa nộp."""
     from .report import write_reports
 
+    rnd = _round(directory, period, form_id)
     with _progress_bar("Xuất văn bản") as bar:
         task = bar.add_task("", total=None)
-        result = _run(write_reports, directory, _period(period), pdf=pdf,
-                      progress=lambda i, n: bar.update(task, completed=i, total=n))
+        result = _run(write_reports, rnd, pdf=pdf, progress=lambda i, n: bar.update(task, completed=i, total=n))
     if as_json:
         _emit_json(result.to_dict())
         return
     console.print(f"Đã xuất {len(result.documents)} văn bản vào {result.folder} ({result.seconds:.1f} giây).")
     if pdf:
         console.print(result.pdf_message)
+    _notes(result.notes)
 
 
 @cli.command()
 @click.argument("directory", type=click.Path(file_okay=False))
-@click.option("--period", required=True)
-@click.option("--pdf", is_flag=True)
-def run(directory, period, pdf):
-    """Chạy cả đợt: tiếp nhận → tổng hợp → xếp loại → văn bản."""
+@click.option("--period", required=True, help=PERIOD_HELP)
+@click.option("--form", "form_id", help="Chỉ biểu mẫu này. " + FORM_HELP)
+@click.option("--pdf", is_flag=True, help="Chuyển văn bản sang PDF.")
+def run(directory, period, form_id, pdf):
+    """Chạy cả đợt: tiếp nhận → tình hình nộp → tổng hợp → xếp loại → văn bản."""
     from .pipeline import run_round
 
-    result = _run(run_round, directory, _period(period), pdf=pdf, log=console.print)
-    sys.exit(1 if result["collect"]["summary"]["rejected"] else 0)
+    result = _run(run_round, _round(directory, period, form_id), pdf=pdf, log=console.print)
+    sys.exit(1 if not result["collect"]["ok"] else 0)
 
 
 @cli.command()
@@ -255,7 +325,7 @@ def panel(directory, output):
 @click.argument("directory", type=click.Path(file_okay=False), default="demo_workspace")
 @click.option("--pdf/--no-pdf", default=True, help="Chuyển văn bản sang PDF khi có LibreOffice.")
 def demo(directory, pdf):
-    """Chạy thử một đợt hoàn chỉnh trên sample_workbooks/ (tạo thư mục làm việc mới)."""
+    """Chạy thử một năm mẫu trên sample_workbooks/ (tạo thư mục làm việc mới)."""
     from .demo import run_demo
 
     _run(run_demo, directory, pdf=pdf, log=console.print)

@@ -27,6 +27,7 @@ from .issues import Issue, Report, Severity, make_issue
 from .periods import Period, parse_period
 from .read import SPREADSHEET_EXTS, Limits, open_workbook
 from .store import Store
+from .text import xml_safe
 from .validate import Submission, parse_workbook, validate
 
 STATUS_LABELS = {"accepted": "Tiếp nhận", "warnings": "Tiếp nhận, có cảnh báo", "rejected": "Không tiếp nhận",
@@ -318,9 +319,10 @@ def _collect_one(ctx: Context, store: Store, path: Path, rel: str, digest: str, 
             if sub.form is None and form_id:
                 sub.form = ctx.forms.get(form_id)
     if sub.form is None and sub.unit is not None:
-        from .merge import default_form
+        from .rounds import usual_forms
 
-        sub.form = ctx.forms.get(form_id or default_form(period))
+        usual = usual_forms(ctx, period)
+        sub.form = ctx.forms.get(form_id) if form_id else (usual[0] if usual else None)
     fr = FileResult(file=rel, status=status, unit=sub.unit.code if sub.unit else "",
                     unit_name=sub.unit.name if sub.unit else "", form=sub.form.id if sub.form else "",
                     period=sub.period.code if sub.period else period.code, sha256=digest, errors=errors,
@@ -376,10 +378,15 @@ class FeedbackJob:
 
 
 def _feedback_job(job_and_folder) -> str:
+    """The feedback copy's path, or "!" and the reason it could not be written (never an exception: one unit's
+    odd workbook must not cost the other units their feedback)."""
     from .feedback import write_feedback
 
     job, folder = job_and_folder
-    return str(write_feedback(job, job.source, folder))
+    try:
+        return str(write_feedback(job, job.source, folder))
+    except Exception as exc:
+        return "!" + _brief(exc)
 
 
 def write_all_feedback(ctx: Context, store: Store, period: Period, result: CollectResult, workers, hook=None) -> None:
@@ -390,7 +397,7 @@ def write_all_feedback(ctx: Context, store: Store, period: Period, result: Colle
     folder = ctx.ws.round_dir(period, "feedback")
     jobs: list[tuple[FileResult, FeedbackJob]] = []
     for fr in result.files:
-        if fr.status in ("rejected", "warnings") and fr.readable and fr.path is not None:
+        if fr.status in ("rejected", "warnings") and fr.readable and fr.path is not None and fr.unit:
             jobs.append((fr, FeedbackJob(fr.path, fr.file, fr.format, fr.unit_name, fr.issues)))
         elif fr.status in ("duplicate", "duplicate_rejected") and fr.path is not None:
             sub = store.submission_by_sha(fr.sha256)
@@ -413,7 +420,11 @@ def write_all_feedback(ctx: Context, store: Store, period: Period, result: Colle
         with ProcessPoolExecutor(max_workers=workers) as pool:
             paths = list(pool.map(_feedback_job, args, chunksize=4))
     for (fr, _), p in zip(jobs, paths):
-        fr.feedback = p
+        if p.startswith("!"):
+            fr.issues.append(make_issue("feedback-failed", file=fr.file, unit=fr.unit, detail=p[1:]))
+            fr.warnings += 1
+        else:
+            fr.feedback = p
 
 
 def _timeliness(ctx: Context, sub: Submission, path: Path, period: Period) -> None:
@@ -554,7 +565,7 @@ def _table(ws, cols, rows, head, body, widths) -> None:
             if isinstance(v, (int, float)):
                 ws.write_number(r, c, v)
             else:
-                ws.write_string(r, c, "" if v is None else str(v))
+                ws.write_string(r, c, xml_safe("" if v is None else str(v)))
     ws.freeze_panes(1, 0)
     ws.autofilter(0, 0, max(len(rows), 1), len(cols) - 1)
 

@@ -8,6 +8,7 @@ received file becomes live), text starting with "=" stays text. .xls/.ods become
 from __future__ import annotations
 
 import re
+import warnings
 from pathlib import Path
 
 import openpyxl
@@ -18,6 +19,7 @@ from openpyxl.utils import get_column_letter
 from .config import atomic_path
 from .issues import Severity
 from .read import open_workbook
+from .text import xml_safe
 
 SHEET = "Lỗi cần sửa"
 FILLS = {
@@ -33,6 +35,12 @@ def feedback_path(folder: Path, sub) -> Path:
 
 
 def write_feedback(sub, source: Path, folder: Path) -> Path:
+    with warnings.catch_warnings():  # openpyxl's remarks on foreign workbooks are not the office's business
+        warnings.simplefilter("ignore")
+        return _write_feedback(sub, source, folder)
+
+
+def _write_feedback(sub, source: Path, folder: Path) -> Path:
     target = feedback_path(folder, sub)
     if sub.format in ("xlsx",) and source.suffix.lower() in (".xlsx", ".xlsm"):
         try:
@@ -62,7 +70,7 @@ def _from_values(source: Path) -> openpyxl.Workbook:
             for c, v in enumerate(row, start=1):
                 if v == "" or v is None:
                     continue
-                cell = ws.cell(row=r, column=c, value=v)
+                cell = ws.cell(row=r, column=c, value=xml_safe(v))
                 if isinstance(v, str):
                     cell.data_type = "s"
     if not wb.worksheets:
@@ -71,15 +79,20 @@ def _from_values(source: Path) -> openpyxl.Workbook:
 
 
 def _safe_title(name: str) -> str:
-    return re.sub(r"[\[\]:*?/\\]", "_", name)[:31] or "Sheet"
+    return re.sub(r"[\[\]:*?/\\]", "_", xml_safe(name))[:31] or "Sheet"
 
 
 def _neutralise(wb: openpyxl.Workbook) -> None:
     """Text that looks like a formula stays text; no external links or defined names survive."""
     for ws in wb.worksheets:
         for cell in list(getattr(ws, "_cells", {}).values()):  # existing cells only (sheets can be sparse)
-            if isinstance(cell.value, str) and cell.value.startswith(("=", "+", "-", "@")):
-                cell.data_type = "s"
+            value = cell.value
+            if isinstance(value, str):
+                safe = xml_safe(value)
+                if safe is not value:
+                    cell._value = safe  # characters XML forbids would make the copy unsavable
+                if safe.startswith(("=", "+", "-", "@")):
+                    cell.data_type = "s"
     try:
         wb._external_links = []
     except AttributeError:
@@ -110,7 +123,7 @@ def _mark(wb: openpyxl.Workbook, sub) -> None:
             cell.fill = FILLS[worst]
         text = "\n".join(f"[{i.severity.label}] {i.message}" + (f"\n→ {i.hint}" if i.hint else "") for i in issues)
         old = cell.comment.text + "\n" if getattr(cell, "comment", None) else ""
-        comment = Comment((old + text)[:2000], "Văn phòng")
+        comment = Comment(xml_safe(old + text)[:2000], "Văn phòng")
         comment.width, comment.height = 360, 40 + 18 * text.count("\n") + 18 * (len(text) // 60)
         try:
             cell.comment = comment
@@ -122,15 +135,16 @@ def _summary(wb: openpyxl.Workbook, sub) -> None:
     if SHEET in wb.sheetnames:
         del wb[SHEET]
     ws = wb.create_sheet(SHEET, 0)
+    ws.sheet_properties.tabColor = "C00000"
     bold = Font(name=FONT, bold=True)
-    ws["A1"] = f"Tệp: {sub.file_name} — Đơn vị: {sub.unit.name if sub.unit else '(chưa xác định)'}"
+    ws["A1"] = xml_safe(f"Tệp: {sub.file_name} — Đơn vị: {sub.unit.name if sub.unit else '(chưa xác định)'}")
     ws["A1"].font = Font(name=FONT, bold=True, size=13)
     errors = sum(1 for i in sub.issues if i.is_error)
     verdict = "KHÔNG TIẾP NHẬN — đề nghị sửa các lỗi và gửi lại." if errors else \
         "ĐÃ TIẾP NHẬN — đề nghị xem các cảnh báo."
     ws["A2"] = f"{verdict} ({errors} lỗi, {len(sub.issues) - errors} cảnh báo/ghi chú)"
     ws["A2"].font = Font(name=FONT, bold=True, color="C00000" if errors else "1F4E78")
-    headers = ["STT", "Mức độ", "Trang", "Ô", "Nội dung", "Cách sửa", "Mã lỗi"]
+    headers = ["STT", "Mức độ", "Trang", "Ô", "Nội dung", "Cách sửa"]
     for c, h in enumerate(headers, start=1):
         cell = ws.cell(row=4, column=c, value=h)
         cell.font = bold
@@ -140,9 +154,9 @@ def _summary(wb: openpyxl.Workbook, sub) -> None:
     for n, issue in enumerate(issues, start=1):
         r = 4 + n
         values = [n, issue.severity.label, issue.sheet, issue.cell or (str(issue.row) if issue.row else ""),
-                  issue.message, issue.hint, issue.code]
+                  issue.message, issue.hint]
         for c, v in enumerate(values, start=1):
-            cell = ws.cell(row=r, column=c, value=v)
+            cell = ws.cell(row=r, column=c, value=xml_safe(v))
             if isinstance(v, str):
                 cell.data_type = "s"
             cell.alignment = Alignment(wrap_text=True, vertical="top")
@@ -155,7 +169,7 @@ def _summary(wb: openpyxl.Workbook, sub) -> None:
             link = ws.cell(row=r, column=4)
             link.hyperlink = f"#'{issue.sheet}'!{issue.cell}"
             link.font = Font(name=FONT, color="0563C1", underline="single")
-    for c, w in enumerate([5, 10, 16, 8, 60, 50, 22], start=1):
+    for c, w in enumerate([5, 10, 16, 8, 62, 55], start=1):
         ws.column_dimensions[get_column_letter(c)].width = w
     ws.freeze_panes = "A5"
     ws.page_setup.orientation = "landscape"

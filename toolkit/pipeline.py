@@ -1,35 +1,47 @@
-"""The whole round in one call: collect, status, merge, score, report."""
+"""The whole round in one call: collect, status, merge, score (progress rounds), report."""
 
 from __future__ import annotations
 
 from typing import Callable
 
 from .collect import collect
-from .merge import default_form, merge, round_status
-from .periods import Period, parse_period
+from .merge import merge
+from .rounds import as_round, open_round
+from .status import round_statuses
 
 
-def run_round(workspace, period: str | Period, pdf: bool = False, log: Callable[[str], None] = lambda s: None) -> dict:
+def run_round(target, period=None, pdf: bool = False, log: Callable[[str], None] = lambda s: None,
+              form_id: str | None = None) -> dict:
     from .report import write_reports
     from .score import score
 
-    period = period if isinstance(period, Period) else parse_period(period)
+    rnd = as_round(target, period, form_id)
     out: dict = {}
-    c = collect(workspace, period)
+    c = collect(rnd)
     out["collect"] = c.to_dict()
-    log(f"Tiếp nhận: {c.summary()}. Bảng lỗi: {c.issues_workbook}")
-    st = round_status(workspace, period)
-    out["status"] = st.to_dict()
-    r = st.rates()
-    log(f"Tình hình nộp: {r['reported']}/{r['expected']} đơn vị đã nộp, {r['missing']} chưa nộp. {st.workbook}")
-    m = merge(workspace, period)
+    log(f"Tiếp nhận: {c.summary()}. Bảng kết quả tiếp nhận: {c.issues_workbook}")
+    if not rnd.explicit:  # the returns just collected tell which forms the round has
+        rnd = open_round(rnd.ctx, rnd.period)
+    out["status"] = []
+    for st in round_statuses(rnd):
+        out["status"].append(st.to_dict())
+        r = st.rates()
+        log(f"Tình hình nộp {st.form_name}: {r['reported']}/{r['expected']} đơn vị đã nộp, {r['missing']} chưa nộp, "
+            f"{r['rejected']} bị trả lại. {st.workbook}")
+    m = merge(rnd)
     out["merge"] = m.to_dict()
-    log(f"Tổng hợp: {m.rows} dòng → {m.path}")
-    if default_form(period) == "progress":
-        s = score(workspace, period)
-        out["score"] = {"path": s.path, "units": len(s.units), "leaders": len(s.leaders)}
-        log(f"Xếp loại: {len(s.units)} đơn vị, {len(s.leaders)} lãnh đạo → {s.path}")
-    rep = write_reports(workspace, period, pdf=pdf)
+    for line in m.lines():
+        log(f"Tổng hợp — {line}")
+    if rnd.has("progress"):
+        s = score(rnd)
+        out["score"] = {"path": s.path, "units": len(s.units), "leaders": len(s.leaders), "notes": s.notes}
+        label = "sơ bộ " if s.preliminary else ""
+        log(f"Xếp loại {label}: {len(s.units)} đơn vị, {len(s.leaders)} lãnh đạo → {s.path}")
+        for note in s.notes:
+            log(f"  Lưu ý: {note}")
+    rep = write_reports(rnd, pdf=pdf)
     out["report"] = rep.to_dict()
     log(f"Văn bản: {len(rep.documents)} tệp trong {rep.folder}" + (f"; {rep.pdf_message}" if pdf else ""))
+    for note in rep.notes:
+        log(f"  Lưu ý: {note}")
     return out

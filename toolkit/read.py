@@ -23,7 +23,7 @@ from .issues import Issue, make_issue
 from .text import font_encoding
 
 META_SHEET = "_meta"
-SPREADSHEET_EXTS = {".xlsx", ".xlsm", ".xls", ".ods"}
+SPREADSHEET_EXTS = {".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"}
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 
@@ -310,7 +310,7 @@ class _TooBig(Exception):
     pass
 
 
-_CELL_WITH_FORMULA = re.compile(rb'<c\b([^>]*)>((?:(?!</c>).)*?<f\b(?:(?!</c>).)*?)</c>', re.DOTALL)
+_CELL = re.compile(rb'<c\b([^>]*?)(?:/>|>(.*?)</c>)', re.DOTALL)
 _REF_ATTR = re.compile(rb'\br="([A-Z]{1,3})([0-9]{1,7})"')
 _CACHED = re.compile(rb'<v>[^<]+</v>|<is>', re.DOTALL)
 
@@ -337,8 +337,9 @@ def _read_uncached_formulas(wb: Workbook) -> None:
                 if b"<f" not in xml:
                     continue
                 sheet = wb.sheets[name]
-                for cell in _CELL_WITH_FORMULA.finditer(xml):
-                    if _CACHED.search(cell.group(2)):
+                for cell in _CELL.finditer(xml):
+                    body = cell.group(2)
+                    if not body or b"<f" not in body or _CACHED.search(body):
                         continue
                     ref = _REF_ATTR.search(cell.group(1))
                     if ref:

@@ -1,285 +1,308 @@
-"""Word outputs (docxtpl): the consolidated report, scorecards, commitment forms, the not-reported list.
-
-Templates live in templates/word/ and may be overridden by <workspace>/word/<same name>.docx.
-Rendering is strict (a missing variable is an error naming the template) and autoescaped ("&" and "<"
-from units survive). Many documents are rendered by a pool of processes; PDF conversion goes through
-LibreOffice headless in batches of at most 200 files, counting the outputs.
+"""Word outputs of a round, for the purpose of each of its forms: the progress report with the classification
+and a scorecard per unit and per leader; a commitment per unit for registrations; the report on breakthrough
+tasks given to leaders; the follow-up ("nắm, góp, kiểm") report; and for every form the list of units that have
+not sent it. Letterheads follow the office's identity (office.py); figures are written the Vietnamese way
+(formatting.py); nothing prints "nan" or "None".
 """
 
 from __future__ import annotations
 
-import importlib.resources
-import io
-import re
-import os
-import shutil
-import subprocess
-import tempfile
+import json
+import logging
 import time
+import warnings
 from collections import Counter
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any, Callable
+from typing import Callable
 
-import jinja2
+import pandas as pd
 
-from .config import atomic_path
-from .context import Context, load_context
-from .errors import TemplateError
-from .merge import STATES, SUBMISSION_STATES, default_form, round_frame, round_status, summarise
-from .periods import Period, parse_period
+from . import formatting as fmt
+from .forms import Form
+from .frame import round_frame
+from .judge import FAILED, STATES
+from .office import doc_number, missing_identity, unit_letterhead
+from .render import TEMPLATES, lint, render_many, template_path, to_pdf
+from .status import SUBMISSION_STATES, form_status
 from .store import Store
+from .text import safe_file_name
 
-TEMPLATES = {"report": "bao_cao_tong_hop.docx", "scorecard": "phieu_danh_gia.docx",
-             "commitment": "ban_cam_ket.docx", "not_reported": "danh_sach_chua_nop.docx"}
-PDF_CHUNK = 200
-
-
-def template_path(ws_root: Path | None, name: str) -> Path:
-    if ws_root and (Path(ws_root) / "word" / name).is_file():
-        return Path(ws_root) / "word" / name
-    path = Path(str(importlib.resources.files("toolkit.resources"))) / "word" / name
-    if not path.is_file():
-        raise TemplateError(f"Không tìm thấy mẫu Word {name}.")
-    return path
+CHART_FONTS = ["Times New Roman", "Liberation Serif", "Tinos", "DejaVu Serif", "Noto Serif"]
 
 
-def _env() -> jinja2.Environment:
-    return jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=True)
+@dataclass
+class ReportResult:
+    folder: str
+    documents: list[str] = field(default_factory=list)
+    pdfs: list[str] = field(default_factory=list)
+    pdf_message: str = ""
+    notes: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict:
+        return dict(self.__dict__)
 
 
-def lint(path: Path, context: dict) -> None:
-    """Raise TemplateError naming the template and the variables it uses that the data lacks."""
-    from docxtpl import DocxTemplate
+# --- the parts every document shares -------------------------------------------------------------------
 
+def head(office: dict, kind: str, today: date | None = None, letterhead: dict | None = None) -> dict:
+    """Top-left block and the place-and-date line of a document of ``kind`` (office.DOC_TYPES)."""
+    today = today or date.today()
+    number, suffix = doc_number(office, kind)
+    lh = letterhead or {}
+    place = lh.get("place") or office.get("place") or ""
+    when = f"ngày {today.day:02d} tháng {today.month:02d} năm {today.year}"
+    return {"parent_body": lh.get("parent_body", office.get("parent_body") or ""),
+            "issuing_body": lh.get("issuing_body", office.get("issuing_body") or ""),
+            "number": f"Số {number or ' ' * 8}{suffix}" if suffix else "",
+            "place_date": f"{place}, {when}" if place else when.capitalize()}
+
+
+def sign(office: dict) -> dict:
+    return {"prefix": office.get("signer_prefix") or "", "title": office.get("signer_title") or "",
+            "name": office.get("signer_name") or "", "recipients": list(office.get("recipients") or [])}
+
+
+def _base(rnd, kind: str) -> dict:
+    office = rnd.ws.office
+    return {"head": head(office, kind), "sign": sign(office), "period_label": rnd.period.label}
+
+
+def _job(root, kind: str, path: Path, context: dict, images: dict | None = None):
+    tpl = template_path(root, TEMPLATES[kind])
+    lint(tpl, {**context, **(images or {"chart_units": "", "chart_causes": ""})})
+    return (str(tpl), str(path), context, images or {})
+
+
+# --- the round's documents --------------------------------------------------------------------------------
+
+def write_reports(target, period=None, pdf: bool = False, progress: Callable[[int, int], None] | None = None,
+                  workers: int | None = None, form_id: str | None = None) -> ReportResult:
+    from .rounds import as_round
+
+    started = time.perf_counter()
+    rnd = as_round(target, period, form_id)
+    out = rnd.output / "van_ban"
+    out.mkdir(parents=True, exist_ok=True)
+    root = rnd.ws.root
+    jobs: list[tuple[str, str, dict, dict]] = []
+    with Store(rnd.ws.db_path) as store:
+        for form in rnd.forms:
+            jobs.append(_not_reported(rnd, form, out, root))
+            if form.role == "progress":
+                jobs.extend(_progress_documents(rnd, store, form, out, root))
+            elif form.role == "registration":
+                jobs.extend(_commitments(rnd, store, form, out, root))
+            elif form.role == "breakthrough":
+                jobs.append(_breakthrough(rnd, store, form, out, root))
+            elif form.role == "followup":
+                jobs.append(_followup(rnd, store, form, out, root))
+    docs = render_many(jobs, progress, workers)
+    result = ReportResult(folder=str(out), documents=docs)
+    blank = missing_identity(rnd.ws.office)
+    if blank:
+        result.notes.append("Văn bản còn để trống: " + "; ".join(blank) + ". Điền trong settings.yaml (mục office) "
+                            "hoặc bằng tay trước khi phát hành.")
+    if pdf:
+        pdfs, result.pdf_message = to_pdf([Path(d) for d in docs], out / "pdf", rnd.ws.settings)
+        result.pdfs = [str(p) for p in pdfs]
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def _not_reported(rnd, form: Form, out: Path, root):
+    status = form_status(rnd, form, write=False)
+    units = [{"name": u.name, "state": SUBMISSION_STATES[u.state],
+              "contact": "\n".join(x for x in (u.head, u.email) if x)} for u in status.not_reported]
+    context = {**_base(rnd, "not_reported"), "deadline": status.deadline, "as_of": date.today().strftime("%d/%m/%Y"),
+               "title_line": f"đơn vị chưa gửi {form.name} {rnd.period.label}", "units": units}
+    path = out / safe_file_name(f"danh_sach_chua_nop_{form.slug}_{rnd.code}.docx")
+    return _job(root, "not_reported", path, context)
+
+
+def status_sentence(status, noun: str = "báo cáo") -> str:
+    r = status.rates()
+    parts = [f"Có {r['reported']}/{r['expected']} đơn vị gửi {noun} (đạt {fmt.percent(r['reporting_rate'])})"]
+    if r["reported"]:
+        parts[0] += f", trong đó {r['on_time']} đơn vị đúng hạn"
+        if r["late"]:
+            parts[0] += f", {r['late']} đơn vị nộp muộn"
+    tail = []
+    if r["rejected"]:
+        tail.append(f"{r['rejected']} đơn vị có {noun} bị trả lại chưa gửi bản sửa")
+    if r["missing"]:
+        tail.append(f"{r['missing']} đơn vị chưa gửi")
+    return parts[0] + (("; " + ", ".join(tail) + " (danh sách kèm theo)") if tail else "") + "."
+
+
+# --- progress: the report and the scorecards ----------------------------------------------------------------
+
+def _progress_documents(rnd, store: Store, form: Form, out: Path, root) -> list:
+    df = round_frame(rnd, store, form)
+    status = form_status(rnd, form, write=False)
+    scores = store.scores(rnd.code)
+    context = progress_context(rnd, df, status, scores, store)
+    images = _charts(out / "_bieu_do", df, context.pop("_causes_counts"))
+    jobs = [_job(root, "report", out / safe_file_name(f"bao_cao_tong_hop_{rnd.code}.docx"), context, images)]
+    jobs.extend(_scorecards(rnd, df, scores, out, root))
+    return jobs
+
+
+def progress_context(rnd, df: pd.DataFrame, status, scores: list[dict], store: Store | None = None) -> dict:
+    from .frame import summarise
+    from .score import load_rules
+
+    prelim = rnd.preliminary
+    label = rnd.period.label
+    ctx = {**_base(rnd, "report"),
+           "title_line": f"kết quả thực hiện nhiệm vụ trọng tâm, cam kết trách nhiệm {label}",
+           "preliminary": (f"(Số liệu tính đến ngày {rnd.as_of:%d/%m/%Y}; đánh giá, xếp loại là sơ bộ)"
+                           if prelim else ""),
+           "intro": f"Thực hiện chế độ báo cáo định kỳ, {rnd.ws.office.get('name', '')} tổng hợp kết quả thực hiện "
+                    f"nhiệm vụ trọng tâm, cam kết trách nhiệm {label} của các cơ quan, đơn vị như sau:",
+           "status_sentence": status_sentence(status)}
+    totals = summarise(df.assign(_all="all"), "_all")[0] if len(df) else None
+    ctx["totals_sentence"] = totals_sentence(totals)
+    ctx["changes_sentence"] = changes_sentence(rnd, store) if store is not None else ""
+    ctx["comparison"] = comparison(rnd, df, store) if store is not None else []
+    by_parent = summarise(df, "_parent_name")
+    ctx["by_parent"] = [{"key": d["key"] or "(cấp cao nhất)", "tasks": d["tasks"], "due": d["due"],
+                         "done_on_time": d["done_on_time"], "failed": _failed(d),
+                         "rate": fmt.percent(d["due_done_rate"], empty="—")} for d in by_parent]
+    names = dict(zip(df["_unit"], df["_unit_name"])) if len(df) else {}
+    ctx["by_unit"] = [{"name": names.get(d["key"], d["key"]), "tasks": d["tasks"], "due": d["due"],
+                       "done_on_time": d["done_on_time"], "done_late": d["done_late"], "failed": _failed(d),
+                       "behind": d["behind"], "rate": fmt.percent(d["due_done_rate"], empty="—")}
+                      for d in summarise(df, "_unit")]
+    failed = df[df["_state"].isin(FAILED | {"not_reported"}) & df["_judged"].astype(bool)] if len(df) else df
+    ctx["overdue"] = [{"title": fmt.text(r["title"]), "unit": r["_unit_name"], "deadline": fmt.day(r["deadline"]),
+                       "percent": fmt.percent(r.get("percent"), 0),
+                       "cause": fmt.text(r.get("delay_cause")) or ("Chưa báo cáo" if r["_state"] == "not_reported"
+                                                                     else STATES[r["_state"]])}
+                      for r in failed.to_dict("records")]
+    causes = Counter(x for x in df.get("delay_cause", pd.Series(dtype=object)).dropna() if not fmt.missing(x)) \
+        if len(df) else Counter()
+    ctx["causes"] = [{"cause": k, "count": v} for k, v in causes.most_common()]
+    ctx["_causes_counts"] = causes.most_common()
+    props = df[df["proposals"].notna()] if len(df) and "proposals" in df else df.iloc[0:0]
+    ctx["proposals"] = [{"unit": r["_unit_name"], "text": fmt.text(r["proposals"])}
+                        for r in props.to_dict("records") if not fmt.missing(r["proposals"])]
+    rules = load_rules(rnd.ws.root)
+    order = [lv["name"] for lv in rules["levels"]]
+    units = sorted((s for s in scores if s["subject_kind"] == "unit"),
+                   key=lambda s: json.loads(s["detail"]).get("rank") or 0)
+    reg = rnd.ctx.registry
+    ctx["classification"] = [{"rank": json.loads(s["detail"]).get("rank") or i,
+                              "name": reg.units[s["subject_id"]].name if s["subject_id"] in reg.units else s["subject_id"],
+                              "score": fmt.points(s["score"]), "level": s["level"]} for i, s in enumerate(units, 1)]
+    levels = Counter(s["level"] for s in units)
+    if levels:
+        lead = "Kết quả xếp loại sơ bộ" if prelim else "Kết quả xếp loại"
+        ctx["classification_summary"] = lead + ": " + "; ".join(
+            f"{name}: {levels[name]} đơn vị" for name in order if levels[name]) + "."
+    else:
+        ctx["classification_summary"] = "Chưa chấm điểm, xếp loại kỳ này."
+    pending = [reg.units[s["subject_id"]].name if s["subject_id"] in reg.units else s["subject_id"]
+               for s in units if json.loads(s["detail"]).get("pending")]
+    ctx["pending"] = (f"Các đơn vị bằng điểm ở suất cuối cùng của mức cao nhất, đề nghị Ban Thường vụ xem xét, quyết "
+                      f"định: {', '.join(pending)}.") if pending else ""
+    return ctx
+
+
+def _failed(d: dict) -> int:
+    return d["overdue"] + d["not_done"] + (d["not_reported"] if d.get("not_reported") else 0)
+
+
+def totals_sentence(t: dict | None) -> str:
+    if not t or not t["tasks"]:
+        return "Chưa có nhiệm vụ nào được báo cáo."
+    head = f"Tổng số {t['tasks']} nhiệm vụ"
+    if t["dropped"]:
+        head += f" (không tính {t['dropped']} nhiệm vụ được đồng ý đưa ra khỏi danh mục)"
+    parts = []
+    if t["due"]:
+        failed = t["overdue"] + t["not_done"] + t["not_reported"]
+        due = (f"{t['due']} nhiệm vụ đến hạn hoặc đã kết thúc trong kỳ: hoàn thành đúng hạn {t['done_on_time']}, "
+               f"hoàn thành quá hạn {t['done_late']}, chưa hoàn thành {failed} (tỷ lệ hoàn thành nhiệm vụ đến hạn "
+               f"{fmt.percent(t['due_done_rate'])})")
+        parts.append(due)
+    not_due = t["tasks"] - t["due"]
+    if not_due:
+        bits = [f"{t['in_progress']} đang thực hiện đúng tiến độ"]
+        if t["behind"]:
+            bits.append(f"{t['behind']} chậm tiến độ")
+        if t["not_started"]:
+            bits.append(f"{t['not_started']} chưa triển khai")
+        if t["adjust"]:
+            bits.append(f"{t['adjust']} có đề nghị điều chỉnh đang chờ ý kiến")
+        parts.append(f"{not_due} nhiệm vụ chưa đến hạn: " + ", ".join(bits))
+    return head + ", trong đó " + "; ".join(parts) + "."
+
+
+def changes_sentence(rnd, store: Store) -> str:
+    """Adjusted, added and dropped tasks of the year, as approved (see the cycle's adjustments)."""
     try:
-        tpl = DocxTemplate(str(path))
-        wanted = tpl.get_undeclared_template_variables(_env())
-    except Exception as exc:
-        raise TemplateError(f"Mẫu Word {path.name} bị hỏng hoặc có thẻ sai cú pháp: {exc}") from None
-    missing = sorted(set(wanted) - set(context))
-    if missing:
-        raise TemplateError(f"Mẫu Word {path} dùng biến không có dữ liệu: {', '.join(missing)}. "
-                            f"Sửa lại thẻ {{{{ }}}} trong mẫu hoặc dùng mẫu gốc.")
+        counts = store.adjustment_counts(rnd.register_keys)
+    except AttributeError:
+        return ""
+    if not any(counts.values()):
+        return ""
+    parts = []
+    if counts.get("changed"):
+        parts.append(f"điều chỉnh {counts['changed']} nhiệm vụ")
+    if counts.get("added"):
+        parts.append(f"bổ sung {counts['added']} nhiệm vụ")
+    if counts.get("dropped"):
+        parts.append(f"đưa ra khỏi danh mục {counts['dropped']} nhiệm vụ")
+    return "Đến kỳ này, đã " + ", ".join(parts) + " theo đề nghị của đơn vị, có ý kiến đồng ý của " \
+        f"{rnd.ws.office.get('name', 'cấp có thẩm quyền')}."
 
 
-# --- rendering (in worker processes) -----------------------------------------------------------------
-
-_CACHE: dict[str, bytes] = {}
-_PATCHED: dict[str, str] = {}
-
-
-class _CachingEnv(jinja2.Environment):
-    """Compiles each distinct template source once per process (docxtpl compiles on every render)."""
-
-    _compiled: dict[str, jinja2.Template] = {}
-
-    def from_string(self, source, globals=None, template_class=None):  # noqa: A002 - jinja's signature
-        key = source if isinstance(source, str) else None
-        if key is not None and key in self._compiled:
-            return self._compiled[key]
-        tpl = super().from_string(source, globals, template_class)
-        if key is not None:
-            self._compiled[key] = tpl
-        return tpl
-
-
-def _fast_template_class():
-    from docxtpl import DocxTemplate
-
-    class FastTemplate(DocxTemplate):
-        """docxtpl with the per-template work done once: XML patching is memoised by source, and the
-        line-break/tab pass is skipped when the rendered XML holds no such characters."""
-
-        def patch_xml(self, src_xml):
-            out = _PATCHED.get(src_xml)
-            if out is None:
-                out = _PATCHED[src_xml] = super().patch_xml(src_xml)
-            return out
-
-        def fix_tables(self, xml):
-            if getattr(self, "_has_tc", True):
-                return super().fix_tables(xml)
-            from lxml import etree
-
-            return etree.fromstring(xml, parser=etree.XMLParser(recover=True))  # no {%tc %}: nothing to fix
-
-        def resolve_listing(self, xml):
-            if not any(ch in xml for ch in "\n\t\a\f"):
-                return xml
-            return super().resolve_listing(xml)
-
-    return FastTemplate
-
-
-_ENV: list = []
-
-
-def _env_cached() -> jinja2.Environment:
-    if not _ENV:
-        _ENV.append(_CachingEnv(undefined=jinja2.StrictUndefined, autoescape=True))
-    return _ENV[0]
-
-
-class _BodyRenderer:
-    """Fast path for documents without images: docxtpl prepares the template once (patching the Jinja tags
-    out of Word's runs, compiling); each document is then the compiled body rendered into a copy of the
-    template package. The full docxtpl render (python-docx load and save) is used for documents with images,
-    headers or footers with tags, or column loops."""
-
-    def __init__(self, data: bytes):
-        import zipfile
-
-        tpl = _fast_template_class()(io.BytesIO(data))
-        tpl.render_init()
-        body = tpl.patch_xml(tpl.get_xml())
-        self.source = re.sub(r"<w:p([ >])", r"\n<w:p\1", body)
-        self.template = _env_cached().from_string(self.source)
-        self.listing = tpl.resolve_listing.__get__(tpl)
-        with zipfile.ZipFile(io.BytesIO(data)) as zf:
-            self.parts = [(i, zf.read(i.filename)) for i in zf.infolist()]
-        doc = next(b for i, b in self.parts if i.filename == "word/document.xml").decode("utf-8")
-        start, end = doc.index("<w:body"), doc.rindex("</w:body>") + len("</w:body>")
-        self.head, self.tail = doc[:start], doc[end:]
-        tagged = [b for i, b in self.parts if i.filename.startswith(("word/header", "word/footer", "docProps/core",
-                                                                      "word/footnotes"))]
-        self.usable = b"{%tc" not in data and not any(b"{{" in b or b"{%" in b for b in tagged)
-
-    def render(self, context: dict, out: Path) -> None:
-        import zipfile
-
-        xml = self.template.render(context)
-        xml = re.sub(r"\n<w:p([ >])", r"<w:p\1", xml)
-        xml = xml.replace("{_{", "{{").replace("}_}", "}}").replace("{_%", "{%").replace("%_}", "%}")
-        xml = self.listing(xml)
-        body = self.head + xml + self.tail
-        with atomic_path(out) as tmp:
-            with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
-                for info, data in self.parts:
-                    zf.writestr(info.filename, body.encode("utf-8") if info.filename == "word/document.xml" else data)
-
-
-_BODY: dict[str, _BodyRenderer] = {}
-
-
-def _render_job(job: tuple[str, str, dict, dict[str, str]]) -> str:
-    from docx.shared import Mm
-    from docxtpl import InlineImage
-
-    template, out, context, images = job
-    if not images:
-        if template not in _BODY:
-            _BODY[template] = _BodyRenderer(Path(template).read_bytes())
-        fast = _BODY[template]
-        if fast.usable:
-            try:
-                fast.render({k: _ns(v) for k, v in context.items()}, Path(out))
-            except jinja2.UndefinedError as exc:
-                raise TemplateError(f"Mẫu Word {Path(template).name}: {exc}") from None
-            return out
-    if template not in _CACHE:
-        _CACHE[template] = Path(template).read_bytes()
-    tpl = _fast_template_class()(io.BytesIO(_CACHE[template]))
-    tpl._has_tc = b"{%tc" in _CACHE[template] or b"%tc " in _CACHE[template]
-    ctx = {k: _ns(v) for k, v in context.items()}
-    for key, img in images.items():
-        ctx[key] = InlineImage(tpl, img, width=Mm(150)) if img else ""
+def comparison(rnd, df: pd.DataFrame, store: Store) -> list[str]:
+    """Sentences comparing this period with the previous one of the same year (see cycle.history)."""
     try:
-        tpl.render(ctx, jinja_env=_env_cached(), autoescape=True)
-    except jinja2.UndefinedError as exc:
-        raise TemplateError(f"Mẫu Word {Path(template).name}: {exc}") from None
-    with atomic_path(Path(out)) as tmp:
-        tpl.save(str(tmp))
-    return out
+        from .cycle.history import compare_with_previous
+    except ImportError:
+        return []
+    return compare_with_previous(rnd, df, store)
 
 
-def _ns(value):
-    """dicts -> attribute objects (jinja's getattr on a dict first fails, then falls back: slow per access)."""
-    from types import SimpleNamespace
-
-    if isinstance(value, dict):
-        return SimpleNamespace(**{k: _ns(v) for k, v in value.items()})
-    if isinstance(value, list):
-        return [_ns(v) for v in value]
-    return value
-
-
-def render_many(jobs: list[tuple[str, str, dict, dict]], progress=None, workers: int | None = None) -> list[str]:
-    """Render documents; a process pool when there are many (template objects are not thread-safe)."""
-    workers = workers or min(os.cpu_count() or 1, 4)
-    out = []
-    if len(jobs) < 8 or workers < 2:
-        for i, job in enumerate(jobs, start=1):
-            out.append(_render_job(job))
-            if progress:
-                progress(i, len(jobs))
-        return out
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        for i, path in enumerate(pool.map(_render_job, jobs, chunksize=max(1, len(jobs) // (workers * 4))), start=1):
-            out.append(path)
-            if progress:
-                progress(i, len(jobs))
-    return out
-
-
-# --- PDF --------------------------------------------------------------------------------------------
-
-def soffice() -> str | None:
-    return shutil.which("soffice") or shutil.which("libreoffice")
-
-
-def to_pdf(paths: list[Path], outdir: Path) -> tuple[list[Path], str]:
-    """Convert with LibreOffice in chunks of PDF_CHUNK; returns (PDFs written, Vietnamese message)."""
-    exe = soffice()
-    if not exe:
-        return [], ("Không có LibreOffice nên chưa chuyển sang PDF. Cài LibreOffice (Debian: libreoffice-writer-nogui) "
-                    "hoặc mở tệp .docx bằng Word và lưu dạng PDF.")
-    outdir.mkdir(parents=True, exist_ok=True)
-    done: list[Path] = []
-    with tempfile.TemporaryDirectory() as profile:
-        for start in range(0, len(paths), PDF_CHUNK):
-            chunk = paths[start:start + PDF_CHUNK]
-            subprocess.run([exe, "--headless", "--norestore", f"-env:UserInstallation=file://{profile}",
-                            "--convert-to", "pdf", "--outdir", str(outdir), *map(str, chunk)],
-                           capture_output=True, timeout=600, check=False)
-            for p in chunk:
-                pdf = outdir / (p.stem + ".pdf")
-                if pdf.exists():
-                    done.append(pdf)
-    missing = len(paths) - len(done)
-    msg = f"Đã chuyển {len(done)}/{len(paths)} văn bản sang PDF trong {outdir}."
-    if missing:
-        msg += f" {missing} văn bản không chuyển được: mở bằng Word để kiểm tra."
-    return done, msg
-
-
-# --- charts -----------------------------------------------------------------------------------------
-
-def _charts(folder: Path, by_unit: list[dict], causes: list[dict]) -> dict[str, str]:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    plt.rcParams["font.family"] = ["Liberation Serif", "DejaVu Serif", "serif"]
-    folder.mkdir(parents=True, exist_ok=True)
+def _charts(folder: Path, df: pd.DataFrame, causes: list[tuple[str, int]]) -> dict[str, str]:
     images = {"chart_units": "", "chart_causes": ""}
-    if by_unit:
-        rows = sorted(by_unit, key=lambda r: r["done_rate"])[-30:]
-        fig, ax = plt.subplots(figsize=(7.5, max(2.5, 0.28 * len(rows) + 1)))
-        ax.barh([r["name"][:38] for r in rows], [r["done_rate"] for r in rows], color="#2E75B6")
-        ax.set_xlabel("Tỷ lệ hoàn thành (%)")
-        ax.set_xlim(0, 100)
-        ax.set_title("Tỷ lệ nhiệm vụ hoàn thành theo đơn vị")
+    if df.empty and not causes:
+        return images
+    plt = _pyplot()
+    from matplotlib.ticker import MaxNLocator
+
+    folder.mkdir(parents=True, exist_ok=True)
+    if len(df):
+        live = df[df["_state"] != "dropped"]
+        g = live.groupby("_unit_name")
+        counts = pd.DataFrame({"done": g["_state"].apply(lambda s: s.isin(["done_on_time", "done_late"]).sum()),
+                               "on_track": g.apply(lambda x: ((~x["_judged"].astype(bool)) & x["_on_track"].astype(bool)).sum(),
+                                                   include_groups=False),
+                               "late": g["_late"].apply(lambda s: s.astype(bool).sum())})
+        counts = counts.sort_values(["done", "on_track"]).tail(30)
+        fig, ax = plt.subplots(figsize=(7.5, max(2.5, 0.3 * len(counts) + 1.2)))
+        names = [n[:38] for n in counts.index]
+        ax.barh(names, counts["done"], color="#2E75B6", label="Đã hoàn thành")
+        ax.barh(names, counts["on_track"], left=counts["done"], color="#9DC3E6", label="Đúng tiến độ, chưa đến hạn")
+        ax.barh(names, counts["late"], left=counts["done"] + counts["on_track"], color="#C55A11",
+                label="Chậm, quá hạn, chưa hoàn thành")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.set_xlabel("Số nhiệm vụ")
+        ax.set_title("Tình hình thực hiện nhiệm vụ theo đơn vị")
+        ax.legend(loc="lower right", fontsize=8)
         fig.tight_layout()
-        images["chart_units"] = str(folder / "ty_le_hoan_thanh.png")
+        images["chart_units"] = str(folder / "tinh_hinh_thuc_hien.png")
         fig.savefig(images["chart_units"], dpi=130)
         plt.close(fig)
     if causes:
         fig, ax = plt.subplots(figsize=(7.5, 0.45 * len(causes) + 1.2))
-        ax.barh([c["cause"][:45] for c in causes][::-1], [c["count"] for c in causes][::-1], color="#C55A11")
+        ax.barh([c[:45] for c, _ in causes][::-1], [n for _, n in causes][::-1], color="#C55A11")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_xlabel("Số nhiệm vụ")
         ax.set_title("Nguyên nhân chậm tiến độ")
         fig.tight_layout()
@@ -289,170 +312,180 @@ def _charts(folder: Path, by_unit: list[dict], causes: list[dict]) -> dict[str, 
     return images
 
 
-# --- data for the documents ----------------------------------------------------------------------------
+def _pyplot():
+    """matplotlib with a serif font that exists on this machine (Windows, Linux or macOS) and no font chatter."""
+    import matplotlib
 
-def _fmt_date(d: Any) -> str:
-    return d.strftime("%d/%m/%Y") if isinstance(d, date) else ("" if d is None else str(d))
+    matplotlib.use("Agg")
+    logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)
+    warnings.filterwarnings("ignore", module="matplotlib")
+    import matplotlib.pyplot as plt
+    from matplotlib import font_manager
 
-
-def _num(v: Any) -> Any:
-    if isinstance(v, float):
-        if v != v:
-            return ""
-        return f"{v:.1f}".rstrip("0").rstrip(".") if not v.is_integer() else str(int(v))
-    return "" if v is None else v
-
-
-def base_context(ctx: Context, period: Period) -> dict:
-    today = date.today()
-    office = dict(ctx.ws.office)
-    office.setdefault("issuing_body_title", office.get("issuing_body", ""))
-    office["issuing_body_title"] = f"Ban Thường vụ {office.get('name', '')}"
-    return {"office": office, "period_label": period.label, "doc_number": office.get("doc_number") or "    ",
-            "doc_suffix": office.get("doc_suffix", "-BC/TU"), "day": f"{today.day:02d}", "month": f"{today.month:02d}",
-            "year": str(today.year)}
+    available = {f.name for f in font_manager.fontManager.ttflist}
+    chosen = [name for name in CHART_FONTS if name in available] or ["DejaVu Sans"]
+    plt.rcParams["font.family"] = chosen[:1]
+    return plt
 
 
-def round_context(ctx: Context, store: Store, period: Period) -> dict:
-    form = ctx.form(default_form(period))
-    df = round_frame(ctx, store, form, period)
-    status = round_status(ctx.ws, period, form.id, write=False)
-    context = base_context(ctx, period)
-    context["status"] = status.rates()
-    if df.empty:
-        totals = {"tasks": 0, **{s: 0 for s in STATES}, "done": 0, "done_rate": 0, "on_time_rate": 0, "avg_percent": 0}
-        by_unit, by_parent, overdue, causes, proposals = [], [], [], [], []
-    else:
-        totals = summarise(df.assign(_all="all"), "_all")[0]
-        names = dict(zip(df["unit_code"], df["unit_name"]))
-        by_unit = [{**d, "name": names.get(d["key"], d["key"])} for d in summarise(df, "unit_code")]
-        by_parent = [{**d, "key": d["key"] or "(cấp cao nhất)"} for d in summarise(df, "parent_name")]
-        od = df[df["state"] == "overdue"]
-        overdue = [{"title": r.title, "unit": r.unit_name, "deadline": _fmt_date(r.deadline), "percent": _num(r.percent),
-                    "cause": r.delay_cause or ""} for r in od.itertuples()]
-        causes = [{"cause": k, "count": v} for k, v in Counter(df["delay_cause"].dropna()).most_common()]
-        proposals = [{"unit": r.unit_name, "text": r.proposals} for r in df[df["proposals"].notna()].itertuples()]
-    context.update(totals=totals, by_unit=by_unit, by_parent=by_parent, overdue=overdue, causes=causes,
-                   proposals=proposals)
-    scores = [s for s in store.scores(period.code) if s["subject_kind"] == "unit"]
-    names = {u.code: u.name for u in ctx.registry.units.values()}
-    ranked = sorted(scores, key=lambda s: -s["score"])
-    context["classification"] = [{"rank": i, "name": names.get(s["subject_id"], s["subject_id"]),
-                                  "score": _num(s["score"]), "level": s["level"]} for i, s in enumerate(ranked, 1)]
-    levels = Counter(s["level"] for s in scores)
-    context["classification_summary"] = ("; ".join(f"{k}: {v} đơn vị" for k, v in levels.most_common()) + "."
-                                         if levels else "Chưa chấm điểm, xếp loại kỳ này.")
-    context["_frame"] = df
-    return context
-
-
-@dataclass
-class ReportResult:
-    folder: str
-    documents: list[str] = field(default_factory=list)
-    pdfs: list[str] = field(default_factory=list)
-    pdf_message: str = ""
-    seconds: float = 0.0
-
-    def to_dict(self) -> dict:
-        return dict(self.__dict__)
-
-
-def write_reports(workspace, period: str | Period, pdf: bool = False,
-                  progress: Callable[[int, int], None] | None = None, workers: int | None = None) -> ReportResult:
-    started = time.perf_counter()
-    ctx = load_context(workspace)
-    period = period if isinstance(period, Period) else parse_period(period)
-    out = ctx.ws.round_dir(period, "output") / "van_ban"
-    out.mkdir(parents=True, exist_ok=True)
-    root = ctx.ws.root
-    jobs: list[tuple[str, str, dict, dict]] = []
-    with Store(ctx.ws.db_path) as store:
-        form = ctx.form(default_form(period))
-        status = round_status(ctx.ws, period, form.id, write=False)
-        base = base_context(ctx, period)
-        nr = {**base, "deadline": status.deadline, "as_of": date.today().strftime("%d/%m/%Y"),
-              "units": [{"name": u.name, "state": SUBMISSION_STATES[u.state], "head": u.head, "email": u.email}
-                        for u in status.not_reported]}
-        jobs.append(_job(root, "not_reported", out / f"danh_sach_chua_nop_{period.code}.docx", nr))
-        if form.role == "progress":
-            rc = round_context(ctx, store, period)
-            df = rc.pop("_frame")
-            images = _charts(out / "_bieu_do", rc["by_unit"], rc["causes"])
-            jobs.append(_job(root, "report", out / f"bao_cao_tong_hop_{period.code}.docx", rc, images))
-            jobs.extend(_scorecards(ctx, store, period, base, df, out, root))
-        else:
-            jobs.extend(_commitments(ctx, store, period, base, out, root))
-    docs = render_many(jobs, progress, workers)
-    result = ReportResult(folder=str(out), documents=docs)
-    if pdf:
-        pdfs, result.pdf_message = to_pdf([Path(d) for d in docs], out / "pdf")
-        result.pdfs = [str(p) for p in pdfs]
-    result.seconds = time.perf_counter() - started
-    return result
-
-
-def _job(root, kind: str, path: Path, context: dict, images: dict | None = None):
-    tpl = template_path(root, TEMPLATES[kind])
-    lint(tpl, {**context, **(images or {"chart_units": "", "chart_causes": ""})})
-    return (str(tpl), str(path), context, images or {})
-
-
-def _scorecards(ctx, store, period, base, df, out: Path, root) -> list:
-    import json
-
+def _scorecards(rnd, df: pd.DataFrame, scores: list[dict], out: Path, root) -> list:
     jobs = []
-    linted = False
     groups = {"unit": {}, "leader": {}}
     if not df.empty:
-        groups["unit"] = {k: g for k, g in df.groupby("unit_code")}
-        groups["leader"] = {k: g for k, g in df[df["leader_id"].notna()].groupby("leader_id")}
-    for s in store.scores(period.code):
+        groups["unit"] = {k: g for k, g in df.groupby("_unit")}
+        if "leader_id" in df:
+            groups["leader"] = {k: g for k, g in df[df["leader_id"].notna()].groupby("leader_id")}
+    base = _base(rnd, "scorecard")
+    suffix = " (sơ bộ)" if rnd.preliminary else ""
+    linted = False
+    tpl = template_path(root, TEMPLATES["scorecard"])
+    for s in scores:
         d = json.loads(s["detail"])
         kind = s["subject_kind"]
         rows = groups[kind].get(s["subject_id"], df.iloc[0:0])
-        subject = {"id": s["subject_id"], "name": d["name"], "tasks": d["tasks"], "assigned": d["assigned"],
-                   "done": d["done"], "on_time": d["on_time"], "late": d["late"],
-                   "quantity": _num(round(100 * d["quantity"], 1)), "schedule": _num(round(100 * d["schedule"], 1)),
-                   "quality": _num(round(100 * d["quality"], 1)), "task_points": _num(round(d["task_points"], 1)),
-                   "score": _num(s["score"]), "level": s["level"], "why": " ".join(d["why"])}
-        tasks = [{"title": r.title, "deadline": _fmt_date(r.deadline), "status": r.status or "",
-                  "percent": _num(r.percent), "state": STATES.get(r.state, "")} for r in rows.itertuples()]
-        context = {**base, "subject": subject, "tasks": tasks,
-                   "subject_label": "Đơn vị" if kind == "unit" else "Đồng chí"}
-        folder = out / ("phieu_danh_gia_don_vi" if kind == "unit" else "phieu_danh_gia_lanh_dao")
-        tpl = template_path(root, TEMPLATES["scorecard"])
+        counts = (f"Số nhiệm vụ: {d['tasks']}; đến hạn hoặc đã kết thúc trong kỳ: {d['assigned']}, trong đó hoàn thành "
+                  f"đúng hạn {d['on_time']}, hoàn thành quá hạn {d.get('done_late', 0)}, chưa hoàn thành "
+                  f"{d.get('failed', 0)}; chưa đến hạn: {d.get('not_due', 0)} (đúng tiến độ {d.get('on_track', 0)}, "
+                  f"chậm tiến độ {d.get('behind', 0)}).")
+        general = "" if d.get("general_points") is None else \
+            f"; điểm tiêu chí chung {fmt.points(d['general_points'])}"
+        points = (f"Số lượng {fmt.ratio(d['quantity'])}, tiến độ {fmt.ratio(d['schedule'])}, chất lượng "
+                  f"{fmt.ratio(d['quality'])}; điểm kết quả nhiệm vụ {fmt.points(d['task_points'])}{general}; "
+                  f"tổng điểm {fmt.points(s['score'])}.")
+        subject = {"id": s["subject_id"], "name": d["name"], "counts": counts, "points": points,
+                   "level": s["level"] + suffix, "why": d["why"]}
+        tasks = [{"title": fmt.text(r["title"]), "deadline": fmt.day(r["deadline"]), "status": fmt.text(r.get("status")),
+                  "percent": fmt.percent(r.get("percent"), 0), "state": STATES.get(r["_state"], "")}
+                 for r in rows.to_dict("records")]
+        context = {**base, "title_line": f"kết quả thực hiện nhiệm vụ {rnd.period.label}{suffix}", "subject": subject,
+                   "tasks": tasks, "subject_label": "Đơn vị" if kind == "unit" else "Đồng chí"}
         if not linted:
             lint(tpl, context)
             linted = True
-        jobs.append((str(tpl), str(folder / f"{s['subject_id']}_{period.code}.docx"), context, {}))
+        folder = out / ("phieu_danh_gia_don_vi" if kind == "unit" else "phieu_danh_gia_lanh_dao")
         folder.mkdir(parents=True, exist_ok=True)
+        jobs.append((str(tpl), str(folder / safe_file_name(f"{s['subject_id']}_{rnd.code}.docx")), context, {}))
     return jobs
 
 
-def _commitments(ctx, store, period, base, out: Path, root) -> list:
+# --- registration: a commitment per unit ------------------------------------------------------------------
+
+def _commitments(rnd, store: Store, form: Form, out: Path, root) -> list:
     jobs = []
-    tasks = store.register(period.register_key)
-    items = store.work_items(period.register_key)
+    key = rnd.register_key
+    tasks = [t for t in store.register(key) if t.get("confirmation") != "refused"]
+    items = store.work_items(key)
     folder = out / "ban_cam_ket"
     folder.mkdir(parents=True, exist_ok=True)
+    reg = rnd.ctx.registry
+    office = rnd.ws.office
     for code in sorted({t["unit_code"] for t in tasks}):
-        unit = ctx.registry.units.get(code)
+        unit = reg.units.get(code)
         if unit is None:
             continue
         mine = [t for t in tasks if t["unit_code"] == code and t["kind"] != "Đột phá"]
-        leaders = ctx.registry.leaders
-        context = {**base, "unit": {"name": unit.name, "name_upper": unit.name.upper(), "head_name": unit.head_name,
-                                    "head_title_upper": (unit.head_title or "Người đứng đầu").upper()},
-                   "tasks": [{"title": t["title"],
-                              "indicator": " ".join(str(x) for x in (t["indicator"] or "", _num(t["target"]),
-                                                                     t["unit_measure"] or "") if x != ""),
-                              "deadline": _fmt_date(date.fromisoformat(t["deadline"])) if t["deadline"] else "",
-                              "leader": leaders[t["leader_id"]].name if t["leader_id"] in leaders else ""}
+        if not mine:
+            continue
+        lh = unit_letterhead(reg, unit, office)
+        context = {"head": head(office, "commitment", letterhead=lh), "period_label": rnd.period.label,
+                   "title_line": f"thực hiện nhiệm vụ trọng tâm {rnd.period.label}", "addressee": lh["addressee"],
+                   "superior_signer": lh["superior_signer"],
+                   "unit": {"name": unit.name, "head_name": unit.head_name,
+                            "head_title_upper": (unit.head_title or "Người đứng đầu").upper()},
+                   "tasks": [{"title": t["title"], "indicator": _indicator(t), "deadline": fmt.day(t["deadline"]),
+                              "leader": reg.leaders[t["leader_id"]].name if t["leader_id"] in reg.leaders else ""}
                              for t in mine],
-                   "items": [{"code": i["item_code"], "description": i["description"], "roadmap": i["roadmap"] or "",
-                              "owner": i["owner"] or "",
-                              "deadline": _fmt_date(date.fromisoformat(i["deadline"])) if i["deadline"] else ""}
-                             for i in items if i["unit_code"] == code]}
-        jobs.append(_job(root, "commitment", folder / f"ban_cam_ket_{code}_{period.code}.docx", context))
+                   "items": [{"code": i["item_code"], "description": fmt.text(i["description"]),
+                              "roadmap": fmt.text(i["roadmap"]), "owner": fmt.text(i["owner"]),
+                              "deadline": fmt.day(i["deadline"])} for i in items if i["unit_code"] == code]}
+        jobs.append(_job(root, "commitment", folder / safe_file_name(f"ban_cam_ket_{code}_{rnd.code}.docx"), context))
     return jobs
+
+
+def _indicator(t: dict) -> str:
+    target = fmt.number(t.get("target"), 2) if not fmt.missing(t.get("target")) else ""
+    return " ".join(x for x in (fmt.text(t.get("indicator")), target, fmt.text(t.get("unit_measure"))) if x)
+
+
+# --- breakthrough tasks -------------------------------------------------------------------------------------
+
+def _breakthrough(rnd, store: Store, form: Form, out: Path, root):
+    df = round_frame(rnd, store, form)
+    status = form_status(rnd, form, write=False)
+    reg = rnd.ctx.registry
+    latest = _latest_states(store, rnd)
+    rows = df.sort_values(["leader_id", "_unit", "task_code"]).to_dict("records") if len(df) else []
+    tasks = []
+    for r in rows:
+        ldr = reg.leaders.get(r.get("leader_id"))
+        tasks.append({"leader": f"{ldr.name} – {ldr.title}" if ldr else fmt.text(r.get("leader_id")),
+                      "title": fmt.text(r["title"]), "indicator": _indicator(r), "deadline": fmt.day(r["deadline"]),
+                      "focal": fmt.text(r.get("focal_point")),
+                      "state": latest.get((r["_unit"], r["task_code"]), "Chưa có báo cáo tiến độ")})
+    leaders = {r.get("leader_id") for r in rows if r.get("leader_id")}
+    by_area = []
+    if rows:
+        for area, g in df.groupby("area", dropna=False, sort=True):
+            by_area.append({"area": fmt.text(area) or "(chưa rõ)", "tasks": len(g), "leaders": g["leader_id"].nunique()})
+    warnings_ = [f"{r['unit_code']}: {r['message']}" for r in store.issues(form.id, rnd.code)
+                 if r["code"] in ("qualitative-task", "leader-other-unit", "copied-task", "outside-period")]
+    context = {**_base(rnd, "breakthrough"),
+               "title_line": f"việc đột phá, đổi mới giao cho lãnh đạo {rnd.period.label}",
+               "intro": f"{rnd.ws.office.get('name', '')} tổng hợp việc đột phá, đổi mới giao cho các đồng chí lãnh đạo "
+                        f"{rnd.period.label} như sau:",
+               "status_sentence": status_sentence(status, "đăng ký việc đột phá"),
+               "totals_sentence": (f"Có {len(tasks)} việc đột phá, đổi mới giao cho {len(leaders)} đồng chí lãnh đạo "
+                                   f"của {df['_unit'].nunique() if len(df) else 0} đơn vị." if tasks
+                                   else "Chưa có việc đột phá, đổi mới nào được đăng ký."),
+               "by_area": by_area, "tasks": tasks, "warnings": warnings_}
+    return _job(root, "breakthrough", out / safe_file_name(f"bao_cao_viec_dot_pha_{rnd.code}.docx"), context)
+
+
+def _latest_states(store: Store, rnd) -> dict[tuple[str, str], str]:
+    """The most recent judged state of each task, from the progress reports received so far."""
+    try:
+        from .cycle.history import latest_states
+    except ImportError:
+        return {}
+    return latest_states(store, rnd)
+
+
+# --- follow-up ("nắm, góp, kiểm") -----------------------------------------------------------------------------
+
+def _followup(rnd, store: Store, form: Form, out: Path, root):
+    df = round_frame(rnd, store, form)
+    status = form_status(rnd, form, write=False)
+    reg = rnd.ctx.registry
+    rows = df.sort_values(["commune_code", "meeting_date", "cadre"]).to_dict("records") if len(df) else []
+
+    def commune(r):
+        u = reg.units.get(r.get("commune_code"))
+        return u.name if u else fmt.text(r.get("commune_code"))
+
+    def listing(col):
+        return [{"commune": commune(r), "cadre": fmt.text(r.get("cadre")), "date": fmt.day(r.get("meeting_date")),
+                 "text": fmt.text(r.get(col))} for r in rows if not fmt.missing(r.get(col))]
+
+    by_commune = []
+    if rows:
+        for code, g in df.groupby("commune_code", sort=True):
+            recs = g.to_dict("records")
+            by_commune.append({"commune": commune(recs[0]), "cadres": ", ".join(sorted({fmt.text(r["cadre"]) for r in recs})),
+                               "visits": len(recs),
+                               "recommendations": sum(1 for r in recs if not fmt.missing(r.get("recommendations")))})
+    copies = [f"{r['message']} ({r['unit_code']}, ô {r['cell']})" for r in store.issues(form.id, rnd.code)
+              if r["code"] == "copied-report"]
+    cadres = {fmt.text(r.get("cadre")) for r in rows}
+    context = {**_base(rnd, "followup"),
+               "title_line": f"kết quả nắm, góp, kiểm cơ sở {rnd.period.label}",
+               "intro": f"{rnd.ws.office.get('name', '')} tổng hợp báo cáo nắm, góp, kiểm của cán bộ được phân công theo "
+                        f"dõi cơ sở {rnd.period.label} như sau:",
+               "status_sentence": status_sentence(status),
+               "totals_sentence": (f"{len(cadres)} cán bộ đã dự họp, làm việc {len(rows)} lần tại {len(by_commune)} cơ sở."
+                                   if rows else "Chưa có báo cáo nắm, góp, kiểm nào được tiếp nhận."),
+               "by_commune": by_commune, "grasped": listing("grasped"), "contributed": listing("contributed"),
+               "checked": listing("checked"), "recommendations": listing("recommendations"), "copies": copies}
+    return _job(root, "followup", out / safe_file_name(f"bao_cao_nam_gop_kiem_{rnd.code}.docx"), context)
+
+
+__all__ = ["write_reports", "ReportResult", "head", "progress_context", "totals_sentence", "status_sentence"]

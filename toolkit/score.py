@@ -1,5 +1,10 @@
 """Scores per unit and per leader, classification into the four levels, and the quota on the top level.
 
+Every score is computed from the task states of the round frame (frame.py, judge.py): the very states the
+consolidated workbook shows. Tasks due in the period (or already finished, or reported not done) are judged:
+done on time, done late, not done. Tasks not yet due are judged by their progress: on schedule counts in full,
+behind schedule counts nothing and as late. A unit that sent no report has its tasks counted as not done.
+
 The rule set is a YAML file: templates/scoring.yaml (shipped defaults, citing the rules they follow),
 overridden by <workspace>/scoring.yaml.
 """
@@ -14,16 +19,20 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import xlsxwriter
 import yaml
 
+from . import formatting as fmt
 from .config import _merge, atomic_path
-from .context import Context, load_context
 from .errors import ToolkitError
-from .merge import _Formats, _write_table, default_form, round_frame
-from .periods import Period, parse_period
+from .frame import round_frame
+from .judge import DONE, FAILED
+from .sheets import Formats, new_workbook, table
 from .store import Store
-from .text import fold
+from .text import fold, safe_file_name
+
+NOUNS = {"unit": "đơn vị", "leader": "đồng chí"}
+TIE_LABELS = {"score": "điểm", "schedule": "tiến độ", "quality": "chất lượng", "quantity": "số lượng",
+              "late_share": "tỷ lệ chậm"}
 
 
 def load_rules(workspace_root: Path | None = None) -> dict:
@@ -50,6 +59,9 @@ def _check_rules(rules: dict) -> None:
     mins = [lv["min"] for lv in rules["levels"]]
     if mins != sorted(mins, reverse=True):
         raise ToolkitError("scoring.yaml: các mức trong levels phải xếp theo điểm tối thiểu giảm dần.")
+    for k in rules["quota"].get("tie_break") or []:
+        if k not in TIE_LABELS:
+            raise ToolkitError(f"scoring.yaml: quota.tie_break '{k}' không hợp lệ (chọn trong {sorted(TIE_LABELS)}).")
 
 
 @dataclass
@@ -58,9 +70,15 @@ class Score:
     subject_id: str
     name: str
     tasks: int = 0
-    assigned: int = 0
+    assigned: int = 0  # tasks judged in the period (due, finished, or reported not done)
     done: int = 0
     on_time: int = 0
+    done_late: int = 0
+    failed: int = 0  # not done: overdue, reported not done, or not reported
+    not_due: int = 0
+    on_track: int = 0  # not yet due and on schedule
+    behind: int = 0
+    dropped: int = 0
     late: int = 0
     quantity: float = 0.0
     schedule: float = 0.0
@@ -71,7 +89,14 @@ class Score:
     late_share: float = 0.0
     level: str = ""
     rank: int = 0
+    preliminary: bool = False
+    reported: bool = True
+    pending: bool = False  # tied at the quota's boundary: the committee decides
     why: list[str] = field(default_factory=list)
+
+    @property
+    def noun(self) -> str:
+        return NOUNS.get(self.subject_kind, "đơn vị")
 
     def record(self) -> dict:
         return {"subject_kind": self.subject_kind, "subject_id": self.subject_id, "score": round(self.score, 2),
@@ -79,100 +104,151 @@ class Score:
                                                  if k not in ("subject_kind", "subject_id")}}
 
 
-def task_columns(df: pd.DataFrame, rules: dict, period_end) -> pd.DataFrame:
-    """Per-task values every rate is built from, computed once for the whole round (vectorised)."""
+def task_columns(df: pd.DataFrame, rules: dict) -> pd.DataFrame:
+    """Per-task credits every rate is built from (vectorised over the round): judged tasks by their result,
+    tasks not yet due by their progress; dropped tasks carry no weight."""
     out = pd.DataFrame(index=df.index)
     area_w = {fold(k): float(v) for k, v in (rules.get("area_weights") or {}).items()}
-    weight = pd.to_numeric(df["weight"], errors="coerce").fillna(1.0).clip(lower=0)
+    weight = pd.to_numeric(df["weight"], errors="coerce").fillna(1.0).clip(lower=0) if "weight" in df \
+        else pd.Series(1.0, index=df.index)
     if area_w:
         weight = weight * df["area"].map(lambda a: area_w.get(fold(a), 1.0) if isinstance(a, str) else 1.0)
-    out["w"] = weight
-    out["done"] = df["state"].isin(["done_on_time", "done_late"])
-    out["on_time"] = df["state"] == "done_on_time"
-    out["late"] = df["state"].isin(["done_late", "overdue", "behind"])
+    state = df["_state"]
+    out["dropped"] = state == "dropped"
+    out["w"] = weight.where(~out["dropped"], 0.0)
+    judged = df["_judged"].astype(bool)
+    on_track = df["_on_track"].astype(bool)
+    out["judged"] = judged & ~out["dropped"]
+    out["done"] = state.isin(DONE)
+    out["on_time"] = state == "done_on_time"
+    out["done_late"] = state == "done_late"
+    out["failed"] = judged & ~out["done"]
+    out["not_due"] = ~judged & ~out["dropped"]
+    out["on_track"] = out["not_due"] & on_track
+    out["behind"] = out["not_due"] & ~on_track
+    out["late"] = df["_late"].astype(bool) & ~out["dropped"]
     cap = float(rules.get("quality_cap", 1.0))
     target = pd.to_numeric(df["target"], errors="coerce")
-    actual = pd.to_numeric(df["actual"], errors="coerce")
-    percent = pd.to_numeric(df["percent"], errors="coerce")
+    actual = pd.to_numeric(df["actual"], errors="coerce") if "actual" in df else target * float("nan")
+    percent = pd.to_numeric(df["percent"], errors="coerce") if "percent" in df else target * float("nan")
     by_target = (actual / target).clip(lower=0, upper=cap) / cap
     by_percent = (percent / 100).clip(lower=0, upper=1).fillna(0)
-    out["quality"] = by_target.where(target.gt(0) & actual.notna(), by_percent)
-    out["due"] = df["deadline"].map(lambda d: d is not None and not pd.isna(d) and d <= period_end).astype(bool)
+    quality = by_target.where(target.gt(0) & actual.notna(), by_percent)
+    progress = on_track.astype(float)
+    out["q"] = out["done"].astype(float).where(judged, progress)
+    out["s"] = out["on_time"].astype(float).where(judged, progress)
+    out["a"] = quality.where(judged, progress)
     return out
 
 
-def score_group(t: pd.DataFrame, rules: dict) -> dict[str, float]:
-    """Quantity, schedule and quality rates of one unit's (or leader's) tasks (rows of task_columns)."""
-    assigned = t[t["due"]] if rules.get("base", "due") == "due" and t["due"].any() else t
-    w = assigned["w"]
-    if w.sum() == 0:
+def score_group(t: pd.DataFrame) -> dict[str, float]:
+    """Counts and the quantity, schedule and quality rates of one unit's (or leader's) tasks."""
+    live = t[~t["dropped"]]
+    w = live["w"]
+    if len(live) and w.sum() == 0:
         w = w * 0 + 1
     total = float(w.sum()) or 1.0
-    n = len(assigned)
-    return {"assigned": n, "done": int(assigned["done"].sum()), "on_time": int(assigned["on_time"].sum()),
-            "late": int(assigned["late"].sum()),
-            "quantity": float((w * assigned["done"]).sum() / total),
-            "schedule": float((w * assigned["on_time"]).sum() / total),
-            "quality": float((w * assigned["quality"]).sum() / total) if n else 0.0,
-            "late_share": float(assigned["late"].sum() / n) if n else 0.0}
+    n = len(live)
+    return {"tasks": n, "dropped": int(t["dropped"].sum()), "assigned": int(live["judged"].sum()),
+            "done": int(live["done"].sum()), "on_time": int(live["on_time"].sum()),
+            "done_late": int(live["done_late"].sum()), "failed": int(live["failed"].sum()),
+            "not_due": int(live["not_due"].sum()), "on_track": int(live["on_track"].sum()),
+            "behind": int(live["behind"].sum()), "late": int(live["late"].sum()),
+            "quantity": float((w * live["q"]).sum() / total) if n else 0.0,
+            "schedule": float((w * live["s"]).sum() / total) if n else 0.0,
+            "quality": float((w * live["a"]).sum() / total) if n else 0.0,
+            "late_share": float(live["late"].sum() / n) if n else 0.0}
 
 
 def classify(scores: list[Score], rules: dict) -> list[Score]:
-    """Levels by thresholds and conditions, then the quota on the top level, with the reasons."""
+    """Levels by thresholds and conditions, then the quota on the top level (with tie-breaks), then the ranking:
+    by level first, then by score."""
     levels = rules["levels"]
     for s in scores:
-        for i, lv in enumerate(levels):
-            if s.score < lv["min"]:
+        for lv in levels:
+            if s.score < lv["min"] - 1e-9:
                 continue
             limit = lv.get("max_late_share")
             if limit is not None and s.late_share > limit + 1e-9:
-                s.why.append(f"Đủ điểm mức '{lv['name']}' ({s.score:.1f} ≥ {lv['min']}) nhưng tỷ lệ nhiệm vụ "
-                             f"chậm/quá hạn {s.late_share:.0%} vượt {limit:.0%}.")
+                allowed = "không có nhiệm vụ nào" if limit == 0 else f"tối đa {fmt.ratio(limit)}"
+                s.why.append(f"Đủ điểm mức '{lv['name']}' ({fmt.points(s.score)} ≥ {lv['min']}) nhưng có "
+                             f"{fmt.ratio(s.late_share)} nhiệm vụ chậm, quá hạn hoặc chưa hoàn thành ({allowed} "
+                             f"được phép) nên xét mức dưới.")
                 continue
             s.level = lv["name"]
-            s.why.append(f"{s.score:.1f} điểm, tỷ lệ chậm/quá hạn {s.late_share:.0%}: đạt mức '{lv['name']}'.")
+            s.why.append(f"{fmt.points(s.score)} điểm (≥ {lv['min']}), tỷ lệ nhiệm vụ chậm, quá hạn "
+                         f"{fmt.ratio(s.late_share)}: đạt mức '{lv['name']}'.")
             break
         else:
             s.level = levels[-1]["name"]
     _apply_quota(scores, rules)
-    ranked = sorted(scores, key=lambda s: (-s.score, s.subject_id))
+    order = {lv["name"]: i for i, lv in enumerate(levels)}
+    ranked = sorted(scores, key=lambda s: (order.get(s.level, 99), -s.score, s.subject_id))
     for i, s in enumerate(ranked, start=1):
         s.rank = i
     return ranked
+
+
+def _tie_key(s: Score, keys: list[str]) -> tuple:
+    values = [round(s.score, 6)]
+    for k in keys:
+        v = round(getattr(s, k), 6)
+        values.append(-v if k == "late_share" else v)
+    return tuple(values)
 
 
 def _apply_quota(scores: list[Score], rules: dict) -> None:
     q = rules["quota"]
     top, second = q["level"], q["of_level"]
     candidates = [s for s in scores if s.level == top]
+    if not candidates:
+        return
+    noun = candidates[0].noun
     n_second = sum(1 for s in scores if s.level == second)
     base = n_second + (len(candidates) if q.get("base", "good_or_better") == "good_or_better" else 0)
     allowed = math.floor(q["share"] * base + 1e-9)
+    places = (f"{allowed} suất ({fmt.ratio(q['share'], 0)} của {base} {noun} đạt mức '{second}' trở lên"
+              + (f", {fmt.number(q['share'] * base, 1)} làm tròn xuống" if allowed != q["share"] * base else "")
+              + ")")
     if len(candidates) <= allowed:
         for s in candidates:
-            s.why.append(f"Trong tỷ lệ: {len(candidates)}/{allowed} suất '{top}' ({q['share']:.0%} của {base}).")
+            s.why.append(f"Trong tỷ lệ: {len(candidates)} {noun} đủ điều kiện mức '{top}', có {places}.")
         return
-    keys = q.get("tie_break") or []
-
-    def key(s: Score):
-        return (round(s.score, 6), *(round(getattr(s, k), 6) for k in keys))
-
-    ordered = sorted(candidates, key=key, reverse=True)
-    cut_key = key(ordered[allowed]) if allowed < len(ordered) else None
-    kept = [s for s in ordered[:allowed] if key(s) != cut_key]
-    tied = [s for s in ordered if key(s) == cut_key]
-    for s in ordered:
-        if s in kept:
-            s.why.append(f"Giữ mức '{top}': xếp thứ {ordered.index(s) + 1} trong {len(ordered)} đơn vị đủ điều kiện; "
-                         f"tối đa {allowed} suất ({q['share']:.0%} của {base}).")
+    keys = list(q.get("tie_break") or [])
+    ordered = sorted(candidates, key=lambda s: _tie_key(s, keys), reverse=True)
+    criteria = ", ".join(TIE_LABELS[k] for k in ["score", *keys])
+    boundary = _tie_key(ordered[allowed], keys)
+    above = [s for s in ordered if _tie_key(s, keys) > boundary]
+    tied = [s for s in ordered if _tie_key(s, keys) == boundary]
+    left = allowed - len(above)  # places left for the tied group (0 when the tie is just below the cut)
+    for i, s in enumerate(ordered, start=1):
+        if s in above:
+            s.why.append(f"Giữ mức '{top}': xếp thứ {i} trong {len(ordered)} {noun} đủ điều kiện (xét theo "
+                         f"{criteria}); có {places}.")
+            continue
+        s.level = second
+        if s in tied and left > 0:
+            s.pending = True
+            others = ", ".join(o.name for o in tied if o is not s)
+            s.why.append(f"Bằng {criteria} ({_describe(s, keys)}) với {others} ở suất cuối: còn {left} suất cho "
+                         f"{len(tied)} {noun}. Tạm xếp mức '{second}'; đề nghị Ban Thường vụ xem xét, quyết định.")
         else:
-            s.level = second
-            reason = (f"bằng điểm với {len(tied)} đơn vị ở ranh giới suất thứ {allowed}, không đủ suất cho tất cả"
-                      if s in tied and len(tied) > 1 else f"xếp thứ {ordered.index(s) + 1}, ngoài {allowed} suất")
-            s.why.append(f"Chuyển xuống '{second}' do giới hạn tỷ lệ {q['share']:.0%} ({reason}).")
+            pending = [o for o in tied if left > 0]
+            tail = (f"; suất còn lại đang chờ Ban Thường vụ quyết định giữa {len(pending)} {noun} bằng điểm"
+                    if pending else "")
+            s.why.append(f"Đủ điều kiện mức '{top}' nhưng xếp thứ {i} trong {len(ordered)} {noun} đủ điều kiện "
+                         f"(xét theo {criteria}); chỉ có {places}{tail}. Xếp mức '{second}'.")
 
 
-def manual_points(ctx: Context, rules: dict) -> dict[str, float]:
+def _describe(s: Score, keys: list[str]) -> str:
+    parts = [f"{fmt.points(s.score)} điểm"]
+    for k in keys:
+        v = getattr(s, k)
+        parts.append(f"{TIE_LABELS[k]} {fmt.ratio(v)}")
+    return ", ".join(parts)
+
+
+def manual_points(ctx, rules: dict) -> dict[str, float]:
     path = ctx.ws.root / rules.get("manual_points_file", "")
     if not rules.get("manual_points_file") or not path.is_file():
         return {}
@@ -204,87 +280,160 @@ class ScoreResult:
     leaders: list[Score]
     path: str = ""
     seconds: float = 0.0
+    preliminary: bool = False
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def pending(self) -> list[Score]:
+        return [s for s in self.units + self.leaders if s.pending]
 
     def to_dict(self) -> dict:
-        return {"period": self.period, "path": self.path,
+        return {"period": self.period, "path": self.path, "preliminary": self.preliminary, "notes": self.notes,
                 "units": [s.record() for s in self.units], "leaders": [s.record() for s in self.leaders]}
 
 
-def compute(ctx: Context, store: Store, period: Period, rules: dict) -> tuple[list[Score], list[Score]]:
-    form = ctx.form("progress" if period.kind not in ("year", "term") else default_form(period))
-    df = round_frame(ctx, store, form, period)
-    if df.empty or "state" not in df:
-        return [], []
-    t = task_columns(df, rules, period.end)
-    manual = manual_points(ctx, rules)
-    units = [_score(ctx, "unit", code, t.loc[idx], rules, manual) for code, idx in df.groupby("unit_code").groups.items()]
-    led = df["leader_id"].notna()
-    leaders = [_score(ctx, "leader", lid, t.loc[idx], rules, manual)
+def scored_form(rnd):
+    form = rnd.form_for("progress")
+    if form is None:
+        raise ToolkitError(f"Kỳ {rnd.code} ({rnd.period.label}) không có báo cáo tiến độ để chấm điểm; chấm điểm, "
+                           f"xếp loại dùng các kỳ báo cáo: quý, 6 tháng, 9 tháng, tổng kết năm.")
+    return form
+
+
+def compute(rnd, store: Store, rules: dict) -> tuple[list[Score], list[Score], list[str]]:
+    form = scored_form(rnd)
+    df = round_frame(rnd, store, form)
+    if df.empty:
+        return [], [], []
+    t = task_columns(df, rules)
+    manual = manual_points(rnd.ctx, rules)
+    notes = []
+    if not manual and rules.get("general_when_missing", "scale") == "scale":
+        notes.append(f"Chưa có điểm tiêu chí chung (tệp {rules.get('manual_points_file')}: cột 'Mã', 'Điểm'): điểm "
+                     f"kết quả nhiệm vụ (thang {rules['scale']['tasks']}) được quy đổi ra thang 100.")
+    units = [_score(rnd, "unit", code, df.loc[idx], t.loc[idx], rules, manual)
+             for code, idx in df.groupby("_unit").groups.items()]
+    led = df["leader_id"].notna() if "leader_id" in df else pd.Series(False, index=df.index)
+    leaders = [_score(rnd, "leader", lid, df.loc[idx], t.loc[idx], rules, manual)
                for lid, idx in df[led].groupby("leader_id").groups.items()]
-    return classify(units, rules), classify(leaders, rules)
+    return classify(units, rules), classify(leaders, rules), notes
 
 
-def _score(ctx: Context, kind: str, sid: str, g: pd.DataFrame, rules: dict, manual: dict) -> Score:
+def _codes(df: pd.DataFrame, mask) -> str:
+    rows = df[mask]
+    return ", ".join(str(c) for c in rows["task_code"].tolist()[:8]) + ("…" if len(rows) > 8 else "")
+
+
+def _score(rnd, kind: str, sid: str, df: pd.DataFrame, t: pd.DataFrame, rules: dict, manual: dict) -> Score:
+    reg = rnd.ctx.registry
     if kind == "unit":
-        u = ctx.registry.units.get(sid)
+        u = reg.units.get(sid)
         name = u.name if u else sid
     else:
-        ldr = ctx.registry.leaders.get(sid)
+        ldr = reg.leaders.get(sid)
         name = f"{ldr.name} – {ldr.title}" if ldr else sid
-    s = Score(subject_kind=kind, subject_id=sid, name=name, tasks=len(g))
-    rates = score_group(g, rules)
-    for k, v in rates.items():
+    s = Score(subject_kind=kind, subject_id=sid, name=name, preliminary=rnd.preliminary)
+    for k, v in score_group(t).items():
         setattr(s, k, v)
+    s.reported = bool((df["_state"] != "not_reported").any())
     comps, scale = rules["components"], rules["scale"]
     s.task_points = scale["tasks"] * (comps["quantity"] * s.quantity + comps["schedule"] * s.schedule
                                       + comps["quality"] * s.quality)
+    general_note = ""
     if sid in manual:
         s.general_points = max(0.0, min(float(manual[sid]), scale["general"]))
         s.score = s.general_points + s.task_points
+        general_note = f" + {fmt.points(s.general_points)} điểm tiêu chí chung"
     else:
         mode = rules.get("general_when_missing", "scale")
         if mode == "full":
-            s.general_points = scale["general"]
+            s.general_points = float(scale["general"])
             s.score = s.task_points + scale["general"]
+            general_note = f" + {scale['general']} điểm tiêu chí chung (chưa chấm, tính đủ)"
         elif mode == "zero":
             s.general_points = 0.0
             s.score = s.task_points
+            general_note = " + 0 điểm tiêu chí chung (chưa chấm)"
         else:
             s.score = s.task_points * 100 / scale["tasks"]
+            general_note = f", quy đổi ra thang 100 (×100/{scale['tasks']}) vì chưa có điểm tiêu chí chung"
     s.score = round(s.score, 2)
+    s.why.extend(_explain(s, df, t, general_note, scale))
     return s
 
 
-def score(workspace, period: str | Period) -> ScoreResult:
+def _explain(s: Score, df: pd.DataFrame, t: pd.DataFrame, general_note: str, scale: dict) -> list[str]:
+    why = []
+    if s.preliminary:
+        why.append("Kết quả sơ bộ (chưa hết năm).")
+    if not s.reported:
+        why.append(f"Không có báo cáo được tiếp nhận trong kỳ: {s.tasks} nhiệm vụ được tính là chưa hoàn thành.")
+    head = f"Có {s.tasks} nhiệm vụ"
+    if s.dropped:
+        head += f" (không tính {s.dropped} nhiệm vụ được đồng ý đưa ra khỏi danh mục)"
+    if s.assigned:
+        parts = [f"{s.on_time} hoàn thành đúng hạn"]
+        if s.done_late:
+            parts.append(f"{s.done_late} hoàn thành quá hạn ({_codes(df, t['done_late'])})")
+        if s.failed:
+            parts.append(f"{s.failed} chưa hoàn thành ({_codes(df, t['failed'])})")
+        head += f"; {s.assigned} nhiệm vụ đến hạn hoặc đã kết thúc trong kỳ: " + ", ".join(parts)
+    why.append(head + ".")
+    if s.not_due:
+        line = f"{s.not_due} nhiệm vụ chưa đến hạn được tính theo tiến độ: {s.on_track} đúng tiến độ"
+        if s.behind:
+            line += f", {s.behind} chậm tiến độ ({_codes(df, t['behind'])}), không được tính điểm"
+        why.append(line + ".")
+    for r in df[df["_date_note"].astype(bool)].to_dict("records") if "_date_note" in df else []:
+        why.append(f"Nhiệm vụ {r['task_code']}: {r['_date_note']}.")
+    for r in df[df["_adjusted"].astype(bool)].to_dict("records") if "_adjusted" in df else []:
+        why.append(f"Nhiệm vụ {r['task_code']} được đánh giá theo {r['_adjusted']}.")
+    why.append(f"Số lượng {fmt.ratio(s.quantity)}, tiến độ {fmt.ratio(s.schedule)}, chất lượng "
+               f"{fmt.ratio(s.quality)}: {fmt.points(s.task_points)}/{scale['tasks']} điểm kết quả nhiệm vụ"
+               f"{general_note} = {fmt.points(s.score)} điểm.")
+    return why
+
+
+def score(target, period=None) -> ScoreResult:
+    from .rounds import as_round
+
     started = time.perf_counter()
-    ctx = load_context(workspace)
-    period = period if isinstance(period, Period) else parse_period(period)
-    rules = load_rules(ctx.ws.root)
-    with Store(ctx.ws.db_path) as store:
-        units, leaders = compute(ctx, store, period, rules)
-        store.save_scores(period.code, [s.record() for s in units + leaders])
-    result = ScoreResult(period=period.code, units=units, leaders=leaders)
-    result.path = str(write_classification(ctx, period, result, rules))
+    rnd = as_round(target, period)
+    rules = load_rules(rnd.ws.root)
+    with Store(rnd.ws.db_path) as store:
+        units, leaders, notes = compute(rnd, store, rules)
+        store.save_scores(rnd.code, [s.record() for s in units + leaders])
+    result = ScoreResult(period=rnd.code, units=units, leaders=leaders, preliminary=rnd.preliminary, notes=notes)
+    if result.pending:
+        result.notes.append("Có trường hợp bằng điểm ở suất cuối cùng của mức cao nhất: " +
+                            "; ".join(s.name for s in result.pending) + ". Đề nghị Ban Thường vụ xem xét, quyết định.")
+    result.path = str(write_classification(rnd, result, rules))
     result.seconds = time.perf_counter() - started
     return result
 
 
-def write_classification(ctx: Context, period: Period, result: ScoreResult, rules: dict) -> Path:
-    path = ctx.ws.round_dir(period, "output") / f"xep_loai_{period.code}.xlsx"
-    headers = ["Thứ hạng", "Mã", "Tên", "Số nhiệm vụ", "Phải hoàn thành", "Đã hoàn thành", "Đúng hạn",
-               "Chậm/quá hạn", "Số lượng (%)", "Tiến độ (%)", "Chất lượng (%)", "Điểm nhiệm vụ",
-               "Điểm tiêu chí chung", "Tổng điểm", "Xếp loại", "Giải thích"]
-    widths = [7, 10, 34, 8, 9, 9, 8, 9, 9, 9, 9, 9, 9, 9, 26, 80]
+HEADERS = ["Thứ hạng", "Mã", "Tên", "Số nhiệm vụ", "Đến hạn trong kỳ", "Hoàn thành đúng hạn", "Hoàn thành quá hạn",
+           "Chưa hoàn thành", "Chưa đến hạn: đúng tiến độ", "Chưa đến hạn: chậm tiến độ", "Số lượng (%)",
+           "Tiến độ (%)", "Chất lượng (%)", "Điểm kết quả nhiệm vụ", "Điểm tiêu chí chung", "Tổng điểm", "Xếp loại",
+           "Chờ Ban Thường vụ quyết định", "Giải thích"]
+WIDTHS = [7, 10, 34, 8, 9, 9, 9, 9, 10, 10, 9, 9, 9, 9, 9, 9, 26, 11, 90]
+
+
+def write_classification(rnd, result: ScoreResult, rules: dict) -> Path:
+    path = rnd.output / safe_file_name(f"xep_loai_{rnd.code}.xlsx")
+    label = " (SƠ BỘ)" if result.preliminary else ""
     with atomic_path(path) as tmp:
-        wb = xlsxwriter.Workbook(str(tmp), {"strings_to_formulas": False, "strings_to_urls": False})
-        f = _Formats(wb)
+        wb = new_workbook(tmp)
+        f = Formats(wb)
         for title, scores in (("Xếp loại đơn vị", result.units), ("Xếp loại lãnh đạo", result.leaders)):
             ws = wb.add_worksheet(title)
-            ws.write_string(0, 0, f"{title.upper()} — {period.label.upper()}", f.title)
-            rows = [[s.rank, s.subject_id, s.name, s.tasks, s.assigned, s.done, s.on_time, s.late,
-                     round(100 * s.quantity, 1), round(100 * s.schedule, 1), round(100 * s.quality, 1),
-                     round(s.task_points, 2), s.general_points, s.score, s.level, " ".join(s.why)] for s in scores]
-            _write_table(ws, 2, headers, rows, f, widths)
+            ws.write_string(0, 0, f"{title.upper()}{label} — {rnd.period.label.upper()}", f.title)
+            ws.write_string(1, 0, " ".join(result.notes) or f"Tính đến ngày {rnd.as_of:%d/%m/%Y}.", f.note)
+            rows = [[s.rank, s.subject_id, s.name, s.tasks, s.assigned, s.on_time, s.done_late, s.failed,
+                     s.on_track, s.behind, round(100 * s.quantity, 1), round(100 * s.schedule, 1),
+                     round(100 * s.quality, 1), round(s.task_points, 2), s.general_points, s.score, s.level,
+                     "có" if s.pending else "", " ".join(s.why)] for s in scores]
+            table(ws, 3, HEADERS, rows, f, WIDTHS)
         ws = wb.add_worksheet("Quy tắc")
         ws.set_column(0, 0, 110)
         text = yaml.safe_dump(rules, allow_unicode=True, sort_keys=False)
@@ -294,4 +443,4 @@ def write_classification(ctx: Context, period: Period, result: ScoreResult, rule
     return path
 
 
-__all__ = ["score", "classify", "load_rules", "Score", "ScoreResult", "compute"]
+__all__ = ["score", "classify", "load_rules", "Score", "ScoreResult", "compute", "task_columns", "scored_form"]

@@ -1,0 +1,101 @@
+"""Numbers, percentages and dates as Vietnamese documents write them (1.234,5; 29,2%; 15/06/2025), for every
+writer: Word documents, text in workbooks, CLI lines. Built on Babel's ``vi`` locale. Nothing here ever prints
+"nan", "None" or "NaT": a missing value is an empty string (or the ``empty`` given).
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from babel.numbers import format_decimal
+
+LOCALE = "vi"
+
+
+def missing(value: Any) -> bool:
+    """None, NaN, NaT, pandas NA, or an empty string."""
+    if value is None:
+        return True
+    if isinstance(value, float) and math.isnan(value):
+        return True
+    if isinstance(value, str):
+        return not value.strip() or value.strip().lower() in ("nan", "none", "nat")
+    try:
+        import pandas as pd
+
+        return bool(pd.isna(value)) if not isinstance(value, (list, tuple, dict, set)) else False
+    except (TypeError, ValueError, ImportError):
+        return False
+
+
+def _rounded(value: float, digits: int) -> Decimal:
+    return Decimal(str(value)).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)
+
+
+def number(value: Any, digits: int = 1, empty: str = "") -> str:
+    """1234567.5 -> '1.234.567,5'; 4.0 -> '4'; 4.55 -> '4,6' (half up); text is returned as it is."""
+    if missing(value):
+        return empty
+    if isinstance(value, bool):
+        return "có" if value else "không"
+    if not isinstance(value, (int, float, Decimal)):
+        return str(value)
+    pattern = "#,##0" + ("." + "#" * digits if digits > 0 else "")
+    return format_decimal(_rounded(float(value), digits), format=pattern, locale=LOCALE)
+
+
+def percent(value: Any, digits: int = 1, empty: str = "") -> str:
+    """A percentage already on the 0–100 scale: 29.25 -> '29,3%'."""
+    if missing(value):
+        return empty
+    return number(value, digits) + "%"
+
+
+def ratio(value: Any, digits: int = 1, empty: str = "") -> str:
+    """A share on the 0–1 scale: 0.292 -> '29,2%'."""
+    if missing(value):
+        return empty
+    return percent(float(value) * 100, digits)
+
+
+def points(value: Any, digits: int = 1, empty: str = "") -> str:
+    """Scores: 23.65 -> '23,7'."""
+    return number(value, digits, empty)
+
+
+def day(value: Any, empty: str = "") -> str:
+    """15/06/2025; a string that is already a date in ISO form is converted, other text kept."""
+    if missing(value):
+        return empty
+    if isinstance(value, datetime):
+        value = value.date()
+    if isinstance(value, date):
+        return value.strftime("%d/%m/%Y")
+    if isinstance(value, str) and len(value) >= 10 and value[4] == "-" and value[7] == "-":
+        try:
+            return date.fromisoformat(value[:10]).strftime("%d/%m/%Y")
+        except ValueError:
+            return value
+    return str(value)
+
+
+def text(value: Any, empty: str = "") -> str:
+    """Any value as text for a document: numbers and dates in Vietnamese style, nothing for missing."""
+    if missing(value):
+        return empty
+    if isinstance(value, (date, datetime)):
+        return day(value)
+    if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
+        return number(value, 2)
+    return str(value)
+
+
+def count(n: int, noun: str) -> str:
+    """'3 đơn vị' with thousands separators ('1.200 nhiệm vụ')."""
+    return f"{number(n, 0)} {noun}"
+
+
+__all__ = ["number", "percent", "ratio", "points", "day", "text", "count", "missing"]

@@ -1,0 +1,162 @@
+"""The round as a table, from the store: one row per accepted row of a form, with provenance, and for progress
+reports the task as the register holds it (adjusted deadline and target) and how it stands (judge.py).
+
+The unit's own columns keep the names of the form definition; everything the toolkit adds lives in a reserved
+namespace (names starting with "_"), which form definitions cannot use: a task's "parent_code" (the superior
+task it cascades) is never confused with the unit's parent unit ("_parent_unit").
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date
+from typing import Any
+
+import pandas as pd
+
+from .forms import Form
+from .judge import DONE, STATES, judge
+from .store import Store
+
+# register fields a progress row is completed with; the register is authoritative for the ones it sets
+TASK_FIELDS = ("area", "kind", "title", "parent_code", "leader_id", "indicator", "unit_measure", "target",
+               "deadline", "start_date", "weight", "focal_point")
+RESERVED_TITLES = {
+    "_unit": "Mã đơn vị", "_unit_name": "Tên đơn vị", "_parent_unit": "Mã đơn vị cấp trên",
+    "_parent_name": "Đơn vị cấp trên", "_file": "Tệp nguồn", "_sheet": "Trang", "_row": "Dòng",
+    "_sha256": "SHA-256", "_state": "Đánh giá", "_attainment": "Mức đạt chỉ tiêu (%)",
+    "_completed_on": "Ngày hoàn thành (xác định)", "_date_note": "Ghi chú ngày hoàn thành",
+    "_register": "Danh mục", "_leader_name": "Lãnh đạo phụ trách",
+}
+
+
+def as_date(value: Any) -> date | None:
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str) and value:
+        try:
+            return date.fromisoformat(value[:10])
+        except ValueError:
+            return None
+    return None
+
+
+_FRAMES: dict[tuple, pd.DataFrame] = {}
+
+
+def round_frame(rnd, store: Store, form: Form) -> pd.DataFrame:
+    """Memoised in the process on the store's state, so `toolkit run` (merge, score, report) builds it once."""
+    key = (str(store.path), form.id, rnd.period.code, store.version(), rnd.ws.registry_path.stat().st_mtime_ns,
+           tuple(rnd.register_keys))
+    if key not in _FRAMES:
+        _FRAMES.clear()
+        _FRAMES[key] = _build(rnd, store, form)
+    return _FRAMES[key].copy()
+
+
+def register_tasks(store: Store, keys: list[str]) -> dict[tuple[str, str], dict]:
+    """(unit, task code) -> task, for the tasks of the given registers that the office has not refused."""
+    out = {}
+    for key in keys:
+        for t in store.register(key):
+            if t.get("confirmation") == "refused":
+                continue
+            out[(t["unit_code"], t["task_code"])] = {**t, "_register": key}
+    return out
+
+
+def _build(rnd, store: Store, form: Form) -> pd.DataFrame:
+    reg = rnd.ctx.registry
+    rows = store.rows(form.id, rnd.period.code, form.main.id)
+    progress = form.role == "progress"
+    register = register_tasks(store, rnd.register_keys) if progress else {}
+    as_of = rnd.as_of
+    records = []
+    seen: set[tuple[str, str]] = set()
+    dates = {c.name for c in form.main.columns if c.type == "date"} | {"deadline", "start_date"}
+
+    def provenance(unit: str) -> dict:
+        u = reg.units.get(unit)
+        return {"_unit": unit, "_unit_name": u.name if u else unit, "_parent_unit": u.parent if u else "",
+                "_parent_name": reg.parent_name(unit)}
+
+    for r in rows:
+        unit = r["_unit"]
+        rec = {c.name: r.get(c.name) for c in form.main.columns}
+        rec.update(provenance(unit))
+        rec.update(_file=r["_file"], _sha256=r["_sha256"], _sheet=r["_sheet"], _row=r["_row"])
+        if progress:
+            task = register.get((unit, r.get("task_code"))) or {}
+            seen.add((unit, r.get("task_code")))
+            for k in TASK_FIELDS:
+                if task.get(k) not in (None, ""):
+                    rec[k] = task[k]  # the register as adjusted wins over what the template carried
+                else:
+                    rec.setdefault(k, None)
+            rec["_register"] = task.get("_register", "")
+            rec["_dropped"] = bool(task.get("dropped"))
+        for name in dates:
+            if name in rec:
+                rec[name] = as_date(rec.get(name))
+        records.append(rec)
+    if progress:  # tasks of the register the unit has not reported on (no return, or a task added since)
+        for (unit, code), task in sorted(register.items()):
+            if (unit, code) in seen:
+                continue
+            rec = {c.name: None for c in form.main.columns}
+            rec.update({k: task.get(k) for k in TASK_FIELDS}, task_code=code, _register=task["_register"],
+                       _dropped=bool(task.get("dropped")), _reported=False, _file="", _sha256="", _sheet="",
+                       _row=None, **provenance(unit))
+            for name in dates:
+                rec[name] = as_date(rec.get(name))
+            records.append(rec)
+    df = pd.DataFrame.from_records(records)
+    if progress:
+        df = _judge(df, as_of, rnd.period.start.year)
+    return df
+
+
+def _judge(df: pd.DataFrame, as_of: date, year: int) -> pd.DataFrame:
+    if df.empty:
+        for c in ("_state", "_judged", "_on_track", "_late", "_completed_on", "_date_note", "_attainment"):
+            df[c] = pd.Series(dtype=object)
+        return df
+    reported = df["_reported"].fillna(True).astype(bool) if "_reported" in df else pd.Series(True, index=df.index)
+    verdicts = [judge(r.get("status"), r.get("deadline"), r.get("completed_on"), as_of,
+                      start_date=r.get("start_date"), results=r.get("results"), dropped=bool(r.get("_dropped")),
+                      reported=bool(rep))
+                for r, rep in zip(df.to_dict("records"), reported)]
+    df["_state"] = [v.state for v in verdicts]
+    df["_judged"] = [v.judged for v in verdicts]
+    df["_on_track"] = [v.on_track for v in verdicts]
+    df["_late"] = [v.late for v in verdicts]
+    df["_completed_on"] = [v.completed_on for v in verdicts]
+    df["_date_note"] = [v.note for v in verdicts]
+    target = pd.to_numeric(df["target"], errors="coerce")
+    actual = pd.to_numeric(df.get("actual"), errors="coerce") if "actual" in df else target * float("nan")
+    df["_attainment"] = (actual / target * 100).where(target.gt(0) & actual.notna())
+    return df
+
+
+def summarise(df: pd.DataFrame, by: str) -> list[dict]:
+    """Counts of task states per group (unit, parent, area): tasks, each state, done, rates over the tasks due."""
+    out = []
+    if df.empty or "_state" not in df:
+        return out
+    for key, g in df.groupby(by, dropna=False, sort=True):
+        counts = Counter(g["_state"])
+        g = g[g["_state"] != "dropped"]
+        n = len(g)
+        due = int(g["_judged"].sum())
+        done = sum(counts[s] for s in DONE)
+        pct = pd.to_numeric(g["percent"], errors="coerce") if "percent" in g else pd.Series(dtype=float)
+        out.append({"key": "" if pd.isna(key) else key, "tasks": n, **{s: counts[s] for s in STATES},
+                    "due": due, "done": done, "late": int(g["_late"].sum()),
+                    "done_rate": round(100 * done / n, 1) if n else 0.0,
+                    "on_time_rate": round(100 * counts["done_on_time"] / n, 1) if n else 0.0,
+                    "due_done_rate": round(100 * done / due, 1) if due else None,
+                    "avg_percent": round(float(pct.fillna(0).mean()), 1) if len(pct) else 0.0})
+    return out
+
+
+__all__ = ["round_frame", "summarise", "register_tasks", "as_date", "RESERVED_TITLES", "TASK_FIELDS"]
