@@ -5,7 +5,6 @@ A workspace may override a shipped form by putting a file with the same id in <w
 
 from __future__ import annotations
 
-import importlib.resources
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,6 +12,7 @@ from typing import Any
 
 import yaml
 
+from . import resources
 from .errors import FormDefinitionError
 from .text import fold
 
@@ -115,7 +115,7 @@ class Form:
 
 
 def shipped_dir() -> Path:
-    return Path(str(importlib.resources.files("toolkit.resources"))) / "forms"
+    return resources() / "forms"
 
 
 def load_forms(workspace: Path | None = None) -> dict[str, Form]:

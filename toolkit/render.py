@@ -5,7 +5,6 @@ a compiled-template cache and a fast body renderer, a pool of processes for many
 
 from __future__ import annotations
 
-import importlib.resources
 import io
 import os
 import re
@@ -17,6 +16,7 @@ from pathlib import Path
 
 import jinja2
 
+from . import resources
 from .config import atomic_path
 from .errors import TemplateError
 
@@ -29,7 +29,7 @@ PDF_CHUNK = 200
 def template_path(ws_root: Path | None, name: str) -> Path:
     if ws_root and (Path(ws_root) / "word" / name).is_file():
         return Path(ws_root) / "word" / name
-    path = Path(str(importlib.resources.files("toolkit.resources"))) / "word" / name
+    path = resources() / "word" / name
     if not path.is_file():
         raise TemplateError(f"Không tìm thấy mẫu Word {name}.")
     return path

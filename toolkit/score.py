@@ -11,7 +11,6 @@ overridden by <workspace>/scoring.yaml.
 
 from __future__ import annotations
 
-import importlib.resources
 import math
 import time
 from dataclasses import dataclass, field
@@ -21,6 +20,7 @@ from typing import Any
 import pandas as pd
 import yaml
 
+from . import resources
 from . import formatting as fmt
 from .config import _merge, atomic_path
 from .errors import ToolkitError
@@ -36,7 +36,7 @@ TIE_LABELS = {"score": "điểm", "schedule": "tiến độ", "quality": "chất
 
 
 def load_rules(workspace_root: Path | None = None) -> dict:
-    shipped = Path(str(importlib.resources.files("toolkit.resources"))) / "scoring.yaml"
+    shipped = resources() / "scoring.yaml"
     rules = yaml.safe_load(shipped.read_text(encoding="utf-8"))
     if workspace_root and (Path(workspace_root) / "scoring.yaml").is_file():
         path = Path(workspace_root) / "scoring.yaml"
