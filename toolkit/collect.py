@@ -197,6 +197,12 @@ def _collect_files(ctx, period, form_id, inbox, feedback, progress, workers, _ho
                     make_issue("file-failed", file=rel, stage="lưu vào kho dữ liệu", detail=_brief(exc))])
                 seen.discard(digest)
             result.files.append(fr)
+        for fr in result.files:  # a file rejected before whose unit sent a corrected one later in this collect
+            if fr.status == "duplicate_rejected" and not fr.replaced and fr.unit:
+                later = store.active_submission(fr.unit, fr.form, fr.period)
+                if later:
+                    fr.replaced = later["file_name"]
+                    fr.issues = [make_issue("file-seen-rejected-replaced", file=fr.file, other=later["file_name"])]
         if feedback:
             write_all_feedback(ctx, store, period, result, workers, _hook)
     finally:

@@ -150,8 +150,11 @@ def summarise(df: pd.DataFrame, by: str) -> list[dict]:
         due = int(g["_judged"].sum())
         done = sum(counts[s] for s in DONE)
         pct = pd.to_numeric(g["percent"], errors="coerce") if "percent" in g else pd.Series(dtype=float)
+        judged = g["_judged"].astype(bool)
         out.append({"key": "" if pd.isna(key) else key, "tasks": n, **{s: counts[s] for s in STATES},
                     "due": due, "done": done, "late": int(g["_late"].sum()),
+                    "failed": int((judged & ~g["_state"].isin(DONE)).sum()),
+                    "unreported_not_due": int((~judged & (g["_state"] == "not_reported")).sum()),
                     "done_rate": round(100 * done / n, 1) if n else 0.0,
                     "on_time_rate": round(100 * counts["done_on_time"] / n, 1) if n else 0.0,
                     "due_done_rate": round(100 * done / due, 1) if due else None,

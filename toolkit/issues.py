@@ -171,7 +171,7 @@ _CODES = [
     Code("task-adjusted", I, R, "Nhiệm vụ '{value}' được điều chỉnh: {detail}.", ""),
     Code("leader-other-unit", W, C, "Lãnh đạo {value} ({name}) thuộc {other}, không thuộc đơn vị gửi báo cáo.",
          "Kiểm tra lại mã lãnh đạo; giao việc cho lãnh đạo của chính đơn vị ({own})."),
-    Code("leader-by-name", I, C, "Đã hiểu '{value}' là lãnh đạo mã {code}.", "Lần sau ghi mã lãnh đạo ({code})."),
+    Code("leader-by-name", I, C, "Đã hiểu '{value}' là lãnh đạo mã {leader}.", "Lần sau ghi mã lãnh đạo ({leader})."),
     Code("completed-date-missing", W, C,
          "Nhiệm vụ '{task}' báo cáo '{status}' nhưng chưa ghi ngày hoàn thành; {detail}.",
          "Ghi ngày hoàn thành để đánh giá đúng hạn hay quá hạn."),

@@ -212,7 +212,7 @@ def progress_context(rnd, df: pd.DataFrame, status, scores: list[dict], store: S
 
 
 def _failed(d: dict) -> int:
-    return d["overdue"] + d["not_done"] + (d["not_reported"] if d.get("not_reported") else 0)
+    return d["failed"]
 
 
 def totals_sentence(t: dict | None) -> str:
@@ -223,7 +223,7 @@ def totals_sentence(t: dict | None) -> str:
         head += f" (không tính {t['dropped']} nhiệm vụ được đồng ý đưa ra khỏi danh mục)"
     parts = []
     if t["due"]:
-        failed = t["overdue"] + t["not_done"] + t["not_reported"]
+        failed = t["failed"]
         due = (f"{t['due']} nhiệm vụ đến hạn hoặc đã kết thúc trong kỳ: hoàn thành đúng hạn {t['done_on_time']}, "
                f"hoàn thành quá hạn {t['done_late']}, chưa hoàn thành {failed} (tỷ lệ hoàn thành nhiệm vụ đến hạn "
                f"{fmt.percent(t['due_done_rate'])})")
@@ -237,6 +237,8 @@ def totals_sentence(t: dict | None) -> str:
             bits.append(f"{t['not_started']} chưa triển khai")
         if t["adjust"]:
             bits.append(f"{t['adjust']} có đề nghị điều chỉnh đang chờ ý kiến")
+        if t["unreported_not_due"]:
+            bits.append(f"{t['unreported_not_due']} chưa được báo cáo")
         parts.append(f"{not_due} nhiệm vụ chưa đến hạn: " + ", ".join(bits))
     return head + ", trong đó " + "; ".join(parts) + "."
 

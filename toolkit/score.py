@@ -176,8 +176,11 @@ def classify(scores: list[Score], rules: dict) -> list[Score]:
                              f"được phép) nên xét mức dưới.")
                 continue
             s.level = lv["name"]
-            s.why.append(f"{fmt.points(s.score)} điểm (≥ {lv['min']}), tỷ lệ nhiệm vụ chậm, quá hạn "
-                         f"{fmt.ratio(s.late_share)}: đạt mức '{lv['name']}'.")
+            if lv is levels[-1]:
+                s.why.append(f"Không đạt điều kiện các mức trên: xếp mức '{lv['name']}'.")
+            else:
+                s.why.append(f"{fmt.points(s.score)} điểm (≥ {lv['min']}), tỷ lệ nhiệm vụ chậm, quá hạn "
+                             f"{fmt.ratio(s.late_share)}: đạt mức '{lv['name']}'.")
             break
         else:
             s.level = levels[-1]["name"]

@@ -551,7 +551,7 @@ def _leader_cell(sub: Submission, ctx: Context, col: Column, text: str, sheet: s
     if leader is None:
         leader = reg.find_leader_by_name(text, prefer=[ldr.id for ldr in own])
         if leader is not None:
-            sub.add("leader-by-name", sheet=sheet, cell=ref, row=r, value=text, code=leader.id)
+            sub.add("leader-by-name", sheet=sheet, cell=ref, row=r, value=text, leader=leader.id)
     if leader is None:
         listing = "; ".join(f"{ldr.id} ({ldr.name})" for ldr in own) or "xem trang Hướng dẫn"
         sub.add("type-error", sheet=sheet, cell=ref, row=r, value=text, title=col.title,
