@@ -436,7 +436,8 @@ def table_end(data: SheetData, spec: Sheet, header_row: int, mapping: dict[str, 
         if not filled:
             gap += 1
             continue
-        has_key = any(c - 1 < len(row) and not coerce.is_blank(row[c - 1]) for c in keys)
+        key_values = [row[c - 1] for c in keys if c - 1 < len(row) and not coerce.is_blank(row[c - 1])]
+        has_key = any(not (isinstance(v, str) and footer_kind(v)) for v in key_values)  # "Cộng" is no task code
         if not has_key:
             for v in filled:
                 if isinstance(v, str):
