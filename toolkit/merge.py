@@ -19,6 +19,7 @@ from .config import atomic_path
 from .context import Context, expected_units, load_context
 from .forms import Form
 from .periods import Period, parse_period
+from .similarity import add_copy_sheets
 from .store import Store
 
 STATES = {
@@ -326,6 +327,7 @@ def merge(workspace, period: str | Period, form_id: str | None = None) -> MergeR
         _write_table(ws, 0, ["Tệp", "Mã đơn vị", "Mức độ", "Mã lỗi", "Trang", "Ô", "Nội dung"],
                      [[i["file_name"], i["unit_code"], i["severity"], i["code"], i["sheet"], i["cell"], i["message"]]
                       for i in issues], f, [28, 10, 9, 20, 14, 7, 70])
+        add_copy_sheets(wb, ctx, form, period)
         wb.close()
     return MergeResult(path=str(path), rows=len(df), units=df["unit_code"].nunique() if len(df) else 0,
                        seconds=time.perf_counter() - started)
