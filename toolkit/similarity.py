@@ -8,13 +8,16 @@ Identical folded texts are grouped once: one entry per distinct text, holding ev
 it. Near duplicates are searched only among distinct texts, and each entry keeps the list of its near
 duplicates, so a wording copied by 400 units costs one search, not 400 × 400 comparisons.
 
-The search is exact (no sampling, no cap): every entry is posted under all of its word pairs, and a query
-looks up only the p = n − k + 1 of its n pairs that have the shortest posting lists, where k is the least
-overlap a text needs to reach the threshold. Any text sharing k pairs with the query shares at least one of
-any p of them, so nothing is missed; and because the chosen pairs are the rarest ones, common wording such as
-"nâng cao chất lượng" is never followed. Only candidates found that way are compared in full.
-(MinHash with LSH was measured as well: it finds the same pairs only with probability, needs a tuning of bands
-to reach 0.99 recall near the threshold, and was slower on these short texts; see benchmarks/copying.py.)
+The search is exact (no sampling, no cap that drops candidates). Entries are posted under every word pair,
+in one index per size (number of pairs). For a query of n pairs and a size m, an entry must share at least
+a(n, m) pairs with it to reach the threshold, so it may miss at most r = n − a(n, m) of the query's pairs.
+Pairs are taken rarest first (a pair nobody used yet already counts as missed): by pigeonhole a match holds
+one of the first r + 1, and a match first found at the j-th may miss only r − j of the rest, so posting sets
+are intersected rather than merged. Common wording ("nâng cao chất lượng", a province's template that every
+unit fills in with its own place and numbers) is thus never scanned: texts that differ only in their place
+name are ruled out by the place's pairs. Only the few candidates left are compared in full.
+MinHash with LSH (datasketch) was measured on the same rounds: it finds pairs only with a probability, and
+templated titles (similarity 0.6–0.85 to hundreds of others) make most of its bands collide.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from typing import Iterable
 from .text import fold
 
 
-@functools.lru_cache(maxsize=65536)
+@functools.lru_cache(maxsize=4096)
 def grams(text: str) -> frozenset[str]:
     """The word pairs of the folded text ("a b c" -> {"a b", "b c"}); one word -> {word}; blank -> empty."""
     words = fold(text).split()
@@ -58,17 +61,35 @@ def min_overlap(n: int, threshold: float) -> int:
     return k
 
 
+@functools.lru_cache(maxsize=65536)
+def pair_overlap(n: int, m: int, threshold: float) -> int:
+    """The least number of shared pairs for texts of n and m pairs to reach `threshold` (0: never)."""
+    small = min(n, m)
+    if small / max(n, m) < threshold:
+        return 0
+    a = max(1, min(small, math.ceil(threshold * (n + m) / (1 + threshold))))
+    while a > 1 and (a - 1) / (n + m - a + 1) >= threshold:
+        a -= 1
+    while a <= small and a / (n + m - a) < threshold:
+        a += 1
+    return a if a <= small else 0
+
+
+SMALL = 24  # candidate sets this small are compared in full rather than narrowed further
+BIG = 64  # posting lists longer than this are also kept as sets once an intersection needs them
+
+
 class Entry:
     """One distinct folded text and everyone who used it."""
 
     __slots__ = ("id", "text", "grams", "owners", "uses", "near")
 
-    def __init__(self, id_: int, text: str, gram_ids: frozenset[int]):
+    def __init__(self, id_: int, text: str, gram_ids: tuple[int, ...]):
         self.id = id_
         self.text = text  # the first wording seen (for display)
-        self.grams = gram_ids
+        self.grams = gram_ids  # sorted pair ids (a tuple: a quarter of a frozenset's memory)
         self.owners: dict[str, str] = {}  # owner -> label of its first use, in order of first use
-        self.uses: list[tuple[str, str, str]] = []  # (owner, label, original text), in order
+        self.uses: list[tuple[str, str]] = []  # (owner, label) of every use, in order
         self.near: list[tuple[int, float]] = []  # (entry id, similarity) of other entries at the threshold
 
 
@@ -90,8 +111,11 @@ class TextGroups:
         self.threshold = threshold
         self.entries: list[Entry] = []
         self.by_key: dict[str, Entry] = {}
-        self.vocab: dict[str, int] = {}
-        self.postings: list[list[int]] = []  # gram id -> entry ids
+        self.vocab: dict[str, int] = {}  # pair -> id
+        self.df: list[int] = []  # pair id -> number of entries holding it
+        self.postings: dict[int, dict[int, list[int]]] = {}  # size -> pair id -> entry ids (ascending)
+        self.big: dict[tuple[int, int], set[int]] = {}  # the same as sets, for long ones once needed
+        self.asked: dict[str, tuple[int, list[tuple[int, float]]]] = {}  # text -> (entries then, its matches)
         self.compared = 0  # full comparisons made (for benchmarks)
 
     def __len__(self) -> int:
@@ -106,16 +130,23 @@ class TextGroups:
             if not g:
                 return
             ids = frozenset(self._gram_id(x) for x in g)
-            near = self._search(ids, len(ids))
-            entry = Entry(len(self.entries), text, ids)
-            entry.near = near
-            for other, sim in near:
+            entry = Entry(len(self.entries), text, tuple(sorted(ids)))
+            entry.near = self._near(key, ids)
+            for other, sim in entry.near:
                 self.entries[other].near.append((entry.id, sim))
             self.entries.append(entry)
             self.by_key[key] = entry
+            by_gram = self.postings.setdefault(len(ids), {})
             for i in ids:
-                self.postings[i].append(entry.id)
-        entry.uses.append((owner, label, text))
+                self.df[i] += 1
+                posting = by_gram.get(i)
+                if posting is None:
+                    by_gram[i] = [entry.id]
+                else:
+                    posting.append(entry.id)
+                    if len(posting) > BIG and (len(ids), i) in self.big:
+                        self.big[len(ids), i].add(entry.id)
+        entry.uses.append((owner, label))
         entry.owners.setdefault(owner, label)
 
     def matches(self, text: str) -> list[tuple[Entry, float]]:
@@ -129,6 +160,9 @@ class TextGroups:
             if not g:
                 return []
             found = self._search(frozenset(self.vocab[x] for x in g if x in self.vocab), len(g))
+            if len(self.asked) > 4096:
+                self.asked.clear()
+            self.asked[key] = (len(self.entries), found[:])  # a file's texts are checked, then added
         found.sort(key=lambda x: (-x[1], x[0]))
         return [(self.entries[i], sim) for i, sim in found]
 
@@ -150,38 +184,86 @@ class TextGroups:
             return None
         return Hits(similarity=picked[0][2], first=picked, count=_count_owners([e for e, _ in found], exclude_owner))
 
+    def _near(self, key: str, ids: frozenset[int]) -> list[tuple[int, float]]:
+        """Matches of a new text: those found when it was checked, plus the few entries added since."""
+        then, found = self.asked.pop(key, (-1, None))
+        if found is None or len(self.entries) - then > BIG:
+            return self._search(ids, len(ids))
+        t, n = self.threshold, len(ids)
+        for e in self.entries[then:]:
+            m = len(e.grams)
+            if (m / n if m < n else n / m) >= t:
+                inter = len(ids.intersection(e.grams))
+                if inter / (n + m - inter) >= t:
+                    found.append((e.id, inter / (n + m - inter)))
+        return found
+
     def _gram_id(self, gram: str) -> int:
         i = self.vocab.get(gram)
         if i is None:
-            i = self.vocab[gram] = len(self.postings)
-            self.postings.append([])
+            i = self.vocab[gram] = len(self.vocab)
+            self.df.append(0)
         return i
 
     def _search(self, ids: frozenset[int], n: int) -> list[tuple[int, float]]:
         """(entry id, similarity) of every entry at the threshold, for a text of n pairs of which `ids` are
-        known (a pair nobody used yet has an empty posting list: it is the rarest of all)."""
-        postings = self.postings
-        prefix = n - min_overlap(n, self.threshold) + 1 - (n - len(ids))
-        candidates: set[int] = set()
-        if prefix > 0:
-            for i in sorted(ids, key=lambda i: len(postings[i]))[:prefix]:
-                candidates.update(postings[i])
-        if not candidates:
-            return []
-        t = self.threshold
+        known (a pair nobody used yet is in no entry)."""
+        t, unseen = self.threshold, n - len(ids)
         out = []
         entries = self.entries
-        for c in candidates:
-            other = entries[c].grams
-            m = len(other)
-            if (m / n if m < n else n / m) < t:  # similarity <= smaller/larger size (same float rounding)
+        rarest = sorted(ids, key=self.df.__getitem__)  # any order is exact; rarest first is fast
+        for m in range(math.floor(n * t), math.ceil(n / t) + 1):  # sizes that can reach the threshold
+            by_gram = self.postings.get(m)
+            a = pair_overlap(n, m, t) if by_gram else 0
+            misses = n - a - unseen  # of the known pairs, how many an entry of size m may lack
+            if not a or misses < 0:
                 continue
-            inter = len(ids & other)
-            sim = inter / (n + m - inter)
-            if sim >= t:
-                out.append((c, sim))
-        self.compared += len(candidates)
+            candidates = self._narrow(m, by_gram, rarest, misses, None, 0)
+            self.compared += len(candidates)
+            for c in candidates:
+                inter = len(ids.intersection(entries[c].grams))
+                sim = inter / (n + m - inter)
+                if sim >= t:
+                    out.append((c, sim))
         return out
+
+    def _narrow(self, m: int, by_gram: dict[int, list[int]], rarest: list[int], misses: int,
+                within: list[int] | set[int] | None, depth: int) -> set[int]:
+        """Entries (of `within`, or of size m) holding all but at most `misses` of the pairs `rarest`: a
+        superset, as narrowing stops once few are left or two levels down; the caller compares in full."""
+        found: set[int] = set()
+        for j in range(min(misses + 1, len(rarest))):  # a match holds one of the first misses + 1 pairs ...
+            g = rarest[j]
+            part = by_gram.get(g, ()) if within is None else self._holding(m, by_gram, within, g)
+            if not part:
+                continue
+            left, rest = misses - j, rarest[j + 1:]  # ... and, first found at the j-th, may lack misses - j more
+            if len(part) <= SMALL or not rest:
+                found.update(part)
+            elif left == 0:
+                for g in rest:
+                    part = self._holding(m, by_gram, part, g)
+                    if len(part) <= SMALL:
+                        break
+                found.update(part)
+            elif depth < 2:
+                found |= self._narrow(m, by_gram, rest, left, part, depth + 1)
+            else:
+                found.update(part)
+        return found
+
+    def _holding(self, m: int, by_gram: dict[int, list[int]], part, g: int):
+        """The entries of `part` that hold pair g."""
+        if len(part) <= BIG:
+            entries = self.entries
+            return [c for c in part if g in entries[c].grams]
+        posting = by_gram.get(g, ())
+        if len(posting) <= BIG:
+            return [c for c in posting if c in part] if isinstance(part, set) else set(posting).intersection(part)
+        big = self.big.get((m, g))
+        if big is None:
+            big = self.big[m, g] = set(posting)
+        return big.intersection(part)
 
 
 def _count_owners(entries: list[Entry], exclude: str) -> int:
@@ -203,7 +285,7 @@ class CopyGroup:
     """Near-duplicate wordings (linked through the threshold) used by at least two units."""
 
     wording: str  # the most used wording of the group
-    uses: list[tuple[str, str, str]] = field(default_factory=list)  # (owner, label, text)
+    uses: list[tuple[str, str, str]] = field(default_factory=list)  # (owner, label, wording)
 
     @property
     def owners(self) -> list[str]:
@@ -243,7 +325,7 @@ def copy_groups(texts: Iterable[tuple[str, str, str]], threshold: float) -> list
         if len(owners) < 2:
             continue
         top = max(entries, key=lambda e: (len(e.owners), -e.id))
-        groups.append(CopyGroup(wording=top.text, uses=[u for e in entries for u in e.uses]))
+        groups.append(CopyGroup(wording=top.text, uses=[(o, lb, e.text) for e in entries for o, lb in e.uses]))
     groups.sort(key=lambda g: (-len(g.owners), fold(g.wording)))
     return groups
 
