@@ -7,8 +7,8 @@ from itertools import combinations
 
 import openpyxl
 import pytest
-
 from conftest import make_return, task
+
 from toolkit.checks import Lookups
 from toolkit.collect import collect
 from toolkit.merge import merge

@@ -24,8 +24,21 @@ from openpyxl.utils import get_column_letter
 from .config import atomic_path
 from .issues import Severity
 from .read import open_workbook
-from .xlsxpackage import CT_COMMENTS, CT_SHEET, CT_VML, MAIN, REL, T_COMMENTS, T_SHEET, T_VML, Package, \
-    Unsupported, copy_xf, q, xml_safe
+from .xlsxpackage import (
+    CT_COMMENTS,
+    CT_SHEET,
+    CT_VML,
+    MAIN,
+    REL,
+    T_COMMENTS,
+    T_SHEET,
+    T_VML,
+    Package,
+    Unsupported,
+    copy_xf,
+    q,
+    xml_safe,
+)
 
 SHEET = "Lỗi cần sửa"
 FILLS = {
@@ -275,7 +288,7 @@ def _neutralise_package(pkg: Package, book: str, sheets) -> None:
                     cell.attrib.pop("t", None)
     if "docProps/app.xml" in pkg.raw:  # sheet titles listed there would no longer match
         pkg.put("docProps/app.xml", re.sub(rb"<(\w+:)?(HeadingPairs|TitlesOfParts)>.*?</(\w+:)?\2>", b"",
-                                           pkg.raw["docProps/app.xml"], flags=re.S))
+                                           pkg.raw["docProps/app.xml"], flags=re.DOTALL))
 
 
 def etree_sub(parent, tag: str, **attrs):
