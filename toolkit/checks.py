@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import functools
 import re
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Iterator
 
+from .config import DEFAULT_SETTINGS
 from .issues import Issue, make_issue
+from .similarity import TextGroups, jaccard
 from .text import fold
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -17,66 +17,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .validate import ParsedSheet, Submission
 
 COMPLETED = ("Hoàn thành", "Hoàn thành vượt mức")
-
-
-class TextIndex:
-    """Near-duplicate lookup over short texts: Jaccard similarity of word pairs.
-
-    Word pairs are hashed and kept as sorted tuples (small). Each text is indexed under its K smallest hashes
-    (a bottom-K sketch: two texts with Jaccard >= 0.9 share one of them with near certainty), plus an
-    exact-text table; only candidates found that way are compared in full. A sketch key shared by very many
-    texts (template wording) is not followed: such texts are matched when identical, not when merely similar.
-    """
-
-    K = 6
-    MAX_POSTING = 16
-
-    def __init__(self) -> None:
-        self.docs: list[tuple[str, str, tuple[int, ...]]] = []  # (owner, label, sorted gram hashes)
-        self.postings: dict[int, list[int]] = defaultdict(list)
-        self.exact: dict[int, list[int]] = defaultdict(list)
-
-    @staticmethod
-    @functools.lru_cache(maxsize=4096)
-    def grams(text: str) -> tuple[int, ...]:
-        words = fold(text).split()
-        if len(words) < 2:
-            return tuple(sorted({hash(w) for w in words}))
-        return tuple(sorted({hash((words[i], words[i + 1])) for i in range(len(words) - 1)}))
-
-    def add(self, owner: str, label: str, text: str) -> None:
-        grams = self.grams(text)
-        if not grams:
-            return
-        idx = len(self.docs)
-        self.docs.append((owner, label, grams))
-        self.exact[hash(fold(text))].append(idx)
-        for g in grams[: self.K]:
-            posting = self.postings[g]
-            if len(posting) <= self.MAX_POSTING:
-                posting.append(idx)
-
-    def similar(self, text: str, threshold: float, exclude_owner: str = "") -> list[tuple[str, str, float]]:
-        grams = self.grams(text)
-        if not grams:
-            return []
-        candidates = set(self.exact.get(hash(fold(text)), ()))
-        for g in grams[: self.K]:
-            posting = self.postings.get(g)
-            if posting and len(posting) <= self.MAX_POSTING:
-                candidates.update(posting)
-        out = []
-        mine = set(grams)
-        for idx in candidates:
-            owner, label, other = self.docs[idx]
-            if owner == exclude_owner:
-                continue
-            inter = len(mine.intersection(other))
-            sim = inter / (len(mine) + len(other) - inter)
-            if sim >= threshold:
-                out.append((owner, label, sim))
-        out.sort(key=lambda x: -x[2])
-        return out
+_QUALITY = DEFAULT_SETTINGS["quality"]
 
 
 @dataclass
@@ -85,8 +26,8 @@ class Lookups:
 
     register: dict[str, dict[str, dict]] = field(default_factory=dict)  # unit -> task_code -> task
     register_codes: set[str] = field(default_factory=set)
-    titles: TextIndex = field(default_factory=TextIndex)
-    reports: TextIndex = field(default_factory=TextIndex)
+    titles: TextGroups = field(default_factory=lambda: TextGroups(_QUALITY["similar_title_threshold"]))
+    reports: TextGroups = field(default_factory=lambda: TextGroups(_QUALITY["copied_report_threshold"]))
     previous: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)  # (unit, key) -> (period, text)
     unit_names: dict[str, str] = field(default_factory=dict)
 
@@ -174,22 +115,19 @@ def measurable(sub, ps, rule, ctx, lk) -> Iterator[Issue]:
 
 
 def similar_across_units(sub, ps, rule, ctx, lk) -> Iterator[Issue]:
-    threshold = ctx.ws.settings["quality"]["similar_title_threshold"]
+    """Titles near (lk.titles' threshold) those of other units accepted before this file in the round."""
     col = rule["column"]
     for row in ps.rows:
         title = row.values.get(col)
         if not title or len(fold(title).split()) < 4:
             continue
-        hits = lk.titles.similar(title, threshold, exclude_owner=sub.unit.code)
+        hits = lk.titles.similar(title, exclude_owner=sub.unit.code)
         if hits:
-            units = []
-            for owner, _label, _sim in hits:
-                name = lk.unit_names.get(owner, owner)
-                if name not in units:
-                    units.append(name)
+            names = ", ".join(lk.unit_names.get(owner, owner) for owner, _, _ in hits.first)
+            more = hits.count - len(hits.first)
             yield _issue(sub, "copied-task", ps, ps.cell(row, col), row.excel_row,
-                         similarity=round(hits[0][2] * 100), others=", ".join(units[:3])
-                         + (f" và {len(units) - 3} đơn vị khác" if len(units) > 3 else ""))
+                         similarity=round(hits.similarity * 100),
+                         others=names + (f" và {more} đơn vị khác" if more > 0 else ""))
 
 
 def parent_exists(sub, ps, rule, ctx, lk) -> Iterator[Issue]:
@@ -272,23 +210,16 @@ def copied_text(sub, ps, rule, ctx, lk) -> Iterator[Issue]:
         k = str(row.values.get(key) or "")
         prev = lk.previous.get((sub.unit.code, k))
         if prev:
-            sim = _similarity(text, prev[1])
+            sim = jaccard(text, prev[1])
             if sim >= threshold:
                 yield _issue(sub, "copied-report", ps, ps.cell(row, col), row.excel_row,
                              similarity=round(sim * 100), source=f"báo cáo kỳ {prev[0]} của chính nhiệm vụ này")
                 continue
-        hits = lk.reports.similar(text, threshold, exclude_owner=sub.unit.code)
+        hits = lk.reports.similar(text, exclude_owner=sub.unit.code, first=1)
         if hits:
-            owner, label, sim = hits[0]
+            owner, label, sim = hits.first[0]
             yield _issue(sub, "copied-report", ps, ps.cell(row, col), row.excel_row, similarity=round(sim * 100),
                          source=f"báo cáo của {lk.unit_names.get(owner, owner)} ({label})")
-
-
-def _similarity(a: str, b: str) -> float:
-    ga, gb = set(TextIndex.grams(a)), set(TextIndex.grams(b))
-    if not ga or not gb:
-        return 0.0
-    return len(ga & gb) / len(ga | gb)
 
 
 def _blank(v) -> bool:

@@ -26,6 +26,7 @@ from .forms import Form
 from .issues import Issue, Report, Severity, make_issue
 from .periods import Period, parse_period
 from .read import SPREADSHEET_EXTS, Limits, open_workbook
+from .similarity import TextGroups
 from .store import Store
 from .text import xml_safe
 from .validate import Submission, parse_workbook, validate
@@ -490,7 +491,9 @@ def _register_payload(sub: Submission) -> dict | None:
 
 
 def prepare_lookups(ctx: Context, store: Store, form: Form, period: Period) -> Lookups:
-    lk = Lookups(unit_names={u.code: u.name for u in ctx.registry.units.values()})
+    q = ctx.ws.settings["quality"]
+    lk = Lookups(unit_names={u.code: u.name for u in ctx.registry.units.values()},
+                 titles=TextGroups(q["similar_title_threshold"]), reports=TextGroups(q["copied_report_threshold"]))
     key = period.register_key
     register = store.register(key)
     if form.role == "progress":

@@ -18,6 +18,7 @@ from .forms import Form
 from .frame import RESERVED_TITLES, register_tasks, round_frame, summarise
 from .judge import STATES
 from .sheets import Formats, cell, new_workbook, table, write_rows
+from .similarity import add_copy_sheets
 from .status import SUBMISSION_STATES, form_status, round_status, round_statuses  # noqa: F401 (re-exported)
 from .store import Store
 from .text import safe_file_name
@@ -107,6 +108,7 @@ def merge_form(rnd, form: Form) -> MergeOutput:
         table(ws, 0, ["Tệp", "Mã đơn vị", "Mức độ", "Mã lỗi", "Trang", "Ô", "Nội dung"],
               [[i["file_name"], i["unit_code"], SEVERITY_LABELS.get(i["severity"], i["severity"]), i["code"],
                 i["sheet"], i["cell"], i["message"]] for i in issues], f, [28, 10, 9, 20, 14, 7, 70])
+        add_copy_sheets(wb, rnd.ctx, form, rnd.period)
         wb.close()
     units = reported["_unit"].nunique() if len(reported) else 0
     return MergeOutput(form=form.id, form_name=form.name, path=str(path), rows=len(reported), units=units)

@@ -1,0 +1,201 @@
+"""Near-duplicate search against brute force, the copied-task message at scale, the office's copy groups."""
+
+from __future__ import annotations
+
+import random
+from itertools import combinations
+
+import openpyxl
+import pytest
+from conftest import make_return, task
+
+from toolkit.checks import Lookups
+from toolkit.collect import collect
+from toolkit.merge import merge
+from toolkit.read import open_workbook
+from toolkit.similarity import TextGroups, copy_groups, grams, jaccard, min_overlap
+from toolkit.validate import parse_workbook, validate
+
+VERBS = ["Nâng cao chất lượng", "Tăng cường", "Đẩy mạnh", "Tiếp tục thực hiện", "Thực hiện tốt",
+         "Tập trung lãnh đạo", "Nâng cao hiệu quả", "Tổ chức quán triệt và triển khai"]
+OBJECTS = ["sinh hoạt chi bộ", "công tác kết nạp đảng viên mới", "hoạt động của Mặt trận và các đoàn thể chính trị – "
+           "xã hội", "công tác kiểm tra, giám sát và thi hành kỷ luật đảng", "cải cách hành chính", "chuyển đổi số "
+           "trong các cơ quan đảng", "xây dựng nông thôn mới nâng cao", "giảm nghèo bền vững", "phòng cháy, chữa cháy",
+           "bảo đảm an ninh trật tự", "thu ngân sách nhà nước", "trồng rừng tập trung", "bảo hiểm y tế toàn dân",
+           "công tác dân vận chính quyền", "học tập và làm theo tư tưởng, đạo đức, phong cách Hồ Chí Minh",
+           "phát triển kinh tế tập thể, hợp tác xã", "đào tạo nghề cho lao động nông thôn", "tiếp công dân"]
+PLACES = ["xã Tân Phú", "xã Hòa An", "phường Minh Khai", "xã Yên Lạc", "xã Phú Thịnh", "thị trấn Cao Phong",
+          "xã Xuân Trường", "xã Vĩnh Long", "phường Quang Trung", "xã Sơn Thủy", "xã Thạch Bàn", "xã Mỹ Hưng"]
+MEASURES = ["đảng viên", "% hộ gia đình", "ha", "tỷ đồng", "hồ sơ", "cuộc", "chi bộ", "km đường"]
+CLOSINGS = ["năm 2025", "trong năm 2025", "đến hết năm 2025", "giai đoạn 2025 – 2030", "đến ngày 30/9/2025"]
+
+
+def base_title(rng: random.Random) -> str:
+    text = f"{rng.choice(VERBS)} {rng.choice(OBJECTS)} trên địa bàn {rng.choice(PLACES)}"
+    if rng.random() < 0.7:
+        text += f", phấn đấu đạt {rng.randint(2, 95)} {rng.choice(MEASURES)}"
+    return f"{text} {rng.choice(CLOSINGS)}"
+
+
+def variant(text: str, rng: random.Random) -> str:
+    """A copy with a small edit: as units do when they take the province's wording."""
+    kind = rng.randrange(7)
+    words = text.split()
+    if kind == 0:  # identical after folding: case, accents in old style, punctuation
+        return text.upper().replace(",", " ,") if rng.random() < 0.5 else text.replace("oà", "òa").replace("Hòa", "Hoà")
+    if kind == 1:  # a number changed
+        nums = [i for i, w in enumerate(words) if w.strip(",").isdigit()]
+        if nums:
+            words[rng.choice(nums)] = str(rng.randint(2, 95))
+            return " ".join(words)
+    if kind == 2:  # a place changed
+        place = next((p for p in PLACES if p in text), None)
+        if place:
+            return text.replace(place, rng.choice(PLACES))
+    if kind == 3:  # two neighbouring words swapped
+        i = rng.randrange(len(words) - 1)
+        words[i], words[i + 1] = words[i + 1], words[i]
+        return " ".join(words)
+    if kind == 4:  # the closing moved to the front
+        for closing in CLOSINGS:
+            if text.endswith(closing):
+                return f"{closing.capitalize()}, {text[: -len(closing)].strip()}"
+    if kind == 5:  # a word added or dropped at the end
+        return text + " của đơn vị" if rng.random() < 0.5 else " ".join(words[:-1])
+    return text
+
+
+def labelled_titles(n: int, seed: int = 20) -> list[tuple[str, str, str]]:
+    """(unit, task code, title): a province's list copied (and edited) by some units, own tasks by others."""
+    rng = random.Random(seed)
+    province = [base_title(rng) for _ in range(60)]
+    out = []
+    unit = 0
+    while len(out) < n:
+        unit += 1
+        code = f"U{unit:04d}"
+        copier = rng.random() < 0.4
+        for k in range(rng.randint(5, 15)):
+            if copier and rng.random() < 0.8:
+                title = rng.choice(province)
+                title = variant(title, rng) if rng.random() < 0.6 else title
+            else:
+                title = base_title(rng)
+                if rng.random() < 0.15:
+                    title = variant(title, rng)
+            out.append((code, f"{code}-{k:02d}", title))
+    return out[:n]
+
+
+def brute_force(rows: list[tuple[str, str, str]], threshold: float) -> list[dict[str, float]]:
+    """For each row: every other unit of an earlier row at the threshold, with its best similarity."""
+    sets = list({grams(t) for _, _, t in rows if grams(t)})  # every distinct set of pairs, compared pairwise
+    near: dict[frozenset, list[tuple[frozenset, float]]] = {g: [(g, 1.0)] for g in sets}
+    for a, b in combinations(sets, 2):
+        inter = len(a & b)
+        sim = inter / (len(a) + len(b) - inter)
+        if sim >= threshold:
+            near[a].append((b, sim))
+            near[b].append((a, sim))
+    seen: dict[frozenset, dict[str, None]] = {}
+    out = []
+    for owner, _, text in rows:
+        g = grams(text)
+        found: dict[str, float] = {}
+        for other, sim in near.get(g, []):
+            for o in seen.get(other, {}):
+                if o != owner and sim > found.get(o, -1):
+                    found[o] = sim
+        out.append(found)
+        if g:
+            seen.setdefault(g, {})[owner] = None
+    return out
+
+
+def test_near_duplicates_match_brute_force_on_labelled_titles():
+    rows = labelled_titles(3000)
+    threshold = 0.88
+    truth = brute_force(rows, threshold)
+    index = TextGroups(threshold)
+    tp = fp = fn = near = 0
+    for (owner, label, text), expected in zip(rows, truth):
+        hits = index.similar(text, exclude_owner=owner, first=10**6)
+        got = {o: sim for o, _, sim in hits.first} if hits else {}
+        tp += len(got.keys() & expected.keys())
+        near += sum(1 for s in expected.values() if s < 1)
+        fp += len(got.keys() - expected.keys())
+        fn += len(expected.keys() - got.keys())
+        assert (hits.count if hits else 0) == len(got)
+        assert all(abs(got[o] - expected[o]) < 1e-12 for o in got.keys() & expected.keys())
+        index.add(owner, label, text)
+    precision, recall = tp / max(tp + fp, 1), tp / max(tp + fn, 1)
+    print(f"\n{len(rows)} titles, {len(index)} distinct, {tp} true pairs ({near} near, not identical): precision {precision:.4f}, recall {recall:.4f}")
+    assert tp > 3000 and near > 300  # the set really has copies, exact and near, to find
+    assert precision >= 0.99 and recall >= 0.99
+
+
+def test_edits_near_the_threshold_are_in_the_labelled_set():
+    """The generated edits straddle the threshold, so the comparison above is not trivially all-or-nothing."""
+    rng = random.Random(3)
+    sims = [jaccard(t, variant(t, rng)) for t in (base_title(rng) for _ in range(400))]
+    assert any(0.8 <= s < 0.88 for s in sims) and any(0.88 <= s < 1 for s in sims) and any(s == 1 for s in sims)
+
+
+def test_common_wording_does_not_hide_a_near_copy():
+    """Hundreds of distinct tasks share 'nâng cao chất lượng …'; a near copy sharing only such pairs is found."""
+    index = TextGroups(0.5)
+    for i in range(600):
+        index.add(f"U{i}", "", f"Nâng cao chất lượng sinh hoạt chi bộ thôn số {i}")
+    hits = index.similar("Nâng cao chất lượng sinh hoạt chi bộ thôn", exclude_owner="X", first=1000)
+    expected = {f"U{i}" for i in range(600)
+                if jaccard("Nâng cao chất lượng sinh hoạt chi bộ thôn", f"Nâng cao chất lượng sinh hoạt chi bộ thôn số {i}") >= 0.5}
+    assert hits is not None and {o for o, _, _ in hits.first} == expected and hits.count == 600
+
+
+@pytest.mark.parametrize("threshold", [0.5, 0.7, 0.88, 0.9, 0.95, 1.0])
+def test_min_overlap_is_the_least_overlap_reaching_the_threshold(threshold):
+    for n in range(1, 200):
+        k = min_overlap(n, threshold)
+        assert k / n >= threshold and (k == 1 or (k - 1) / n < threshold)
+
+
+def test_a_title_copied_by_400_units_names_three_and_the_count(ctx):
+    same = "Nâng cao chất lượng hoạt động của Mặt trận và các đoàn thể chính trị – xã hội ở cơ sở năm 2025"
+    path = make_return(ctx, "registration", "XMC", "2025", [task("XMC-01", title=same), task("XMC-02", title=same)])
+    sub = parse_workbook(open_workbook(path), ctx, None, None, rel_name=path.name)
+    lk = Lookups(unit_names={f"U{i:03d}": f"Đảng ủy xã Số {i}" for i in range(400)})
+    for i in range(400):
+        lk.titles.add(f"U{i:03d}", f"U{i:03d}-01", same if i % 2 else same.upper())
+    lk.titles.add("XMC", "XMC-09", same)  # the unit's own earlier file does not count
+    validate(sub, ctx, lk, part="global")
+    copied = [i for i in sub.issues if i.code == "copied-task"]
+    assert [i.cell for i in copied] == ["D7", "D8"]
+    assert copied[0].message == ("Nội dung nhiệm vụ giống 100% nhiệm vụ của: Đảng ủy xã Số 0, Đảng ủy xã Số 1, "
+                                 "Đảng ủy xã Số 2 và 397 đơn vị khác.")
+
+
+def test_copy_groups_link_near_wordings_and_leave_single_units_out():
+    a = "Nâng cao chất lượng sinh hoạt chi bộ trên địa bàn xã, phấn đấu 100% chi bộ đạt yêu cầu năm 2025"
+    rows = [("A", "A-1", a), ("B", "B-1", a.upper()), ("C", "C-1", a + " này"), ("C", "C-2", "Trồng 5 ha rừng"),
+            ("D", "D-1", "Trồng 5 ha rừng"), ("D", "D-2", "Trồng 5 ha rừng"), ("E", "E-1", "Làm 2 km đường"),
+            ("E", "E-2", "Làm 2 km đường")]
+    groups = copy_groups(rows, 0.88)
+    assert [(g.wording, g.owners, g.wordings) for g in groups] == [(a, ["A", "B", "C"], 2),
+                                                                  ("Trồng 5 ha rừng", ["C", "D"], 1)]
+
+
+def test_merge_lists_the_groups_of_copied_tasks(ctx):
+    same = "Nâng cao chất lượng hoạt động của Mặt trận và các đoàn thể chính trị – xã hội ở cơ sở năm 2025"
+    for code in ("XCP", "XMC", "XLS"):
+        make_return(ctx, "registration", code, "2025", [task(f"{code}-01", title=same),
+                                                        task(f"{code}-02", title=f"Việc riêng của {code} số 1")])
+    result = collect(ctx.ws, "2025", feedback=False)
+    assert sum(1 for i in result.report.issues if i.code == "copied-task") == 2
+    wb = openpyxl.load_workbook(merge(ctx.ws, "2025").path)
+    ws = wb["Nhiệm vụ giống nhau"]
+    rows = [[c.value for c in r] for r in ws.iter_rows(min_row=3) if r[0].value is not None]
+    names = [ctx.registry.units[c].name for c in ("XCP", "XLS", "XMC")]  # collected in file name order
+    assert rows[0][:3] == ["Nhóm", "Nội dung", "Số đơn vị"]
+    assert rows[1][:5] == [1, same, 3, 1, ", ".join(names)]
+    detail = [[c.value for c in r] for r in wb["Chi tiết nhiệm vụ giống nhau"].iter_rows(min_row=2)]
+    assert [(r[0], r[1], r[3]) for r in detail] == [(1, "XCP", "XCP-01"), (1, "XLS", "XLS-01"), (1, "XMC", "XMC-01")]

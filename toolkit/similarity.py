@@ -1,0 +1,425 @@
+"""Near-duplicate texts at scale: copied task titles and copied report paragraphs.
+
+Similarity is the Jaccard index of the sets of word pairs (bigrams) of the folded text (`text.fold`: lower
+case, no accents, no punctuation); a one-word text is the set of that word. Two texts are near duplicates when
+that index reaches a threshold (settings: quality.similar_title_threshold, quality.copied_report_threshold).
+
+Identical folded texts are grouped once: one entry per distinct text, holding every (unit, label) that used
+it. Near duplicates are searched only among distinct texts, and each entry keeps the list of its near
+duplicates, so a wording copied by 400 units costs one search, not 400 × 400 comparisons.
+
+The search is exact (no sampling, no cap that drops candidates). Entries are posted under every word pair,
+in one index per size (number of pairs). For a query of n pairs and a size m, an entry must share at least
+a(n, m) pairs with it to reach the threshold, so it may miss at most r = n − a(n, m) of the query's pairs.
+Pairs are taken rarest first (a pair nobody used yet already counts as missed): by pigeonhole a match holds
+one of the first r + 1, and a match first found at the j-th may miss only r − j of the rest, so posting sets
+are intersected rather than merged. Common wording ("nâng cao chất lượng", a province's template that every
+unit fills in with its own place and numbers) is thus never scanned: texts that differ only in their place
+name are ruled out by the place's pairs. Only the few candidates left are compared in full.
+MinHash with LSH (datasketch) was measured on the same rounds: it finds pairs only with a probability, and
+templated titles (similarity 0.6–0.85 to hundreds of others) make most of its bands collide.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from .text import fold
+
+
+@functools.lru_cache(maxsize=4096)
+def grams(text: str) -> frozenset[str]:
+    """The word pairs of the folded text ("a b c" -> {"a b", "b c"}); one word -> {word}; blank -> empty."""
+    words = fold(text).split()
+    if len(words) < 2:
+        return frozenset(words)
+    return frozenset(f"{words[i]} {words[i + 1]}" for i in range(len(words) - 1))
+
+
+def jaccard(a: str, b: str) -> float:
+    """Similarity of two texts (0..1) as the checks judge it."""
+    ga, gb = grams(a), grams(b)
+    if not ga or not gb:
+        return 0.0
+    inter = len(ga & gb)
+    return inter / (len(ga) + len(gb) - inter)
+
+
+def min_overlap(n: int, threshold: float) -> int:
+    """The least number of shared pairs a text needs with an n-pair text to reach `threshold`.
+
+    inter/union >= t implies inter/n >= t (union >= n; float division is monotone), so this is the least k
+    with k/n >= t, computed in the same floating point as the verdict."""
+    k = max(1, min(n, math.ceil(threshold * n)))
+    while k > 1 and (k - 1) / n >= threshold:
+        k -= 1
+    while k < n and k / n < threshold:
+        k += 1
+    return k
+
+
+@functools.lru_cache(maxsize=65536)
+def pair_overlap(n: int, m: int, threshold: float) -> int:
+    """The least number of shared pairs for texts of n and m pairs to reach `threshold` (0: never)."""
+    small = min(n, m)
+    if small / max(n, m) < threshold:
+        return 0
+    a = max(1, min(small, math.ceil(threshold * (n + m) / (1 + threshold))))
+    while a > 1 and (a - 1) / (n + m - a + 1) >= threshold:
+        a -= 1
+    while a <= small and a / (n + m - a) < threshold:
+        a += 1
+    return a if a <= small else 0
+
+
+SMALL = 24  # candidate sets this small are compared in full rather than narrowed further
+BIG = 64  # posting lists longer than this are also kept as sets once an intersection needs them
+
+
+class Entry:
+    """One distinct folded text and everyone who used it."""
+
+    __slots__ = ("id", "text", "grams", "owners", "uses", "near")
+
+    def __init__(self, id_: int, text: str, gram_ids: tuple[int, ...]):
+        self.id = id_
+        self.text = text  # the first wording seen (for display)
+        self.grams = gram_ids  # sorted pair ids (a tuple: a quarter of a frozenset's memory)
+        self.owners: dict[str, str] = {}  # owner -> label of its first use, in order of first use
+        self.uses: list[tuple[str, str]] = []  # (owner, label) of every use, in order
+        self.near: list[tuple[int, float]] = []  # (entry id, similarity) of other entries at the threshold
+
+
+@dataclass
+class Hits:
+    """What a text is similar to, other than its own unit's texts."""
+
+    similarity: float  # the best one
+    first: list[tuple[str, str, float]]  # a few (owner, label, similarity), distinct owners, best first
+    count: int  # distinct owners in all
+
+
+class TextGroups:
+    """Distinct texts with their users and near duplicates at one threshold; grows one text at a time."""
+
+    def __init__(self, threshold: float):
+        if not 0 < threshold <= 1:
+            raise ValueError(f"similarity threshold must be in (0, 1], got {threshold!r}")
+        self.threshold = threshold
+        self.entries: list[Entry] = []
+        self.by_key: dict[str, Entry] = {}
+        self.vocab: dict[str, int] = {}  # pair -> id
+        self.df: list[int] = []  # pair id -> number of entries holding it
+        self.postings: dict[int, dict[int, list[int]]] = {}  # size -> pair id -> entry ids (ascending)
+        self.big: dict[tuple[int, int], set[int]] = {}  # the same as sets, for long ones once needed
+        self.asked: dict[str, tuple[int, list[tuple[int, float]]]] = {}  # text -> (entries then, its matches)
+        self.compared = 0  # full comparisons made (for benchmarks)
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def add(self, owner: str, label: str, text: str) -> None:
+        """Record that `owner` used `text` (under `label`, e.g. a task code)."""
+        key = fold(text)
+        entry = self.by_key.get(key)
+        if entry is None:
+            g = grams(key)
+            if not g:
+                return
+            ids = frozenset(self._gram_id(x) for x in g)
+            entry = Entry(len(self.entries), text, tuple(sorted(ids)))
+            entry.near = self._near(key, ids)
+            for other, sim in entry.near:
+                self.entries[other].near.append((entry.id, sim))
+            self.entries.append(entry)
+            self.by_key[key] = entry
+            by_gram = self.postings.setdefault(len(ids), {})
+            for i in ids:
+                self.df[i] += 1
+                posting = by_gram.get(i)
+                if posting is None:
+                    by_gram[i] = [entry.id]
+                else:
+                    posting.append(entry.id)
+                    if len(posting) > BIG and (len(ids), i) in self.big:
+                        self.big[len(ids), i].add(entry.id)
+        entry.uses.append((owner, label))
+        entry.owners.setdefault(owner, label)
+
+    def matches(self, text: str) -> list[tuple[Entry, float]]:
+        """Entries at the threshold of `text`, best first (ties: the earlier entry first)."""
+        key = fold(text)
+        entry = self.by_key.get(key)
+        if entry is not None:
+            found = [(entry.id, 1.0), *entry.near]
+        else:
+            g = grams(key)
+            if not g:
+                return []
+            found = self._search(frozenset(self.vocab[x] for x in g if x in self.vocab), len(g))
+            if len(self.asked) > 4096:
+                self.asked.clear()
+            self.asked[key] = (len(self.entries), found[:])  # a file's texts are checked, then added
+        found.sort(key=lambda x: (-x[1], x[0]))
+        return [(self.entries[i], sim) for i, sim in found]
+
+    def similar(self, text: str, exclude_owner: str = "", first: int = 3) -> Hits | None:
+        """The best similarity, the first few other owners and how many there are; None if no other owner."""
+        found = self.matches(text)
+        picked: list[tuple[str, str, float]] = []
+        seen = {exclude_owner}
+        for entry, sim in found:
+            if len(picked) >= first:
+                break
+            for owner, label in entry.owners.items():
+                if owner not in seen:
+                    seen.add(owner)
+                    picked.append((owner, label, sim))
+                    if len(picked) >= first:
+                        break
+        if not picked:
+            return None
+        return Hits(similarity=picked[0][2], first=picked, count=_count_owners([e for e, _ in found], exclude_owner))
+
+    def _near(self, key: str, ids: frozenset[int]) -> list[tuple[int, float]]:
+        """Matches of a new text: those found when it was checked, plus the few entries added since."""
+        then, found = self.asked.pop(key, (-1, None))
+        if found is None or len(self.entries) - then > BIG:
+            return self._search(ids, len(ids))
+        t, n = self.threshold, len(ids)
+        for e in self.entries[then:]:
+            m = len(e.grams)
+            if (m / n if m < n else n / m) >= t:
+                inter = len(ids.intersection(e.grams))
+                if inter / (n + m - inter) >= t:
+                    found.append((e.id, inter / (n + m - inter)))
+        return found
+
+    def _gram_id(self, gram: str) -> int:
+        i = self.vocab.get(gram)
+        if i is None:
+            i = self.vocab[gram] = len(self.vocab)
+            self.df.append(0)
+        return i
+
+    def _search(self, ids: frozenset[int], n: int) -> list[tuple[int, float]]:
+        """(entry id, similarity) of every entry at the threshold, for a text of n pairs of which `ids` are
+        known (a pair nobody used yet is in no entry)."""
+        t, unseen = self.threshold, n - len(ids)
+        out = []
+        entries = self.entries
+        rarest = sorted(ids, key=self.df.__getitem__)  # any order is exact; rarest first is fast
+        for m in range(math.floor(n * t), math.ceil(n / t) + 1):  # sizes that can reach the threshold
+            by_gram = self.postings.get(m)
+            a = pair_overlap(n, m, t) if by_gram else 0
+            misses = n - a - unseen  # of the known pairs, how many an entry of size m may lack
+            if not a or misses < 0:
+                continue
+            candidates = self._narrow(m, by_gram, rarest, misses, None, 0)
+            self.compared += len(candidates)
+            for c in candidates:
+                inter = len(ids.intersection(entries[c].grams))
+                sim = inter / (n + m - inter)
+                if sim >= t:
+                    out.append((c, sim))
+        return out
+
+    def _narrow(self, m: int, by_gram: dict[int, list[int]], rarest: list[int], misses: int,
+                within: list[int] | set[int] | None, depth: int) -> set[int]:
+        """Entries (of `within`, or of size m) holding all but at most `misses` of the pairs `rarest`: a
+        superset, as narrowing stops once few are left or two levels down; the caller compares in full."""
+        found: set[int] = set()
+        for j in range(min(misses + 1, len(rarest))):  # a match holds one of the first misses + 1 pairs ...
+            g = rarest[j]
+            part = by_gram.get(g, ()) if within is None else self._holding(m, by_gram, within, g)
+            if not part:
+                continue
+            left, rest = misses - j, rarest[j + 1:]  # ... and, first found at the j-th, may lack misses - j more
+            if len(part) <= SMALL or not rest:
+                found.update(part)
+            elif left == 0:
+                for g in rest:
+                    part = self._holding(m, by_gram, part, g)
+                    if len(part) <= SMALL:
+                        break
+                found.update(part)
+            elif depth < 2:
+                found |= self._narrow(m, by_gram, rest, left, part, depth + 1)
+            else:
+                found.update(part)
+        return found
+
+    def _holding(self, m: int, by_gram: dict[int, list[int]], part, g: int):
+        """The entries of `part` that hold pair g."""
+        if len(part) <= BIG:
+            entries = self.entries
+            return [c for c in part if g in entries[c].grams]
+        posting = by_gram.get(g, ())
+        if len(posting) <= BIG:
+            return [c for c in posting if c in part] if isinstance(part, set) else set(posting).intersection(part)
+        big = self.big.get((m, g))
+        if big is None:
+            big = self.big[m, g] = set(posting)
+        return big.intersection(part)
+
+
+def _count_owners(entries: list[Entry], exclude: str) -> int:
+    """Distinct owners over entries without copying the biggest owner table."""
+    if not entries:
+        return 0
+    base = max(entries, key=lambda e: len(e.owners)).owners
+    extra: set[str] = set()
+    for e in entries:
+        if e.owners is not base:
+            extra.update(o for o in e.owners if o not in base)
+    return len(base) + len(extra) - (exclude in base or exclude in extra)
+
+
+# --- groups of copied wording, for the office -----------------------------------------------------
+
+@dataclass
+class CopyGroup:
+    """Near-duplicate wordings (linked through the threshold) used by at least two units."""
+
+    wording: str  # the most used wording of the group
+    uses: list[tuple[str, str, str]] = field(default_factory=list)  # (owner, label, wording)
+
+    @property
+    def owners(self) -> list[str]:
+        return list(dict.fromkeys(o for o, _, _ in self.uses))
+
+    @property
+    def wordings(self) -> int:
+        return len({fold(t) for _, _, t in self.uses})
+
+
+def copy_groups(texts: Iterable[tuple[str, str, str]], threshold: float) -> list[CopyGroup]:
+    """Group (owner, label, text) triples: texts linked by similarity >= threshold (directly or through
+    others) form one group; groups used by fewer than two owners are left out. Most owners first."""
+    index = TextGroups(threshold)
+    for owner, label, text in texts:
+        if text:
+            index.add(owner, label, str(text))
+    parent = list(range(len(index.entries)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for e in index.entries:
+        for other, _ in e.near:
+            a, b = root(e.id), root(other)
+            if a != b:
+                parent[max(a, b)] = min(a, b)
+    members: dict[int, list[Entry]] = {}
+    for e in index.entries:
+        members.setdefault(root(e.id), []).append(e)
+    groups = []
+    for entries in members.values():
+        owners = {o for e in entries for o in e.owners}
+        if len(owners) < 2:
+            continue
+        top = max(entries, key=lambda e: (len(e.owners), -e.id))
+        groups.append(CopyGroup(wording=top.text, uses=[(o, lb, e.text) for e in entries for o, lb in e.uses]))
+    groups.sort(key=lambda g: (-len(g.owners), fold(g.wording)))
+    return groups
+
+
+# --- the office's list in the consolidated workbook -----------------------------------------------
+
+COPY_SHEETS = {  # rule -> (sheet, detail sheet, heading, threshold setting)
+    "similar-across-units": ("Nhiệm vụ giống nhau", "Chi tiết nhiệm vụ giống nhau",
+                             "CÁC NHÓM NHIỆM VỤ CÓ NỘI DUNG GIỐNG NHAU GIỮA CÁC ĐƠN VỊ", "similar_title_threshold"),
+    "copied-text": ("Báo cáo giống nhau", "Chi tiết báo cáo giống nhau",
+                    "CÁC NHÓM NỘI DUNG BÁO CÁO GIỐNG NHAU GIỮA CÁC ĐƠN VỊ", "copied_report_threshold"),
+}
+CELL_CHARS = 30000  # an Excel cell holds 32,767 characters
+
+
+def add_copy_sheets(wb, ctx, form, period) -> None:
+    """Sheets of the consolidated workbook (an xlsxwriter Workbook) listing the groups of copied wording of
+    the round's active submissions: the wording, how many units, which units; then one row per use."""
+    from .store import Store
+
+    q = ctx.ws.settings["quality"]
+    names = {u.code: u.name for u in ctx.registry.units.values()}
+    with Store(ctx.ws.db_path) as store:
+        for rule_id, (title, detail_title, heading, setting) in COPY_SHEETS.items():
+            for sheet, rule in form.rules(rule_id):
+                if wb.get_worksheet_by_name(title) is not None:
+                    continue  # one list per kind of text
+                keep = (lambda t: len(t) >= q["copied_report_min_length"]) if rule_id == "copied-text" else \
+                    (lambda t: len(fold(t).split()) >= 4)  # what the check itself looks at
+                rows = [(unit, key or "", str(text)) for _, unit, key, text in
+                        store.texts_for_copy_check(form.id, rule["column"], period.code) if keep(str(text))]
+                groups = copy_groups(rows, q[setting])
+                key = rule.get("key", "task_code")  # what the store keeps as the row's key
+                label = next((c.title for c in sheet.columns if c.name == key), "Mã")
+                _write_groups(wb, title, f"{heading} — {period.label.upper()}", groups, names, q[setting])
+                _write_uses(wb, detail_title, groups, names, label, sheet.column(rule["column"]).title)
+
+
+def _formats(wb) -> dict:
+    base = {"font_name": "Times New Roman", "font_size": 11, "valign": "top"}
+    return {"title": wb.add_format({**base, "bold": True, "font_size": 14}),
+            "note": wb.add_format({**base, "italic": True}),
+            "head": wb.add_format({**base, "bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True}),
+            "text": wb.add_format({**base, "text_wrap": True}), "num": wb.add_format(base)}
+
+
+def _units_text(owners: list[str], names: dict[str, str]) -> str:
+    out, size = [], 0
+    for n, owner in enumerate(owners):
+        name = names.get(owner, owner)
+        if size + len(name) > CELL_CHARS:
+            return ", ".join(out) + f" … và {len(owners) - n} đơn vị khác"
+        out.append(name)
+        size += len(name) + 2
+    return ", ".join(out)
+
+
+def _write_groups(wb, title: str, heading: str, groups: list[CopyGroup], names: dict, threshold: float) -> None:
+    f = _formats(wb)
+    ws = wb.add_worksheet(title)
+    ws.write_string(0, 0, heading, f["title"])
+    ws.write_string(1, 0, f"{len(groups)} nhóm; cùng nhóm khi giống nhau từ {round(threshold * 100)}% trở lên "
+                          "(so theo cặp từ, không phân biệt dấu, chữ hoa, dấu câu).", f["note"])
+    for c, (h, w) in enumerate([("Nhóm", 7), ("Nội dung", 60), ("Số đơn vị", 9), ("Số cách viết", 9), ("Đơn vị", 80)]):
+        ws.set_column(c, c, w)
+        ws.write_string(2, c, h, f["head"])
+    for r, g in enumerate(groups, start=3):
+        owners = g.owners
+        ws.write_number(r, 0, r - 2, f["num"])
+        ws.write_string(r, 1, g.wording, f["text"])
+        ws.write_number(r, 2, len(owners), f["num"])
+        ws.write_number(r, 3, g.wordings, f["num"])
+        ws.write_string(r, 4, _units_text(owners, names), f["text"])
+    ws.freeze_panes(3, 0)
+    ws.autofilter(2, 0, 2 + max(len(groups), 1), 4)
+
+
+def _write_uses(wb, title: str, groups: list[CopyGroup], names: dict, label: str, text_title: str) -> None:
+    f = _formats(wb)
+    ws = wb.add_worksheet(title)
+    heads = [("Nhóm", 7), ("Mã đơn vị", 10), ("Tên đơn vị", 30), (label, 14), (text_title, 70),
+             ("Giống nội dung của nhóm (%)", 12)]
+    for c, (h, w) in enumerate(heads):
+        ws.set_column(c, c, w)
+        ws.write_string(0, c, h, f["head"])
+    r = 0
+    for n, g in enumerate(groups, start=1):
+        for owner, key, text in g.uses:
+            r += 1
+            ws.write_number(r, 0, n, f["num"])
+            ws.write_string(r, 1, owner, f["text"])
+            ws.write_string(r, 2, names.get(owner, owner), f["text"])
+            ws.write_string(r, 3, key, f["text"])
+            ws.write_string(r, 4, text, f["text"])
+            ws.write_number(r, 5, round(jaccard(text, g.wording) * 100), f["num"])
+    ws.freeze_panes(1, 0)
+    ws.autofilter(0, 0, max(r, 1), len(heads) - 1)
