@@ -47,6 +47,7 @@ DEFAULT_SETTINGS: dict[str, Any] = {
         "max_text_length": 4000,
         "guess_legacy_encoding": True,
         "worker_memory_mb": 3072,
+        "worker_start": "",  # process start method of parsing workers: "" = the platform's (Windows: spawn)
     },
     "quality": {
         "similar_title_threshold": 0.88,
