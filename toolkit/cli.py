@@ -13,7 +13,10 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from . import __version__
+from .console import VietnameseGroup, speak_vietnamese
 from .errors import ToolkitError
+
+speak_vietnamese()  # click's own words ("Usage:", "Missing option") in Vietnamese
 
 console = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -45,7 +48,7 @@ def _emit_json(data: dict) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=VietnameseGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="toolkit")
 def cli():
     """Bộ công cụ theo dõi nhiệm vụ trọng tâm, cam kết trách nhiệm (Excel)."""
