@@ -212,7 +212,7 @@ def score(directory, period, as_json):
 @cli.command()
 @click.argument("directory", type=click.Path(file_okay=False))
 @click.option("--period", required=True)
-@click.option("--pdf", is_flag=True, help="Chuyển sang PDF bằng LibreOffice (nếu có).")
+@click.option("--pdf", is_flag=True, help="Chuyển sang PDF bằng LibreOffice hoặc Word (nếu có).")
 @click.option("--json", "as_json", is_flag=True)
 def report(directory, period, pdf, as_json):
     """Xuất văn bản Word: báo cáo tổng hợp, phiếu đánh giá, bản cam kết, danh sách chưa nộp."""
@@ -256,7 +256,7 @@ def panel(directory, output):
 
 @cli.command()
 @click.argument("directory", type=click.Path(file_okay=False), default="demo_workspace")
-@click.option("--pdf/--no-pdf", default=True, help="Chuyển văn bản sang PDF khi có LibreOffice.")
+@click.option("--pdf/--no-pdf", default=True, help="Chuyển văn bản sang PDF khi có LibreOffice hoặc Word.")
 def demo(directory, pdf):
     """Chạy thử một đợt hoàn chỉnh trên sample_workbooks/ (tạo thư mục làm việc mới)."""
     from .demo import run_demo

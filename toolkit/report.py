@@ -2,8 +2,8 @@
 
 Templates live in templates/word/ and may be overridden by <workspace>/word/<same name>.docx.
 Rendering is strict (a missing variable is an error naming the template) and autoescaped ("&" and "<"
-from units survive). Many documents are rendered by a pool of processes; PDF conversion goes through
-LibreOffice headless in batches of at most 200 files, counting the outputs.
+from units survive). Many documents are rendered by a pool of processes; PDF conversion is toolkit.pdf's
+(LibreOffice, or Word on Windows).
 """
 
 from __future__ import annotations
@@ -12,9 +12,6 @@ import importlib.resources
 import io
 import re
 import os
-import shutil
-import subprocess
-import tempfile
 import time
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
@@ -29,12 +26,12 @@ from .config import atomic_path
 from .context import Context, load_context
 from .errors import TemplateError
 from .merge import STATES, SUBMISSION_STATES, default_form, round_frame, round_status, summarise
+from .pdf import to_pdf
 from .periods import Period, parse_period
 from .store import Store
 
 TEMPLATES = {"report": "bao_cao_tong_hop.docx", "scorecard": "phieu_danh_gia.docx",
              "commitment": "ban_cam_ket.docx", "not_reported": "danh_sach_chua_nop.docx"}
-PDF_CHUNK = 200
 
 
 def template_path(ws_root: Path | None, name: str) -> Path:
@@ -224,37 +221,6 @@ def render_many(jobs: list[tuple[str, str, dict, dict]], progress=None, workers:
     return out
 
 
-# --- PDF --------------------------------------------------------------------------------------------
-
-def soffice() -> str | None:
-    return shutil.which("soffice") or shutil.which("libreoffice")
-
-
-def to_pdf(paths: list[Path], outdir: Path) -> tuple[list[Path], str]:
-    """Convert with LibreOffice in chunks of PDF_CHUNK; returns (PDFs written, Vietnamese message)."""
-    exe = soffice()
-    if not exe:
-        return [], ("Không có LibreOffice nên chưa chuyển sang PDF. Cài LibreOffice (Debian: libreoffice-writer-nogui) "
-                    "hoặc mở tệp .docx bằng Word và lưu dạng PDF.")
-    outdir.mkdir(parents=True, exist_ok=True)
-    done: list[Path] = []
-    with tempfile.TemporaryDirectory() as profile:
-        for start in range(0, len(paths), PDF_CHUNK):
-            chunk = paths[start:start + PDF_CHUNK]
-            subprocess.run([exe, "--headless", "--norestore", f"-env:UserInstallation=file://{profile}",
-                            "--convert-to", "pdf", "--outdir", str(outdir), *map(str, chunk)],
-                           capture_output=True, timeout=600, check=False)
-            for p in chunk:
-                pdf = outdir / (p.stem + ".pdf")
-                if pdf.exists():
-                    done.append(pdf)
-    missing = len(paths) - len(done)
-    msg = f"Đã chuyển {len(done)}/{len(paths)} văn bản sang PDF trong {outdir}."
-    if missing:
-        msg += f" {missing} văn bản không chuyển được: mở bằng Word để kiểm tra."
-    return done, msg
-
-
 # --- charts -----------------------------------------------------------------------------------------
 
 def _charts(folder: Path, by_unit: list[dict], causes: list[dict]) -> dict[str, str]:
@@ -386,7 +352,7 @@ def write_reports(workspace, period: str | Period, pdf: bool = False,
     docs = render_many(jobs, progress, workers)
     result = ReportResult(folder=str(out), documents=docs)
     if pdf:
-        pdfs, result.pdf_message = to_pdf([Path(d) for d in docs], out / "pdf")
+        pdfs, result.pdf_message = to_pdf([Path(d) for d in docs], out / "pdf", ctx.ws.settings.get("pdf"))
         result.pdfs = [str(p) for p in pdfs]
     result.seconds = time.perf_counter() - started
     return result
