@@ -24,6 +24,7 @@ from .config import atomic_path, workspace_lock
 from .context import Context, expected_units, load_context
 from .forms import Form
 from .issues import Issue, Report, Severity, make_issue
+from .paths import distinct_names
 from .periods import Period, parse_period
 from .read import SPREADSHEET_EXTS, Limits, open_workbook
 from .store import Store
@@ -316,6 +317,7 @@ class FeedbackJob:
     format: str
     unit_name: str
     issues: list[Issue]
+    output_name: str = ""  # the feedback copy's file name, distinct within the round (toolkit.paths)
 
     @property
     def unit(self):
@@ -348,6 +350,9 @@ def write_all_feedback(ctx: Context, store: Store, period: Period, result: Colle
                               if sub["unit_code"] in ctx.registry.units else "", issues)
             if not feedback_path(folder, job).exists():
                 jobs.append((fr, job))
+    names = distinct_names([feedback_path(folder, job).name for _, job in jobs], os.listdir(folder))
+    for (_, job), name in zip(jobs, names):  # BTC.xlsx and btc.xlsx: two copies, also on Windows
+        job.output_name = name
     if hook:
         hook("feedback", "")
     workers = workers if workers is not None else min(os.cpu_count() or 1, 4)

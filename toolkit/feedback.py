@@ -17,6 +17,7 @@ from openpyxl.utils import get_column_letter
 
 from .config import atomic_path
 from .issues import Severity
+from .paths import safe_filename
 from .read import open_workbook
 
 SHEET = "Lỗi cần sửa"
@@ -28,8 +29,10 @@ FONT = "Times New Roman"
 
 
 def feedback_path(folder: Path, sub) -> Path:
+    if getattr(sub, "output_name", ""):  # chosen by the collect so that no two copies share a name
+        return folder / sub.output_name
     stem = re.sub(r"[^\w.-]+", "_", Path(sub.file_name).stem, flags=re.UNICODE).strip("._") or "tep"
-    return folder / f"{stem[:80]}_phan_hoi.xlsx"
+    return folder / safe_filename(f"{stem[:80]}_phan_hoi.xlsx")
 
 
 def write_feedback(sub, source: Path, folder: Path) -> Path:

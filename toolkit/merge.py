@@ -18,6 +18,7 @@ from .checks import COMPLETED
 from .config import atomic_path
 from .context import Context, expected_units, load_context
 from .forms import Form
+from .paths import safe_filename
 from .periods import Period, parse_period
 from .store import Store
 
@@ -189,7 +190,7 @@ def round_status(workspace, period: str | Period, form_id: str | None = None, wr
 
 
 def write_not_reported(ctx: Context, period: Period, form: Form, status: StatusResult) -> Path:
-    path = ctx.ws.round_dir(period, "output") / f"danh_sach_chua_nop_{form.id}_{period.code}.xlsx"
+    path = ctx.ws.round_dir(period, "output") / safe_filename(f"danh_sach_chua_nop_{form.id}_{period.code}.xlsx")
     with atomic_path(path) as tmp:
         wb = xlsxwriter.Workbook(str(tmp), {"strings_to_formulas": False, "strings_to_urls": False})
         f = _Formats(wb)
@@ -296,7 +297,7 @@ def merge(workspace, period: str | Period, form_id: str | None = None) -> MergeR
     ctx = load_context(workspace)
     period = period if isinstance(period, Period) else parse_period(period)
     form = ctx.form(form_id or default_form(period))
-    path = ctx.ws.round_dir(period, "output") / f"tong_hop_{form.id}_{period.code}.xlsx"
+    path = ctx.ws.round_dir(period, "output") / safe_filename(f"tong_hop_{form.id}_{period.code}.xlsx")
     with Store(ctx.ws.db_path) as store:
         df = round_frame(ctx, store, form, period)
         status = round_status(ctx.ws, period, form.id, write=False)

@@ -26,6 +26,7 @@ from .config import atomic_path
 from .context import Context, load_context
 from .errors import TemplateError
 from .merge import STATES, SUBMISSION_STATES, default_form, round_frame, round_status, summarise
+from .paths import safe_filename
 from .pdf import to_pdf
 from .periods import Period, parse_period
 from .store import Store
@@ -391,7 +392,7 @@ def _scorecards(ctx, store, period, base, df, out: Path, root) -> list:
         if not linted:
             lint(tpl, context)
             linted = True
-        jobs.append((str(tpl), str(folder / f"{s['subject_id']}_{period.code}.docx"), context, {}))
+        jobs.append((str(tpl), str(folder / safe_filename(f"{s['subject_id']}_{period.code}.docx")), context, {}))
         folder.mkdir(parents=True, exist_ok=True)
     return jobs
 
@@ -420,5 +421,5 @@ def _commitments(ctx, store, period, base, out: Path, root) -> list:
                               "owner": i["owner"] or "",
                               "deadline": _fmt_date(date.fromisoformat(i["deadline"])) if i["deadline"] else ""}
                              for i in items if i["unit_code"] == code]}
-        jobs.append(_job(root, "commitment", folder / f"ban_cam_ket_{code}_{period.code}.docx", context))
+        jobs.append(_job(root, "commitment", folder / safe_filename(f"ban_cam_ket_{code}_{period.code}.docx"), context))
     return jobs

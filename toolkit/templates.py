@@ -17,6 +17,7 @@ from xlsxwriter.utility import xl_rowcol_to_cell
 from . import __version__
 from .config import atomic_path
 from .forms import TYPE_LABELS, Column, Form, Sheet
+from .paths import safe_filename
 from .periods import Period
 from .read import META_SHEET, col_letter
 from .units import Registry, Unit
@@ -29,7 +30,7 @@ INFO_LABELS = {"unit_name": "Đơn vị:", "unit_code": "Mã đơn vị:", "peri
 
 
 def template_name(form: Form, unit: Unit, period: Period) -> str:
-    return f"{unit.code}_{form.id}_{period.code}.xlsx"
+    return safe_filename(f"{unit.code}_{form.id}_{period.code}.xlsx")
 
 
 def build_template(path: Path, form: Form, unit: Unit, period: Period, deadline: date,
