@@ -139,3 +139,12 @@ def test_windows_job_object_holds_every_worker_before_it_gets_a_file(monkeypatch
     assert events[0] == ("job", 700)
     assigned = [e[2] for e in events[1:]]
     assert len(assigned) == 2 and len(set(assigned)) == 2 and all(e[1] == "JOB" for e in events[1:])
+
+
+def test_a_long_first_job_with_a_small_lookahead_still_yields_all_in_order(monkeypatch):
+    """While an early job runs long, later ones are given out only up to LOOKAHEAD ahead of the caller."""
+    monkeypatch.setattr(pool, "LOOKAHEAD", 3)
+    jobs = [(0.6, 0), *[(0, i) for i in range(1, 8)]]
+    outcomes = list(run_bounded(faults.sleep_then_return, jobs, Bounds(timeout_s=5, memory_mb=0, workers=2,
+                                                                       start_method="fork")))
+    assert [o.value for o in outcomes] == list(range(8))

@@ -36,18 +36,15 @@ from dataclasses import dataclass
 from multiprocessing.connection import wait
 from typing import Any
 
-from .errors import ToolkitError
+from .errors import WorkerError
 
 #: Exit codes of a worker that died from lack of memory: a native library aborting on a failed allocation
 #: (SIGABRT; Windows' fail-fast 0xC0000409 and abort()'s 3), the Linux OOM killer (SIGKILL), Windows'
 #: STATUS_NO_MEMORY (0xC0000017).
 MEMORY_EXITS = {-signal.SIGABRT, -9, 3, 0xC0000409, 0xC0000017}
 WINDOWS = sys.platform == "win32"
-STARTUP_TIMEOUT_S = 120  # a worker that is not ready by then is a fault of the installation, not of a file
-
-
-class WorkerError(ToolkitError):
-    """Worker processes could not be started (a fault of the installation, not of a file)."""
+STARTUP_TIMEOUT_S = 120
+LOOKAHEAD = 256  # results held for the caller at most (while an earlier job still runs), so memory stays bounded  # a worker that is not ready by then is a fault of the installation, not of a file
 
 
 @dataclass(frozen=True)
@@ -98,7 +95,7 @@ def run_bounded(fn: Callable[[Any], Any], jobs: Sequence, bounds: Bounds, initia
                     if not w.alive and pending:  # ended or died: a fresh worker takes the next jobs
                         workers[i] = _Worker(mp, spec, job_object)
                 for w in workers:
-                    if w.ready and w.job is None and pending:
+                    if w.ready and w.job is None and pending and pending[0][0] < nxt + LOOKAHEAD:
                         w.give(*pending.popleft())
                 if nxt not in done:
                     _wait(workers, bounds)
@@ -181,7 +178,8 @@ class _Worker:
         self.conn.close()
         if self.job is None:
             if not self.ready:
-                raise WorkerError(f"Tiến trình đọc tệp dừng ngay khi khởi động (mã thoát {code}).")
+                raise WorkerError(f"Tiến trình đọc tệp dừng ngay khi khởi động (mã thoát {code}); kiểm tra "
+                                  f"intake.worker_memory_mb trong settings.yaml.")
             return None
         index, given = self.job
         self.job = None
