@@ -7,6 +7,7 @@ import sys
 import time
 import types
 from datetime import date
+from pathlib import Path
 
 import faults
 import pytest
@@ -148,3 +149,46 @@ def test_a_long_first_job_with_a_small_lookahead_still_yields_all_in_order(monke
     outcomes = list(run_bounded(faults.sleep_then_return, jobs, Bounds(timeout_s=5, memory_mb=0, workers=2,
                                                                        start_method="fork")))
     assert [o.value for o in outcomes] == list(range(8))
+
+
+def _children(pid: int) -> list[int]:
+    out = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid and fields[0] != "Z":
+            out.append(int(stat.parent.name))
+    return out
+
+
+def _running(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_a_worker_stuck_on_a_file_ends_with_its_killed_parent():
+    """A collect killed from outside (Task Manager, a kill drill) must not leave a worker spinning on a file."""
+    import os
+    import signal
+    import subprocess
+
+    script = ("import sys, time; sys.path[:0] = sys.argv[1:]; import faults; from toolkit.pool import Bounds, "
+              "run_bounded; run = run_bounded(faults.sleep_then_return, [(0, 'ok'), (600, 'x')], Bounds(timeout_s=0, "
+              "memory_mb=0, workers=2, start_method='fork')); print(next(run).value, flush=True); time.sleep(600)")
+    tests = Path(faults.__file__).parent
+    parent = subprocess.Popen([sys.executable, "-c", script, str(tests), str(tests.parent)], stdout=subprocess.PIPE,
+                              text=True)
+    assert parent.stdout.readline().strip() == "ok"
+    children = _children(parent.pid)
+    assert len(children) == 2
+    os.kill(parent.pid, signal.SIGKILL)
+    parent.wait()
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and any(_running(c) for c in children):
+        time.sleep(0.05)
+    assert [c for c in children if _running(c)] == []

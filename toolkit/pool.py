@@ -213,6 +213,7 @@ class _Worker:
 def _serve(conn, fn, memory_mb: int, initializer, initargs) -> None:
     """A worker's loop: cap memory, initialise, then answer jobs until told to stop."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C is the parent's to handle: it ends the workers
+    _die_with_parent()
     if memory_mb:
         limit_own_memory(memory_mb)
     try:
@@ -242,6 +243,18 @@ def _serve(conn, fn, memory_mb: int, initializer, initargs) -> None:
             conn.send((index, "memory", None, "MemoryError"))
         except Exception as exc:  # a result that does not pickle
             conn.send((index, "error", None, f"{type(exc).__name__}: {exc}"[:500]))
+
+
+def _die_with_parent() -> None:
+    """Linux: a worker still busy with a hanging file ends when its parent is killed (an idle one sees its pipe
+    close anyway; on Windows the Job Object ends its workers with the parent)."""
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass
 
 
 # --- memory caps ---------------------------------------------------------------------------------
