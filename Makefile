@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup test demo samples bench drill lint clean
+.PHONY: setup test demo samples bench drill lint check-windows clean
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PY) -m venv $(VENV)
@@ -27,6 +27,9 @@ bench: $(STAMP)
 
 drill: $(STAMP)
 	TOOLKIT_FUZZ_EXAMPLES=$${FUZZ:-400} $(BIN)/python -m pytest tests/test_drill.py tests/test_hostile.py -k "drill or fuzz" -s
+
+check-windows: $(STAMP)
+	$(BIN)/python scripts/check_windows_wheels.py
 
 lint: $(STAMP)
 	$(BIN)/python -m pip install -q ruff && $(BIN)/ruff check toolkit tests

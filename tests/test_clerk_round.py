@@ -6,13 +6,11 @@ worked out by hand here."""
 import json
 import os
 import re
-import zipfile
 from datetime import date, datetime
 from pathlib import Path
 
 import docx
 import openpyxl
-import pytest
 from click.testing import CliRunner
 
 from toolkit.cli import cli

@@ -1,9 +1,7 @@
 """CLI contract (exit codes, --json equals the library), samples manifest, real-world corpus, docs in step."""
 
 import json
-import re
 import time
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -14,7 +12,6 @@ from toolkit.collect import collect
 from toolkit.config import init_workspace
 from toolkit.issues import catalogue_markdown
 from toolkit.periods import parse_period
-from toolkit.read import Limits, open_workbook
 from toolkit.samples import install_round
 
 

@@ -11,7 +11,7 @@ from toolkit.errors import ToolkitError
 from toolkit.forms import check_forms, load_forms
 from toolkit.periods import parse_period
 from toolkit.templates import build_templates
-from toolkit.units import load_registry, write_sample_registry
+from toolkit.units import load_registry
 
 
 def test_shipped_forms_are_valid():

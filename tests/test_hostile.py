@@ -3,7 +3,6 @@ correct reading, no traceback, the rest of the round processed, nothing accepted
 
 import io
 import os
-import sqlite3
 import time
 import zipfile
 from datetime import date
@@ -11,7 +10,6 @@ from pathlib import Path
 
 import docx
 import openpyxl
-import pytest
 import xlsxwriter
 from hypothesis import HealthCheck, given, settings, strategies as st
 

@@ -2,7 +2,6 @@
 
 import shutil
 import subprocess
-import zipfile
 from datetime import date
 from pathlib import Path
 

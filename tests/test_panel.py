@@ -5,7 +5,6 @@ import re
 import sys
 import zipfile
 from datetime import date
-from pathlib import Path
 
 import openpyxl
 import pytest

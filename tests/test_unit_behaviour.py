@@ -12,7 +12,6 @@ from datetime import date
 from pathlib import Path
 
 import openpyxl
-import pytest
 from click.testing import CliRunner
 
 from conftest import REALWORLD, make_return, task

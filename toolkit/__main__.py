@@ -1,3 +1,4 @@
 from .cli import cli
 
-cli(prog_name="toolkit")
+if __name__ == "__main__":  # a guard: "spawn" workers import the main module again
+    cli(prog_name="toolkit")

@@ -13,7 +13,6 @@ from .similarity import TextGroups, jaccard
 from .text import fold
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .context import Context
     from .validate import ParsedSheet, Submission
 
 COMPLETED = ("Hoàn thành", "Hoàn thành vượt mức")

@@ -13,7 +13,10 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from . import __version__
+from .console import VietnameseGroup, speak_vietnamese
 from .errors import ToolkitError
+
+speak_vietnamese()  # click's own words ("Usage:", "Missing option") in Vietnamese
 
 console = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -65,7 +68,7 @@ def _notes(lines) -> None:
         console.print(f"[yellow]Lưu ý:[/] {line}")
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=VietnameseGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="toolkit", message="%(prog)s, phiên bản %(version)s")
 def cli():
     """Bộ công cụ theo dõi nhiệm vụ trọng tâm, cam kết trách nhiệm (Excel)."""
@@ -323,7 +326,7 @@ def panel(directory, output):
 
 @cli.command()
 @click.argument("directory", type=click.Path(file_okay=False), default="demo_workspace")
-@click.option("--pdf/--no-pdf", default=True, help="Chuyển văn bản sang PDF khi có LibreOffice.")
+@click.option("--pdf/--no-pdf", default=True, help="Chuyển văn bản sang PDF khi có LibreOffice hoặc Word.")
 def demo(directory, pdf):
     """Chạy thử một năm mẫu trên sample_workbooks/ (tạo thư mục làm việc mới)."""
     from .demo import run_demo

@@ -24,6 +24,7 @@ from .config import atomic_path, workspace_lock
 from .context import Context, expected_units, load_context
 from .forms import Form
 from .issues import Issue, Report, Severity, make_issue
+from .paths import distinct_names
 from .periods import Period, parse_period
 from .read import SPREADSHEET_EXTS, Limits, open_workbook
 from .similarity import TextGroups
@@ -250,16 +251,6 @@ def _parse_one(ctx: Context, path: Path, rel: str, form_id: str | None, period: 
     return wb.format, bool(wb.sheets), sub
 
 
-def _limit_memory(mb: int) -> None:
-    """Pool initializer: cap a parsing worker's address space (POSIX), so a hostile file fails alone."""
-    try:
-        import resource
-
-        resource.setrlimit(resource.RLIMIT_AS, (mb * 1024 * 1024, mb * 1024 * 1024))
-    except (ImportError, ValueError, OSError):
-        pass
-
-
 def _parse_in_worker(job):
     root, path, rel, form_id, period, limits = job
     if _WORKER_CTX.get("root") != root:
@@ -284,21 +275,29 @@ def _relink(ctx: Context, sub: Submission) -> Submission:
     return sub
 
 
+def _init_worker(root: str) -> None:
+    _WORKER_CTX.update(root=root, ctx=load_context(root))
+
+
 def parse_all(ctx: Context, items: list[tuple[Path, str]], form_id, period, limits, workers: int | None):
-    """Read and parse files: in a pool of processes when there are many (the Python work per cell is what
-    costs; validation against other files and the store stay sequential in the caller)."""
-    workers = workers if workers is not None else min(os.cpu_count() or 1, 4)
-    if workers < 2 or len(items) < 40:
+    """Read and parse files in worker processes, each bounded in time and memory on every OS (toolkit.pool);
+    workers=0 parses here, without those bounds. Validation against other files and the store stay in the caller."""
+    if workers == 0:
         for p, r in items:
             yield _parse_one(ctx, p, r, form_id, period, limits)
         return
-    from concurrent.futures import ProcessPoolExecutor
+    from .pool import Bounds, default_workers, failure_issue, run_bounded
 
+    intake = ctx.ws.settings["intake"]
+    bounds = Bounds(limits.timeout_s, int(intake.get("worker_memory_mb") or 0), default_workers(len(items), workers),
+                    intake.get("worker_start") or None)
     jobs = [(str(ctx.ws.root), p, r, form_id, period, limits) for p, r in items]
-    memory = int(ctx.ws.settings["intake"].get("worker_memory_mb", 3072))
-    with ProcessPoolExecutor(max_workers=workers, initializer=_limit_memory, initargs=(memory,)) as pool:
-        for fmt, readable, sub in pool.map(_parse_in_worker, jobs, chunksize=4):
-            yield fmt, readable, _relink(ctx, sub)  # the caller stores this one while workers read the next
+    outcomes = run_bounded(_parse_in_worker, jobs, bounds, _init_worker, (str(ctx.ws.root),))
+    for (path, rel), out in zip(items, outcomes):  # the caller stores this one while workers read the next
+        if out.ok:
+            yield out.value[0], out.value[1], _relink(ctx, out.value[2])
+        else:
+            yield "", False, Submission(path=path, file_name=rel, issues=[failure_issue(out, bounds, rel)])
 
 
 def _collect_one(ctx: Context, store: Store, path: Path, rel: str, digest: str, period: Period,
@@ -378,6 +377,7 @@ class FeedbackJob:
     format: str
     unit_name: str
     issues: list[Issue]
+    output_name: str = ""  # the feedback copy's file name, distinct within the round (toolkit.paths)
 
     @property
     def unit(self):
@@ -415,6 +415,9 @@ def write_all_feedback(ctx: Context, store: Store, period: Period, result: Colle
                               if sub["unit_code"] in ctx.registry.units else "", issues)
             if not feedback_path(folder, job).exists():
                 jobs.append((fr, job))
+    names = distinct_names([feedback_path(folder, job).name for _, job in jobs], os.listdir(folder))
+    for (_, job), name in zip(jobs, names):  # BTC.xlsx and btc.xlsx: two copies, also on Windows
+        job.output_name = name
     if hook:
         hook("feedback", "")
     workers = workers if workers is not None else min(os.cpu_count() or 1, 4)

@@ -48,7 +48,10 @@ DEFAULT_SETTINGS: dict[str, Any] = {
         "max_text_length": 4000,
         "guess_legacy_encoding": True,
         "worker_memory_mb": 3072,
+        "worker_start": "",  # process start method of parsing workers: "" = the platform's (Windows: spawn)
     },
+    # PDF of the Word outputs: engine auto | libreoffice | word; soffice: LibreOffice's program when not found
+    "pdf": {"engine": "auto", "soffice": ""},
     "quality": {
         "similar_title_threshold": 0.88,
         "copied_report_threshold": 0.9,

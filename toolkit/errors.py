@@ -23,3 +23,7 @@ class WorkspaceError(ToolkitError):
 
 class TemplateError(ToolkitError):
     """A Word template that cannot be rendered (missing variables, broken file)."""
+
+
+class WorkerError(ToolkitError):
+    """Worker processes that read received files could not start (a fault of the installation, not of a file)."""

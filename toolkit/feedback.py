@@ -24,6 +24,7 @@ from openpyxl.utils import get_column_letter
 
 from .config import atomic_path
 from .issues import Severity
+from .paths import safe_filename
 from .read import open_workbook
 from .xlsxpackage import (
     CT_COMMENTS,
@@ -52,8 +53,10 @@ WIDTHS = [5, 10, 16, 8, 62, 55]
 
 
 def feedback_path(folder: Path, sub) -> Path:
+    if getattr(sub, "output_name", ""):  # chosen by the collect so that no two copies share a name
+        return folder / sub.output_name
     stem = re.sub(r"[^\w.-]+", "_", Path(sub.file_name).stem, flags=re.UNICODE).strip("._") or "tep"
-    return folder / f"{stem[:80]}_phan_hoi.xlsx"
+    return folder / safe_filename(f"{stem[:80]}_phan_hoi.xlsx")
 
 
 def write_feedback(sub, source: Path, folder: Path) -> Path:

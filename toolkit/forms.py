@@ -6,7 +6,7 @@ A workspace may override a shipped form by putting a file with the same id in <w
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 

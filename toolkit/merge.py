@@ -9,7 +9,6 @@ from __future__ import annotations
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import pandas as pd
 
@@ -21,7 +20,7 @@ from .sheets import Formats, cell, new_workbook, table, write_rows
 from .similarity import add_copy_sheets
 from .status import SUBMISSION_STATES, form_status, round_status, round_statuses  # noqa: F401 (re-exported)
 from .store import Store
-from .text import safe_file_name
+from .paths import safe_filename
 
 SHEET_ROWS = 1_000_000
 STREAM_ROWS = 30_000  # above this many rows the workbook is streamed (bounded memory, no Excel tables)
@@ -75,7 +74,7 @@ def merge(target, period=None, form_id: str | None = None) -> MergeResult:
 
 
 def merge_form(rnd, form: Form) -> MergeOutput:
-    path = rnd.output / safe_file_name(f"tong_hop_{form.slug}_{rnd.code}.xlsx")
+    path = rnd.output / safe_filename(f"tong_hop_{form.slug}_{rnd.code}.xlsx")
     with Store(rnd.ws.db_path) as store:
         df = round_frame(rnd, store, form)
         status = form_status(rnd, form, write=False)

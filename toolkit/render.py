@@ -8,9 +8,6 @@ from __future__ import annotations
 import io
 import os
 import re
-import shutil
-import subprocess
-import tempfile
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -23,7 +20,6 @@ from .errors import TemplateError
 TEMPLATES = {"report": "bao_cao_tong_hop.docx", "scorecard": "phieu_danh_gia.docx",
              "commitment": "ban_cam_ket.docx", "not_reported": "danh_sach_chua_nop.docx",
              "breakthrough": "bao_cao_dot_pha.docx", "followup": "bao_cao_nam_gop_kiem.docx"}
-PDF_CHUNK = 200
 
 
 def template_path(ws_root: Path | None, name: str) -> Path:
@@ -214,33 +210,5 @@ def render_many(jobs: list[tuple[str, str, dict, dict]], progress=None, workers:
 
 
 # --- PDF --------------------------------------------------------------------------------------------
-
-def soffice() -> str | None:
-    return shutil.which("soffice") or shutil.which("libreoffice")
-
-
-def to_pdf(paths: list[Path], outdir: Path, settings: dict | None = None) -> tuple[list[Path], str]:
-    """Convert with LibreOffice in chunks of PDF_CHUNK; returns (PDFs written, Vietnamese message)."""
-    exe = soffice()
-    if not exe:
-        return [], ("Không có LibreOffice nên chưa chuyển sang PDF. Cài LibreOffice (Debian: libreoffice-writer-nogui) "
-                    "hoặc mở tệp .docx bằng Word và lưu dạng PDF.")
-    outdir.mkdir(parents=True, exist_ok=True)
-    done: list[Path] = []
-    with tempfile.TemporaryDirectory() as profile:
-        for start in range(0, len(paths), PDF_CHUNK):
-            chunk = paths[start:start + PDF_CHUNK]
-            subprocess.run([exe, "--headless", "--norestore", f"-env:UserInstallation={Path(profile).as_uri()}",
-                            "--convert-to", "pdf", "--outdir", str(outdir), *map(str, chunk)],
-                           capture_output=True, timeout=600, check=False)
-            for p in chunk:
-                pdf = outdir / (p.stem + ".pdf")
-                if pdf.exists():
-                    done.append(pdf)
-    missing = len(paths) - len(done)
-    msg = f"Đã chuyển {len(done)}/{len(paths)} văn bản sang PDF trong {outdir}."
-    if missing:
-        msg += f" {missing} văn bản không chuyển được: mở bằng Word để kiểm tra."
-    return done, msg
 
 

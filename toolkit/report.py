@@ -24,10 +24,11 @@ from .forms import Form
 from .frame import round_frame
 from .judge import FAILED, STATES
 from .office import doc_number, missing_identity, unit_letterhead
-from .render import TEMPLATES, lint, render_many, template_path, to_pdf
+from .pdf import to_pdf
+from .render import TEMPLATES, lint, render_many, template_path
 from .status import SUBMISSION_STATES, form_status
 from .store import Store
-from .text import safe_file_name
+from .paths import safe_filename
 
 CHART_FONTS = ["Times New Roman", "Liberation Serif", "Tinos", "DejaVu Serif", "Noto Serif"]
 
@@ -106,7 +107,7 @@ def write_reports(target, period=None, pdf: bool = False, progress: Callable[[in
         result.notes.append("Văn bản còn để trống: " + "; ".join(blank) + ". Điền trong settings.yaml (mục office) "
                             "hoặc bằng tay trước khi phát hành.")
     if pdf:
-        pdfs, result.pdf_message = to_pdf([Path(d) for d in docs], out / "pdf", rnd.ws.settings)
+        pdfs, result.pdf_message = to_pdf([Path(d) for d in docs], out / "pdf", rnd.ws.settings.get("pdf"))
         result.pdfs = [str(p) for p in pdfs]
     result.seconds = time.perf_counter() - started
     return result
@@ -118,7 +119,7 @@ def _not_reported(rnd, form: Form, out: Path, root):
               "contact": "\n".join(x for x in (u.head, u.email) if x)} for u in status.not_reported]
     context = {**_base(rnd, "not_reported"), "deadline": status.deadline, "as_of": date.today().strftime("%d/%m/%Y"),
                "title_line": f"đơn vị chưa gửi {form.name} {rnd.period.label}", "units": units}
-    path = out / safe_file_name(f"danh_sach_chua_nop_{form.slug}_{rnd.code}.docx")
+    path = out / safe_filename(f"danh_sach_chua_nop_{form.slug}_{rnd.code}.docx")
     return _job(root, "not_reported", path, context)
 
 
@@ -145,7 +146,7 @@ def _progress_documents(rnd, store: Store, form: Form, out: Path, root) -> list:
     scores = store.scores(rnd.code)
     context = progress_context(rnd, df, status, scores, store)
     images = _charts(out / "_bieu_do", df, context.pop("_causes_counts"))
-    jobs = [_job(root, "report", out / safe_file_name(f"bao_cao_tong_hop_{rnd.code}.docx"), context, images)]
+    jobs = [_job(root, "report", out / safe_filename(f"bao_cao_tong_hop_{rnd.code}.docx"), context, images)]
     jobs.extend(_scorecards(rnd, df, scores, out, root))
     return jobs
 
@@ -366,7 +367,7 @@ def _scorecards(rnd, df: pd.DataFrame, scores: list[dict], out: Path, root) -> l
             linted = True
         folder = out / ("phieu_danh_gia_don_vi" if kind == "unit" else "phieu_danh_gia_lanh_dao")
         folder.mkdir(parents=True, exist_ok=True)
-        jobs.append((str(tpl), str(folder / safe_file_name(f"{s['subject_id']}_{rnd.code}.docx")), context, {}))
+        jobs.append((str(tpl), str(folder / safe_filename(f"{s['subject_id']}_{rnd.code}.docx")), context, {}))
     return jobs
 
 
@@ -400,7 +401,7 @@ def _commitments(rnd, store: Store, form: Form, out: Path, root) -> list:
                    "items": [{"code": i["item_code"], "description": fmt.text(i["description"]),
                               "roadmap": fmt.text(i["roadmap"]), "owner": fmt.text(i["owner"]),
                               "deadline": fmt.day(i["deadline"])} for i in items if i["unit_code"] == code]}
-        jobs.append(_job(root, "commitment", folder / safe_file_name(f"ban_cam_ket_{code}_{rnd.code}.docx"), context))
+        jobs.append(_job(root, "commitment", folder / safe_filename(f"ban_cam_ket_{code}_{rnd.code}.docx"), context))
     return jobs
 
 
@@ -440,7 +441,7 @@ def _breakthrough(rnd, store: Store, form: Form, out: Path, root):
                                    f"của {df['_unit'].nunique() if len(df) else 0} đơn vị." if tasks
                                    else "Chưa có việc đột phá, đổi mới nào được đăng ký."),
                "by_area": by_area, "tasks": tasks, "warnings": warnings_}
-    return _job(root, "breakthrough", out / safe_file_name(f"bao_cao_viec_dot_pha_{rnd.code}.docx"), context)
+    return _job(root, "breakthrough", out / safe_filename(f"bao_cao_viec_dot_pha_{rnd.code}.docx"), context)
 
 
 def _latest_states(store: Store, rnd) -> dict[tuple[str, str], str]:
@@ -487,7 +488,7 @@ def _followup(rnd, store: Store, form: Form, out: Path, root):
                                    if rows else "Chưa có báo cáo nắm, góp, kiểm nào được tiếp nhận."),
                "by_commune": by_commune, "grasped": listing("grasped"), "contributed": listing("contributed"),
                "checked": listing("checked"), "recommendations": listing("recommendations"), "copies": copies}
-    return _job(root, "followup", out / safe_file_name(f"bao_cao_nam_gop_kiem_{rnd.code}.docx"), context)
+    return _job(root, "followup", out / safe_filename(f"bao_cao_nam_gop_kiem_{rnd.code}.docx"), context)
 
 
 __all__ = ["write_reports", "ReportResult", "head", "progress_context", "totals_sentence", "status_sentence"]

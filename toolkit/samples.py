@@ -13,7 +13,6 @@ import subprocess
 import sys
 import tempfile
 import unicodedata
-import zipfile
 from datetime import date, datetime
 from pathlib import Path
 
@@ -408,13 +407,15 @@ def _drop_meta(path: Path) -> None:
 
 
 def _libreoffice_convert(src: Path, ext: str) -> bool:
-    soffice = shutil.which("soffice") or shutil.which("libreoffice")
+    from .pdf import find_soffice, profile_argument
+
+    soffice = find_soffice()
     if not soffice:
         print(f"LibreOffice không có: bỏ qua tạo tệp .{ext}", file=sys.stderr)
         return False
     with tempfile.TemporaryDirectory() as profile:
         filt = {"xls": "xls:MS Excel 97", "ods": "ods"}[ext]
-        subprocess.run([soffice, "--headless", "--norestore", f"-env:UserInstallation=file://{profile}",
+        subprocess.run([str(soffice), "--headless", "--norestore", profile_argument(Path(profile).resolve()),
                         "--convert-to", filt, "--outdir", str(src.parent), str(src)],
                        check=False, capture_output=True, timeout=180)
     return src.with_suffix(f".{ext}").exists()

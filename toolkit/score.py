@@ -15,7 +15,6 @@ import math
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 import yaml
@@ -25,10 +24,11 @@ from . import formatting as fmt
 from .config import _merge, atomic_path
 from .errors import ToolkitError
 from .frame import round_frame
-from .judge import DONE, FAILED
+from .judge import DONE
 from .sheets import Formats, new_workbook, table
 from .store import Store
-from .text import fold, safe_file_name
+from .paths import safe_filename
+from .text import fold
 
 NOUNS = {"unit": "đơn vị", "leader": "đồng chí"}
 TIE_LABELS = {"score": "điểm", "schedule": "tiến độ", "quality": "chất lượng", "quantity": "số lượng",
@@ -423,7 +423,7 @@ WIDTHS = [7, 10, 34, 8, 9, 9, 9, 9, 10, 10, 9, 9, 9, 9, 9, 9, 26, 11, 90]
 
 
 def write_classification(rnd, result: ScoreResult, rules: dict) -> Path:
-    path = rnd.output / safe_file_name(f"xep_loai_{rnd.code}.xlsx")
+    path = rnd.output / safe_filename(f"xep_loai_{rnd.code}.xlsx")
     label = " (SƠ BỘ)" if result.preliminary else ""
     with atomic_path(path) as tmp:
         wb = new_workbook(tmp)

@@ -11,7 +11,7 @@ from typing import Any
 from .config import atomic_path
 from .sheets import Formats, new_workbook, table
 from .store import Store
-from .text import safe_file_name
+from .paths import safe_filename
 
 SUBMISSION_STATES = {"on_time": "Đúng hạn", "late": "Nộp muộn", "rejected": "Bị trả lại", "missing": "Chưa nộp"}
 
@@ -110,7 +110,7 @@ def form_status(rnd, form, write: bool = True) -> StatusResult:
 
 
 def write_not_reported(rnd, form, status: StatusResult) -> Path:
-    path = rnd.output / safe_file_name(f"danh_sach_chua_nop_{form.slug}_{rnd.code}.xlsx")
+    path = rnd.output / safe_filename(f"danh_sach_chua_nop_{form.slug}_{rnd.code}.xlsx")
     with atomic_path(path) as tmp:
         wb = new_workbook(tmp)
         f = Formats(wb)

@@ -19,9 +19,9 @@ from . import __version__
 from .config import atomic_path
 from .errors import ToolkitError
 from .forms import TYPE_LABELS, Column, Form, Sheet
+from .paths import safe_filename
 from .periods import Period
 from .read import META_SHEET, col_letter
-from .text import safe_file_name
 from .units import Registry, Unit
 
 LISTS_SHEET = "_lists"
@@ -33,7 +33,7 @@ INFO_LABELS = {"unit_name": "Đơn vị:", "unit_code": "Mã đơn vị:", "peri
 
 
 def template_name(form: Form, unit: Unit, period: Period) -> str:
-    return safe_file_name(f"{unit.code}_{form.slug or form.id}_{period.code}.xlsx")
+    return safe_filename(f"{unit.code}_{form.slug or form.id}_{period.code}.xlsx")
 
 
 def build_template(path: Path, form: Form, unit: Unit, period: Period, deadline: date,

@@ -203,20 +203,3 @@ def xml_safe(value):
 
 def has_xml_illegal(text: str) -> bool:
     return bool(_XML_ILLEGAL.search(text))
-
-
-_UNSAFE_NAME = re.compile(r'[<>:"/\\|?*\x00-\x1f]')
-_RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(1, 10)), *(f"lpt{i}" for i in range(1, 10))}
-
-
-def safe_file_name(name: str, limit: int = 120) -> str:
-    """A file name Windows accepts: no reserved characters, no reserved device names, no trailing dot or
-    space, at most ``limit`` characters (the extension kept)."""
-    name = unicodedata.normalize("NFC", _UNSAFE_NAME.sub("_", name)).strip()
-    stem, dot, ext = name.rpartition(".") if "." in name.strip(".") else (name, "", "")
-    stem = stem.rstrip(". ") or "tep"
-    if stem.split(".")[0].lower() in _RESERVED:
-        stem = "_" + stem
-    ext = ext.rstrip(". ")
-    room = limit - (len(ext) + 1 if ext else 0)
-    return stem[:room].rstrip(". ") + (f".{ext}" if ext else "")

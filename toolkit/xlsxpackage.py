@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import copy
 import posixpath
-import re
 import zipfile
 from pathlib import Path
 

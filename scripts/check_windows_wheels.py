@@ -1,0 +1,75 @@
+"""Check, from any OS, that the toolkit installs on a 64-bit Windows office PC with no compiler: every
+dependency must resolve to a wheel for win_amd64 (or pure Python) on each supported Python version.
+
+    python scripts/check_windows_wheels.py            # the versions pyproject's requires-python allows
+    python scripts/check_windows_wheels.py 3.12 3.13
+
+pip resolves as it would on Windows (``--platform win_amd64 --only-binary=:all: --python-version X``), through
+``pip install --dry-run --report``, which reads wheel metadata without downloading the wheels. Environment markers
+are still judged for the machine running the check, so the Windows-only pywin32 (xlwings' COM bridge, and the
+toolkit's Job Object and Word calls) is named explicitly. Exit code 1 when some version lacks a wheel.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+import tempfile
+import tomllib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+NEWEST_MINOR = 14  # the newest Python 3 release to check
+
+
+def requirements() -> list[str]:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    reqs = [r.split(";")[0].strip() for r in project["dependencies"]]
+    if not any(re.match(r"pywin32\b", r) for r in reqs):
+        reqs.append("pywin32")
+    return reqs
+
+
+def supported_versions() -> list[str]:
+    spec = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["requires-python"]
+    low = int(re.search(r">=\s*3\.(\d+)", spec).group(1))
+    return [f"3.{m}" for m in range(low, NEWEST_MINOR + 1)]
+
+
+def check(version: str, reqs: list[str]) -> tuple[bool, str]:
+    with tempfile.TemporaryDirectory() as tmp:
+        report = Path(tmp) / "report.json"
+        cmd = [sys.executable, "-m", "pip", "install", "--dry-run", "--ignore-installed", "--quiet",
+               "--disable-pip-version-check", "--report", str(report), "--target", tmp,
+               "--platform", "win_amd64", "--only-binary=:all:", "--python-version", version, *reqs]
+        run = subprocess.run(cmd, capture_output=True, text=True, encoding="utf-8", check=False)
+        if run.returncode != 0:
+            missing = re.findall(r"(?:satisfies the requirement|distribution found for) ([^\s(]+)", run.stderr)
+            reason = ", ".join(dict.fromkeys(missing)) or run.stderr.strip().splitlines()[-1]
+            return False, f"no Windows wheel for: {reason}"
+        installed = json.loads(report.read_text(encoding="utf-8"))["install"]
+    wheels = [i["download_info"]["url"].rsplit("/", 1)[-1] for i in installed]
+    bad = [w for w in wheels if not w.endswith(".whl") or not re.search(r"-(win_amd64|any)\.whl$", w)]
+    if bad:
+        return False, f"not a Windows wheel: {', '.join(bad)}"
+    native = sorted(f"{i['metadata']['name']} {i['metadata']['version']}" for i, w in zip(installed, wheels)
+                    if w.endswith("win_amd64.whl"))
+    return True, f"{len(wheels)} wheels, {len(native)} with Windows binaries ({', '.join(native)})"
+
+
+def main(argv: list[str]) -> int:
+    versions = argv or supported_versions()
+    reqs = requirements()
+    print(f"Requirements: {' '.join(reqs)}")
+    failed = 0
+    for version in versions:
+        ok, detail = check(version, reqs)
+        failed += not ok
+        print(f"Python {version} win_amd64: {'OK' if ok else 'FAILED'} - {detail}", flush=True)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

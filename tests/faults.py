@@ -1,0 +1,82 @@
+"""Faults that tests inject into real worker processes. Kept in their own small module so that a worker
+started with "spawn" can import them (functions are pickled by module and name)."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+from toolkit.collect import _parse_in_worker
+
+HANG_PREFIX = "treo"  # a returned file whose name starts with this hangs its parsing worker
+
+
+def hanging_parse(job):
+    """The real parse of collect, except that a file named treo*.xlsx hangs the worker (ten minutes)."""
+    if Path(job[2]).name.startswith(HANG_PREFIX):
+        time.sleep(600)
+    return _parse_in_worker(job)
+
+
+def sleep_then_return(job):
+    seconds, value = job
+    time.sleep(seconds)
+    return value
+
+
+def die(job):
+    os._exit(job)
+
+
+def allocate(job):
+    return len(bytearray(job * 1024 * 1024))
+
+
+def native_abort(job):
+    os.abort()
+
+
+def own_memory_limit(job):
+    import resource
+
+    return resource.getrlimit(resource.RLIMIT_AS)[0]
+
+
+def broken_init(*args):
+    raise RuntimeError("không có thư mục làm việc")
+
+
+def bomb_workbook(path: Path, rows: int = 2000, cols: int = 100, length: int = 5000) -> Path:
+    """A 15 KB .xlsx that passes the zip checks but makes the reader allocate about rows*cols*length bytes:
+    every cell points at the same long shared string, which the parser copies into each cell."""
+    import zipfile
+
+    ns = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+    rel = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+    parts = {
+        "[Content_Types].xml": '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/'
+        'content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.'
+        'relationships+xml"/><Default Extension="xml" ContentType="application/xml"/></Types>',
+        "_rels/.rels": f'<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/'
+        f'relationships"><Relationship Id="rId1" Type="{rel}/officeDocument" Target="xl/workbook.xml"/>'
+        f'</Relationships>',
+        "xl/workbook.xml": f'<?xml version="1.0"?><workbook {ns} xmlns:r="{rel}"><sheets><sheet name="Nhiệm vụ" '
+        f'sheetId="1" r:id="rId1"/></sheets></workbook>',
+        "xl/_rels/workbook.xml.rels": f'<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.'
+        f'org/package/2006/relationships"><Relationship Id="rId1" Type="{rel}/worksheet" Target="worksheets/'
+        f'sheet1.xml"/><Relationship Id="rId2" Type="{rel}/sharedStrings" Target="sharedStrings.xml"/>'
+        f'</Relationships>',
+        "xl/sharedStrings.xml": f'<?xml version="1.0"?><sst {ns} count="1" uniqueCount="1"><si><t>{"A" * length}'
+        f'</t></si></sst>',
+    }
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, text in parts.items():
+            zf.writestr(name, text)
+        with zf.open("xl/worksheets/sheet1.xml", "w") as fh:
+            fh.write(f'<?xml version="1.0"?><worksheet {ns}><sheetData>'.encode())
+            row = ('<row>' + '<c t="s"><v>0</v></c>' * cols + '</row>').encode()
+            for _ in range(rows):
+                fh.write(row)
+            fh.write(b"</sheetData></worksheet>")
+    return path

@@ -1,0 +1,142 @@
+"""Issue 18 item 1: output that never crashes on an encoding. Windows writes a redirected or piped stdout in the
+ANSI code page (cp1258 Vietnamese, cp1252 Western); PYTHONIOENCODING reproduces that here. Each command runs
+through the real CLI (the installed console script) as a subprocess with its output redirected to a file."""
+
+from __future__ import annotations
+
+import ast
+import io
+import json
+import os
+import subprocess
+import sys
+import unicodedata
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+from conftest import ROOT
+
+from toolkit.cli import cli
+from toolkit.console import degrade, error_handler, setup_streams
+
+TOOLKIT = Path(sys.executable).with_name("toolkit")
+ENCODINGS = ["cp1258", "cp1252"]
+
+
+def _run(args: list[str], encoding: str, out: Path, cwd: Path | None = None) -> tuple[int, str, str]:
+    """Run the console script with stdout and stderr redirected to files, as a .bat file or Task Scheduler does."""
+    env = {**os.environ, "PYTHONIOENCODING": encoding}
+    env.pop("PYTHONUTF8", None)
+    err = out.with_suffix(".err")
+    with open(out, "wb") as fo, open(err, "wb") as fe:
+        code = subprocess.run([str(TOOLKIT), *args], stdout=fo, stderr=fe, env=env, cwd=cwd, timeout=300,
+                              check=False).returncode
+    return code, out.read_bytes().decode("utf-8"), err.read_bytes().decode("utf-8")
+
+
+def _commands(group=cli, prefix=()):
+    for name, cmd in sorted(group.commands.items()):
+        yield (*prefix, name)
+        if hasattr(cmd, "commands"):
+            yield from _commands(cmd, (*prefix, name))
+
+
+@pytest.mark.parametrize("encoding", ENCODINGS)
+def test_every_command_help_redirected_in_an_ansi_code_page(tmp_path, encoding):
+    names = [(), *_commands()]
+    with ThreadPoolExecutor(2) as pool:
+        runs = list(pool.map(lambda n: _run([*n, "--help"], encoding, tmp_path / f"{'_'.join(n) or 'cli'}.txt"),
+                             names))
+    for name, (code, out, err) in zip(names, runs):
+        cmd = cli
+        for part in name:
+            cmd = cmd.commands[part]
+        assert (code, err) == (0, ""), (name, err)
+        assert out.startswith("Cách dùng: toolkit") and "Tùy chọn:" in out, out
+        assert "Hiển thị hướng dẫn này rồi thoát." in out
+        assert cmd.help.split("\n")[0][:30] in " ".join(out.split()), (name, out)
+
+
+@pytest.mark.parametrize("encoding", ENCODINGS)
+def test_a_whole_round_through_the_cli_redirected_in_an_ansi_code_page(tmp_path, encoding):
+    from toolkit.samples import install_round
+
+    samples = ROOT / "sample_workbooks"
+    manifest = json.loads((samples / "manifest.json").read_text(encoding="utf-8"))
+    reg, prog = manifest["periods"]["registration"], manifest["periods"]["progress"]
+    ws = tmp_path / "Văn phòng Tỉnh ủy"
+    step = iter(range(100))
+
+    def run(*args, expect=(0,)):
+        code, out, err = _run([*args], encoding, tmp_path / f"out{next(step)}.txt")
+        assert code in expect, (args, code, out, err)
+        assert "Traceback" not in out + err and "UnicodeEncodeError" not in out + err
+        return out
+
+    out = run("init", str(ws), "--office", "Tỉnh ủy Hòa An", "--units", str(samples / "don_vi.xlsx"),
+              "--period", reg, "--period", prog)
+    assert "Đã tạo thư mục làm việc" in out and "Tỉnh ủy Hòa An" in out
+    out = run("templates", str(ws), "--form", "registration", "--period", reg)
+    assert "Đã tạo" in out and "biểu mẫu" in out
+    install_round(samples, ws, "registration")
+    run("collect", str(ws), "--period", reg, expect=(0, 1))
+    run("templates", str(ws), "--form", "progress", "--period", prog)
+    install_round(samples, ws, "progress")
+    out = run("collect", str(ws), "--period", prog, expect=(1,))  # the samples include rejected files
+    assert "Kết quả tiếp nhận kỳ" in out and "Không tiếp nhận" in out and "Tiếp nhận, có cảnh báo" in out
+    data = json.loads(run("collect", str(ws), "--period", prog, "--json", expect=(1,)))  # rejected ones still are
+    assert {f["status"] for f in data["files"] if f["status"] != "skipped"} == {"duplicate", "duplicate_rejected"}
+    out = run("status", str(ws), "--period", prog)
+    assert "Tình hình nộp" in out and "chưa nộp" in out
+    assert "Báo cáo tiến độ: đã tổng hợp 129 dòng của 17 đơn vị" in run("merge", str(ws), "--period", prog)
+    assert "Xếp loại đơn vị (sơ bộ) kỳ 2025-H1" in run("score", str(ws), "--period", prog)
+    out = run("report", str(ws), "--period", prog)
+    assert "Đã xuất" in out and "văn bản" in out
+    code, _, err = _run(["collect", str(ws)], encoding, tmp_path / "missing.txt")
+    assert code == 2 and "Lỗi: Thiếu tùy chọn '--period'." in err and "Cách dùng: toolkit collect" in err
+
+
+def test_degrade_keeps_vietnamese_readable_in_each_code_page():
+    text = "Đã tạo thư mục làm việc; Hội đồng"
+    cp1258 = text.encode("cp1258", error_handler("cp1258"))
+    assert unicodedata.normalize("NFC", cp1258.decode("cp1258")) == text  # nothing lost: tones as combining marks
+    assert text.encode("cp1252", error_handler("cp1252")).decode("cp1252") == "Dã tao thu muc làm viêc; Hôi dông"
+    assert text.encode("ascii", error_handler("ascii")).decode("ascii") == "Da tao thu muc lam viec; Hoi dong"
+    assert degrade("✓", "cp1252") == "?"
+
+
+class _Console(io.TextIOWrapper):
+    def isatty(self):
+        return True
+
+
+def test_streams_utf8_when_redirected_degrading_on_a_console():
+    redirected = io.TextIOWrapper(io.BytesIO(), encoding="cp1258")
+    console = _Console(io.BytesIO(), encoding="cp1252")
+    setup_streams([redirected, console, None])
+    redirected.write("Tiếp nhận ✓")
+    console.write("Tiếp nhận ✓")
+    redirected.flush()
+    console.flush()
+    assert redirected.buffer.getvalue().decode("utf-8") == "Tiếp nhận ✓"
+    assert console.buffer.getvalue().decode("cp1252") == "Tiêp nhân ?"
+
+
+def test_files_the_toolkit_writes_name_their_encoding():
+    """Text files the toolkit writes or reads (settings, JSON, logs, shims) are UTF-8 whatever the PC's code
+    page: every text-mode open()/read_text()/write_text() in the package names its encoding."""
+    missing = []
+    for path in sorted((ROOT / "toolkit").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.Call):
+                continue
+            name = getattr(node.func, "attr", None) or getattr(node.func, "id", None)
+            keywords = {k.arg for k in node.keywords}
+            mode = next((a.value for a in node.args[1:2] if isinstance(a, ast.Constant)), "r")
+            mode = next((k.value.value for k in node.keywords if k.arg == "mode"), mode)
+            if name in ("read_text", "write_text") and "encoding" not in keywords \
+                    or name == "open" and isinstance(node.func, ast.Name) and "b" not in str(mode) \
+                    and "encoding" not in keywords:
+                missing.append(f"{path.name}:{node.lineno}")
+    assert missing == []

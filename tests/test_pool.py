@@ -1,0 +1,194 @@
+"""Issue 12 item 3, issue 18 items 3-4: every file's parse is bounded in time and memory on every OS, by the
+parent (no SIGALRM), in real worker processes, with the start method Windows has (spawn) as well as fork."""
+
+from __future__ import annotations
+
+import sys
+import time
+import types
+from datetime import date
+from pathlib import Path
+
+import faults
+import pytest
+from conftest import make_return, task
+
+from toolkit import pool
+from toolkit.collect import collect
+from toolkit.pool import Bounds, WorkerError, run_bounded
+
+SPAWN = Bounds(timeout_s=0.5, memory_mb=0, workers=2, start_method="spawn")
+
+
+def _round(ctx, monkeypatch, timeout_s: float, start: str = "", memory_mb: int = 3072):
+    """Three good returns and one that hangs its worker (the oldest, so it is read first)."""
+    intake = ctx.ws.settings["intake"]
+    intake.update(timeout_s=timeout_s, worker_start=start, worker_memory_mb=memory_mb)
+    ctx.ws.save()
+    monkeypatch.setattr("toolkit.collect._parse_in_worker", faults.hanging_parse)
+    make_return(ctx, "registration", "XCP", "2025", [task("XCP-01")], name="treo_XCP.xlsx",
+                received=date(2025, 1, 10))
+    for code in ("XLS", "XKB", "XTL"):
+        make_return(ctx, "registration", code, "2025", [task(f"{code}-01")], name=f"{code}.xlsx")
+
+
+def test_hanging_file_ends_in_file_timeout_and_the_round_goes_on(ctx, monkeypatch):
+    _round(ctx, monkeypatch, timeout_s=1.5)
+    started = time.perf_counter()
+    result = collect(ctx.ws, "2025")
+    elapsed = time.perf_counter() - started
+    got = {f.file: (f.status, [i.code for i in f.issues]) for f in result.files}
+    assert got["treo_XCP.xlsx"] == ("rejected", ["file-timeout"])
+    assert "1,5 giây" in result.files[0].issues[0].message
+    assert all(got[f"{c}.xlsx"][0] == "accepted" for c in ("XLS", "XKB", "XTL"))
+    assert elapsed < 1.5 + 5, elapsed  # the limit, plus starting workers and reading the three others
+
+
+def test_whole_round_with_workers_started_as_windows_starts_them(ctx, monkeypatch):
+    """Issue 18 item 4: the pool forced to spawn (Windows' only start method) and the time limit hit."""
+    _round(ctx, monkeypatch, timeout_s=2, start="spawn")
+    result = collect(ctx.ws, "2025")
+    got = {f.file: (f.status, [i.code for i in f.issues]) for f in result.files}
+    assert got["treo_XCP.xlsx"] == ("rejected", ["file-timeout"])
+    assert sorted(f.file for f in result.files if f.status == "accepted") == ["XKB.xlsx", "XLS.xlsx", "XTL.xlsx"]
+
+
+def test_memory_bomb_fails_alone_as_file_too_large(ctx):
+    """A 15 KB file the reader would blow up to 2 GB, under a 300 MB cap per worker, in spawned workers. On
+    Windows the cap is a Job Object (not run here: see test_windows_job_object_*); on Linux it is RLIMIT_AS."""
+    ctx.ws.settings["intake"].update(worker_start="spawn", worker_memory_mb=300)
+    ctx.ws.save()
+    make_return(ctx, "registration", "XLS", "2025", [task("XLS-01")], name="XLS.xlsx")
+    faults.bomb_workbook(ctx.ws.round_dir("2025", "inbox") / "bom.xlsx")
+    make_return(ctx, "registration", "XKB", "2025", [task("XKB-01")], name="XKB.xlsx", received=date(2025, 1, 25))
+    result = collect(ctx.ws, "2025")
+    got = {f.file: (f.status, [i.code for i in f.issues]) for f in result.files}
+    assert got == {"XLS.xlsx": ("accepted", []), "XKB.xlsx": ("accepted", []),
+                   "bom.xlsx": ("rejected", ["file-too-large"])}, got
+
+
+def test_outcomes_in_input_order_and_timeout_precision():
+    jobs = [(0.3, "a"), (30, "treo"), (0.0, "b"), (0.1, "c"), (30, "treo2"), (0.0, "d")]
+    outcomes = list(run_bounded(faults.sleep_then_return, jobs, SPAWN))
+    assert [o.index for o in outcomes] == list(range(len(jobs)))
+    assert [o.value for o in outcomes if o.ok] == ["a", "b", "c", "d"]
+    late = [o for o in outcomes if not o.ok]
+    assert [o.failure for o in late] == ["timeout", "timeout"]
+    assert all(0.5 <= o.seconds < 0.5 + 0.5 for o in late), [o.seconds for o in late]
+
+
+def test_a_dying_worker_fails_only_its_own_job():
+    outcomes = list(run_bounded(faults.die, [7], Bounds(timeout_s=5, memory_mb=0, start_method="fork")))
+    assert (outcomes[0].failure, outcomes[0].detail) == ("crash", "mã thoát 7")
+    mixed = list(run_bounded(faults.sleep_then_return, [(0, 1), (0, 2)], Bounds(timeout_s=5, memory_mb=0)))
+    assert [o.value for o in mixed] == [1, 2]
+
+
+def test_memory_cap_is_set_in_each_worker_and_exhaustion_fails_alone():
+    bounds = Bounds(timeout_s=10, memory_mb=400, workers=1, start_method="spawn")
+    assert [o.value for o in run_bounded(faults.own_memory_limit, [0], bounds)] == [400 * 1024 * 1024]
+    outcomes = list(run_bounded(faults.allocate, [1, 2000, 1], bounds))
+    assert [(o.failure, o.value) for o in outcomes] == [("", 1024 * 1024), ("memory", None), ("", 1024 * 1024)]
+    aborted = next(run_bounded(faults.native_abort, [0], bounds))  # what a native parser does on OOM
+    assert aborted.failure == "memory"
+
+
+def test_workers_that_cannot_start_are_a_tool_fault_not_a_file_issue():
+    with pytest.raises(WorkerError, match="Không khởi động được tiến trình đọc tệp"):
+        list(run_bounded(faults.die, [1], Bounds(start_method="spawn"), faults.broken_init))
+
+
+def _fake_pywin32(monkeypatch, calls: list):
+    win32job = types.SimpleNamespace(
+        JobObjectExtendedLimitInformation=9, JOB_OBJECT_LIMIT_PROCESS_MEMORY=0x100,
+        JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE=0x2000,
+        CreateJobObject=lambda sa, name: calls.append(("create", name)) or "JOB",
+        QueryInformationJobObject=lambda job, cls: {"BasicLimitInformation": {"LimitFlags": 0},
+                                                    "ProcessMemoryLimit": 0},
+        SetInformationJobObject=lambda job, cls, info: calls.append(("set", job, cls, info)),
+        AssignProcessToJobObject=lambda job, handle: calls.append(("assign", job, handle)))
+    win32api = types.SimpleNamespace(OpenProcess=lambda access, inherit, pid: calls.append(("open", access, pid))
+                                     or f"H{pid}", CloseHandle=lambda h: calls.append(("close", h)))
+    win32con = types.SimpleNamespace(PROCESS_SET_QUOTA=0x100, PROCESS_TERMINATE=0x1)
+    for name, module in (("win32job", win32job), ("win32api", win32api), ("win32con", win32con)):
+        monkeypatch.setitem(sys.modules, name, module)
+
+
+def test_windows_job_object_is_built_with_the_right_limits(monkeypatch):
+    """Windows only in reality (pywin32): here a stand-in for win32job records the calls."""
+    calls: list = []
+    _fake_pywin32(monkeypatch, calls)
+    assert pool.windows_memory_job(512) == "JOB"
+    (_, job, cls, info), = [c for c in calls if c[0] == "set"]
+    assert (job, cls, info["ProcessMemoryLimit"]) == ("JOB", 9, 512 * 1024 * 1024)
+    assert info["BasicLimitInformation"]["LimitFlags"] == 0x100 | 0x2000
+    calls.clear()
+    pool.assign_to_job("JOB", 4242)
+    assert calls == [("open", 0x101, 4242), ("assign", "JOB", "H4242"), ("close", "H4242")]
+
+
+def test_windows_job_object_holds_every_worker_before_it_gets_a_file(monkeypatch):
+    """The pool as it runs on Windows, with the two pywin32 calls replaced by recorders: one job for the
+    round, every worker (also the one replacing a worker ended for its time) assigned before its first job."""
+    events: list = []
+    monkeypatch.setattr(pool, "WINDOWS", True)
+    monkeypatch.setattr(pool, "windows_memory_job", lambda mb: events.append(("job", mb)) or "JOB")
+    monkeypatch.setattr(pool, "assign_to_job", lambda job, pid: events.append(("assign", job, pid)))
+    bounds = Bounds(timeout_s=0.5, memory_mb=700, workers=1, start_method="spawn")
+    outcomes = list(run_bounded(faults.sleep_then_return, [(30, "treo"), (0, "ok")], bounds))
+    assert [o.failure or o.value for o in outcomes] == ["timeout", "ok"]
+    assert events[0] == ("job", 700)
+    assigned = [e[2] for e in events[1:]]
+    assert len(assigned) == 2 and len(set(assigned)) == 2 and all(e[1] == "JOB" for e in events[1:])
+
+
+def test_a_long_first_job_with_a_small_lookahead_still_yields_all_in_order(monkeypatch):
+    """While an early job runs long, later ones are given out only up to LOOKAHEAD ahead of the caller."""
+    monkeypatch.setattr(pool, "LOOKAHEAD", 3)
+    jobs = [(0.6, 0), *[(0, i) for i in range(1, 8)]]
+    outcomes = list(run_bounded(faults.sleep_then_return, jobs, Bounds(timeout_s=5, memory_mb=0, workers=2,
+                                                                       start_method="fork")))
+    assert [o.value for o in outcomes] == list(range(8))
+
+
+def _children(pid: int) -> list[int]:
+    out = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid and fields[0] != "Z":
+            out.append(int(stat.parent.name))
+    return out
+
+
+def _running(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_a_worker_stuck_on_a_file_ends_with_its_killed_parent():
+    """A collect killed from outside (Task Manager, a kill drill) must not leave a worker spinning on a file."""
+    import os
+    import signal
+    import subprocess
+
+    script = ("import sys, time; sys.path[:0] = sys.argv[1:]; import faults; from toolkit.pool import Bounds, "
+              "run_bounded; run = run_bounded(faults.sleep_then_return, [(0, 'ok'), (600, 'x')], Bounds(timeout_s=0, "
+              "memory_mb=0, workers=2, start_method='fork')); print(next(run).value, flush=True); time.sleep(600)")
+    tests = Path(faults.__file__).parent
+    parent = subprocess.Popen([sys.executable, "-c", script, str(tests), str(tests.parent)], stdout=subprocess.PIPE,
+                              text=True)
+    assert parent.stdout.readline().strip() == "ok"
+    children = _children(parent.pid)
+    assert len(children) == 2
+    os.kill(parent.pid, signal.SIGKILL)
+    parent.wait()
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and any(_running(c) for c in children):
+        time.sleep(0.05)
+    assert [c for c in children if _running(c)] == []

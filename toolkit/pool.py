@@ -1,0 +1,324 @@
+"""Worker processes that bound every job in time and memory, on every OS.
+
+A received workbook is untrusted: a crafted file can hang a parser or make it allocate gigabytes from a
+few kilobytes. Each job therefore runs in a worker process:
+
+- time: the *parent* ends a worker whose job runs past ``timeout_s`` (no SIGALRM, which Windows lacks)
+  and starts another; that job's outcome is ``timeout`` and the other jobs go on;
+- memory: each worker's memory is capped — on POSIX the worker sets ``RLIMIT_AS`` on itself, on Windows
+  the parent puts it in a Job Object with a per-process memory limit (pywin32 ``win32job``). A job that
+  runs out fails alone (``memory``), whether Python raised MemoryError or a native parser aborted;
+- crashes: a worker that dies is replaced; its job's outcome is ``crash`` with the exit code.
+
+Outcomes come back in input order, as a generator, so the caller can store one result while the workers
+read the next files. Works with every start method, including ``spawn`` (Windows' only one): the job
+function, the jobs and the initializer must pickle, and workers rebuild their state in the initializer.
+
+Why not concurrent.futures or a library: ProcessPoolExecutor cannot end one worker (a dead worker breaks
+the whole pool) and has no per-job limit; pools that share one task queue between workers (pebble) must
+take care never to kill a worker while it holds the queue's lock. Here each worker has its own pipe and
+holds at most one job, so ending a worker cannot disturb another.
+
+Costs measured on the 2-core Linux machine (see docs/windows.md): starting a worker takes ~40 ms with
+``fork`` and ~150-200 ms with ``spawn`` (Windows, macOS), once per collect; a replaced worker costs the same.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import sys
+import time
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from multiprocessing.connection import wait
+from typing import Any
+
+from .errors import WorkerError
+
+#: Exit codes of a worker that died from lack of memory: a native library aborting on a failed allocation
+#: (SIGABRT; Windows' fail-fast 0xC0000409 and abort()'s 3), the Linux OOM killer (SIGKILL), Windows'
+#: STATUS_NO_MEMORY (0xC0000017).
+MEMORY_EXITS = {-signal.SIGABRT, -9, 3, 0xC0000409, 0xC0000017}
+WINDOWS = sys.platform == "win32"
+STARTUP_TIMEOUT_S = 120
+LOOKAHEAD = 256  # results held for the caller at most (while an earlier job still runs), so memory stays bounded  # a worker that is not ready by then is a fault of the installation, not of a file
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """How jobs are bounded. ``timeout_s`` / ``memory_mb`` of 0 mean no limit."""
+
+    timeout_s: float = 60
+    memory_mb: int = 3072
+    workers: int = 1
+    start_method: str | None = None  # None: the platform's default ("spawn" on Windows and macOS)
+
+
+@dataclass
+class Outcome:
+    index: int
+    value: Any = None
+    failure: str = ""  # "" | "timeout" | "memory" | "crash" | "error"
+    detail: str = ""
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return not self.failure
+
+
+def run_bounded(fn: Callable[[Any], Any], jobs: Sequence, bounds: Bounds, initializer: Callable | None = None,
+                initargs: tuple = ()) -> Iterator[Outcome]:
+    """Run ``fn(job)`` for every job in worker processes; yield one Outcome per job, in input order.
+
+    Raises WorkerError only when workers cannot start at all; a job's own failure is its Outcome."""
+    jobs = list(jobs)
+    if not jobs:
+        return
+    mp = multiprocessing.get_context(bounds.start_method)
+    job_object = windows_memory_job(bounds.memory_mb) if WINDOWS and bounds.memory_mb else None
+    pending = deque(enumerate(jobs))
+    done: dict[int, Outcome] = {}
+    spec = (fn, bounds.memory_mb, initializer, initargs)
+    workers: list[_Worker] = []
+    try:
+        workers = [_Worker(mp, spec, job_object) for _ in range(max(1, min(bounds.workers, len(jobs))))]
+        for nxt in range(len(jobs)):
+            while nxt not in done:
+                for i, w in enumerate(workers):
+                    outcome = w.poll(bounds)
+                    if outcome is not None:
+                        done[outcome.index] = outcome
+                    if not w.alive and pending:  # ended or died: a fresh worker takes the next jobs
+                        workers[i] = _Worker(mp, spec, job_object)
+                for w in workers:
+                    if w.ready and w.job is None and pending and pending[0][0] < nxt + LOOKAHEAD:
+                        w.give(*pending.popleft())
+                if nxt not in done:
+                    _wait(workers, bounds)
+            yield done.pop(nxt)
+    finally:
+        for w in workers:
+            w.stop()
+
+
+def _wait(workers: list[_Worker], bounds: Bounds) -> None:
+    """Sleep until a worker has something to say, died, or a time limit falls due."""
+    alive = [w for w in workers if w.alive]
+    due = min((w.deadline(bounds) for w in alive), default=float("inf"))
+    timeout = None if due == float("inf") else max(0.0, due - time.monotonic())
+    wait([w.conn for w in alive] + [w.proc.sentinel for w in alive], timeout)
+
+
+class _Worker:
+    def __init__(self, mp, spec: tuple, job_object) -> None:
+        self.conn, child = mp.Pipe(duplex=True)
+        self.proc = mp.Process(target=_serve, args=(child, *spec), daemon=True, name="toolkit-worker")
+        self.proc.start()
+        child.close()
+        if job_object is not None:
+            assign_to_job(job_object, self.proc.pid)
+        self.started = time.monotonic()
+        self.ready = False
+        self.alive = True
+        self.job: tuple[int, float] | None = None  # (index, monotonic time it was given)
+
+    def give(self, index: int, job: Any) -> None:
+        self.job = (index, time.monotonic())
+        try:
+            self.conn.send((index, job))
+        except (OSError, EOFError):  # died meanwhile: poll() sees it and reports the job as a crash
+            pass
+
+    def deadline(self, bounds: Bounds) -> float:
+        if not self.ready:
+            return self.started + STARTUP_TIMEOUT_S
+        if self.job is not None and bounds.timeout_s:
+            return self.job[1] + bounds.timeout_s
+        return float("inf")
+
+    def poll(self, bounds: Bounds) -> Outcome | None:
+        """The outcome of this worker's job if it has one now (finished, failed, died or over time)."""
+        if not self.alive:
+            return None
+        if self.conn.poll():
+            try:
+                message = self.conn.recv()
+            except (EOFError, OSError):
+                return self._died(bounds)
+            if message[0] == "ready":
+                self.ready = True
+                return None
+            if message[0] == "init-failed":
+                raise WorkerError(f"Không khởi động được tiến trình đọc tệp: {message[1]}")
+            index, failure, value, detail = message
+            outcome = Outcome(index, value, failure, detail, time.monotonic() - self.job[1])
+            self.job = None
+            return outcome
+        if not self.proc.is_alive():
+            return self._died(bounds)
+        if time.monotonic() >= self.deadline(bounds):
+            if not self.ready:
+                self.stop()
+                raise WorkerError(f"Tiến trình đọc tệp không khởi động được sau {STARTUP_TIMEOUT_S} giây.")
+            index, given = self.job
+            self.job = None
+            self.kill()
+            return Outcome(index, failure="timeout", detail=f"quá {bounds.timeout_s:g} giây",
+                           seconds=time.monotonic() - given)
+        return None
+
+    def _died(self, bounds: Bounds) -> Outcome | None:
+        self.proc.join(5)
+        code = self.proc.exitcode
+        self.alive = False
+        self.conn.close()
+        if self.job is None:
+            if not self.ready:
+                raise WorkerError(f"Tiến trình đọc tệp dừng ngay khi khởi động (mã thoát {code}); kiểm tra "
+                                  f"intake.worker_memory_mb trong settings.yaml.")
+            return None
+        index, given = self.job
+        self.job = None
+        memory = bool(bounds.memory_mb) and code in MEMORY_EXITS
+        return Outcome(index, failure="memory" if memory else "crash", detail=f"mã thoát {code}",
+                       seconds=time.monotonic() - given)
+
+    def kill(self) -> None:
+        self.alive = False
+        self.proc.kill()
+        self.proc.join(5)
+        self.conn.close()
+
+    def stop(self) -> None:
+        """End the worker: politely when it is idle, at once when it is still busy."""
+        if not self.alive:
+            return
+        if self.job is None:
+            try:
+                self.conn.send(None)
+            except (OSError, EOFError):
+                pass
+            self.proc.join(2)
+        if self.proc.is_alive():
+            self.proc.kill()
+            self.proc.join(5)
+        self.alive = False
+        self.conn.close()
+
+
+def _serve(conn, fn, memory_mb: int, initializer, initargs) -> None:
+    """A worker's loop: cap memory, initialise, then answer jobs until told to stop."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C is the parent's to handle: it ends the workers
+    _die_with_parent()
+    if memory_mb:
+        limit_own_memory(memory_mb)
+    try:
+        if initializer is not None:
+            initializer(*initargs)
+    except Exception as exc:
+        conn.send(("init-failed", f"{type(exc).__name__}: {exc}"[:500]))
+        return
+    conn.send(("ready",))
+    while True:
+        try:
+            message = conn.recv()
+        except (EOFError, OSError):
+            return
+        if message is None:
+            return
+        index, job = message
+        try:
+            reply = (index, "", fn(job), "")
+        except MemoryError:
+            reply = (index, "memory", None, "MemoryError")
+        except Exception as exc:
+            reply = (index, "error", None, f"{type(exc).__name__}: {exc}"[:500])
+        try:
+            conn.send(reply)
+        except MemoryError:
+            conn.send((index, "memory", None, "MemoryError"))
+        except Exception as exc:  # a result that does not pickle
+            conn.send((index, "error", None, f"{type(exc).__name__}: {exc}"[:500]))
+
+
+def _die_with_parent() -> None:
+    """Linux: a worker still busy with a hanging file ends when its parent is killed (an idle one sees its pipe
+    close anyway; on Windows the Job Object ends its workers with the parent)."""
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass
+
+
+# --- memory caps ---------------------------------------------------------------------------------
+
+def limit_own_memory(memory_mb: int) -> bool:
+    """POSIX: cap this process's address space (RLIMIT_AS). False where the platform has no such limit."""
+    try:
+        import resource
+    except ImportError:  # Windows: the parent's Job Object does it
+        return False
+    cap = memory_mb * 1024 * 1024
+    try:
+        _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+        if hard != resource.RLIM_INFINITY:
+            cap = min(cap, hard)
+        resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
+    except (ValueError, OSError):
+        return False
+    return True
+
+
+def windows_memory_job(memory_mb: int):
+    """Windows: a Job Object whose processes may each commit at most ``memory_mb``; closing its handle
+    (the parent exits, even by a crash) ends the workers left in it. Needs pywin32 (xlwings' dependency).
+
+    Runs only on Windows; tests on Linux check it with a stand-in for ``win32job``."""
+    import win32job
+
+    job = win32job.CreateJobObject(None, "")
+    info = win32job.QueryInformationJobObject(job, win32job.JobObjectExtendedLimitInformation)
+    info["ProcessMemoryLimit"] = memory_mb * 1024 * 1024
+    info["BasicLimitInformation"]["LimitFlags"] |= (win32job.JOB_OBJECT_LIMIT_PROCESS_MEMORY
+                                                    | win32job.JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE)
+    win32job.SetInformationJobObject(job, win32job.JobObjectExtendedLimitInformation, info)
+    return job
+
+
+def assign_to_job(job, pid: int) -> None:
+    """Windows: put the process ``pid`` in ``job`` (done before the worker is given any file)."""
+    import win32api
+    import win32con
+    import win32job
+
+    handle = win32api.OpenProcess(win32con.PROCESS_SET_QUOTA | win32con.PROCESS_TERMINATE, False, pid)
+    try:
+        win32job.AssignProcessToJobObject(job, handle)
+    finally:
+        win32api.CloseHandle(handle)
+
+
+def default_workers(n_jobs: int, cap: int | None = None) -> int:
+    """Pool size for ``n_jobs``: one worker for a small round (its start costs more than a second worker
+    saves), then up to the cores (at most 4, or ``cap``)."""
+    limit = cap if cap is not None else min(os.cpu_count() or 1, 4)
+    return max(1, min(limit, n_jobs // 20 + 1))
+
+
+def failure_issue(outcome: Outcome, bounds: Bounds, file: str):
+    """The file-level issue for a job that did not finish: over time, out of memory, or a crashed parser."""
+    from .issues import make_issue
+
+    if outcome.failure == "timeout":
+        return make_issue("file-timeout", file=file, seconds=f"{bounds.timeout_s:g}".replace(".", ","))
+    if outcome.failure == "memory":
+        return make_issue("file-too-large", file=file,
+                          detail=f"đọc tệp cần quá {bounds.memory_mb:,} MB bộ nhớ".replace(",", "."))
+    return make_issue("file-unreadable", file=file, detail=f"chương trình đọc tệp dừng đột ngột ({outcome.detail})")
