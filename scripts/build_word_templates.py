@@ -357,12 +357,52 @@ def followup_report() -> Document:
     return doc
 
 
+def term_report() -> Document:
+    doc = new_document()
+    party_header(doc)
+    title_block(doc, "BÁO CÁO", "{{ title_line }}")
+    body(doc, "{{ intro }}")
+    heading(doc, "I. KẾT QUẢ CHUNG")
+    body(doc, "{{ totals_sentence }}")
+    loop_table(doc, ["TT", "Đồng chí lãnh đạo", "Số việc", "Hoàn thành đúng hạn", "Hoàn thành quá hạn",
+                     "Chưa hoàn thành", "Đang thực hiện"],
+               ["{{ loop.index }}", "{{ r.leader }}", "{{ r.tasks }}", "{{ r.on_time }}", "{{ r.late }}",
+                "{{ r.failed }}", "{{ r.open }}"], "by_leader", [0.9, 5.1, 1.6, 2.3, 2.3, 2.2, 2.1])
+    heading(doc, "II. DIỄN BIẾN TỪNG VIỆC QUA CÁC NĂM")
+    loop_table(doc, ["TT", "Đồng chí lãnh đạo", "Việc đột phá, đổi mới", "Thời hạn", "Diễn biến qua các năm",
+                     "Kết quả"],
+               ["{{ loop.index }}", "{{ r.leader }}", "{{ r.title }}", "{{ r.deadline }}", "{{ r.trail }}",
+                "{{ r.result }}"], "tasks", [0.9, 3.0, 4.6, 1.9, 4.2, 1.9], size=11)
+    heading(doc, "III. NHỮNG VẤN ĐỀ CẦN LƯU Ý")
+    optional(doc, "not warnings", "Không có.")
+    bullets(doc, "warnings", "- {{ r }}")
+    para(doc, "")
+    signature(doc)
+    return doc
+
+
+def term_scorecard() -> Document:
+    doc = new_document()
+    party_header(doc)
+    title_block(doc, "PHIẾU THEO DÕI", "{{ title_line }}")
+    body(doc, "Đồng chí: {{ subject.name }}{{ subject.title }} (mã {{ subject.id }}).")
+    body(doc, "{{ subject.counts }}")
+    para(doc, "Kết quả nhiệm kỳ: {{ subject.verdict }}", bold=True, align=WD_ALIGN_PARAGRAPH.CENTER)
+    loop_table(doc, ["TT", "Việc đột phá, đổi mới", "Thời hạn", "Diễn biến qua các năm", "Kết quả"],
+               ["{{ loop.index }}", "{{ r.title }}", "{{ r.deadline }}", "{{ r.trail }}", "{{ r.result }}"], "tasks",
+               [0.9, 6.0, 2.0, 5.2, 2.4])
+    para(doc, "")
+    signature(doc)
+    return doc
+
+
 def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     for name, builder in (("bao_cao_tong_hop.docx", consolidated_report), ("phieu_danh_gia.docx", scorecard),
                           ("ban_cam_ket.docx", commitment), ("danh_sach_chua_nop.docx", not_reported),
                           ("bao_cao_dot_pha.docx", breakthrough_report),
-                          ("bao_cao_nam_gop_kiem.docx", followup_report)):
+                          ("bao_cao_nam_gop_kiem.docx", followup_report),
+                          ("bao_cao_nhiem_ky.docx", term_report), ("phieu_nhiem_ky.docx", term_scorecard)):
         builder().save(OUT / name)
         print("wrote", OUT / name)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date
-from typing import TYPE_CHECKING, Iterator
+from typing import TYPE_CHECKING, Any, Iterator
 
 from .config import DEFAULT_SETTINGS
 from .issues import Issue, make_issue
@@ -28,6 +28,8 @@ class Lookups:
     titles: TextGroups = field(default_factory=lambda: TextGroups(_QUALITY["similar_title_threshold"]))
     reports: TextGroups = field(default_factory=lambda: TextGroups(_QUALITY["copied_report_threshold"]))
     previous: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)  # (unit, key) -> (period, text)
+    # (unit, task) -> (period label, status, percent, actual) of the unit's latest earlier accepted report
+    last_values: dict[tuple[str, str], tuple[str, Any, Any, Any]] = field(default_factory=dict)
     unit_names: dict[str, str] = field(default_factory=dict)
 
 
@@ -212,7 +214,7 @@ def copied_text(sub, ps, rule, ctx, lk) -> Iterator[Issue]:
             sim = jaccard(text, prev[1])
             if sim >= threshold:
                 yield _issue(sub, "copied-report", ps, ps.cell(row, col), row.excel_row,
-                             similarity=round(sim * 100), source=f"báo cáo kỳ {prev[0]} của chính nhiệm vụ này")
+                             similarity=round(sim * 100), source=f"báo cáo {_label(prev[0])} của chính nhiệm vụ này")
                 continue
         hits = lk.reports.similar(text, exclude_owner=sub.unit.code, first=1)
         if hits:
@@ -221,11 +223,88 @@ def copied_text(sub, ps, rule, ctx, lk) -> Iterator[Issue]:
                          source=f"báo cáo của {lk.unit_names.get(owner, owner)} ({label})")
 
 
+def progress_trend(sub, ps, rule, ctx, lk) -> Iterator[Issue]:
+    """Against the unit's own latest earlier report of the year: percent or cumulative actual value going down,
+    a task reported done then not done."""
+    status_col, pct_col, actual_col = rule["status"], rule["percent"], rule.get("actual")
+    for row in ps.rows:
+        code = row.values.get("task_code")
+        last = lk.last_values.get((sub.unit.code, str(code or "")))
+        if not last:
+            continue
+        label, old_status, old_pct, old_actual = last
+        status, pct = row.values.get(status_col), row.values.get(pct_col)
+        if old_status in COMPLETED and status and status not in COMPLETED and status != "Đề nghị điều chỉnh":
+            yield _issue(sub, "progress-done-undone", ps, ps.cell(row, status_col), row.excel_row, task=code,
+                         old=old_status, new=status, period_label=label)
+        elif _num(pct) is not None and _num(old_pct) is not None and _num(pct) < _num(old_pct):
+            yield _issue(sub, "progress-percent-down", ps, ps.cell(row, pct_col), row.excel_row,
+                         old=_fmt(old_pct), new=_fmt(pct), period_label=label)
+        if actual_col:
+            new, old = _num(row.values.get(actual_col)), _num(old_actual)
+            if new is not None and old is not None and new < old:
+                yield _issue(sub, "progress-actual-down", ps, ps.cell(row, actual_col), row.excel_row,
+                             old=_fmt(old), new=_fmt(new), period_label=label)
+
+
+def adjust_request(sub, ps, rule, ctx, lk) -> Iterator[Issue]:
+    """A task marked "Đề nghị điều chỉnh" has a request on the requests sheet."""
+    other = sub.sheets.get(rule["sheet"])
+    asked = {fold(str(r.values.get("task_code") or "")) for r in (other.rows if other else [])}
+    name = next((s.name for s in sub.form.sheets if s.id == rule["sheet"]), rule["sheet"])
+    for row in ps.rows:
+        code = row.values.get("task_code")
+        if row.values.get(rule["status"]) == "Đề nghị điều chỉnh" and fold(str(code or "")) not in asked:
+            yield _issue(sub, "adjust-no-request", ps, ps.cell(row, rule["status"]), row.excel_row, task=code,
+                         sheet_name=name)
+
+
+def adjust_values(sub, ps, rule, ctx, lk) -> Iterator[Issue]:
+    """Each request names a task of the unit's register (a new code for an addition) and its new values."""
+    from .cycle.requests import ADD, missing_values
+
+    registered = {fold(k): k for k in lk.register.get(sub.unit.code, {})}
+    for row in ps.rows:
+        code, kind = row.values.get("task_code"), row.values.get(rule["column"])
+        if not code or not kind:
+            continue
+        known = registered.get(fold(str(code)))
+        if kind == ADD and known:
+            yield _issue(sub, "adjust-code-exists", ps, ps.cell(row, "task_code"), row.excel_row, value=code)
+        elif kind != ADD and registered and not known:
+            yield _issue(sub, "adjust-task-unknown", ps, ps.cell(row, "task_code"), row.excel_row, value=code)
+        elif known:
+            row.values["task_code"] = known
+        for col in missing_values(row.values):
+            yield _issue(sub, "adjust-missing-value", ps, ps.cell(row, col), row.excel_row, change=kind, task=code,
+                         title=ps.spec.column(col).title.lower())
+
+
+def _label(code: str) -> str:
+    from .periods import parse_period
+
+    try:
+        return parse_period(code).label
+    except Exception:
+        return f"kỳ {code}"
+
+
+def _num(v) -> float | None:
+    return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else None
+
+
+def _fmt(v) -> str:
+    from .formatting import number
+
+    return number(v)
+
+
 def _blank(v) -> bool:
     return v is None or (isinstance(v, str) and not v.strip())
 
 
-GLOBAL_RULES = {"similar-across-units", "parent-exists", "register-complete", "copied-text"}
+GLOBAL_RULES = {"similar-across-units", "parent-exists", "register-complete", "copied-text", "progress-trend",
+                "adjust-request", "adjust-values"}
 
 RULES = {
     "date-order": date_order,
@@ -238,4 +317,7 @@ RULES = {
     "required-when": required_when,
     "register-complete": register_complete,
     "copied-text": copied_text,
+    "progress-trend": progress_trend,
+    "adjust-request": adjust_request,
+    "adjust-values": adjust_values,
 }

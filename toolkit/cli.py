@@ -250,6 +250,59 @@ def merge(directory, period, form_id, as_json):
         console.print(line)
 
 
+def _cycle_command(fn, directory, period, as_json) -> None:
+    result = _run(fn, _round(directory, period))
+    if as_json:
+        _emit_json(result.to_dict())
+        return
+    for line in result.lines():
+        console.print(line)
+
+
+@cli.command()
+@click.argument("directory", type=click.Path(file_okay=False))
+@click.option("--period", required=True, help="Kỳ đăng ký: năm (2026) hoặc nhiệm kỳ (2026-2030).")
+@click.option("--json", "as_json", is_flag=True, help="In kết quả dạng JSON.")
+def confirm(directory, period, as_json):
+    """Xác nhận nhiệm vụ đăng ký: tạo bảng xác nhận; chạy lại sau khi ghi ý kiến để áp dụng."""
+    from .cycle.confirm import confirm as do_confirm
+
+    _cycle_command(do_confirm, directory, period, as_json)
+
+
+@cli.command()
+@click.argument("directory", type=click.Path(file_okay=False))
+@click.option("--period", required=True, help="Năm (2026), một kỳ trong năm (2026-H1) hoặc nhiệm kỳ (2026-2030).")
+@click.option("--json", "as_json", is_flag=True, help="In kết quả dạng JSON.")
+def adjust(directory, period, as_json):
+    """Đề nghị điều chỉnh nhiệm vụ: tạo bảng đề nghị; chạy lại sau khi ghi ý kiến để áp dụng."""
+    from .cycle.adjust import adjust as do_adjust
+
+    _cycle_command(do_adjust, directory, period, as_json)
+
+
+@cli.command()
+@click.argument("directory", type=click.Path(file_okay=False))
+@click.option("--period", required=True, help="Năm (2026) hoặc nhiệm kỳ (2026-2030) của danh mục nhiệm vụ.")
+@click.option("--json", "as_json", is_flag=True, help="In kết quả dạng JSON.")
+def history(directory, period, as_json):
+    """Lịch sử nhiệm vụ: diễn biến từng nhiệm vụ qua các kỳ, các thay đổi và quyết định."""
+    from .cycle.history import write_history
+
+    _cycle_command(write_history, directory, period, as_json)
+
+
+@cli.command()
+@click.argument("directory", type=click.Path(file_okay=False))
+@click.option("--period", required=True, help="Nhiệm kỳ, ví dụ 2026-2030.")
+@click.option("--json", "as_json", is_flag=True, help="In kết quả dạng JSON.")
+def term(directory, period, as_json):
+    """Theo dõi nhiệm kỳ: bảng theo dõi, báo cáo nhiệm kỳ và phiếu theo dõi từng đồng chí lãnh đạo."""
+    from .cycle.term import term_view
+
+    _cycle_command(term_view, directory, period, as_json)
+
+
 @cli.command()
 @click.argument("directory", type=click.Path(file_okay=False))
 @click.option("--period", required=True, help=PERIOD_HELP + " Chấm điểm dùng các kỳ báo cáo tiến độ.")

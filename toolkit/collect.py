@@ -348,7 +348,7 @@ def _collect_one(ctx: Context, store: Store, path: Path, rel: str, digest: str, 
         "late_days": fr.late_days, "identified_by": sub.identified_by,
     }
     rows = _rows_for_store(sub) if record["status"] == "accepted" else []
-    register = _register_payload(sub) if record["status"] == "accepted" else None
+    register = _register_payload(sub, ctx) if record["status"] == "accepted" else None
     sid, previous = store.record(record, rows, [i.to_dict() for i in sub.issues], register,
                                  hook=(lambda stage: hook(stage, rel)) if hook else None)
     if sid is None:
@@ -473,7 +473,14 @@ def _rows_for_store(sub: Submission) -> list[dict]:
     return out
 
 
-def _register_payload(sub: Submission) -> dict | None:
+def _register_payload(sub: Submission, ctx: Context) -> dict | None:
+    if sub.form.role == "progress" and "adjust" in sub.sheets:
+        from .cycle.requests import requests_of
+        from .rounds import Round
+
+        keys = Round(ctx, sub.period, (sub.form,)).register_keys
+        return {"key": sub.period.register_key, "keys": keys,
+                "requests": requests_of([r.values for r in sub.sheets["adjust"].rows])}
     if sub.form.role not in ("registration", "breakthrough"):
         return None
     tasks_sheet = sub.sheets.get("tasks")
@@ -500,9 +507,25 @@ def prepare_lookups(ctx: Context, store: Store, form: Form, period: Period) -> L
     key = period.register_key
     register = store.register(key)
     if form.role == "progress":
-        for t in register:
-            lk.register.setdefault(t["unit_code"], {})[t["task_code"]] = t
+        from .frame import register_tasks
+        from .rounds import Round
+
+        for (unit, code), t in register_tasks(store, Round(ctx, period, (form,)).register_keys).items():
+            lk.register.setdefault(unit, {})[code] = t
     lk.register_codes = {t["task_code"] for t in register}
+    for sheet, rule in form.rules("progress-trend"):
+        earlier = []
+        for p in store.periods_with_returns(form.id):
+            try:
+                pp = parse_period(p)
+            except Exception:
+                continue
+            if pp.code != period.code and pp.start.year == period.start.year and pp.end < period.end:
+                earlier.append(pp)
+        for pp in sorted(earlier, key=lambda x: x.end):
+            for r in store.rows(form.id, pp.code, sheet.id):
+                lk.last_values[(r["_unit"], str(r.get("task_code") or ""))] = (
+                    pp.label, r.get(rule["status"]), r.get(rule["percent"]), r.get(rule.get("actual", "")))
     # this round's texts: every accepted file so far (as the in-run index holds them), so that a collect
     # resumed after a crash sees exactly what an uninterrupted one saw
     for sheet, rule in form.rules("similar-across-units"):

@@ -33,6 +33,9 @@ RULES = {
     "required-when": {"column", "when", "values"},
     "register-complete": {"column"},
     "copied-text": {"column", "key"},
+    "progress-trend": {"status", "percent"},
+    "adjust-request": {"status", "sheet"},
+    "adjust-values": {"column"},
 }
 TYPE_LABELS = {
     "text": "văn bản", "integer": "số nguyên", "number": "số", "percent": "tỷ lệ phần trăm",
@@ -72,6 +75,7 @@ class Sheet:
     key: tuple[str, ...] = ()
     rules: tuple[dict, ...] = ()
     blank_rows: int = 30
+    optional: bool = False  # a sheet a unit may leave out or delete (older templates do not have it)
 
     def column(self, name: str) -> Column:
         for c in self.columns:
@@ -231,7 +235,8 @@ def _build_form(path: Path, d: dict, lists: dict, problems: list[str]) -> Form |
                     problems.append(f"{rp}.{arg}: cột '{r[arg]}' không có trong columns của trang")
             rules.append(dict(r))
         sheets.append(Sheet(id=sid or "", name=sname or "", header_row=header_row, columns=tuple(columns),
-                            key=key, rules=tuple(rules), blank_rows=int(s.get("blank_rows", 30))))
+                            key=key, rules=tuple(rules), blank_rows=int(s.get("blank_rows", 30)),
+                            optional=bool(s.get("optional", False))))
     for s in sheets:
         for r in s.rules:
             if r["rule"] == "ref-exists" and r["sheet"] not in seen_sheet_ids:

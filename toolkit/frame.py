@@ -26,7 +26,8 @@ RESERVED_TITLES = {
     "_parent_name": "Đơn vị cấp trên", "_file": "Tệp nguồn", "_sheet": "Trang", "_row": "Dòng",
     "_sha256": "SHA-256", "_state": "Đánh giá", "_attainment": "Mức đạt chỉ tiêu (%)",
     "_completed_on": "Ngày hoàn thành (xác định)", "_date_note": "Ghi chú ngày hoàn thành",
-    "_register": "Danh mục", "_leader_name": "Lãnh đạo phụ trách",
+    "_register": "Danh mục", "_leader_name": "Lãnh đạo phụ trách", "_adjusted": "Điều chỉnh đã được đồng ý",
+    "_pending": "Đề nghị điều chỉnh chờ ý kiến",
 }
 
 
@@ -59,10 +60,26 @@ def register_tasks(store: Store, keys: list[str]) -> dict[tuple[str, str], dict]
     out = {}
     for key in keys:
         for t in store.register(key):
-            if t.get("confirmation") == "refused":
-                continue
+            if t.get("confirmation") == "refused" and t.get("confirmed_version") == t.get("version"):
+                continue  # refused, and not changed by the unit since
             out[(t["unit_code"], t["task_code"])] = {**t, "_register": key}
     return out
+
+
+def adjustment_notes(store: Store, keys: list[str]) -> tuple[dict, dict]:
+    """(unit, task) -> what was changed with approval ("thời hạn từ 30/06/2026 thành 30/09/2026 (Công văn số
+    …)"), and -> what is asked and still waiting for a decision."""
+    from .cycle.adjust import describe
+
+    adjusted: dict[tuple[str, str], list[str]] = {}
+    pending: dict[tuple[str, str], list[str]] = {}
+    for key in keys:
+        for a in store.adjustments(key):
+            if a["decision"] == "approved" and a["change"] != "add":
+                adjusted.setdefault((a["unit_code"], a["task_code"]), []).append(describe(a, with_ref=True))
+            elif a["decision"] is None:
+                pending.setdefault((a["unit_code"], a["task_code"]), []).append(describe(a))
+    return ({k: "; ".join(v) for k, v in adjusted.items()}, {k: "; ".join(v) for k, v in pending.items()})
 
 
 def _build(rnd, store: Store, form: Form) -> pd.DataFrame:
@@ -70,6 +87,7 @@ def _build(rnd, store: Store, form: Form) -> pd.DataFrame:
     rows = store.rows(form.id, rnd.period.code, form.main.id)
     progress = form.role == "progress"
     register = register_tasks(store, rnd.register_keys) if progress else {}
+    adjusted, pending = adjustment_notes(store, rnd.register_keys) if progress else ({}, {})
     as_of = rnd.as_of
     records = []
     seen: set[tuple[str, str]] = set()
@@ -95,6 +113,8 @@ def _build(rnd, store: Store, form: Form) -> pd.DataFrame:
                     rec.setdefault(k, None)
             rec["_register"] = task.get("_register", "")
             rec["_dropped"] = bool(task.get("dropped"))
+            rec["_adjusted"] = adjusted.get((unit, r.get("task_code")), "")
+            rec["_pending"] = pending.get((unit, r.get("task_code")), "")
         for name in dates:
             if name in rec:
                 rec[name] = as_date(rec.get(name))
@@ -105,7 +125,8 @@ def _build(rnd, store: Store, form: Form) -> pd.DataFrame:
                 continue
             rec = {c.name: None for c in form.main.columns}
             rec.update({k: task.get(k) for k in TASK_FIELDS}, task_code=code, _register=task["_register"],
-                       _dropped=bool(task.get("dropped")), _reported=False, _file="", _sha256="", _sheet="",
+                       _dropped=bool(task.get("dropped")), _reported=False,
+                       _adjusted=adjusted.get((unit, code), ""), _pending=pending.get((unit, code), ""), _file="", _sha256="", _sheet="",
                        _row=None, **provenance(unit))
             for name in dates:
                 rec[name] = as_date(rec.get(name))

@@ -126,6 +126,10 @@ _CODES = [
          "Mở tệp bằng Excel, kiểm tra ô này rồi lưu lại và gửi lại (hoặc gõ trực tiếp giá trị thay cho công thức)."),
     Code("table-footer", I, R, "Bảng kết thúc ở dòng {row}: từ dòng này trở đi là {what}, không tính là dữ liệu.",
          ""),
+    Code("rows-below-footer", E, R,
+         "Dòng {row} có dữ liệu nhiệm vụ nhưng nằm dưới {what} (dòng {end}); bảng phải liền một khối.",
+         "Chuyển các dòng nhiệm vụ lên trên phần cuối biểu (tổng cộng, ghi chú, chữ ký) hoặc xoá phần cuối biểu "
+         "xen giữa, rồi gửi lại."),
     Code("type-error", E, C, "Giá trị '{value}' ở cột '{title}' không phải {expected}.",
          "Nhập {expected}{example}."),
     Code("choice-error", E, C, "Giá trị '{value}' ở cột '{title}' không có trong danh sách.",
@@ -162,6 +166,29 @@ _CODES = [
     Code("copied-report", W, R, "Kết quả báo cáo giống {similarity}% với {source}.",
          "Báo cáo cần nêu kết quả mới của kỳ này, vấn đề phát sinh và kiến nghị."),
     # --- against the task register -----------------------------------------------------------
+    Code("progress-percent-down", W, C, "% hoàn thành giảm từ {old}% ({period_label}) xuống {new}%.",
+         "Kiểm tra lại số liệu; nếu đúng là giảm, ghi rõ lý do ở cột 'Khó khăn, vướng mắc'."),
+    Code("progress-actual-down", W, C, "Giá trị đạt được giảm từ {old} ({period_label}) xuống {new}.",
+         "Giá trị đạt được là số cộng dồn từ đầu năm; kiểm tra lại, nếu đúng là giảm thì ghi rõ lý do."),
+    Code("progress-done-undone", W, C,
+         "Nhiệm vụ '{task}' đã báo cáo '{old}' ở {period_label}, kỳ này lại báo cáo '{new}'.",
+         "Kiểm tra lại tình trạng; nếu kỳ trước báo cáo chưa đúng, ghi rõ ở cột 'Kết quả thực hiện'."),
+    Code("adjust-no-request", W, C,
+         "Nhiệm vụ '{task}' chọn tình trạng 'Đề nghị điều chỉnh' nhưng trang '{sheet_name}' không có đề nghị "
+         "cho nhiệm vụ này.",
+         "Ghi đề nghị ở trang '{sheet_name}': nội dung điều chỉnh, giá trị mới và lý do."),
+    Code("adjust-missing-value", E, C, "Đề nghị '{change}' cho nhiệm vụ '{task}' chưa ghi {title}.",
+         "Ghi giá trị mới đề nghị (thời hạn, mục tiêu hoặc nội dung) vào ô này."),
+    Code("adjust-task-unknown", E, C,
+         "Mã nhiệm vụ '{value}' đề nghị điều chỉnh không có trong danh mục nhiệm vụ của đơn vị.",
+         "Dùng đúng mã nhiệm vụ ở trang báo cáo; nhiệm vụ mới thì chọn 'Bổ sung nhiệm vụ mới' và đặt mã mới."),
+    Code("adjust-code-exists", E, C,
+         "Mã '{value}' đề nghị bổ sung đã có trong danh mục nhiệm vụ của đơn vị.",
+         "Đặt một mã mới cho nhiệm vụ bổ sung."),
+    Code("confirm-revise", W, C, "Văn phòng đề nghị sửa nhiệm vụ '{task}': {note}",
+         "Sửa nhiệm vụ theo ý kiến trên trong biểu mẫu đăng ký và gửi lại."),
+    Code("confirm-refused", W, C, "Văn phòng không đồng ý đưa nhiệm vụ '{task}' vào danh mục: {note}",
+         "Nhiệm vụ này không được tính; nếu cần, trao đổi với Văn phòng."),
     Code("task-unknown", E, C, "Mã nhiệm vụ '{value}' không có trong danh mục nhiệm vụ đã đăng ký của đơn vị.",
          "Dùng đúng mã nhiệm vụ đã đăng ký (không tự đặt mã mới trong báo cáo tiến độ)."),
     Code("task-missing", E, S, "Báo cáo thiếu nhiệm vụ đã đăng ký '{value}' ({title_text}).",
@@ -237,7 +264,8 @@ def make_issue(code: str, *, file: str = "", sheet: str = "", cell: str = "", ro
         spec = CATALOGUE[code]
     except KeyError:
         raise ValueError(f"unknown issue code {code!r}") from None
-    values = _Missing({k: (_text(v) if k in WHOLE_PARAMS else _short(v)) for k, v in params.items()})
+    where = {"file": file, "sheet": sheet, "cell": cell, "row": "" if row is None else row}  # usable in messages
+    values = _Missing({**where, **{k: (_text(v) if k in WHOLE_PARAMS else _short(v)) for k, v in params.items()}})
     return Issue(code=code, severity=severity or spec.severity,
                  message=spec.message.format_map(values), hint=spec.hint.format_map(values),
                  file=file, sheet=sheet, cell=cell, row=row, unit=unit, params=dict(params))

@@ -24,7 +24,7 @@ _COMMITTEES = {
 }
 # document type abbreviations of the Party's format rules, per document the toolkit writes ("" = unnumbered)
 DOC_TYPES = {"report": "BC", "not_reported": "TB", "scorecard": "", "commitment": "", "breakthrough": "BC",
-             "followup": "BC", "term": "BC", "review": ""}
+             "followup": "BC", "term": "BC", "term_scorecard": "", "review": ""}
 _UPPER_WORDS = re.compile(r"\s+")
 
 

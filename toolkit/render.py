@@ -19,7 +19,8 @@ from .errors import TemplateError
 
 TEMPLATES = {"report": "bao_cao_tong_hop.docx", "scorecard": "phieu_danh_gia.docx",
              "commitment": "ban_cam_ket.docx", "not_reported": "danh_sach_chua_nop.docx",
-             "breakthrough": "bao_cao_dot_pha.docx", "followup": "bao_cao_nam_gop_kiem.docx"}
+             "breakthrough": "bao_cao_dot_pha.docx", "followup": "bao_cao_nam_gop_kiem.docx",
+             "term": "bao_cao_nhiem_ky.docx", "term_scorecard": "phieu_nhiem_ky.docx"}
 
 
 def template_path(ws_root: Path | None, name: str) -> Path:

@@ -246,29 +246,25 @@ def totals_sentence(t: dict | None) -> str:
 
 def changes_sentence(rnd, store: Store) -> str:
     """Adjusted, added and dropped tasks of the year, as approved (see the cycle's adjustments)."""
-    try:
-        counts = store.adjustment_counts(rnd.register_keys)
-    except AttributeError:
-        return ""
-    if not any(counts.values()):
-        return ""
+    counts = store.adjustment_counts(rnd.register_keys)
     parts = []
-    if counts.get("changed"):
-        parts.append(f"điều chỉnh {counts['changed']} nhiệm vụ")
+    if counts.get("adjusted"):
+        parts.append(f"điều chỉnh {counts['adjusted']} nhiệm vụ")
     if counts.get("added"):
         parts.append(f"bổ sung {counts['added']} nhiệm vụ")
     if counts.get("dropped"):
         parts.append(f"đưa ra khỏi danh mục {counts['dropped']} nhiệm vụ")
-    return "Đến kỳ này, đã " + ", ".join(parts) + " theo đề nghị của đơn vị, có ý kiến đồng ý của " \
-        f"{rnd.ws.office.get('name', 'cấp có thẩm quyền')}."
+    sentence = ("Đến kỳ này, đã " + ", ".join(parts) + " theo đề nghị của đơn vị, có ý kiến đồng ý của "
+                f"{rnd.ws.office.get('name') or 'cấp có thẩm quyền'}.") if parts else ""
+    if counts.get("pending"):
+        sentence += f" Còn {counts['pending']} đề nghị điều chỉnh đang chờ ý kiến."
+    return sentence.strip()
 
 
 def comparison(rnd, df: pd.DataFrame, store: Store) -> list[str]:
     """Sentences comparing this period with the previous one of the same year (see cycle.history)."""
-    try:
-        from .cycle.history import compare_with_previous
-    except ImportError:
-        return []
+    from .cycle.history import compare_with_previous
+
     return compare_with_previous(rnd, df, store)
 
 

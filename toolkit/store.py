@@ -51,6 +51,12 @@ CREATE TABLE IF NOT EXISTS work_items (
 CREATE TABLE IF NOT EXISTS task_changes (
   id INTEGER PRIMARY KEY AUTOINCREMENT, register_key TEXT, unit_code TEXT, task_code TEXT, field TEXT,
   old_value TEXT, new_value TEXT, submission_id INTEGER, at TEXT);
+CREATE TABLE IF NOT EXISTS adjustments (
+  id INTEGER PRIMARY KEY AUTOINCREMENT, register_key TEXT, unit_code TEXT, task_code TEXT, change TEXT,
+  field TEXT, old_value TEXT, new_value TEXT, reason TEXT, form_id TEXT, period TEXT, submission_id INTEGER,
+  requested_at TEXT, decision TEXT, decision_ref TEXT, decision_note TEXT, decided_at TEXT, applied_at TEXT,
+  data TEXT);
+CREATE INDEX IF NOT EXISTS adj_key ON adjustments (register_key, unit_code, task_code);
 CREATE TABLE IF NOT EXISTS scores (
   period TEXT, subject_kind TEXT, subject_id TEXT, score REAL, level TEXT, detail TEXT, at TEXT,
   PRIMARY KEY (period, subject_kind, subject_id));
@@ -58,6 +64,12 @@ CREATE TABLE IF NOT EXISTS audit (
   id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT, action TEXT, detail TEXT, submission_id INTEGER,
   file_name TEXT);
 """
+
+# columns added after the first release: existing workspaces get them on open
+MIGRATIONS = {"tasks": {"confirmation": "TEXT", "confirmation_note": "TEXT", "confirmed_version": "INTEGER",
+                        "dropped": "INTEGER DEFAULT 0"},
+              "task_changes": {"adjustment_id": "INTEGER", "decision_ref": "TEXT"}}
+ADJUSTMENT_STATES = {None: "Chờ ý kiến", "approved": "Đồng ý", "refused": "Không đồng ý"}
 
 TASK_FIELDS = ("kind", "area", "title", "parent_code", "leader_id", "indicator", "unit_measure", "baseline",
                "target", "start_date", "deadline", "weight", "focal_point")
@@ -89,6 +101,11 @@ class Store:
 
     def _ensure_schema(self) -> None:
         self.db.executescript(SCHEMA)
+        for table, columns in MIGRATIONS.items():
+            have = {r[1] for r in self.db.execute(f"PRAGMA table_info({table})")}
+            for name, decl in columns.items():
+                if name not in have:
+                    self.db.execute(f"ALTER TABLE {table} ADD COLUMN {name} {decl}")
 
     def close(self) -> None:
         self.db.close()
@@ -130,6 +147,11 @@ class Store:
         return [r[0] for r in self.db.execute(
             "SELECT form_id FROM submissions WHERE period=? AND form_id IS NOT NULL AND unit_code IS NOT NULL "
             "GROUP BY form_id ORDER BY MIN(id)", (period,))]
+
+    def periods_with_returns(self, form_id: str) -> list[str]:
+        """Periods in which a form has accepted returns."""
+        return [r[0] for r in self.db.execute(
+            "SELECT DISTINCT period FROM submissions WHERE form_id=? AND active=1 ORDER BY period", (form_id,))]
 
     def submission_by_sha(self, sha256: str) -> dict | None:
         r = self.db.execute("SELECT s.* FROM seen_files f JOIN submissions s ON s.id=f.submission_id "
@@ -207,6 +229,137 @@ class Store:
     def issues(self, form_id: str | None = None, period: str | None = None) -> list[dict]:
         return self._select("issues", form_id, period)
 
+    def task(self, key: str, unit: str, code: str) -> dict | None:
+        r = self.db.execute("SELECT * FROM tasks WHERE register_key=? AND unit_code=? AND task_code=?",
+                            (key, unit, code)).fetchone()
+        return dict(r) if r else None
+
+    def adjustments(self, key: str | None = None, pending_only: bool = False) -> list[dict]:
+        sql, args = "SELECT * FROM adjustments WHERE 1=1", []
+        if key:
+            sql += " AND register_key=?"
+            args.append(key)
+        if pending_only:
+            sql += " AND decision IS NULL"
+        return [dict(r) for r in self.db.execute(sql + " ORDER BY id", args)]
+
+    def adjustment_counts(self, keys: Iterable[str]) -> dict[str, int]:
+        """Approved changes to the registers: tasks adjusted (deadline, target, wording...), added, dropped;
+        and requests still waiting for a decision."""
+        out = {"adjusted": 0, "added": 0, "dropped": 0, "pending": 0, "refused": 0}
+        for key in keys:
+            adjusted: set = set()
+            for a in self.adjustments(key):
+                if a["decision"] is None:
+                    out["pending"] += 1
+                elif a["decision"] == "refused":
+                    out["refused"] += 1
+                elif a["change"] == "add":
+                    out["added"] += 1
+                elif a["change"] == "drop":
+                    out["dropped"] += 1
+                else:
+                    adjusted.add((a["unit_code"], a["task_code"]))
+            out["adjusted"] += len(adjusted)
+        return out
+
+    def request_adjustment(self, req: dict) -> int | None:
+        """A unit's request to change its register (not applied until decided). The same pending request
+        (same task, change and new value) made again is not duplicated. Returns the request id."""
+        same = self.db.execute(
+            "SELECT id FROM adjustments WHERE register_key=? AND unit_code=? AND task_code=? AND change=? AND "
+            "COALESCE(field, '')=? AND COALESCE(new_value, '')=? AND decision IS NULL",
+            (req["register_key"], req["unit_code"], req["task_code"], req["change"], req.get("field") or "",
+             _text(req.get("new_value")) or "")).fetchone()
+        if same:
+            self.db.execute("UPDATE adjustments SET reason=COALESCE(?, reason), submission_id=?, period=?, "
+                            "form_id=? WHERE id=?", (req.get("reason"), req.get("submission_id"), req.get("period"),
+                                                     req.get("form_id"), same[0]))
+            return same[0]
+        cols = ["register_key", "unit_code", "task_code", "change", "field", "old_value", "new_value", "reason",
+                "form_id", "period", "submission_id", "requested_at", "data"]
+        values = {**req, "old_value": _text(req.get("old_value")), "new_value": _text(req.get("new_value")),
+                  "requested_at": req.get("requested_at") or _now(),
+                  "data": json.dumps(req.get("data"), ensure_ascii=False) if req.get("data") else None}
+        cur = self.db.execute(f"INSERT INTO adjustments ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
+                              [values.get(c) for c in cols])
+        return cur.lastrowid
+
+    def decide_adjustment(self, adj_id: int, decision: str, ref: str | None, note: str | None) -> bool:
+        """Record the office's decision on a pending request and, when approved, apply it to the register (one
+        transaction). Returns False when the request was already decided (deciding again changes nothing)."""
+        db = self.db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            a = db.execute("SELECT * FROM adjustments WHERE id=?", (adj_id,)).fetchone()
+            if a is None or a["decision"] is not None:
+                db.execute("ROLLBACK")
+                return False
+            a = dict(a)
+            at = _now()
+            db.execute("UPDATE adjustments SET decision=?, decision_ref=?, decision_note=?, decided_at=? WHERE id=?",
+                       (decision, ref, note, at, adj_id))
+            if decision == "approved":
+                self._apply_adjustment(a, ref, at)
+                db.execute("UPDATE adjustments SET applied_at=? WHERE id=?", (at, adj_id))
+            db.execute("INSERT INTO audit (at, action, detail) VALUES (?, ?, ?)",
+                       (at, "adjust", f"{a['unit_code']} {a['task_code']} {a['change']} → {decision} ({ref or ''})"))
+            db.execute("COMMIT")
+            return True
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+
+    def _apply_adjustment(self, a: dict, ref: str | None, at: str) -> None:
+        db, key, unit, code = self.db, a["register_key"], a["unit_code"], a["task_code"]
+
+        def change(field: str, old, new) -> None:
+            db.execute("INSERT INTO task_changes (register_key, unit_code, task_code, field, old_value, new_value, "
+                       "submission_id, at, adjustment_id, decision_ref) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                       (key, unit, code, field, _text(old), _text(new), a["submission_id"], at, a["id"], ref))
+
+        if a["change"] == "add":
+            task = json.loads(a["data"] or "{}")
+            values = {f: to_json_value(task.get(f)) for f in TASK_FIELDS}
+            db.execute(f"INSERT OR REPLACE INTO tasks (register_key, unit_code, task_code, {', '.join(TASK_FIELDS)}, "
+                       f"source_form, submission_id, active, version, confirmation, confirmed_version) VALUES "
+                       f"(?, ?, ?, {', '.join('?' * len(TASK_FIELDS))}, ?, ?, 1, 1, 'confirmed', 1)",
+                       [key, unit, code, *values.values(), a["form_id"], a["submission_id"]])
+            change("added", None, values.get("title"))
+        elif a["change"] == "drop":
+            db.execute("UPDATE tasks SET dropped=1, version=version+1 WHERE register_key=? AND unit_code=? AND "
+                       "task_code=?", (key, unit, code))
+            change("dropped", a["old_value"], a["new_value"])
+        else:
+            field = a["field"]
+            if field not in TASK_FIELDS:
+                raise ValueError(f"unknown field {field}")
+            db.execute(f"UPDATE tasks SET {field}=?, version=version+1 WHERE register_key=? AND unit_code=? AND "
+                       f"task_code=?", (a["new_value"], key, unit, code))
+            change(field, a["old_value"], a["new_value"])
+
+    def set_confirmation(self, key: str, unit: str, code: str, state: str | None, note: str | None) -> bool:
+        """The office's opinion on a registered task (confirmed / revise / refused), tied to the version it saw.
+        Returns True when something changed."""
+        t = self.task(key, unit, code)
+        if t is None:
+            return False
+        if (t.get("confirmation"), t.get("confirmation_note") or None, t.get("confirmed_version")) == \
+                (state, note or None, t["version"] if state else None):
+            return False
+        self.db.execute("UPDATE tasks SET confirmation=?, confirmation_note=?, confirmed_version=? WHERE "
+                        "register_key=? AND unit_code=? AND task_code=?",
+                        (state, note or None, t["version"] if state else None, key, unit, code))
+        self.db.execute("INSERT INTO audit (at, action, detail) VALUES (?, ?, ?)",
+                        (_now(), "confirm", f"{unit} {code} {key}: {state or '(chưa có ý kiến)'} {note or ''}"))
+        return True
+
+    def is_confirmed(self, key: str, unit: str) -> bool:
+        """Whether the office has confirmed any of the unit's tasks in this register (from then on a changed
+        registration is a request to adjust, not a new registration)."""
+        return self.db.execute("SELECT 1 FROM tasks WHERE register_key=? AND unit_code=? AND confirmation="
+                               "'confirmed' LIMIT 1", (key, unit)).fetchone() is not None
+
     def audit(self) -> list[dict]:
         return [dict(r) for r in self.db.execute("SELECT * FROM audit ORDER BY id")]
 
@@ -265,13 +418,43 @@ class Store:
             if hook:
                 hook("after-rows")
             if register and sub["status"] == "accepted" and not newer:
-                self._update_register(sid, sub, register)
+                if "requests" in register:
+                    self._record_requests(sid, sub, register)
+                else:
+                    self._update_register(sid, sub, register)
             db.execute("COMMIT")
             self.last_newer = newer
             return sid, previous
         except BaseException:
             db.execute("ROLLBACK")
             raise
+
+    def _record_requests(self, sid: int, sub: dict, payload: dict) -> None:
+        """A progress report's requests to change the register: kept pending for the office's decision. A later
+        report of the same period replaces the requests of the earlier one that are still pending."""
+        unit = sub["unit_code"]
+        self.db.execute("DELETE FROM adjustments WHERE unit_code=? AND form_id=? AND period=? AND decision IS NULL",
+                        (unit, sub["form_id"], sub["period"]))
+        for req in payload["requests"]:
+            key = payload["key"]
+            old = None
+            for k in payload["keys"]:
+                old = self.task(k, unit, req["task_code"])
+                if old is not None:
+                    key = k
+                    break
+            if req["change"] != "add" and old is None:
+                continue
+            value = None
+            if req["change"] == "modify":
+                value = old.get(req["field"])
+            elif req["change"] == "drop":
+                value = old.get("title")
+            self.request_adjustment({**req, "register_key": key, "unit_code": unit, "old_value": value,
+                                     "form_id": sub["form_id"], "period": sub["period"], "submission_id": sid,
+                                     "new_value": to_json_value(req.get("new_value")),
+                                     "data": {k: to_json_value(v) for k, v in (req.get("data") or {}).items()}
+                                     or None})
 
     def _update_register(self, sid: int, sub: dict, register: dict) -> None:
         db, key, unit = self.db, register["key"], sub["unit_code"]
@@ -280,10 +463,21 @@ class Store:
             "SELECT * FROM tasks WHERE register_key=? AND unit_code=? AND source_form=?",
             (key, unit, sub["form_id"]))}
         at = _now()
+        locked = self.is_confirmed(key, unit)  # confirmed: changes are requests for the office to decide
+
+        def request(code: str, change: str, field=None, old=None, new=None, reason=None, data=None) -> None:
+            self.request_adjustment({"register_key": key, "unit_code": unit, "task_code": code, "change": change,
+                                     "field": field, "old_value": old, "new_value": new,
+                                     "reason": reason or "Đơn vị gửi lại bản đăng ký", "form_id": sub["form_id"],
+                                     "period": sub["period"], "submission_id": sid, "data": data})
+
         for t in tasks:
             values = {f: to_json_value(t.get(f)) for f in TASK_FIELDS}
             old = existing.pop(t["task_code"], None)
             if old is None:
+                if locked:
+                    request(t["task_code"], "add", new=values.get("title"), reason=t.get("note"), data=values)
+                    continue
                 db.execute(f"INSERT OR REPLACE INTO tasks (register_key, unit_code, task_code, {', '.join(TASK_FIELDS)}, "
                            f"source_form, submission_id, active, version) VALUES (?, ?, ?, "
                            f"{', '.join('?' * len(TASK_FIELDS))}, ?, ?, 1, 1)",
@@ -295,6 +489,10 @@ class Store:
                                (key, unit, t["task_code"], values.get("title"), sid, at))
                 continue
             changed = {f: (old[f], values[f]) for f in TASK_FIELDS if _differs(old[f], values[f])}
+            if old.get("confirmation") == "confirmed" and old["active"]:
+                for f, (a, b) in changed.items():
+                    request(t["task_code"], "modify", f, a, b, t.get("note"))
+                continue
             if not old["active"]:
                 changed["active"] = ("0", "1")
             for f, (a, b) in changed.items():
@@ -305,7 +503,10 @@ class Store:
                        f"version=version+? WHERE register_key=? AND unit_code=? AND task_code=?",
                        [*values.values(), sid, 1 if changed else 0, key, unit, t["task_code"]])
         for code, old in existing.items():
-            if old["active"]:
+            if old["active"] and old.get("confirmation") == "confirmed":
+                if not old.get("dropped"):
+                    request(code, "drop", old=old["title"], reason="Không còn trong bản đăng ký đơn vị gửi lại")
+            elif old["active"]:
                 db.execute("UPDATE tasks SET active=0, version=version+1 WHERE register_key=? AND unit_code=? "
                            "AND task_code=?", (key, unit, code))
                 db.execute("INSERT INTO task_changes (register_key, unit_code, task_code, field, old_value, "

@@ -376,18 +376,39 @@ class _Prefill:
 
 
 def _prefill_source(rnd, form: Form) -> _Prefill:
-    """Progress templates are prefilled with the unit's registered tasks (from the store)."""
+    """Progress templates are prefilled with the unit's register as it stands (adjusted, without refused or
+    dropped tasks) and with its last accepted values of the year (status, percent, actual value), so that units
+    update rather than retype."""
     if form.role != "progress":
         return _Prefill(None)
+    from .cycle.history import progress_rounds
+    from .frame import register_tasks
     from .store import Store
 
     by_unit: dict[str, list[dict]] = {}
+    last: dict[tuple[str, str], dict] = {}
     with Store(rnd.ws.db_path) as store:
-        for key in rnd.register_keys:
-            for t in store.register(key):
-                t = {k: (date.fromisoformat(v[:10]) if k in ("deadline", "start_date") and isinstance(v, str) and v
-                         else v) for k, v in t.items()}
-                by_unit.setdefault(t["unit_code"], []).append(t)
+        for (unit, code), t in sorted(register_tasks(store, rnd.register_keys).items()):
+            if t.get("dropped"):
+                continue
+            t = {k: (date.fromisoformat(v[:10]) if k in ("deadline", "start_date") and isinstance(v, str) and v
+                     else v) for k, v in t.items()}
+            by_unit.setdefault(unit, []).append(t)
+        for pr in progress_rounds(rnd.ctx, store, before=rnd.period):
+            if pr.period.start.year != rnd.period.start.year or pr.form.id != form.id:
+                continue
+            for r in store.rows(form.id, pr.code, form.main.id):
+                last[(r["_unit"], r.get("task_code"))] = r
+    carried = ("status", "percent", "actual", "completed_on")
+    for unit, tasks in by_unit.items():
+        for t in tasks:
+            prev = last.get((unit, t["task_code"]))
+            if prev:
+                for k in carried:
+                    v = prev.get(k)
+                    if k == "status" and v == "Đề nghị điều chỉnh":
+                        continue  # the request was made; this period's status is the unit's to give
+                    t[k] = date.fromisoformat(v[:10]) if k == "completed_on" and isinstance(v, str) and v else v
     return _Prefill(by_unit, form.main.id)
 
 

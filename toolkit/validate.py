@@ -339,6 +339,9 @@ def read_rows(sub: Submission, ctx: Context, spec: Sheet, data: SheetData, heade
         return []
     if what:
         sub.add("table-footer", sheet=data.name, cell=f"A{end}", row=end, what=what)
+        below = _task_rows_below(data, spec, mapping, end)
+        if below:
+            sub.add("rows-below-footer", sheet=data.name, cell=f"A{below}", row=below, end=end, what=what)
     fill = _merged_fill(sub, data, header_row, mapping, end)
     legacy_seen: set[tuple[str, str]] = set()
     out: list[ParsedRow] = []
@@ -398,10 +401,14 @@ def _converted(typed: str, text: str) -> bool:
 _FOOTER_SHORT = re.compile(r"^(tong cong|cong|tong so|tong|total|cong don vi|tong hop)( [a-z0-9 ]{0,25})?$")
 _FOOTER_NOTE = re.compile(r"^(ghi chu|chu thich|luu y|ghi chu rieng|nguon so lieu|so lieu tinh den)\b")
 _FOOTER_SIGN = re.compile(r"^(nguoi lap bieu|nguoi lap|nguoi tong hop|nguoi bao cao|thu truong( don vi| co quan)?|"
-                          r"xac nhan|noi nhan|t m|tm|k t|kt|t l|tl|q|bi thu|pho bi thu|chu tich|truong ban|"
+                          r"xac nhan|noi nhan|bi thu|pho bi thu|chu tich|truong ban|"
                           r"pho truong ban|chanh van phong|pho chanh van phong|giam doc|lanh dao don vi|"
                           r"ky ghi ro ho ten|ky va ghi ro ho ten|ky ten|ky dong dau|ky ten dong dau)\b")
 _FOOTER_DATE = re.compile(r"^([a-z ]{0,40} )?ngay( \d{1,2})? thang( \d{1,2})? nam( \d{2,4})?$")
+
+
+# "T/M", "K/T", "T/L", "Q." written as such: folded, "TL-01" would read as "tl 01", a task code
+_FOOTER_ON_BEHALF = re.compile(r"^\s*(t\s*/\s*m|k\s*/\s*t|t\s*/\s*l|q\s*/|q\.|tm\.|kt\.|tl\.)(\s|$)", re.I)
 
 
 def footer_kind(text: str) -> str:
@@ -409,6 +416,8 @@ def footer_kind(text: str) -> str:
     folded = fold(text)
     if not folded:
         return ""
+    if _FOOTER_ON_BEHALF.match(text):
+        return "phần chữ ký"
     if len(folded) <= 40 and _FOOTER_SHORT.match(folded):
         return "dòng tổng cộng"
     if _FOOTER_NOTE.match(folded):
@@ -418,6 +427,20 @@ def footer_kind(text: str) -> str:
     if len(folded) <= 60 and _FOOTER_SIGN.match(folded):
         return "phần chữ ký"
     return ""
+
+
+def _task_rows_below(data: SheetData, spec: Sheet, mapping: dict[str, int], end: int) -> int | None:
+    """The first row below the footer that looks like a task row (a code and at least two required values):
+    data the footer would otherwise silently leave out."""
+    keys = [mapping[k] for k in spec.key if k in mapping]
+    required = [mapping[c.name] for c in spec.columns if c.required and c.name in mapping and c.name not in spec.key]
+    for r in range(end + 1, len(data.rows) + 1):
+        row = data.rows[r - 1]
+        keyed = any(c - 1 < len(row) and not coerce.is_blank(row[c - 1]) for c in keys)
+        filled = sum(1 for c in required if c - 1 < len(row) and not coerce.is_blank(row[c - 1]))
+        if keyed and filled >= 2:
+            return r
+    return None
 
 
 def table_end(data: SheetData, spec: Sheet, header_row: int, mapping: dict[str, int]) -> tuple[int, str]:
@@ -437,7 +460,7 @@ def table_end(data: SheetData, spec: Sheet, header_row: int, mapping: dict[str, 
             gap += 1
             continue
         key_values = [row[c - 1] for c in keys if c - 1 < len(row) and not coerce.is_blank(row[c - 1])]
-        has_key = any(not (isinstance(v, str) and footer_kind(v)) for v in key_values)  # "Cộng" is no task code
+        has_key = any(not (isinstance(v, str) and footer_kind(v) == "dòng tổng cộng") for v in key_values)  # "Cộng"
         if not has_key:
             for v in filled:
                 if isinstance(v, str):
@@ -583,7 +606,8 @@ def parse_workbook(wb: Workbook, ctx: Context, form_id: str | None = None, perio
     for spec in form.sheets:
         data = find_sheet(wb, spec, form)
         if data is None:
-            sub.add("sheet-missing", sheet=spec.name)
+            if not spec.optional:
+                sub.add("sheet-missing", sheet=spec.name)
             continue
         used.add(data.name)
         header_row, header = locate_header(data, spec)

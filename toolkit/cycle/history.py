@@ -1,0 +1,250 @@
+"""The register across rounds: each task's trail (registration, confirmation, every progress report, every
+change and decision), the latest state of a task, and the comparison of a period with the previous one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+
+import pandas as pd
+
+from .. import formatting as fmt
+from ..judge import STATES
+from ..paths import safe_filename
+from ..periods import Period, parse_period
+from ..store import Store
+from .adjust import change_label, value_text
+
+CONFIRMATION = {None: "", "confirmed": "Đã xác nhận", "revise": "Đề nghị sửa", "refused": "Không đồng ý"}
+
+
+def progress_rounds(ctx, store: Store, key: str | None = None, before: Period | None = None) -> list:
+    """Rounds of the progress form(s) with accepted returns (oldest first), optionally only those reporting on
+    register ``key`` and ending before ``before`` ends."""
+    from ..rounds import Round
+
+    out = []
+    for form in ctx.forms.values():
+        if form.role != "progress":
+            continue
+        for code in store.periods_with_returns(form.id):
+            try:
+                p = parse_period(code)
+            except Exception:
+                continue
+            if before is not None and not p.end < before.end:
+                continue
+            rnd = Round(ctx, p, (form,))
+            if key is None or key in rnd.register_keys:
+                out.append(rnd)
+    return sorted(out, key=lambda r: (r.period.end, r.period.code))
+
+
+def _frame(rnd, store: Store) -> pd.DataFrame:
+    from ..frame import round_frame
+
+    return round_frame(rnd, store, rnd.form)
+
+
+def latest_states(store: Store, rnd) -> dict[tuple[str, str], str]:
+    """(unit, task) -> "<state> (<period label>)" from the latest progress report on the round's register."""
+    out: dict[tuple[str, str], str] = {}
+    for pr in progress_rounds(rnd.ctx, store, rnd.register_key):
+        df = _frame(pr, store)
+        if df.empty:
+            continue
+        for r in df[df["_register"] == rnd.register_key].to_dict("records"):
+            out[(r["_unit"], r["task_code"])] = f"{STATES.get(r['_state'], '')} ({pr.period.label})"
+    return out
+
+
+def compare_with_previous(rnd, df: pd.DataFrame, store: Store) -> list[str]:
+    """Sentences for the report: this period against the previous progress period of the same year."""
+    from ..frame import summarise
+
+    earlier = [r for r in progress_rounds(rnd.ctx, store, before=rnd.period)
+               if r.period.start.year == rnd.period.start.year and r.form.id == rnd.form.id]
+    if not earlier or df.empty:
+        return []
+    prev = earlier[-1]
+    pdf = _frame(prev, store)
+    if pdf.empty:
+        return []
+    now = summarise(df.assign(_all=1), "_all")[0]
+    before = summarise(pdf.assign(_all=1), "_all")[0]
+
+    def move(label: str, a, b, unit: str = "") -> str:
+        if a == b:
+            return f"{label} không đổi ({fmt.number(b)}{unit})"
+        word = "tăng" if b > a else "giảm"
+        return f"{label} {word} từ {fmt.number(a)}{unit} lên {fmt.number(b)}{unit}" if b > a else \
+            f"{label} {word} từ {fmt.number(a)}{unit} xuống {fmt.number(b)}{unit}"
+
+    parts = [move("số nhiệm vụ đã hoàn thành", before["done"], now["done"]),
+             move("số nhiệm vụ quá hạn, chưa hoàn thành", before["overdue"] + before["not_done"],
+                  now["overdue"] + now["not_done"]),
+             move("số nhiệm vụ chậm tiến độ", before["behind"], now["behind"]),
+             move("tỷ lệ hoàn thành bình quân", before["avg_percent"], now["avg_percent"], "%")]
+    out = [f"So với {prev.period.label}: " + "; ".join(parts) + "."]
+    changed = _moved_states(pdf, df)
+    if changed:
+        out.append(changed)
+    return out
+
+
+def _moved_states(before: pd.DataFrame, now: pd.DataFrame) -> str:
+    key = ["_unit", "task_code"]
+    if "_state" not in before or "_state" not in now:
+        return ""
+    m = before[key + ["_state"]].merge(now[key + ["_state"]], on=key, suffixes=("_a", "_b"))
+    finished = int((~m["_state_a"].isin(["done_on_time", "done_late"]) & m["_state_b"].isin(["done_on_time",
+                                                                                               "done_late"])).sum())
+    fell = int((m["_state_a"].isin(["in_progress", "not_started"]) & m["_state_b"].isin(["behind", "overdue",
+                                                                                           "not_done"])).sum())
+    bits = []
+    if finished:
+        bits.append(f"{finished} nhiệm vụ được hoàn thành trong kỳ")
+    if fell:
+        bits.append(f"{fell} nhiệm vụ từ đúng tiến độ chuyển sang chậm, quá hạn")
+    return ("Trong kỳ có " + ", ".join(bits) + ".") if bits else ""
+
+
+@dataclass
+class HistoryResult:
+    path: str
+    tasks: int
+    rows: int
+    periods: list[str]
+
+    def lines(self) -> list[str]:
+        return [f"Lịch sử nhiệm vụ: {self.tasks} nhiệm vụ, {self.rows} dòng qua {len(self.periods)} kỳ báo cáo "
+                f"({', '.join(self.periods) or 'chưa có báo cáo tiến độ'}) → {self.path}"]
+
+    def to_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+def write_history(target, period=None) -> HistoryResult:
+    """One workbook: every task's trail across the rounds (a row per task and period) and every change."""
+    from ..rounds import as_round
+    from ..sheets import Formats, new_workbook, table
+    from ..config import atomic_path
+
+    rnd = as_round(target, period)
+    keys = rnd.register_keys
+    names = {u.code: u.name for u in rnd.ctx.registry.units.values()}
+    trail: list[list] = []
+    with Store(rnd.ws.db_path) as store:
+        tasks = [t for k in keys for t in store.register(k, active_only=False)]
+        rounds = [r for r in progress_rounds(rnd.ctx, store) if set(r.register_keys) & set(keys)]
+        frames = {r.code: _frame(r, store) for r in rounds}
+        changes = [c for k in keys for c in store.task_changes(k)]
+        adjustments = [a for k in keys for a in store.adjustments(k)]
+    by_task: dict[tuple[str, str, str], dict[str, dict]] = {}
+    for r in rounds:
+        df = frames[r.code]
+        for rec in df.to_dict("records") if len(df) else []:
+            by_task.setdefault((rec.get("_register"), rec["_unit"], rec["task_code"]), {})[r.code] = rec
+    changes_by: dict[tuple[str, str, str], list[dict]] = {}
+    for c in changes:
+        changes_by.setdefault((c["register_key"], c["unit_code"], c["task_code"]), []).append(c)
+    requests_by: dict[tuple[str, str, str], list[dict]] = {}
+    for a in adjustments:
+        requests_by.setdefault((a["register_key"], a["unit_code"], a["task_code"]), []).append(a)
+    for t in sorted(tasks, key=lambda t: (t["unit_code"], t["register_key"], t["task_code"])):
+        k = (t["register_key"], t["unit_code"], t["task_code"])
+        base = [_key_label(t["register_key"]), t["unit_code"], names.get(t["unit_code"], t["unit_code"]),
+                t["task_code"], t["title"], _day(t.get("deadline")), t.get("target")]
+        state = "Đưa ra khỏi danh mục" if t.get("dropped") else ("Đã rút" if not t["active"] else "")
+        trail.append(base + ["Đăng ký", "", None, None, CONFIRMATION.get(t.get("confirmation"), ""),
+                             t.get("confirmation_note") or state, ""])
+        reports = by_task.get(k, {})
+        mine = [r for r in rounds if t["register_key"] in r.register_keys and r.code in reports]
+        for i, r in enumerate(mine):
+            rec = reports[r.code]
+            asked = [a for a in requests_by.get(k, []) if a["period"] == r.code]
+            # a decision shows on the first report after the one that asked (the report it took effect in),
+            # or on the asking report itself when none followed yet
+            decided = [a for a in requests_by.get(k, []) if a["decided_at"] and (
+                (i > 0 and a["period"] == mine[i - 1].code) or (i == len(mine) - 1 and a["period"] == r.code)
+                or (a["period"] not in reports and _before(a["period"], r) and
+                    (i == 0 or not _before(a["period"], mine[i - 1]))))]
+            notes = "; ".join([f"Đề nghị: {change_label(a)} {value_text(a['field'], a['new_value'])}".strip()
+                               for a in asked] +
+                              [f"{'Đồng ý' if a['decision'] == 'approved' else 'Không đồng ý'}: {change_label(a)} "
+                               f"{value_text(a['field'], a['new_value'])} ({a['decision_ref'] or 'chưa ghi văn bản'})"
+                               for a in decided])
+            trail.append(base + [r.period.label, fmt.text(rec.get("status")), _num(rec.get("percent")),
+                                 _num(rec.get("actual")), STATES.get(rec.get("_state"), ""),
+                                 fmt.text(rec.get("results"))[:500], notes])
+    change_rows = [[_key_label(c["register_key"]), c["unit_code"], names.get(c["unit_code"], c["unit_code"]),
+                    c["task_code"], _field(c["field"]), value_text(c["field"], c["old_value"]),
+                    value_text(c["field"], c["new_value"]), c["at"], c.get("decision_ref") or "",
+                    "Điều chỉnh được đồng ý" if c.get("adjustment_id") else "Đơn vị gửi lại bản đăng ký"]
+                   for c in changes]
+    request_rows = [[a["id"], a["unit_code"], a["task_code"], change_label(a), value_text(a["field"], a["old_value"]),
+                     value_text(a["field"], a["new_value"]) if a["change"] == "modify" else (a["new_value"] or ""),
+                     a["reason"] or "", _key_label(a["period"]) if a["period"] else "", a["requested_at"],
+                     {"approved": "Đồng ý", "refused": "Không đồng ý"}.get(a["decision"], "Chờ ý kiến"),
+                     a["decision_ref"] or "", a["decided_at"] or ""] for a in adjustments]
+    label = "_".join(keys)
+    path = rnd.ws.round_dir(parse_period(rnd.register_key), "output") / safe_filename(f"lich_su_nhiem_vu_{label}.xlsx")
+    with atomic_path(path) as tmp:
+        wb = new_workbook(tmp)
+        f = Formats(wb)
+        ws = wb.add_worksheet("Diễn biến nhiệm vụ")
+        ws.write_string(0, 0, f"DIỄN BIẾN THỰC HIỆN NHIỆM VỤ — {', '.join(_key_label(k).upper() for k in keys)}",
+                        f.title)
+        table(ws, 2, ["Danh mục", "Mã đơn vị", "Tên đơn vị", "Mã nhiệm vụ", "Tên nhiệm vụ", "Thời hạn (hiện hành)",
+                      "Mục tiêu (hiện hành)", "Kỳ", "Tình trạng báo cáo", "% hoàn thành", "Giá trị đạt được",
+                      "Đánh giá / xác nhận", "Kết quả, ghi chú", "Đề nghị, quyết định điều chỉnh"], trail, f,
+              [14, 10, 24, 12, 40, 12, 10, 22, 22, 9, 10, 24, 40, 40])
+        table(wb.add_worksheet("Thay đổi"), 0, ["Danh mục", "Mã đơn vị", "Tên đơn vị", "Mã nhiệm vụ", "Nội dung",
+                                                "Giá trị cũ", "Giá trị mới", "Thời điểm", "Văn bản", "Nguồn"],
+              change_rows, f, [14, 10, 24, 12, 22, 24, 24, 18, 26, 24])
+        table(wb.add_worksheet("Đề nghị điều chỉnh"), 0, ["Số đề nghị", "Mã đơn vị", "Mã nhiệm vụ", "Nội dung đề nghị",
+                                                         "Giá trị cũ", "Giá trị đề nghị", "Lý do", "Đề nghị trong",
+                                                         "Thời điểm đề nghị", "Ý kiến", "Văn bản", "Thời điểm quyết định"],
+              request_rows, f, [8, 10, 12, 22, 20, 20, 36, 18, 18, 12, 26, 18])
+        wb.close()
+    return HistoryResult(path=str(path), tasks=len(tasks), rows=len(trail), periods=[r.period.label for r in rounds])
+
+
+def _before(code: str | None, rnd) -> bool:
+    """Whether a request made in period ``code`` (a registration resubmission or a report) came before ``rnd``."""
+    try:
+        return code is not None and parse_period(code).end <= rnd.period.end
+    except Exception:
+        return False
+
+
+def _key_label(code: str) -> str:
+    try:
+        return parse_period(code).label
+    except Exception:
+        return code
+
+
+def _day(v) -> str:
+    if not v:
+        return ""
+    try:
+        return date.fromisoformat(str(v)[:10]).strftime("%d/%m/%Y")
+    except ValueError:
+        return str(v)
+
+
+def _num(v):
+    return v if isinstance(v, (int, float)) and not isinstance(v, bool) and v == v else None
+
+
+def _field(name: str) -> str:
+    from ..merge import CHANGE_LABELS
+
+    return CHANGE_LABELS.get(name, name)
+
+
+__all__ = ["write_history", "HistoryResult", "latest_states", "compare_with_previous", "progress_rounds"]
+
