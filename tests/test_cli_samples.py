@@ -3,6 +3,7 @@
 import json
 import time
 
+import openpyxl
 import pytest
 from click.testing import CliRunner
 
@@ -13,12 +14,21 @@ from toolkit.config import init_workspace
 from toolkit.issues import catalogue_markdown
 from toolkit.periods import parse_period
 from toolkit.samples import install_round
+from toolkit.units import write_sample_registry
 
 
 def test_cli_init_templates_collect_exit_codes(tmp_path):
     runner = CliRunner()
     ws = tmp_path / "w"
-    r = runner.invoke(cli, ["init", str(ws), "--office", "Tỉnh ủy Sơn Mai", "--period", "2025"])
+    r = runner.invoke(cli, ["init", str(tmp_path / "empty"), "--office", "Tỉnh ủy Sơn Mai", "--period", "2025"])
+    assert r.exit_code == 0 and "Chưa có --units: điền danh sách đơn vị trực thuộc" in r.output
+    units = openpyxl.load_workbook(tmp_path / "empty" / "don_vi.xlsx")["Đơn vị"]
+    assert [c.value for c in units[2]][:3] == ["TU", "Tỉnh ủy Sơn Mai", ""] and units.max_row == 2  # no other province
+    r = runner.invoke(cli, ["templates", str(tmp_path / "empty"), "--form", "registration", "--period", "2025"])
+    assert r.exit_code == 0 and "Đã tạo 0 biểu mẫu" in r.output and "chưa có đơn vị trực thuộc" in r.output
+    write_sample_registry(tmp_path / "don_vi.xlsx")
+    r = runner.invoke(cli, ["init", str(ws), "--office", "Tỉnh ủy Sơn Mai", "--period", "2025",
+                            "--units", str(tmp_path / "don_vi.xlsx")])
     assert r.exit_code == 0 and "Đã tạo thư mục làm việc" in r.output
     r = runner.invoke(cli, ["templates", str(ws), "--form", "registration", "--period", "2025", "--units", "XLS,XCP"])
     assert r.exit_code == 0 and "Đã tạo 2 biểu mẫu" in r.output

@@ -113,6 +113,9 @@ def init(directory, office, parent_body, signer, signer_title, units_file, perio
         p = parse_period(code)
         console.print(f"  Kỳ {p.code} ({p.label}): hạn nộp {ws.deadline(p):%d/%m/%Y}")
     _notes(n for n in (deadline_note(ws, parse_period(c)) for c in periods) if n)
+    if not units_file:
+        _notes([f"Chưa có --units: điền danh sách đơn vị trực thuộc và lãnh đạo vào {ws.registry_path} trước khi tạo "
+                "biểu mẫu (hoặc chạy lại init với --units <tệp Excel của Văn phòng>)."])
     blank = missing_identity(ws.office)
     if blank:
         _notes(["Thông tin văn bản còn trống: " + "; ".join(blank) + ". Điền trong settings.yaml (mục office)."])

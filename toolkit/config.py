@@ -354,7 +354,11 @@ def init_workspace(root: str | os.PathLike, office: str | None = None, units: st
             raise ToolkitError(f"Danh sách đơn vị '{src}' có lỗi, chưa tạo thư mục làm việc:\n{lines}")
         atomic_write_bytes(ws.registry_path, src.read_bytes())
     elif not ws.registry_path.exists():
-        write_sample_registry(ws.registry_path)
+        if office:  # the office's own registry to fill in: never another province's units
+            write_sample_registry(ws.registry_path, [(settings["office"].get("body_code") or "CU", office.strip(),
+                                                      "", "", "", "", "")], [])
+        else:
+            write_sample_registry(ws.registry_path)
     (root / "forms").mkdir(exist_ok=True)
     for code in periods or []:
         period = parse_period(code)

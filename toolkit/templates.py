@@ -321,6 +321,9 @@ def build_templates(target, form_id: str | None = None, period: Period | str | N
     units = rnd.expected(form, unit_codes)
     if not unit_codes:
         result.skipped = _left_out(rnd, form, units)
+    if not units and not unit_codes and all(not u.parent for u in ctx.registry.units.values()):
+        result.notes.append(f"Danh sách đơn vị ({ctx.ws.registry_path.name}) chưa có đơn vị trực thuộc: điền các đơn "
+                            "vị (trang 'Đơn vị', cột 'Mã đơn vị cấp trên') và lãnh đạo (trang 'Lãnh đạo') rồi chạy lại.")
     note = deadline_note(ctx.ws, rnd.period)
     if note:
         result.notes.append(note)
