@@ -144,11 +144,13 @@ def _instructions(wb, fmt, form: Form, unit: Unit, period: Period, deadline: dat
     for label, text in lines:
         ws.write_string(r, 0, label, fmt.label)
         ws.write_string(r, 1, text, fmt.wrap)
+        _fit_row(ws, r, (label, 26), (text, 66))
         r += 1
     r += 1
     for text in form.instructions:
         ws.write_string(r, 0, "•", fmt.label)
         ws.write_string(r, 1, text, fmt.wrap)
+        _fit_row(ws, r, (text, 66))
         r += 1
     for sheet in form.sheets:
         r += 1
@@ -158,8 +160,10 @@ def _instructions(wb, fmt, form: Form, unit: Unit, period: Period, deadline: dat
         for col in sheet.columns:
             req = " (bắt buộc)" if col.required else ""
             extra = f" Danh sách: {'; '.join(col.choices)}." if col.type == "choice" and len(col.choices) <= 8 else ""
+            text = f"{TYPE_LABELS[col.type].capitalize()}. {col.help}{extra}".strip()
             ws.write_string(r, 0, col.title + req, fmt.wrap)
-            ws.write_string(r, 1, f"{TYPE_LABELS[col.type].capitalize()}. {col.help}{extra}".strip(), fmt.wrap)
+            ws.write_string(r, 1, text, fmt.wrap)
+            _fit_row(ws, r, (col.title + req, 26), (text, 66))
             r += 1
     if registry is not None:
         leaders = registry.leaders_of(unit.code)
@@ -179,12 +183,27 @@ def _instructions(wb, fmt, form: Form, unit: Unit, period: Period, deadline: dat
     ws.protect("", {"select_locked_cells": True, "select_unlocked_cells": True})
 
 
+def _fit_row(ws, r: int, *cells: tuple[str, float]) -> None:
+    """Give a row of wrapped text the height its longest cell needs (12 pt Times: ~1.2 characters per unit of
+    column width, 16 pt a line); a row left at the default height would print its text over the next rows."""
+    lines = max((-(-len(text) // max(int(width * 1.2), 1)) for text, width in cells if text), default=1)
+    if lines > 1:
+        ws.set_row(r, 16 * lines)
+
+
 def _data_sheet(wb, fmt, lists: _ListWriter, form: Form, sheet: Sheet, unit: Unit, period: Period,
                 deadline: date, registry: Registry | None, rows: list[dict]) -> None:
     ws = wb.add_worksheet(sheet.name)
     hr = sheet.header_row - 1  # 0-based header row
     ncols = len(sheet.columns)
-    ws.merge_range(0, 0, 0, max(ncols - 1, 1), f"{form.title} – {period.label.upper()}", fmt.title)
+    # the title spans the columns of the first printed page only, so that it is never cut between pages
+    first_page, width = 0, 0.0
+    for c, col in enumerate(sheet.columns):
+        width += col.width
+        if width > PRINT_WIDTH_PER_PAGE and c > 0:
+            break
+        first_page = c
+    ws.merge_range(0, 0, 0, max(first_page, 1), f"{form.title} – {period.label.upper()}", fmt.title)
     values = {"unit_name": unit.name, "unit_code": unit.code, "period": f"{period.code} ({period.label})",
               "deadline": deadline.strftime("%d/%m/%Y")}
     for key, row in INFO_ROWS.items():
