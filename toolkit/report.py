@@ -180,8 +180,10 @@ def progress_context(rnd, df: pd.DataFrame, status, scores: list[dict], store: S
     failed = df[df["_state"].isin(FAILED | {"not_reported"}) & df["_judged"].astype(bool)] if len(df) else df
     ctx["overdue"] = [{"title": fmt.text(r["title"]), "unit": r["_unit_name"], "deadline": fmt.day(r["deadline"]),
                        "percent": fmt.percent(r.get("percent"), 0),
-                       "cause": fmt.text(r.get("delay_cause")) or ("Chưa báo cáo" if r["_state"] == "not_reported"
-                                                                     else STATES[r["_state"]])}
+                       "cause": "; ".join(x for x in (
+                           fmt.text(r.get("delay_cause")) or ("Chưa báo cáo" if r["_state"] == "not_reported"
+                                                              else STATES[r["_state"]]),
+                           fmt.text(r.get("_pending"))) if x)}
                       for r in failed.to_dict("records")]
     causes = Counter(x for x in df.get("delay_cause", pd.Series(dtype=object)).dropna() if not fmt.missing(x)) \
         if len(df) else Counter()

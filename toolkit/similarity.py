@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from .text import fold
@@ -166,9 +166,13 @@ class TextGroups:
         found.sort(key=lambda x: (-x[1], x[0]))
         return [(self.entries[i], sim) for i, sim in found]
 
-    def similar(self, text: str, exclude_owner: str = "", first: int = 3) -> Hits | None:
-        """The best similarity, the first few other owners and how many there are; None if no other owner."""
+    def similar(self, text: str, exclude_owner: str = "", first: int = 3,
+                skip: Callable[[str, str], bool] | None = None) -> Hits | None:
+        """The best similarity, the first few other owners and how many there are; None if no other owner.
+        ``skip(owner, label)`` leaves uses out (a task cascaded from the same parent task is not a copy)."""
         found = self.matches(text)
+        if skip is not None:
+            return _similar_skipping(found, exclude_owner, first, skip)
         picked: list[tuple[str, str, float]] = []
         seen = {exclude_owner}
         for entry, sim in found:
@@ -264,6 +268,22 @@ class TextGroups:
         if big is None:
             big = self.big[m, g] = set(posting)
         return big.intersection(part)
+
+
+def _similar_skipping(found: list[tuple[Entry, float]], exclude: str, first: int,
+                      skip: Callable[[str, str], bool]) -> Hits | None:
+    picked: list[tuple[str, str, float]] = []
+    owners: set[str] = set()
+    for entry, sim in found:
+        for owner, label in entry.uses:
+            if owner == exclude or owner in owners or skip(owner, label):
+                continue
+            owners.add(owner)
+            if len(picked) < first:
+                picked.append((owner, label, sim))
+    if not picked:
+        return None
+    return Hits(similarity=picked[0][2], first=picked, count=len(owners))
 
 
 def _count_owners(entries: list[Entry], exclude: str) -> int:
