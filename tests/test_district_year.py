@@ -453,8 +453,9 @@ def test_district_year(tmp_path):
     assert "Kết quả xếp loại: Hoàn thành tốt nhiệm vụ: 5 đơn vị; Không hoàn thành nhiệm vụ: 3 đơn vị." in report
     # #5 ranked by level, then score
     assert "5 | Ban Dân vận Huyện ủy | 81 | Hoàn thành tốt nhiệm vụ\n6 | Đảng ủy xã Bản Lầm | 85 | Không" in report
-    # #10 "năm 2026 (tổng kết)" is not doubled, the scorecard has no number
-    assert "tổng kết) (tổng kết" not in report and "năm 2026 (tổng kết) (tổng kết)" not in report
+    # #10 the year end is named once, without brackets inside brackets; the scorecard has no number
+    assert "kết quả thực hiện nhiệm vụ trọng tâm, cam kết trách nhiệm tổng kết năm 2026" in report
+    assert "2026-Y (tổng kết năm 2026)" in workbook_text(tpl["XBL"]) and "))" not in workbook_text(tpl["XBL"])
     card = docx_text(docs / "phieu_danh_gia_don_vi/XBL_2026-Y.docx")
     assert "-BC/HU" not in card and "Xếp loại: Không hoàn thành nhiệm vụ" in card
     lcard = docx_text(docs / "phieu_danh_gia_lanh_dao/L07_2026-Y.docx")
