@@ -141,6 +141,8 @@ def prog(code, status, percent, actual=None, completed=None, results=None):
     return row
 
 
+LONG_TITLE = ("Ban hành 1 kế hoạch chuyển đổi số trong hoạt động lãnh đạo, chỉ đạo của Đảng ủy xã Bản Lầm giai "
+              "đoạn 2026-2030")
 # A long text (the copy check only looks at texts of 40 characters or more; similarity over pairs of words)
 SEEN = ("Đảng ủy xã {place} đã triển khai nghiêm túc nghị quyết của Ban Chấp hành Đảng bộ huyện về phát triển kinh tế "
         "nông lâm nghiệp gắn với giảm nghèo bền vững; các chi bộ thôn bản duy trì sinh hoạt định kỳ hằng tháng, "
@@ -250,7 +252,7 @@ def test_district_year(tmp_path):
         reg("DV-01", "Xây dựng 3 mô hình dân vận khéo cấp huyện", date(2026, 9, 30), "L08", target=3),
         reg("DV-02", "Hòa giải thành 10 vụ việc khiếu nại kéo dài", date(2026, 10, 31), "L08")])
     fill(tpl["XBL"], inbox / "XBL.xlsx", date(2026, 1, 23), [
-        reg("BL-01", "Ban hành 1 kế hoạch chuyển đổi số của Đảng ủy xã Bản Lầm", date(2026, 3, 31), "L04", target=1,
+        reg("BL-01", LONG_TITLE, date(2026, 3, 31), "L04", target=1,
             measure="kế hoạch"),
         reg("BL-02", dialogue, date(2026, 12, 15), "L04", target=4, measure="hội nghị")])
     fill(tpl["XTP"], inbox / "XTP.xlsx", date(2026, 1, 24), [
@@ -388,9 +390,13 @@ def test_district_year(tmp_path):
     out = invoke("collect", ws, "--period", "2026-Y", "--json")
     files = {f["file"]: f for f in json.loads(out)["files"]}
     assert len(files) == 7 and all(f["status"] in ("accepted", "warnings") for f in files.values()), files
-    print({k: [(i["code"], i["cell"], i["message"]) for i in f["issues"]] for k, f in files.items()})
     date_warn = [i for i in files["XBL.xlsx"]["issues"] if i["code"] == "completed-date-missing"]
-    assert len(date_warn) == 1 and "15/05/2026" in date_warn[0]["message"]  # #3a warned at intake
+    assert len(date_warn) == 1 and date_warn[0]["cell"] == "I7"  # #3a warned at intake
+    quoted = re.fullmatch(r"Nhiệm vụ '(.+)…' báo cáo 'Hoàn thành' nhưng chưa ghi ngày hoàn thành; theo nội dung báo "
+                          r"cáo, hoàn thành ngày 15/05/2026, sau thời hạn 31/03/2026: được tính là hoàn thành quá hạn\.",
+                          date_warn[0]["message"])
+    # #10 a long title quoted in a message is cut at the end of a word
+    assert quoted and LONG_TITLE.startswith(quoted[1]) and LONG_TITLE[len(quoted[1])] in " ,", date_warn[0]["message"]
     out = invoke("status", ws, "--period", "2026-Y")
     assert "Đã nộp 7/8" in out
     out = invoke("score", ws, "--period", "2026-Y", "--json")
@@ -426,10 +432,16 @@ def test_district_year(tmp_path):
     assert "Không có báo cáo được tiếp nhận trong kỳ" in " ".join(scores["UBKT"]["detail"]["why"])
     # #5 ranking: level first, then score (XBL's 85 "không hoàn thành" below BDV's 81 "tốt")
     assert [s["subject_id"] for s in result["units"]] == ["TTMK", "XNM", "XPC", "BTC", "BDV", "XBL", "XTP", "UBKT"]
-    # leaders: called "đồng chí", not "đơn vị"
-    for s in result["leaders"]:
-        assert "đơn vị đủ điều kiện" not in " ".join(s["detail"]["why"])
-        assert " đơn vị bằng" not in " ".join(s["detail"]["why"])
+    # #4 leaders, scored on their tasks of both registers (L07: TC-01 at 0.92, DP-TC1 and DP-PC2 on schedule
+    # -> 40 + 30 + 30 × 2.92/3 = 99.2), are called "đồng chí", not "đơn vị"
+    leaders = {s["subject_id"]: s for s in result["leaders"]}
+    assert {k: (v["score"], v["level"], v["detail"]["pending"]) for k, v in leaders.items()} == {
+        "L02": (100.0, TOT, True), "L03": (100.0, TOT, True), "L06": (100.0, TOT, True), "L07": (99.2, TOT, False),
+        "L08": (81.0, TOT, False), "L04": (85.0, KHT, False), "L05": (72.67, KHT, False), "L09": (0.0, KHT, False)}
+    why_l07 = " ".join(leaders["L07"]["detail"]["why"])
+    assert "xếp thứ 4 trong 4 đồng chí đủ điều kiện" in why_l07
+    assert "suất còn lại đang chờ Ban Thường vụ quyết định giữa 3 đồng chí bằng điểm" in why_l07
+    assert "đơn vị" not in " ".join(w for s in leaders.values() for w in s["detail"]["why"])
     invoke("merge", ws, "--period", "2026-Y")
     merged = ws / "rounds/2026-Y/output/tong_hop_tien_do_2026-Y.xlsx"
     data = {(r["Mã đơn vị"], r["Mã nhiệm vụ"]): r for r in rows_of(merged, "Dữ liệu", 1)}
