@@ -273,6 +273,9 @@ def test_district_year(tmp_path):
     merged = ws / "rounds/2026/output/tong_hop_dang_ky_2026.xlsx"
     data = {r["Mã nhiệm vụ"]: r for r in rows_of(merged, "Dữ liệu", 1)}
     assert len(data) == 13 and data["NM-01"]["Mã nhiệm vụ cấp trên"] == "MK-01"
+    # the office's list of copied wording: the cascade is one family, the dialogue task two units
+    groups = [r[1:5] for r in openpyxl.load_workbook(merged)["Nhiệm vụ giống nhau"].iter_rows(min_row=4, values_only=True)]
+    assert groups == [(dialogue, 2, 1, "Đảng ủy xã Bản Lầm, Đảng ủy xã Tân Phong")]
     invoke("report", ws, "--period", "2026")
     docs = ws / "rounds/2026/output/van_ban"
     commitment = docx_text(docs / "ban_cam_ket/ban_cam_ket_XNM_2026.docx")
@@ -347,7 +350,10 @@ def test_district_year(tmp_path):
     assert "Đảng ủy xã Nậm Mu | Nguyễn Văn An" in text
     assert "Kiểm tra sổ sách đảng phí" in text and "Góp ý việc trồng rừng sản xuất" in text
     assert "Đề nghị Huyện ủy đôn đốc chi trả tiền bảo vệ rừng" in text
-    assert "của chính cán bộ Nguyễn Văn An" in text and "cán bộ Lò Thị Bình" in text
+    assert ("Ban Tổ chức Huyện ủy, cán bộ Quàng Thị Dung (ô F9): Kết quả báo cáo giống 95% với báo cáo của cán bộ "
+            "Lò Thị Bình trong cùng tệp.") in text
+    assert ("Ban Tổ chức Huyện ủy, cán bộ Nguyễn Văn An (ô F8): Kết quả báo cáo giống 100% với báo cáo quý 2 năm "
+            "2026 của chính cán bộ Nguyễn Văn An.") in text
     assert "tỉnh" not in text.split("HUYỆN ỦY MƯỜNG KHÊ", 1)[1].lower()
     missing = docx_text(docs / "danh_sach_chua_nop_nam_gop_kiem_2026-Q3.docx")
     assert "Ủy ban Kiểm tra Huyện ủy" in missing and "Ban Tổ chức Huyện ủy" not in missing

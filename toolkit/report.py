@@ -474,8 +474,14 @@ def _followup(rnd, store: Store, form: Form, out: Path, root):
             by_commune.append({"commune": commune(recs[0]), "cadres": ", ".join(sorted({fmt.text(r["cadre"]) for r in recs})),
                                "visits": len(recs),
                                "recommendations": sum(1 for r in recs if not fmt.missing(r.get("recommendations")))})
-    copies = [f"{r['message']} ({r['unit_code']}, ô {r['cell']})" for r in store.issues(form.id, rnd.code)
-              if r["code"] == "copied-report"]
+    cadre_of = {(r["_unit"], r["_row"]): fmt.text(r.get("cadre")) for r in rows}
+    copies = []
+    for r in store.issues(form.id, rnd.code):
+        if r["code"] != "copied-report" or (r["unit_code"], r["excel_row"]) not in cadre_of:
+            continue  # only the active returns' rows
+        unit = reg.units.get(r["unit_code"])
+        who = f"{unit.name if unit else r['unit_code']}, cán bộ {cadre_of[(r['unit_code'], r['excel_row'])]}"
+        copies.append(f"{who} (ô {r['cell']}): {r['message']}")
     cadres = {fmt.text(r.get("cadre")) for r in rows}
     context = {**_base(rnd, "followup"),
                "title_line": f"kết quả nắm, góp, kiểm cơ sở {rnd.period.label}",

@@ -316,9 +316,11 @@ class CopyGroup:
         return len({fold(t) for _, _, t in self.uses})
 
 
-def copy_groups(texts: Iterable[tuple[str, str, str]], threshold: float) -> list[CopyGroup]:
+def copy_groups(texts: Iterable[tuple[str, str, str]], threshold: float,
+                family: Callable[[str, str], str] | None = None) -> list[CopyGroup]:
     """Group (owner, label, text) triples: texts linked by similarity >= threshold (directly or through
-    others) form one group; groups used by fewer than two owners are left out. Most owners first."""
+    others) form one group; groups used by fewer than two owners are left out. Most owners first.
+    ``family(owner, label)`` counts uses as one owner (a task and the tasks cascaded from it are not copies)."""
     index = TextGroups(threshold)
     for owner, label, text in texts:
         if text:
@@ -341,7 +343,7 @@ def copy_groups(texts: Iterable[tuple[str, str, str]], threshold: float) -> list
         members.setdefault(root(e.id), []).append(e)
     groups = []
     for entries in members.values():
-        owners = {o for e in entries for o in e.owners}
+        owners = {family(o, lb) if family else o for e in entries for o, lb in e.uses}
         if len(owners) < 2:
             continue
         top = max(entries, key=lambda e: (len(e.owners), -e.id))
@@ -375,13 +377,30 @@ def add_copy_sheets(wb, ctx, form, period) -> None:
                     continue  # one list per kind of text
                 keep = (lambda t: len(t) >= q["copied_report_min_length"]) if rule_id == "copied-text" else \
                     (lambda t: len(fold(t).split()) >= 4)  # what the check itself looks at
-                rows = [(unit, key or "", str(text)) for _, unit, key, text in
-                        store.texts_for_copy_check(form.id, rule["column"], period.code) if keep(str(text))]
-                groups = copy_groups(rows, q[setting])
+                key_col = rule["key"] if rule.get("key", "task_code") != "task_code" else None
+                rows = [(unit, str(key or ""), str(text)) for _, unit, key, text in
+                        store.texts_for_copy_check(form.id, rule["column"], period.code, key=key_col)
+                        if keep(str(text))]
+                groups = copy_groups(rows, q[setting], _cascades(store, period, rule))
                 key = rule.get("key", "task_code")  # what the store keeps as the row's key
                 label = next((c.title for c in sheet.columns if c.name == key), "Mã")
                 _write_groups(wb, title, f"{heading} — {period.label.upper()}", groups, names, q[setting])
                 _write_uses(wb, detail_title, groups, names, label, sheet.column(rule["column"]).title)
+
+
+def _cascades(store, period, rule) -> Callable[[str, str], str] | None:
+    """With a ``parent`` column: a task cascaded from a superior task and that task count as one owner."""
+    if not rule.get("parent"):
+        return None
+    tasks = store.register(period.register_key)
+    parents = {(t["unit_code"], fold(t["task_code"] or "")): fold(t.get("parent_code") or "") for t in tasks}
+    heads = set(parents.values()) - {""}
+
+    def family(owner: str, label: str) -> str:
+        code = fold(label)
+        parent = parents.get((owner, code), "")
+        return f"^{parent}" if parent else f"^{code}" if code in heads else owner
+    return family
 
 
 def _formats(wb) -> dict:
