@@ -223,7 +223,8 @@ def test_district_year(tmp_path):
     assert "Có 4/8 đơn vị gửi đăng ký việc đột phá" in text
     assert "Có 5 việc đột phá, đổi mới giao cho 4 đồng chí lãnh đạo của 4 đơn vị." in text
     assert "Điêu Văn Tổ – Trưởng Ban Tổ chức Huyện ủy | Xóa 40 nhà tạm cho hộ nghèo xã Pa Cang" in text
-    assert "Lãnh đạo L07 (Điêu Văn Tổ) thuộc Ban Tổ chức Huyện ủy" in text
+    assert "Đảng ủy xã Pa Cang: Lãnh đạo L07 (Điêu Văn Tổ) thuộc Ban Tổ chức Huyện ủy" in text
+    assert "| Văn phòng Huyện ủy | Chưa có báo cáo tiến độ" in text
     missing = docx_text(docs / "danh_sach_chua_nop_viec_dot_pha_2026-2030.docx")
     for name in ("Đảng ủy xã Bản Lầm", "Đảng ủy xã Tân Phong", "Ban Dân vận Huyện ủy", "Ủy ban Kiểm tra Huyện ủy"):
         assert name in missing
@@ -482,3 +483,11 @@ def test_district_year(tmp_path):
         text = docx_text(path)
         assert not re.search(r"\b(nan|None|NaT)\b", text), path
         assert "ĐẢNG BỘ TỈNH SƠN NGUYÊN\nĐẢNG ỦY" not in text, path  # a commune's line is its district's
+
+    # #8 the term's document follows its breakthrough tasks through the year-end reports
+    invoke("report", ws, "--period", "2026-2030")
+    text = docx_text(ws / "rounds/2026-2030/output/van_ban/bao_cao_viec_dot_pha_2026-2030.docx")
+    assert ("Xây dựng 2 mô hình sinh kế trồng sâm dưới tán rừng ở xã Nậm Mu | Số lượng 2 mô hình | 30/09/2026 | Văn "
+            "phòng Huyện ủy | Hoàn thành đúng hạn (tổng kết năm 2026)") in text
+    assert ("Xóa 40 nhà tạm cho hộ nghèo xã Pa Cang | Số lượng 40 nhà | 31/12/2027 | Văn phòng Huyện ủy | Đang thực "
+            "hiện, đúng tiến độ (tổng kết năm 2026)") in text

@@ -428,7 +428,8 @@ def _breakthrough(rnd, store: Store, form: Form, out: Path, root):
     if rows:
         for area, g in df.groupby("area", dropna=False, sort=True):
             by_area.append({"area": fmt.text(area) or "(chưa rõ)", "tasks": len(g), "leaders": g["leader_id"].nunique()})
-    warnings_ = [f"{r['unit_code']}: {r['message']}" for r in store.issues(form.id, rnd.code)
+    warnings_ = [f"{reg.units[r['unit_code']].name if r['unit_code'] in reg.units else r['unit_code']}: "
+                 f"{r['message']}" for r in store.issues(form.id, rnd.code)
                  if r["code"] in ("qualitative-task", "leader-other-unit", "copied-task", "outside-period")]
     context = {**_base(rnd, "breakthrough"),
                "title_line": f"việc đột phá, đổi mới giao cho lãnh đạo {rnd.period.label}",
