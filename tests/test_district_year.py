@@ -275,7 +275,8 @@ def test_district_year(tmp_path):
     data = {r["Mã nhiệm vụ"]: r for r in rows_of(merged, "Dữ liệu", 1)}
     assert len(data) == 13 and data["NM-01"]["Mã nhiệm vụ cấp trên"] == "MK-01"
     # the office's list of copied wording: the cascade is one family, the dialogue task two units
-    groups = [r[1:5] for r in openpyxl.load_workbook(merged)["Nhiệm vụ giống nhau"].iter_rows(min_row=4, values_only=True)]
+    sheet = openpyxl.load_workbook(merged)["Nhiệm vụ giống nhau"]
+    groups = [r[1:5] for r in sheet.iter_rows(min_row=4, values_only=True)]
     assert groups == [(dialogue, 2, 1, "Đảng ủy xã Bản Lầm, Đảng ủy xã Tân Phong")]
     invoke("report", ws, "--period", "2026")
     docs = ws / "rounds/2026/output/van_ban"
@@ -304,7 +305,8 @@ def test_district_year(tmp_path):
               "Góp ý nâng chất lượng sinh hoạt chi bộ")])
     fill(tpl["BDV"], inbox / "BDV_q2.xlsx", date(2026, 7, 8), [
         visit(1, "Cầm Văn Chung", "XBL", date(2026, 6, 12), "Xã Bản Lầm ban hành kế hoạch chuyển đổi số muộn hơn "
-              "một tháng so với yêu cầu, đã hoàn thành ngày 15/5/2026", "", "Kiểm tra việc cập nhật dữ liệu đảng viên")])
+              "một tháng so với yêu cầu, đã hoàn thành ngày 15/5/2026", "",
+              "Kiểm tra việc cập nhật dữ liệu đảng viên")])
     invoke("collect", ws, "--period", "2026-Q2")
     tpl = outbox(ws, "2026-Q3")
     inbox = ws / "rounds/2026-Q3/inbox"
@@ -399,8 +401,9 @@ def test_district_year(tmp_path):
     assert len(files) == 7 and all(f["status"] in ("accepted", "warnings") for f in files.values()), files
     date_warn = [i for i in files["XBL.xlsx"]["issues"] if i["code"] == "completed-date-missing"]
     assert len(date_warn) == 1 and date_warn[0]["cell"] == "I7"  # #3a warned at intake
-    quoted = re.fullmatch(r"Nhiệm vụ '(.+)…' báo cáo 'Hoàn thành' nhưng chưa ghi ngày hoàn thành; theo nội dung báo "
-                          r"cáo, hoàn thành ngày 15/05/2026, sau thời hạn 31/03/2026: được tính là hoàn thành quá hạn\.",
+    quoted = re.fullmatch(r"Nhiệm vụ '(.+)…' báo cáo 'Hoàn thành' nhưng chưa ghi ngày hoàn thành; theo nội "
+                          r"dung báo cáo, hoàn thành ngày 15/05/2026, sau thời hạn 31/03/2026: được tính là "
+                          r"hoàn thành quá hạn\.",
                           date_warn[0]["message"])
     # #10 a long title quoted in a message is cut at the end of a word
     assert quoted and LONG_TITLE.startswith(quoted[1]) and LONG_TITLE[len(quoted[1])] in " ,", date_warn[0]["message"]
