@@ -41,7 +41,6 @@ LEADERS = [
     ("L06", "Cầm Thị Thanh", "Bí thư Đảng ủy thị trấn Mường Khê", "TTMK", "không"),
     ("L07", "Điêu Văn Tổ", "Trưởng Ban Tổ chức Huyện ủy", "BTC", "có"),
     ("L08", "Lò Thị Vận", "Trưởng Ban Dân vận Huyện ủy", "BDV", "có"),
-    ("L09", "Vì Văn Kiểm", "Chủ nhiệm Ủy ban Kiểm tra Huyện ủy", "UBKT", "có"),
 ]
 XS, TOT, HT, KHT = ("Hoàn thành xuất sắc nhiệm vụ", "Hoàn thành tốt nhiệm vụ", "Hoàn thành nhiệm vụ",
                     "Không hoàn thành nhiệm vụ")
@@ -180,7 +179,9 @@ def test_district_year(tmp_path):
     out = invoke("templates", ws, "--form", "progress", "--period", "2026-2030", code=2)
     assert "Biểu mẫu 'progress' (báo cáo tiến độ thực hiện nhiệm vụ) không dùng cho kỳ 2026-2030 (nhiệm kỳ)" in out
     out = invoke("templates", ws, "--form", "breakthrough", "--period", "2026-2030")
-    assert "Đã tạo 8 biểu mẫu việc đột phá kỳ 2026-2030 (hạn nộp 31/03/2026)" in out
+    assert "Đã tạo 7 biểu mẫu việc đột phá kỳ 2026-2030 (hạn nộp 31/03/2026)" in out
+    # breakthrough tasks are given to leaders: a unit with none in the registry is not asked
+    assert "Ủy ban Kiểm tra Huyện ủy (UBKT): không có lãnh đạo trong danh sách lãnh đạo" in out
     tpl = outbox(ws, "2026-2030")
     inbox = ws / "rounds/2026-2030/inbox"
     fill(tpl["XNM"], inbox / "XNM.xlsx", date(2026, 3, 20), [
@@ -204,7 +205,7 @@ def test_district_year(tmp_path):
 
     # #1 status, merge and report use the round's form without --form
     out = invoke("status", ws, "--period", "2026-2030")
-    assert "Đã nộp 4/8" in out and "đúng hạn 3" in out and "muộn 1" in out and "chưa nộp 4" in out
+    assert "Đã nộp 4/7" in out and "đúng hạn 3" in out and "muộn 1" in out and "chưa nộp 3" in out
     out = invoke("merge", ws, "--period", "2026-2030")
     assert "5 dòng của 4 đơn vị" in out
     merged = ws / "rounds/2026-2030/output/tong_hop_viec_dot_pha_2026-2030.xlsx"
@@ -220,15 +221,16 @@ def test_district_year(tmp_path):
     text = docx_text(docs / "bao_cao_viec_dot_pha_2026-2030.docx")
     assert "ĐẢNG BỘ TỈNH SƠN NGUYÊN\nHUYỆN ỦY MƯỜNG KHÊ" in text and "-BC/HU" in text
     assert "nhiệm kỳ 2026–2030" in text
-    assert "Có 4/8 đơn vị gửi đăng ký việc đột phá" in text
+    assert "Có 4/7 đơn vị gửi đăng ký việc đột phá" in text
     assert "Có 5 việc đột phá, đổi mới giao cho 4 đồng chí lãnh đạo của 4 đơn vị." in text
     assert "Điêu Văn Tổ – Trưởng Ban Tổ chức Huyện ủy | Xóa 40 nhà tạm cho hộ nghèo xã Pa Cang" in text
     assert "Đảng ủy xã Pa Cang: Lãnh đạo L07 (Điêu Văn Tổ) thuộc Ban Tổ chức Huyện ủy" in text
     assert "| Văn phòng Huyện ủy | Chưa có báo cáo tiến độ" in text
     missing = docx_text(docs / "danh_sach_chua_nop_viec_dot_pha_2026-2030.docx")
-    for name in ("Đảng ủy xã Bản Lầm", "Đảng ủy xã Tân Phong", "Ban Dân vận Huyện ủy", "Ủy ban Kiểm tra Huyện ủy"):
+    for name in ("Đảng ủy xã Bản Lầm", "Đảng ủy xã Tân Phong", "Ban Dân vận Huyện ủy"):
         assert name in missing
-    for name in ("Đảng ủy xã Nậm Mu", "Đảng ủy xã Pa Cang", "Ban Tổ chức Huyện ủy", "thị trấn Mường Khê"):
+    for name in ("Đảng ủy xã Nậm Mu", "Đảng ủy xã Pa Cang", "Ban Tổ chức Huyện ủy", "thị trấn Mường Khê",
+                 "Ủy ban Kiểm tra"):
         assert name not in missing  # four units sent: not on the list
 
     # === registration of 2026 ===========================================================================
@@ -261,7 +263,7 @@ def test_district_year(tmp_path):
         reg("TP-02", dialogue, date(2026, 12, 15), "L05", target=4, measure="hội nghị"),
         reg("TP-03", "Trồng mới 20 ha rừng sản xuất xã Tân Phong", date(2026, 9, 30), "L05", measure="ha")])
     fill(tpl["UBKT"], inbox / "UBKT.xlsx", date(2026, 1, 25), [
-        reg("KT-01", "Kiểm tra 12 tổ chức đảng khi có dấu hiệu vi phạm", date(2026, 11, 30), "L09", target=12)])
+        reg("KT-01", "Kiểm tra 12 tổ chức đảng khi có dấu hiệu vi phạm", date(2026, 11, 30), None, target=12)])
     out = invoke("collect", ws, "--period", "2026", "--json")
     files = {f["file"]: f for f in json.loads(out)["files"]}
     assert all(f["status"] in ("accepted", "warnings") for f in files.values()), files
@@ -447,7 +449,7 @@ def test_district_year(tmp_path):
     leaders = {s["subject_id"]: s for s in result["leaders"]}
     assert {k: (v["score"], v["level"], v["detail"]["pending"]) for k, v in leaders.items()} == {
         "L02": (100.0, TOT, True), "L03": (100.0, TOT, True), "L06": (100.0, TOT, True), "L07": (99.2, TOT, False),
-        "L08": (81.0, TOT, False), "L04": (85.0, KHT, False), "L05": (72.67, KHT, False), "L09": (0.0, KHT, False)}
+        "L08": (81.0, TOT, False), "L04": (85.0, KHT, False), "L05": (72.67, KHT, False)}
     why_l07 = " ".join(leaders["L07"]["detail"]["why"])
     assert "xếp thứ 4 trong 4 đồng chí đủ điều kiện" in why_l07
     assert "suất còn lại đang chờ Ban Thường vụ quyết định giữa 3 đồng chí bằng điểm" in why_l07
