@@ -309,7 +309,10 @@ def test_district_year(tmp_path):
         visit(1, "Cầm Văn Chung", "XBL", date(2026, 6, 12), "Xã Bản Lầm ban hành kế hoạch chuyển đổi số muộn hơn "
               "một tháng so với yêu cầu, đã hoàn thành ngày 15/5/2026", "",
               "Kiểm tra việc cập nhật dữ liệu đảng viên")])
-    invoke("collect", ws, "--period", "2026-Q2")
+    out = invoke("run", ws, "--period", "2026-Q2")  # the whole round at once: the follow-up form, no scores
+    assert "Tình hình nộp báo cáo nắm, góp, kiểm: 2/3 đơn vị đã nộp, 1 chưa nộp" in out
+    assert "Xếp loại" not in out
+    assert (ws / "rounds/2026-Q2/output/van_ban/bao_cao_nam_gop_kiem_2026-Q2.docx").is_file()
     tpl = outbox(ws, "2026-Q3")
     inbox = ws / "rounds/2026-Q3/inbox"
     fill(tpl["BTC"], inbox / "BTC_q3.xlsx", date(2026, 10, 5), [
@@ -482,6 +485,8 @@ def test_district_year(tmp_path):
     assert "2026-Y (tổng kết năm 2026)" in workbook_text(tpl["XBL"]) and "))" not in workbook_text(tpl["XBL"])
     card = docx_text(docs / "phieu_danh_gia_don_vi/XBL_2026-Y.docx")
     assert "-BC/HU" not in card and "Xếp loại: Không hoàn thành nhiệm vụ" in card
+    ubkt = docx_text(docs / "phieu_danh_gia_don_vi/UBKT_2026-Y.docx")  # #3c its own scorecard, too
+    assert "Không có báo cáo được tiếp nhận trong kỳ: 1 nhiệm vụ được tính là chưa hoàn thành." in ubkt
     lcard = docx_text(docs / "phieu_danh_gia_lanh_dao/L07_2026-Y.docx")
     assert "Đồng chí" in lcard and "-BC/HU" not in lcard
     for path in list((ws / "rounds").rglob("van_ban/**/*.docx")):
