@@ -478,6 +478,9 @@ def test_district_year(tmp_path):
     assert ("đề nghị Ban Thường vụ xem xét, quyết định: Đảng ủy thị trấn Mường Khê, Đảng ủy xã Nậm Mu, Đảng ủy xã "
             "Pa Cang.") in report
     assert "Kết quả xếp loại: Hoàn thành tốt nhiệm vụ: 5 đơn vị; Không hoàn thành nhiệm vụ: 3 đơn vị." in report
+    assert "1 | Đảng ủy thị trấn Mường Khê | 100 | Hoàn thành tốt nhiệm vụ (tạm xếp; chờ Ban Thường vụ quyết định)" \
+        in report
+    assert "4 | Ban Tổ chức Huyện ủy | 98,8 | Hoàn thành tốt nhiệm vụ\n" in report
     # #5 ranked by level, then score
     assert "5 | Ban Dân vận Huyện ủy | 81 | Hoàn thành tốt nhiệm vụ\n6 | Đảng ủy xã Bản Lầm | 85 | Không" in report
     # #10 the year end is named once, without brackets inside brackets; the scorecard has no number
@@ -485,6 +488,8 @@ def test_district_year(tmp_path):
     assert "2026-Y (tổng kết năm 2026)" in workbook_text(tpl["XBL"]) and "))" not in workbook_text(tpl["XBL"])
     card = docx_text(docs / "phieu_danh_gia_don_vi/XBL_2026-Y.docx")
     assert "-BC/HU" not in card and "Xếp loại: Không hoàn thành nhiệm vụ" in card
+    assert "Xếp loại: Hoàn thành tốt nhiệm vụ (tạm xếp; chờ Ban Thường vụ quyết định)" in docx_text(
+        docs / "phieu_danh_gia_don_vi/XNM_2026-Y.docx")
     ubkt = docx_text(docs / "phieu_danh_gia_don_vi/UBKT_2026-Y.docx")  # #3c its own scorecard, too
     assert "Không có báo cáo được tiếp nhận trong kỳ: 1 nhiệm vụ được tính là chưa hoàn thành." in ubkt
     lcard = docx_text(docs / "phieu_danh_gia_lanh_dao/L07_2026-Y.docx")

@@ -30,6 +30,7 @@ from .status import SUBMISSION_STATES, form_status
 from .store import Store
 from .paths import safe_filename
 
+PENDING = " (tạm xếp; chờ Ban Thường vụ quyết định)"  # tied at the quota's last place
 CHART_FONTS = ["Times New Roman", "Liberation Serif", "Tinos", "DejaVu Serif", "Noto Serif"]
 
 
@@ -199,7 +200,9 @@ def progress_context(rnd, df: pd.DataFrame, status, scores: list[dict], store: S
     reg = rnd.ctx.registry
     ctx["classification"] = [{"rank": json.loads(s["detail"]).get("rank") or i,
                               "name": reg.units[s["subject_id"]].name if s["subject_id"] in reg.units else s["subject_id"],
-                              "score": fmt.points(s["score"]), "level": s["level"]} for i, s in enumerate(units, 1)]
+                              "score": fmt.points(s["score"]),
+                              "level": s["level"] + (PENDING if json.loads(s["detail"]).get("pending") else "")}
+                             for i, s in enumerate(units, 1)]
     levels = Counter(s["level"] for s in units)
     if levels:
         lead = "Kết quả xếp loại sơ bộ" if prelim else "Kết quả xếp loại"
@@ -354,7 +357,7 @@ def _scorecards(rnd, df: pd.DataFrame, scores: list[dict], out: Path, root) -> l
                   f"{fmt.ratio(d['quality'])}; điểm kết quả nhiệm vụ {fmt.points(d['task_points'])}{general}; "
                   f"tổng điểm {fmt.points(s['score'])}.")
         subject = {"id": s["subject_id"], "name": d["name"], "counts": counts, "points": points,
-                   "level": s["level"] + suffix, "why": d["why"]}
+                   "level": s["level"] + suffix + (PENDING if d.get("pending") else ""), "why": d["why"]}
         tasks = [{"title": fmt.text(r["title"]), "deadline": fmt.day(r["deadline"]), "status": fmt.text(r.get("status")),
                   "percent": fmt.percent(r.get("percent"), 0), "state": STATES.get(r["_state"], "")}
                  for r in rows.to_dict("records")]
