@@ -287,7 +287,7 @@ def test_a_whole_year_as_one_cycle(tmp_path):
     hist = openpyxl.load_workbook(ws / "rounds/2026/output/lich_su_nhiem_vu_2026.xlsx")
     trail = [row for row in hist["Diễn biến nhiệm vụ"].iter_rows(min_row=4, values_only=True) if row[3] == "TS-01"]
     assert [row[7] for row in trail] == ["Đăng ký", "quý 1 năm 2026", "6 tháng đầu năm 2026", "9 tháng năm 2026",
-                                         "năm 2026 (tổng kết)"]
+                                         "tổng kết năm 2026"]
     assert trail[0][11] == "Đã xác nhận" and trail[2][8] == "Đề nghị điều chỉnh"
     assert "Đồng ý: Điều chỉnh thời hạn 31/12/2026 (Công văn số 125-CV/TU ngày 15/7/2026)" in trail[3][13]
     assert trail[4][11] == "Hoàn thành đúng hạn"

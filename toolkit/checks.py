@@ -31,6 +31,7 @@ class Lookups:
     # (unit, task) -> (period label, status, percent, actual) of the unit's latest earlier accepted report
     last_values: dict[tuple[str, str], tuple[str, Any, Any, Any]] = field(default_factory=dict)
     unit_names: dict[str, str] = field(default_factory=dict)
+    parents: dict[tuple[str, str], str] = field(default_factory=dict)  # (unit, folded task code) -> folded parent
 
 
 def _issue(sub: "Submission", code: str, ps: "ParsedSheet", cell: str = "", row: int | None = None, **kw) -> Issue:
@@ -116,19 +117,32 @@ def measurable(sub, ps, rule, ctx, lk) -> Iterator[Issue]:
 
 
 def similar_across_units(sub, ps, rule, ctx, lk) -> Iterator[Issue]:
-    """Titles near (lk.titles' threshold) those of other units accepted before this file in the round."""
-    col = rule["column"]
+    """Titles near (lk.titles' threshold) those of other units accepted before this file in the round. With a
+    ``parent`` column, a task cascaded from a superior task is not a copy of that task nor of the other tasks
+    cascaded from it (the district's "Kết nạp 10 đảng viên mới" taken up word for word by every commune)."""
+    col, parent_col = rule["column"], rule.get("parent")
     for row in ps.rows:
         title = row.values.get(col)
         if not title or len(fold(title).split()) < 4:
             continue
-        hits = lk.titles.similar(title, exclude_owner=sub.unit.code)
+        skip = _cascade(lk, fold(row.values.get("task_code") or ""), fold(row.values.get(parent_col) or "")) \
+            if parent_col else None
+        hits = lk.titles.similar(title, exclude_owner=sub.unit.code, skip=skip)
         if hits:
             names = ", ".join(lk.unit_names.get(owner, owner) for owner, _, _ in hits.first)
             more = hits.count - len(hits.first)
             yield _issue(sub, "copied-task", ps, ps.cell(row, col), row.excel_row,
                          similarity=round(hits.similarity * 100),
                          others=names + (f" và {more} đơn vị khác" if more > 0 else ""))
+
+
+def _cascade(lk, code: str, parent: str):
+    """Whether another unit's task (owner, code) belongs to the same cascade as this one: it is this task's
+    parent, a task cascaded from the same parent, or a task cascaded from this one."""
+    def same_cascade(owner: str, label: str) -> bool:
+        theirs = lk.parents.get((owner, fold(label)), "")
+        return bool((parent and (fold(label) == parent or theirs == parent)) or (code and theirs == code))
+    return same_cascade
 
 
 def parent_exists(sub, ps, rule, ctx, lk) -> Iterator[Issue]:
@@ -168,6 +182,37 @@ def status_percent(sub, ps, rule, ctx, lk) -> Iterator[Issue]:
                          detail=f"Đã đạt {pct:g}% nhưng tình trạng là '{status}'.")
 
 
+def completed_date(sub, ps, rule, ctx, lk) -> Iterator[Issue]:
+    """'Hoàn thành' without a completion date on a task due within the period: the date is taken from the result
+    text when it gives one (and the task judged by it), else the task cannot be counted on time."""
+    from .frame import as_date
+    from .judge import date_in_text
+
+    s_col, d_col = rule["status"], rule["column"]
+    as_of = sub.period.end if sub.period else None
+    register = lk.register.get(sub.unit.code, {}) if sub.unit else {}
+    for row in ps.rows:
+        status = row.values.get(s_col)
+        if status not in COMPLETED or row.values.get(d_col) is not None or as_of is None:
+            continue
+        code = str(row.values.get("task_code") or "")
+        task = register.get(code) or {}
+        deadline = as_date(task.get("deadline")) or as_date(row.values.get(rule.get("deadline", "deadline")))
+        if deadline is None or deadline > as_of:
+            continue  # finished before a deadline still to come: on time whatever the day
+        found = date_in_text(row.values.get(rule.get("results", "results")), as_of.year, as_of)
+        if found is None:
+            detail = (f"thời hạn {deadline:%d/%m/%Y} nên không xác định được là đúng hạn: được tính là hoàn thành "
+                      f"quá hạn")
+        elif found > deadline:
+            detail = (f"theo nội dung báo cáo, hoàn thành ngày {found:%d/%m/%Y}, sau thời hạn {deadline:%d/%m/%Y}: "
+                      f"được tính là hoàn thành quá hạn")
+        else:
+            detail = f"theo nội dung báo cáo, hoàn thành ngày {found:%d/%m/%Y}, trong thời hạn {deadline:%d/%m/%Y}"
+        yield _issue(sub, "completed-date-missing", ps, ps.cell(row, d_col), row.excel_row,
+                     task=task.get("title") or row.values.get("title") or code, status=status, detail=detail)
+
+
 def required_when(sub, ps, rule, ctx, lk) -> Iterator[Issue]:
     col, when, values = rule["column"], rule["when"], set(rule["values"])
     if col not in ps.columns:
@@ -201,26 +246,41 @@ def register_complete(sub, ps, rule, ctx, lk) -> Iterator[Issue]:
 
 
 def copied_text(sub, ps, rule, ctx, lk) -> Iterator[Issue]:
+    """A report's text near the same subject's (``key``: a task, or the cadre of a follow-up report) text of an
+    earlier period, another subject's text in the same file (``within_file``), or another unit's this round.
+    ``subject`` names what the key is in messages ("cán bộ"); without it the key is a task."""
     q = ctx.ws.settings["quality"]
     threshold, min_len = q["copied_report_threshold"], q["copied_report_min_length"]
-    col, key = rule["column"], rule["key"]
+    col, key, subject = rule["column"], rule["key"], rule.get("subject")
+    within = TextGroups(threshold) if rule.get("within_file") else None
+
+    def who(k: str) -> str:
+        return f"{subject} {k}" if subject and k else ""
+
     for row in ps.rows:
         text = row.values.get(col)
         if not text or len(text) < min_len:
             continue
-        k = str(row.values.get(key) or "")
-        prev = lk.previous.get((sub.unit.code, k))
-        if prev:
-            sim = jaccard(text, prev[1])
-            if sim >= threshold:
-                yield _issue(sub, "copied-report", ps, ps.cell(row, col), row.excel_row,
-                             similarity=round(sim * 100), source=f"báo cáo {_label(prev[0])} của chính nhiệm vụ này")
-                continue
-        hits = lk.reports.similar(text, exclude_owner=sub.unit.code, first=1)
-        if hits:
-            owner, label, sim = hits.first[0]
-            yield _issue(sub, "copied-report", ps, ps.cell(row, col), row.excel_row, similarity=round(sim * 100),
-                         source=f"báo cáo của {lk.unit_names.get(owner, owner)} ({label})")
+        k = str(row.values.get(key) or "").strip()
+        prev = lk.previous.get((sub.unit.code, fold(k)))
+        found = None
+        if prev and jaccard(text, prev[1]) >= threshold:
+            own = f"của chính {who(k)}" if subject else "của chính nhiệm vụ này"
+            found = (jaccard(text, prev[1]), f"báo cáo {_label(prev[0])} {own}")
+        if found is None and within is not None:
+            hits = within.similar(text, exclude_owner=fold(k), first=1)
+            if hits:
+                found = (hits.similarity, f"báo cáo của {who(hits.first[0][1]) or 'dòng khác'} trong cùng tệp")
+        if found is None:
+            hits = lk.reports.similar(text, exclude_owner=sub.unit.code, first=1)
+            if hits:
+                owner, label, sim = hits.first[0]
+                found = (sim, f"báo cáo của {lk.unit_names.get(owner, owner)} ({who(label) or label})")
+        if within is not None:
+            within.add(fold(k), k, text)
+        if found:
+            yield _issue(sub, "copied-report", ps, ps.cell(row, col), row.excel_row, similarity=round(found[0] * 100),
+                         source=found[1])
 
 
 def progress_trend(sub, ps, rule, ctx, lk) -> Iterator[Issue]:
@@ -304,6 +364,7 @@ def _blank(v) -> bool:
 
 
 GLOBAL_RULES = {"similar-across-units", "parent-exists", "register-complete", "copied-text", "progress-trend",
+                "completed-date",
                 "adjust-request", "adjust-values"}
 
 RULES = {
@@ -314,6 +375,7 @@ RULES = {
     "parent-exists": parent_exists,
     "ref-exists": ref_exists,
     "status-percent": status_percent,
+    "completed-date": completed_date,
     "required-when": required_when,
     "register-complete": register_complete,
     "copied-text": copied_text,

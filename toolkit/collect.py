@@ -29,7 +29,7 @@ from .periods import Period, parse_period
 from .read import SPREADSHEET_EXTS, Limits, open_workbook
 from .similarity import TextGroups
 from .store import Store
-from .text import xml_safe
+from .text import fold, xml_safe
 from .validate import Submission, parse_workbook, validate
 
 STATUS_LABELS = {"accepted": "Tiếp nhận", "warnings": "Tiếp nhận, có cảnh báo", "rejected": "Không tiếp nhận",
@@ -513,6 +513,10 @@ def prepare_lookups(ctx: Context, store: Store, form: Form, period: Period) -> L
         for (unit, code), t in register_tasks(store, Round(ctx, period, (form,)).register_keys).items():
             lk.register.setdefault(unit, {})[code] = t
     lk.register_codes = {t["task_code"] for t in register}
+    for sheet, rule in form.rules("similar-across-units"):
+        if rule.get("parent"):
+            lk.parents.update({(t["unit_code"], fold(t["task_code"] or "")): fold(t.get("parent_code") or "")
+                               for t in register})
     for sheet, rule in form.rules("progress-trend"):
         earlier = []
         for p in store.periods_with_returns(form.id):
@@ -533,17 +537,18 @@ def prepare_lookups(ctx: Context, store: Store, form: Form, period: Period) -> L
             lk.titles.add(unit, code, text)
     for sheet, rule in form.rules("copied-text"):
         latest: dict[tuple[str, str], tuple[Period, str]] = {}
-        for p, unit, code, text in store.texts_for_copy_check(form.id, rule["column"], period.code, active_only=False):
-            lk.reports.add(unit, code or "", text)
-        for p, unit, code, text in store.texts_for_copy_check(form.id, rule["column"]):
+        key = rule["key"] if rule["key"] != "task_code" else None
+        for p, unit, code, text in store.texts_for_copy_check(form.id, rule["column"], period.code, active_only=False,
+                                                              key=key):
+            lk.reports.add(unit, str(code or ""), text)
+        for p, unit, code, text in store.texts_for_copy_check(form.id, rule["column"], key=key):
             try:
                 pp = parse_period(p)
             except Exception:
                 continue
-            if p == period.code:
-                continue
-            elif pp.end < period.end and ((unit, code) not in latest or latest[(unit, code)][0].end < pp.end):
-                latest[(unit, code or "")] = (pp, text)
+            k = (unit, fold(str(code or "")))
+            if p != period.code and pp.end < period.end and (k not in latest or latest[k][0].end < pp.end):
+                latest[k] = (pp, text)
         lk.previous = {k: (v[0].code, v[1]) for k, v in latest.items()}
     return lk
 
@@ -554,6 +559,9 @@ def _index(lk: Lookups, sub: Submission) -> None:
         for row in ps.rows if ps else []:
             if row.values.get(rule["column"]):
                 lk.titles.add(sub.unit.code, str(row.values.get("task_code") or ""), row.values[rule["column"]])
+            if rule.get("parent"):
+                lk.parents[(sub.unit.code, fold(row.values.get("task_code") or ""))] = \
+                    fold(row.values.get(rule["parent"]) or "")
     for sheet, rule in sub.form.rules("copied-text"):
         ps = sub.sheets.get(sheet.id)
         for row in ps.rows if ps else []:

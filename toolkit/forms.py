@@ -30,6 +30,7 @@ RULES = {
     "parent-exists": {"column"},
     "ref-exists": {"column", "sheet", "ref"},
     "status-percent": {"status", "percent"},
+    "completed-date": {"column", "status"},
     "required-when": {"column", "when", "values"},
     "register-complete": {"column"},
     "copied-text": {"column", "key"},

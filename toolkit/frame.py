@@ -119,9 +119,11 @@ def _build(rnd, store: Store, form: Form) -> pd.DataFrame:
             if name in rec:
                 rec[name] = as_date(rec.get(name))
         records.append(rec)
-    if progress:  # tasks of the register the unit has not reported on (no return, or a task added since)
+    if progress:  # tasks of the register the unit has not reported on (no return, or a task added since), of the
+        # units that report in this round (not the office's own tasks that others' cascade from)
+        reporting = {u.code for u in rnd.expected(form)} | {unit for unit, _ in seen}
         for (unit, code), task in sorted(register.items()):
-            if (unit, code) in seen:
+            if (unit, code) in seen or unit not in reporting:
                 continue
             rec = {c.name: None for c in form.main.columns}
             rec.update({k: task.get(k) for k in TASK_FIELDS}, task_code=code, _register=task["_register"],

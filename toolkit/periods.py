@@ -47,7 +47,7 @@ class Period:
         if self.kind == "nine":
             return f"9 tháng năm {y}"
         if self.kind == "yearend":
-            return f"năm {y} (tổng kết)"
+            return f"tổng kết năm {y}"
         return f"nhiệm kỳ {self.start.year}–{self.end.year}"
 
     def contains(self, day: date) -> bool:

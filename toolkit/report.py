@@ -30,6 +30,7 @@ from .status import SUBMISSION_STATES, form_status
 from .store import Store
 from .paths import safe_filename
 
+PENDING = " (tạm xếp; chờ Ban Thường vụ quyết định)"  # tied at the quota's last place
 CHART_FONTS = ["Times New Roman", "Liberation Serif", "Tinos", "DejaVu Serif", "Noto Serif"]
 
 
@@ -180,8 +181,10 @@ def progress_context(rnd, df: pd.DataFrame, status, scores: list[dict], store: S
     failed = df[df["_state"].isin(FAILED | {"not_reported"}) & df["_judged"].astype(bool)] if len(df) else df
     ctx["overdue"] = [{"title": fmt.text(r["title"]), "unit": r["_unit_name"], "deadline": fmt.day(r["deadline"]),
                        "percent": fmt.percent(r.get("percent"), 0),
-                       "cause": fmt.text(r.get("delay_cause")) or ("Chưa báo cáo" if r["_state"] == "not_reported"
-                                                                     else STATES[r["_state"]])}
+                       "cause": "; ".join(x for x in (
+                           fmt.text(r.get("delay_cause")) or ("Chưa báo cáo" if r["_state"] == "not_reported"
+                                                              else STATES[r["_state"]]),
+                           fmt.text(r.get("_pending"))) if x)}
                       for r in failed.to_dict("records")]
     causes = Counter(x for x in df.get("delay_cause", pd.Series(dtype=object)).dropna() if not fmt.missing(x)) \
         if len(df) else Counter()
@@ -197,7 +200,9 @@ def progress_context(rnd, df: pd.DataFrame, status, scores: list[dict], store: S
     reg = rnd.ctx.registry
     ctx["classification"] = [{"rank": json.loads(s["detail"]).get("rank") or i,
                               "name": reg.units[s["subject_id"]].name if s["subject_id"] in reg.units else s["subject_id"],
-                              "score": fmt.points(s["score"]), "level": s["level"]} for i, s in enumerate(units, 1)]
+                              "score": fmt.points(s["score"]),
+                              "level": s["level"] + (PENDING if json.loads(s["detail"]).get("pending") else "")}
+                             for i, s in enumerate(units, 1)]
     levels = Counter(s["level"] for s in units)
     if levels:
         lead = "Kết quả xếp loại sơ bộ" if prelim else "Kết quả xếp loại"
@@ -352,7 +357,7 @@ def _scorecards(rnd, df: pd.DataFrame, scores: list[dict], out: Path, root) -> l
                   f"{fmt.ratio(d['quality'])}; điểm kết quả nhiệm vụ {fmt.points(d['task_points'])}{general}; "
                   f"tổng điểm {fmt.points(s['score'])}.")
         subject = {"id": s["subject_id"], "name": d["name"], "counts": counts, "points": points,
-                   "level": s["level"] + suffix, "why": d["why"]}
+                   "level": s["level"] + suffix + (PENDING if d.get("pending") else ""), "why": d["why"]}
         tasks = [{"title": fmt.text(r["title"]), "deadline": fmt.day(r["deadline"]), "status": fmt.text(r.get("status")),
                   "percent": fmt.percent(r.get("percent"), 0), "state": STATES.get(r["_state"], "")}
                  for r in rows.to_dict("records")]
@@ -426,7 +431,8 @@ def _breakthrough(rnd, store: Store, form: Form, out: Path, root):
     if rows:
         for area, g in df.groupby("area", dropna=False, sort=True):
             by_area.append({"area": fmt.text(area) or "(chưa rõ)", "tasks": len(g), "leaders": g["leader_id"].nunique()})
-    warnings_ = [f"{r['unit_code']}: {r['message']}" for r in store.issues(form.id, rnd.code)
+    warnings_ = [f"{reg.units[r['unit_code']].name if r['unit_code'] in reg.units else r['unit_code']}: "
+                 f"{r['message']}" for r in store.issues(form.id, rnd.code)
                  if r["code"] in ("qualitative-task", "leader-other-unit", "copied-task", "outside-period")]
     context = {**_base(rnd, "breakthrough"),
                "title_line": f"việc đột phá, đổi mới giao cho lãnh đạo {rnd.period.label}",
@@ -472,8 +478,14 @@ def _followup(rnd, store: Store, form: Form, out: Path, root):
             by_commune.append({"commune": commune(recs[0]), "cadres": ", ".join(sorted({fmt.text(r["cadre"]) for r in recs})),
                                "visits": len(recs),
                                "recommendations": sum(1 for r in recs if not fmt.missing(r.get("recommendations")))})
-    copies = [f"{r['message']} ({r['unit_code']}, ô {r['cell']})" for r in store.issues(form.id, rnd.code)
-              if r["code"] == "copied-report"]
+    cadre_of = {(r["_unit"], r["_row"]): fmt.text(r.get("cadre")) for r in rows}
+    copies = []
+    for r in store.issues(form.id, rnd.code):
+        if r["code"] != "copied-report" or (r["unit_code"], r["excel_row"]) not in cadre_of:
+            continue  # only the active returns' rows
+        unit = reg.units.get(r["unit_code"])
+        who = f"{unit.name if unit else r['unit_code']}, cán bộ {cadre_of[(r['unit_code'], r['excel_row'])]}"
+        copies.append(f"{who} (ô {r['cell']}): {r['message']}")
     cadres = {fmt.text(r.get("cadre")) for r in rows}
     context = {**_base(rnd, "followup"),
                "title_line": f"kết quả nắm, góp, kiểm cơ sở {rnd.period.label}",

@@ -192,6 +192,10 @@ def expected_units(rnd: Round, form: Form, codes: Iterable[str] | None = None) -
         with_tasks = register_units(rnd)
         if with_tasks:
             units = [u for u in units if u.code in with_tasks]
+    if not codes and form.role == "breakthrough":
+        with_leaders = {ldr.unit for ldr in ctx.registry.leaders.values()}
+        if with_leaders:
+            units = [u for u in units if u.code in with_leaders]
     return sorted(units, key=lambda u: u.code)
 
 

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from .text import fold
@@ -166,9 +166,13 @@ class TextGroups:
         found.sort(key=lambda x: (-x[1], x[0]))
         return [(self.entries[i], sim) for i, sim in found]
 
-    def similar(self, text: str, exclude_owner: str = "", first: int = 3) -> Hits | None:
-        """The best similarity, the first few other owners and how many there are; None if no other owner."""
+    def similar(self, text: str, exclude_owner: str = "", first: int = 3,
+                skip: Callable[[str, str], bool] | None = None) -> Hits | None:
+        """The best similarity, the first few other owners and how many there are; None if no other owner.
+        ``skip(owner, label)`` leaves uses out (a task cascaded from the same parent task is not a copy)."""
         found = self.matches(text)
+        if skip is not None:
+            return _similar_skipping(found, exclude_owner, first, skip)
         picked: list[tuple[str, str, float]] = []
         seen = {exclude_owner}
         for entry, sim in found:
@@ -266,6 +270,22 @@ class TextGroups:
         return big.intersection(part)
 
 
+def _similar_skipping(found: list[tuple[Entry, float]], exclude: str, first: int,
+                      skip: Callable[[str, str], bool]) -> Hits | None:
+    picked: list[tuple[str, str, float]] = []
+    owners: set[str] = set()
+    for entry, sim in found:
+        for owner, label in entry.uses:
+            if owner == exclude or owner in owners or skip(owner, label):
+                continue
+            owners.add(owner)
+            if len(picked) < first:
+                picked.append((owner, label, sim))
+    if not picked:
+        return None
+    return Hits(similarity=picked[0][2], first=picked, count=len(owners))
+
+
 def _count_owners(entries: list[Entry], exclude: str) -> int:
     """Distinct owners over entries without copying the biggest owner table."""
     if not entries:
@@ -296,9 +316,11 @@ class CopyGroup:
         return len({fold(t) for _, _, t in self.uses})
 
 
-def copy_groups(texts: Iterable[tuple[str, str, str]], threshold: float) -> list[CopyGroup]:
+def copy_groups(texts: Iterable[tuple[str, str, str]], threshold: float,
+                family: Callable[[str, str], str] | None = None) -> list[CopyGroup]:
     """Group (owner, label, text) triples: texts linked by similarity >= threshold (directly or through
-    others) form one group; groups used by fewer than two owners are left out. Most owners first."""
+    others) form one group; groups used by fewer than two owners are left out. Most owners first.
+    ``family(owner, label)`` counts uses as one owner (a task and the tasks cascaded from it are not copies)."""
     index = TextGroups(threshold)
     for owner, label, text in texts:
         if text:
@@ -321,7 +343,7 @@ def copy_groups(texts: Iterable[tuple[str, str, str]], threshold: float) -> list
         members.setdefault(root(e.id), []).append(e)
     groups = []
     for entries in members.values():
-        owners = {o for e in entries for o in e.owners}
+        owners = {family(o, lb) if family else o for e in entries for o, lb in e.uses}
         if len(owners) < 2:
             continue
         top = max(entries, key=lambda e: (len(e.owners), -e.id))
@@ -355,13 +377,30 @@ def add_copy_sheets(wb, ctx, form, period) -> None:
                     continue  # one list per kind of text
                 keep = (lambda t: len(t) >= q["copied_report_min_length"]) if rule_id == "copied-text" else \
                     (lambda t: len(fold(t).split()) >= 4)  # what the check itself looks at
-                rows = [(unit, key or "", str(text)) for _, unit, key, text in
-                        store.texts_for_copy_check(form.id, rule["column"], period.code) if keep(str(text))]
-                groups = copy_groups(rows, q[setting])
+                key_col = rule["key"] if rule.get("key", "task_code") != "task_code" else None
+                rows = [(unit, str(key or ""), str(text)) for _, unit, key, text in
+                        store.texts_for_copy_check(form.id, rule["column"], period.code, key=key_col)
+                        if keep(str(text))]
+                groups = copy_groups(rows, q[setting], _cascades(store, period, rule))
                 key = rule.get("key", "task_code")  # what the store keeps as the row's key
                 label = next((c.title for c in sheet.columns if c.name == key), "Mã")
                 _write_groups(wb, title, f"{heading} — {period.label.upper()}", groups, names, q[setting])
                 _write_uses(wb, detail_title, groups, names, label, sheet.column(rule["column"]).title)
+
+
+def _cascades(store, period, rule) -> Callable[[str, str], str] | None:
+    """With a ``parent`` column: a task cascaded from a superior task and that task count as one owner."""
+    if not rule.get("parent"):
+        return None
+    tasks = store.register(period.register_key)
+    parents = {(t["unit_code"], fold(t["task_code"] or "")): fold(t.get("parent_code") or "") for t in tasks}
+    heads = set(parents.values()) - {""}
+
+    def family(owner: str, label: str) -> str:
+        code = fold(label)
+        parent = parents.get((owner, code), "")
+        return f"^{parent}" if parent else f"^{code}" if code in heads else owner
+    return family
 
 
 def _formats(wb) -> dict:

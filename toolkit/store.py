@@ -192,12 +192,15 @@ class Store:
         return out
 
     def texts_for_copy_check(self, form_id: str, column: str, period: str | None = None,
-                             exclude_unit: str | None = None, active_only: bool = True) -> list[tuple[str, str, str, str]]:
-        """(period, unit, key, text) of rows of a form (active ones, or every accepted one), for copy checks."""
-        sql = ("SELECT s.period, s.unit_code, r.task_code, json_extract(r.data, '$.' || ?) FROM rows r "
+                             exclude_unit: str | None = None, active_only: bool = True,
+                             key: str | None = None) -> list[tuple[str, str, str, str]]:
+        """(period, unit, key, text) of rows of a form (active ones, or every accepted one), for copy checks. The
+        key is the row's task code, or the value of the column ``key`` (the cadre of a follow-up report)."""
+        key_sql = "json_extract(r.data, '$.' || ?)" if key else "r.task_code"
+        sql = (f"SELECT s.period, s.unit_code, {key_sql}, json_extract(r.data, '$.' || ?) FROM rows r "
                "JOIN submissions s ON s.id=r.submission_id WHERE s.form_id=? AND "
                + ("s.active=1" if active_only else "s.status='accepted'"))
-        args: list[Any] = [column, form_id]
+        args: list[Any] = ([key] if key else []) + [column, form_id]
         if period:
             sql += " AND s.period=?"
             args.append(period)

@@ -375,6 +375,8 @@ def _left_out(rnd, form: Form, units: list[Unit]) -> list[tuple[Unit, str]]:
             reason = f"loại đơn vị '{u.kind or '(trống)'}' không thuộc diện nộp (settings.yaml: expected_kinds)"
         elif form.role == "progress":
             reason = "chưa có nhiệm vụ đã đăng ký (đăng ký bị trả lại hoặc chưa nộp)"
+        elif form.role == "breakthrough":
+            reason = "không có lãnh đạo trong danh sách lãnh đạo (trang 'Lãnh đạo')"
         else:
             reason = "không thuộc diện nộp"
         out.append((u, reason))
