@@ -158,8 +158,8 @@ def write_history(target, period=None) -> HistoryResult:
         base = [_key_label(t["register_key"]), t["unit_code"], names.get(t["unit_code"], t["unit_code"]),
                 t["task_code"], t["title"], _day(t.get("deadline")), t.get("target")]
         state = "Đưa ra khỏi danh mục" if t.get("dropped") else ("Đã rút" if not t["active"] else "")
-        trail.append(base + ["Đăng ký", "", None, None, CONFIRMATION.get(t.get("confirmation"), ""),
-                             t.get("confirmation_note") or state, ""])
+        trail.append(base + ["Đăng ký", None, None, None, CONFIRMATION.get(t.get("confirmation")) or None,
+                             t.get("confirmation_note") or state or None, None])
         reports = by_task.get(k, {})
         mine = [r for r in rounds if t["register_key"] in r.register_keys and r.code in reports]
         for i, r in enumerate(mine):
