@@ -42,7 +42,8 @@ def build_template(path: Path, form: Form, unit: Unit, period: Period, deadline:
     """Write one unit's template. ``prefill`` maps sheet id -> rows (dicts by column name)."""
     path = Path(path)
     with atomic_path(path) as tmp:
-        wb = xlsxwriter.Workbook(str(tmp), {"strings_to_formulas": False, "strings_to_urls": False})
+        # in memory: no temporary file per part (a busy shared disk made those most of the time per template)
+        wb = xlsxwriter.Workbook(str(tmp), {"strings_to_formulas": False, "strings_to_urls": False, "in_memory": True})
         wb.set_properties({"title": f"{form.title} – {unit.name}", "author": office or "Văn phòng",
                            "comments": f"form={form.id};version={form.version};unit={unit.code};period={period.code}"})
         fmt = _Formats(wb)

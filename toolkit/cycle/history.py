@@ -138,7 +138,9 @@ def write_history(target, period=None) -> HistoryResult:
     trail: list[list] = []
     with Store(rnd.ws.db_path) as store:
         tasks = [t for k in keys for t in store.register(k, active_only=False)]
-        rounds = [r for r in progress_rounds(rnd.ctx, store) if set(r.register_keys) & set(keys)]
+        # the registers each round reports on, read once (each look-up opens the store)
+        round_keys = {r.code: set(r.register_keys) for r in progress_rounds(rnd.ctx, store)}
+        rounds = [r for r in progress_rounds(rnd.ctx, store) if round_keys[r.code] & set(keys)]
         frames = {r.code: _frame(r, store) for r in rounds}
         changes = [c for k in keys for c in store.task_changes(k)]
         adjustments = [a for k in keys for a in store.adjustments(k)]
@@ -161,7 +163,7 @@ def write_history(target, period=None) -> HistoryResult:
         trail.append(base + ["Đăng ký", None, None, None, CONFIRMATION.get(t.get("confirmation")) or None,
                              t.get("confirmation_note") or state or None, None])
         reports = by_task.get(k, {})
-        mine = [r for r in rounds if t["register_key"] in r.register_keys and r.code in reports]
+        mine = [r for r in rounds if t["register_key"] in round_keys[r.code] and r.code in reports]
         for i, r in enumerate(mine):
             rec = reports[r.code]
             asked = [a for a in requests_by.get(k, []) if a["period"] == r.code]
