@@ -3,6 +3,7 @@ sent back), the 6-month round with one adjustment approved, the year end judged 
 the history. The outputs it prints are reopened and checked against the sample manifest."""
 
 import json
+import re
 from datetime import datetime
 
 import openpyxl
@@ -64,6 +65,7 @@ def test_demo_runs_the_year_cycle_on_the_samples(tmp_path, monkeypatch):
     changes = list(openpyxl.load_workbook(book)["Lịch sử thay đổi"].iter_rows(min_row=2, values_only=True))
     assert [c[:5] + c[6:] for c in changes] == [(adj["unit"], adj["task"], "Thời hạn", old, new, adj["decision_ref"],
                                                  "Điều chỉnh được đồng ý")]
+    assert re.fullmatch(r"\d\d/\d\d/20\d\d \d\d:\d\d", changes[0][5])  # when, as office staff write it
 
     # the year-end template carries the adjusted deadline; the year end is judged on it
     template = openpyxl.load_workbook(ws / f"rounds/2025-Y/outbox/{adj['unit']}_tien_do_2025-Y.xlsx")["Tiến độ"]

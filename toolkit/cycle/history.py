@@ -183,14 +183,14 @@ def write_history(target, period=None) -> HistoryResult:
                                  fmt.text(rec.get("results"))[:500], notes])
     change_rows = [[_key_label(c["register_key"]), c["unit_code"], names.get(c["unit_code"], c["unit_code"]),
                     c["task_code"], _field(c["field"]), value_text(c["field"], c["old_value"]),
-                    value_text(c["field"], c["new_value"]), c["at"], c.get("decision_ref") or "",
+                    value_text(c["field"], c["new_value"]), fmt.moment(c["at"]), c.get("decision_ref") or "",
                     "Điều chỉnh được đồng ý" if c.get("adjustment_id") else "Đơn vị gửi lại bản đăng ký"]
                    for c in changes]
     request_rows = [[a["id"], a["unit_code"], a["task_code"], change_label(a), value_text(a["field"], a["old_value"]),
                      value_text(a["field"], a["new_value"]) if a["change"] == "modify" else (a["new_value"] or ""),
-                     a["reason"] or "", _key_label(a["period"]) if a["period"] else "", a["requested_at"],
+                     a["reason"] or "", _key_label(a["period"]) if a["period"] else "", fmt.moment(a["requested_at"]),
                      {"approved": "Đồng ý", "refused": "Không đồng ý"}.get(a["decision"], "Chờ ý kiến"),
-                     a["decision_ref"] or "", a["decided_at"] or ""] for a in adjustments]
+                     a["decision_ref"] or "", fmt.moment(a["decided_at"])] for a in adjustments]
     label = "_".join(keys)
     path = rnd.ws.round_dir(parse_period(rnd.register_key), "output") / safe_filename(f"lich_su_nhiem_vu_{label}.xlsx")
     with atomic_path(path) as tmp:
