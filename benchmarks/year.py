@@ -68,6 +68,11 @@ def values(tasks: list[dict], period, index: int, rng: random.Random, damaged: b
     others progressing; one row broken in a damaged file."""
     out = []
     for t in tasks:
+        if t.get("_done"):  # finished in an earlier round: reported as such again
+            out.append({**t, "status": "Hoàn thành", "percent": 100, "actual": t["target"], "completed_on": t["_done"],
+                        "results": f"Đã hoàn thành ngày {t['_done']:%d/%m/%Y}; kỳ {period.code} duy trì kết quả "
+                                   f"({t['task_code']}).", "delay_cause": None})
+            continue
         due = t["deadline"] <= period.end
         pct = min(95, 20 * (index + 1) + rng.randint(0, 15))
         if due:
@@ -78,6 +83,7 @@ def values(tasks: list[dict], period, index: int, rng: random.Random, damaged: b
             status = ON
         if status == "Hoàn thành":
             pct = 100
+        pct = max(pct, t.get("_pct", 0))  # cumulative: never below the last accepted report
         done_on = min(t["deadline"], period.end) if pct == 100 else None
         text = rng.choice(RESULT_BANK).format(n=rng.randint(2, 60), pct=pct)
         out.append({**t, "status": status, "percent": pct, "actual": round(t["target"] * pct / 100, 1),
@@ -87,6 +93,14 @@ def values(tasks: list[dict], period, index: int, rng: random.Random, damaged: b
     if damaged:
         out[rng.randrange(len(out))]["status"] = "Xong"
     return out
+
+
+def accepted(tasks: list[dict], rows: list[dict]) -> None:
+    """What the office accepted becomes the unit's starting point for the next round."""
+    for t, r in zip(tasks, rows):
+        t["_pct"] = r["percent"]
+        if r["status"] == "Hoàn thành" and r["completed_on"]:
+            t["_done"] = r["completed_on"]
 
 
 def clerk(path: Path, sheet: str, decide) -> int:
@@ -170,7 +184,10 @@ def main() -> None:
         t = time.perf_counter()
         ts = datetime(received.year, received.month, received.day, 9).timestamp()
         for unit, rows in tasks.items():
-            rows_now = values(rows, rnd.period, index, rng, damaged=rng.random() < 0.05)
+            damaged = rng.random() < 0.05
+            rows_now = values(rows, rnd.period, index, rng, damaged=damaged)
+            if not damaged:
+                accepted(rows, rows_now)
             sheets = {"progress": rows_now}
             if code == "2025-H1" and rng.random() < 0.1:  # one in ten asks to extend a task due in September
                 late = next((r for r in rows_now if r["deadline"].month == 9), None)
