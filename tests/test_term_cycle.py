@@ -75,7 +75,22 @@ def test_a_term_of_two_years_with_breakthrough_tasks(tmp_path):
         ("BDV", "DP-DV-01", "Ngô Thị Vân", "31/12/2030"), ("BDV", "DP-DV-02", "Ngô Thị Vân", "31/12/2026"),
         ("HUTS", "DP-TS-01", "Lê Văn Thạch", "30/06/2027"), ("HUTS", "DP-TS-02", "Đỗ Minh Sơn", "31/12/2026"),
         ("XTL", "DP-TL-01", "Vũ Thị Lập", "31/12/2027")]
-    set_opinions(review, "Xác nhận đăng ký", {(r["Mã đơn vị"], r["Mã nhiệm vụ"]): {"Ý kiến": "Đồng ý"} for r in rows})
+    opinions = {(r["Mã đơn vị"], r["Mã nhiệm vụ"]): {"Ý kiến": "Đồng ý"} for r in rows}
+    opinions[("XTL", "DP-TL-01")] = {"Ý kiến": "Đề nghị sửa", "Nội dung đề nghị sửa, lý do": "Ghi rõ lộ trình: năm "
+                                     "2026 đạt 15 tiêu chí."}
+    set_opinions(review, "Xác nhận đăng ký", opinions)
+    assert "đã xác nhận 4, đề nghị sửa 1, không đồng ý 0, chờ ý kiến 0" in invoke("confirm", ws, "--period",
+                                                                                 "2026-2030")
+    sent = openpyxl.load_workbook(ws / "rounds/2026-2030/feedback/xac_nhan/XTL_y_kien_xac_nhan_2026-2030.xlsx")
+    assert sent["Việc đột phá"]["D7"].comment.text.startswith(
+        "[Cảnh báo] Văn phòng đề nghị sửa nhiệm vụ 'DP-TL-01': Ghi rõ lộ trình: năm 2026 đạt 15 tiêu chí.")
+    fixed = [dict(TERM["XTL"][0], title=TERM["XTL"][0]["title"] + ", năm 2026 đạt 15 tiêu chí")]
+    fill(next(outbox.glob("XTL_*.xlsx")), inbox / "XTL_dot_pha_sua.xlsx", date(2026, 2, 3), "Việc đột phá",
+         BT_TITLES, fixed)  # the commune fixes its task and sends it again
+    invoke("collect", ws, "--period", "2026-2030")
+    assert "đã xác nhận 4, đề nghị sửa 0, không đồng ý 0, chờ ý kiến 1" in invoke("confirm", ws, "--period",
+                                                                                 "2026-2030")
+    set_opinions(review, "Xác nhận đăng ký", {("XTL", "DP-TL-01"): {"Ý kiến": "Đồng ý"}})
     assert "đã xác nhận 5, đề nghị sửa 0, không đồng ý 0, chờ ý kiến 0" in invoke("confirm", ws, "--period",
                                                                                  "2026-2030")
 
