@@ -372,7 +372,7 @@ def term_report() -> Document:
     loop_table(doc, ["TT", "Đồng chí lãnh đạo", "Việc đột phá, đổi mới", "Thời hạn", "Diễn biến qua các năm",
                      "Kết quả"],
                ["{{ loop.index }}", "{{ r.leader }}", "{{ r.title }}", "{{ r.deadline }}", "{{ r.trail }}",
-                "{{ r.result }}"], "tasks", [0.9, 3.0, 4.6, 1.9, 4.2, 1.9], size=11)
+                "{{ r.result }}"], "tasks", [0.9, 3.0, 4.3, 2.3, 4.0, 2.0], size=11)
     heading(doc, "III. NHỮNG VẤN ĐỀ CẦN LƯU Ý")
     optional(doc, "not warnings", "Không có.")
     bullets(doc, "warnings", "- {{ r }}")
@@ -390,7 +390,7 @@ def term_scorecard() -> Document:
     para(doc, "Kết quả nhiệm kỳ: {{ subject.verdict }}", bold=True, align=WD_ALIGN_PARAGRAPH.CENTER)
     loop_table(doc, ["TT", "Việc đột phá, đổi mới", "Thời hạn", "Diễn biến qua các năm", "Kết quả"],
                ["{{ loop.index }}", "{{ r.title }}", "{{ r.deadline }}", "{{ r.trail }}", "{{ r.result }}"], "tasks",
-               [0.9, 6.0, 2.0, 5.2, 2.4])
+               [0.9, 5.6, 2.4, 5.2, 2.4])
     para(doc, "")
     signature(doc)
     return doc

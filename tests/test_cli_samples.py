@@ -14,6 +14,7 @@ from toolkit.config import init_workspace
 from toolkit.issues import catalogue_markdown
 from toolkit.periods import parse_period
 from toolkit.samples import install_round
+from toolkit.store import Store
 from toolkit.units import write_sample_registry
 
 
@@ -80,9 +81,16 @@ def test_sample_workbooks_trigger_documented_codes(tmp_path):
     ws = init_workspace(tmp_path / "w", units=samples / "don_vi.xlsx")
     for code, deadline in manifest["deadlines"].items():
         ws.set_period(parse_period(code), __import__("datetime").datetime.strptime(deadline, "%d/%m/%Y").date())
-    for which in ("registration", "progress"):
+    for which in ("registration", "progress", "yearend"):
+        if which == "yearend":  # the office approved the 6-month request before the year-end templates went out
+            with Store(ws.db_path) as store:
+                (request,) = store.adjustments(manifest["periods"]["registration"], pending_only=True)
+                assert (request["unit_code"], request["task_code"]) == (manifest["adjustment"]["unit"],
+                                                                        manifest["adjustment"]["task"])
+                store.decide_adjustment(request["id"], "approved", manifest["adjustment"]["decision_ref"], None)
         install_round(samples, ws, which)
         result = collect(ws, manifest["periods"][which], feedback=False)
+        assert len(result.files) == sum(name.startswith(which + "/") for name in manifest["files"])
         for f in result.files:
             entry = manifest["files"][f"{which}/{f.file}"]
             assert sorted({i.code for i in f.issues}) == sorted(entry["codes"]), f.file

@@ -1,20 +1,34 @@
-"""`toolkit demo`: a whole sample round on sample_workbooks/, in a fresh workspace."""
+"""`toolkit demo`: a whole sample year on sample_workbooks/, in a fresh workspace.
+
+The cycle as an office runs it: registration → confirmation (the demo writes the office's opinions into the
+review workbook as a clerk would: one task sent back to its unit, the others agreed) → the 6-month round, in
+which one unit asks to extend a task (the demo approves it in the adjustments workbook, with the reference of
+the decision) → the year-end round, judged against the register as adjusted, with the classification of units
+and leaders → the history workbook. Each step prints what it wrote.
+"""
 
 from __future__ import annotations
 
 import json
 import shutil
+from datetime import datetime
 from pathlib import Path
 from typing import Callable
 
 from .collect import collect
 from .config import Workspace, init_workspace
+from .cycle.adjust import adjust
+from .cycle.confirm import confirm
+from .cycle.history import write_history
 from .errors import ToolkitError
 from .merge import merge, round_status
 from .periods import parse_period
-from .samples import PROG_DEADLINE, REG_DEADLINE, install_round
+from .samples import install_round
 from .score import score
 from .templates import build_templates
+
+# what the demo's clerk writes when sending a task back
+REVISE_NOTE = "Nhiệm vụ chưa có chỉ tiêu, mục tiêu đo lường được; đề nghị ghi rõ số lượng và thời hạn."
 
 
 def find_samples() -> Path:
@@ -24,6 +38,29 @@ def find_samples() -> Path:
             return cand
     raise ToolkitError("Không tìm thấy thư mục sample_workbooks/ (chạy lệnh trong thư mục mã nguồn, "
                        "hoặc tạo lại bằng: make samples).")
+
+
+def clerk_fills(path: str | Path, sheet: str, decide: Callable[[dict], dict | None]) -> list[dict]:
+    """Fill a review workbook's input columns as a clerk does in Excel: ``decide`` gets each row (by column title)
+    and returns the cells to write (title -> value) or None. Returns the rows it wrote to."""
+    import openpyxl
+
+    wb = openpyxl.load_workbook(path)
+    ws = wb[sheet]
+    top = next(r for r in range(1, 20) if ws.cell(row=r, column=1).value in ("Mã đơn vị", "Số đề nghị"))
+    head = {c.value: c.column for c in ws[top] if c.value}
+    written = []
+    for r in range(top + 1, ws.max_row + 1):
+        row = {title: ws.cell(row=r, column=c).value for title, c in head.items()}
+        if row.get("Mã nhiệm vụ") is None and row.get("Số đề nghị") is None:
+            continue
+        cells = decide(row)
+        for title, value in (cells or {}).items():
+            ws.cell(row=r, column=head[title], value=value)
+        if cells:
+            written.append({**row, **cells})
+    wb.save(path)
+    return written
 
 
 def run_demo(directory: str | Path, pdf: bool = True, log: Callable[[str], None] = print,
@@ -38,41 +75,116 @@ def run_demo(directory: str | Path, pdf: bool = True, log: Callable[[str], None]
         if not settings.exists() or "demo: true" not in settings.read_text(encoding="utf-8"):
             raise ToolkitError(f"Thư mục {root} đã có và không phải thư mục chạy thử; chọn thư mục khác.")
         shutil.rmtree(root)
-    reg, prog = parse_period(manifest["periods"]["registration"]), parse_period(manifest["periods"]["progress"])
-    ws = init_workspace(root, units=samples / "don_vi.xlsx", periods=[reg.code, prog.code])
+    periods = manifest["periods"]
+    reg, prog = parse_period(periods["registration"]), parse_period(periods["progress"])
+    year_end = parse_period(periods["yearend"]) if "yearend" in periods else None
+    rounds = [p for p in (reg, prog, year_end) if p]
+    ws = init_workspace(root, units=samples / "don_vi.xlsx", periods=[p.code for p in rounds])
     ws.settings["demo"] = True
     ws.settings["office"]["doc_number"] = "125"
     ws.settings["office"]["signer_name"] = "Lê Thị Hồng"
     ws.save()
-    ws.set_period(reg, REG_DEADLINE)
-    ws.set_period(prog, PROG_DEADLINE)
+    for p in rounds:
+        ws.set_period(p, datetime.strptime(manifest["deadlines"][p.code], "%d/%m/%Y").date())
     out: dict = {"workspace": str(root)}
-    log(f"[1] Thư mục làm việc: {root} ({len(ws.settings['periods'])} kỳ)")
+    step = iter(range(1, 100))
+
+    def say(text: str) -> None:
+        log(f"[{next(step)}] {text}")
+
+    say(f"Thư mục làm việc: {root} ({len(rounds)} kỳ: {', '.join(p.label for p in rounds)})")
+
+    # --- registration and confirmation -------------------------------------------------------------------
     t = build_templates(ws, "registration", reg)
-    log(f"[2] Biểu mẫu đăng ký nhiệm vụ {reg.code}: {len(t)} tệp trong {t[0].parent}")
+    say(f"Đăng ký nhiệm vụ {reg.label}: {len(t)} biểu mẫu trong {t.folder}")
     install_round(samples, ws, "registration")
     c = collect(ws, reg)
-    log(f"[3] Tiếp nhận đăng ký: {c.summary()}. Bảng lỗi: {c.issues_workbook}")
+    say(f"Tiếp nhận bản đăng ký: {c.summary()}. Bảng kết quả tiếp nhận: {c.issues_workbook}")
+    first = confirm(ws, reg)
+    say(f"Bảng xác nhận đăng ký ({first.tasks} nhiệm vụ, cột 'Ý kiến' để Văn phòng chọn): {first.path}")
+    revise = _task_to_send_back(first.path)
+
+    def opinion(row: dict) -> dict:
+        if (row["Mã đơn vị"], row["Mã nhiệm vụ"]) == revise:
+            return {"Ý kiến": "Đề nghị sửa", "Nội dung đề nghị sửa, lý do": REVISE_NOTE}
+        return {"Ý kiến": "Đồng ý"}
+
+    filled = clerk_fills(first.path, "Xác nhận đăng ký", opinion)
+    log(f"     (chạy thử thay Văn phòng ghi ý kiến: 'Đề nghị sửa' nhiệm vụ {revise[1]} của {revise[0]}, "
+        f"'Đồng ý' {len(filled) - 1} nhiệm vụ còn lại)")
+    second = confirm(ws, reg)
+    say(second.lines()[0] + (f" Tệp gửi lại đơn vị: {', '.join(second.feedback)}" if second.feedback else ""))
     m = merge(ws, reg)
     r = write_reports(ws, reg, pdf=pdf)
-    log(f"[4] Tổng hợp đăng ký: {m.path}; bản cam kết: {len(r.documents) - 1} văn bản trong {r.folder}")
+    say(f"Tổng hợp đăng ký: {m.path}; bản cam kết: {len(r.documents) - 1} văn bản trong {r.folder}")
+    out.update(confirmation=first.path, confirmation_feedback=second.feedback, sent_back=list(revise),
+               confirmed=second.confirmed)
+
+    # --- 6 months, with a request to adjust --------------------------------------------------------------
     t = build_templates(ws, "progress", prog)
-    log(f"[5] Biểu mẫu báo cáo tiến độ {prog.code} (ghi sẵn nhiệm vụ đã đăng ký): {len(t)} tệp")
+    say(f"Báo cáo {prog.label}: {len(t)} biểu mẫu ghi sẵn nhiệm vụ đã đăng ký trong {t.folder}")
     install_round(samples, ws, "progress")
     c = collect(ws, prog)
-    log(f"[6] Tiếp nhận báo cáo 6 tháng: {c.summary()}. Phản hồi cho đơn vị: {ws.round_dir(prog, 'feedback')}")
+    say(f"Tiếp nhận báo cáo {prog.label}: {c.summary()}. Phản hồi cho đơn vị: {ws.round_dir(prog, 'feedback')}")
     st = round_status(ws, prog)
     rates = st.rates()
-    log(f"[7] Tình hình nộp: {rates['reported']}/{rates['expected']} đã nộp ({rates['on_time']} đúng hạn, "
+    say(f"Tình hình nộp: {rates['reported']}/{rates['expected']} đã nộp ({rates['on_time']} đúng hạn, "
         f"{rates['late']} muộn), {rates['rejected']} bị trả lại, {rates['missing']} chưa nộp → {st.workbook}")
+    a = adjust(ws, prog)
+    say(f"Bảng đề nghị điều chỉnh ({a.total} đề nghị chờ ý kiến): {a.path}")
+    ref = (manifest.get("adjustment") or {}).get("decision_ref") or "Công văn số 125-CV/TU"
+    decided = clerk_fills(a.path, "Đề nghị điều chỉnh", lambda row: {"Ý kiến": "Đồng ý", "Số, ngày văn bản": ref}
+                          if row.get("Tình trạng") == "Chờ ý kiến" else None)
+    for d in decided:
+        log(f"     (chạy thử thay Văn phòng đồng ý đề nghị số {d['Số đề nghị']} của {d['Mã đơn vị']}: "
+            f"{d['Nội dung đề nghị'].lower()} nhiệm vụ {d['Mã nhiệm vụ']} từ {d['Giá trị hiện tại']} thành "
+            f"{d['Giá trị đề nghị']}, theo {ref})")
+    a2 = adjust(ws, prog)
+    say(a2.lines()[0] + f" Lịch sử thay đổi: trang 'Lịch sử thay đổi' của {a2.path}")
     m = merge(ws, prog)
-    log(f"[8] Bảng tổng hợp: {m.rows} nhiệm vụ của {m.units} đơn vị → {m.path}")
     s = score(ws, prog)
-    log(f"[9] Xếp loại: {len(s.units)} đơn vị, {len(s.leaders)} lãnh đạo → {s.path}")
     r = write_reports(ws, prog, pdf=pdf)
-    log(f"[10] Văn bản Word: {len(r.documents)} tệp trong {r.folder}" + (f". {r.pdf_message}" if pdf else ""))
-    out.update(status=rates, merge=m.path, score=s.path, documents=len(r.documents), pdfs=len(r.pdfs))
+    say(f"Tổng hợp {prog.label}: {m.rows} nhiệm vụ của {m.units} đơn vị → {m.path}; xếp loại sơ bộ → {s.path}; "
+        f"{len(r.documents)} văn bản Word trong {r.folder}" + (f". {r.pdf_message}" if pdf else ""))
+    out.update(adjustments=a2.path, adjusted=a2.applied, status=rates, merge=m.path, score=s.path,
+               documents=len(r.documents), pdfs=len(r.pdfs))
+
+    # --- year end ----------------------------------------------------------------------------------------
+    if year_end is not None:
+        t = build_templates(ws, "progress", year_end)
+        say(f"Báo cáo {year_end.label}: {len(t)} biểu mẫu ghi sẵn danh mục đã điều chỉnh và số liệu kỳ trước "
+            f"trong {t.folder}")
+        install_round(samples, ws, "yearend")
+        c = collect(ws, year_end)
+        say(f"Tiếp nhận báo cáo {year_end.label}: {c.summary()}. Bảng kết quả tiếp nhận (có cảnh báo so với kỳ "
+            f"trước): {c.issues_workbook}")
+        m = merge(ws, year_end)
+        s = score(ws, year_end)
+        say(f"Tổng kết năm: {m.rows} nhiệm vụ của {m.units} đơn vị → {m.path}; xếp loại {len(s.units)} đơn vị, "
+            f"{len(s.leaders)} lãnh đạo (có giải thích từng trường hợp) → {s.path}")
+        r = write_reports(ws, year_end, pdf=pdf)
+        say(f"Văn bản tổng kết năm: {len(r.documents)} tệp Word trong {r.folder}"
+            + (f". {r.pdf_message}" if pdf else ""))
+        out.update(year_end_merge=m.path, year_end_score=s.path, year_end_documents=len(r.documents),
+                   year_end_pdfs=len(r.pdfs), year_end_folder=r.folder)
+    h = write_history(ws, reg)
+    say(h.lines()[0])
+    out["history"] = h.path
     return out
 
 
-__all__ = ["run_demo", "Workspace"]
+def _task_to_send_back(path: str) -> tuple[str, str]:
+    """The task a careful clerk sends back: the first one flagged as not measurable, else the first one."""
+    import openpyxl
+
+    ws = openpyxl.load_workbook(path, read_only=True)["Xác nhận đăng ký"]
+    rows = list(ws.iter_rows(values_only=True))
+    top = next(i for i, r in enumerate(rows) if r and r[0] == "Mã đơn vị")
+    head = {v: i for i, v in enumerate(rows[top]) if v}
+    tasks = [r for r in rows[top + 1:] if r and r[0]]
+    flagged = [r for r in tasks if "đo lường được" in str(r[head["Cảnh báo khi tiếp nhận"]] or "")]
+    pick = (flagged or tasks)[0]
+    return str(pick[head["Mã đơn vị"]]), str(pick[head["Mã nhiệm vụ"]])
+
+
+__all__ = ["run_demo", "clerk_fills", "Workspace"]

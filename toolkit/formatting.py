@@ -82,6 +82,17 @@ def day(value: Any, empty: str = "") -> str:
     return str(value)
 
 
+def moment(value: Any, empty: str = "") -> str:
+    """A time the toolkit recorded ("2026-07-15 09:30:12", ISO) as office staff write it: 15/07/2026 09:30."""
+    if missing(value):
+        return empty
+    try:
+        when = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    except ValueError:
+        return str(value)
+    return when.strftime("%d/%m/%Y %H:%M")
+
+
 def text(value: Any, empty: str = "") -> str:
     """Any value as text for a document: numbers and dates in Vietnamese style, nothing for missing."""
     if missing(value):

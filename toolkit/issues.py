@@ -271,8 +271,9 @@ def make_issue(code: str, *, file: str = "", sheet: str = "", cell: str = "", ro
                  file=file, sheet=sheet, cell=cell, row=row, unit=unit, params=dict(params))
 
 
-# parameters written by the toolkit itself (lists of allowed values, names, explanations) are never cut
-WHOLE_PARAMS = {"choices", "others", "detail", "help", "own", "kinds", "stage", "source", "what"}
+# parameters written by the toolkit itself (lists of allowed values, names, explanations) or by the office (its
+# opinion on a unit's task, which the unit must read whole) are never cut
+WHOLE_PARAMS = {"choices", "others", "detail", "help", "own", "kinds", "stage", "source", "what", "note"}
 
 
 def _text(value: Any) -> str:

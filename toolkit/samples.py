@@ -13,7 +13,7 @@ import subprocess
 import sys
 import tempfile
 import unicodedata
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import openpyxl
@@ -21,8 +21,12 @@ from openpyxl.styles import Font
 
 from .text import TCVN3_TABLE
 
-REG_PERIOD, PROG_PERIOD = "2025", "2025-H1"
-REG_DEADLINE, PROG_DEADLINE = date(2025, 1, 31), date(2025, 7, 10)
+REG_PERIOD, PROG_PERIOD, YEAREND_PERIOD = "2025", "2025-H1", "2025-Y"
+REG_DEADLINE, PROG_DEADLINE, YEAREND_DEADLINE = date(2025, 1, 31), date(2025, 7, 10), date(2025, 12, 20)
+# the one request to adjust in the samples: a unit asks in its 6-month report to extend a task due in September
+ADJUST_UNIT, ADJUST_NEW_DEADLINE = "BTC", date(2025, 12, 15)
+ADJUST_REASON = "Lịch gọi công dân nhập ngũ đợt 2 của tỉnh chuyển sang tháng 11/2025"
+ADJUST_DECISION = "Công văn số 125-CV/TU ngày 15/7/2025 của Ban Thường vụ Tỉnh ủy"
 
 # (area, title pattern, indicator, unit of measure, baseline range, target range)
 TASK_BANK = [
@@ -197,16 +201,20 @@ def generate(target: Path, seed: int = 2025) -> dict:
     rng = random.Random(seed)
     target = Path(target)
     if target.exists():
-        for sub in ("registration", "progress"):
+        for sub in ("registration", "progress", "yearend"):
             shutil.rmtree(target / sub, ignore_errors=True)
     (target / "registration").mkdir(parents=True, exist_ok=True)
     (target / "progress").mkdir(parents=True, exist_ok=True)
-    manifest: dict = {"seed": seed, "periods": {"registration": REG_PERIOD, "progress": PROG_PERIOD},
-                      "deadlines": {REG_PERIOD: "31/01/2025", PROG_PERIOD: "10/07/2025"}, "files": {}}
+    (target / "yearend").mkdir(parents=True, exist_ok=True)
+    manifest: dict = {"seed": seed, "periods": {"registration": REG_PERIOD, "progress": PROG_PERIOD,
+                                                "yearend": YEAREND_PERIOD},
+                      "deadlines": {REG_PERIOD: "31/01/2025", PROG_PERIOD: "10/07/2025",
+                                    YEAREND_PERIOD: f"{YEAREND_DEADLINE:%d/%m/%Y}"}, "files": {}}
     with tempfile.TemporaryDirectory() as tmp:
-        ws = init_workspace(Path(tmp) / "ws", periods=[REG_PERIOD, PROG_PERIOD])
+        ws = init_workspace(Path(tmp) / "ws", periods=[REG_PERIOD, PROG_PERIOD, YEAREND_PERIOD])
         ws.set_period(parse_period(REG_PERIOD), REG_DEADLINE)
         ws.set_period(parse_period(PROG_PERIOD), PROG_DEADLINE)
+        ws.set_period(parse_period(YEAREND_PERIOD), YEAREND_DEADLINE)
         shutil.copyfile(ws.registry_path, target / "don_vi.xlsx")
         ctx = load_context(ws)
         reg_form, prog_form = ctx.form("registration"), ctx.form("progress")
@@ -277,8 +285,9 @@ def generate(target: Path, seed: int = 2025) -> dict:
             register = {}
             for t in store.register(REG_PERIOD):
                 register.setdefault(t["unit_code"], []).append(t)
-        prog_cols = {prog_form.main.name: [c.name for c in prog_form.main.columns]}
-        prog_first = {prog_form.main.name: prog_form.main.first_data_row}
+        adjust_sheet = next(sh for sh in prog_form.sheets if sh.id == "adjust")
+        prog_cols = {sh.name: [c.name for c in sh.columns] for sh in (prog_form.main, adjust_sheet)}
+        prog_first = {sh.name: sh.first_data_row for sh in (prog_form.main, adjust_sheet)}
         for code in sorted(prog_templates):
             if code == "XVN":
                 manifest["missing_unit"] = "XVN"
@@ -303,9 +312,12 @@ def generate(target: Path, seed: int = 2025) -> dict:
                                     "tình trạng ngoài danh sách. Bị trả lại; gửi lại bản sửa (XLT_tien_do_6thang_ban_sua.xlsx).")
             if code == "XYT":
                 entry.update(received="2025-07-18", codes=["late-submission"], damage="Nộp muộn 8 ngày.")
-            for r in rows:
-                r.pop("task_code", None)
-            out = fill(prog_templates[code], target / name, {prog_form.main.name: rows}, prog_cols, prog_first)
+            sheets = {prog_form.main.name: rows}
+            if code == ADJUST_UNIT:
+                sheets[adjust_sheet.name] = [_adjust_request(tasks, rows, manifest)]
+                entry["damage"] = (f"Đề nghị gia hạn nhiệm vụ {manifest['adjustment']['task']} (trang 'Đề nghị điều "
+                                   f"chỉnh'); Văn phòng đồng ý trong bảng đề nghị điều chỉnh.")
+            out = fill(prog_templates[code], target / name, sheets, prog_cols, prog_first)
             if code == "XMC":
                 _legacy_file(out, prog_form.main.name, encode_vni, "VNI-Times", ("results", "difficulties", "proposals"),
                              prog_cols[prog_form.main.name], prog_form.main.first_data_row)
@@ -335,10 +347,119 @@ def generate(target: Path, seed: int = 2025) -> dict:
         (target / "progress" / "~$BTC_tien_do_6thang.xlsx").write_bytes(b"\x00lock")
         manifest["files"]["progress/~$BTC_tien_do_6thang.xlsx"] = {
             "unit": "", "received": "2025-07-05", "codes": ["file-skipped"], "damage": "Tệp khoá tạm của Excel."}
+        _yearend(ws, target, manifest, random.Random(seed + 2))
     (target / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1, sort_keys=True),
                                           encoding="utf-8")
     write_readme(target, manifest)
     return manifest
+
+
+def _adjust_request(tasks: list[dict], rows: list[dict], manifest: dict) -> dict:
+    """The unit's first unfinished task due in September asks for a later deadline (status 'Đề nghị điều chỉnh')."""
+    i = next(i for i, (t, r) in enumerate(zip(tasks, rows))
+             if str(t["deadline"])[5:7] == "09" and r["percent"] < 100)
+    rows[i].update(status="Đề nghị điều chỉnh", completed_on=None, delay_cause=None)
+    task = tasks[i]
+    manifest["adjustment"] = {"unit": ADJUST_UNIT, "task": task["task_code"], "deadline": str(task["deadline"])[:10],
+                              "new_deadline": ADJUST_NEW_DEADLINE.isoformat(), "reason": ADJUST_REASON,
+                              "decision_ref": ADJUST_DECISION}
+    return {"task_code": task["task_code"], "change": "Gia hạn thời hạn", "new_deadline": ADJUST_NEW_DEADLINE,
+            "reason": ADJUST_REASON}
+
+
+def _yearend(ws, target: Path, manifest: dict, rng: random.Random) -> None:
+    """The year-end round: the 6-month returns collected, the request approved (as the office would in the
+    adjustments workbook), year-end templates built (the register as adjusted, last values carried) and filled:
+    every task finished or not, a few late; one percent that went down and one result copied from the unit's own
+    6-month report, which the checks across periods must warn about."""
+    import os
+
+    from .collect import collect
+    from .context import load_context
+    from .periods import parse_period
+    from .store import Store
+    from .templates import build_templates
+
+    prog, ye = parse_period(PROG_PERIOD), parse_period(YEAREND_PERIOD)
+    inbox = ws.round_dir(prog, "inbox")
+    for name, entry in manifest["files"].items():
+        if name.startswith("progress/") and (target / name).exists():
+            shutil.copyfile(target / name, inbox / Path(name).name)
+            ts = datetime.fromisoformat(entry["received"] + "T09:00:00").timestamp()
+            os.utime(inbox / Path(name).name, (ts, ts))
+    collect(ws, prog, feedback=False)
+    with Store(ws.db_path) as store:
+        for a in store.adjustments(REG_PERIOD, pending_only=True):
+            store.decide_adjustment(a["id"], "approved", ADJUST_DECISION, None)
+        register: dict[str, list[dict]] = {}
+        for t in store.register(REG_PERIOD):
+            register.setdefault(t["unit_code"], []).append(t)
+        before = {(r["_unit"], r.get("task_code")): r for r in store.rows("progress", PROG_PERIOD, "progress")}
+    form = load_context(ws).form("progress")
+    templates = {p.name.split("_")[0]: p for p in build_templates(ws, "progress", ye)}
+    cols = {form.main.name: [c.name for c in form.main.columns]}
+    first = {form.main.name: form.main.first_data_row}
+    adjusted = (manifest["adjustment"]["unit"], manifest["adjustment"]["task"])
+    damage = {"XCP": ("progress-percent-down", "Một nhiệm vụ báo cáo % hoàn thành thấp hơn báo cáo 6 tháng."),
+              "XLG": ("copied-report", "Kết quả một nhiệm vụ chép nguyên văn báo cáo 6 tháng của chính đơn vị.")}
+    for code in sorted(templates):
+        received = date(2025, 12, rng.randint(8, 18))
+        rows = []
+        for t in register[code]:
+            prev = before.get((code, t["task_code"])) or {}
+            rows.append(_yearend_row(t, prev, rng, received, (code, t["task_code"]) == adjusted))
+        entry = {"unit": code, "received": received.isoformat(), "codes": [], "damage": ""}
+        if (code, adjusted[1]) == adjusted:
+            entry["damage"] = f"Nhiệm vụ {adjusted[1]} hoàn thành sau thời hạn cũ, trước thời hạn đã được gia hạn."
+        if code in damage:
+            i = next(i for i, t in enumerate(register[code])
+                     if (before.get((code, t["task_code"])) or {}).get("percent") not in (None, 100)
+                     and (before[(code, t["task_code"])].get("percent") or 0) >= 20)
+            prev = before[(code, register[code][i]["task_code"])]
+            if damage[code][0] == "progress-percent-down":
+                rows[i].update(status="Không hoàn thành", percent=int(prev["percent"]) - 10, completed_on=None,
+                               actual=None, delay_cause="Thiếu nguồn lực (kinh phí, nhân lực)")
+            else:
+                rows[i]["results"] = prev["results"]
+            entry.update(codes=[damage[code][0]], damage=damage[code][1])
+        name = f"yearend/{code}_tong_ket_2025.xlsx"
+        fill(templates[code], target / name, {form.main.name: rows}, cols, first)
+        manifest["files"][name] = entry
+
+
+def _yearend_row(task: dict, prev: dict, rng: random.Random, received: date, adjusted: bool) -> dict:
+    deadline = date.fromisoformat(task["deadline"][:10])
+    target = task.get("target") or 0
+    was = prev.get("percent") if isinstance(prev.get("percent"), (int, float)) else 0
+    row = {"difficulties": None, "delay_cause": None, "proposals": None,
+           "evidence": f"{rng.randint(300, 450)}-BC/ĐU"}
+    if prev.get("status") in ("Hoàn thành", "Hoàn thành vượt mức") and was == 100:
+        done = prev.get("completed_on")
+        return {**row, "status": prev["status"], "percent": 100, "actual": prev.get("actual"),
+                "completed_on": date.fromisoformat(done[:10]) if isinstance(done, str) else done,
+                "results": f"Đã hoàn thành từ 6 tháng đầu năm; cả năm duy trì kết quả ({task['task_code']}, "
+                           f"{rng.randint(2, 9)} đợt kiểm tra lại)."}
+    roll = rng.random()
+    if adjusted:
+        status, done = "Hoàn thành", date(2025, 11, 20)
+    elif roll < 0.12:
+        status, done = "Không hoàn thành", None
+    elif roll < 0.25 and deadline < date(2025, 11, 15):
+        status, done = "Hoàn thành", deadline + timedelta(days=rng.randint(5, 25))
+    else:
+        status, done = "Hoàn thành", min(deadline, received) - timedelta(days=rng.randint(0, 20))
+    pct = 100 if done else max(int(was) + 5, rng.randint(60, 90))
+    return {**row, "status": status, "percent": pct, "actual": round(target * pct / 100, 1) if target else None,
+            "completed_on": done,
+            "results": rng.choice(RESULT_BANK).format(n=rng.randint(3, 40), pct=pct)
+            + f" Tổng kết năm ({task['task_code']}).",
+            "delay_cause": None if done else rng.choice(["Thiếu nguồn lực (kinh phí, nhân lực)",
+                                                         "Phụ thuộc nhà đầu tư, doanh nghiệp"]),
+            "difficulties": None if done else "Nguồn lực còn hạn chế, tiến độ giải ngân chậm."}
+
+
+def _dmy(iso: str) -> str:
+    return date.fromisoformat(iso).strftime("%d/%m/%Y")
 
 
 def write_readme(target: Path, manifest: dict) -> None:
@@ -349,9 +470,16 @@ def write_readme(target: Path, manifest: dict) -> None:
         "# Bộ tệp mẫu / Sample workbooks",
         "",
         "Tỉnh mẫu \"Tỉnh ủy Hòa An\" (hư cấu): 20 đơn vị (Tỉnh ủy, 6 ban/đảng ủy trực thuộc, 13 xã/phường) và 23 "
-        "lãnh đạo (`don_vi.xlsx`); một đợt đăng ký nhiệm vụ năm 2025 (`registration/`) và một đợt báo cáo 6 tháng "
-        "đầu năm 2025 (`progress/`, biểu mẫu ghi sẵn nhiệm vụ đã đăng ký). Tạo lại bằng `make samples` (hạt giống "
-        f"cố định {manifest['seed']}); `manifest.json` ghi ngày nhận của từng tệp và mã lỗi phải phát hiện.",
+        "lãnh đạo (`don_vi.xlsx`); một đợt đăng ký nhiệm vụ năm 2025 (`registration/`), một đợt báo cáo 6 tháng "
+        "đầu năm 2025 (`progress/`, biểu mẫu ghi sẵn nhiệm vụ đã đăng ký) và một đợt tổng kết năm 2025 "
+        "(`yearend/`, biểu mẫu ghi sẵn danh mục đã điều chỉnh và số liệu 6 tháng). Tạo lại bằng `make samples` "
+        f"(hạt giống cố định {manifest['seed']}); `manifest.json` ghi ngày nhận của từng tệp và mã lỗi phải phát hiện.",
+        "",
+        "Đề nghị điều chỉnh mẫu: {unit} xin gia hạn nhiệm vụ {task} từ {old} đến {new} trong báo cáo 6 tháng "
+        "(lý do: {reason}); `toolkit demo` đồng ý bằng {ref}, nên biểu mẫu tổng kết năm ghi thời hạn mới và "
+        "nhiệm vụ được đánh giá theo thời hạn đã điều chỉnh.".format(
+            **{**manifest["adjustment"], "old": _dmy(manifest["adjustment"]["deadline"]),
+               "new": _dmy(manifest["adjustment"]["new_deadline"]), "ref": manifest["adjustment"]["decision_ref"]}),
         "",
         "Generated by `make samples` (fixed seed). `tests/test_cli_samples.py` checks that each file triggers exactly "
         "the codes below and that the clean files are accepted.",

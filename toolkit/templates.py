@@ -42,7 +42,8 @@ def build_template(path: Path, form: Form, unit: Unit, period: Period, deadline:
     """Write one unit's template. ``prefill`` maps sheet id -> rows (dicts by column name)."""
     path = Path(path)
     with atomic_path(path) as tmp:
-        wb = xlsxwriter.Workbook(str(tmp), {"strings_to_formulas": False, "strings_to_urls": False})
+        # in memory: no temporary file per part (a busy shared disk made those most of the time per template)
+        wb = xlsxwriter.Workbook(str(tmp), {"strings_to_formulas": False, "strings_to_urls": False, "in_memory": True})
         wb.set_properties({"title": f"{form.title} – {unit.name}", "author": office or "Văn phòng",
                            "comments": f"form={form.id};version={form.version};unit={unit.code};period={period.code}"})
         fmt = _Formats(wb)
@@ -410,7 +411,9 @@ def _prefill_source(rnd, form: Form) -> _Prefill:
     from .store import Store
 
     by_unit: dict[str, list[dict]] = {}
-    last: dict[tuple[str, str], dict] = {}
+    # register -> (unit, task) -> the latest accepted row: a year's tasks carry the values of that year's
+    # reports, a term's tasks those of every earlier report on the term (a task finished in 2026 stays finished)
+    last: dict[str, dict[tuple[str, str], dict]] = {}
     with Store(rnd.ws.db_path) as store:
         for (unit, code), t in sorted(register_tasks(store, rnd.register_keys).items()):
             if t.get("dropped"):
@@ -419,14 +422,17 @@ def _prefill_source(rnd, form: Form) -> _Prefill:
                      else v) for k, v in t.items()}
             by_unit.setdefault(unit, []).append(t)
         for pr in progress_rounds(rnd.ctx, store, before=rnd.period):
-            if pr.period.start.year != rnd.period.start.year or pr.form.id != form.id:
+            if pr.form.id != form.id:
                 continue
-            for r in store.rows(form.id, pr.code, form.main.id):
-                last[(r["_unit"], r.get("task_code"))] = r
+            keys = [k for k in rnd.register_keys if k in pr.register_keys and
+                    (k != str(rnd.period.start.year) or pr.period.start.year == rnd.period.start.year)]
+            for r in store.rows(form.id, pr.code, form.main.id) if keys else []:
+                for k in keys:
+                    last.setdefault(k, {})[(r["_unit"], r.get("task_code"))] = r
     carried = ("status", "percent", "actual", "completed_on")
     for unit, tasks in by_unit.items():
         for t in tasks:
-            prev = last.get((unit, t["task_code"]))
+            prev = last.get(t["_register"], {}).get((unit, t["task_code"]))
             if prev:
                 for k in carried:
                     v = prev.get(k)

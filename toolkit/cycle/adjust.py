@@ -143,7 +143,7 @@ def adjust(target, period=None) -> AdjustResult:
              "Chọn ý kiến (Đồng ý / Không đồng ý) và ghi số, ngày văn bản cho mỗi đề nghị; lưu tệp rồi chạy lại lệnh "
              "'toolkit adjust' để áp dụng. Đề nghị đã có ý kiến không sửa lại được ở đây."]
     history = [[c["unit_code"], c["task_code"], _field_label(c["field"]), value_text(c["field"], c["old_value"]),
-                value_text(c["field"], c["new_value"]), c["at"], c.get("decision_ref") or "",
+                value_text(c["field"], c["new_value"]), fmt.moment(c["at"]), c.get("decision_ref") or "",
                 "Điều chỉnh được đồng ý" if c.get("adjustment_id") else "Đơn vị gửi lại bản đăng ký"]
                for c in changes]
     write_review(path, SHEET, "BẢNG ĐỀ NGHỊ ĐIỀU CHỈNH NHIỆM VỤ", notes, COLUMNS, rows, CHOICES,

@@ -138,7 +138,9 @@ def write_history(target, period=None) -> HistoryResult:
     trail: list[list] = []
     with Store(rnd.ws.db_path) as store:
         tasks = [t for k in keys for t in store.register(k, active_only=False)]
-        rounds = [r for r in progress_rounds(rnd.ctx, store) if set(r.register_keys) & set(keys)]
+        # the registers each round reports on, read once (each look-up opens the store)
+        round_keys = {r.code: set(r.register_keys) for r in progress_rounds(rnd.ctx, store)}
+        rounds = [r for r in progress_rounds(rnd.ctx, store) if round_keys[r.code] & set(keys)]
         frames = {r.code: _frame(r, store) for r in rounds}
         changes = [c for k in keys for c in store.task_changes(k)]
         adjustments = [a for k in keys for a in store.adjustments(k)]
@@ -158,10 +160,10 @@ def write_history(target, period=None) -> HistoryResult:
         base = [_key_label(t["register_key"]), t["unit_code"], names.get(t["unit_code"], t["unit_code"]),
                 t["task_code"], t["title"], _day(t.get("deadline")), t.get("target")]
         state = "Đưa ra khỏi danh mục" if t.get("dropped") else ("Đã rút" if not t["active"] else "")
-        trail.append(base + ["Đăng ký", "", None, None, CONFIRMATION.get(t.get("confirmation"), ""),
-                             t.get("confirmation_note") or state, ""])
+        trail.append(base + ["Đăng ký", None, None, None, CONFIRMATION.get(t.get("confirmation")) or None,
+                             t.get("confirmation_note") or state or None, None])
         reports = by_task.get(k, {})
-        mine = [r for r in rounds if t["register_key"] in r.register_keys and r.code in reports]
+        mine = [r for r in rounds if t["register_key"] in round_keys[r.code] and r.code in reports]
         for i, r in enumerate(mine):
             rec = reports[r.code]
             asked = [a for a in requests_by.get(k, []) if a["period"] == r.code]
@@ -181,14 +183,14 @@ def write_history(target, period=None) -> HistoryResult:
                                  fmt.text(rec.get("results"))[:500], notes])
     change_rows = [[_key_label(c["register_key"]), c["unit_code"], names.get(c["unit_code"], c["unit_code"]),
                     c["task_code"], _field(c["field"]), value_text(c["field"], c["old_value"]),
-                    value_text(c["field"], c["new_value"]), c["at"], c.get("decision_ref") or "",
+                    value_text(c["field"], c["new_value"]), fmt.moment(c["at"]), c.get("decision_ref") or "",
                     "Điều chỉnh được đồng ý" if c.get("adjustment_id") else "Đơn vị gửi lại bản đăng ký"]
                    for c in changes]
     request_rows = [[a["id"], a["unit_code"], a["task_code"], change_label(a), value_text(a["field"], a["old_value"]),
                      value_text(a["field"], a["new_value"]) if a["change"] == "modify" else (a["new_value"] or ""),
-                     a["reason"] or "", _key_label(a["period"]) if a["period"] else "", a["requested_at"],
+                     a["reason"] or "", _key_label(a["period"]) if a["period"] else "", fmt.moment(a["requested_at"]),
                      {"approved": "Đồng ý", "refused": "Không đồng ý"}.get(a["decision"], "Chờ ý kiến"),
-                     a["decision_ref"] or "", a["decided_at"] or ""] for a in adjustments]
+                     a["decision_ref"] or "", fmt.moment(a["decided_at"])] for a in adjustments]
     label = "_".join(keys)
     path = rnd.ws.round_dir(parse_period(rnd.register_key), "output") / safe_filename(f"lich_su_nhiem_vu_{label}.xlsx")
     with atomic_path(path) as tmp:

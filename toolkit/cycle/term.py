@@ -10,7 +10,6 @@ from __future__ import annotations
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date
 
 from .. import formatting as fmt
 from ..config import atomic_path
@@ -61,7 +60,9 @@ def term_view(target, period=None) -> TermResult:
         tasks = [t for t in store.register(key) if not (t.get("confirmation") == "refused"
                                                         and t.get("confirmed_version") == t["version"])]
         states: dict[tuple[str, str], dict[int, tuple[str, str]]] = {}
+        latest = None
         for pr in progress_rounds(rnd.ctx, store, key):
+            latest = pr.period
             df = _frame(pr, store)
             for r in df[df["_register"] == key].to_dict("records") if len(df) else []:
                 # later rounds of a year overwrite earlier ones: the year-end report when there is one
@@ -98,7 +99,8 @@ def term_view(target, period=None) -> TermResult:
         table(ws, 2, ["Đồng chí lãnh đạo", "Mã đơn vị", "Tên đơn vị", "Mã việc", "Nội dung", "Thời hạn",
                       *[f"Năm {y}" for y in years], "Kết quả đến nay"],
               [[r["leader"], r["task"]["unit_code"], names.get(r["task"]["unit_code"], r["task"]["unit_code"]),
-                r["task"]["task_code"], r["task"]["title"], fmt.day(r["task"].get("deadline")), *r["per_year"],
+                r["task"]["task_code"], r["task"]["title"], fmt.day(r["task"].get("deadline")),
+                *(txt or None for txt in r["per_year"]),
                 r["result"]] for r in rows], f, [24, 10, 22, 12, 40, 11, *[20] * len(years), 22])
         heads = ["Số việc", "Hoàn thành đúng hạn", "Hoàn thành quá hạn", "Chưa hoàn thành", "Đang thực hiện",
                  "Đưa ra khỏi danh mục"]
@@ -121,7 +123,7 @@ def term_view(target, period=None) -> TermResult:
     context = {**_base(rnd, "term"), "title_line": f"kết quả thực hiện việc đột phá, đổi mới {rnd.period.label}",
                "intro": f"{rnd.ws.office.get('name') or 'Văn phòng'} báo cáo kết quả thực hiện việc đột phá, đổi mới "
                         f"giao cho các đồng chí lãnh đạo {rnd.period.label}, tính đến "
-                        f"{_as_of(states)}, như sau:",
+                        f"{_as_of(latest)}, như sau:",
                "totals_sentence": (f"Có {len(rows)} việc giao cho {len(by_leader)} đồng chí lãnh đạo: "
                                    f"{total['on_time']} hoàn thành đúng hạn, {total['late']} hoàn thành quá hạn, "
                                    f"{total['failed']} chưa hoàn thành khi đã đến hạn, {total['open']} đang thực hiện"
@@ -168,18 +170,19 @@ def _year_text(entry: tuple[str, str] | None, year: int) -> str:
 def _verdict(g: dict) -> str:
     due = g["on_time"] + g["late"] + g["failed"]
     if g["open"] and not due:
-        return "Đang thực hiện, chưa đến hạn đánh giá"
+        return "Đang thực hiện, chưa đến hạn đánh giá."
     if g["failed"]:
-        return f"Chưa hoàn thành {g['failed']}/{g['tasks']} việc đã đến hạn"
+        return f"Chưa hoàn thành {g['failed']}/{g['tasks']} việc đã đến hạn."
     if g["open"]:
-        return f"Đã hoàn thành {due}/{g['tasks']} việc, còn {g['open']} việc đang thực hiện"
+        return f"Đã hoàn thành {due}/{g['tasks']} việc, còn {g['open']} việc đang thực hiện."
     if g["late"]:
-        return f"Hoàn thành {due}/{g['tasks']} việc, trong đó {g['late']} việc quá hạn"
-    return f"Hoàn thành đúng hạn {due}/{g['tasks']} việc"
+        return f"Hoàn thành {due}/{g['tasks']} việc, trong đó {g['late']} việc quá hạn."
+    return f"Hoàn thành đúng hạn {due}/{g['tasks']} việc."
 
 
-def _as_of(states: dict) -> str:
-    return "nay" if not states else f"ngày {date.today():%d/%m/%Y}"
+def _as_of(latest) -> str:
+    """The report speaks as of the latest progress report on the term, not as of the day it is printed."""
+    return f"kỳ báo cáo {latest.label}" if latest is not None else "nay (chưa có kỳ báo cáo tiến độ nào)"
 
 
 __all__ = ["term_view", "TermResult"]
