@@ -86,5 +86,5 @@ def test_demo_runs_the_year_cycle_on_the_samples(tmp_path, monkeypatch):
     hist = openpyxl.load_workbook(ws / "rounds/2025/output/lich_su_nhiem_vu_2025.xlsx")["Diễn biến nhiệm vụ"]
     trail = [r for r in hist.iter_rows(min_row=4, values_only=True) if r[3] == adj["task"]]
     assert [(r[7], r[8]) for r in trail] == [("Đăng ký", None), ("6 tháng đầu năm 2025", "Đề nghị điều chỉnh"),
-                                             ("năm 2025 (tổng kết)", "Hoàn thành")]
+                                             ("tổng kết năm 2025", "Hoàn thành")]
     assert trail[2][11] == "Hoàn thành đúng hạn" and f"Đồng ý: Điều chỉnh thời hạn {new}" in trail[2][13]

@@ -139,8 +139,8 @@ def test_a_term_of_two_years_with_breakthrough_tasks(tmp_path):
     trail = [(r[7], r[8], r[9], r[11]) for r in hist["Diễn biến nhiệm vụ"].iter_rows(min_row=4, values_only=True)
              if r[3] == "DP-TS-02"]
     assert trail == [("Đăng ký", None, None, "Đã xác nhận"), ("6 tháng đầu năm 2026", ON, 40, ON_TRACK),
-                     ("năm 2026 (tổng kết)", "Chậm tiến độ", 80, "Quá hạn, chưa hoàn thành"),
-                     ("năm 2027 (tổng kết)", "Hoàn thành", 100, "Hoàn thành quá hạn")]
+                     ("tổng kết năm 2026", "Chậm tiến độ", 80, "Quá hạn, chưa hoàn thành"),
+                     ("tổng kết năm 2027", "Hoàn thành", 100, "Hoàn thành quá hạn")]
 
     # --- the term ----------------------------------------------------------------------------------------
     out = invoke("term", ws, "--period", "2026-2030")

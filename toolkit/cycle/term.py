@@ -164,7 +164,7 @@ def _year_text(entry: tuple[str, str] | None, year: int) -> str:
         return ""
     state, label = entry
     text = STATES.get(state, state)
-    return text if label == f"năm {year} (tổng kết)" or "tổng kết" in label else f"{text} ({label})"
+    return text if "tổng kết" in label else f"{text} ({label})"
 
 
 def _verdict(g: dict) -> str:
