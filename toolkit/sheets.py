@@ -35,6 +35,17 @@ class Formats:
         self.warn = wb.add_format({**base, "text_wrap": True, "font_color": "#C00000"})
 
 
+def fit_row(ws, r: int, cells, points: float = 12) -> None:
+    """Give a row of wrapped text the height its longest cell needs: a row left at the default height prints
+    its text over the next rows (neither Excel nor LibreOffice grows it on open). ``cells`` are (text, column
+    width) pairs; Times at ``points`` fits ~1.2 characters per unit of width at 12 pt."""
+    per_unit = 1.2 * 12 / points
+    lines = max((-(-len(text) // max(int(width * per_unit), 1)) for text, width in cells
+                 if isinstance(text, str) and text), default=1)
+    if lines > 1:
+        ws.set_row(r, (points + 4) * lines)
+
+
 def missing(v: Any) -> bool:
     return v is None or (isinstance(v, float) and v != v) or (v.__class__.__name__ in ("NaTType", "NAType"))
 

@@ -22,6 +22,7 @@ from .forms import TYPE_LABELS, Column, Form, Sheet
 from .paths import safe_filename
 from .periods import Period
 from .read import META_SHEET, col_letter
+from .sheets import fit_row
 from .units import Registry, Unit
 
 LISTS_SHEET = "_lists"
@@ -145,13 +146,13 @@ def _instructions(wb, fmt, form: Form, unit: Unit, period: Period, deadline: dat
     for label, text in lines:
         ws.write_string(r, 0, label, fmt.label)
         ws.write_string(r, 1, text, fmt.wrap)
-        _fit_row(ws, r, (label, 26), (text, 66))
+        fit_row(ws, r, [(label, 26), (text, 66)])
         r += 1
     r += 1
     for text in form.instructions:
         ws.write_string(r, 0, "•", fmt.label)
         ws.write_string(r, 1, text, fmt.wrap)
-        _fit_row(ws, r, (text, 66))
+        fit_row(ws, r, [(text, 66)])
         r += 1
     for sheet in form.sheets:
         r += 1
@@ -164,7 +165,7 @@ def _instructions(wb, fmt, form: Form, unit: Unit, period: Period, deadline: dat
             text = f"{TYPE_LABELS[col.type].capitalize()}. {col.help}{extra}".strip()
             ws.write_string(r, 0, col.title + req, fmt.wrap)
             ws.write_string(r, 1, text, fmt.wrap)
-            _fit_row(ws, r, (col.title + req, 26), (text, 66))
+            fit_row(ws, r, [(col.title + req, 26), (text, 66)])
             r += 1
     if registry is not None:
         leaders = registry.leaders_of(unit.code)
@@ -182,14 +183,6 @@ def _instructions(wb, fmt, form: Form, unit: Unit, period: Period, deadline: dat
     ws.set_margins(left=0.6, right=0.4, top=0.6, bottom=0.6)
     ws.set_footer("&CTrang &P/&N")
     ws.protect("", {"select_locked_cells": True, "select_unlocked_cells": True})
-
-
-def _fit_row(ws, r: int, *cells: tuple[str, float]) -> None:
-    """Give a row of wrapped text the height its longest cell needs (12 pt Times: ~1.2 characters per unit of
-    column width, 16 pt a line); a row left at the default height would print its text over the next rows."""
-    lines = max((-(-len(text) // max(int(width * 1.2), 1)) for text, width in cells if text), default=1)
-    if lines > 1:
-        ws.set_row(r, 16 * lines)
 
 
 def _data_sheet(wb, fmt, lists: _ListWriter, form: Form, sheet: Sheet, unit: Unit, period: Period,

@@ -14,7 +14,7 @@ from typing import Any
 
 from ..config import atomic_path
 from ..errors import ToolkitError
-from ..sheets import Formats, cell, new_workbook
+from ..sheets import Formats, cell, fit_row, new_workbook
 from ..text import fold
 
 
@@ -44,6 +44,7 @@ def write_review(path: Path, sheet: str, title: str, notes: list[str], columns: 
         for r, row in enumerate(rows, start=top + 1):
             for c, (col, v) in enumerate(zip(columns, row)):
                 cell(ws, r, c, v, f, f.input if col.kind in ("input", "choice") else None)
+            fit_row(ws, r, [(v, col.width) for col, v in zip(columns, row) if col.kind != "hidden"], 11)
         last = top + max(len(rows), 1)
         for c, col in enumerate(columns):
             if col.kind == "choice":
