@@ -194,6 +194,25 @@ def test_a_worker_stuck_on_a_file_ends_with_its_killed_parent():
     assert [c for c in children if _running(c)] == []
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
+def test_a_worker_whose_parent_died_while_it_was_starting_ends_at_once():
+    """Found by the coverage run (slower worker start): a parent killed before its forked worker asked to die with
+    it left the worker waiting on its pipe forever, the pipe held open by the worker's own copy of the parent's
+    end. Here the worker starts as if its parent (the pid it was given) were already gone."""
+    import multiprocessing
+
+    mp = multiprocessing.get_context("fork")
+    parent_end, child_end = mp.Pipe()
+    gone = 2 ** 22 + 1  # above Linux's default pid_max: no live process has it
+    worker = mp.Process(target=pool._serve, args=(child_end, faults.sleep_then_return, 0, None, (), gone), daemon=True)
+    worker.start()
+    worker.join(10)
+    alive = worker.is_alive()
+    if alive:
+        worker.kill()
+    assert (alive, worker.exitcode, parent_end.poll()) == (False, 0, False)  # ended, and never said it was ready
+
+
 def test_a_round_of_42_returns_through_the_cli_runs_the_pool_and_parallel_feedback(tmp_path, monkeypatch):
     """Issue 19 item 4: the sizes at which parsing goes to several workers (40 files) and feedback copies are
     written in parallel (8 jobs) reached on every `make test`, with feedback on, through the CLI; every outcome
