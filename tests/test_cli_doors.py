@@ -305,6 +305,10 @@ def test_score_and_report_with_pdf_json_equal_the_library(copy, monkeypatch):
     rated = {r["Mã"]: r for r in rows_of(classification, "Xếp loại đơn vị", 4)}
     assert {k: (r["Tổng điểm"], r["Xếp loại"]) for k, r in rated.items()} == got
 
+    out = " ".join(invoke("run", ws, "--period", "2025-H1").split())  # exit 0: nothing rejected
+    assert "Tiếp nhận: 2 tệp: 0 tiếp nhận, 0 không tiếp nhận, 2 đã tiếp nhận trước đó" in out
+    assert f"Xếp loại sơ bộ : 2 đơn vị, 0 lãnh đạo → {classification}" in out
+
     calls = spy(monkeypatch, toolkit.report, "write_reports")
     data = json.loads(invoke("report", ws, "--period", "2025-H1", "--pdf", "--json"))
     assert data == as_json(calls[0].to_dict())
@@ -378,6 +382,12 @@ def test_term_and_adjust_json_equal_the_library(tmp_path, monkeypatch):
     calls = spy(monkeypatch, toolkit.cycle.adjust, "adjust")
     data = json.loads(invoke("adjust", ws, "--period", "2026-2030", "--json"))
     assert data == as_json(calls[0].to_dict())
+    data = json.loads(invoke("report", ws, "--period", "2026-2030", "--json"))
+    folder = ws / "rounds/2026-2030/output/van_ban"
+    assert sorted(Path(d).name for d in data["documents"]) == [
+        "bao_cao_viec_dot_pha_2026-2030.docx", "danh_sach_chua_nop_viec_dot_pha_2026-2030.docx"]
+    text = docx_text(folder / "bao_cao_viec_dot_pha_2026-2030.docx")
+    assert "Đưa 20 km đường liên thôn xã Lương Sơn vào sử dụng" in text and "Quách Thị Nga" in text
     invoke("term", ws, "--period", "2026", code=2)  # a year is not a term
 
 
@@ -424,3 +434,56 @@ def test_codes_through_the_cli():
     assert len(lines) == len(CATALOGUE)
     assert [line.split()[0] for line in lines] == list(CATALOGUE)
     assert invoke("codes", "--markdown") == catalogue_markdown()
+
+
+def test_followup_round_through_the_cli(tmp_path):
+    """The "nắm, góp, kiểm" form: a cadre's visits to a commune, collected and reported."""
+    registry = tmp_path / "don_vi.xlsx"
+    write_sample_registry(registry, UNITS, LEADERS)
+    ws = tmp_path / "w"
+    invoke("init", ws, "--units", registry, "--period", "2025-H1", "--deadline", "2025-H1=10/07/2025")
+    out = invoke("templates", ws, "--form", "followup", "--period", "2025-H1", "--units", "XLS")
+    assert "Đã tạo 1 biểu mẫu báo cáo nắm, góp, kiểm kỳ 2025-H1 (hạn nộp 10/07/2025)" in out
+    row = {"visit_no": 1, "cadre": "Nguyễn Văn An", "commune_code": "XCP", "meeting_date": date(2025, 3, 15),
+           "meeting": "Hội nghị Ban Chấp hành Đảng bộ xã quý I", "grasped": "Xã hoàn thành 3/5 công trình nông thôn mới.",
+           "contributed": "Đề nghị đẩy nhanh giải ngân vốn.", "checked": "Kiểm tra hồ sơ kết nạp đảng viên.",
+           "recommendations": "Tỉnh hỗ trợ kinh phí làm đường."}
+    fill(ws / "rounds/2025-H1/outbox/XLS_nam_gop_kiem_2025-H1.xlsx", ws / "rounds/2025-H1/inbox/XLS.xlsx", [row],
+         date(2025, 7, 1), "followup", ws)
+    data = json.loads(invoke("collect", ws, "--period", "2025-H1", "--form", "followup", "--json"))
+    assert [(f["file"], f["status"], f["issues"]) for f in data["files"]] == [("XLS.xlsx", "accepted", [])]
+    data = json.loads(invoke("report", ws, "--period", "2025-H1", "--form", "followup", "--json"))
+    folder = ws / "rounds/2025-H1/output/van_ban"
+    assert sorted(data["documents"]) == [str(folder / "bao_cao_nam_gop_kiem_2025-H1.docx"),
+                                         str(folder / "danh_sach_chua_nop_nam_gop_kiem_2025-H1.docx")]
+    text = docx_text(folder / "bao_cao_nam_gop_kiem_2025-H1.docx")
+    for line in ("Có 1/4 đơn vị gửi báo cáo (đạt 25%), trong đó 1 đơn vị đúng hạn; 3 đơn vị chưa gửi",
+                 "- Đảng ủy xã Cao Phong (Nguyễn Văn An, 15/03/2025): Xã hoàn thành 3/5 công trình nông thôn mới.",
+                 "- Đảng ủy xã Cao Phong (Nguyễn Văn An): Đề nghị đẩy nhanh giải ngân vốn.",
+                 "- Đảng ủy xã Cao Phong (Nguyễn Văn An): Kiểm tra hồ sơ kết nạp đảng viên.",
+                 "- Đảng ủy xã Cao Phong (Nguyễn Văn An): Tỉnh hỗ trợ kinh phí làm đường.",
+                 "1 | Đảng ủy xã Cao Phong | Nguyễn Văn An | 1 | 1"):
+        assert line in text, line
+
+
+def test_module_entry_and_the_doors_that_end_in_exit_2(copy):
+    import subprocess
+    import sys
+
+    from toolkit import __version__
+
+    ws, _ = copy
+    r = subprocess.run([sys.executable, "-m", "toolkit", "--version"], capture_output=True, timeout=120,
+                       env={**os.environ, "PYTHONIOENCODING": "utf-8"})
+    assert (r.returncode, r.stdout.decode("utf-8").strip()) == (0, f"toolkit, phiên bản {__version__}")
+    out = invoke("templates", ws, "--form", "registration", "--period", "2025", "--units", "NOPE,XYZ", code=2)
+    assert "Không có đơn vị nào có mã trong: NOPE, XYZ." in out
+    out = invoke("init", ws.parent / "w2", "--period", "2025", "--deadline", "31/01/2025", "--period", "2025-H1",
+                 code=2)
+    assert "có nhiều kỳ: ghi --deadline dạng KỲ=NGÀY" in out
+    (ws / "don_vi.xlsx").rename(ws.parent / "moved.xlsx")
+    out = invoke("status", ws, "--period", "2025", code=2)
+    assert f"Thiếu danh sách đơn vị {ws / 'don_vi.xlsx'}." in " ".join(out.split())
+    write_sample_registry(ws / "don_vi.xlsx", UNITS + [("XLS", "Trùng mã", "Xã, phường", "TU", "", "", "")], LEADERS)
+    out = invoke("merge", ws, "--period", "2025", code=2)
+    assert "Danh sách đơn vị don_vi.xlsx có lỗi:" in out and "XLS" in out
