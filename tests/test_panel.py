@@ -33,7 +33,7 @@ class FakeRange:
             data = [[data]]
         for i, row in enumerate(data):
             for j, v in enumerate(row if isinstance(row, list) else [row]):
-                self.ws.cell(row=r0 + i, column=c0 + j, value=v)
+                self.ws.cell(row=r0 + i, column=c0 + j).value = v  # cell(value=None) would keep the old value
 
 
 class FakeSheet:
@@ -234,3 +234,43 @@ def test_failures_become_vietnamese_alerts_not_tracebacks(panel, tmp_path):
     excel_panel.run(book)
     assert "Chưa chọn việc cần làm" in book.app.alerts[-1]
     assert all("Traceback" not in a for a in book.app.alerts)
+
+
+def test_what_excel_sends_and_what_the_clerk_leaves_blank(panel, ws, monkeypatch):
+    """Excel hands over a year typed in a cell as 2025.0 and a date as a datetime; a blank or wrong cell, or a
+    fault of the tool, is one Vietnamese alert and one log line."""
+    from toolkit.config import Workspace
+    from toolkit.periods import parse_period
+
+    book = FakeBook(panel)
+    book.app.api = object()  # no Caller (the macro run from the Macros dialog): the action cell decides
+    sh = book.sheets[CONTROL_SHEET]
+    _choose(book, "Tạo biểu mẫu", period=2025.0)
+    sh.range(CELLS["deadline"]).value = datetime(2025, 2, 20)
+    assert excel_panel.run(book).split(" | ")[1:3] == ["Tạo biểu mẫu", "Xong"]
+    assert Workspace.open(ws.root).deadline(parse_period("2025")) == date(2025, 2, 20)
+    failures = []
+    for cell, value, action, message in (
+            ("workspace", None, "Tổng hợp", "Chưa ghi thư mục làm việc ở ô C4."),
+            ("period", None, "Tổng hợp", "Chưa chọn kỳ báo cáo ở ô C6."),
+            ("deadline", "mai", "Tổng hợp", "Hạn nộp ở ô C7 không phải ngày (dd/mm/yyyy)."),
+            ("form", None, "Tạo biểu mẫu", "Chưa chọn biểu mẫu ở ô C5.")):
+        book = FakeBook(panel)
+        _choose(book, action)
+        book.sheets[CONTROL_SHEET].range(CELLS[cell]).value = value
+        line = excel_panel.run(book)
+        failures.append((line.split(" | ")[2:], book.app.alerts))
+        assert failures[-1] == (["Lỗi", message], [message]), failures[-1]
+
+    def full_disk(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("toolkit.merge.merge", full_disk)
+    book = FakeBook(panel)
+    _choose(book, "Tổng hợp")
+    line = excel_panel.run(book)
+    assert line.split(" | ")[2:] == ["Lỗi", "Lỗi không mong đợi: OSError: [Errno 28] No space left on device"]
+    assert book.app.alerts == ["Có lỗi không mong đợi khi chạy. Xem trang 'Nhật ký' và gửi cho người quản trị.\n"
+                               "OSError: [Errno 28] No space left on device"]
+    book.save()
+    assert _saved(panel, "Nhật ký")[-1][2:] == ("Lỗi", "Lỗi không mong đợi: OSError: [Errno 28] No space left on device")
