@@ -275,7 +275,7 @@ def _h1(ws: Path) -> None:
     box, inbox = ws / "rounds/2025-H1/outbox", ws / "rounds/2025-H1/inbox"
     fill(box / "XLS_tien_do_2025-H1.xlsx", inbox / "XLS_6t.xlsx", [
         {"task_code": "XLS-01", "status": "Hoàn thành", "percent": 100, "actual": 50,
-         "completed_on": date(2025, 3, 20)},
+         "results": "Đã kết nạp 50 đảng viên, hoàn thành ngày 20/3/2025."},  # no completion date: read from the text
         {"task_code": "XLS-02", "status": "Đang thực hiện – đúng tiến độ", "percent": 40, "actual": 5}],
         date(2025, 7, 5), "progress", ws, by_code=True)
     fill(box / "XMC_tien_do_2025-H1.xlsx", inbox / "XMC_6t.xlsx", [
@@ -299,6 +299,7 @@ def test_score_and_report_with_pdf_json_equal_the_library(copy, monkeypatch):
     # one unit rated "tốt" or better is 0.2 -> no place at the top; XMC: its one task, not yet due, is behind -> 0.
     # XCP (registration rejected) and XTL (nothing sent) have no registered task to report on.
     assert got == {"XLS": (100.0, "Hoàn thành tốt nhiệm vụ"), "XMC": (0.0, "Không hoàn thành nhiệm vụ")}
+    assert "Nhiệm vụ XLS-01: ngày hoàn thành lấy theo nội dung báo cáo (20/03/2025)." in data["units"][0]["detail"]["why"]
     out = invoke("score", ws, "--period", "2025-H1")
     classification = ws / "rounds/2025-H1/output/xep_loai_2025-H1.xlsx"
     assert f"Bảng xếp loại (có giải thích từng trường hợp): {classification}" in out
