@@ -63,20 +63,22 @@ def as_json(obj) -> object:
 
 
 def fill(template: Path, out: Path, rows: list[dict], received: date, form_id: str, ws: Path,
-         by_code: bool = False) -> Path:
-    """Fill an outbox template as unit staff do (by column, text typed as text) and date it as received."""
-    spec = load_forms(ws)[form_id].main
-    names = [c.name for c in spec.columns]
+         by_code: bool = False, extra: dict[str, list[dict]] | None = None) -> Path:
+    """Fill an outbox template as unit staff do (by column, text typed as text) and date it as received;
+    ``extra`` fills other sheets of the form (by sheet id) from their first data row."""
+    form = load_forms(ws)[form_id]
     wb = openpyxl.load_workbook(template)
-    sh = wb[spec.name]
-    for i, row in enumerate(rows):
-        r = spec.first_data_row + i
-        if by_code:
-            r = next(c.row for c in sh["A"] if c.value == row["task_code"])
-        for name, value in row.items():
-            cell = sh.cell(row=r, column=names.index(name) + 1, value=value)
-            if isinstance(value, str):
-                cell.data_type = "s"
+    for spec, data, keyed in [(form.main, rows, by_code)] + [(form.sheet(k), v, False) for k, v in (extra or {}).items()]:
+        names = [c.name for c in spec.columns]
+        sh = wb[spec.name]
+        for i, row in enumerate(data):
+            r = spec.first_data_row + i
+            if keyed:
+                r = next(c.row for c in sh["A"] if c.value == row["task_code"])
+            for name, value in row.items():
+                cell = sh.cell(row=r, column=names.index(name) + 1, value=value)
+                if isinstance(value, str):
+                    cell.data_type = "s"
     out.parent.mkdir(parents=True, exist_ok=True)
     wb.save(out)
     ts = datetime(received.year, received.month, received.day, 9).timestamp()
@@ -488,3 +490,28 @@ def test_module_entry_and_the_doors_that_end_in_exit_2(copy):
     write_sample_registry(ws / "don_vi.xlsx", UNITS + [("XLS", "Trùng mã", "Xã, phường", "TU", "", "", "")], LEADERS)
     out = invoke("merge", ws, "--period", "2025", code=2)
     assert "Danh sách đơn vị don_vi.xlsx có lỗi:" in out and "XLS" in out
+
+
+def test_requests_to_drop_add_and_reword_through_adjust(copy):
+    """The three kinds of request the year-cycle round does not make: drop a task, add one, reword one."""
+    ws, inbox = copy
+    invoke("collect", ws, "--period", "2025", "--inbox", inbox, code=1)
+    invoke("templates", ws, "--form", "progress", "--period", "2025-H1", "--units", "XLS")
+    fill(ws / "rounds/2025-H1/outbox/XLS_tien_do_2025-H1.xlsx", ws / "rounds/2025-H1/inbox/XLS.xlsx", [
+        {"task_code": "XLS-01", "status": "Đề nghị điều chỉnh", "percent": 30, "actual": 15},
+        {"task_code": "XLS-02", "status": "Đề nghị điều chỉnh", "percent": 0}], date(2025, 7, 5), "progress", ws,
+        by_code=True, extra={"adjust": [
+            {"task_code": "XLS-01", "change": "Điều chỉnh nội dung", "new_indicator": "Số đảng viên mới được kết nạp",
+             "reason": "Ghi rõ chỉ tiêu theo hướng dẫn"},
+            {"task_code": "XLS-02", "change": "Đưa ra khỏi danh mục", "reason": "Tỉnh đã đầu tư tuyến đường này"},
+            {"task_code": "XLS-03", "change": "Bổ sung nhiệm vụ mới", "new_title": "Xây dựng 2 nhà văn hóa thôn",
+             "new_target": 2, "new_deadline": date(2025, 12, 20), "reason": "Nhiệm vụ mới được giao"}]})
+    data = json.loads(invoke("collect", ws, "--period", "2025-H1", "--json"))
+    assert [(f["status"], [i["code"] for i in f["issues"]]) for f in data["files"]] == [("accepted", [])]
+    data = json.loads(invoke("adjust", ws, "--period", "2025", "--json"))
+    assert (data["total"], data["pending"], data["applied"]) == (3, 3, 0)
+    rows = rows_of(ws / "rounds/2025/output/dieu_chinh_nhiem_vu_2025.xlsx", "Đề nghị điều chỉnh", 6)
+    assert [(r["Mã nhiệm vụ"], r["Nội dung đề nghị"], r["Giá trị đề nghị"], r["Tình trạng"]) for r in rows] == [
+        ("XLS-01", "Điều chỉnh chỉ tiêu", "Số đảng viên mới được kết nạp", "Chờ ý kiến"),
+        ("XLS-02", "Đưa ra khỏi danh mục", "", "Chờ ý kiến"),
+        ("XLS-03", "Bổ sung nhiệm vụ mới", "Xây dựng 2 nhà văn hóa thôn", "Chờ ý kiến")]
