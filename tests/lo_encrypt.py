@@ -10,8 +10,10 @@ import tempfile
 import time
 from pathlib import Path
 
-import uno  # noqa: I001 (LibreOffice's bridge; importing it makes com.sun.star importable)
+import uno
 from com.sun.star.beans import PropertyValue
+from com.sun.star.connection import NoConnectException
+from com.sun.star.lang import DisposedException
 
 
 def prop(name, value):
@@ -33,7 +35,7 @@ def main(soffice: str, pairs: list[tuple[str, str, str]], password: str) -> None
                 try:
                     remote = resolver.resolve(f"uno:pipe,name={pipe};urp;StarOffice.ComponentContext")
                     break
-                except Exception:
+                except NoConnectException:  # not listening yet
                     time.sleep(0.1)
             else:
                 raise SystemExit("LibreOffice did not answer on its pipe")
@@ -46,7 +48,7 @@ def main(soffice: str, pairs: list[tuple[str, str, str]], password: str) -> None
                 doc.close(True)
             try:
                 desktop.terminate()
-            except Exception:  # the bridge closes as the office quits
+            except DisposedException:  # the bridge may close before the call returns: the office is quitting
                 pass
             office.wait(timeout=60)
         finally:

@@ -1,7 +1,8 @@
 from datetime import date, datetime
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from toolkit import coerce
 from toolkit.errors import PeriodError

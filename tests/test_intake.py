@@ -9,9 +9,9 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from conftest import REALWORLD, make_return, task
 from openpyxl.styles import Font
 
-from conftest import REALWORLD, make_return, task
 from toolkit.collect import collect
 from toolkit.samples import encode_tcvn3, encode_vni
 from toolkit.store import Store
@@ -242,7 +242,8 @@ def _uno_python() -> str | None:
         return None
     program = Path(os.path.realpath(SOFFICE)).parent
     for cand in (program / "python", program / "python.exe", Path("/usr/bin/python3")):
-        if cand.exists() and subprocess.run([str(cand), "-c", "import uno"], capture_output=True).returncode == 0:
+        if cand.exists() and subprocess.run([str(cand), "-c", "import uno"], capture_output=True,
+                                            check=False).returncode == 0:
             return str(cand)
     return None
 
@@ -263,7 +264,8 @@ def test_real_password_protected_workbooks_are_reported_never_read(ctx, tmp_path
     with open(inbox / "XLS_mat_khau.xlsx", "rb") as fh:  # a real encryption: the password opens it again
         office = msoffcrypto.OfficeFile(fh)
         office.load_key(password="Tinhuy@2025")
-        office.decrypt(open(tmp_path / "back.xlsx", "wb"))
+        with open(tmp_path / "back.xlsx", "wb") as back:
+            office.decrypt(back)
     assert openpyxl.load_workbook(tmp_path / "back.xlsx")["Nhiệm vụ"]["A7"].value == "XLS-01"
     uno = _uno_python()
     if uno:

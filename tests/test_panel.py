@@ -9,9 +9,9 @@ from datetime import date, datetime
 
 import openpyxl
 import pytest
+from conftest import make_return, task
 from openpyxl.utils import range_boundaries
 
-from conftest import make_return, task
 from toolkit import excel_panel
 from toolkit.panel import ACTIONS, CELLS, CONTROL_SHEET, build_panel, xlwings_vba
 
@@ -270,7 +270,7 @@ def test_what_excel_sends_and_what_the_clerk_leaves_blank(panel, ws, monkeypatch
     _choose(book, "Tổng hợp")
     line = excel_panel.run(book)
     assert line.split(" | ")[2:] == ["Lỗi", "Lỗi không mong đợi: OSError: [Errno 28] No space left on device"]
-    assert book.app.alerts == ["Có lỗi không mong đợi khi chạy. Xem trang 'Nhật ký' và gửi cho người quản trị.\n"
-                               "OSError: [Errno 28] No space left on device"]
+    assert book.app.alerts == [("Có lỗi không mong đợi khi chạy. Xem trang 'Nhật ký' và gửi cho người quản trị.\n"
+                                "OSError: [Errno 28] No space left on device")]
     book.save()
     assert _saved(panel, "Nhật ký")[-1][2:] == ("Lỗi", "Lỗi không mong đợi: OSError: [Errno 28] No space left on device")
