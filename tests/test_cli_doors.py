@@ -14,6 +14,7 @@ from pathlib import Path
 import docx
 import openpyxl
 import pytest
+import yaml
 from click.testing import CliRunner
 from conftest import ROOT, task
 
@@ -108,6 +109,11 @@ def base(tmp_path_factory) -> Path:
     out = invoke("init", ws, "--units", registry, "--period", "2025", "--period", "2025-H1",
                  "--deadline", "2025=31/01/2025", "--deadline", "2025-H1=10/07/2025")
     assert "Kỳ 2025 (năm 2025): hạn nộp 31/01/2025" in out and "Kỳ 2025-H1 (6 tháng đầu năm 2025): hạn nộp 10/07/2025" in out
+    settings = yaml.safe_load((ws / "settings.yaml").read_text(encoding="utf-8"))
+    assert settings["periods"] == {"2025": {"deadline": "31/01/2025"}, "2025-H1": {"deadline": "10/07/2025"}}
+    assert settings["office"]["name"] == "Tỉnh ủy Hòa An"  # from the registry's top unit
+    assert [r[:2] for r in openpyxl.load_workbook(ws / "don_vi.xlsx").worksheets[0].iter_rows(min_row=2, values_only=True)
+            if r[0]] == [u[:2] for u in UNITS]
     out = invoke("templates", ws, "--form", "registration", "--period", "2025", "--units", "XLS,XCP,XMC")
     assert f"Đã tạo 3 biểu mẫu đăng ký nhiệm vụ kỳ 2025 (hạn nộp 31/01/2025) trong {ws / 'rounds/2025/outbox'}" in out
     outbox = ws / "rounds/2025/outbox"
@@ -427,6 +433,17 @@ def test_demo_through_the_cli(tmp_path):
     out = invoke("demo", tmp_path / "of_the_office", code=2)
     assert "đã có và không phải thư mục chạy thử" in out
     assert (tmp_path / "of_the_office" / "settings.yaml").read_text(encoding="utf-8") == "office: {}\n"
+
+
+def test_forms_check_through_the_cli(tmp_path):
+    root = ROOT / "templates" / "forms"
+    assert invoke("forms", "check").splitlines() == [
+        f"✓ breakthrough (việc đột phá, phiên bản 1): GIAO VIỆC ĐỘT PHÁ, ĐỔI MỚI CHO LÃNH ĐẠO — {root / 'breakthrough.yaml'}",
+        f'✓ followup (báo cáo nắm, góp, kiểm, phiên bản 1): BÁO CÁO "NẮM, GÓP, KIỂM" CỦA CÁN BỘ THEO DÕI CƠ SỞ — '
+        f"{root / 'followup.yaml'}",
+        f"✓ progress (báo cáo tiến độ, phiên bản 1): BÁO CÁO TIẾN ĐỘ THỰC HIỆN NHIỆM VỤ — {root / 'progress.yaml'}",
+        f"✓ registration (đăng ký nhiệm vụ, phiên bản 1): ĐĂNG KÝ NHIỆM VỤ TRỌNG TÂM, CAM KẾT TRÁCH NHIỆM — "
+        f"{root / 'registration.yaml'}"]
 
 
 def test_codes_through_the_cli():
