@@ -439,11 +439,11 @@ def test_forms_check_through_the_cli(tmp_path):
     root = ROOT / "templates" / "forms"
     assert invoke("forms", "check").splitlines() == [
         f"✓ breakthrough (việc đột phá, phiên bản 1): GIAO VIỆC ĐỘT PHÁ, ĐỔI MỚI CHO LÃNH ĐẠO — {root / 'breakthrough.yaml'}",
-        f'✓ followup (báo cáo nắm, góp, kiểm, phiên bản 1): BÁO CÁO "NẮM, GÓP, KIỂM" CỦA CÁN BỘ THEO DÕI CƠ SỞ — '
-        f"{root / 'followup.yaml'}",
+        (f'✓ followup (báo cáo nắm, góp, kiểm, phiên bản 1): BÁO CÁO "NẮM, GÓP, KIỂM" CỦA CÁN BỘ THEO DÕI CƠ SỞ — '
+         f"{root / 'followup.yaml'}"),
         f"✓ progress (báo cáo tiến độ, phiên bản 1): BÁO CÁO TIẾN ĐỘ THỰC HIỆN NHIỆM VỤ — {root / 'progress.yaml'}",
-        f"✓ registration (đăng ký nhiệm vụ, phiên bản 1): ĐĂNG KÝ NHIỆM VỤ TRỌNG TÂM, CAM KẾT TRÁCH NHIỆM — "
-        f"{root / 'registration.yaml'}"]
+        (f"✓ registration (đăng ký nhiệm vụ, phiên bản 1): ĐĂNG KÝ NHIỆM VỤ TRỌNG TÂM, CAM KẾT TRÁCH NHIỆM — "
+         f"{root / 'registration.yaml'}")]
 
 
 def test_codes_through_the_cli():
