@@ -316,12 +316,17 @@ def test_formula_cells_with_and_without_cached_values(ctx, tmp_path):
     if SOFFICE:
         src = with_formulas(make_return(ctx, "registration", "XCP", "2025", [task("XCP-01"), task("XCP-02", title="x")],
                                         name="XCP_cong_thuc.xlsx", received=None))
+        bad = with_formulas(make_return(ctx, "registration", "XMC", "2025", [task("XMC-01", area="Sai"),
+                                                                             task("XMC-02", title="x")],
+                                        name="XMC_cong_thuc.xlsx", received=None))
         out = tmp_path / "lo"
         subprocess.run([SOFFICE, "--headless", "--norestore", f"-env:UserInstallation={(tmp_path / 'p').as_uri()}",
-                        "--convert-to", "xlsx:Calc MS Excel 2007 XML", "--outdir", str(out), str(src)], check=True,
-                       capture_output=True, timeout=180)
-        shutil.copyfile(out / src.name, src)
-        os.utime(src, (stamp, stamp))
+                        "--convert-to", "xlsx:Calc MS Excel 2007 XML", "--outdir", str(out), str(src), str(bad)],
+                       check=True, capture_output=True, timeout=180)
+        for path in (src, bad):
+            shutil.copyfile(out / path.name, path)
+            os.utime(path, (stamp, stamp))
+        expected["XMC_cong_thuc.xlsx"] = ("rejected", [("choice-error", "B7"), ("copied-task", "D8")])  # as XCP-02
         cached = openpyxl.load_workbook(src, data_only=True)["Nhiệm vụ"]
         assert (cached["K7"].value, cached["K8"].value) == (50, 100)
         assert openpyxl.load_workbook(src)["Nhiệm vụ"]["K8"].value == "=K7*2"  # still a formula
@@ -334,3 +339,10 @@ def test_formula_cells_with_and_without_cached_values(ctx, tmp_path):
             rows = store.rows("registration", "2025", "tasks")
         assert [(r["task_code"], r["title"], r["target"]) for r in rows] == [
             ("XCP-01", task("XCP-01")["title"], 50), ("XCP-02", "Hoàn thành 12 km đường", 100)]
+        # the feedback copy of the file LibreOffice saved: the unit's computed values, no live formula (by design,
+        # toolkit.feedback), and the wrong cell marked
+        fed = next(f for f in result.files if f.file == "XMC_cong_thuc.xlsx").feedback
+        wb = openpyxl.load_workbook(fed)
+        assert wb.sheetnames[0] == "Lỗi cần sửa"
+        assert [wb["Nhiệm vụ"][c].value for c in ("K7", "K8", "D8")] == [50, 100, "Hoàn thành 12 km đường"]
+        assert "không có trong danh sách" in wb["Nhiệm vụ"]["B7"].comment.text
