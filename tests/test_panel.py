@@ -182,14 +182,13 @@ def test_every_button_changes_the_workspace_and_the_saved_panel(panel, ws, ctx, 
     docs = sorted(p.relative_to(out / "van_ban").as_posix() for p in (out / "van_ban").rglob("*.docx"))
     assert docs == ["ban_cam_ket/ban_cam_ket_XLS_2025.docx", "danh_sach_chua_nop_dang_ky_2025.docx"]
     assert len(list((out / "van_ban").rglob("*.pdf"))) == 2
-    # XCP sends its corrected file; ▶ Chạy (Button 1) runs what the action cell says: the whole round
+    # XCP sends its corrected file; the whole round runs again
     fixed = openpyxl.load_workbook(ws.root / "rounds/2025/feedback/XCP_registration_phan_hoi.xlsx")
     fixed["Nhiệm vụ"]["B7"] = "Xây dựng Đảng"
     fixed.save(ws.root / "rounds/2025/inbox/XCP_sua.xlsx")
     stamp = datetime(2025, 1, 25, 9).timestamp()
     os.utime(ws.root / "rounds/2025/inbox/XCP_sua.xlsx", (stamp, stamp))
-    _choose(book, "Chạy cả đợt")
-    _press(book, 1)
+    _press(book, 8)  # Chạy cả đợt
     assert {r[0]: r[3] for r in _saved(panel, "Kết quả tiếp nhận")[1:]}["XCP_sua.xlsx"] == "Tiếp nhận"
     assert "XCP" not in [r[0] for r in _saved(panel, "Chưa nộp")]
     assert [r["Mã nhiệm vụ"] for r in _data_rows(out / "tong_hop_dang_ky_2025.xlsx") if r["Tệp nguồn"]] == \
@@ -204,6 +203,10 @@ def test_every_button_changes_the_workspace_and_the_saved_panel(panel, ws, ctx, 
                                                      "completed_on": date(2025, 3, 20)}], received=date(2025, 7, 1))
     _press(book, 3)
     _press(book, 6)
+    _choose(book, "Tình hình nộp", period="2025-H1", form="progress")
+    _press(book, 1)  # ▶ Chạy: what the action cell says
+    assert [r[:4] for r in _saved(panel, "Chưa nộp")] == [("Mã đơn vị", "Đơn vị", "Cấp trên", "Tình trạng"),
+                                                         ("XCP", "Đảng ủy xã Cao Phong", "Tỉnh ủy Hòa An", "Chưa nộp")]
     rated = _saved(panel, "Xếp loại")
     assert [r[:5] for r in rated] == [("Hạng", "Mã", "Đơn vị", "Điểm", "Xếp loại"),
                                       (1, "XLS", "Đảng ủy xã Lương Sơn", 100, "Hoàn thành tốt nhiệm vụ"),
@@ -215,7 +218,7 @@ def test_every_button_changes_the_workspace_and_the_saved_panel(panel, ws, ctx, 
     assert log[0] == ("Thời điểm", "Việc", "Kết quả", "Chi tiết")
     assert [r[1] for r in log[1:]] == ["Tạo biểu mẫu", "Tiếp nhận và kiểm tra", "Tình hình nộp", "Tổng hợp",
                                        "Xuất văn bản", "Chạy cả đợt", "Mở thư mục kết quả", "Tạo biểu mẫu",
-                                       "Tiếp nhận và kiểm tra", "Chấm điểm, xếp loại"]
+                                       "Tiếp nhận và kiểm tra", "Chấm điểm, xếp loại", "Tình hình nộp"]
     assert {r[2] for r in log[1:]} == {"Xong"} and book.app.alerts == []
     wb = openpyxl.load_workbook(panel, keep_vba=True)
     assert wb.vba_archive is not None and wb[CONTROL_SHEET][CELLS["period"]].value == "2025-H1"
