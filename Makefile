@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 setup: $(STAMP)
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -m "not slow"
+	$(BIN)/python -m pytest -m "not slow" -n auto --cov=toolkit --cov-branch --cov-report=term
 
 demo: $(STAMP)
 	$(BIN)/toolkit demo demo_workspace

@@ -1,7 +1,8 @@
-from datetime import date
+from datetime import date, datetime
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from toolkit import coerce
 from toolkit.errors import PeriodError
@@ -61,6 +62,38 @@ def test_coercions_vietnamese_habits():
     assert coerce.to_choice("hoàn  THÀNH", ("Chưa triển khai", "Hoàn thành")) == ("Hoàn thành", None)
 
 
+def test_coercions_of_every_form_units_type():
+    assert [coerce.to_text(v) for v in (True, False, 4.0, 4.5, float("inf"), datetime(2025, 6, 15),
+                                        datetime(2025, 6, 15, 9, 30), date(2025, 6, 15), 12)] == [
+        "có", "không", "4", "4.5", "inf", "15/06/2025", "2025-06-15 09:30:00", "15/06/2025", "12"]
+    cases = {True: (None, "giá trị đúng/sai"), float("nan"): (None, "không phải số hữu hạn"),
+             date(2025, 1, 1): (None, "là ngày tháng"), "": (None, "rỗng"), "-1.234,5": (-1234.5, None),
+             "1,234.5": (1234.5, None), "1,234,567": (1234567.0, None), "1,23,4": (None, "không phải số"),
+             "1.234.567": (1234567.0, None), "1.23.4": (None, "không phải số"), "1.234": (1234.0, None),
+             "0.234": (0.234, None), "12.5": (12.5, None), "abc": (None, "không phải số"), "50 người": (50.0, None),
+             "50%": (50.0, None), "+7": (7.0, None), "1 000 000 đ": (1000000.0, None)}
+    assert {k: coerce.to_number(k) for k in cases} == cases
+    assert [coerce.to_integer(v) for v in ("2,5", "x", "12")] == [(None, "không phải số nguyên"),
+                                                                 (None, "không phải số"), (12, None)]
+
+
+def test_numbers_dates_and_text_in_vietnamese_style():
+    import pandas as pd
+
+    from toolkit import formatting as f
+
+    assert [f.missing(v) for v in (None, float("nan"), "nan", " ", pd.NaT, pd.NA, [], 0)] == [True] * 6 + [False] * 2
+    assert [f.number(1234567.5), f.number(4.0), f.number(4.55), f.number(True), f.number("abc"),
+            f.number(None, empty="—"), f.number(1234.5, 0)] == ["1.234.567,5", "4", "4,6", "có", "abc", "—", "1.235"]
+    assert [f.percent(29.25), f.percent(None), f.ratio(0.292), f.ratio(None, empty="-"), f.points(23.65)] == [
+        "29,3%", "", "29,2%", "-", "23,7"]
+    assert [f.day(v) for v in (datetime(2025, 6, 15, 8), "2025-06-15T00:00", "2025-13-45xx", "hôm qua", None, 5)] \
+        == ["15/06/2025", "15/06/2025", "2025-13-45xx", "hôm qua", "", "5"]
+    assert [f.text(v) for v in (date(2025, 6, 15), 3.14159, True, False, None, "x")] == [
+        "15/06/2025", "3,14", "có", "không", "", "x"]
+    assert f.count(1200, "nhiệm vụ") == "1.200 nhiệm vụ"
+
+
 @settings(max_examples=300, deadline=None)
 @given(st.one_of(st.text(), st.floats(allow_nan=True), st.integers(), st.booleans(), st.dates()))
 def test_coercions_never_raise(value):
@@ -72,7 +105,7 @@ def test_coercions_never_raise(value):
 
 
 def test_issue_catalogue_rejects_unknown_codes():
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="no-such-code"):
         make_issue("no-such-code")
     issue = make_issue("missing-value", file="a.xlsx", sheet="Nhiệm vụ", cell="D7", title="Tên nhiệm vụ")
     assert issue.message == "Chưa điền 'Tên nhiệm vụ'." and issue.is_error

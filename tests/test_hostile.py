@@ -3,6 +3,7 @@ correct reading, no traceback, the rest of the round processed, nothing accepted
 
 import io
 import os
+import random
 import time
 import zipfile
 from datetime import date
@@ -80,7 +81,7 @@ def test_hostile_corpus_is_reported_and_the_good_file_still_accepted(ctx, tmp_pa
     (inbox / "data.xlsx").write_text("ma,ten\nXLS,Lương Sơn\n", encoding="utf-8")
     (inbox / "scan.xlsx").write_bytes(b"%PDF-1.7\n%\xe2\xe3")
     (inbox / "empty.xlsx").write_bytes(b"")
-    (inbox / "random.xls").write_bytes(os.urandom(4096))
+    (inbox / "random.xls").write_bytes(random.Random(7).randbytes(4096))
     started = time.perf_counter()
     result = collect(ctx.ws, "2025")
     assert time.perf_counter() - started < 60
@@ -93,7 +94,7 @@ def test_hostile_corpus_is_reported_and_the_good_file_still_accepted(ctx, tmp_pa
     assert got["mat_khau.xlsx"] == ["file-encrypted"]
     assert got["word.xlsx"] == got["data.xlsx"] == got["scan.xlsx"] == ["file-not-spreadsheet"]
     assert got["empty.xlsx"] == ["file-empty"]
-    assert got["random.xls"] in (["file-unreadable"], ["file-not-spreadsheet"])
+    assert got["random.xls"] == ["file-not-spreadsheet"]  # no OLE, zip or BIFF signature
     assert _by_file(result)["good.xlsx"].status == "accepted"
     assert all(i.message and i.file for f in result.files for i in f.issues)
 
@@ -121,7 +122,7 @@ def test_macros_and_external_links_are_ignored_not_run(ctx):
     os.utime(inbox / "macro.xlsm", (date(2025, 1, 10).toordinal(),) * 2)
     f = _by_file(collect(ctx.ws, "2025"))["macro.xlsm"]
     assert sorted(i.code for i in f.issues if i.code != "late-submission") == ["external-links", "macros-ignored"]
-    assert f.status in ("warnings", "accepted") and f.unit == "XLS"
+    assert (f.status, f.unit) == ("warnings", "XLS")
     fb = Path(f.feedback)
     assert fb.suffix == ".xlsx"
     with zipfile.ZipFile(fb) as zf:
@@ -226,7 +227,7 @@ def test_duplicates_other_period_other_form_old_version(ctx):
     assert [i.code for i in files["c.xlsx"].issues] == ["form-period-mismatch"]  # a 6-month report in a year
     assert "không dùng cho kỳ 2025" in files["c.xlsx"].issues[0].message
     assert "form-version-old" in [i.code for i in files["old.xlsx"].issues]
-    assert files["old.xlsx"].status != "rejected"
+    assert files["old.xlsx"].status == "warnings"
     wrong_form = make_return(ctx, "breakthrough", "XTL", "2025", [], name="d.xlsx")
     assert [i.code for i in _by_file(collect(ctx.ws, "2025", form_id="registration"))["d.xlsx"].issues] == \
         ["form-mismatch"]
@@ -242,7 +243,6 @@ def test_archive_is_read_only_and_never_altered(ctx):
     with Store(ctx.ws.db_path) as store:
         [sub] = store.submissions()
     archived = Path(sub["archived_path"])
-    assert not os.access(archived, os.W_OK) or os.geteuid() == 0
     assert oct(archived.stat().st_mode & 0o777) == "0o444"
     before = archived.read_bytes()
     collect(ctx.ws, "2025")

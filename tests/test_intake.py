@@ -1,15 +1,17 @@
 """Issue 3: returned workbooks damaged the way units damage them; exact codes at exact cells."""
 
+import os
 import shutil
 import subprocess
-from datetime import date
+import zipfile
+from datetime import date, datetime
 from pathlib import Path
 
 import openpyxl
 import pytest
+from conftest import REALWORLD, make_return, task
 from openpyxl.styles import Font
 
-from conftest import REALWORLD, make_return, task
 from toolkit.collect import collect
 from toolkit.samples import encode_tcvn3, encode_vni
 from toolkit.store import Store
@@ -146,8 +148,8 @@ def test_corrupt_encrypted_and_foreign_files_are_reported_not_raised(ctx):
     (inbox / "ghi_chu.txt").write_text("xin chào")
     (inbox / "~$XLS_registration.xlsx").write_bytes(b"lock")
     enc = REALWORLD / "calamine__pass_protected.xlsx"
-    if enc.exists():
-        shutil.copyfile(enc, inbox / "mat_khau.xlsx")
+    assert enc.is_file(), f"the real-world corpus is missing: expected {enc} (../shared/realworld)"
+    shutil.copyfile(enc, inbox / "mat_khau.xlsx")
     foreign = openpyxl.Workbook()
     foreign.active["A1"] = "Bảng lương tháng 6"
     foreign.save(inbox / "la.xlsx")
@@ -159,9 +161,8 @@ def test_corrupt_encrypted_and_foreign_files_are_reported_not_raised(ctx):
     assert got["ghi_chu.txt"] == ("skipped", ["file-skipped"])
     assert got["~$XLS_registration.xlsx"] == ("skipped", ["file-skipped"])
     assert got["la.xlsx"] == ("rejected", ["form-unidentified"])
-    if enc.exists():
-        assert got["mat_khau.xlsx"] == ("rejected", ["file-encrypted"])
-    assert got[good.name][0] == "accepted"
+    assert got["mat_khau.xlsx"] == ("rejected", ["file-encrypted"])
+    assert got[good.name] == ("accepted", [])
     assert result.has_errors
 
 
@@ -199,7 +200,7 @@ def test_formula_injection_text_stays_text_in_feedback(ctx):
     rows = list(wb["Lỗi cần sửa"].iter_rows(min_row=5))
     assert all(len([c for c in r if c.value is not None]) <= 6 for r in rows)  # no English code column for units
     link = [r for r in rows if "không có trong danh sách" in (r[4].value or "")][0][3]
-    assert link.hyperlink.location == "'Nhiệm vụ'!B7" or link.hyperlink.target == "#'Nhiệm vụ'!B7"
+    assert (link.hyperlink.location, link.hyperlink.target) == ("'Nhiệm vụ'!B7", None)  # a link inside the workbook
 
 
 def test_progress_against_register_missing_and_unknown_tasks(ctx):
@@ -233,3 +234,115 @@ def test_xls_and_ods_saved_by_libreoffice(ctx, tmp_path, ext):
     assert (f.unit, codes) == ("XLS", [("choice-error", "B7")])
     assert Path(f.feedback).suffix == ".xlsx"
     assert openpyxl.load_workbook(f.feedback)["Nhiệm vụ"]["B7"].value == "Sai lĩnh vực"
+
+
+def _uno_python() -> str | None:
+    """A Python with LibreOffice's UNO bridge: the one inside LibreOffice (Windows, macOS) or python3-uno."""
+    if not SOFFICE:
+        return None
+    program = Path(os.path.realpath(SOFFICE)).parent
+    for cand in (program / "python", program / "python.exe", Path("/usr/bin/python3")):
+        if cand.exists() and subprocess.run([str(cand), "-c", "import uno"], capture_output=True,
+                                            check=False).returncode == 0:
+            return str(cand)
+    return None
+
+
+def test_real_password_protected_workbooks_are_reported_never_read(ctx, tmp_path):
+    """A returned template saved with a password: .xlsx encrypted by msoffcrypto-tool (what Excel writes: an
+    OLE container holding the encrypted package); .xls and .ods saved with a password by LibreOffice."""
+    import msoffcrypto
+    from msoffcrypto.format.ooxml import OOXMLFile
+
+    inbox = ctx.ws.round_dir("2025", "inbox")
+    expected = {}
+    src = make_return(ctx, "registration", "XLS", "2025", [task("XLS-01")], name="x.xlsx")
+    with open(src, "rb") as fh, open(inbox / "XLS_mat_khau.xlsx", "wb") as out:
+        OOXMLFile(fh).encrypt("Tinhuy@2025", out)
+    src.unlink()
+    expected["XLS_mat_khau.xlsx"] = "XLS"
+    with open(inbox / "XLS_mat_khau.xlsx", "rb") as fh:  # a real encryption: the password opens it again
+        office = msoffcrypto.OfficeFile(fh)
+        office.load_key(password="Tinhuy@2025")
+        with open(tmp_path / "back.xlsx", "wb") as back:
+            office.decrypt(back)
+    assert openpyxl.load_workbook(tmp_path / "back.xlsx")["Nhiệm vụ"]["A7"].value == "XLS-01"
+    uno = _uno_python()
+    if uno:
+        pairs = []
+        for code, ext, filt in (("XCP", "xls", "MS Excel 97"), ("XMC", "ods", "calc8")):
+            src = make_return(ctx, "registration", code, "2025", [task(f"{code}-01")], name=f"{code}_src.xlsx")
+            pairs += [str(src), str(inbox / f"{code}_mat_khau.{ext}"), filt]
+            expected[f"{code}_mat_khau.{ext}"] = code
+        subprocess.run([uno, str(Path(__file__).with_name("lo_encrypt.py")), SOFFICE, "Tinhuy@2025", *pairs],
+                       check=True, capture_output=True, timeout=240)
+        for src in pairs[::3]:
+            Path(src).unlink()
+        with open(inbox / "XCP_mat_khau.xls", "rb") as fh:
+            assert msoffcrypto.OfficeFile(fh).is_encrypted()
+        with zipfile.ZipFile(inbox / "XMC_mat_khau.ods") as zf:
+            assert "manifest:encryption-data" in zf.read("META-INF/manifest.xml").decode()
+    good = make_return(ctx, "registration", "XTL", "2025", [task("XTL-01")])
+    result = collect(ctx.ws, "2025")
+    got = {f.file: (f.status, f.unit, [(i.code, i.cell) for i in f.issues], f.feedback) for f in result.files}
+    assert got == {good.name: ("accepted", "XTL", [], ""),
+                   **{name: ("rejected", unit, [("file-encrypted", "")], "") for name, unit in expected.items()}}
+    assert len(expected) == (3 if uno else 1)  # LibreOffice and its UNO bridge are here (CI installs python3-uno)
+    assert next(f for f in result.files if f.unit == "XLS").issues[0].message == \
+        "Tệp được đặt mật khẩu nên không thể đọc."
+
+
+def test_formula_cells_with_and_without_cached_values(ctx, tmp_path):
+    """Formulas typed by a unit into data cells. Written by a library (openpyxl), the file holds no computed value:
+    the cell is reported. Saved by a spreadsheet program (LibreOffice here, Excel at the office) the file holds the
+    computed value, which is what is read and stored."""
+    def with_formulas(path):
+        wb = openpyxl.load_workbook(path)
+        sh = wb["Nhiệm vụ"]
+        sh["K7"] = "=40+10"  # target
+        sh["D8"] = '="Hoàn thành "&"12 km đường"'  # title
+        sh["K8"] = "=K7*2"
+        wb.save(path)
+        return path
+
+    rows = [task("XLS-01"), task("XLS-02", title="x")]
+    uncached = with_formulas(make_return(ctx, "registration", "XLS", "2025", rows, name="XLS_cong_thuc.xlsx",
+                                         received=None))
+    stamp = datetime(2025, 1, 20, 9).timestamp()
+    os.utime(uncached, (stamp, stamp))
+    assert openpyxl.load_workbook(uncached, data_only=True)["Nhiệm vụ"]["K7"].value is None
+    expected = {"XLS_cong_thuc.xlsx": ("rejected", [("formula-no-value", "D8"), ("formula-no-value", "K7"),
+                                                    ("formula-no-value", "K8")])}  # and no qualitative-task
+    if SOFFICE:
+        src = with_formulas(make_return(ctx, "registration", "XCP", "2025", [task("XCP-01"), task("XCP-02", title="x")],
+                                        name="XCP_cong_thuc.xlsx", received=None))
+        bad = with_formulas(make_return(ctx, "registration", "XMC", "2025", [task("XMC-01", area="Sai"),
+                                                                             task("XMC-02", title="x")],
+                                        name="XMC_cong_thuc.xlsx", received=None))
+        out = tmp_path / "lo"
+        subprocess.run([SOFFICE, "--headless", "--norestore", f"-env:UserInstallation={(tmp_path / 'p').as_uri()}",
+                        "--convert-to", "xlsx:Calc MS Excel 2007 XML", "--outdir", str(out), str(src), str(bad)],
+                       check=True, capture_output=True, timeout=180)
+        for path in (src, bad):
+            shutil.copyfile(out / path.name, path)
+            os.utime(path, (stamp, stamp))
+        expected["XMC_cong_thuc.xlsx"] = ("rejected", [("choice-error", "B7"), ("copied-task", "D8")])  # as XCP-02
+        cached = openpyxl.load_workbook(src, data_only=True)["Nhiệm vụ"]
+        assert (cached["K7"].value, cached["K8"].value) == (50, 100)
+        assert openpyxl.load_workbook(src)["Nhiệm vụ"]["K8"].value == "=K7*2"  # still a formula
+        expected["XCP_cong_thuc.xlsx"] = ("accepted", [])
+    result = collect(ctx.ws, "2025")
+    got = {f.file: (f.status, sorted((i.code, i.cell) for i in f.issues)) for f in result.files}
+    assert got == expected
+    if SOFFICE:
+        with Store(ctx.ws.db_path) as store:
+            rows = store.rows("registration", "2025", "tasks")
+        assert [(r["task_code"], r["title"], r["target"]) for r in rows] == [
+            ("XCP-01", task("XCP-01")["title"], 50), ("XCP-02", "Hoàn thành 12 km đường", 100)]
+        # the feedback copy of the file LibreOffice saved: the unit's computed values, no live formula (by design,
+        # toolkit.feedback), and the wrong cell marked
+        fed = next(f for f in result.files if f.file == "XMC_cong_thuc.xlsx").feedback
+        wb = openpyxl.load_workbook(fed)
+        assert wb.sheetnames[0] == "Lỗi cần sửa"
+        assert [wb["Nhiệm vụ"][c].value for c in ("K7", "K8", "D8")] == [50, 100, "Hoàn thành 12 km đường"]
+        assert "không có trong danh sách" in wb["Nhiệm vụ"]["B7"].comment.text

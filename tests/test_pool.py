@@ -192,3 +192,97 @@ def test_a_worker_stuck_on_a_file_ends_with_its_killed_parent():
     while time.monotonic() < deadline and any(_running(c) for c in children):
         time.sleep(0.05)
     assert [c for c in children if _running(c)] == []
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
+def test_a_worker_whose_parent_died_while_it_was_starting_ends_at_once():
+    """Found by the coverage run (slower worker start): a parent killed before its forked worker asked to die with
+    it left the worker waiting on its pipe forever, the pipe held open by the worker's own copy of the parent's
+    end. Here the worker starts as if its parent (the pid it was given) were already gone."""
+    import multiprocessing
+
+    mp = multiprocessing.get_context("fork")
+    parent_end, child_end = mp.Pipe()
+    gone = 2 ** 22 + 1  # above Linux's default pid_max: no live process has it
+    worker = mp.Process(target=pool._serve, args=(child_end, faults.sleep_then_return, 0, None, (), gone), daemon=True)
+    worker.start()
+    worker.join(10)
+    alive = worker.is_alive()
+    if alive:
+        worker.kill()
+    assert (alive, worker.exitcode, parent_end.poll()) == (False, 0, False)  # ended, and never said it was ready
+
+
+def test_a_round_of_42_returns_through_the_cli_runs_the_pool_and_parallel_feedback(tmp_path, monkeypatch):
+    """Issue 19 item 4: the sizes at which parsing goes to several workers (40 files) and feedback copies are
+    written in parallel (8 jobs) reached on every `make test`, with feedback on, through the CLI; every outcome
+    and every feedback copy checked."""
+    import concurrent.futures
+    import json
+    import os
+    from datetime import datetime
+
+    import openpyxl
+    from click.testing import CliRunner
+
+    from toolkit.cli import cli
+    from toolkit.config import init_workspace
+    from toolkit.context import load_context
+    from toolkit.periods import parse_period
+    from toolkit.templates import build_template
+    from toolkit.units import write_sample_registry
+
+    codes = [f"X{i:02d}" for i in range(1, 43)]
+    registry = tmp_path / "don_vi.xlsx"
+    write_sample_registry(registry, [("TU", "Tỉnh ủy Hòa An", "Tỉnh", "", "Nguyễn Văn Thành", "Bí thư", "")] +
+                          [(c, f"Đảng ủy xã số {c[1:]}", "Xã", "TU", f"Bí thư {c}", "Bí thư", "") for c in codes], [])
+    ws = init_workspace(tmp_path / "ws", units=registry, periods=["2025"], deadlines={"2025": date(2025, 1, 31)})
+    ctx = load_context(ws)
+    period, form, inbox = parse_period("2025"), ctx.form("registration"), ws.round_dir("2025", "inbox")
+    expected = {}
+    for i, code in enumerate(codes):
+        bad, late = i % 5 == 1, i % 7 == 3  # 9 with an error, 6 late (one of them also with the error)
+        rows = [task(f"{code}-01", title=f"Kết nạp {10 + i} đảng viên mới ở xã {code}", target=10 + i,
+                     area="Sai" if bad else "Xây dựng Đảng"),
+                task(f"{code}-02", title=f"Hoàn thành {i + 1} km đường giao thông ở xã {code}", target=i + 1)]
+        path = inbox / f"{code}.xlsx"
+        build_template(path, form, ctx.registry.units[code], period, date(2025, 1, 31), ctx.registry,
+                       prefill={"tasks": rows})
+        ts = datetime(2025, 2, 3, 9).timestamp() if late else datetime(2025, 1, 20, 9).timestamp()
+        os.utime(path, (ts, ts))
+        expected[path.name] = ("rejected" if bad else "warnings" if late else "accepted",
+                               sorted([("choice-error", "B7")] * bad + [("late-submission", "")] * late))
+    pool_sizes, executors = [], []
+    real_run, real_executor = pool.run_bounded, concurrent.futures.ProcessPoolExecutor
+
+    def run_bounded_spy(fn, jobs, bounds, *args):
+        pool_sizes.append((len(jobs), bounds.workers))
+        return real_run(fn, jobs, bounds, *args)
+
+    class ExecutorSpy(real_executor):
+        def __init__(self, max_workers=None, **kw):
+            executors.append(max_workers)
+            super().__init__(max_workers=max_workers, **kw)
+
+    monkeypatch.setattr(pool, "run_bounded", run_bounded_spy)
+    monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", ExecutorSpy)
+    started = time.perf_counter()
+    r = CliRunner().invoke(cli, ["collect", str(ws.root), "--period", "2025", "--json"])
+    elapsed = time.perf_counter() - started
+    assert r.exit_code == 1, r.output
+    data = json.loads(r.output)
+    got = {f["file"]: (f["status"], sorted((i["code"], i["cell"]) for i in f["issues"])) for f in data["files"]}
+    assert got == expected
+    assert (data["summary"]["accepted"], data["summary"]["warnings"], data["summary"]["rejected"]) == (28, 5, 9)
+    cores = min(os.cpu_count() or 1, 4)
+    assert pool_sizes == [(42, min(cores, 3))]  # 42 // 20 + 1 = 3 workers, at most the cores
+    assert executors == ([cores] if cores >= 2 else [])  # 14 feedback copies: in parallel when there are cores
+    fed = {f["file"]: Path(f["feedback"]) for f in data["files"] if f["feedback"]}
+    assert sorted(fed) == sorted(name for name, (status, _) in expected.items() if status != "accepted")
+    for name, path in fed.items():
+        wb = openpyxl.load_workbook(path)
+        assert wb.sheetnames[0] == "Lỗi cần sửa" and path.parent == ws.round_dir("2025", "feedback")
+        assert wb["Nhiệm vụ"]["A7"].value == f"{name[:3]}-01"
+        if expected[name][0] == "rejected":
+            assert "không có trong danh sách" in wb["Nhiệm vụ"]["B7"].comment.text
+    assert elapsed < 30, elapsed

@@ -101,9 +101,10 @@ def measurable(sub, ps, rule, ctx, lk) -> Iterator[Issue]:
             continue
         indicator, target = row.values.get(rule["indicator"]), row.values.get(rule["target"])
         missing = []
-        if not indicator:
+        # a formula with no computed value is reported as such (formula-no-value): the unit did give a value
+        if not indicator and rule["indicator"] not in row.formulas:
             missing.append("thiếu chỉ tiêu đo lường")
-        if target is None and _blank(row.raw.get(rule["target"])):
+        if target is None and _blank(row.raw.get(rule["target"])) and rule["target"] not in row.formulas:
             missing.append("thiếu giá trị mục tiêu")
         if missing:
             where = rule["indicator"] if not indicator else rule["target"]

@@ -21,7 +21,7 @@ from typing import Callable
 
 from .checks import Lookups
 from .config import atomic_path, workspace_lock
-from .context import Context, expected_units, load_context
+from .context import Context, load_context
 from .forms import Form
 from .issues import Issue, Report, Severity, make_issue
 from .paths import distinct_names
@@ -612,6 +612,3 @@ def _table(ws, cols, rows, head, body, widths) -> None:
     ws.freeze_panes(1, 0)
     ws.autofilter(0, 0, max(len(rows), 1), len(cols) - 1)
 
-
-def expected_for(ctx: Context, form: Form):
-    return expected_units(ctx, form)

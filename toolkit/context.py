@@ -8,7 +8,7 @@ from pathlib import Path
 from .config import Workspace
 from .errors import ToolkitError, WorkspaceError
 from .forms import Form, load_forms
-from .units import Registry, Unit, load_registry
+from .units import Registry, load_registry
 
 
 @dataclass
@@ -35,10 +35,3 @@ def load_context(workspace) -> Context:
         raise ToolkitError(f"Danh sách đơn vị {ws.registry_path.name} có lỗi:\n{lines}")
     return Context(ws=ws, forms=forms, registry=registry)
 
-
-def expected_units(ctx: Context, form: Form, codes=None) -> list[Unit]:
-    kinds = (ctx.ws.settings.get("expected_kinds") or {}).get(form.id) or []
-    units = ctx.registry.expected(kinds=kinds, codes=list(codes) if codes else None)
-    if codes and not units:
-        raise ToolkitError(f"Không có đơn vị nào có mã trong: {', '.join(codes)}.")
-    return sorted(units, key=lambda u: u.code)

@@ -99,7 +99,7 @@ def text(value: Any, empty: str = "") -> str:
         return empty
     if isinstance(value, (date, datetime)):
         return day(value)
-    if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
+    if isinstance(value, (bool, int, float, Decimal)):  # a yes/no column reads "có"/"không", never "True"
         return number(value, 2)
     return str(value)
 

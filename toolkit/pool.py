@@ -116,7 +116,7 @@ def _wait(workers: list[_Worker], bounds: Bounds) -> None:
 class _Worker:
     def __init__(self, mp, spec: tuple, job_object) -> None:
         self.conn, child = mp.Pipe(duplex=True)
-        self.proc = mp.Process(target=_serve, args=(child, *spec), daemon=True, name="toolkit-worker")
+        self.proc = mp.Process(target=_serve, args=(child, *spec, os.getpid()), daemon=True, name="toolkit-worker")
         self.proc.start()
         child.close()
         if job_object is not None:
@@ -210,10 +210,10 @@ class _Worker:
         self.conn.close()
 
 
-def _serve(conn, fn, memory_mb: int, initializer, initargs) -> None:
+def _serve(conn, fn, memory_mb: int, initializer, initargs, parent_pid: int = 0) -> None:
     """A worker's loop: cap memory, initialise, then answer jobs until told to stop."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C is the parent's to handle: it ends the workers
-    _die_with_parent()
+    _die_with_parent(parent_pid)
     if memory_mb:
         limit_own_memory(memory_mb)
     try:
@@ -245,9 +245,11 @@ def _serve(conn, fn, memory_mb: int, initializer, initargs) -> None:
             conn.send((index, "error", None, f"{type(exc).__name__}: {exc}"[:500]))
 
 
-def _die_with_parent() -> None:
-    """Linux: a worker still busy with a hanging file ends when its parent is killed (an idle one sees its pipe
-    close anyway; on Windows the Job Object ends its workers with the parent)."""
+def _die_with_parent(parent_pid: int = 0) -> None:
+    """Linux: a worker ends when its parent is killed, even while busy with a hanging file (on Windows the Job
+    Object ends its workers with the parent). A parent killed while this worker was still starting, before the
+    request below, sends no signal; and a forked worker holds a copy of the parent's end of its own pipe, so it
+    would wait for a job forever: it ends here instead."""
     if sys.platform.startswith("linux"):
         try:
             import ctypes
@@ -255,6 +257,8 @@ def _die_with_parent() -> None:
             ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
         except (OSError, AttributeError):
             pass
+        if parent_pid and os.getppid() != parent_pid:
+            os._exit(0)
 
 
 # --- memory caps ---------------------------------------------------------------------------------
