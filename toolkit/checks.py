@@ -32,6 +32,15 @@ class Lookups:
     last_values: dict[tuple[str, str], tuple[str, Any, Any, Any]] = field(default_factory=dict)
     unit_names: dict[str, str] = field(default_factory=dict)
     parents: dict[tuple[str, str], str] = field(default_factory=dict)  # (unit, folded task code) -> folded parent
+    # folded task code -> units holding a task of that code or a task cascaded from it (who a cascade can skip)
+    cascade: dict[str, set[str]] = field(default_factory=dict)
+
+    def add_parent(self, unit: str, code: str, parent: str) -> None:
+        """Record a task's (folded) code and parent code."""
+        self.parents[(unit, code)] = parent
+        for key in (code, parent):
+            if key:
+                self.cascade.setdefault(key, set()).add(unit)
 
 
 def _issue(sub: "Submission", code: str, ps: "ParsedSheet", cell: str = "", row: int | None = None, **kw) -> Issue:
@@ -126,9 +135,12 @@ def similar_across_units(sub, ps, rule, ctx, lk) -> Iterator[Issue]:
         title = row.values.get(col)
         if not title or len(fold(title).split()) < 4:
             continue
-        skip = _cascade(lk, fold(row.values.get("task_code") or ""), fold(row.values.get(parent_col) or "")) \
-            if parent_col else None
-        hits = lk.titles.similar(title, exclude_owner=sub.unit.code, skip=skip)
+        skip, related = None, None
+        if parent_col:  # only units in this task's cascade can have uses to skip: others take the fast path
+            code, parent = fold(row.values.get("task_code") or ""), fold(row.values.get(parent_col) or "")
+            related = lk.cascade.get(code, set()) | lk.cascade.get(parent, set())
+            skip = _cascade(lk, code, parent) if related else None
+        hits = lk.titles.similar(title, exclude_owner=sub.unit.code, skip=skip, related=related)
         if hits:
             names = ", ".join(lk.unit_names.get(owner, owner) for owner, _, _ in hits.first)
             more = hits.count - len(hits.first)

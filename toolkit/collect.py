@@ -182,7 +182,7 @@ def _collect_files(ctx, period, form_id, inbox, feedback, progress, workers, _ho
                 result.files.append(FileResult(file=rel, status="rejected", errors=1, issues=[
                     make_issue("file-unreadable", file=rel, detail=str(exc))]))
                 continue
-            if digest in seen:
+            if digest in seen and not _read_again(store, digest):
                 result.files.append(_seen_before(store, rel, digest, path))
                 continue
             seen.add(digest)
@@ -213,6 +213,20 @@ def _collect_files(ctx, period, form_id, inbox, feedback, progress, workers, _ho
 
 def _brief(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}".replace("\n", " ")[:200]
+
+
+# rejections that depend on the round or on the office's registry, not on the file alone: a file rejected for
+# one of these alone is read again (collected with another --form or period, the unit added to the list since)
+CONTEXT_ERRORS = {"form-mismatch", "form-period-mismatch", "period-mismatch", "unit-unknown", "unit-unidentified",
+                  "form-unidentified"}
+
+
+def _read_again(store: Store, digest: str) -> bool:
+    earlier = store.submission_by_sha(digest)
+    if not earlier or earlier["status"] != "rejected":
+        return False
+    codes = store.error_codes(earlier["id"])
+    return bool(codes) and codes <= CONTEXT_ERRORS and store.forget_rejected(earlier["id"], ", ".join(sorted(codes)))
 
 
 def _seen_before(store: Store, rel: str, digest: str, path: Path) -> FileResult:
@@ -515,8 +529,8 @@ def prepare_lookups(ctx: Context, store: Store, form: Form, period: Period) -> L
     lk.register_codes = {t["task_code"] for t in register}
     for sheet, rule in form.rules("similar-across-units"):
         if rule.get("parent"):
-            lk.parents.update({(t["unit_code"], fold(t["task_code"] or "")): fold(t.get("parent_code") or "")
-                               for t in register})
+            for t in register:
+                lk.add_parent(t["unit_code"], fold(t["task_code"] or ""), fold(t.get("parent_code") or ""))
     for sheet, rule in form.rules("progress-trend"):
         earlier = []
         for p in store.periods_with_returns(form.id):
@@ -560,8 +574,8 @@ def _index(lk: Lookups, sub: Submission) -> None:
             if row.values.get(rule["column"]):
                 lk.titles.add(sub.unit.code, str(row.values.get("task_code") or ""), row.values[rule["column"]])
             if rule.get("parent"):
-                lk.parents[(sub.unit.code, fold(row.values.get("task_code") or ""))] = \
-                    fold(row.values.get(rule["parent"]) or "")
+                lk.add_parent(sub.unit.code, fold(row.values.get("task_code") or ""),
+                              fold(row.values.get(rule["parent"]) or ""))
     for sheet, rule in sub.form.rules("copied-text"):
         ps = sub.sheets.get(sheet.id)
         for row in ps.rows if ps else []:

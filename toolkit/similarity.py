@@ -82,13 +82,14 @@ BIG = 64  # posting lists longer than this are also kept as sets once an interse
 class Entry:
     """One distinct folded text and everyone who used it."""
 
-    __slots__ = ("id", "text", "grams", "owners", "uses", "near")
+    __slots__ = ("id", "text", "grams", "owners", "more", "uses", "near")
 
     def __init__(self, id_: int, text: str, gram_ids: tuple[int, ...]):
         self.id = id_
         self.text = text  # the first wording seen (for display)
         self.grams = gram_ids  # sorted pair ids (a tuple: a quarter of a frozenset's memory)
         self.owners: dict[str, str] = {}  # owner -> label of its first use, in order of first use
+        self.more: dict[str, list[str]] = {}  # owner -> labels of its later uses (an owner using it twice)
         self.uses: list[tuple[str, str]] = []  # (owner, label) of every use, in order
         self.near: list[tuple[int, float]] = []  # (entry id, similarity) of other entries at the threshold
 
@@ -147,7 +148,15 @@ class TextGroups:
                     if len(posting) > BIG and (len(ids), i) in self.big:
                         self.big[len(ids), i].add(entry.id)
         entry.uses.append((owner, label))
-        entry.owners.setdefault(owner, label)
+        if owner in entry.owners:
+            entry.more.setdefault(owner, []).append(label)
+        else:
+            entry.owners[owner] = label
+
+    def labels(self, entry: Entry, owner: str) -> list[str]:
+        """Every label under which `owner` used the entry's text, first use first."""
+        first = entry.owners.get(owner)
+        return [] if first is None else [first, *entry.more.get(owner, ())]
 
     def matches(self, text: str) -> list[tuple[Entry, float]]:
         """Entries at the threshold of `text`, best first (ties: the earlier entry first)."""
@@ -167,11 +176,13 @@ class TextGroups:
         return [(self.entries[i], sim) for i, sim in found]
 
     def similar(self, text: str, exclude_owner: str = "", first: int = 3,
-                skip: Callable[[str, str], bool] | None = None) -> Hits | None:
+                skip: Callable[[str, str], bool] | None = None, related: set[str] | None = None) -> Hits | None:
         """The best similarity, the first few other owners and how many there are; None if no other owner.
-        ``skip(owner, label)`` leaves uses out (a task cascaded from the same parent task is not a copy)."""
+        ``skip(owner, label)`` leaves uses out (a task cascaded from the same parent task is not a copy); when
+        ``related`` is given, only those owners can have uses to skip, so the others are counted without asking
+        (a wording copied by thousands costs the few related owners, not a walk through every use)."""
         found = self.matches(text)
-        if skip is not None:
+        if skip is not None and related is None:
             return _similar_skipping(found, exclude_owner, first, skip)
         picked: list[tuple[str, str, float]] = []
         seen = {exclude_owner}
@@ -179,14 +190,27 @@ class TextGroups:
             if len(picked) >= first:
                 break
             for owner, label in entry.owners.items():
-                if owner not in seen:
-                    seen.add(owner)
-                    picked.append((owner, label, sim))
-                    if len(picked) >= first:
-                        break
+                if owner in seen:
+                    continue
+                if skip is not None and owner in related:
+                    kept = [lb for lb in self.labels(entry, owner) if not skip(owner, lb)]
+                    if not kept:
+                        continue  # (it may still be picked from another entry)
+                    label = kept[0]
+                seen.add(owner)
+                picked.append((owner, label, sim))
+                if len(picked) >= first:
+                    break
         if not picked:
             return None
-        return Hits(similarity=picked[0][2], first=picked, count=_count_owners([e for e, _ in found], exclude_owner))
+        entries = [e for e, _ in found]
+        count = _count_owners(entries, exclude_owner)
+        if skip is not None:  # related owners all of whose uses are skipped are not copies
+            for owner in related - {exclude_owner}:
+                labels = [lb for e in entries for lb in self.labels(e, owner)]
+                if labels and all(skip(owner, lb) for lb in labels):
+                    count -= 1
+        return Hits(similarity=picked[0][2], first=picked, count=count)
 
     def _near(self, key: str, ids: frozenset[int]) -> list[tuple[int, float]]:
         """Matches of a new text: those found when it was checked, plus the few entries added since."""

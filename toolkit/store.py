@@ -158,6 +158,32 @@ class Store:
                             "WHERE f.sha256=?", (sha256,)).fetchone()
         return dict(r) if r else None
 
+    def forget_rejected(self, submission_id: int, why: str) -> bool:
+        """Forget a rejected file (nothing of it was accepted) so that it is read again: its rejection depended on
+        the round or the registry (another form or period, a unit not yet in the list), which may have changed.
+        The audit keeps what was forgotten. Returns False for a submission that was not rejected."""
+        db = self.db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            sub = db.execute("SELECT * FROM submissions WHERE id=?", (submission_id,)).fetchone()
+            if sub is None or sub["status"] != "rejected" or sub["active"]:
+                db.execute("ROLLBACK")
+                return False
+            for table, column in (("seen_files", "submission_id"), ("issues", "submission_id"),
+                                  ("rows", "submission_id"), ("submissions", "id")):
+                db.execute(f"DELETE FROM {table} WHERE {column}=?", (submission_id,))
+            db.execute("INSERT INTO audit (at, action, detail, file_name) VALUES (?, ?, ?, ?)",
+                       (_now(), "reread", f"{sub['form_id'] or ''} {sub['period'] or ''}: {why}", sub["file_name"]))
+            db.execute("COMMIT")
+            return True
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+
+    def error_codes(self, submission_id: int) -> set[str]:
+        return {r[0] for r in self.db.execute("SELECT code FROM issues WHERE submission_id=? AND severity='error'",
+                                              (submission_id,))}
+
     def issues_of(self, submission_id: int) -> list:
         from .issues import Issue, Severity
 

@@ -1,0 +1,48 @@
+"""A file rejected for a reason that lies in the round or the registry, not in the file (collected with the wrong
+--form, dropped in another period's inbox, its unit not yet in the list), is read again on the next collect and
+accepted once the reason is gone; a file rejected for its own content stays rejected until the unit sends a fix."""
+
+import json
+import shutil
+
+from click.testing import CliRunner
+from conftest import make_return, task
+
+from toolkit.cli import cli
+from toolkit.periods import parse_period
+from toolkit.store import Store
+
+
+def collect(ws, *args):
+    r = CliRunner().invoke(cli, ["collect", str(ws.root), *args, "--json"])
+    return r.exit_code, {f["file"]: f for f in json.loads(r.output)["files"]}
+
+
+def test_wrong_form_then_right_form_accepts_the_same_file(ctx):
+    make_return(ctx, "registration", "XLS", "2025", [task("XLS-01")], name="XLS.xlsx")
+    make_return(ctx, "registration", "XKB", "2025", [task("XKB-01", area="Sai")], name="XKB.xlsx")
+    code, files = collect(ctx.ws, "--period", "2025", "--form", "breakthrough")
+    assert code == 1 and [i["code"] for i in files["XLS.xlsx"]["issues"]] == ["form-mismatch"]
+    code, files = collect(ctx.ws, "--period", "2025")
+    assert files["XLS.xlsx"]["status"] == "accepted"  # read again: the mismatch was the round's, not the file's
+    assert files["XKB.xlsx"]["status"] == "rejected"  # now judged on its content: a wrong area
+    assert [i["code"] for i in files["XKB.xlsx"]["issues"] if i["severity"] == "error"] == ["choice-error"]
+    code, files = collect(ctx.ws, "--period", "2025")
+    assert code == 1 and files["XKB.xlsx"]["status"] == "duplicate_rejected"  # its own error: waits for a fix
+    assert files["XLS.xlsx"]["status"] == "duplicate"
+    with Store(ctx.ws.db_path) as store:
+        assert sorted(a["file_name"] for a in store.audit() if a["action"] == "reread") == ["XKB.xlsx", "XLS.xlsx"]
+        assert [r["task_code"] for r in store.rows("registration", "2025")] == ["XLS-01"]
+
+
+def test_a_return_moved_from_another_periods_inbox_is_accepted(ctx):
+    path = make_return(ctx, "registration", "XLS", "2025", [task("XLS-01")], name="XLS.xlsx")
+    wrong = ctx.ws.round_dir(parse_period("2025-H1"), "inbox")
+    shutil.move(path, wrong / "XLS.xlsx")
+    code, files = collect(ctx.ws, "--period", "2025-H1")
+    assert code == 1 and files["XLS.xlsx"]["status"] == "rejected"
+    first = {i["code"] for i in files["XLS.xlsx"]["issues"] if i["severity"] == "error"}
+    assert first == {"form-period-mismatch"}
+    shutil.move(wrong / "XLS.xlsx", path)
+    code, files = collect(ctx.ws, "--period", "2025")
+    assert code == 0 and files["XLS.xlsx"]["status"] == "accepted"
