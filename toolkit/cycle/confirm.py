@@ -12,9 +12,9 @@ for a new opinion. Then the workbook is written again, so reading it twice chang
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path
 
+from .. import formatting as fmt
 from ..issues import make_issue
 from ..paths import safe_filename
 from ..store import Store
@@ -103,7 +103,7 @@ def confirm(target, period=None) -> ConfirmResult:
             result.pending += 1
         ldr = leaders.get(t.get("leader_id") or "")
         rows.append([t["unit_code"], names.get(t["unit_code"], t["unit_code"]), t["task_code"], t["title"],
-                     t.get("indicator") or "", t.get("target"), _day(t.get("deadline")),
+                     t.get("indicator") or "", t.get("target"), fmt.day(t.get("deadline")),
                      ldr.name if ldr else (t.get("leader_id") or ""),
                      "\n".join(warnings.get((t["unit_code"], t["task_code"]), [])),
                      LABELS.get(state) if current else None, (t.get("confirmation_note") or None) if current else None,
@@ -215,14 +215,6 @@ class _Returned:
     format: str
     output_name: str = ""
 
-
-def _day(v) -> str:
-    if not v:
-        return ""
-    try:
-        return date.fromisoformat(str(v)[:10]).strftime("%d/%m/%Y")
-    except ValueError:
-        return str(v)
 
 
 def _s(v) -> str:

@@ -5,7 +5,6 @@ change and decision), the latest state of a task, and the comparison of a period
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
 
 
 import pandas as pd
@@ -158,7 +157,7 @@ def write_history(target, period=None) -> HistoryResult:
     for t in sorted(tasks, key=lambda t: (t["unit_code"], t["register_key"], t["task_code"])):
         k = (t["register_key"], t["unit_code"], t["task_code"])
         base = [_key_label(t["register_key"]), t["unit_code"], names.get(t["unit_code"], t["unit_code"]),
-                t["task_code"], t["title"], _day(t.get("deadline")), t.get("target")]
+                t["task_code"], t["title"], fmt.day(t.get("deadline")), t.get("target")]
         state = "Đưa ra khỏi danh mục" if t.get("dropped") else ("Đã rút" if not t["active"] else "")
         trail.append(base + ["Đăng ký", None, None, None, CONFIRMATION.get(t.get("confirmation")) or None,
                              t.get("confirmation_note") or state or None, None])
@@ -228,14 +227,6 @@ def _key_label(code: str) -> str:
     except Exception:
         return code
 
-
-def _day(v) -> str:
-    if not v:
-        return ""
-    try:
-        return date.fromisoformat(str(v)[:10]).strftime("%d/%m/%Y")
-    except ValueError:
-        return str(v)
 
 
 def _num(v):
