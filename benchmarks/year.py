@@ -143,7 +143,8 @@ def main() -> None:
     ctx = load_context(ws)
     clock = Clock()
     gen = 0.0
-    print(f"Một năm của {args.units} đơn vị × {args.tasks} nhiệm vụ (máy dùng chung, đang có tải)\n", flush=True)
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "?"
+    print(f"Một năm của {args.units} đơn vị × {args.tasks} nhiệm vụ (tải máy lúc bắt đầu: {load})\n", flush=True)
 
     # registration
     reg = open_round(ctx, YEAR, "registration")
