@@ -66,3 +66,26 @@ def task(code: str, **kw) -> dict:
            "deadline": date(2025, 12, 15), "weight": 1}
     row.update(kw)
     return row
+
+
+def docx_text(path) -> str:
+    """A Word document's paragraphs, then its tables' rows as "a | b | c"."""
+    import docx
+
+    d = docx.Document(path)
+    return "\n".join([p.text for p in d.paragraphs] +
+                     [" | ".join(c.text for c in row.cells) for t in d.tables for row in t.rows])
+
+
+def workbook_text(path) -> str:
+    """Every cell of every sheet, a line per row."""
+    wb = openpyxl.load_workbook(path)
+    return "\n".join(" | ".join("" if v is None else str(v) for v in row) for ws in wb.worksheets
+                     for row in ws.iter_rows(values_only=True))
+
+
+def rows_of(path, sheet, header_row=1) -> list[dict]:
+    """The rows below a header row as dicts keyed by the header's titles (rows with a first cell)."""
+    ws = openpyxl.load_workbook(path)[sheet]
+    head = [c.value for c in ws[header_row]]
+    return [dict(zip(head, (c.value for c in r))) for r in ws.iter_rows(min_row=header_row + 1) if r[0].value]

@@ -9,9 +9,9 @@ import re
 from datetime import date, datetime
 from pathlib import Path
 
-import docx
 import openpyxl
 from click.testing import CliRunner
+from conftest import docx_text, rows_of, workbook_text
 
 from toolkit.cli import cli
 from toolkit.units import write_sample_registry
@@ -94,27 +94,6 @@ def footer(ws):
     ws.cell(row=last + 4, column=10, value="T/M BAN THƯỜNG VỤ")
     ws.cell(row=last + 5, column=10, value="(Ký, ghi rõ họ tên)")
     ws.cell(row=last + 8, column=10, value="Đàm Văn An")
-
-
-def docx_text(path) -> str:
-    d = docx.Document(path)
-    parts = [p.text for p in d.paragraphs]
-    for t in d.tables:
-        for row in t.rows:
-            parts.append(" | ".join(c.text for c in row.cells))
-    return "\n".join(parts)
-
-
-def workbook_text(path) -> str:
-    wb = openpyxl.load_workbook(path)
-    return "\n".join(" | ".join("" if v is None else str(v) for v in row) for ws in wb.worksheets
-                     for row in ws.iter_rows(values_only=True))
-
-
-def rows_of(path, sheet, header_row):
-    ws = openpyxl.load_workbook(path)[sheet]
-    head = [c.value for c in ws[header_row]]
-    return [dict(zip(head, (c.value for c in r))) for r in ws.iter_rows(min_row=header_row + 1) if r[0].value]
 
 
 def test_clerks_first_round(tmp_path):

@@ -11,12 +11,11 @@ import shutil
 from datetime import date, datetime
 from pathlib import Path
 
-import docx
 import openpyxl
 import pytest
 import yaml
 from click.testing import CliRunner
-from conftest import ROOT, task
+from conftest import ROOT, docx_text, rows_of, task
 
 from toolkit.cli import cli
 from toolkit.forms import load_forms
@@ -85,18 +84,6 @@ def fill(template: Path, out: Path, rows: list[dict], received: date, form_id: s
     ts = datetime(received.year, received.month, received.day, 9).timestamp()
     os.utime(out, (ts, ts))
     return out
-
-
-def rows_of(path, sheet, header_row=1) -> list[dict]:
-    ws = openpyxl.load_workbook(path)[sheet]
-    head = [c.value for c in ws[header_row]]
-    return [dict(zip(head, (c.value for c in r))) for r in ws.iter_rows(min_row=header_row + 1) if r[0].value]
-
-
-def docx_text(path) -> str:
-    d = docx.Document(path)
-    return "\n".join([p.text for p in d.paragraphs] +
-                     [" | ".join(c.text for c in row.cells) for t in d.tables for row in t.rows])
 
 
 @pytest.fixture(scope="module")

@@ -10,10 +10,10 @@ import re
 from datetime import date, datetime
 from pathlib import Path
 
-import docx
 import openpyxl
 import yaml
 from click.testing import CliRunner
+from conftest import docx_text, rows_of, workbook_text
 
 from toolkit.cli import cli
 from toolkit.config import nominal_deadline
@@ -81,27 +81,6 @@ def fill(template: Path, out: Path, received: date, rows: list[dict], sheet: str
     ts = datetime(received.year, received.month, received.day, 9).timestamp()
     os.utime(out, (ts, ts))
     return out
-
-
-def docx_text(path) -> str:
-    d = docx.Document(path)
-    parts = [p.text for p in d.paragraphs]
-    for t in d.tables:
-        for row in t.rows:
-            parts.append(" | ".join(c.text for c in row.cells))
-    return "\n".join(parts)
-
-
-def workbook_text(path) -> str:
-    wb = openpyxl.load_workbook(path)
-    return "\n".join(" | ".join("" if v is None else str(v) for v in row) for ws in wb.worksheets
-                     for row in ws.iter_rows(values_only=True))
-
-
-def rows_of(path, sheet, header_row):
-    ws = openpyxl.load_workbook(path)[sheet]
-    head = [c.value for c in ws[header_row]]
-    return [dict(zip(head, (c.value for c in r))) for r in ws.iter_rows(min_row=header_row + 1) if r[0].value]
 
 
 def outbox(ws: Path, period: str) -> dict[str, Path]:

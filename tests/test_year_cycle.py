@@ -8,9 +8,9 @@ import os
 from datetime import date, datetime
 from pathlib import Path
 
-import docx
 import openpyxl
 from click.testing import CliRunner
+from conftest import docx_text
 
 from toolkit.cli import cli
 from toolkit.store import Store
@@ -113,12 +113,6 @@ def set_opinions(path, sheet, opinions: dict, key_cols=("Mã đơn vị", "Mã n
             for col, value in opinions[key].items():
                 ws.cell(row=r, column=head[col], value=value)
     wb.save(path)
-
-
-def docx_text(path) -> str:
-    d = docx.Document(path)
-    return "\n".join([p.text for p in d.paragraphs] +
-                     [" | ".join(c.text for c in row.cells) for t in d.tables for row in t.rows])
 
 
 def test_a_whole_year_as_one_cycle(tmp_path):
