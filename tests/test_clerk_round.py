@@ -182,6 +182,8 @@ def test_clerks_first_round(tmp_path):
     assert "Kính gửi: Ban Thường vụ Huyện ủy Đồng Lâm" in commitment
     assert "T/M BAN THƯỜNG VỤ HUYỆN ỦY ĐỒNG LÂM" in commitment and "Đồng Tiến, ngày" in commitment
     assert "Các đầu việc cụ thể" not in commitment  # no work items: no empty table
+    board = docx_text(docs / "ban_cam_ket/ban_cam_ket_BTC_2026.docx")  # a board of the committee: its place
+    assert "Sơn Hà, ngày" in board and "ủy, ngày" not in board
     assert "Hoàn thành 4,5 km" in docx_text(docs / "ban_cam_ket/ban_cam_ket_XDX_2026.docx")
     assert "Số lượng 4,5 km" in docx_text(docs / "ban_cam_ket/ban_cam_ket_XDX_2026.docx")
     missing = docx_text(docs / "danh_sach_chua_nop_dang_ky_2026.docx")

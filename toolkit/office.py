@@ -64,7 +64,7 @@ def derive_identity(name: str, parent_body: str | None = None) -> dict[str, Any]
         if parent_body is not None:
             out["parent_body"] = _upper(parent_body)
         return out
-    out["place"] = c["place"] if c["locality"] else ""
+    out["place"] = c["place"] if c["locality"] else _place_of(name)
     out["body_code"] = c["code"]
     if c["locality"] in ("tỉnh", "thành phố"):
         out["parent_body"] = _upper(party_body(name))
@@ -118,7 +118,10 @@ def unit_letterhead(registry, unit, office: dict) -> dict[str, str]:
         addressee = f"Ban Thường vụ {office.get('name', '')}"
         superior_signer = f"T/M BAN THƯỜNG VỤ {office.get('issuing_body', '')}"
     c = parse_committee(unit.name)
-    place = (c["place"] if c and c["locality"] else "") or _place_of(unit.name) or office.get("place", "")
+    pc = parse_committee(parent.name) if parent is not None else None
+    place = ((c["place"] if c and c["locality"] else "") or _place_of(unit.name)  # its own locality, else
+             or (pc["place"] if pc and pc["locality"] else "") or (_place_of(parent.name) if parent else "")
+             or office.get("place", ""))  # its committee's (a board of a district committee), else the office's
     return {"parent_body": _upper(above), "issuing_body": _upper(unit.name), "addressee": addressee,
             "superior_signer": superior_signer, "place": place}
 
@@ -127,8 +130,13 @@ _PLACE = re.compile(r"(?:xã|phường|thị trấn|huyện|quận|thị xã|th�
 
 
 def _place_of(name: str) -> str:
-    m = _PLACE.search(name)
-    return m.group(1).strip() if m else ""
+    """'Đảng ủy xã Tân Lộc' -> 'Tân Lộc'; '' for a name whose locality word is a committee's ('Ban Tổ chức Huyện
+    ủy', 'Ủy ban Kiểm tra Tỉnh ủy': their place is their committee's)."""
+    for m in _PLACE.finditer(name):
+        place = m.group(1).strip()
+        if fold(place).split()[:1] != ["uy"]:
+            return place
+    return ""
 
 
 __all__ = ["derive_identity", "doc_number", "missing_identity", "unit_letterhead", "party_body", "parse_committee"]
