@@ -46,3 +46,18 @@ def test_a_return_moved_from_another_periods_inbox_is_accepted(ctx):
     shutil.move(wrong / "XLS.xlsx", path)
     code, files = collect(ctx.ws, "--period", "2025")
     assert code == 0 and files["XLS.xlsx"]["status"] == "accepted"
+
+
+def test_a_period_nothing_was_issued_for_is_refused_not_reported_on(ctx):
+    """A mistyped period (no templates issued, no file received) would give a document counting every unit as
+    not reported and every task as not done: status, merge, score and report refuse it (exit 2), and write
+    nothing."""
+    make_return(ctx, "registration", "XLS", "2025", [task("XLS-01")], name="XLS.xlsx")
+    assert collect(ctx.ws, "--period", "2025")[0] == 0
+    for command in ("status", "merge", "score", "report"):
+        r = CliRunner().invoke(cli, [command, str(ctx.ws.root), "--period", "2025-Q3"])
+        assert r.exit_code == 2, (command, r.output)
+        assert "Kỳ 2025-Q3 (quý 3 năm 2025) chưa phát hành biểu mẫu nào và chưa tiếp nhận tệp nào" in r.output
+    assert not any(ctx.ws.round_dir(parse_period("2025-Q3"), "output").iterdir())
+    r = CliRunner().invoke(cli, ["status", str(ctx.ws.root), "--period", "2025"])
+    assert r.exit_code == 0 and "Đã nộp 1/" in r.output

@@ -137,8 +137,11 @@ def test_template_with_unknown_variable_fails_loudly_naming_it(ctx, tmp_path):
     (ctx.ws.root / "word").mkdir()
     shutil.copyfile(bad, ctx.ws.root / "word" / "danh_sach_chua_nop.docx")
     assert template_path(ctx.ws.root, "danh_sach_chua_nop.docx").parent == ctx.ws.root / "word"
+    from toolkit.templates import build_templates
+
+    build_templates(ctx.ws, "registration", "2025", unit_codes=["XLS"])  # a round that has begun
     with pytest.raises(TemplateError, match="khong_co"):
-        write_reports(ctx.ws, "2025-H1")
+        write_reports(ctx.ws, "2025")
 
 
 @pytest.mark.skipif(not shutil.which("soffice"), reason="LibreOffice not installed")

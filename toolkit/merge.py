@@ -68,6 +68,7 @@ def merge(target, period=None, form_id: str | None = None) -> MergeResult:
 
     started = time.perf_counter()
     rnd = as_round(target, period, form_id)
+    rnd.require_started("tổng hợp")
     result = MergeResult(outputs=[merge_form(rnd, form) for form in rnd.forms])
     result.seconds = time.perf_counter() - started
     return result

@@ -86,6 +86,7 @@ def write_reports(target, period=None, pdf: bool = False, progress: Callable[[in
 
     started = time.perf_counter()
     rnd = as_round(target, period, form_id)
+    rnd.require_started("xuất văn bản")
     out = rnd.output / "van_ban"
     out.mkdir(parents=True, exist_ok=True)
     root = rnd.ws.root

@@ -31,6 +31,7 @@ class Round:
     period: Period
     forms: tuple[Form, ...]
     explicit: bool = False  # the form was named by the user
+    started: bool = True  # templates were issued for the period, or files of it were received
     _expected: dict[str, list[Unit]] = field(default_factory=dict, repr=False)
 
     # --- identity ---------------------------------------------------------------------------------
@@ -56,7 +57,15 @@ class Round:
     def with_form(self, form: Form | str) -> "Round":
         form = self.ctx.form(form) if isinstance(form, str) else form
         check_form_period(form, self.period)
-        return Round(self.ctx, self.period, (form,), explicit=True)
+        return Round(self.ctx, self.period, (form,), explicit=True, started=self.started)
+
+    def require_started(self, what: str) -> None:
+        """Refuse to report on a period nothing was issued for nor received in (a mistyped period would
+        otherwise give a document that counts every unit as not reported and every task as not done)."""
+        if not self.started:
+            raise ToolkitError(f"Kỳ {self.code} ({self.period.label}) chưa phát hành biểu mẫu nào và chưa tiếp nhận "
+                               f"tệp nào, nên chưa có gì để {what}. Kiểm tra lại kỳ (--period), hoặc tạo biểu mẫu "
+                               f"trước: toolkit templates <thư mục> --form <biểu mẫu> --period {self.code}.")
 
     # --- time -------------------------------------------------------------------------------------
     @property
@@ -147,14 +156,17 @@ def open_round(workspace, period: str | Period, form_id: str | None = None, ctx:
     if ctx is None:
         ctx = workspace if isinstance(workspace, Context) else load_context(workspace)
     period = period if isinstance(period, Period) else parse_period(period)
+    named, stored = _issued_forms(ctx, period)
+    started = bool(named or stored)
     if form_id:
         form = ctx.form(form_id)
         check_form_period(form, period)
-        return Round(ctx, period, (form,), explicit=True)
-    return Round(ctx, period, _sorted(round_forms(ctx, period)))
+        return Round(ctx, period, (form,), explicit=True, started=started)
+    return Round(ctx, period, _sorted(named + stored or usual_forms(ctx, period)), started=started)
 
 
-def round_forms(ctx: Context, period: Period) -> list[Form]:
+def _issued_forms(ctx: Context, period: Period) -> tuple[list[Form], list[Form]]:
+    """The forms whose templates were issued for the period, and those with files received for it."""
     fits = {f.id: f for f in ctx.forms.values() if not f.periods or period.kind in f.periods}
     entry = (ctx.ws.settings.get("periods") or {}).get(period.code) or {}
     named = [fits[i] for i in (entry.get("forms") or []) if i in fits] if isinstance(entry, dict) else []
@@ -165,6 +177,11 @@ def round_forms(ctx: Context, period: Period) -> list[Form]:
             stored = [fits[i] for i in store.forms_with_returns(period.code) if i in fits]
     else:
         stored = []
+    return named, stored
+
+
+def round_forms(ctx: Context, period: Period) -> list[Form]:
+    named, stored = _issued_forms(ctx, period)
     return named + stored or usual_forms(ctx, period)
 
 

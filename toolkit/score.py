@@ -402,6 +402,7 @@ def score(target, period=None) -> ScoreResult:
 
     started = time.perf_counter()
     rnd = as_round(target, period)
+    rnd.require_started("chấm điểm")
     rules = load_rules(rnd.ws.root)
     with Store(rnd.ws.db_path) as store:
         units, leaders, notes = compute(rnd, store, rules)

@@ -70,6 +70,7 @@ def round_status(target, period=None, form_id: str | None = None, write: bool = 
     from .rounds import as_round
 
     rnd = as_round(target, period, form_id)
+    rnd.require_started("xem tình hình nộp")
     return form_status(rnd, rnd.form, write)
 
 
@@ -78,6 +79,7 @@ def round_statuses(target, period=None, form_id: str | None = None, write: bool 
     from .rounds import as_round
 
     rnd = as_round(target, period, form_id)
+    rnd.require_started("xem tình hình nộp")
     return [form_status(rnd, form, write) for form in rnd.forms]
 
 
