@@ -156,6 +156,10 @@ def test_a_whole_year_as_one_cycle(tmp_path):
     assert title_cell.value == "Sắp xếp lại 5 chi bộ thôn theo đề án sáp nhập" and title_cell.comment is not None
     out = invoke("confirm", ws, "--period", "2026")  # reading the same opinions again changes nothing
     assert "(lần này ghi nhận 0 ý kiến)" in out
+    out = invoke("report", ws, "--period", "2026")  # a task sent back is not put in the commitment to sign
+    assert "1 nhiệm vụ đang đề nghị đơn vị sửa chưa đưa vào bản cam kết (XTL TL-02)" in out
+    commitment = docx_text(ws / "rounds/2026/output/van_ban/ban_cam_ket/ban_cam_ket_XTL_2026.docx")
+    assert "Xây dựng 3 mô hình dân vận khéo" in commitment and "Sắp xếp lại" not in commitment
     # the commune fixes the task and sends its registration again
     fixed = [dict(r) for r in REGISTRATION["XTL"]]
     fixed[1].update(title="Sắp xếp lại 4 chi bộ thôn theo đề án sáp nhập", target=4)

@@ -91,19 +91,20 @@ def write_reports(target, period=None, pdf: bool = False, progress: Callable[[in
     out.mkdir(parents=True, exist_ok=True)
     root = rnd.ws.root
     jobs: list[tuple[str, str, dict, dict]] = []
+    notes: list[str] = []
     with Store(rnd.ws.db_path) as store:
         for form in rnd.forms:
             jobs.append(_not_reported(rnd, form, out, root))
             if form.role == "progress":
                 jobs.extend(_progress_documents(rnd, store, form, out, root))
             elif form.role == "registration":
-                jobs.extend(_commitments(rnd, store, form, out, root))
+                jobs.extend(_commitments(rnd, store, form, out, root, notes))
             elif form.role == "breakthrough":
                 jobs.append(_breakthrough(rnd, store, form, out, root))
             elif form.role == "followup":
                 jobs.append(_followup(rnd, store, form, out, root))
     docs = render_many(jobs, progress, workers)
-    result = ReportResult(folder=str(out), documents=docs)
+    result = ReportResult(folder=str(out), documents=docs, notes=notes)
     blank = missing_identity(rnd.ws.office)
     if blank:
         result.notes.append("Văn bản còn để trống: " + "; ".join(blank) + ". Điền trong settings.yaml (mục office) "
@@ -375,10 +376,17 @@ def _scorecards(rnd, df: pd.DataFrame, scores: list[dict], out: Path, root) -> l
 
 # --- registration: a commitment per unit ------------------------------------------------------------------
 
-def _commitments(rnd, store: Store, form: Form, out: Path, root) -> list:
+def _commitments(rnd, store: Store, form: Form, out: Path, root, notes: list[str]) -> list:
+    """A commitment per unit, of its tasks the office has not refused nor sent back for correction."""
     jobs = []
     key = rnd.register_key
-    tasks = [t for t in store.register(key) if t.get("confirmation") != "refused"]
+    registered = store.register(key)
+    tasks = [t for t in registered if t.get("confirmation") not in ("refused", "revise")]
+    sent_back = [f"{t['unit_code']} {t['task_code']}" for t in registered if t.get("confirmation") == "revise"]
+    if sent_back:
+        notes.append(f"{len(sent_back)} nhiệm vụ đang đề nghị đơn vị sửa chưa đưa vào bản cam kết ("
+                     f"{', '.join(sent_back[:10])}{', …' if len(sent_back) > 10 else ''}): tiếp nhận bản sửa, xác "
+                     f"nhận lại (toolkit confirm) rồi xuất lại văn bản.")
     items = store.work_items(key)
     folder = out / "ban_cam_ket"
     folder.mkdir(parents=True, exist_ok=True)
