@@ -22,6 +22,7 @@ def test_cli_init_templates_collect_exit_codes(tmp_path):
     ws = tmp_path / "w"
     r = runner.invoke(cli, ["init", str(tmp_path / "empty"), "--office", "Tỉnh ủy Sơn Mai", "--period", "2025"])
     assert r.exit_code == 0 and "Chưa có --units: điền danh sách đơn vị trực thuộc" in r.output
+    assert "Kỳ 2025: hạn nộp thông thường 31/01/2025 đã qua nên đặt hạn" in r.output  # today is later: said so
     units = openpyxl.load_workbook(tmp_path / "empty" / "don_vi.xlsx")["Đơn vị"]
     assert [c.value for c in units[2]][:3] == ["TU", "Tỉnh ủy Sơn Mai", ""] and units.max_row == 2  # no other province
     r = runner.invoke(cli, ["templates", str(tmp_path / "empty"), "--form", "registration", "--period", "2025"])

@@ -90,9 +90,11 @@ def deadline_note(ws: "Workspace", period: Period, today: date | None = None) ->
     """A Vietnamese warning when a round's deadline is already past or was moved from the usual one."""
     today = today or date.today()
     value, source = ws.deadline_info(period)
-    if source == "moved":
-        return (f"Kỳ {period.code}: hạn nộp thông thường {nominal_deadline(period):%d/%m/%Y} đã qua nên đặt hạn "
-                f"{value:%d/%m/%Y}; đổi bằng --deadline.")
+    entry = (ws.settings.get("periods") or {}).get(period.code) or {}
+    moved_from = entry.get("moved_from") if isinstance(entry, dict) else None
+    if source == "moved" or (moved_from and value >= today):
+        return (f"Kỳ {period.code}: hạn nộp thông thường {moved_from or format(nominal_deadline(period), '%d/%m/%Y')} "
+                f"đã qua nên đặt hạn {value:%d/%m/%Y}; đổi bằng --deadline.")
     if value < today:
         return (f"Kỳ {period.code}: hạn nộp {value:%d/%m/%Y} đã qua (hôm nay {today:%d/%m/%Y}); biểu mẫu gửi đi sẽ "
                 f"ghi hạn đã qua và mọi bản nộp đều bị tính là muộn. Đổi bằng --deadline nếu cần.")
@@ -186,6 +188,12 @@ class Workspace:
     def set_period(self, period: Period, deadline: date | None = None, forms: list[str] | None = None) -> None:
         periods = self.settings.setdefault("periods", {}) or {}
         entry = periods.get(period.code) or {}
+        if deadline is None and not entry.get("deadline"):
+            value, source = self.deadline_info(period)
+            if source == "moved":  # remembered, so that every later step can say where the date came from
+                entry["moved_from"] = nominal_deadline(period).strftime("%d/%m/%Y")
+        elif deadline is not None:
+            entry.pop("moved_from", None)
         entry["deadline"] = (deadline or self.deadline(period)).strftime("%d/%m/%Y")
         if forms:
             entry["forms"] = sorted(set(entry.get("forms", [])) | set(forms))
@@ -367,6 +375,9 @@ def init_workspace(root: str | os.PathLike, office: str | None = None, units: st
         entry = (settings.setdefault("periods", {}) or {}).get(period.code) or {}
         if deadlines and period.code in deadlines:
             entry["deadline"] = deadlines[period.code].strftime("%d/%m/%Y")
+            entry.pop("moved_from", None)
+        if not entry.get("deadline") and ws.deadline_info(period)[1] == "moved":
+            entry["moved_from"] = nominal_deadline(period).strftime("%d/%m/%Y")
         entry.setdefault("deadline", ws.deadline(period).strftime("%d/%m/%Y"))
         settings["periods"][period.code] = entry
     ws.save()
