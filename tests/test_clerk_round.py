@@ -235,6 +235,8 @@ def test_clerks_first_round(tmp_path):
     assert "Kết quả sơ bộ" in why and "2 nhiệm vụ chưa đến hạn được tính theo tiến độ: 2 đúng tiến độ" in why
     assert "0,4 làm tròn xuống" in why
     assert "Không có báo cáo được tiếp nhận trong kỳ" in " ".join(scores["BTC"]["detail"]["why"])
+    assert "1 đơn vị chưa có nhiệm vụ đã đăng ký nên không chấm điểm được: Đảng ủy xã Bình Minh (XBM)." in \
+        " ".join(json.loads(out)["notes"])
 
     invoke("merge", ws, "--period", "2026-H1")
     merged = ws / "rounds/2026-H1/output/tong_hop_tien_do_2026-H1.xlsx"
@@ -251,7 +253,10 @@ def test_clerks_first_round(tmp_path):
     docs = ws / "rounds/2026-H1/output/van_ban"
     report = docx_text(docs / "bao_cao_tong_hop_2026-H1.docx")
     assert report.count("ĐẢNG BỘ TỈNH SƠN HÀ") == 1 and "Sơn Hà, ngày" in report and "Số         -BC/TU" in report
-    assert "Có 4/5 đơn vị gửi báo cáo (đạt 80%)" in report
+    # XBM, sent a registration template and never registered, does not vanish from the 6-month round
+    assert "Có 4/6 đơn vị gửi báo cáo (đạt 66,7%), trong đó 4 đơn vị đúng hạn; 2 đơn vị chưa gửi" in report
+    listed = docx_text(docs / "danh_sach_chua_nop_tien_do_2026-H1.docx")
+    assert "Đảng ủy xã Bình Minh | Chưa đăng ký nhiệm vụ" in listed and "Ban Tổ chức Tỉnh ủy | Chưa nộp" in listed
     assert "Đảng ủy phường Tân An | 2 | 2 | 1 | 0 | 1 | 0 | 50%" in report
     assert "Đảng ủy phường Tân An | 51,5 | Không hoàn thành nhiệm vụ" in report
     assert "Kết quả xếp loại sơ bộ: Hoàn thành tốt nhiệm vụ: 2 đơn vị; Không hoàn thành nhiệm vụ: 3 đơn vị." in report

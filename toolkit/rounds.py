@@ -216,6 +216,26 @@ def expected_units(rnd: Round, form: Form, codes: Iterable[str] | None = None) -
     return sorted(units, key=lambda u: u.code)
 
 
+def unregistered_units(rnd: Round, form: Form) -> list[Unit]:
+    """Units that were sent the year's registration template but have no task in the round's registers (they
+    never registered, or their registration was rejected): no progress template can be made for them, yet they
+    are not to vanish from the round's status, its not-reported list and its report."""
+    registered = register_units(rnd)
+    if form.role != "progress" or not registered:
+        return []
+    from .templates import template_name
+
+    kinds = (rnd.ctx.ws.settings.get("expected_kinds") or {}).get(form.id) or []
+    asked: dict[str, Unit] = {}  # units that were sent the year's registration template
+    year = parse_period(rnd.register_keys[0])
+    outbox = rnd.ws.round_dir(year, "outbox")
+    for reg_form in (f for f in rnd.ctx.forms.values() if f.role == "registration"):
+        for unit in rnd.ctx.registry.expected(kinds=kinds):  # the units below the office, of the form's kinds
+            if unit.code not in registered and (outbox / template_name(reg_form, unit, year)).exists():
+                asked[unit.code] = unit
+    return sorted(asked.values(), key=lambda u: u.code)
+
+
 def known_terms(rnd: Round) -> list[Period]:
     """Terms named in settings.yaml or holding tasks in the store."""
     from .store import Store
@@ -244,4 +264,5 @@ def register_units(rnd: Round) -> set[str]:
         return {t["unit_code"] for key in rnd.register_keys for t in store.register(key)}
 
 
-__all__ = ["Round", "open_round", "as_round", "expected_units", "check_form_period", "round_forms"]
+__all__ = ["Round", "open_round", "as_round", "expected_units", "unregistered_units", "check_form_period",
+           "round_forms"]

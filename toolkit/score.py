@@ -408,6 +408,12 @@ def score(target, period=None) -> ScoreResult:
         units, leaders, notes = compute(rnd, store, rules)
         store.save_scores(rnd.code, [s.record() for s in units + leaders])
     result = ScoreResult(period=rnd.code, units=units, leaders=leaders, preliminary=rnd.preliminary, notes=notes)
+    from .rounds import unregistered_units
+
+    absent = [u for form in rnd.forms for u in unregistered_units(rnd, form)]
+    if absent:
+        result.notes.append(f"{len(absent)} đơn vị chưa có nhiệm vụ đã đăng ký nên không chấm điểm được: " +
+                            ", ".join(f"{u.name} ({u.code})" for u in absent) + ". Đề nghị xem xét riêng.")
     if result.pending:
         result.notes.append("Có trường hợp bằng điểm ở suất cuối cùng của mức cao nhất: " +
                             "; ".join(s.name for s in result.pending) + ". Đề nghị Ban Thường vụ xem xét, quyết định.")

@@ -13,7 +13,9 @@ from .sheets import Formats, new_workbook, table
 from .store import Store
 from .paths import safe_filename
 
-SUBMISSION_STATES = {"on_time": "Đúng hạn", "late": "Nộp muộn", "rejected": "Bị trả lại", "missing": "Chưa nộp"}
+SUBMISSION_STATES = {"on_time": "Đúng hạn", "late": "Nộp muộn", "rejected": "Bị trả lại", "missing": "Chưa nộp",
+                     "not_registered": "Chưa đăng ký nhiệm vụ"}
+NOT_REPORTED = ("missing", "rejected", "not_registered")
 
 
 @dataclass
@@ -46,7 +48,8 @@ class StatusResult:
         on_time = sum(u.state == "on_time" for u in units)
         return {"expected": len(units), "reported": reported, "on_time": on_time,
                 "late": sum(u.state == "late" for u in units), "rejected": sum(u.state == "rejected" for u in units),
-                "missing": sum(u.state == "missing" for u in units),
+                "missing": sum(u.state in ("missing", "not_registered") for u in units),
+                "not_registered": sum(u.state == "not_registered" for u in units),
                 "reporting_rate": round(100 * reported / n, 1), "on_time_rate": round(100 * on_time / n, 1)}
 
     def by_parent(self) -> dict[str, dict[str, Any]]:
@@ -57,7 +60,7 @@ class StatusResult:
 
     @property
     def not_reported(self) -> list[UnitStatus]:
-        return [u for u in self.units if u.state in ("missing", "rejected")]
+        return [u for u in self.units if u.state in NOT_REPORTED]
 
     def to_dict(self) -> dict:
         return {"period": self.period, "form": self.form, "form_name": self.form_name, "deadline": self.deadline,
@@ -106,6 +109,13 @@ def form_status(rnd, form, write: bool = True) -> StatusResult:
             last = mine[-1]
             us.state, us.errors, us.file, us.received = "rejected", last["errors"], last["file_name"], last["file_mtime"]
         result.units.append(us)
+    from .rounds import unregistered_units
+
+    for unit in unregistered_units(rnd, form):  # no template could be made for them: they stay in view
+        result.units.append(UnitStatus(code=unit.code, name=unit.name, parent=ctx.registry.parent_name(unit.code),
+                                       state="not_registered", email=unit.email,
+                                       head=f"{unit.head_name} ({unit.head_title})" if unit.head_name else ""))
+    result.units.sort(key=lambda u: u.code)
     if write:
         result.workbook = str(write_not_reported(rnd, form, result))
     return result
@@ -133,4 +143,5 @@ def write_not_reported(rnd, form, status: StatusResult) -> Path:
     return path
 
 
-__all__ = ["round_status", "round_statuses", "form_status", "StatusResult", "UnitStatus", "SUBMISSION_STATES"]
+__all__ = ["round_status", "round_statuses", "form_status", "StatusResult", "UnitStatus", "SUBMISSION_STATES",
+           "NOT_REPORTED"]
