@@ -208,8 +208,9 @@ def test_collect_with_a_form_the_files_are_not(copy):
                              code=1))
     assert {f["file"]: (f["status"], [i["code"] for i in f["issues"]]) for f in data["files"]} == {
         name: ("rejected", ["form-mismatch"]) for name in ("XLS.xlsx", "XCP.xlsx", "XMC.xlsx")}
-    assert data["files"][0]["issues"][0]["message"] == \
-        "Tệp thuộc biểu mẫu 'registration', không phải biểu mẫu 'breakthrough' của lần tiếp nhận này."
+    assert data["files"][0]["issues"][0]["message"] == (
+        "Tệp thuộc biểu mẫu 'đăng ký nhiệm vụ (registration)', không phải biểu mẫu 'việc đột phá (breakthrough)' "
+        "của lần tiếp nhận này.")
 
 
 def test_status_merge_confirm_history_json_equal_the_library(copy, monkeypatch):

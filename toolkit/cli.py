@@ -75,7 +75,7 @@ def cli():
 
 
 @cli.command()
-@click.argument("directory", type=click.Path(file_okay=False))
+@click.argument("directory", type=click.Path(file_okay=False), metavar="THƯ_MỤC")
 @click.option("--office", help='Tên cấp ủy, ví dụ "Tỉnh ủy Hòa An", "Huyện ủy Lạc Sơn", "Đảng ủy xã Tân Lạc".')
 @click.option("--parent-body", help='Tổ chức đảng cấp trên (dòng đầu tiêu đề văn bản), ví dụ "Đảng bộ tỉnh Hòa Bình" '
                                     "(cần với huyện ủy, đảng ủy xã).")
@@ -127,7 +127,7 @@ def forms():
 
 
 @forms.command("check")
-@click.argument("directory", required=False, type=click.Path(file_okay=False))
+@click.argument("directory", required=False, type=click.Path(file_okay=False), metavar="[THƯ_MỤC]")
 def forms_check(directory):
     """Kiểm tra các tệp định nghĩa biểu mẫu (YAML), chỉ rõ vị trí từng lỗi."""
     from .forms import check_forms, load_forms
@@ -142,7 +142,7 @@ def forms_check(directory):
 
 
 @cli.command()
-@click.argument("directory", type=click.Path(file_okay=False))
+@click.argument("directory", type=click.Path(file_okay=False), metavar="THƯ_MỤC")
 @click.option("--form", "form_id", required=True, help=FORM_HELP)
 @click.option("--period", required=True, help=PERIOD_HELP)
 @click.option("--units", "unit_codes", help="Chỉ tạo cho các mã đơn vị này (cách nhau bởi dấu phẩy).")
@@ -167,7 +167,7 @@ def templates(directory, form_id, period, unit_codes, deadline):
 
 
 @cli.command()
-@click.argument("directory", type=click.Path(file_okay=False))
+@click.argument("directory", type=click.Path(file_okay=False), metavar="THƯ_MỤC")
 @click.option("--period", required=True, help=PERIOD_HELP)
 @click.option("--form", "form_id", help="Chỉ nhận biểu mẫu này. " + FORM_HELP)
 @click.option("--inbox", type=click.Path(file_okay=False), help="Thư mục tệp nhận về (mặc định rounds/<kỳ>/inbox).")
@@ -201,7 +201,7 @@ def collect(directory, period, form_id, inbox, no_feedback, as_json):
 
 
 @cli.command()
-@click.argument("directory", type=click.Path(file_okay=False))
+@click.argument("directory", type=click.Path(file_okay=False), metavar="THƯ_MỤC")
 @click.option("--period", required=True, help=PERIOD_HELP)
 @click.option("--form", "form_id", help="Chỉ biểu mẫu này (mặc định: mọi biểu mẫu của đợt). " + FORM_HELP)
 @click.option("--json", "as_json", is_flag=True, help="In kết quả dạng JSON.")
@@ -237,7 +237,7 @@ def _pct(value) -> str:
 
 
 @cli.command()
-@click.argument("directory", type=click.Path(file_okay=False))
+@click.argument("directory", type=click.Path(file_okay=False), metavar="THƯ_MỤC")
 @click.option("--period", required=True, help=PERIOD_HELP)
 @click.option("--form", "form_id", help="Chỉ biểu mẫu này (mặc định: mọi biểu mẫu của đợt). " + FORM_HELP)
 @click.option("--json", "as_json", is_flag=True, help="In kết quả dạng JSON.")
@@ -263,7 +263,7 @@ def _cycle_command(fn, directory, period, as_json) -> None:
 
 
 @cli.command()
-@click.argument("directory", type=click.Path(file_okay=False))
+@click.argument("directory", type=click.Path(file_okay=False), metavar="THƯ_MỤC")
 @click.option("--period", required=True, help="Kỳ đăng ký: năm (2026) hoặc nhiệm kỳ (2026-2030).")
 @click.option("--json", "as_json", is_flag=True, help="In kết quả dạng JSON.")
 def confirm(directory, period, as_json):
@@ -274,7 +274,7 @@ def confirm(directory, period, as_json):
 
 
 @cli.command()
-@click.argument("directory", type=click.Path(file_okay=False))
+@click.argument("directory", type=click.Path(file_okay=False), metavar="THƯ_MỤC")
 @click.option("--period", required=True, help="Năm (2026), một kỳ trong năm (2026-H1) hoặc nhiệm kỳ (2026-2030).")
 @click.option("--json", "as_json", is_flag=True, help="In kết quả dạng JSON.")
 def adjust(directory, period, as_json):
@@ -285,7 +285,7 @@ def adjust(directory, period, as_json):
 
 
 @cli.command()
-@click.argument("directory", type=click.Path(file_okay=False))
+@click.argument("directory", type=click.Path(file_okay=False), metavar="THƯ_MỤC")
 @click.option("--period", required=True, help="Năm (2026) hoặc nhiệm kỳ (2026-2030) của danh mục nhiệm vụ.")
 @click.option("--json", "as_json", is_flag=True, help="In kết quả dạng JSON.")
 def history(directory, period, as_json):
@@ -296,7 +296,7 @@ def history(directory, period, as_json):
 
 
 @cli.command()
-@click.argument("directory", type=click.Path(file_okay=False))
+@click.argument("directory", type=click.Path(file_okay=False), metavar="THƯ_MỤC")
 @click.option("--period", required=True, help="Nhiệm kỳ, ví dụ 2026-2030.")
 @click.option("--json", "as_json", is_flag=True, help="In kết quả dạng JSON.")
 def term(directory, period, as_json):
@@ -307,7 +307,7 @@ def term(directory, period, as_json):
 
 
 @cli.command()
-@click.argument("directory", type=click.Path(file_okay=False))
+@click.argument("directory", type=click.Path(file_okay=False), metavar="THƯ_MỤC")
 @click.option("--period", required=True, help=PERIOD_HELP + " Chấm điểm dùng các kỳ báo cáo tiến độ.")
 @click.option("--json", "as_json", is_flag=True, help="In kết quả dạng JSON.")
 def score(directory, period, as_json):
@@ -333,7 +333,7 @@ def score(directory, period, as_json):
 
 
 @cli.command()
-@click.argument("directory", type=click.Path(file_okay=False))
+@click.argument("directory", type=click.Path(file_okay=False), metavar="THƯ_MỤC")
 @click.option("--period", required=True, help=PERIOD_HELP)
 @click.option("--form", "form_id", help="Chỉ văn bản của biểu mẫu này (mặc định: mọi biểu mẫu của đợt). " + FORM_HELP)
 @click.option("--pdf", is_flag=True, help="Chuyển sang PDF (LibreOffice hoặc Microsoft Word nếu có).")
@@ -356,7 +356,7 @@ def report(directory, period, form_id, pdf, as_json):
 
 
 @cli.command()
-@click.argument("directory", type=click.Path(file_okay=False))
+@click.argument("directory", type=click.Path(file_okay=False), metavar="THƯ_MỤC")
 @click.option("--period", required=True, help=PERIOD_HELP)
 @click.option("--form", "form_id", help="Chỉ biểu mẫu này. " + FORM_HELP)
 @click.option("--pdf", is_flag=True, help="Chuyển văn bản sang PDF.")
@@ -369,7 +369,7 @@ def run(directory, period, form_id, pdf):
 
 
 @cli.command()
-@click.argument("directory", type=click.Path(file_okay=False))
+@click.argument("directory", type=click.Path(file_okay=False), metavar="THƯ_MỤC")
 @click.option("--output", type=click.Path(dir_okay=False), help="Đường dẫn tệp bảng điều khiển (.xlsm).")
 def panel(directory, output):
     """Tạo bảng điều khiển Excel (nút macro gọi Python qua xlwings)."""
@@ -381,7 +381,7 @@ def panel(directory, output):
 
 
 @cli.command()
-@click.argument("directory", type=click.Path(file_okay=False), default="demo_workspace")
+@click.argument("directory", type=click.Path(file_okay=False), default="demo_workspace", metavar="[THƯ_MỤC]")
 @click.option("--pdf/--no-pdf", default=True, help="Chuyển văn bản sang PDF khi có LibreOffice hoặc Word.")
 def demo(directory, pdf):
     """Chạy thử một năm mẫu trên sample_workbooks/ (tạo thư mục làm việc mới)."""

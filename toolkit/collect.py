@@ -597,7 +597,9 @@ def write_issues_workbook(ctx: Context, period: Period, result: CollectResult) -
         files_ws = wb.add_worksheet("Tệp")
         cols = ["Tệp", "Mã đơn vị", "Đơn vị", "Biểu mẫu", "Kỳ", "Kết quả", "Số lỗi", "Số cảnh báo",
                 "Nộp muộn (ngày)", "Thay thế bản", "Tệp phản hồi"]
-        rows = [[f.file, f.unit, f.unit_name, f.form, f.period, STATUS_LABELS[f.status], f.errors, f.warnings,
+        names = {form.id: form.name for form in ctx.forms.values()}  # "đăng ký nhiệm vụ", not "registration"
+        rows = [[f.file, f.unit, f.unit_name, names.get(f.form, f.form), f.period, STATUS_LABELS[f.status], f.errors,
+                 f.warnings,
                  f.late_days, f.replaced, os.path.basename(f.feedback)] for f in result.files]
         _table(files_ws, cols, rows, head, body, [30, 10, 32, 13, 9, 22, 8, 10, 10, 24, 30])
         for r, f in enumerate(result.files, start=1):

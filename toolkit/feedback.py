@@ -216,6 +216,10 @@ def _heading(sub) -> str:
 
 def _verdict(sub) -> str:
     errors = sum(1 for i in sub.issues if i.is_error)
+    opinions = sum(1 for i in sub.issues if i.code in ("confirm-revise", "confirm-refused"))
+    if opinions:  # the office's opinions on a registration it had accepted
+        return (f"VĂN PHÒNG ĐỀ NGHỊ SỬA {opinions} NHIỆM VỤ — xem ý kiến ở các ô được đánh dấu, sửa và gửi lại "
+                f"bản đăng ký.")
     verdict = "KHÔNG TIẾP NHẬN — đề nghị sửa các lỗi và gửi lại." if errors else \
         "ĐÃ TIẾP NHẬN — đề nghị xem các cảnh báo."
     return f"{verdict} ({errors} lỗi, {len(sub.issues) - errors} cảnh báo/ghi chú)"

@@ -66,6 +66,11 @@ class Column:
     def keys(self) -> set[str]:
         return {fold(self.title), fold(self.name), *(fold(a) for a in self.aliases)}
 
+    def help_for(self, unit_code: str = "") -> str:
+        """The column's help as one unit reads it: "{ma_don_vi}" in a definition becomes the unit's code (an
+        example task code "XTL-01" rather than another unit's)."""
+        return self.help.replace("{ma_don_vi}", unit_code or "MA")
+
 
 @dataclass(frozen=True)
 class Sheet:

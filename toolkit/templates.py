@@ -162,7 +162,7 @@ def _instructions(wb, fmt, form: Form, unit: Unit, period: Period, deadline: dat
         for col in sheet.columns:
             req = " (bắt buộc)" if col.required else ""
             extra = f" Danh sách: {'; '.join(col.choices)}." if col.type == "choice" and len(col.choices) <= 8 else ""
-            text = f"{TYPE_LABELS[col.type].capitalize()}. {col.help}{extra}".strip()
+            text = f"{TYPE_LABELS[col.type].capitalize()}. {col.help_for(unit.code)}{extra}".strip()
             ws.write_string(r, 0, col.title + req, fmt.wrap)
             ws.write_string(r, 1, text, fmt.wrap)
             fit_row(ws, r, [(col.title + req, 26), (text, 66)])
@@ -209,7 +209,7 @@ def _data_sheet(wb, fmt, lists: _ListWriter, form: Form, sheet: Sheet, unit: Uni
     for c, col in enumerate(sheet.columns):
         ws.set_column(c, c, col.width)
         ws.write_string(hr, c, col.title, fmt.header_req if col.required else fmt.header)
-        note = col.help or TYPE_LABELS[col.type].capitalize()
+        note = col.help_for(unit.code) or TYPE_LABELS[col.type].capitalize()
         if col.type == "choice":
             note += " Chọn trong danh sách thả xuống."
         ws.write_comment(hr, c, note, {"author": "Hướng dẫn", "x_scale": 2, "y_scale": 1.5,
@@ -267,7 +267,7 @@ def _validation(ws, lists: _ListWriter, col: Column, first: int, c: int, last: i
             **common, "validate": "date", "criteria": "between",
             "minimum": datetime(2000, 1, 1), "maximum": datetime(2100, 12, 31),
             "input_message": "Nhập ngày dạng dd/mm/yyyy.",
-            "error_message": "Nhập ngày hợp lệ, ví dụ 15/06/2025."})
+            "error_message": f"Nhập ngày hợp lệ, ví dụ 15/06/{period.end.year}."})
     elif col.type in ("number", "integer", "percent"):
         lo = col.min if col.min is not None else -1e12
         hi = col.max if col.max is not None else 1e12

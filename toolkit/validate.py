@@ -97,7 +97,9 @@ def identify(wb: Workbook, sub: Submission, ctx: Context, form_id: str | None, p
             return False
         sources.append("tên trang và tiêu đề cột")
     if form_id and form.id != form_id:
-        sub.add("form-mismatch", found=form.id, expected=form_id)
+        wanted = ctx.forms.get(form_id)
+        sub.add("form-mismatch", found=f"{form.name} ({form.id})",
+                expected=f"{wanted.name} ({form_id})" if wanted else form_id)
         return False
     if period is not None and form.periods and period.kind not in form.periods:
         from .rounds import PERIOD_KIND_LABELS
@@ -528,7 +530,8 @@ def _coerce_cell(sub: Submission, ctx: Context, col: Column, v: Any, sheet: str,
             import re
 
             if not re.fullmatch(col.pattern, value):
-                sub.add("pattern-error", sheet=sheet, cell=ref, row=r, value=value, title=col.title, help=col.help)
+                sub.add("pattern-error", sheet=sheet, cell=ref, row=r, value=value, title=col.title,
+                        help=col.help_for(sub.unit.code if sub.unit else ""))
         return value
     if t == "number":
         value, problem = coerce.to_number(v)
@@ -552,7 +555,8 @@ def _coerce_cell(sub: Submission, ctx: Context, col: Column, v: Any, sheet: str,
     elif t == "leader":
         return _leader_cell(sub, ctx, col, coerce.to_text(v), sheet, ref, r)
     if problem:
-        example = {"date": " (ví dụ 15/06/2025)", "percent": " (ví dụ 80)", "number": " (ví dụ 1.234,5)",
+        year = sub.period.end.year if getattr(sub, "period", None) else date.today().year
+        example = {"date": f" (ví dụ 15/06/{year})", "percent": " (ví dụ 80)", "number": " (ví dụ 1.234,5)",
                    "integer": " (ví dụ 12)"}.get(t, "")
         sub.add("type-error", sheet=sheet, cell=ref, row=r, value=coerce.to_text(v), title=col.title,
                 expected=TYPE_LABELS[t], example=example)
