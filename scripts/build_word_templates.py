@@ -104,10 +104,11 @@ def signature(doc, left_title="Nơi nhận:") -> None:
     t = doc.add_table(rows=1, cols=2)
     borderless(t)
     set_widths(t, [8.0, 8.5])
+    t.rows[0]._tr.get_or_add_trPr().append(OxmlElement("w:cantSplit"))  # the signer's name never alone on a page
     left, right = t.rows[0].cells
     cell_para(left, left_title, bold=True, size=12, align=WD_ALIGN_PARAGRAPH.LEFT, underline=True, first=True)
     cell_para(left, "{%p for r in sign.recipients %}", size=11, align=WD_ALIGN_PARAGRAPH.LEFT)
-    cell_para(left, "- {{ r }},", size=11, align=WD_ALIGN_PARAGRAPH.LEFT)
+    cell_para(left, "- {{ r }}{{ '.' if loop.last else ',' }}", size=11, align=WD_ALIGN_PARAGRAPH.LEFT)
     cell_para(left, "{%p endfor %}", size=11, align=WD_ALIGN_PARAGRAPH.LEFT)
     cell_para(right, "{{ sign.prefix }}", bold=True, first=True)
     cell_para(right, "{{ sign.title }}", bold=True)

@@ -128,7 +128,7 @@ STATE_COLUMNS = [("tasks", "Số nhiệm vụ"), ("due", "Đến hạn trong k�
                  ("behind", "Chậm tiến độ, còn hạn"), ("not_started", "Chưa triển khai"),
                  ("adjust", "Đề nghị điều chỉnh"), ("dropped", "Đưa ra khỏi danh mục"),
                  ("not_reported", "Chưa báo cáo"), ("due_done_rate", "Tỷ lệ hoàn thành nhiệm vụ đến hạn (%)"),
-                 ("on_time_rate", "Tỷ lệ hoàn thành đúng hạn (%)"), ("avg_percent", "% hoàn thành bình quân")]
+                 ("on_time_rate", "Tỷ lệ hoàn thành đúng hạn trên tổng số nhiệm vụ (%)"), ("avg_percent", "% hoàn thành bình quân")]
 STATE_HEADERS = [t for _, t in STATE_COLUMNS]
 
 

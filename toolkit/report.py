@@ -300,10 +300,11 @@ def _charts(folder: Path, df: pd.DataFrame, causes: list[tuple[str, int]]) -> di
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_xlabel("Số nhiệm vụ")
         ax.set_title("Tình hình thực hiện nhiệm vụ theo đơn vị")
-        ax.legend(loc="lower right", fontsize=8)
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.22 if len(counts) < 6 else -0.12), ncol=3,
+                  fontsize=8, frameon=False)  # under the axis: never over the bars
         fig.tight_layout()
         images["chart_units"] = str(folder / "tinh_hinh_thuc_hien.png")
-        fig.savefig(images["chart_units"], dpi=130)
+        fig.savefig(images["chart_units"], dpi=130, bbox_inches="tight")
         plt.close(fig)
     if causes:
         fig, ax = plt.subplots(figsize=(7.5, 0.45 * len(causes) + 1.2))
