@@ -248,6 +248,9 @@ def test_clerks_first_round(tmp_path):
     # the two outputs agree: the unit the consolidated workbook shows "not done" is counted late in the classification
     assert rated["PTA"]["Chưa hoàn thành"] == 1 and rated["PTA"]["Tổng điểm"] == 51.5
     assert openpyxl.load_workbook(classification)["Xếp loại đơn vị"]["A1"].value.startswith("XẾP LOẠI ĐƠN VỊ (SƠ BỘ)")
+    rules = [c.value for c in openpyxl.load_workbook(classification)["Quy tắc"]["A"] if c.value]
+    assert rules[1] == "Thang điểm: 30 điểm tiêu chí chung + 70 điểm kết quả thực hiện nhiệm vụ."  # sentences first
+    assert "  – Hoàn thành nhiệm vụ: từ 50 điểm, nhiệm vụ chậm, quá hạn không quá 20%." in rules
 
     out = invoke("report", ws, "--period", "2026-H1")
     docs = ws / "rounds/2026-H1/output/van_ban"

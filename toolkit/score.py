@@ -446,11 +446,58 @@ def write_classification(rnd, result: ScoreResult, rules: dict) -> Path:
             table(ws, 3, HEADERS, rows, f, WIDTHS)
         ws = wb.add_worksheet("Quy tắc")
         ws.set_column(0, 0, 110)
+        ws.write_string(0, 0, "QUY TẮC CHẤM ĐIỂM, XẾP LOẠI ĐÃ ÁP DỤNG", f.title)
+        lines = describe_rules(rules)
+        for r, line in enumerate(lines, start=2):
+            ws.write_string(r, 0, line, f.text)
+        r = len(lines) + 3
+        ws.write_string(r, 0, "Nguyên văn tệp quy tắc (scoring.yaml), để đối chiếu:", f.note)
         text = yaml.safe_dump(rules, allow_unicode=True, sort_keys=False)
-        for r, line in enumerate(text.splitlines()):
-            ws.write_string(r, 0, line)
+        for i, line in enumerate(text.splitlines(), start=r + 1):
+            ws.write_string(i, 0, line)
         wb.close()
     return path
+
+
+_BASES = {"due": "các nhiệm vụ phải hoàn thành trong kỳ (đến hạn hoặc đã kết thúc); nhiệm vụ chưa đến hạn tính "
+                 "theo tiến độ", "all": "mọi nhiệm vụ của đơn vị"}
+_MISSING_GENERAL = {"scale": "quy đổi điểm kết quả nhiệm vụ ra thang 100", "zero": "tính 0 điểm",
+                    "full": "tính đủ điểm"}
+_TIE_BREAKS = {"schedule": "tỷ lệ hoàn thành đúng hạn", "quality": "mức đạt chỉ tiêu", "quantity": "tỷ lệ hoàn thành",
+               "score": "tổng điểm"}
+
+
+def describe_rules(rules: dict) -> list[str]:
+    """The scoring rules in sentences a clerk can read out at a meeting."""
+    from .formatting import number
+
+    scale, comp = rules.get("scale") or {}, rules.get("components") or {}
+    out = [f"Thang điểm: {number(scale.get('general', 0))} điểm tiêu chí chung + {number(scale.get('tasks', 0))} "
+           f"điểm kết quả thực hiện nhiệm vụ.",
+           f"Điểm kết quả nhiệm vụ gồm: số lượng {number(100 * comp.get('quantity', 0))}%, tiến độ (đúng hạn) "
+           f"{number(100 * comp.get('schedule', 0))}%, chất lượng (mức đạt chỉ tiêu, tối đa "
+           f"{number(100 * rules.get('quality_cap', 1))}%) {number(100 * comp.get('quality', 0))}%; tính trên "
+           f"{_BASES.get(rules.get('base'), rules.get('base'))}.",
+           "Chưa có điểm tiêu chí chung chấm tay (tệp " + str(rules.get("manual_points_file", "")) + "): "
+           + _MISSING_GENERAL.get(rules.get("general_when_missing"), str(rules.get("general_when_missing"))) + "."]
+    if rules.get("area_weights"):
+        out.append("Trọng số theo lĩnh vực: " + "; ".join(f"{k} × {number(v)}"
+                                                          for k, v in rules["area_weights"].items()) + ".")
+    out.append("Mức xếp loại (xét từ trên xuống, không đạt điều kiện thì xuống mức dưới):")
+    for lv in rules.get("levels") or []:
+        late = lv.get("max_late_share")
+        cond = "" if late is None else (", không có nhiệm vụ chậm, quá hạn" if not late else
+                                        f", nhiệm vụ chậm, quá hạn không quá {number(100 * late)}%")
+        out.append(f"  – {lv['name']}: từ {number(lv.get('min', 0))} điểm{cond}.")
+    q = rules.get("quota") or {}
+    if q:
+        base = "mức này trở lên" if q.get("base", "good_or_better") == "good_or_better" else "đúng mức này"
+        ties = ", ".join(_TIE_BREAKS.get(t, t) for t in q.get("tie_break") or [])
+        out.append(f"Số được xếp \"{q.get('level')}\" không quá {number(100 * q.get('share', 0))}% số được xếp "
+                   f"\"{q.get('of_level')}\" ({base}), làm tròn xuống, xét sau khi xếp hạng"
+                   + (f"; bằng điểm ở suất cuối thì xét lần lượt: {ties}" if ties else "")
+                   + "; còn bằng nhau thì nêu tên để Ban Thường vụ quyết định.")
+    return out
 
 
 __all__ = ["score", "classify", "load_rules", "Score", "ScoreResult", "compute", "task_columns", "scored_form"]
