@@ -257,7 +257,8 @@ def test_clerks_first_round(tmp_path):
     report = docx_text(docs / "bao_cao_tong_hop_2026-H1.docx")
     assert report.count("ĐẢNG BỘ TỈNH SƠN HÀ") == 1 and "Sơn Hà, ngày" in report and "Số         -BC/TU" in report
     # XBM, sent a registration template and never registered, does not vanish from the 6-month round
-    assert "Có 4/6 đơn vị gửi báo cáo (đạt 66,7%), trong đó 4 đơn vị đúng hạn; 2 đơn vị chưa gửi" in report
+    assert ("Có 4/6 đơn vị gửi báo cáo (đạt 66,7%), trong đó 4 đơn vị đúng hạn; 1 đơn vị chưa gửi, 1 đơn vị chưa "
+            "đăng ký nhiệm vụ nên chưa có báo cáo (danh sách kèm theo).") in report
     listed = docx_text(docs / "danh_sach_chua_nop_tien_do_2026-H1.docx")
     assert "Đảng ủy xã Bình Minh | Chưa đăng ký nhiệm vụ" in listed and "Ban Tổ chức Tỉnh ủy | Chưa nộp" in listed
     assert "Đảng ủy phường Tân An | 2 | 2 | 1 | 0 | 1 | 0 | 50%" in report

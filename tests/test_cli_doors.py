@@ -321,7 +321,8 @@ def test_score_and_report_with_pdf_json_equal_the_library(copy, monkeypatch):
     assert all(p.read_bytes()[:5] == b"%PDF-" and p.stat().st_size > 1000 for p in pdfs)
     report = docx_text(folder / "bao_cao_tong_hop_2025-H1.docx")
     # XCP, whose registration was rejected, has no template but does not vanish: it is counted and listed
-    assert "Có 2/3 đơn vị gửi báo cáo (đạt 66,7%), trong đó 2 đơn vị đúng hạn; 1 đơn vị chưa gửi" in report
+    assert ("Có 2/3 đơn vị gửi báo cáo (đạt 66,7%), trong đó 2 đơn vị đúng hạn; 1 đơn vị chưa đăng ký nhiệm vụ nên "
+            "chưa có báo cáo (danh sách kèm theo).") in report
     listed = docx_text(folder / "danh_sach_chua_nop_tien_do_2025-H1.docx")
     assert "1 | Đảng ủy xã Cao Phong | Chưa đăng ký nhiệm vụ | Xa Văn Thắng (Bí thư Đảng ủy)" in listed
     out = invoke("report", ws, "--period", "2025-H1")

@@ -19,12 +19,16 @@ def collect(ws, *args):
 
 
 def test_wrong_form_then_right_form_accepts_the_same_file(ctx):
-    make_return(ctx, "registration", "XLS", "2025", [task("XLS-01")], name="XLS.xlsx")
+    path = make_return(ctx, "registration", "XLS", "2025", [task("XLS-01")], name="XLS.xlsx")
     make_return(ctx, "registration", "XKB", "2025", [task("XKB-01", area="Sai")], name="XKB.xlsx")
     code, files = collect(ctx.ws, "--period", "2025", "--form", "breakthrough")
     assert code == 1 and [i["code"] for i in files["XLS.xlsx"]["issues"]] == ["form-mismatch"]
+    code, files = collect(ctx.ws, "--period", "2025", "--form", "breakthrough")  # nothing changed: not read again
+    assert files["XLS.xlsx"]["status"] == "duplicate_rejected"
+    shutil.copyfile(path, path.with_name("XLS ban sao.xlsx"))  # the same file twice in the inbox
     code, files = collect(ctx.ws, "--period", "2025")
     assert files["XLS.xlsx"]["status"] == "accepted"  # read again: the mismatch was the round's, not the file's
+    assert files["XLS ban sao.xlsx"]["status"] == "duplicate"  # judged like its twin, after it
     assert files["XKB.xlsx"]["status"] == "rejected"  # now judged on its content: a wrong area
     assert [i["code"] for i in files["XKB.xlsx"]["issues"] if i["severity"] == "error"] == ["choice-error"]
     code, files = collect(ctx.ws, "--period", "2025")
@@ -61,3 +65,11 @@ def test_a_period_nothing_was_issued_for_is_refused_not_reported_on(ctx):
     assert not any(ctx.ws.round_dir(parse_period("2025-Q3"), "output").iterdir())
     r = CliRunner().invoke(cli, ["status", str(ctx.ws.root), "--period", "2025"])
     assert r.exit_code == 0 and "Đã nộp 1/" in r.output
+
+
+def test_run_with_a_form_on_a_round_whose_first_files_it_collects(ctx):
+    """Files made from copied templates (none issued through `templates`): run collects them, then goes on."""
+    make_return(ctx, "registration", "XLS", "2025", [task("XLS-01")], name="XLS.xlsx")
+    r = CliRunner().invoke(cli, ["run", str(ctx.ws.root), "--period", "2025", "--form", "registration"])
+    assert r.exit_code == 0, r.output
+    assert "Tình hình nộp đăng ký nhiệm vụ: 1/19 đơn vị đã nộp" in " ".join(r.output.split())

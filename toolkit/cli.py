@@ -224,7 +224,8 @@ def status(directory, period, form_id, as_json):
         r = result.rates()
         console.print(f"Đã nộp {r['reported']}/{r['expected']} ({_pct(r['reporting_rate'])}), đúng hạn {r['on_time']} "
                       f"({_pct(r['on_time_rate'])}), muộn {r['late']}, bị trả lại {r['rejected']}, chưa nộp "
-                      f"{r['missing']}.")
+                      f"{r['missing']}" + (f", chưa đăng ký nhiệm vụ {r['not_registered']}" if r["not_registered"] else "")
+                      + ".")
         for parent, pr in result.by_parent().items():
             console.print(f"  {parent}: {pr['reported']}/{pr['expected']} đã nộp, {pr['on_time']} đúng hạn")
         console.print(f"Danh sách chưa nộp: {result.workbook}")

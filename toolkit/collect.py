@@ -10,6 +10,7 @@ without being parsed.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import stat
@@ -174,6 +175,9 @@ def _collect_files(ctx, period, form_id, inbox, feedback, progress, workers, _ho
         lookups: dict[str, Lookups] = {}
         claimed = {str(p.relative_to(inbox)) for p in files}  # file names present in the inbox now
         todo: list[tuple[Path, str, str]] = []
+        context = _context(ctx, period, form_id)
+        reread: set[str] = set()
+        twins: list[tuple[int, str, str, Path]] = []
         for path in files:
             rel = str(path.relative_to(inbox))
             try:
@@ -182,9 +186,15 @@ def _collect_files(ctx, period, form_id, inbox, feedback, progress, workers, _ho
                 result.files.append(FileResult(file=rel, status="rejected", errors=1, issues=[
                     make_issue("file-unreadable", file=rel, detail=str(exc))]))
                 continue
-            if digest in seen and not _read_again(store, digest):
+            if digest in reread:  # a twin of a file read again in this collect: judged like it, afterwards
+                twins.append((len(result.files), rel, digest, path))
+                result.files.append(None)
+                continue
+            if digest in seen and not _read_again(store, digest, context):
                 result.files.append(_seen_before(store, rel, digest, path))
                 continue
+            if digest in seen:
+                reread.add(digest)
             seen.add(digest)
             todo.append((path, rel, digest))
         parsed = parse_all(ctx, [(p, r) for p, r, _ in todo], form_id, period, limits, workers)
@@ -199,6 +209,8 @@ def _collect_files(ctx, period, form_id, inbox, feedback, progress, workers, _ho
                     make_issue("file-failed", file=rel, stage="lưu vào kho dữ liệu", detail=_brief(exc))])
                 seen.discard(digest)
             result.files.append(fr)
+        for i, rel, digest, path in twins:
+            result.files[i] = _seen_before(store, rel, digest, path)
         for fr in result.files:  # a file rejected before whose unit sent a corrected one later in this collect
             if fr.status == "duplicate_rejected" and not fr.replaced and fr.unit:
                 later = store.active_submission(fr.unit, fr.form, fr.period)
@@ -216,17 +228,30 @@ def _brief(exc: BaseException) -> str:
 
 
 # rejections that depend on the round or on the office's registry, not on the file alone: a file rejected for
-# one of these alone is read again (collected with another --form or period, the unit added to the list since)
-CONTEXT_ERRORS = {"form-mismatch", "form-period-mismatch", "period-mismatch", "unit-unknown", "unit-unidentified",
-                  "form-unidentified"}
+# these alone is read again once that context has changed (collected with another --form or in another period's
+# round, the unit list edited since), unless its unit has had a file accepted for that form and period since
+CONTEXT_ERRORS = {"form-mismatch", "form-period-mismatch", "period-mismatch", "unit-unknown", "unit-unidentified"}
 
 
-def _read_again(store: Store, digest: str) -> bool:
+def _context(ctx: Context, period: Period, form_id: str | None) -> dict:
+    """What a collect's verdicts depend on besides the file: the form asked for, the round, the unit list."""
+    try:
+        registry = int(ctx.ws.registry_path.stat().st_mtime)
+    except OSError:
+        registry = 0
+    return {"form": form_id or "", "period": period.code, "registry": registry}
+
+
+def _read_again(store: Store, digest: str, context: dict) -> bool:
     earlier = store.submission_by_sha(digest)
-    if not earlier or earlier["status"] != "rejected":
+    if not earlier or earlier["status"] != "rejected" or not earlier.get("collected_as"):
         return False
     codes = store.error_codes(earlier["id"])
-    return bool(codes) and codes <= CONTEXT_ERRORS and store.forget_rejected(earlier["id"], ", ".join(sorted(codes)))
+    if not codes or not codes <= CONTEXT_ERRORS or json.loads(earlier["collected_as"]) == context:
+        return False
+    if earlier["unit_code"] and store.active_submission(earlier["unit_code"], earlier["form_id"], earlier["period"]):
+        return False  # the unit's accepted file stands: this one stays "rejected, replaced"
+    return store.forget_rejected(earlier["id"], ", ".join(sorted(codes)))
 
 
 def _seen_before(store: Store, rel: str, digest: str, path: Path) -> FileResult:
@@ -360,6 +385,7 @@ def _collect_one(ctx: Context, store: Store, path: Path, rel: str, digest: str, 
         "file_mtime": datetime.fromtimestamp(path.stat().st_mtime).replace(microsecond=0).isoformat(sep=" "),
         "status": "rejected" if status == "rejected" else "accepted", "errors": errors, "warnings": warnings,
         "late_days": fr.late_days, "identified_by": sub.identified_by,
+        "collected_as": json.dumps(_context(ctx, period, form_id)),
     }
     rows = _rows_for_store(sub) if record["status"] == "accepted" else []
     register = _register_payload(sub, ctx) if record["status"] == "accepted" else None

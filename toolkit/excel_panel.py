@@ -160,7 +160,8 @@ def do_status(book, p) -> str:
     _table(book, "Chưa nộp", ["Mã đơn vị", "Đơn vị", "Cấp trên", "Tình trạng", "Số lỗi", "Người đứng đầu", "Email"],
            rows)
     r = result.rates()
-    return f"Đã nộp {r['reported']}/{r['expected']}, chưa nộp {r['missing']}, bị trả lại {r['rejected']}"
+    extra = f", chưa đăng ký nhiệm vụ {r['not_registered']}" if r["not_registered"] else ""
+    return f"Đã nộp {r['reported']}/{r['expected']}, chưa nộp {r['missing']}{extra}, bị trả lại {r['rejected']}"
 
 
 def do_merge(book, p) -> str:

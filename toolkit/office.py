@@ -126,15 +126,15 @@ def unit_letterhead(registry, unit, office: dict) -> dict[str, str]:
             "superior_signer": superior_signer, "place": place}
 
 
-_PLACE = re.compile(r"(?:xã|phường|thị trấn|huyện|quận|thị xã|thành phố|tỉnh)\s+(.+)$", re.IGNORECASE)
+_LOCALITY = re.compile(r"\b(?:xã|phường|thị trấn|huyện|quận|thị xã|thành phố|tỉnh)\s+", re.IGNORECASE)
 
 
 def _place_of(name: str) -> str:
     """'Đảng ủy xã Tân Lộc' -> 'Tân Lộc'; '' for a name whose locality word is a committee's ('Ban Tổ chức Huyện
     ủy', 'Ủy ban Kiểm tra Tỉnh ủy': their place is their committee's)."""
-    for m in _PLACE.finditer(name):
-        place = m.group(1).strip()
-        if fold(place).split()[:1] != ["uy"]:
+    for m in _LOCALITY.finditer(name):  # every locality word, not only the first: "… Tỉnh ủy tỉnh Hòa Bình"
+        place = name[m.end():].strip()
+        if place and fold(place).split()[:1] != ["uy"]:
             return place
     return ""
 

@@ -26,8 +26,9 @@ def run_round(target, period=None, pdf: bool = False, log: Callable[[str], None]
     for st in round_statuses(rnd):
         out["status"].append(st.to_dict())
         r = st.rates()
-        log(f"Tình hình nộp {st.form_name}: {r['reported']}/{r['expected']} đơn vị đã nộp, {r['missing']} chưa nộp, "
-            f"{r['rejected']} bị trả lại. {st.workbook}")
+        extra = f", {r['not_registered']} chưa đăng ký nhiệm vụ" if r["not_registered"] else ""
+        log(f"Tình hình nộp {st.form_name}: {r['reported']}/{r['expected']} đơn vị đã nộp, {r['missing']} chưa nộp"
+            f"{extra}, {r['rejected']} bị trả lại. {st.workbook}")
     m = merge(rnd)
     out["merge"] = m.to_dict()
     for line in m.lines():

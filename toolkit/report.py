@@ -138,6 +138,8 @@ def status_sentence(status, noun: str = "báo cáo") -> str:
         tail.append(f"{r['rejected']} đơn vị có {noun} bị trả lại chưa gửi bản sửa")
     if r["missing"]:
         tail.append(f"{r['missing']} đơn vị chưa gửi")
+    if r.get("not_registered"):
+        tail.append(f"{r['not_registered']} đơn vị chưa đăng ký nhiệm vụ nên chưa có {noun}")
     return parts[0] + (("; " + ", ".join(tail) + " (danh sách kèm theo)") if tail else "") + "."
 
 
@@ -393,6 +395,8 @@ def _commitments(rnd, store: Store, form: Form, out: Path, root, notes: list[str
     folder.mkdir(parents=True, exist_ok=True)
     reg = rnd.ctx.registry
     office = rnd.ws.office
+    kept = {(t["unit_code"], t["task_code"]) for t in tasks}
+    items = [i for i in items if (i["unit_code"], i.get("task_code")) in kept or not i.get("task_code")]
     for code in sorted({t["unit_code"] for t in tasks}):
         unit = reg.units.get(code)
         if unit is None:
@@ -489,10 +493,12 @@ def _followup(rnd, store: Store, form: Form, out: Path, root):
                                "visits": len(recs),
                                "recommendations": sum(1 for r in recs if not fmt.missing(r.get("recommendations")))})
     cadre_of = {(r["_unit"], r["_row"]): fmt.text(r.get("cadre")) for r in rows}
+    active = {s["id"] for s in store.submissions(form.id, rnd.code) if s["active"]}
     copies = []
     for r in store.issues(form.id, rnd.code):
-        if r["code"] != "copied-report" or (r["unit_code"], r["excel_row"]) not in cadre_of:
-            continue  # only the active returns' rows
+        if r["code"] != "copied-report" or r["submission_id"] not in active or \
+                (r["unit_code"], r["excel_row"]) not in cadre_of:
+            continue  # only what the active returns say (a replaced version's copies are history)
         unit = reg.units.get(r["unit_code"])
         who = f"{unit.name if unit else r['unit_code']}, cán bộ {cadre_of[(r['unit_code'], r['excel_row'])]}"
         copies.append(f"{who} (ô {r['cell']}): {r['message']}")

@@ -31,7 +31,6 @@ class Round:
     period: Period
     forms: tuple[Form, ...]
     explicit: bool = False  # the form was named by the user
-    started: bool = True  # templates were issued for the period, or files of it were received
     _expected: dict[str, list[Unit]] = field(default_factory=dict, repr=False)
 
     # --- identity ---------------------------------------------------------------------------------
@@ -57,7 +56,14 @@ class Round:
     def with_form(self, form: Form | str) -> "Round":
         form = self.ctx.form(form) if isinstance(form, str) else form
         check_form_period(form, self.period)
-        return Round(self.ctx, self.period, (form,), explicit=True, started=self.started)
+        return Round(self.ctx, self.period, (form,), explicit=True)
+
+    @property
+    def started(self) -> bool:
+        """Templates were issued for the period, or files of it were received (asked each time: a collect may
+        have just received the first ones)."""
+        named, stored = _issued_forms(self.ctx, self.period)
+        return bool(named or stored)
 
     def require_started(self, what: str) -> None:
         """Refuse to report on a period nothing was issued for nor received in (a mistyped period would
@@ -156,13 +162,11 @@ def open_round(workspace, period: str | Period, form_id: str | None = None, ctx:
     if ctx is None:
         ctx = workspace if isinstance(workspace, Context) else load_context(workspace)
     period = period if isinstance(period, Period) else parse_period(period)
-    named, stored = _issued_forms(ctx, period)
-    started = bool(named or stored)
     if form_id:
         form = ctx.form(form_id)
         check_form_period(form, period)
-        return Round(ctx, period, (form,), explicit=True, started=started)
-    return Round(ctx, period, _sorted(named + stored or usual_forms(ctx, period)), started=started)
+        return Round(ctx, period, (form,), explicit=True)
+    return Round(ctx, period, _sorted(round_forms(ctx, period)))
 
 
 def _issued_forms(ctx: Context, period: Period) -> tuple[list[Form], list[Form]]:

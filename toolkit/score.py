@@ -459,12 +459,10 @@ def write_classification(rnd, result: ScoreResult, rules: dict) -> Path:
     return path
 
 
-_BASES = {"due": "các nhiệm vụ phải hoàn thành trong kỳ (đến hạn hoặc đã kết thúc); nhiệm vụ chưa đến hạn tính "
-                 "theo tiến độ", "all": "mọi nhiệm vụ của đơn vị"}
 _MISSING_GENERAL = {"scale": "quy đổi điểm kết quả nhiệm vụ ra thang 100", "zero": "tính 0 điểm",
                     "full": "tính đủ điểm"}
 _TIE_BREAKS = {"schedule": "tỷ lệ hoàn thành đúng hạn", "quality": "mức đạt chỉ tiêu", "quantity": "tỷ lệ hoàn thành",
-               "score": "tổng điểm"}
+               "score": "tổng điểm", "late_share": "tỷ lệ nhiệm vụ chậm (thấp hơn xếp trên)"}
 
 
 def describe_rules(rules: dict) -> list[str]:
@@ -477,7 +475,7 @@ def describe_rules(rules: dict) -> list[str]:
            f"Điểm kết quả nhiệm vụ gồm: số lượng {number(100 * comp.get('quantity', 0))}%, tiến độ (đúng hạn) "
            f"{number(100 * comp.get('schedule', 0))}%, chất lượng (mức đạt chỉ tiêu, tối đa "
            f"{number(100 * rules.get('quality_cap', 1))}%) {number(100 * comp.get('quality', 0))}%; tính trên "
-           f"{_BASES.get(rules.get('base'), rules.get('base'))}.",
+           "các nhiệm vụ phải hoàn thành trong kỳ (đến hạn hoặc đã kết thúc); nhiệm vụ chưa đến hạn tính theo tiến độ.",
            "Chưa có điểm tiêu chí chung chấm tay (tệp " + str(rules.get("manual_points_file", "")) + "): "
            + _MISSING_GENERAL.get(rules.get("general_when_missing"), str(rules.get("general_when_missing"))) + "."]
     if rules.get("area_weights"):

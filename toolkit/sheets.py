@@ -40,8 +40,8 @@ def fit_row(ws, r: int, cells, points: float = 12) -> None:
     its text over the next rows (neither Excel nor LibreOffice grows it on open). ``cells`` are (text, column
     width) pairs; Times at ``points`` fits ~1.2 characters per unit of width at 12 pt."""
     per_unit = 1.2 * 12 / points
-    lines = max((-(-len(text) // max(int(width * per_unit), 1)) for text, width in cells
-                 if isinstance(text, str) and text), default=1)
+    lines = max((sum(max(1, -(-len(part) // max(int(width * per_unit), 1))) for part in text.split("\n"))
+                 for text, width in cells if isinstance(text, str) and text), default=1)
     if lines > 1:
         ws.set_row(r, (points + 4) * lines)
 

@@ -48,7 +48,7 @@ class StatusResult:
         on_time = sum(u.state == "on_time" for u in units)
         return {"expected": len(units), "reported": reported, "on_time": on_time,
                 "late": sum(u.state == "late" for u in units), "rejected": sum(u.state == "rejected" for u in units),
-                "missing": sum(u.state in ("missing", "not_registered") for u in units),
+                "missing": sum(u.state == "missing" for u in units),
                 "not_registered": sum(u.state == "not_registered" for u in units),
                 "reporting_rate": round(100 * reported / n, 1), "on_time_rate": round(100 * on_time / n, 1)}
 

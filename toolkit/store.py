@@ -68,7 +68,8 @@ CREATE TABLE IF NOT EXISTS audit (
 # columns added after the first release: existing workspaces get them on open
 MIGRATIONS = {"tasks": {"confirmation": "TEXT", "confirmation_note": "TEXT", "confirmed_version": "INTEGER",
                         "dropped": "INTEGER DEFAULT 0"},
-              "task_changes": {"adjustment_id": "INTEGER", "decision_ref": "TEXT"}}
+              "task_changes": {"adjustment_id": "INTEGER", "decision_ref": "TEXT"},
+              "submissions": {"collected_as": "TEXT"}}  # the collect's context (form asked, round, unit list)
 ADJUSTMENT_STATES = {None: "Chờ ý kiến", "approved": "Đồng ý", "refused": "Không đồng ý"}
 
 TASK_FIELDS = ("kind", "area", "title", "parent_code", "leader_id", "indicator", "unit_measure", "baseline",
@@ -416,7 +417,7 @@ class Store:
                     newer, previous = previous, None  # an older file arriving late: history only
             cols = ["sha256", "file_name", "rel_path", "archived_path", "format", "unit_code", "form_id",
                     "form_version", "period", "received_at", "file_mtime", "status", "errors", "warnings",
-                    "late_days", "identified_by"]
+                    "late_days", "identified_by", "collected_as"]
             cur = db.execute(f"INSERT INTO submissions ({', '.join(cols)}, active, replaces) VALUES "
                              f"({', '.join('?' * len(cols))}, ?, ?)",
                              [sub.get(c) for c in cols] + [1 if sub["status"] == "accepted" and not newer else 0,
