@@ -73,3 +73,27 @@ def test_run_with_a_form_on_a_round_whose_first_files_it_collects(ctx):
     r = CliRunner().invoke(cli, ["run", str(ctx.ws.root), "--period", "2025", "--form", "registration"])
     assert r.exit_code == 0, r.output
     assert "Tình hình nộp đăng ký nhiệm vụ: 1/19 đơn vị đã nộp" in " ".join(r.output.split())
+
+
+def test_a_failure_while_storing_the_new_verdict_keeps_the_earlier_rejection(ctx):
+    """Forgetting the earlier rejection and storing the new verdict are one transaction: a fault in between
+    (here while the rows are written) leaves the file's earlier rejection in place, never a unit shown as not sent."""
+    from toolkit.collect import collect as do_collect
+    from toolkit.collect import sha256_file
+
+    path = make_return(ctx, "registration", "XLS", "2025", [task("XLS-01")], name="XLS.xlsx")
+    assert collect(ctx.ws, "--period", "2025", "--form", "breakthrough")[0] == 1
+
+    def fault(stage, rel):
+        if stage == "after-rows":
+            raise RuntimeError("máy bị tắt giữa chừng")
+
+    result = do_collect(ctx.ws, "2025", _hook=fault)
+    assert [(f.file, f.status, [i.code for i in f.issues]) for f in result.files] == [
+        ("XLS.xlsx", "rejected", ["file-failed"])]
+    with Store(ctx.ws.db_path) as store:
+        earlier = store.submission_by_sha(sha256_file(path))
+        assert (earlier["status"], store.error_codes(earlier["id"])) == ("rejected", {"form-mismatch"})
+        assert not [a for a in store.audit() if a["action"] == "reread"]
+    code, files = collect(ctx.ws, "--period", "2025")  # the next collect reads it again and accepts it
+    assert code == 0 and files["XLS.xlsx"]["status"] == "accepted"

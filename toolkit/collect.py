@@ -176,7 +176,7 @@ def _collect_files(ctx, period, form_id, inbox, feedback, progress, workers, _ho
         claimed = {str(p.relative_to(inbox)) for p in files}  # file names present in the inbox now
         todo: list[tuple[Path, str, str]] = []
         context = _context(ctx, period, form_id)
-        reread: set[str] = set()
+        reread: dict[str, tuple[int, str]] = {}  # digest -> the earlier rejection forgotten when it is stored
         twins: list[tuple[int, str, str, Path]] = []
         for path in files:
             rel = str(path.relative_to(inbox))
@@ -190,11 +190,12 @@ def _collect_files(ctx, period, form_id, inbox, feedback, progress, workers, _ho
                 twins.append((len(result.files), rel, digest, path))
                 result.files.append(None)
                 continue
-            if digest in seen and not _read_again(store, digest, context):
+            again = _read_again(store, digest, context) if digest in seen else None
+            if digest in seen and not again:
                 result.files.append(_seen_before(store, rel, digest, path))
                 continue
-            if digest in seen:
-                reread.add(digest)
+            if again:
+                reread[digest] = again
             seen.add(digest)
             todo.append((path, rel, digest))
         parsed = parse_all(ctx, [(p, r) for p, r, _ in todo], form_id, period, limits, workers)
@@ -203,7 +204,7 @@ def _collect_files(ctx, period, form_id, inbox, feedback, progress, workers, _ho
                 progress(n, len(todo), rel)
             try:
                 fr = _collect_one(ctx, store, path, rel, digest, period, form_id, fmt, readable, sub, lookups,
-                                  claimed, feedback, _hook)
+                                  claimed, feedback, _hook, forget=reread.get(digest))
             except Exception as exc:  # a fault on one file never stops the round: it becomes that file's issue
                 fr = FileResult(file=rel, status="rejected", sha256=digest, errors=1, issues=[
                     make_issue("file-failed", file=rel, stage="lưu vào kho dữ liệu", detail=_brief(exc))])
@@ -242,16 +243,17 @@ def _context(ctx: Context, period: Period, form_id: str | None) -> dict:
     return {"form": form_id or "", "period": period.code, "registry": registry}
 
 
-def _read_again(store: Store, digest: str, context: dict) -> bool:
+def _read_again(store: Store, digest: str, context: dict) -> tuple[int, str] | None:
+    """(the earlier rejection's id, why) when a file seen before is to be read again, else None."""
     earlier = store.submission_by_sha(digest)
     if not earlier or earlier["status"] != "rejected" or not earlier.get("collected_as"):
-        return False
+        return None
     codes = store.error_codes(earlier["id"])
     if not codes or not codes <= CONTEXT_ERRORS or json.loads(earlier["collected_as"]) == context:
-        return False
+        return None
     if earlier["unit_code"] and store.active_submission(earlier["unit_code"], earlier["form_id"], earlier["period"]):
-        return False  # the unit's accepted file stands: this one stays "rejected, replaced"
-    return store.forget_rejected(earlier["id"], ", ".join(sorted(codes)))
+        return None  # the unit's accepted file stands: this one stays "rejected, replaced"
+    return earlier["id"], ", ".join(sorted(codes))
 
 
 def _seen_before(store: Store, rel: str, digest: str, path: Path) -> FileResult:
@@ -341,7 +343,7 @@ def parse_all(ctx: Context, items: list[tuple[Path, str]], form_id, period, limi
 
 def _collect_one(ctx: Context, store: Store, path: Path, rel: str, digest: str, period: Period,
                  form_id: str | None, fmt: str, readable: bool, sub: Submission, lookups: dict, claimed: set,
-                 feedback: bool, hook) -> FileResult:
+                 feedback: bool, hook, forget: tuple[int, str] | None = None) -> FileResult:
     lk = None
     if sub.form is not None and sub.unit is not None and sub.period is not None:
         lk = lookups.get(sub.form.id) or lookups.setdefault(sub.form.id, prepare_lookups(ctx, store, sub.form, period))
@@ -390,7 +392,7 @@ def _collect_one(ctx: Context, store: Store, path: Path, rel: str, digest: str, 
     rows = _rows_for_store(sub) if record["status"] == "accepted" else []
     register = _register_payload(sub, ctx) if record["status"] == "accepted" else None
     sid, previous = store.record(record, rows, [i.to_dict() for i in sub.issues], register,
-                                 hook=(lambda stage: hook(stage, rel)) if hook else None)
+                                 hook=(lambda stage: hook(stage, rel)) if hook else None, forget=forget)
     if sid is None:
         fr.status = "duplicate"
         fr.issues = [make_issue("file-already-collected", file=rel)]

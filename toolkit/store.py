@@ -162,24 +162,29 @@ class Store:
     def forget_rejected(self, submission_id: int, why: str) -> bool:
         """Forget a rejected file (nothing of it was accepted) so that it is read again: its rejection depended on
         the round or the registry (another form or period, a unit not yet in the list), which may have changed.
-        The audit keeps what was forgotten. Returns False for a submission that was not rejected."""
+        The audit keeps what was forgotten. Returns False for a submission that was not rejected. (collect does
+        this inside :meth:`record`, in the same transaction as the new verdict.)"""
         db = self.db
         db.execute("BEGIN IMMEDIATE")
         try:
-            sub = db.execute("SELECT * FROM submissions WHERE id=?", (submission_id,)).fetchone()
-            if sub is None or sub["status"] != "rejected" or sub["active"]:
-                db.execute("ROLLBACK")
-                return False
-            for table, column in (("seen_files", "submission_id"), ("issues", "submission_id"),
-                                  ("rows", "submission_id"), ("submissions", "id")):
-                db.execute(f"DELETE FROM {table} WHERE {column}=?", (submission_id,))
-            db.execute("INSERT INTO audit (at, action, detail, file_name) VALUES (?, ?, ?, ?)",
-                       (_now(), "reread", f"{sub['form_id'] or ''} {sub['period'] or ''}: {why}", sub["file_name"]))
-            db.execute("COMMIT")
-            return True
+            done = self._forget(submission_id, why)
+            db.execute("COMMIT" if done else "ROLLBACK")
+            return done
         except BaseException:
             db.execute("ROLLBACK")
             raise
+
+    def _forget(self, submission_id: int, why: str) -> bool:
+        db = self.db
+        sub = db.execute("SELECT * FROM submissions WHERE id=?", (submission_id,)).fetchone()
+        if sub is None or sub["status"] != "rejected" or sub["active"]:
+            return False
+        for table, column in (("seen_files", "submission_id"), ("issues", "submission_id"),
+                              ("rows", "submission_id"), ("submissions", "id")):
+            db.execute(f"DELETE FROM {table} WHERE {column}=?", (submission_id,))
+        db.execute("INSERT INTO audit (at, action, detail, file_name) VALUES (?, ?, ?, ?)",
+                   (_now(), "reread", f"{sub['form_id'] or ''} {sub['period'] or ''}: {why}", sub["file_name"]))
+        return True
 
     def error_codes(self, submission_id: int) -> set[str]:
         return {r[0] for r in self.db.execute("SELECT code FROM issues WHERE submission_id=? AND severity='error'",
@@ -399,12 +404,15 @@ class Store:
 
     # --- writes ----------------------------------------------------------------------------------
     def record(self, sub: dict, rows: Iterable[dict], issues: Iterable[dict], register: dict | None = None,
-               hook=None) -> tuple[int | None, dict | None]:
+               hook=None, forget: tuple[int, str] | None = None) -> tuple[int | None, dict | None]:
         """Write one received file atomically. Returns (submission id, replaced submission) or
-        (None, None) when the same content was stored meanwhile (by a concurrent collect)."""
+        (None, None) when the same content was stored meanwhile (by a concurrent collect). ``forget`` (an
+        earlier rejection of the same file and why it is read again) is forgotten in the same transaction."""
         db = self.db
         db.execute("BEGIN IMMEDIATE")
         try:
+            if forget:
+                self._forget(*forget)
             if db.execute("SELECT 1 FROM seen_files WHERE sha256=?", (sub["sha256"],)).fetchone():
                 db.execute("ROLLBACK")
                 return None, None
