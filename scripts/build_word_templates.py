@@ -117,6 +117,15 @@ def signature(doc, left_title="Nơi nhận:") -> None:
     cell_para(right, "{{ sign.name }}", bold=True)
 
 
+def warnings_and_signature(doc) -> None:
+    """The closing of the breakthrough and term reports: what to watch, then the signature block."""
+    heading(doc, "III. NHỮNG VẤN ĐỀ CẦN LƯU Ý")
+    optional(doc, "not warnings", "Không có.")
+    bullets(doc, "warnings", "- {{ r }}")
+    para(doc, "")
+    signature(doc)
+
+
 def loop_table(doc, headers: list[str], cells: list[str], var: str, widths: list[float], size=12) -> None:
     if headers[0] == "TT" and widths[0] < 1.2:  # keep "TT" on one line
         widths = [1.2, widths[1] - (1.2 - widths[0]), *widths[2:]]
@@ -319,11 +328,7 @@ def breakthrough_report() -> Document:
                      "Tình hình"],
                ["{{ loop.index }}", "{{ r.leader }}", "{{ r.title }}", "{{ r.indicator }}", "{{ r.deadline }}",
                 "{{ r.focal }}", "{{ r.state }}"], "tasks", [0.9, 3.2, 4.6, 2.4, 1.9, 1.9, 1.6], size=11)
-    heading(doc, "III. NHỮNG VẤN ĐỀ CẦN LƯU Ý")
-    optional(doc, "not warnings", "Không có.")
-    bullets(doc, "warnings", "- {{ r }}")
-    para(doc, "")
-    signature(doc)
+    warnings_and_signature(doc)
     return doc
 
 
@@ -374,11 +379,7 @@ def term_report() -> Document:
                      "Kết quả"],
                ["{{ loop.index }}", "{{ r.leader }}", "{{ r.title }}", "{{ r.deadline }}", "{{ r.trail }}",
                 "{{ r.result }}"], "tasks", [0.9, 3.0, 4.3, 2.3, 4.0, 2.0], size=11)
-    heading(doc, "III. NHỮNG VẤN ĐỀ CẦN LƯU Ý")
-    optional(doc, "not warnings", "Không có.")
-    bullets(doc, "warnings", "- {{ r }}")
-    para(doc, "")
-    signature(doc)
+    warnings_and_signature(doc)
     return doc
 
 

@@ -207,7 +207,7 @@ def collect(directory, period, form_id, inbox, no_feedback, as_json):
 @click.option("--json", "as_json", is_flag=True, help="In kết quả dạng JSON.")
 def status(directory, period, form_id, as_json):
     """Tình hình nộp báo cáo: đúng hạn, muộn, bị trả lại, chưa nộp."""
-    from .status import SUBMISSION_STATES, round_statuses
+    from .status import SUBMISSION_STATES, not_registered_clause, round_statuses
 
     results = _run(round_statuses, _round(directory, period, form_id))
     if as_json:
@@ -224,8 +224,7 @@ def status(directory, period, form_id, as_json):
         r = result.rates()
         console.print(f"Đã nộp {r['reported']}/{r['expected']} ({_pct(r['reporting_rate'])}), đúng hạn {r['on_time']} "
                       f"({_pct(r['on_time_rate'])}), muộn {r['late']}, bị trả lại {r['rejected']}, chưa nộp "
-                      f"{r['missing']}" + (f", chưa đăng ký nhiệm vụ {r['not_registered']}" if r["not_registered"] else "")
-                      + ".")
+                      f"{r['missing']}{not_registered_clause(r)}.")
         for parent, pr in result.by_parent().items():
             console.print(f"  {parent}: {pr['reported']}/{pr['expected']} đã nộp, {pr['on_time']} đúng hạn")
         console.print(f"Danh sách chưa nộp: {result.workbook}")

@@ -25,6 +25,7 @@ from .merge import merge, round_status
 from .periods import parse_period
 from .samples import install_round
 from .score import score
+from .status import not_registered_clause
 from .templates import build_templates
 
 # what the demo's clerk writes when sending a task back
@@ -129,7 +130,8 @@ def run_demo(directory: str | Path, pdf: bool = True, log: Callable[[str], None]
     st = round_status(ws, prog)
     rates = st.rates()
     say(f"Tình hình nộp: {rates['reported']}/{rates['expected']} đã nộp ({rates['on_time']} đúng hạn, "
-        f"{rates['late']} muộn), {rates['rejected']} bị trả lại, {rates['missing']} chưa nộp → {st.workbook}")
+        f"{rates['late']} muộn), {rates['rejected']} bị trả lại, {rates['missing']} chưa nộp"
+        f"{not_registered_clause(rates)} → {st.workbook}")
     a = adjust(ws, prog)
     say(f"Bảng đề nghị điều chỉnh ({a.total} đề nghị chờ ý kiến): {a.path}")
     ref = (manifest.get("adjustment") or {}).get("decision_ref") or "Công văn số 125-CV/TU"

@@ -153,6 +153,7 @@ def do_collect(book, p) -> str:
 
 def do_status(book, p) -> str:
     from .merge import SUBMISSION_STATES, round_status
+    from .status import not_registered_clause
 
     result = round_status(p["workspace"], _period(p), p["form"])
     rows = [[u.code, u.name, u.parent, SUBMISSION_STATES[u.state], u.errors or "", u.head, u.email]
@@ -160,8 +161,8 @@ def do_status(book, p) -> str:
     _table(book, "Chưa nộp", ["Mã đơn vị", "Đơn vị", "Cấp trên", "Tình trạng", "Số lỗi", "Người đứng đầu", "Email"],
            rows)
     r = result.rates()
-    extra = f", chưa đăng ký nhiệm vụ {r['not_registered']}" if r["not_registered"] else ""
-    return f"Đã nộp {r['reported']}/{r['expected']}, chưa nộp {r['missing']}{extra}, bị trả lại {r['rejected']}"
+    return (f"Đã nộp {r['reported']}/{r['expected']}, chưa nộp {r['missing']}{not_registered_clause(r)}, "
+            f"bị trả lại {r['rejected']}")
 
 
 def do_merge(book, p) -> str:

@@ -7,7 +7,7 @@ from typing import Callable
 from .collect import collect
 from .merge import merge
 from .rounds import as_round, open_round
-from .status import round_statuses
+from .status import not_registered_clause, round_statuses
 
 
 def run_round(target, period=None, pdf: bool = False, log: Callable[[str], None] = lambda s: None,
@@ -26,9 +26,8 @@ def run_round(target, period=None, pdf: bool = False, log: Callable[[str], None]
     for st in round_statuses(rnd):
         out["status"].append(st.to_dict())
         r = st.rates()
-        extra = f", {r['not_registered']} chưa đăng ký nhiệm vụ" if r["not_registered"] else ""
         log(f"Tình hình nộp {st.form_name}: {r['reported']}/{r['expected']} đơn vị đã nộp, {r['missing']} chưa nộp"
-            f"{extra}, {r['rejected']} bị trả lại. {st.workbook}")
+            f"{not_registered_clause(r)}, {r['rejected']} bị trả lại. {st.workbook}")
     m = merge(rnd)
     out["merge"] = m.to_dict()
     for line in m.lines():

@@ -18,6 +18,11 @@ SUBMISSION_STATES = {"on_time": "Đúng hạn", "late": "Nộp muộn", "rejecte
 NOT_REPORTED = ("missing", "rejected", "not_registered")
 
 
+def not_registered_clause(rates: dict) -> str:
+    """', chưa đăng ký nhiệm vụ N' for the one-line summaries (CLI, run, panel, demo), '' when there are none."""
+    return f", chưa đăng ký nhiệm vụ {rates['not_registered']}" if rates.get("not_registered") else ""
+
+
 @dataclass
 class UnitStatus:
     code: str
@@ -144,4 +149,4 @@ def write_not_reported(rnd, form, status: StatusResult) -> Path:
 
 
 __all__ = ["round_status", "round_statuses", "form_status", "StatusResult", "UnitStatus", "SUBMISSION_STATES",
-           "NOT_REPORTED"]
+           "NOT_REPORTED", "not_registered_clause"]
