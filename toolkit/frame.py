@@ -16,6 +16,7 @@ import pandas as pd
 
 from .forms import Form
 from .judge import DONE, STATES, judge
+from .periods import parse_period
 from .store import Store
 
 # register fields a progress row is completed with; the register is authoritative for the ones it sets
@@ -27,7 +28,8 @@ RESERVED_TITLES = {
     "_sha256": "SHA-256", "_state": "Đánh giá", "_attainment": "Mức đạt chỉ tiêu (%)",
     "_completed_on": "Ngày hoàn thành (xác định)", "_date_note": "Ghi chú ngày hoàn thành",
     "_register": "Danh mục", "_leader_name": "Lãnh đạo phụ trách", "_adjusted": "Điều chỉnh đã được đồng ý",
-    "_pending": "Đề nghị điều chỉnh chờ ý kiến",
+    "_pending": "Đề nghị điều chỉnh chờ ý kiến", "_elapsed": "Thời gian đã qua (%)",
+    "_timeline": "Đánh giá theo lộ trình",
 }
 
 
@@ -135,19 +137,31 @@ def _build(rnd, store: Store, form: Form) -> pd.DataFrame:
             records.append(rec)
     df = pd.DataFrame.from_records(records)
     if progress:
-        df = _judge(df, as_of, rnd.period.start.year)
+        from .rules import load_rules, not_started_share
+
+        df = _judge(df, as_of, rnd.period.start.year, not_started_share(load_rules(rnd.ws.root)))
     return df
 
 
-def _judge(df: pd.DataFrame, as_of: date, year: int) -> pd.DataFrame:
+def _register_start(key: Any) -> date | None:
+    """The first day of a register ("2026" or "2026-2030"): where a task without a start date starts."""
+    try:
+        return parse_period(str(key)).start if key else None
+    except Exception:
+        return None
+
+
+def _judge(df: pd.DataFrame, as_of: date, year: int, share: float | None = None) -> pd.DataFrame:
     if df.empty:
-        for c in ("_state", "_judged", "_on_track", "_late", "_completed_on", "_date_note", "_attainment"):
+        for c in ("_state", "_judged", "_on_track", "_late", "_completed_on", "_date_note", "_attainment",
+                  "_elapsed", "_timeline"):
             df[c] = pd.Series(dtype=object)
         return df
     reported = df["_reported"].fillna(True).astype(bool) if "_reported" in df else pd.Series(True, index=df.index)
+    kw = {} if share is None else {"not_started_share": share}
     verdicts = [judge(r.get("status"), r.get("deadline"), r.get("completed_on"), as_of,
                       start_date=r.get("start_date"), results=r.get("results"), dropped=bool(r.get("_dropped")),
-                      reported=bool(rep))
+                      reported=bool(rep), span_start=_register_start(r.get("_register")) or date(year, 1, 1), **kw)
                 for r, rep in zip(df.to_dict("records"), reported)]
     df["_state"] = [v.state for v in verdicts]
     df["_judged"] = [v.judged for v in verdicts]
@@ -155,6 +169,8 @@ def _judge(df: pd.DataFrame, as_of: date, year: int) -> pd.DataFrame:
     df["_late"] = [v.late for v in verdicts]
     df["_completed_on"] = [v.completed_on for v in verdicts]
     df["_date_note"] = [v.note for v in verdicts]
+    df["_elapsed"] = [round(100 * v.elapsed, 1) if v.elapsed is not None else None for v in verdicts]
+    df["_timeline"] = [v.timeline for v in verdicts]
     target = pd.to_numeric(df["target"], errors="coerce")
     actual = pd.to_numeric(df.get("actual"), errors="coerce") if "actual" in df else target * float("nan")
     df["_attainment"] = (actual / target * 100).where(target.gt(0) & actual.notna())

@@ -2,9 +2,13 @@
 the documents and the history are computed from.
 
 A task whose deadline falls within the period (or that is already finished, or reported as not done) is
-*judged*: done on time, done late, or not done. A task not yet due is followed by its progress: on schedule
-or behind. A task the unit sent no report on counts as not done. A pending request to adjust a task already
-past its deadline does not hide it: it is overdue until the office approves the change.
+*judged*: done on time, done late, or not done. A task not yet due is followed against its own timeline: the
+share of its span (start date to deadline; a task without a start date starts with its register, the year or
+the term) that has elapsed at the period's end. Reported "Chậm tiến độ", it is behind; reported "Chưa triển
+khai", it is behind only once more than a set share of its span has elapsed (``interim_rule``), so a term-long
+task is not behind for not having started in its first quarter. A task the unit sent no report on counts as not
+done. A pending request to adjust a task already past its deadline does not hide it: it is overdue until the
+office approves the change.
 """
 
 from __future__ import annotations
@@ -45,6 +49,38 @@ class Verdict:
     late: bool  # done late, overdue, not done, behind schedule, or not reported
     completed_on: date | None = None
     note: str = ""  # how the completion date was established, when the unit did not give it
+    elapsed: float | None = None  # share of the task's span elapsed at the period's end (not yet due)
+    timeline: str = ""  # why a task not yet due is on schedule or behind, against its own timeline
+
+
+# the share of a task's span that may elapse before a task reported "Chưa triển khai" is behind schedule
+NOT_STARTED_SHARE = 0.25
+
+
+def elapsed_share(start: date | None, deadline: date | None, as_of: date) -> float | None:
+    """The share (0..1) of the span from ``start`` to ``deadline`` that has elapsed at ``as_of``."""
+    if start is None or deadline is None:
+        return None
+    if as_of < start:
+        return 0.0
+    span = (deadline - start).days
+    if span <= 0:
+        return 1.0
+    return max(0.0, min(1.0, (as_of - start).days / span))
+
+
+def interim_rule(not_started_share: float = NOT_STARTED_SHARE) -> list[str]:
+    """The rule for tasks not yet due, in sentences (the classification's rules sheet, the consolidated
+    workbook, the report)."""
+    pct = f"{100 * not_started_share:g}".replace(".", ",")
+    return [
+        "Nhiệm vụ chưa đến hạn được đánh giá theo lộ trình của chính nhiệm vụ: phần thời gian đã qua tính đến "
+        "ngày cuối kỳ = (ngày cuối kỳ − ngày bắt đầu) / (thời hạn hoàn thành − ngày bắt đầu); nhiệm vụ không ghi "
+        "ngày bắt đầu thì tính từ đầu năm (nhiệm vụ của năm) hoặc đầu nhiệm kỳ (việc đột phá của nhiệm kỳ).",
+        f"Nhiệm vụ báo \"Chưa triển khai\" là chậm tiến độ khi phần thời gian đã qua vượt quá {pct}% (chưa đến "
+        f"ngày bắt đầu, hoặc chưa qua {pct}% thời gian, thì vẫn đúng tiến độ); báo \"Chậm tiến độ\" là chậm tiến "
+        "độ; các tình trạng khác là đúng tiến độ. Nhiệm vụ chưa đến hạn đúng tiến độ được tính đủ điểm, chậm tiến "
+        "độ không được tính điểm và tính là nhiệm vụ chậm."]
 
 
 _DATE_IN_TEXT = re.compile(r"(?<!\d)(\d{1,2})\s*[/\-.]\s*(\d{1,2})(?:\s*[/\-.]\s*(\d{2,4}))?(?!\d)")
@@ -70,8 +106,10 @@ def date_in_text(text: Any, year: int, as_of: date) -> date | None:
 
 def judge(status: str | None, deadline: date | None, completed_on: date | None, as_of: date, *,
           start_date: date | None = None, results: Any = None, dropped: bool = False,
-          reported: bool = True) -> Verdict:
-    """The state of one task at ``as_of`` (the end of the period)."""
+          reported: bool = True, span_start: date | None = None,
+          not_started_share: float = NOT_STARTED_SHARE) -> Verdict:
+    """The state of one task at ``as_of`` (the end of the period); ``span_start`` is where a task without a start
+    date starts (its register's first day)."""
     due = deadline is not None and deadline <= as_of
     if dropped:
         return Verdict("dropped", False, True, False)
@@ -91,14 +129,28 @@ def judge(status: str | None, deadline: date | None, completed_on: date | None, 
         return Verdict("overdue", True, False, True)
     if status == NOT_DONE:
         return Verdict("not_done", True, False, True)
+    start = start_date or span_start
+    share = elapsed_share(start, deadline, as_of)
+    span = (f"đã qua {_pct(share)} thời gian thực hiện ({start:%d/%m/%Y} – {deadline:%d/%m/%Y})"
+            if share is not None else "")
     if status == ADJUST:
-        return Verdict("adjust", False, True, False)
+        return Verdict("adjust", False, True, False, elapsed=share)
     if status == BEHIND:
-        return Verdict("behind", False, False, True)
+        return Verdict("behind", False, False, True, elapsed=share, timeline="đơn vị báo chậm tiến độ")
     if status == NOT_STARTED:
-        on_schedule = start_date is not None and start_date > as_of
-        return Verdict("not_started", False, on_schedule, not on_schedule)
-    return Verdict("in_progress", False, True, False)
+        if share is None:  # no timeline to judge against (no deadline, no start): not started counts as behind
+            return Verdict("behind", False, False, True, timeline="chưa triển khai, không xác định được lộ trình")
+        if share > not_started_share + 1e-9:
+            return Verdict("behind", False, False, True, elapsed=share,
+                           timeline=f"chưa triển khai khi {span}, quá {_pct(not_started_share)}: chậm tiến độ")
+        return Verdict("not_started", False, True, False, elapsed=share,
+                       timeline=f"chưa triển khai, {span}: còn trong lộ trình")
+    return Verdict("in_progress", False, True, False, elapsed=share)
 
 
-__all__ = ["judge", "Verdict", "STATES", "COMPLETED", "DONE", "FAILED", "LATE", "date_in_text"]
+def _pct(share: float) -> str:
+    return f"{round(100 * share, 1):g}%".replace(".", ",")
+
+
+__all__ = ["judge", "Verdict", "STATES", "COMPLETED", "DONE", "FAILED", "LATE", "date_in_text", "elapsed_share",
+           "interim_rule", "NOT_STARTED_SHARE"]

@@ -15,7 +15,7 @@ import pandas as pd
 from .config import atomic_path
 from .forms import Form
 from .frame import RESERVED_TITLES, register_tasks, round_frame, summarise
-from .judge import STATES
+from .judge import STATES, interim_rule
 from .sheets import Formats, cell, new_workbook, table, write_rows
 from .similarity import add_copy_sheets
 from .status import SUBMISSION_STATES, form_status, round_status, round_statuses  # noqa: F401 (re-exported)
@@ -132,6 +132,12 @@ STATE_COLUMNS = [("tasks", "Số nhiệm vụ"), ("due", "Đến hạn trong k�
 STATE_HEADERS = [t for _, t in STATE_COLUMNS]
 
 
+def _share(rnd) -> float:
+    from .rules import load_rules, not_started_share
+
+    return not_started_share(load_rules(rnd.ws.root))
+
+
 def _state_row(d: dict) -> list:
     return [d.get(k) for k, _ in STATE_COLUMNS]
 
@@ -140,8 +146,7 @@ def _progress_sheets(wb, f, df: pd.DataFrame, rnd, register: list[dict]) -> None
     ws = wb.add_worksheet("Tổng hợp theo đơn vị")
     label = "SƠ BỘ " if rnd.preliminary else ""
     ws.write_string(0, 0, f"TỔNG HỢP {label}KẾT QUẢ THỰC HIỆN NHIỆM VỤ — {rnd.period.label.upper()}", f.title)
-    ws.write_string(1, 0, f"Tính đến ngày {rnd.as_of:%d/%m/%Y}. Nhiệm vụ chưa đến hạn được theo dõi theo tiến độ.",
-                    f.note)
+    ws.write_string(1, 0, f"Tính đến ngày {rnd.as_of:%d/%m/%Y}. " + " ".join(interim_rule(_share(rnd))), f.note)
     names = df.drop_duplicates("_unit").set_index("_unit")[["_unit_name", "_parent_name"]].to_dict("index") \
         if len(df) else {}
     rows = [[d["key"], names[d["key"]]["_unit_name"], names[d["key"]]["_parent_name"], *_state_row(d)]
@@ -214,7 +219,8 @@ def _data_columns(form: Form, rnd) -> list[tuple[str, str, float, str]]:
             cols.append((f"{c.name}__name", f"{c.title} – tên", 24, "text"))
     if form.role == "progress":
         cols += [("area", "Lĩnh vực", 18, "text"), ("leader_id__name", "Lãnh đạo phụ trách", 22, "text"),
-                 ("_state", "Đánh giá", 22, "text"), ("_completed_on", "Ngày hoàn thành (xác định)", 12, "date"),
+                 ("_state", "Đánh giá", 22, "text"), ("_elapsed", RESERVED_TITLES["_elapsed"], 10, "number"),
+                 ("_timeline", RESERVED_TITLES["_timeline"], 30, "text"), ("_completed_on", "Ngày hoàn thành (xác định)", 12, "date"),
                  ("_date_note", "Ghi chú ngày hoàn thành", 26, "text"),
                  ("_attainment", "Mức đạt chỉ tiêu (%)", 11, "number"), ("_register", "Danh mục", 10, "text")]
     cols += [("_file", RESERVED_TITLES["_file"], 26, "text"), ("_sheet", "Trang", 12, "text"),

@@ -171,6 +171,11 @@ def progress_context(rnd, df: pd.DataFrame, status, scores: list[dict], store: S
            "status_sentence": status_sentence(status)}
     totals = summarise(df.assign(_all="all"), "_all")[0] if len(df) else None
     ctx["totals_sentence"] = totals_sentence(totals)
+    if totals and totals["tasks"] > totals["due"]:  # tasks not yet due: say how they were judged
+        from .judge import interim_rule
+        from .rules import not_started_share
+
+        ctx["totals_sentence"] += " " + " ".join(interim_rule(not_started_share(load_rules(rnd.ws.root))))
     ctx["changes_sentence"] = changes_sentence(rnd, store) if store is not None else ""
     ctx["comparison"] = comparison(rnd, df, store) if store is not None else []
     by_parent = summarise(df, "_parent_name")

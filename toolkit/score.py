@@ -19,49 +19,18 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from . import resources
 from . import formatting as fmt
-from .config import _merge, atomic_path
+from .config import atomic_path
 from .errors import ToolkitError
 from .frame import round_frame
-from .judge import DONE
+from .judge import DONE, interim_rule
 from .sheets import Formats, new_workbook, table
 from .store import Store
 from .paths import safe_filename
+from .rules import TIE_LABELS, load_rules, not_started_share
 from .text import fold
 
 NOUNS = {"unit": "đơn vị", "leader": "đồng chí"}
-TIE_LABELS = {"score": "điểm", "schedule": "tiến độ", "quality": "chất lượng", "quantity": "số lượng",
-              "late_share": "tỷ lệ chậm"}
-
-
-def load_rules(workspace_root: Path | None = None) -> dict:
-    shipped = resources() / "scoring.yaml"
-    rules = yaml.safe_load(shipped.read_text(encoding="utf-8"))
-    if workspace_root and (Path(workspace_root) / "scoring.yaml").is_file():
-        path = Path(workspace_root) / "scoring.yaml"
-        try:
-            rules = _merge(rules, yaml.safe_load(path.read_text(encoding="utf-8")) or {})
-        except yaml.YAMLError as exc:
-            raise ToolkitError(f"Tệp quy tắc chấm điểm {path} không hợp lệ: {exc}") from None
-    _check_rules(rules)
-    return rules
-
-
-def _check_rules(rules: dict) -> None:
-    comps = rules["components"]
-    if abs(sum(comps.values()) - 1) > 1e-6:
-        raise ToolkitError(f"scoring.yaml: tổng tỷ trọng components phải bằng 1 (đang là {sum(comps.values()):g}).")
-    names = [lv["name"] for lv in rules["levels"]]
-    for key in ("level", "of_level"):
-        if rules["quota"][key] not in names:
-            raise ToolkitError(f"scoring.yaml: quota.{key} '{rules['quota'][key]}' không có trong levels.")
-    mins = [lv["min"] for lv in rules["levels"]]
-    if mins != sorted(mins, reverse=True):
-        raise ToolkitError("scoring.yaml: các mức trong levels phải xếp theo điểm tối thiểu giảm dần.")
-    for k in rules["quota"].get("tie_break") or []:
-        if k not in TIE_LABELS:
-            raise ToolkitError(f"scoring.yaml: quota.tie_break '{k}' không hợp lệ (chọn trong {sorted(TIE_LABELS)}).")
 
 
 @dataclass
@@ -387,6 +356,10 @@ def _explain(s: Score, df: pd.DataFrame, t: pd.DataFrame, general_note: str, sca
         if s.behind:
             line += f", {s.behind} chậm tiến độ ({_codes(df, t['behind'])}), không được tính điểm"
         why.append(line + ".")
+        if "_timeline" in df:
+            for r in df[t["not_due"] & df["_state"].isin(["not_started", "behind"])].to_dict("records"):
+                if r.get("_timeline") and r.get("status") == "Chưa triển khai":
+                    why.append(f"Nhiệm vụ {r['task_code']}: {r['_timeline']}.")
     for r in df[df["_date_note"].astype(bool)].to_dict("records") if "_date_note" in df else []:
         why.append(f"Nhiệm vụ {r['task_code']}: {r['_date_note']}.")
     for r in df[df["_adjusted"].astype(bool)].to_dict("records") if "_adjusted" in df else []:
@@ -478,6 +451,7 @@ def describe_rules(rules: dict) -> list[str]:
            "các nhiệm vụ phải hoàn thành trong kỳ (đến hạn hoặc đã kết thúc); nhiệm vụ chưa đến hạn tính theo tiến độ.",
            "Chưa có điểm tiêu chí chung chấm tay (tệp " + str(rules.get("manual_points_file", "")) + "): "
            + _MISSING_GENERAL.get(rules.get("general_when_missing"), str(rules.get("general_when_missing"))) + "."]
+    out.extend(interim_rule(not_started_share(rules)))
     if rules.get("area_weights"):
         out.append("Trọng số theo lĩnh vực: " + "; ".join(f"{k} × {number(v)}"
                                                           for k, v in rules["area_weights"].items()) + ".")
