@@ -215,10 +215,10 @@ def status(directory, period, form_id, as_json):
         return
     for result in results:
         table = Table(title=f"Tình hình nộp {result.form_name} kỳ {result.period} (hạn {result.deadline})")
-        for col in ("Mã", "Đơn vị", "Cấp trên", "Tình trạng", "Muộn (ngày)", "Số lỗi"):
+        for col in ("Mã", "Đơn vị", "Cấp trên", "Tình trạng", "Muộn (ngày)", "Ngày nộp được tính", "Số lỗi"):
             table.add_column(col)
         for u in result.units:
-            table.add_row(u.code, u.name, u.parent, SUBMISSION_STATES[u.state], str(u.late_days or ""),
+            table.add_row(u.code, u.name, u.parent, SUBMISSION_STATES[u.state], str(u.late_days or ""), u.counted,
                           str(u.errors or ""))
         console.print(table)
         r = result.rates()

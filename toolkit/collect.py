@@ -29,6 +29,7 @@ from .paths import distinct_names
 from .periods import Period, parse_period
 from .read import SPREADSHEET_EXTS, Limits, open_workbook
 from .similarity import TextGroups
+from .status import counted_text, first_return
 from .store import Store
 from .text import fold, xml_safe
 from .validate import Submission, parse_workbook, validate
@@ -50,6 +51,7 @@ class FileResult:
     errors: int = 0
     warnings: int = 0
     late_days: int = 0
+    counted: str = ""  # the date that counted for timeliness, and its file ("30/01/2026 (tệp pt.xlsx)")
     replaced: str = ""
     feedback: str = ""
     issues: list[Issue] = field(default_factory=list)
@@ -348,9 +350,13 @@ def _collect_one(ctx: Context, store: Store, path: Path, rel: str, digest: str, 
     if sub.form is not None and sub.unit is not None and sub.period is not None:
         lk = lookups.get(sub.form.id) or lookups.setdefault(sub.form.id, prepare_lookups(ctx, store, sub.form, period))
         validate(sub, ctx, lk, part="global")
-        if not sub.has_errors:  # another accepted file of this unit still in the inbox: a duplicate
-            twins = [s for s in store.unit_submissions(sub.unit.code, sub.form.id, sub.period.code)
-                     if s["status"] == "accepted" and s["file_name"] in claimed]
+        mine = store.unit_submissions(sub.unit.code, sub.form.id, sub.period.code)
+        first = _earlier_return(mine, path)
+        if first is not None:  # timeliness was decided by the first return; a correction is never late
+            sub.issues = [i for i in sub.issues if i.code != "late-submission"]
+        if not sub.has_errors and not _correction_asked(store, sub, mine):
+            # another accepted file of this unit still in the inbox, and nobody asked for a new one: a duplicate
+            twins = [s for s in mine if s["status"] == "accepted" and s["file_name"] in claimed]
             if twins:
                 sub.add("duplicate-submission", other=twins[-1]["file_name"])
     _cap(sub, ctx.ws.settings["intake"]["max_issues_per_file"])
@@ -380,6 +386,12 @@ def _collect_one(ctx: Context, store: Store, path: Path, rel: str, digest: str, 
     fr.readable, fr.format, fr.path = readable, fmt, path
     late = next((i for i in sub.issues if i.code == "late-submission"), None)
     fr.late_days = int(late.params["days"]) if late else 0
+    first = _earlier_return(store.unit_submissions(fr.unit, fr.form, fr.period), path) \
+        if fr.unit and fr.form and status != "rejected" else None
+    if first is not None:
+        fr.late_days = first["late_days"] or 0
+    fr.counted = counted_text(first) if first is not None else (
+        f"{date.fromtimestamp(path.stat().st_mtime):%d/%m/%Y} (tệp này)" if fr.unit and fr.form else "")
     record = {
         "sha256": digest, "file_name": rel, "rel_path": rel, "archived_path": str(archived), "format": fmt,
         "unit_code": fr.unit or None, "form_id": fr.form or None, "form_version": sub.form_version,
@@ -477,6 +489,25 @@ def write_all_feedback(ctx: Context, store: Store, period: Period, result: Colle
             fr.warnings += 1
         else:
             fr.feedback = p
+
+
+def _earlier_return(submissions: list[dict], path: Path) -> dict | None:
+    """The unit's first return of the form and period (accepted or sent back for correction), when it came
+    before this file: that return decided the unit's timeliness (status.first_return)."""
+    first = first_return(submissions)
+    mtime = datetime.fromtimestamp(path.stat().st_mtime).replace(microsecond=0).isoformat(sep=" ")
+    return first if first is not None and (first.get("file_mtime") or "") <= mtime else None
+
+
+def _correction_asked(store: Store, sub: Submission, submissions: list[dict]) -> bool:
+    """Whether the office asked the unit for a new version: its earlier return was sent back or annotated (errors
+    or warnings, with a feedback copy), or a task of its registration was sent back at confirmation."""
+    if any(s["status"] == "rejected" or s["errors"] or s["warnings"] for s in submissions):
+        return True
+    if sub.form.role in ("registration", "breakthrough"):
+        return any(t.get("confirmation") in ("revise", "refused")
+                   for t in store.register(sub.period.register_key, unit=sub.unit.code, active_only=False))
+    return False
 
 
 def _timeliness(ctx: Context, sub: Submission, path: Path, period: Period) -> None:
@@ -624,12 +655,12 @@ def write_issues_workbook(ctx: Context, period: Period, result: CollectResult) -
         red = wb.add_format({"font_name": "Times New Roman", "font_color": "#C00000", "bold": True})
         files_ws = wb.add_worksheet("Tệp")
         cols = ["Tệp", "Mã đơn vị", "Đơn vị", "Biểu mẫu", "Kỳ", "Kết quả", "Số lỗi", "Số cảnh báo",
-                "Nộp muộn (ngày)", "Thay thế bản", "Tệp phản hồi"]
+                "Nộp muộn (ngày)", "Ngày nộp được tính", "Thay thế bản", "Tệp phản hồi"]
         names = {form.id: form.name for form in ctx.forms.values()}  # "đăng ký nhiệm vụ", not "registration"
         rows = [[f.file, f.unit, f.unit_name, names.get(f.form, f.form), f.period, STATUS_LABELS[f.status], f.errors,
                  f.warnings,
-                 f.late_days, f.replaced, os.path.basename(f.feedback)] for f in result.files]
-        _table(files_ws, cols, rows, head, body, [30, 10, 32, 13, 9, 22, 8, 10, 10, 24, 30])
+                 f.late_days, f.counted, f.replaced, os.path.basename(f.feedback)] for f in result.files]
+        _table(files_ws, cols, rows, head, body, [30, 10, 32, 13, 9, 22, 8, 10, 10, 26, 24, 30])
         for r, f in enumerate(result.files, start=1):
             if f.status == "rejected":
                 files_ws.write_string(r, 5, STATUS_LABELS[f.status], red)

@@ -23,6 +23,21 @@ def not_registered_clause(rates: dict) -> str:
     return f", chưa đăng ký nhiệm vụ {rates['not_registered']}" if rates.get("not_registered") else ""
 
 
+def first_return(submissions: list[dict]) -> dict | None:
+    """The return a unit's timeliness is decided by: the first (by the file's date) that the office accepted or
+    sent back for correction. A correction the office asked for, sent after the deadline, is never late."""
+    returns = [s for s in submissions if s.get("status") in ("accepted", "rejected")]
+    return min(returns, key=lambda s: (s.get("file_mtime") or "", s["id"])) if returns else None
+
+
+def counted_text(sub: dict | None) -> str:
+    """"30/01/2026 (tệp pt.xlsx)": the date that counted for timeliness and the file it is the date of."""
+    if not sub or not sub.get("file_mtime"):
+        return ""
+    day = datetime.fromisoformat(sub["file_mtime"][:19])
+    return f"{day:%d/%m/%Y} (tệp {sub['file_name']})"
+
+
 @dataclass
 class UnitStatus:
     code: str
@@ -35,6 +50,7 @@ class UnitStatus:
     received: str = ""
     email: str = ""
     head: str = ""
+    counted: str = ""  # the date that counted for timeliness, and its file (the first return, see first_return)
 
 
 @dataclass
@@ -108,8 +124,10 @@ def form_status(rnd, form, write: bool = True) -> StatusResult:
         us = UnitStatus(code=unit.code, name=unit.name, parent=ctx.registry.parent_name(unit.code), state="missing",
                         email=unit.email, head=f"{unit.head_name} ({unit.head_title})" if unit.head_name else "")
         if active:
-            us.state = "late" if active["late_days"] else "on_time"
-            us.late_days, us.file, us.received = active["late_days"] or 0, active["file_name"], active["file_mtime"]
+            first = first_return(mine) or active
+            us.state = "late" if first["late_days"] else "on_time"
+            us.late_days, us.file, us.received = first["late_days"] or 0, active["file_name"], active["file_mtime"]
+            us.counted = counted_text(first)
         elif mine:
             last = mine[-1]
             us.state, us.errors, us.file, us.received = "rejected", last["errors"], last["file_name"], last["file_mtime"]
@@ -140,13 +158,14 @@ def write_not_reported(rnd, form, status: StatusResult) -> Path:
         table(ws, 3, ["Mã đơn vị", "Tên đơn vị", "Đơn vị cấp trên", "Tình trạng", "Số lỗi", "Người đứng đầu",
                       "Email liên hệ"], rows, f, [10, 34, 26, 14, 8, 34, 28])
         ws2 = wb.add_worksheet("Tình hình nộp")
-        rows = [[u.code, u.name, u.parent, SUBMISSION_STATES[u.state], u.late_days or "", u.file, u.received]
-                for u in status.units]
-        table(ws2, 0, ["Mã đơn vị", "Tên đơn vị", "Đơn vị cấp trên", "Tình trạng", "Muộn (ngày)", "Tệp",
-                       "Thời điểm nhận"], rows, f, [10, 34, 26, 14, 10, 30, 19])
+        rows = [[u.code, u.name, u.parent, SUBMISSION_STATES[u.state], u.late_days or "", u.counted, u.file,
+                 u.received] for u in status.units]
+        table(ws2, 0, ["Mã đơn vị", "Tên đơn vị", "Đơn vị cấp trên", "Tình trạng", "Muộn (ngày)",
+                       "Ngày nộp được tính (bản đầu tiên được tiếp nhận hoặc trả lại để sửa)", "Tệp đang dùng",
+                       "Thời điểm nhận"], rows, f, [10, 34, 26, 14, 10, 30, 30, 19])
         wb.close()
     return path
 
 
-__all__ = ["round_status", "round_statuses", "form_status", "StatusResult", "UnitStatus", "SUBMISSION_STATES",
+__all__ = ["first_return", "counted_text", "round_status", "round_statuses", "form_status", "StatusResult", "UnitStatus", "SUBMISSION_STATES",
            "NOT_REPORTED", "not_registered_clause"]
