@@ -258,8 +258,13 @@ class Store:
         return [dict(r) for r in self.db.execute(sql + " ORDER BY unit_code, task_code, item_code", args)]
 
     def task_changes(self, key: str) -> list[dict]:
+        """Changes to a register, oldest first. A task "added" by a unit's first accepted registration (one sent
+        back for correction before) is no addition: such records, kept by earlier versions, are left out."""
         return [dict(r) for r in self.db.execute(
-            "SELECT * FROM task_changes WHERE register_key=? ORDER BY id", (key,))]
+            "SELECT c.* FROM task_changes c WHERE c.register_key=? AND NOT (c.field='added' AND c.adjustment_id IS "
+            "NULL AND NOT EXISTS (SELECT 1 FROM submissions s1 JOIN submissions s0 ON s0.unit_code=s1.unit_code AND "
+            "s0.form_id=s1.form_id AND s0.period=s1.period AND s0.status='accepted' AND s0.id<s1.id "
+            "WHERE s1.id=c.submission_id)) ORDER BY c.id", (key,))]
 
     def issues(self, form_id: str | None = None, period: str | None = None) -> list[dict]:
         return self._select("issues", form_id, period)
@@ -520,8 +525,10 @@ class Store:
                            f"source_form, submission_id, active, version) VALUES (?, ?, ?, "
                            f"{', '.join('?' * len(TASK_FIELDS))}, ?, ?, 1, 1)",
                            [key, unit, t["task_code"], *values.values(), sub["form_id"], sid])
-                if db.execute("SELECT COUNT(*) FROM submissions WHERE unit_code=? AND form_id=? AND period=?",
-                              (unit, sub["form_id"], sub["period"])).fetchone()[0] > 1:
+                # an addition only once a register of the unit was accepted: a first registration sent back for
+                # correction, then accepted, adds nothing to a register
+                if db.execute("SELECT COUNT(*) FROM submissions WHERE unit_code=? AND form_id=? AND period=? AND "
+                              "status='accepted' AND id<>?", (unit, sub["form_id"], sub["period"], sid)).fetchone()[0]:
                     db.execute("INSERT INTO task_changes (register_key, unit_code, task_code, field, old_value, "
                                "new_value, submission_id, at) VALUES (?, ?, ?, 'added', NULL, ?, ?, ?)",
                                (key, unit, t["task_code"], values.get("title"), sid, at))
