@@ -161,7 +161,7 @@ def write_not_reported(rnd, form, status: StatusResult) -> Path:
         rows = [[u.code, u.name, u.parent, SUBMISSION_STATES[u.state], u.late_days or "", u.counted, u.file,
                  u.received] for u in status.units]
         table(ws2, 0, ["Mã đơn vị", "Tên đơn vị", "Đơn vị cấp trên", "Tình trạng", "Muộn (ngày)",
-                       "Ngày nộp được tính (bản đầu tiên được tiếp nhận hoặc trả lại để sửa)", "Tệp đang dùng",
+                       "Ngày nộp được tính (bản đầu tiên được tiếp nhận hoặc trả lại để sửa)", "Tệp",
                        "Thời điểm nhận"], rows, f, [10, 34, 26, 14, 10, 30, 30, 19])
         wb.close()
     return path
