@@ -34,11 +34,11 @@ UNITS = [
 ]
 LEADERS = [
     ("L01", "Lò Văn Khê", "Bí thư Huyện ủy", "MK", "có"),
-    ("L02", "Tòng Văn Mu", "Bí thư Đảng ủy xã Nậm Mu", "XNM", "không"),
-    ("L03", "Lường Thị Cang", "Bí thư Đảng ủy xã Pa Cang", "XPC", "không"),
-    ("L04", "Quàng Văn Lầm", "Bí thư Đảng ủy xã Bản Lầm", "XBL", "không"),
-    ("L05", "Hà Văn Phong", "Bí thư Đảng ủy xã Tân Phong", "XTP", "không"),
-    ("L06", "Cầm Thị Thanh", "Bí thư Đảng ủy thị trấn Mường Khê", "TTMK", "không"),
+    ("L02", "Tòng Văn Mu", "Bí thư Đảng ủy xã Nậm Mu", "XNM", "có"),
+    ("L03", "Lường Thị Cang", "Bí thư Đảng ủy xã Pa Cang", "XPC", "có"),
+    ("L04", "Quàng Văn Lầm", "Bí thư Đảng ủy xã Bản Lầm", "XBL", "có"),
+    ("L05", "Hà Văn Phong", "Bí thư Đảng ủy xã Tân Phong", "XTP", "có"),
+    ("L06", "Cầm Thị Thanh", "Bí thư Đảng ủy thị trấn Mường Khê", "TTMK", "có"),
     ("L07", "Điêu Văn Tổ", "Trưởng Ban Tổ chức Huyện ủy", "BTC", "có"),
     ("L08", "Lò Thị Vận", "Trưởng Ban Dân vận Huyện ủy", "BDV", "có"),
 ]

@@ -19,7 +19,7 @@ UNITS = [
 ]
 LEADERS = [
     ("L-01", "Trần Văn Ngự", "Bí thư Thị ủy", "BN", "có"),
-    ("L-02", "Lê Thị Thượng", "Bí thư Đảng ủy xã Phú Thượng", "X.PT-01", "không"),
+    ("L-02", "Lê Thị Thượng", "Bí thư Đảng ủy xã Phú Thượng", "X.PT-01", "có"),
     ("L-03", "Võ Văn Giáo", "Trưởng Ban Tuyên giáo", "B-TG", "có"),
 ]
 NOT_STARTED = "Chưa triển khai"

@@ -113,6 +113,14 @@ def init(directory, office, parent_body, signer, signer_title, units_file, perio
         p = parse_period(code)
         console.print(f"  Kỳ {p.code} ({p.label}): hạn nộp {ws.deadline(p):%d/%m/%Y}")
     _notes(n for n in (deadline_note(ws, parse_period(c)) for c in periods) if n)
+    if units_file:  # leaders no form can reach (a registry with errors is reported by the first command)
+        from .context import load_context
+        from .templates import unreachable_note
+
+        try:
+            _notes([n for n in [unreachable_note(load_context(ws))] if n])
+        except ToolkitError:
+            pass
     if not units_file:
         _notes([f"Chưa có --units: điền danh sách đơn vị trực thuộc và lãnh đạo vào {ws.registry_path} trước khi tạo "
                 "biểu mẫu (hoặc chạy lại init với --units <tệp Excel của Văn phòng>)."])

@@ -29,6 +29,7 @@ from .store import Store
 from .paths import safe_filename
 from .rules import TIE_LABELS, load_rules, not_started_share
 from .text import fold
+from .units import LEADER_COLUMNS
 
 NOUNS = {"unit": "đơn vị", "leader": "đồng chí"}
 
@@ -221,27 +222,47 @@ def _describe(s: Score, keys: list[str]) -> str:
 
 
 def manual_points(ctx, rules: dict) -> dict[str, float]:
+    """General-criteria points typed by the office (first sheet: columns "Mã" and "Điểm", header in the first rows).
+    Numbers are read as the units' workbooks are ("24,5", "24.5", 24.5); every cell that is not a number from 0
+    to the scale is named at once, with how to fix it."""
     path = ctx.ws.root / rules.get("manual_points_file", "")
     if not rules.get("manual_points_file") or not path.is_file():
         return {}
-    from .read import open_rows
+    from .coerce import is_blank, to_number
+    from .read import cell_ref, open_rows
 
     sheets, problem = open_rows(path)
     if problem or not sheets:
         raise ToolkitError(f"Không đọc được tệp điểm chấm tay {path.name}: {problem.message if problem else ''}")
-    rows = next(iter(sheets.values()))
+    sheet, rows = next(iter(sheets.items()))
+    top = next((r for r, row in enumerate(rows[:10]) if {"ma", "diem"} <= {fold(v) for v in row}), None)
+    if top is None:
+        raise ToolkitError(f"Tệp điểm chấm tay {path.name} (trang '{sheet}') cần hai cột 'Mã' và 'Điểm' ở dòng tiêu "
+                           "đề (một trong 10 dòng đầu).")
+    head = [fold(v) for v in rows[top]]
+    ci, cp = head.index("ma"), head.index("diem")
+    most = float(rules["scale"]["general"])
     out: dict[str, float] = {}
-    head = [fold(v) for v in rows[0]] if rows else []
-    try:
-        ci, cp = head.index("ma"), head.index("diem")
-    except ValueError:
-        raise ToolkitError(f"Tệp điểm chấm tay {path.name} cần hai cột 'Mã' và 'Điểm' ở dòng 1.") from None
-    for r, row in enumerate(rows[1:], start=2):
-        if len(row) > max(ci, cp) and str(row[ci]).strip():
-            try:
-                out[str(row[ci]).strip()] = float(row[cp])
-            except (TypeError, ValueError):
-                raise ToolkitError(f"Tệp điểm chấm tay {path.name}, dòng {r}: điểm '{row[cp]}' không phải số.") from None
+    bad: list[str] = []
+    for r in range(top + 1, len(rows)):
+        row = rows[r]
+        key = row[ci] if len(row) > ci else None
+        key = int(key) if isinstance(key, float) and key.is_integer() else key  # a code typed as a number
+        code = str(key).strip() if not is_blank(key) else ""
+        if not code:
+            continue
+        raw = row[cp] if len(row) > cp else None
+        where = f"ô {sheet}!{cell_ref(r + 1, cp + 1)} (mã {code})"
+        value, why = to_number(raw) if not is_blank(raw) else (None, "để trống")
+        if value is None:
+            bad.append(f"{where}: '{'' if raw is None else raw}' {why or 'không phải số'}")
+        elif not 0 <= value <= most:
+            bad.append(f"{where}: {fmt.number(value)} ngoài khoảng 0 – {fmt.number(most)}")
+        else:
+            out[code] = value
+    if bad:
+        raise ToolkitError(f"Tệp điểm chấm tay {path.name} có {len(bad)} ô cần sửa (ghi số điểm từ 0 đến "
+                           f"{fmt.number(most)}, ví dụ 24,5):\n" + "\n".join(f"  - {b}" for b in bad))
     return out
 
 
@@ -286,9 +307,35 @@ def compute(rnd, store: Store, rules: dict) -> tuple[list[Score], list[Score], l
     units = [_score(rnd, "unit", code, df.loc[idx], t.loc[idx], rules, manual)
              for code, idx in df.groupby("_unit").groups.items()]
     led = df["leader_id"].notna() if "leader_id" in df else pd.Series(False, index=df.index)
+    reg = rnd.ctx.registry
+    groups = df[led].groupby("leader_id").groups
+    managed = {lid for lid in groups if lid not in reg.leaders or reg.leaders[lid].btv_managed}
     leaders = [_score(rnd, "leader", lid, df.loc[idx], t.loc[idx], rules, manual)
-               for lid, idx in df[led].groupby("leader_id").groups.items()]
+               for lid, idx in groups.items() if lid in managed]
+    notes.extend(leader_notes(reg, set(groups), managed))
     return classify(units, rules), classify(leaders, rules), notes
+
+
+def leader_notes(reg, with_tasks: set, managed: set) -> list[str]:
+    """Who of the registry's leaders is not classified, and why: not managed by the standing committee (the
+    registry's column "Thuộc diện BTV quản lý" says "không"), or no task in the round."""
+    out = []
+    outside = sorted(lid for lid in with_tasks - managed)
+    if outside:
+        out.append(f"{len(outside)} đồng chí không thuộc diện Ban Thường vụ quản lý (danh sách lãnh đạo, cột "
+                   f"'{LEADER_COLUMNS['btv_managed']}': không) nên không xếp loại, không tính vào tỷ lệ; nhiệm vụ "
+                   "các đồng chí phụ trách vẫn tính cho đơn vị: " + ", ".join(_leader(reg, lid) for lid in outside)
+                   + ".")
+    idle = sorted(lid for lid, ldr in reg.leaders.items() if ldr.btv_managed and lid not in with_tasks)
+    if idle:
+        out.append(f"{len(idle)} đồng chí lãnh đạo không phụ trách nhiệm vụ nào trong kỳ nên không chấm điểm, xếp "
+                   "loại: " + ", ".join(_leader(reg, lid) for lid in idle) + ".")
+    return out
+
+
+def _leader(reg, lid: str) -> str:
+    ldr = reg.leaders.get(lid)
+    return f"{ldr.name} ({lid})" if ldr else lid
 
 
 def _codes(df: pd.DataFrame, mask) -> str:
@@ -461,6 +508,11 @@ def describe_rules(rules: dict) -> list[str]:
         cond = "" if late is None else (", không có nhiệm vụ chậm, quá hạn" if not late else
                                         f", nhiệm vụ chậm, quá hạn không quá {number(100 * late)}%")
         out.append(f"  – {lv['name']}: từ {number(lv.get('min', 0))} điểm{cond}.")
+    out.append("Xếp loại lãnh đạo: chỉ các đồng chí thuộc diện Ban Thường vụ quản lý (danh sách lãnh đạo, cột "
+               "'Thuộc diện BTV quản lý' ghi 'có' hoặc để trống) được xếp loại và tính vào tỷ lệ; đồng chí ghi 'không' "
+               "không được xếp loại ở đây, nhiệm vụ do đồng chí phụ trách vẫn tính cho đơn vị. Đồng chí không phụ "
+               "trách nhiệm vụ nào trong kỳ (kể cả lãnh đạo của đơn vị cấp cao nhất, đơn vị không nhận biểu mẫu) "
+               "thì không chấm điểm.")
     q = rules.get("quota") or {}
     if q:
         base = "mức này trở lên" if q.get("base", "good_or_better") == "good_or_better" else "đúng mức này"

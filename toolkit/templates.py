@@ -340,6 +340,8 @@ def build_templates(target, form_id: str | None = None, period: Period | str | N
     note = deadline_note(ctx.ws, rnd.period)
     if note:
         result.notes.append(note)
+    if form.role in ("registration", "breakthrough") and unreachable_note(ctx):
+        result.notes.append(unreachable_note(ctx))
     due = rnd.deadline
     for i, unit in enumerate(units):
         rows = prefill_for(unit.code)
@@ -354,6 +356,37 @@ def build_templates(target, form_id: str | None = None, period: Period | str | N
             progress(i + 1, len(units))
     ctx.ws.set_period(rnd.period, due, [form.id])
     return result
+
+
+def unreachable_leaders(ctx) -> list[str]:
+    """Leaders no form can give a task to, with why: their unit receives no template of a form that assigns tasks
+    to leaders (registration, breakthrough) — the top unit (the office's own committee), or a unit of a kind the
+    office does not ask (settings.yaml: expected_kinds). They can never be scored nor classified."""
+    reg = ctx.registry
+    kinds = ctx.ws.settings.get("expected_kinds") or {}
+    assigning = [f for f in ctx.forms.values() if f.role in ("registration", "breakthrough")
+                 and any(c.type == "leader" for c in f.main.columns)]
+    reached = {u.code for f in assigning for u in reg.expected(kinds=kinds.get(f.id) or [])}
+    out = []
+    for ldr in sorted(reg.leaders.values(), key=lambda x: x.id):
+        unit = reg.units.get(ldr.unit)
+        if unit is None or unit.code in reached:
+            continue
+        why = ("đơn vị cấp cao nhất, không nhận biểu mẫu" if not unit.parent else
+               f"loại đơn vị '{unit.kind or '(trống)'}' không nhận biểu mẫu đăng ký, việc đột phá (settings.yaml: "
+               "expected_kinds)")
+        out.append(f"{ldr.name} ({ldr.id}, {unit.name}: {why})")
+    return out
+
+
+def unreachable_note(ctx) -> str:
+    """One line for init and templates naming the leaders no form can reach ('' when there are none)."""
+    names = unreachable_leaders(ctx)
+    if not names:
+        return ""
+    return (f"{len(names)} đồng chí lãnh đạo không biểu mẫu nào giao nhiệm vụ được nên sẽ không được chấm điểm, xếp "
+            f"loại: {'; '.join(names)}. Muốn theo dõi, ghi các đồng chí là người phụ trách nhiệm vụ hoặc việc đột phá "
+            "của một đơn vị trực thuộc, hoặc chuyển sang đơn vị nhận biểu mẫu trong danh sách lãnh đạo.")
 
 
 def _left_out(rnd, form: Form, units: list[Unit]) -> list[tuple[Unit, str]]:
@@ -435,4 +468,4 @@ def _prefill_source(rnd, form: Form) -> _Prefill:
     return _Prefill(by_unit, form.main.id)
 
 
-__all__ = ["build_template", "build_templates", "template_name", "xl_rowcol_to_cell", "TemplatesResult"]
+__all__ = ["unreachable_leaders", "unreachable_note", "build_template", "build_templates", "template_name", "xl_rowcol_to_cell", "TemplatesResult"]

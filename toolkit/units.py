@@ -40,7 +40,7 @@ class Leader:
     name: str
     title: str = ""
     unit: str = ""
-    btv_managed: bool = False
+    btv_managed: bool = True  # classified (and counted in the quota) with the leaders the standing committee rates
     row: int = 0
 
 
@@ -178,8 +178,10 @@ def load_registry(path: str | Path) -> tuple[Registry, Report]:
             report.add(make_issue("registry-bad-value", file=path.name, sheet=LEADER_SHEET,
                                   cell=cells["btv_managed"], row=excel_row, value=rec.get("btv_managed"),
                                   title=LEADER_COLUMNS["btv_managed"], help="Ghi 'có' hoặc 'không'."))
+        # "Thuộc diện BTV quản lý": "không" leaves the leader out of the leaders' classification and its quota;
+        # "có" or blank (a registry without the column) keeps the leader in it
         leaders[lid] = Leader(id=lid, name=name, title=rec.get("title", ""), unit=real_unit or unit,
-                              btv_managed=btv in ("co", "x", "yes", "1", "true"), row=excel_row)
+                              btv_managed=btv not in ("khong", "no", "0", "false"), row=excel_row)
     return Registry(units=units, leaders=leaders), report
 
 
