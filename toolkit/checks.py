@@ -276,6 +276,8 @@ def copied_text(sub, ps, rule, ctx, lk) -> Iterator[Issue]:
             continue
         k = str(row.values.get(key) or "").strip()
         prev = lk.previous.get((sub.unit.code, fold(k)))
+        if prev and not subject and _finished_before(lk, sub.unit.code, k, row.values.get("status")):
+            prev = None  # a task finished earlier and reported finished again: the same result is no copy
         found = None
         if prev and jaccard(text, prev[1]) >= threshold:
             own = f"của chính {who(k)}" if subject else "của chính nhiệm vụ này"
@@ -315,7 +317,14 @@ def progress_trend(sub, ps, rule, ctx, lk) -> Iterator[Issue]:
                          old=_fmt(old_pct), new=_fmt(pct), period_label=label)
         if actual_col:
             new, old = _num(row.values.get(actual_col)), _num(old_actual)
-            if new is not None and old is not None and new < old:
+            task = lk.register.get(sub.unit.code, {}).get(str(code or "")) or {}
+            base, target = _real(task.get("baseline")), _real(task.get("target"))
+            falling = base is not None and target is not None and target < base  # e.g. a poverty rate 11,2 -> 8,5
+            if new is not None and old is not None and falling and new > old:
+                yield _issue(sub, "progress-actual-up", ps, ps.cell(row, actual_col), row.excel_row,
+                             old=_fmt(old), new=_fmt(new), period_label=label, baseline=_fmt(base),
+                             target=_fmt(target))
+            elif new is not None and old is not None and not falling and new < old:
                 yield _issue(sub, "progress-actual-down", ps, ps.cell(row, actual_col), row.excel_row,
                              old=_fmt(old), new=_fmt(new), period_label=label)
 
@@ -360,6 +369,22 @@ def _label(code: str) -> str:
         return parse_period(code).label
     except Exception:
         return f"kỳ {code}"
+
+
+def _finished_before(lk: "Lookups", unit: str, code: str, status: Any) -> bool:
+    """The task was reported finished in the unit's latest earlier report and is reported finished now."""
+    last = lk.last_values.get((unit, code))
+    return bool(last) and last[1] in COMPLETED and status in COMPLETED
+
+
+def _real(v) -> float | None:
+    """A register value (stored as a number, or as text by older versions) as a number."""
+    if isinstance(v, str):
+        try:
+            return float(v)
+        except ValueError:
+            return None
+    return _num(v)
 
 
 def _num(v) -> float | None:

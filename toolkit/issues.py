@@ -170,6 +170,9 @@ _CODES = [
          "Kiểm tra lại số liệu; nếu đúng là giảm, ghi rõ lý do ở cột 'Khó khăn, vướng mắc'."),
     Code("progress-actual-down", W, C, "Giá trị đạt được giảm từ {old} ({period_label}) xuống {new}.",
          "Giá trị đạt được là số cộng dồn từ đầu năm; kiểm tra lại, nếu đúng là giảm thì ghi rõ lý do."),
+    Code("progress-actual-up", W, C, "Giá trị đạt được tăng từ {old} ({period_label}) lên {new}, trong khi mục tiêu "
+         "là giảm từ {baseline} xuống {target}.",
+         "Kiểm tra lại số liệu; nếu đúng là tăng, ghi rõ lý do ở cột 'Khó khăn, vướng mắc'."),
     Code("progress-done-undone", W, C,
          "Nhiệm vụ '{task}' đã báo cáo '{old}' ở {period_label}, kỳ này lại báo cáo '{new}'.",
          "Kiểm tra lại tình trạng; nếu kỳ trước báo cáo chưa đúng, ghi rõ ở cột 'Kết quả thực hiện'."),
