@@ -6,6 +6,7 @@ import json
 from datetime import date
 
 from clerk_helpers import fill, invoke, outbox, prog, reg
+from conftest import rows_of
 
 from toolkit.units import write_sample_registry
 
@@ -41,7 +42,9 @@ def test_target_direction_and_finished_tasks(tmp_path):
         reg("NL-02", "Tổ chức 4 hội nghị đối thoại với nhân dân thôn Nà Lầu", date(2026, 3, 31), target=4,
             measure="hội nghị"),
         reg("NL-03", "Phát triển 10 hộ chăn nuôi trâu vỗ béo ở thôn Nà Lầu", date(2026, 12, 31), target=10,
-            measure="hộ")])
+            measure="hộ"),
+        reg("NL-04", "Giảm số vụ vi phạm trật tự an toàn giao thông ở thôn Nà Lầu từ 12 xuống 4 vụ", date(2026, 6, 30),
+            baseline=12, target=4, measure="vụ")])
     invoke("collect", ws, "--period", "2026")
 
     def progress_round(period, day, rows):
@@ -52,18 +55,30 @@ def test_target_direction_and_finished_tasks(tmp_path):
 
     files = progress_round("2026-Q1", date(2026, 4, 5), [
         prog("NL-01", ON, 26, 10.5), prog("NL-02", DONE, 100, 4, date(2026, 3, 25), DONE_TEXT),
-        prog("NL-03", ON, 20, 2, results=SAME_TEXT)])
+        prog("NL-03", ON, 20, 2, results=SAME_TEXT), prog("NL-04", ON, 30, 10)])
     assert codes(files, "nalau.xlsx") == []
     # H1: the poverty rate falls (10,5 -> 9,6: progress, no warning); NL-02, finished in Q1, is reported again with
     # the same result (no copy); NL-03, not finished, repeats its Q1 text word for word (a copy, rows 7-9: I9)
     files = progress_round("2026-H1", date(2026, 7, 5), [
         prog("NL-01", ON, 60, 9.6), prog("NL-02", DONE, 100, 4, date(2026, 3, 25), DONE_TEXT),
-        prog("NL-03", ON, 40, 4, results=SAME_TEXT)])
+        prog("NL-03", ON, 40, 4, results=SAME_TEXT),
+        prog("NL-04", DONE, 100, 8, date(2026, 6, 25), "Cả 6 tháng chỉ xảy ra 8 vụ vi phạm.")])
     assert codes(files, "nalau.xlsx") == [("copied-report", "J9")], files["nalau.xlsx"]["issues"]
+    # the score follows the target's direction too. By hand: NL-04 (due 30/06, done on time) reached (12 − 8) /
+    # (12 − 4) = 50 % of its target (not 8 / 4 capped at 100 %); NL-02 done on time at 4/4; NL-01 and NL-03 not due,
+    # on schedule -> quantity 1, schedule 1, quality (1 + 1 + 1 + 0,5) / 4 -> 40 + 30 + 26,25 = 96,25
+    result = json.loads(invoke("score", ws, "--period", "2026-H1", "--json"))
+    assert [(s["subject_id"], s["score"]) for s in result["units"]] == [("T.01", 96.25)]
+    invoke("merge", ws, "--period", "2026-H1")
+    data = {r["Mã nhiệm vụ"]: r["Mức đạt chỉ tiêu (%)"]
+            for r in rows_of(ws / "rounds/2026-H1/output/tong_hop_tien_do_2026-H1.xlsx", "Dữ liệu", 1)}
+    # NL-01: (11,2 − 9,6) / (11,2 − 8,5) = 59,3 %;  NL-03: 4/10
+    assert data == {"NL-01": 59.3, "NL-02": 100.0, "NL-03": 40.0, "NL-04": 50.0}
     # 9 months: the rate rises again (9,6 -> 9,9): that is the warning, in the target's own direction
     files = progress_round("2026-9M", date(2026, 10, 5), [
         prog("NL-01", ON, 55, 9.9), prog("NL-02", DONE, 100, 4, date(2026, 3, 25), DONE_TEXT),
-        prog("NL-03", ON, 70, 7, results="Đã có 7 hộ tham gia mô hình, 3 hộ đang làm chuồng trại.")])
+        prog("NL-03", ON, 70, 7, results="Đã có 7 hộ tham gia mô hình, 3 hộ đang làm chuồng trại."),
+        prog("NL-04", DONE, 100, 8, date(2026, 6, 25), "Cả 6 tháng chỉ xảy ra 8 vụ vi phạm.")])
     issues = [i for i in files["nalau.xlsx"]["issues"] if i["code"] not in ("resubmission", "late-submission")]
     assert sorted((i["code"], i["cell"]) for i in issues) == [("progress-actual-up", "H7"),
                                                               ("progress-percent-down", "G7")]

@@ -20,7 +20,7 @@ from .periods import parse_period
 from .store import Store
 
 # register fields a progress row is completed with; the register is authoritative for the ones it sets
-TASK_FIELDS = ("area", "kind", "title", "parent_code", "leader_id", "indicator", "unit_measure", "target",
+TASK_FIELDS = ("area", "kind", "title", "parent_code", "leader_id", "indicator", "unit_measure", "baseline", "target",
                "deadline", "start_date", "weight", "focal_point")
 RESERVED_TITLES = {
     "_unit": "Mã đơn vị", "_unit_name": "Tên đơn vị", "_parent_unit": "Mã đơn vị cấp trên",
@@ -171,10 +171,21 @@ def _judge(df: pd.DataFrame, as_of: date, year: int, share: float | None = None)
     df["_date_note"] = [v.note for v in verdicts]
     df["_elapsed"] = [round(100 * v.elapsed, 1) if v.elapsed is not None else None for v in verdicts]
     df["_timeline"] = [v.timeline for v in verdicts]
-    target = pd.to_numeric(df["target"], errors="coerce")
-    actual = pd.to_numeric(df.get("actual"), errors="coerce") if "actual" in df else target * float("nan")
-    df["_attainment"] = (actual / target * 100).where(target.gt(0) & actual.notna())
+    df["_attainment"] = attainment(df) * 100
     return df
+
+
+def attainment(df: pd.DataFrame) -> pd.Series:
+    """How much of its target each task reached (1 = reached), in the target's own direction: actual / target for
+    a target above its baseline; for a falling target (a poverty rate from 11,2 down to 8,5) the way covered from
+    the baseline, (baseline − actual) / (baseline − target). NaN where it cannot be computed."""
+    nan = pd.Series(float("nan"), index=df.index)
+    target = pd.to_numeric(df["target"], errors="coerce") if "target" in df else nan
+    actual = pd.to_numeric(df["actual"], errors="coerce") if "actual" in df else nan
+    base = pd.to_numeric(df["baseline"], errors="coerce") if "baseline" in df else nan
+    falling = base.notna() & target.notna() & (base > target)
+    ratio = (actual / target).where(~falling, (base - actual) / (base - target))
+    return ratio.where(actual.notna() & (target.gt(0) | falling))
 
 
 def summarise(df: pd.DataFrame, by: str) -> list[dict]:
@@ -201,4 +212,4 @@ def summarise(df: pd.DataFrame, by: str) -> list[dict]:
     return out
 
 
-__all__ = ["round_frame", "summarise", "register_tasks", "as_date", "RESERVED_TITLES", "TASK_FIELDS"]
+__all__ = ["round_frame", "summarise", "register_tasks", "as_date", "attainment", "RESERVED_TITLES", "TASK_FIELDS"]

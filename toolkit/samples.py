@@ -89,7 +89,7 @@ def registration_rows(unit, rng: random.Random, n: int = 8, leaders=()) -> list[
             "title": f"{title.format(place=_place(unit))}, phấn đấu đạt {target} {um} trong năm",
             "parent_code": None,
             "leader_id": leaders[0] if leaders else None, "coordinators": None, "indicator": indicator,
-            "unit_measure": um, "baseline": rng.randint(*base), "target": target,
+            "unit_measure": um, "baseline": min(rng.randint(*base), target), "target": target,  # a rising target
             "start_date": date(2025, 1, 1), "deadline": deadline, "weight": 1, "note": None,
         })
     return rows

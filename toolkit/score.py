@@ -22,7 +22,7 @@ import yaml
 from . import formatting as fmt
 from .config import atomic_path
 from .errors import ToolkitError
-from .frame import round_frame
+from .frame import attainment, round_frame
 from .judge import DONE, interim_rule
 from .sheets import Formats, new_workbook, table
 from .store import Store
@@ -99,11 +99,11 @@ def task_columns(df: pd.DataFrame, rules: dict) -> pd.DataFrame:
     out["late"] = df["_late"].astype(bool) & ~out["dropped"]
     cap = float(rules.get("quality_cap", 1.0))
     target = pd.to_numeric(df["target"], errors="coerce")
-    actual = pd.to_numeric(df["actual"], errors="coerce") if "actual" in df else target * float("nan")
     percent = pd.to_numeric(df["percent"], errors="coerce") if "percent" in df else target * float("nan")
-    by_target = (actual / target).clip(lower=0, upper=cap) / cap
+    reached = attainment(df)  # in the target's own direction (a falling target from its baseline)
+    by_target = reached.clip(lower=0, upper=cap) / cap
     by_percent = (percent / 100).clip(lower=0, upper=1).fillna(0)
-    quality = by_target.where(target.gt(0) & actual.notna(), by_percent)
+    quality = by_target.where(reached.notna(), by_percent)
     progress = on_track.astype(float)
     out["q"] = out["done"].astype(float).where(judged, progress)
     out["s"] = out["on_time"].astype(float).where(judged, progress)
@@ -496,6 +496,9 @@ def describe_rules(rules: dict) -> list[str]:
            f"{number(100 * comp.get('schedule', 0))}%, chất lượng (mức đạt chỉ tiêu, tối đa "
            f"{number(100 * rules.get('quality_cap', 1))}%) {number(100 * comp.get('quality', 0))}%; tính trên "
            "các nhiệm vụ phải hoàn thành trong kỳ (đến hạn hoặc đã kết thúc); nhiệm vụ chưa đến hạn tính theo tiến độ.",
+           "Mức đạt chỉ tiêu = giá trị đạt được / mục tiêu; chỉ tiêu giảm (mục tiêu thấp hơn giá trị hiện tại lúc đăng "
+           "ký, ví dụ tỷ lệ hộ nghèo từ 11,2% xuống 8,5%) = (giá trị hiện tại − giá trị đạt được) / (giá trị hiện "
+           "tại − mục tiêu).",
            "Chưa có điểm tiêu chí chung chấm tay (tệp " + str(rules.get("manual_points_file", "")) + "): "
            + _MISSING_GENERAL.get(rules.get("general_when_missing"), str(rules.get("general_when_missing"))) + "."]
     out.extend(interim_rule(not_started_share(rules)))
