@@ -3,10 +3,10 @@ register's first day), the same way in every output of the round: the consolidat
 (and its "Quy tắc" sheet), the report and its comparison with the previous period. Tasks of one quarter, one year
 and a whole term, through the CLI, for an invented town committee (Thị ủy Bến Ngự, tỉnh Lam Giang)."""
 
+import json
 from datetime import date
 
 import openpyxl
-import json
 from clerk_helpers import bt, fill, invoke, outbox, prog
 from conftest import docx_text, rows_of
 

@@ -371,7 +371,7 @@ def _label(code: str) -> str:
         return f"kỳ {code}"
 
 
-def _finished_before(lk: "Lookups", unit: str, code: str, status: Any) -> bool:
+def _finished_before(lk: Lookups, unit: str, code: str, status: Any) -> bool:
     """The task was reported finished in the unit's latest earlier report and is reported finished now."""
     last = lk.last_values.get((unit, code))
     return bool(last) and last[1] in COMPLETED and status in COMPLETED

@@ -14,6 +14,7 @@ from typing import Any
 
 import pandas as pd
 
+from .errors import PeriodError
 from .forms import Form
 from .judge import DONE, STATES, judge
 from .periods import parse_period
@@ -147,7 +148,7 @@ def _register_start(key: Any) -> date | None:
     """The first day of a register ("2026" or "2026-2030"): where a task without a start date starts."""
     try:
         return parse_period(str(key)).start if key else None
-    except Exception:
+    except PeriodError:
         return None
 
 

@@ -74,13 +74,13 @@ def interim_rule(not_started_share: float = NOT_STARTED_SHARE) -> list[str]:
     workbook, the report)."""
     pct = f"{100 * not_started_share:g}".replace(".", ",")
     return [
-        "Nhiệm vụ chưa đến hạn được đánh giá theo lộ trình của chính nhiệm vụ: phần thời gian đã qua tính đến "
-        "ngày cuối kỳ = (ngày cuối kỳ − ngày bắt đầu) / (thời hạn hoàn thành − ngày bắt đầu); nhiệm vụ không ghi "
-        "ngày bắt đầu thì tính từ đầu năm (nhiệm vụ của năm) hoặc đầu nhiệm kỳ (việc đột phá của nhiệm kỳ).",
-        f"Nhiệm vụ báo \"Chưa triển khai\" là chậm tiến độ khi phần thời gian đã qua vượt quá {pct}% (chưa đến "
-        f"ngày bắt đầu, hoặc chưa qua {pct}% thời gian, thì vẫn đúng tiến độ); báo \"Chậm tiến độ\" là chậm tiến "
-        "độ; các tình trạng khác là đúng tiến độ. Nhiệm vụ chưa đến hạn đúng tiến độ được tính đủ điểm, chậm tiến "
-        "độ không được tính điểm và tính là nhiệm vụ chậm."]
+        ("Nhiệm vụ chưa đến hạn được đánh giá theo lộ trình của chính nhiệm vụ: phần thời gian đã qua tính đến "
+         "ngày cuối kỳ = (ngày cuối kỳ − ngày bắt đầu) / (thời hạn hoàn thành − ngày bắt đầu); nhiệm vụ không ghi "
+         "ngày bắt đầu thì tính từ đầu năm (nhiệm vụ của năm) hoặc đầu nhiệm kỳ (việc đột phá của nhiệm kỳ)."),
+        (f"Nhiệm vụ báo \"Chưa triển khai\" là chậm tiến độ khi phần thời gian đã qua vượt quá {pct}% (chưa đến "
+         f"ngày bắt đầu, hoặc chưa qua {pct}% thời gian, thì vẫn đúng tiến độ); báo \"Chậm tiến độ\" là chậm tiến "
+         "độ; các tình trạng khác là đúng tiến độ. Nhiệm vụ chưa đến hạn đúng tiến độ được tính đủ điểm, chậm tiến "
+         "độ không được tính điểm và tính là nhiệm vụ chậm.")]
 
 
 _DATE_IN_TEXT = re.compile(r"(?<!\d)(\d{1,2})\s*[/\-.]\s*(\d{1,2})(?:\s*[/\-.]\s*(\d{2,4}))?(?!\d)")

@@ -53,4 +53,4 @@ def not_started_share(rules: dict) -> float:
     return float((rules.get("interim") or {}).get("not_started_share", NOT_STARTED_SHARE))
 
 
-__all__ = ["load_rules", "not_started_share", "TIE_LABELS"]
+__all__ = ["TIE_LABELS", "load_rules", "not_started_share"]

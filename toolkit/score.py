@@ -496,9 +496,9 @@ def describe_rules(rules: dict) -> list[str]:
            f"{number(100 * comp.get('schedule', 0))}%, chất lượng (mức đạt chỉ tiêu, tối đa "
            f"{number(100 * rules.get('quality_cap', 1))}%) {number(100 * comp.get('quality', 0))}%; tính trên "
            "các nhiệm vụ phải hoàn thành trong kỳ (đến hạn hoặc đã kết thúc); nhiệm vụ chưa đến hạn tính theo tiến độ.",
-           "Mức đạt chỉ tiêu = giá trị đạt được / mục tiêu; chỉ tiêu giảm (mục tiêu thấp hơn giá trị hiện tại lúc đăng "
-           "ký, ví dụ tỷ lệ hộ nghèo từ 11,2% xuống 8,5%) = (giá trị hiện tại − giá trị đạt được) / (giá trị hiện "
-           "tại − mục tiêu).",
+           ("Mức đạt chỉ tiêu = giá trị đạt được / mục tiêu; chỉ tiêu giảm (mục tiêu thấp hơn giá trị hiện tại lúc "
+            "đăng ký, ví dụ tỷ lệ hộ nghèo từ 11,2% xuống 8,5%) = (giá trị hiện tại − giá trị đạt được) / (giá trị "
+            "hiện tại − mục tiêu)."),
            "Chưa có điểm tiêu chí chung chấm tay (tệp " + str(rules.get("manual_points_file", "")) + "): "
            + _MISSING_GENERAL.get(rules.get("general_when_missing"), str(rules.get("general_when_missing"))) + "."]
     out.extend(interim_rule(not_started_share(rules)))
