@@ -26,16 +26,16 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from toolkit.collect import collect  # noqa: E402
-from toolkit.config import init_workspace  # noqa: E402
-from toolkit.context import load_context  # noqa: E402
-from toolkit.merge import merge  # noqa: E402
-from toolkit.periods import parse_period  # noqa: E402
-from toolkit.report import write_reports  # noqa: E402
+from toolkit.intake.collect import collect  # noqa: E402
+from toolkit.workspace.config import init_workspace  # noqa: E402
+from toolkit.workspace.context import load_context  # noqa: E402
+from toolkit.outputs.merge import merge  # noqa: E402
+from toolkit.workspace.periods import parse_period  # noqa: E402
+from toolkit.outputs.report import write_reports  # noqa: E402
 from toolkit.samples import RESULT_BANK, TASK_BANK  # noqa: E402
-from toolkit.score import score  # noqa: E402
-from toolkit.templates import build_template  # noqa: E402
-from toolkit.units import write_sample_registry  # noqa: E402
+from toolkit.outputs.score import score  # noqa: E402
+from toolkit.outputs.templates import build_template  # noqa: E402
+from toolkit.workspace.units import write_sample_registry  # noqa: E402
 
 SYL = ["An", "Bình", "Cao", "Đông", "Hòa", "Hưng", "Kim", "Lạc", "Lương", "Minh", "Phú", "Quang", "Sơn", "Tân",
        "Thạch", "Thịnh", "Trung", "Văn", "Vĩnh", "Xuân", "Yên", "Mỹ", "Long", "Phong", "Hải", "Nam", "Bắc", "Tây"]
@@ -213,7 +213,7 @@ def main() -> None:
     res["rejected"] = result.count("rejected")
     res["with_issues"] = sum(1 for f in result.files if f.errors or f.warnings)
     # feedback copies: exactly what collect writes for files with errors or warnings (in parallel)
-    from toolkit.collect import write_all_feedback
+    from toolkit.intake.collect import write_all_feedback
     from toolkit.store import Store
 
     ctx = load_context(ws)

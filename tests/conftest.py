@@ -9,10 +9,10 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from toolkit.config import init_workspace
-from toolkit.context import load_context
-from toolkit.periods import parse_period
-from toolkit.templates import build_template
+from toolkit.workspace.config import init_workspace
+from toolkit.workspace.context import load_context
+from toolkit.workspace.periods import parse_period
+from toolkit.outputs.templates import build_template
 
 ROOT = Path(__file__).resolve().parent.parent
 REALWORLD = ROOT.parent / "shared" / "realworld"

@@ -7,7 +7,7 @@ import os
 import time
 from pathlib import Path
 
-from toolkit.collect import _parse_in_worker
+from toolkit.intake.collect import _parse_in_worker
 
 HANG_PREFIX = "treo"  # a returned file whose name starts with this hangs its parsing worker
 

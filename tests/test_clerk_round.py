@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from conftest import docx_text, rows_of, workbook_text
 
 from toolkit.cli import cli
-from toolkit.units import write_sample_registry
+from toolkit.workspace.units import write_sample_registry
 
 UNITS = [
     ("SH", "Tỉnh ủy Sơn Hà", "Tỉnh", "", "Lò Văn Sơn", "Bí thư Tỉnh ủy", "vptu@sonha.dcs.vn"),

@@ -18,8 +18,8 @@ from click.testing import CliRunner
 from conftest import ROOT, docx_text, rows_of, task
 
 from toolkit.cli import cli
-from toolkit.forms import load_forms
-from toolkit.units import write_sample_registry
+from toolkit.definitions.forms import load_forms
+from toolkit.workspace.units import write_sample_registry
 
 UNITS = [
     ("TU", "Tỉnh ủy Hòa An", "Tỉnh", "", "Nguyễn Văn Thành", "Bí thư Tỉnh ủy", "vptu@hoaan.dcs.vn"),
@@ -142,10 +142,10 @@ def test_templates_reopened_carry_unit_period_and_the_deadline_option(copy):
 
 
 def test_collect_from_an_inbox_elsewhere_with_form_json_and_feedback(copy, monkeypatch):
-    import toolkit.collect
+    import toolkit.intake.collect
 
     ws, inbox = copy
-    calls = spy(monkeypatch, toolkit.collect, "collect")
+    calls = spy(monkeypatch, toolkit.intake.collect, "collect")
     out = invoke("collect", ws, "--period", "2025", "--inbox", inbox, "--form", "registration", "--json", code=1)
     data = json.loads(out)
     assert data == as_json(calls[0].to_dict())
@@ -216,12 +216,12 @@ def test_collect_with_a_form_the_files_are_not(copy):
 def test_status_merge_confirm_history_json_equal_the_library(copy, monkeypatch):
     import toolkit.cycle.confirm
     import toolkit.cycle.history
-    import toolkit.merge
-    import toolkit.status
+    import toolkit.outputs.merge
+    import toolkit.outputs.status
 
     ws, inbox = copy
     invoke("collect", ws, "--period", "2025", "--inbox", inbox, code=1)
-    calls = spy(monkeypatch, toolkit.status, "round_statuses")
+    calls = spy(monkeypatch, toolkit.outputs.status, "round_statuses")
     data = json.loads(invoke("status", ws, "--period", "2025", "--form", "registration", "--json"))
     assert data == as_json(calls[0][0].to_dict())
     assert data["rates"]["reported"] == 2 and data["rates"]["expected"] == 4
@@ -238,7 +238,7 @@ def test_status_merge_confirm_history_json_equal_the_library(copy, monkeypatch):
         ("XCP", "Bị trả lại", "", "XCP.xlsx"), ("XLS", "Đúng hạn", "", "XLS.xlsx"), ("XMC", "Nộp muộn", 5, "XMC.xlsx"),
         ("XTL", "Chưa nộp", "", "")]
 
-    calls = spy(monkeypatch, toolkit.merge, "merge")
+    calls = spy(monkeypatch, toolkit.outputs.merge, "merge")
     data = json.loads(invoke("merge", ws, "--period", "2025", "--json"))
     assert data == as_json(calls[0].to_dict())
     assert (data["path"], data["rows"], data["units"]) == \
@@ -280,14 +280,14 @@ def _h1(ws: Path) -> None:
 
 
 def test_score_and_report_with_pdf_json_equal_the_library(copy, monkeypatch):
-    import toolkit.report
-    import toolkit.score
+    import toolkit.outputs.report
+    import toolkit.outputs.score
 
     ws, inbox = copy
     invoke("collect", ws, "--period", "2025", "--inbox", inbox, code=1)
     _h1(ws)
     invoke("collect", ws, "--period", "2025-H1")
-    calls = spy(monkeypatch, toolkit.score, "score")
+    calls = spy(monkeypatch, toolkit.outputs.score, "score")
     data = json.loads(invoke("score", ws, "--period", "2025-H1", "--json"))
     assert data == as_json(calls[0].to_dict())
     got = {u["subject_id"]: (u["score"], u["level"]) for u in data["units"]}
@@ -306,7 +306,7 @@ def test_score_and_report_with_pdf_json_equal_the_library(copy, monkeypatch):
     assert "Tiếp nhận: 2 tệp: 0 tiếp nhận, 0 không tiếp nhận, 2 đã tiếp nhận trước đó" in out
     assert f"Xếp loại sơ bộ : 2 đơn vị, 0 lãnh đạo → {classification}" in out
 
-    calls = spy(monkeypatch, toolkit.report, "write_reports")
+    calls = spy(monkeypatch, toolkit.outputs.report, "write_reports")
     data = json.loads(invoke("report", ws, "--period", "2025-H1", "--pdf", "--json"))
     assert data == as_json(calls[0].to_dict())
     folder = ws / "rounds/2025-H1/output/van_ban"

@@ -8,13 +8,13 @@ from click.testing import CliRunner
 from conftest import REALWORLD, ROOT, make_return, task
 
 from toolkit.cli import cli
-from toolkit.collect import collect
-from toolkit.config import init_workspace
+from toolkit.intake.collect import collect
+from toolkit.workspace.config import init_workspace
 from toolkit.issues import catalogue_markdown
-from toolkit.periods import parse_period
+from toolkit.workspace.periods import parse_period
 from toolkit.samples import install_round
 from toolkit.store import Store
-from toolkit.units import write_sample_registry
+from toolkit.workspace.units import write_sample_registry
 
 
 def test_cli_init_templates_collect_exit_codes(tmp_path):

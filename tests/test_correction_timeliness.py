@@ -8,7 +8,7 @@ from datetime import date
 from clerk_helpers import fill, invoke, outbox, reg, set_opinions
 from conftest import rows_of
 
-from toolkit.units import write_sample_registry
+from toolkit.workspace.units import write_sample_registry
 
 UNITS = [
     ("DR", "Huyện ủy Đak Rơ", "Huyện", "", "Y Bhin", "Bí thư Huyện ủy", "vp@dakro.vn"),

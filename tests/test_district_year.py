@@ -16,9 +16,9 @@ from click.testing import CliRunner
 from conftest import docx_text, rows_of, workbook_text
 
 from toolkit.cli import cli
-from toolkit.config import nominal_deadline
-from toolkit.periods import parse_period
-from toolkit.units import write_sample_registry
+from toolkit.workspace.config import nominal_deadline
+from toolkit.workspace.periods import parse_period
+from toolkit.workspace.units import write_sample_registry
 
 UNITS = [
     ("MK", "Huyện ủy Mường Khê", "Huyện", "", "Lò Văn Khê", "Bí thư Huyện ủy", "vphu@muongkhe.dcs.vn"),

@@ -15,11 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from toolkit.collect import collect
-from toolkit.config import init_workspace
-from toolkit.context import load_context
-from toolkit.periods import parse_period
-from toolkit.templates import build_template
+from toolkit.intake.collect import collect
+from toolkit.workspace.config import init_workspace
+from toolkit.workspace.context import load_context
+from toolkit.workspace.periods import parse_period
+from toolkit.outputs.templates import build_template
 
 pytestmark = pytest.mark.slow
 FILES = int(os.environ.get("DRILL_FILES", "200"))

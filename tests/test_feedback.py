@@ -10,10 +10,10 @@ import openpyxl
 import pytest
 from conftest import make_return, task
 
-from toolkit.collect import FeedbackJob, collect
-from toolkit.feedback import SHEET, annotate_package, write_feedback
+from toolkit.intake.collect import FeedbackJob, collect
+from toolkit.intake.feedback import SHEET, annotate_package, write_feedback
 from toolkit.issues import make_issue
-from toolkit.xlsxpackage import Unsupported
+from toolkit.intake.xlsxpackage import Unsupported
 
 
 def _with_formula(path: Path) -> None:

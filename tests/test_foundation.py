@@ -6,12 +6,12 @@ import openpyxl
 import pytest
 import xlsxwriter
 
-from toolkit.config import Workspace, init_workspace
+from toolkit.workspace.config import Workspace, init_workspace
 from toolkit.errors import ToolkitError
-from toolkit.forms import check_forms, load_forms
-from toolkit.periods import parse_period
-from toolkit.templates import build_templates
-from toolkit.units import load_registry
+from toolkit.definitions.forms import check_forms, load_forms
+from toolkit.workspace.periods import parse_period
+from toolkit.outputs.templates import build_templates
+from toolkit.workspace.units import load_registry
 
 
 def test_shipped_forms_are_valid():
@@ -99,8 +99,8 @@ def test_init_keeps_existing_settings_and_rejects_bad_registry(tmp_path):
 
 def _register(ws, codes):
     from conftest import make_return, task
-    from toolkit.collect import collect
-    from toolkit.context import load_context
+    from toolkit.intake.collect import collect
+    from toolkit.workspace.context import load_context
 
     ctx = load_context(ws)
     for code in codes:

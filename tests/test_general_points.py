@@ -9,7 +9,7 @@ import openpyxl
 from clerk_helpers import fill, invoke, outbox, prog, reg
 from conftest import rows_of
 
-from toolkit.units import write_sample_registry
+from toolkit.workspace.units import write_sample_registry
 
 UNITS = [
     ("TX", "Đảng ủy xã Tà Xùa", "Xã", "", "Giàng A Xùa", "Bí thư Đảng ủy", "vp@taxua.vn"),

@@ -12,7 +12,7 @@ import pytest
 from conftest import REALWORLD, make_return, task
 from openpyxl.styles import Font
 
-from toolkit.collect import collect
+from toolkit.intake.collect import collect
 from toolkit.samples import encode_tcvn3, encode_vni
 from toolkit.store import Store
 
@@ -340,7 +340,7 @@ def test_formula_cells_with_and_without_cached_values(ctx, tmp_path):
         assert [(r["task_code"], r["title"], r["target"]) for r in rows] == [
             ("XCP-01", task("XCP-01")["title"], 50), ("XCP-02", "Hoàn thành 12 km đường", 100)]
         # the feedback copy of the file LibreOffice saved: the unit's computed values, no live formula (by design,
-        # toolkit.feedback), and the wrong cell marked
+        # toolkit.intake.feedback), and the wrong cell marked
         fed = next(f for f in result.files if f.file == "XMC_cong_thuc.xlsx").feedback
         wb = openpyxl.load_workbook(fed)
         assert wb.sheetnames[0] == "Lỗi cần sửa"

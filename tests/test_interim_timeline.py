@@ -10,7 +10,7 @@ import openpyxl
 from clerk_helpers import bt, fill, invoke, outbox, prog
 from conftest import docx_text, rows_of
 
-from toolkit.units import write_sample_registry
+from toolkit.workspace.units import write_sample_registry
 
 UNITS = [
     ("BN", "Thị ủy Bến Ngự", "Thị xã", "", "Trần Văn Ngự", "Bí thư Thị ủy", "vp@benngu.vn"),

@@ -10,7 +10,7 @@ import openpyxl
 from clerk_helpers import fill, invoke, outbox, prog, reg
 from conftest import rows_of
 
-from toolkit.units import write_sample_registry
+from toolkit.workspace.units import write_sample_registry
 
 UNITS = [
     ("TX", "Thị ủy Sông Cầu", "Thị xã", "", "Hồ Văn Cầu", "Bí thư Thị ủy", "vp@songcau.vn"),

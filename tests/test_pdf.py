@@ -14,7 +14,7 @@ import docx
 import pytest
 
 from toolkit import pdf
-from toolkit.pdf import find_soffice, profile_argument, to_pdf
+from toolkit.outputs.pdf import find_soffice, profile_argument, to_pdf
 
 
 def _exe(path: Path) -> Path:

@@ -14,8 +14,8 @@ import pytest
 from conftest import make_return, task
 
 from toolkit import pool
-from toolkit.collect import collect
-from toolkit.pool import Bounds, WorkerError, run_bounded
+from toolkit.intake.collect import collect
+from toolkit.intake.pool import Bounds, WorkerError, run_bounded
 
 SPAWN = Bounds(timeout_s=0.5, memory_mb=0, workers=2, start_method="spawn")
 
@@ -25,7 +25,7 @@ def _round(ctx, monkeypatch, timeout_s: float, start: str = "", memory_mb: int =
     intake = ctx.ws.settings["intake"]
     intake.update(timeout_s=timeout_s, worker_start=start, worker_memory_mb=memory_mb)
     ctx.ws.save()
-    monkeypatch.setattr("toolkit.collect._parse_in_worker", faults.hanging_parse)
+    monkeypatch.setattr("toolkit.intake.collect._parse_in_worker", faults.hanging_parse)
     make_return(ctx, "registration", "XCP", "2025", [task("XCP-01")], name="treo_XCP.xlsx",
                 received=date(2025, 1, 10))
     for code in ("XLS", "XKB", "XTL"):
@@ -177,7 +177,7 @@ def test_a_worker_stuck_on_a_file_ends_with_its_killed_parent():
     import signal
     import subprocess
 
-    script = ("import sys, time; sys.path[:0] = sys.argv[1:]; import faults; from toolkit.pool import Bounds, "
+    script = ("import sys, time; sys.path[:0] = sys.argv[1:]; import faults; from toolkit.intake.pool import Bounds, "
               "run_bounded; run = run_bounded(faults.sleep_then_return, [(0, 'ok'), (600, 'x')], Bounds(timeout_s=0, "
               "memory_mb=0, workers=2, start_method='fork')); print(next(run).value, flush=True); time.sleep(600)")
     tests = Path(faults.__file__).parent
@@ -226,11 +226,11 @@ def test_a_round_of_42_returns_through_the_cli_runs_the_pool_and_parallel_feedba
     from click.testing import CliRunner
 
     from toolkit.cli import cli
-    from toolkit.config import init_workspace
-    from toolkit.context import load_context
-    from toolkit.periods import parse_period
-    from toolkit.templates import build_template
-    from toolkit.units import write_sample_registry
+    from toolkit.workspace.config import init_workspace
+    from toolkit.workspace.context import load_context
+    from toolkit.workspace.periods import parse_period
+    from toolkit.outputs.templates import build_template
+    from toolkit.workspace.units import write_sample_registry
 
     codes = [f"X{i:02d}" for i in range(1, 43)]
     registry = tmp_path / "don_vi.xlsx"

@@ -7,7 +7,7 @@ from datetime import date
 from clerk_helpers import fill, invoke, outbox, reg
 from conftest import rows_of
 
-from toolkit.units import write_sample_registry
+from toolkit.workspace.units import write_sample_registry
 
 UNITS = [
     ("HM", "Đảng ủy xã Hòa Mỹ", "Xã", "", "Đinh Văn Mỹ", "Bí thư Đảng ủy", "vp@hoamy.vn"),

@@ -9,7 +9,7 @@ from click.testing import CliRunner
 from conftest import make_return, task
 
 from toolkit.cli import cli
-from toolkit.periods import parse_period
+from toolkit.workspace.periods import parse_period
 from toolkit.store import Store
 
 
@@ -78,8 +78,8 @@ def test_run_with_a_form_on_a_round_whose_first_files_it_collects(ctx):
 def test_a_failure_while_storing_the_new_verdict_keeps_the_earlier_rejection(ctx):
     """Forgetting the earlier rejection and storing the new verdict are one transaction: a fault in between
     (here while the rows are written) leaves the file's earlier rejection in place, never a unit shown as not sent."""
-    from toolkit.collect import collect as do_collect
-    from toolkit.collect import sha256_file
+    from toolkit.intake.collect import collect as do_collect
+    from toolkit.intake.collect import sha256_file
 
     path = make_return(ctx, "registration", "XLS", "2025", [task("XLS-01")], name="XLS.xlsx")
     assert collect(ctx.ws, "--period", "2025", "--form", "breakthrough")[0] == 1

@@ -9,10 +9,10 @@ import openpyxl
 import pytest
 
 from conftest import make_return, task
-from toolkit.collect import collect
+from toolkit.intake.collect import collect
 from toolkit.errors import TemplateError, ToolkitError
-from toolkit.report import lint, template_path, write_reports
-from toolkit.score import Score, classify, load_rules, score
+from toolkit.outputs.report import lint, template_path, write_reports
+from toolkit.outputs.score import Score, classify, load_rules, score
 
 RULES = load_rules()
 XS, TOT, HT, KHT = (lv["name"] for lv in RULES["levels"])
@@ -137,7 +137,7 @@ def test_template_with_unknown_variable_fails_loudly_naming_it(ctx, tmp_path):
     (ctx.ws.root / "word").mkdir()
     shutil.copyfile(bad, ctx.ws.root / "word" / "danh_sach_chua_nop.docx")
     assert template_path(ctx.ws.root, "danh_sach_chua_nop.docx").parent == ctx.ws.root / "word"
-    from toolkit.templates import build_templates
+    from toolkit.outputs.templates import build_templates
 
     build_templates(ctx.ws, "registration", "2025", unit_codes=["XLS"])  # a round that has begun
     with pytest.raises(TemplateError, match="khong_co"):

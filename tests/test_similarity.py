@@ -9,12 +9,12 @@ import openpyxl
 import pytest
 from conftest import make_return, task
 
-from toolkit.checks import Lookups
-from toolkit.collect import collect
-from toolkit.merge import merge
-from toolkit.read import open_workbook
-from toolkit.similarity import TextGroups, copy_groups, grams, jaccard, min_overlap
-from toolkit.validate import parse_workbook, validate
+from toolkit.intake.checks import Lookups
+from toolkit.intake.collect import collect
+from toolkit.outputs.merge import merge
+from toolkit.intake.read import open_workbook
+from toolkit.intake.similarity import TextGroups, copy_groups, grams, jaccard, min_overlap
+from toolkit.intake.validate import parse_workbook, validate
 
 VERBS = ["Nâng cao chất lượng", "Tăng cường", "Đẩy mạnh", "Tiếp tục thực hiện", "Thực hiện tốt",
          "Tập trung lãnh đạo", "Nâng cao hiệu quả", "Tổ chức quán triệt và triển khai"]
@@ -217,7 +217,7 @@ def test_skipping_a_cascade_through_related_owners_equals_walking_every_use():
         me, code, parent = f"U{rng.randrange(60)}", f"t{rng.randrange(600)}", f"t{rng.randrange(400)}"
         text = rng.choice(words)
         related = lk.cascade.get(code, set()) | lk.cascade.get(parent, set())
-        from toolkit.checks import _cascade
+        from toolkit.intake.checks import _cascade
 
         skip = _cascade(lk, code, parent)
         slow = lk.titles.similar(text, exclude_owner=me, skip=skip)

@@ -8,11 +8,11 @@ import openpyxl
 import pytest
 
 from conftest import make_return, task
-from toolkit.collect import collect
-from toolkit.merge import merge, round_status
-from toolkit.periods import parse_period
+from toolkit.intake.collect import collect
+from toolkit.outputs.merge import merge, round_status
+from toolkit.workspace.periods import parse_period
 from toolkit.store import Store
-from toolkit.templates import build_templates
+from toolkit.outputs.templates import build_templates
 
 
 def _snapshot(db):
@@ -174,7 +174,7 @@ def test_registration_then_prefilled_progress_then_merge_figures(ctx):
 
 
 def test_large_round_streams_the_consolidated_workbook(ctx, monkeypatch):
-    import toolkit.merge as merge_module
+    import toolkit.outputs.merge as merge_module
 
     make_return(ctx, "registration", "XLS", "2025", [task("XLS-01"), task("XLS-02", title="Hoàn thành 2 km đường")])
     collect(ctx.ws, "2025")

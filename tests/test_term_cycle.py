@@ -8,7 +8,7 @@ from datetime import date
 import openpyxl
 
 from test_year_cycle import LEADERS, UNITS, _header, docx_text, fill, invoke, review_rows, set_opinions
-from toolkit.units import write_sample_registry
+from toolkit.workspace.units import write_sample_registry
 
 TERM_LEADERS = LEADERS + [("LD4", "Đỗ Minh Sơn", "Phó Bí thư Thường trực Huyện ủy Thạch Sơn", "HUTS", "có")]
 BT_TITLES = {"task_code": "Mã việc", "leader_id": "Mã lãnh đạo được giao", "area": "Lĩnh vực",

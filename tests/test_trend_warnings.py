@@ -8,7 +8,7 @@ from datetime import date
 from clerk_helpers import fill, invoke, outbox, prog, reg
 from conftest import rows_of
 
-from toolkit.units import write_sample_registry
+from toolkit.workspace.units import write_sample_registry
 
 UNITS = [
     ("NH", "Đảng ủy xã Nà Hang", "Xã", "", "Ma Văn Hang", "Bí thư Đảng ủy", "vp@nahang.vn"),

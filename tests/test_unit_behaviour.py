@@ -16,7 +16,7 @@ from click.testing import CliRunner
 
 from conftest import REALWORLD, make_return, task
 from toolkit.cli import cli
-from toolkit.collect import collect
+from toolkit.intake.collect import collect
 
 SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
 PROGRESS = [

@@ -14,7 +14,7 @@ from conftest import docx_text
 
 from toolkit.cli import cli
 from toolkit.store import Store
-from toolkit.units import write_sample_registry
+from toolkit.workspace.units import write_sample_registry
 
 UNITS = [
     ("LG", "Tỉnh ủy Lâm Giang", "Tỉnh", "", "Mạc Văn Giang", "Bí thư Tỉnh ủy", "vp@lamgiang.dcs.vn"),

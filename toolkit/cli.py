@@ -37,7 +37,7 @@ def _run(fn, *args, **kwargs):
 
 
 def _round(directory, period: str, form_id: str | None = None):
-    from .rounds import open_round
+    from .round import open_round
 
     return _run(open_round, directory, period, form_id)
 
@@ -88,9 +88,9 @@ def cli():
               help="Hạn nộp: 31/01/2026 (khi chỉ có một --period) hoặc KỲ=NGÀY, ví dụ 2026-H1=10/07/2026.")
 def init(directory, office, parent_body, signer, signer_title, units_file, periods, deadlines):
     """Tạo thư mục làm việc: cấu hình, danh sách đơn vị, thư mục từng đợt."""
-    from .config import default_periods, deadline_note, init_workspace
-    from .office import missing_identity
-    from .periods import parse_period
+    from .workspace.config import default_periods, deadline_note, init_workspace
+    from .workspace.office import missing_identity
+    from .workspace.periods import parse_period
 
     periods = list(periods) or default_periods()
     for p in periods:
@@ -114,8 +114,8 @@ def init(directory, office, parent_body, signer, signer_title, units_file, perio
         console.print(f"  Kỳ {p.code} ({p.label}): hạn nộp {ws.deadline(p):%d/%m/%Y}")
     _notes(n for n in (deadline_note(ws, parse_period(c)) for c in periods) if n)
     if units_file:  # leaders no form can reach (a registry with errors is reported by the first command)
-        from .context import load_context
-        from .templates import unreachable_note
+        from .workspace.context import load_context
+        from .outputs.templates import unreachable_note
 
         try:
             _notes([n for n in [unreachable_note(load_context(ws))] if n])
@@ -138,7 +138,7 @@ def forms():
 @click.argument("directory", required=False, type=click.Path(file_okay=False), metavar="[THƯ_MỤC]")
 def forms_check(directory):
     """Kiểm tra các tệp định nghĩa biểu mẫu (YAML), chỉ rõ vị trí từng lỗi."""
-    from .forms import check_forms, load_forms
+    from .definitions.forms import check_forms, load_forms
 
     problems = check_forms(Path(directory) if directory else None)
     if problems:
@@ -157,7 +157,7 @@ def forms_check(directory):
 @click.option("--deadline", help="Hạn nộp của kỳ (dd/mm/yyyy); mặc định theo settings.yaml.")
 def templates(directory, form_id, period, unit_codes, deadline):
     """Tạo biểu mẫu Excel cho từng đơn vị vào thư mục outbox của đợt."""
-    from .templates import build_templates
+    from .outputs.templates import build_templates
 
     rnd = _round(directory, period, form_id)
     codes = [c.strip() for c in unit_codes.split(",")] if unit_codes else None
@@ -183,7 +183,7 @@ def templates(directory, form_id, period, unit_codes, deadline):
 @click.option("--json", "as_json", is_flag=True, help="In kết quả dạng JSON.")
 def collect(directory, period, form_id, inbox, no_feedback, as_json):
     """Tiếp nhận, kiểm tra các tệp đơn vị gửi về; tạo phản hồi và bảng kết quả tiếp nhận."""
-    from .collect import STATUS_LABELS, collect as do_collect
+    from .intake.collect import STATUS_LABELS, collect as do_collect
 
     rnd = _round(directory, period, form_id)
     with _progress_bar("Tiếp nhận") as bar:
@@ -215,7 +215,7 @@ def collect(directory, period, form_id, inbox, no_feedback, as_json):
 @click.option("--json", "as_json", is_flag=True, help="In kết quả dạng JSON.")
 def status(directory, period, form_id, as_json):
     """Tình hình nộp báo cáo: đúng hạn, muộn, bị trả lại, chưa nộp."""
-    from .status import SUBMISSION_STATES, not_registered_clause, round_statuses
+    from .outputs.status import SUBMISSION_STATES, not_registered_clause, round_statuses
 
     results = _run(round_statuses, _round(directory, period, form_id))
     if as_json:
@@ -251,7 +251,7 @@ def _pct(value) -> str:
 @click.option("--json", "as_json", is_flag=True, help="In kết quả dạng JSON.")
 def merge(directory, period, form_id, as_json):
     """Tổng hợp dữ liệu đã tiếp nhận thành bảng tổng hợp của đợt (mỗi biểu mẫu một bảng)."""
-    from .merge import merge as do_merge
+    from .outputs.merge import merge as do_merge
 
     result = _run(do_merge, _round(directory, period, form_id))
     if as_json:
@@ -320,7 +320,7 @@ def term(directory, period, as_json):
 @click.option("--json", "as_json", is_flag=True, help="In kết quả dạng JSON.")
 def score(directory, period, as_json):
     """Chấm điểm, xếp loại đơn vị và lãnh đạo (áp dụng tỷ lệ)."""
-    from .score import score as do_score
+    from .outputs.score import score as do_score
 
     result = _run(do_score, _round(directory, period))
     if as_json:
@@ -348,7 +348,7 @@ def score(directory, period, as_json):
 @click.option("--json", "as_json", is_flag=True, help="In kết quả dạng JSON.")
 def report(directory, period, form_id, pdf, as_json):
     """Xuất văn bản Word: báo cáo, phiếu đánh giá, bản cam kết, danh sách chưa nộp."""
-    from .report import write_reports
+    from .outputs.report import write_reports
 
     rnd = _round(directory, period, form_id)
     with _progress_bar("Xuất văn bản") as bar:

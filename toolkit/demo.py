@@ -15,18 +15,18 @@ from datetime import datetime
 from pathlib import Path
 from typing import Callable
 
-from .collect import collect
-from .config import Workspace, init_workspace
+from .intake.collect import collect
+from .workspace.config import Workspace, init_workspace
 from .cycle.adjust import adjust
 from .cycle.confirm import confirm
 from .cycle.history import write_history
 from .errors import ToolkitError
-from .merge import merge, round_status
-from .periods import parse_period
+from .outputs.merge import merge, round_status
+from .workspace.periods import parse_period
 from .samples import install_round
-from .score import score
-from .status import not_registered_clause
-from .templates import build_templates
+from .outputs.score import score
+from .outputs.status import not_registered_clause
+from .outputs.templates import build_templates
 
 # what the demo's clerk writes when sending a task back
 REVISE_NOTE = "Nhiệm vụ chưa có chỉ tiêu, mục tiêu đo lường được; đề nghị ghi rõ số lượng và thời hạn."
@@ -66,7 +66,7 @@ def clerk_fills(path: str | Path, sheet: str, decide: Callable[[dict], dict | No
 
 def run_demo(directory: str | Path, pdf: bool = True, log: Callable[[str], None] = print,
              samples: Path | None = None) -> dict:
-    from .report import write_reports
+    from .outputs.report import write_reports
 
     samples = samples or find_samples()
     manifest = json.loads((samples / "manifest.json").read_text(encoding="utf-8"))

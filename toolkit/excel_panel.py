@@ -120,7 +120,7 @@ def _table(book, sheet: str, header: list[str], rows: list[list]) -> None:
 
 
 def _period(p: dict):
-    from .periods import parse_period
+    from .workspace.periods import parse_period
 
     if not p["period"]:
         raise ToolkitError(f"Chưa chọn kỳ báo cáo ở ô {CELLS['period']}.")
@@ -128,8 +128,8 @@ def _period(p: dict):
 
 
 def do_templates(book, p) -> str:
-    from .config import Workspace
-    from .templates import build_templates
+    from .workspace.config import Workspace
+    from .outputs.templates import build_templates
 
     period = _period(p)
     if p["deadline"]:
@@ -141,7 +141,7 @@ def do_templates(book, p) -> str:
 
 
 def do_collect(book, p) -> str:
-    from .collect import STATUS_LABELS, collect
+    from .intake.collect import STATUS_LABELS, collect
 
     result = collect(p["workspace"], _period(p), p["form"] if p["form"] else None)
     rows = [[f.file, f.unit, f.unit_name, STATUS_LABELS[f.status], f.errors, f.warnings, f.late_days,
@@ -152,8 +152,8 @@ def do_collect(book, p) -> str:
 
 
 def do_status(book, p) -> str:
-    from .merge import SUBMISSION_STATES, round_status
-    from .status import not_registered_clause
+    from .outputs.merge import SUBMISSION_STATES, round_status
+    from .outputs.status import not_registered_clause
 
     result = round_status(p["workspace"], _period(p), p["form"])
     rows = [[u.code, u.name, u.parent, SUBMISSION_STATES[u.state], u.errors or "", u.head, u.email]
@@ -166,14 +166,14 @@ def do_status(book, p) -> str:
 
 
 def do_merge(book, p) -> str:
-    from .merge import merge
+    from .outputs.merge import merge
 
     result = merge(p["workspace"], _period(p), p["form"])
     return f"{result.rows} dòng → {result.path}"
 
 
 def do_score(book, p) -> str:
-    from .score import score
+    from .outputs.score import score
 
     result = score(p["workspace"], _period(p))
     rows = [[s.rank, s.subject_id, s.name, s.score, s.level, " ".join(s.why)] for s in result.units]
@@ -182,7 +182,7 @@ def do_score(book, p) -> str:
 
 
 def do_report(book, p) -> str:
-    from .report import write_reports
+    from .outputs.report import write_reports
 
     result = write_reports(p["workspace"], _period(p), pdf=True)
     return f"{len(result.documents)} văn bản trong {result.folder}. {result.pdf_message}"
@@ -197,7 +197,7 @@ def do_run(book, p) -> str:
 
 
 def do_open(book, p) -> str:
-    from .config import Workspace
+    from .workspace.config import Workspace
 
     folder = Workspace.open(p["workspace"]).round_dir(_period(p), "output")
     open_folder(folder)

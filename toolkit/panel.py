@@ -17,9 +17,9 @@ from pathlib import Path
 
 import xlsxwriter
 
-from .config import Workspace, atomic_path
+from .workspace.config import Workspace, atomic_path
 from .errors import ToolkitError
-from .forms import load_forms
+from .definitions.forms import load_forms
 
 PANEL_NAME = "BangDieuKhien"
 MACRO = "SampleCall"

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from typing import Callable
 
-from .collect import collect
-from .merge import merge
-from .rounds import as_round, open_round
-from .status import not_registered_clause, round_statuses
+from .intake.collect import collect
+from .outputs.merge import merge
+from .round import as_round, open_round
+from .outputs.status import not_registered_clause, round_statuses
 
 
 def run_round(target, period=None, pdf: bool = False, log: Callable[[str], None] = lambda s: None,
               form_id: str | None = None) -> dict:
-    from .report import write_reports
-    from .score import score
+    from .outputs.report import write_reports
+    from .outputs.score import score
 
     rnd = as_round(target, period, form_id)
     out: dict = {}

@@ -192,11 +192,11 @@ DAMAGE = {}  # file name -> (description, expected codes); filled by generate()
 
 def generate(target: Path, seed: int = 2025) -> dict:
     """Write the sample province into ``target`` and return the manifest."""
-    from .collect import collect
-    from .config import init_workspace
-    from .context import load_context
-    from .periods import parse_period
-    from .templates import build_templates
+    from .intake.collect import collect
+    from .workspace.config import init_workspace
+    from .workspace.context import load_context
+    from .workspace.periods import parse_period
+    from .outputs.templates import build_templates
 
     rng = random.Random(seed)
     target = Path(target)
@@ -374,11 +374,11 @@ def _yearend(ws, target: Path, manifest: dict, rng: random.Random) -> None:
     6-month report, which the checks across periods must warn about."""
     import os
 
-    from .collect import collect
-    from .context import load_context
-    from .periods import parse_period
+    from .intake.collect import collect
+    from .workspace.context import load_context
+    from .workspace.periods import parse_period
     from .store import Store
-    from .templates import build_templates
+    from .outputs.templates import build_templates
 
     prog, ye = parse_period(PROG_PERIOD), parse_period(YEAREND_PERIOD)
     inbox = ws.round_dir(prog, "inbox")
@@ -535,7 +535,7 @@ def _drop_meta(path: Path) -> None:
 
 
 def _libreoffice_convert(src: Path, ext: str) -> bool:
-    from .pdf import find_soffice, profile_argument
+    from .outputs.pdf import find_soffice, profile_argument
 
     soffice = find_soffice()
     if not soffice:
@@ -553,7 +553,7 @@ def install_round(samples: Path, workspace, which: str) -> list[Path]:
     """Copy a sample round into a workspace inbox, with each file's arrival time as its mtime."""
     import os
 
-    from .config import Workspace
+    from .workspace.config import Workspace
 
     ws = workspace if isinstance(workspace, Workspace) else Workspace.open(workspace)
     manifest = json.loads((Path(samples) / "manifest.json").read_text(encoding="utf-8"))

@@ -18,9 +18,9 @@ from pathlib import Path
 
 from .. import formatting as fmt
 from ..paths import safe_filename
-from ..periods import parse_period
+from ..workspace.periods import parse_period
 from ..store import ADJUSTMENT_STATES, Store
-from .requests import CHANGE_LABELS, FIELD_LABELS
+from ..register.requests import CHANGE_LABELS, FIELD_LABELS
 from ..text import fold
 from .review import Column, choice, read_review, write_review
 
@@ -104,7 +104,7 @@ def adjustments_path(rnd) -> Path:
 
 def adjust(target, period=None) -> AdjustResult:
     """Read the office's decisions from the adjustments workbook (if it exists), apply them, write it again."""
-    from ..rounds import as_round
+    from ..round import as_round
 
     rnd = as_round(target, period)
     path = adjustments_path(rnd)
@@ -195,7 +195,7 @@ def _key_label(key: str) -> str:
 
 
 def _field_label(name: str) -> str:
-    from ..merge import CHANGE_LABELS as LABELS
+    from ..outputs.merge import CHANGE_LABELS as LABELS
 
     return LABELS.get(name, name)
 

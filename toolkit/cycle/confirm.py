@@ -68,7 +68,7 @@ def confirmation_path(rnd) -> Path:
 
 
 def confirm(target, period=None) -> ConfirmResult:
-    from ..rounds import as_round
+    from ..round import as_round
 
     rnd = as_round(target, period)
     if rnd.period.kind not in ("year", "term"):
@@ -170,7 +170,7 @@ def _row_warnings(store: Store, rnd) -> dict[tuple[str, str], list[str]]:
 
 def _send_back(rnd, store: Store, key: str, units: set[str]) -> list[str]:
     """An annotated copy of each unit's registration with the office's opinions on the tasks' cells."""
-    from ..feedback import write_feedback
+    from ..intake.feedback import write_feedback
 
     folder = rnd.feedback_dir / "xac_nhan"
     folder.mkdir(parents=True, exist_ok=True)
@@ -179,7 +179,7 @@ def _send_back(rnd, store: Store, key: str, units: set[str]) -> list[str]:
         if form.role not in ("registration", "breakthrough"):
             continue
         title_col = next((i for i, c in enumerate(form.main.columns) if c.name == "title"), 0)
-        from ..read import col_letter
+        from ..intake.read import col_letter
 
         for unit_code in sorted(units):
             sub = store.active_submission(unit_code, form.id, rnd.code)

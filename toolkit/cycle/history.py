@@ -10,9 +10,9 @@ from dataclasses import dataclass
 import pandas as pd
 
 from .. import formatting as fmt
-from ..judge import STATES
+from ..definitions.judge import STATES
 from ..paths import safe_filename
-from ..periods import Period, parse_period
+from ..workspace.periods import Period, parse_period
 from ..store import Store
 from .adjust import change_label, value_text
 
@@ -22,7 +22,7 @@ CONFIRMATION = {None: "", "confirmed": "Đã xác nhận", "revise": "Đề ngh�
 def progress_rounds(ctx, store: Store, key: str | None = None, before: Period | None = None) -> list:
     """Rounds of the progress form(s) with accepted returns (oldest first), optionally only those reporting on
     register ``key`` and ending before ``before`` ends."""
-    from ..rounds import Round
+    from ..round import Round
 
     out = []
     for form in ctx.forms.values():
@@ -42,7 +42,7 @@ def progress_rounds(ctx, store: Store, key: str | None = None, before: Period | 
 
 
 def _frame(rnd, store: Store) -> pd.DataFrame:
-    from ..frame import round_frame
+    from ..register.frame import round_frame
 
     return round_frame(rnd, store, rnd.form)
 
@@ -61,7 +61,7 @@ def latest_states(store: Store, rnd) -> dict[tuple[str, str], str]:
 
 def compare_with_previous(rnd, df: pd.DataFrame, store: Store) -> list[str]:
     """Sentences for the report: this period against the previous progress period of the same year."""
-    from ..frame import summarise
+    from ..register.frame import summarise
 
     earlier = [r for r in progress_rounds(rnd.ctx, store, before=rnd.period)
                if r.period.start.year == rnd.period.start.year and r.form.id == rnd.form.id]
@@ -127,9 +127,9 @@ class HistoryResult:
 
 def write_history(target, period=None) -> HistoryResult:
     """One workbook: every task's trail across the rounds (a row per task and period) and every change."""
-    from ..rounds import as_round
+    from ..round import as_round
     from ..sheets import Formats, new_workbook, table
-    from ..config import atomic_path
+    from ..workspace.config import atomic_path
 
     rnd = as_round(target, period)
     keys = rnd.register_keys
@@ -234,7 +234,7 @@ def _num(v):
 
 
 def _field(name: str) -> str:
-    from ..merge import CHANGE_LABELS
+    from ..outputs.merge import CHANGE_LABELS
 
     return CHANGE_LABELS.get(name, name)
 

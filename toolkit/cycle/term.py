@@ -12,9 +12,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from .. import formatting as fmt
-from ..config import atomic_path
+from ..workspace.config import atomic_path
 from ..errors import ToolkitError
-from ..judge import STATES
+from ..definitions.judge import STATES
 from ..paths import safe_filename
 from ..sheets import Formats, new_workbook, table
 from ..store import Store
@@ -43,9 +43,9 @@ class TermResult:
 
 
 def term_view(target, period=None) -> TermResult:
-    from ..report import _base, _job
-    from ..render import render_many
-    from ..rounds import as_round
+    from ..outputs.report import _base, _job
+    from ..outputs.render import render_many
+    from ..round import as_round
 
     started = time.perf_counter()
     rnd = as_round(target, period)

@@ -27,7 +27,7 @@ import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from .text import fold
+from ..text import fold
 
 
 @functools.lru_cache(maxsize=4096)
@@ -390,7 +390,7 @@ CELL_CHARS = 30000  # an Excel cell holds 32,767 characters
 def add_copy_sheets(wb, ctx, form, period) -> None:
     """Sheets of the consolidated workbook (an xlsxwriter Workbook) listing the groups of copied wording of
     the round's active submissions: the wording, how many units, which units; then one row per use."""
-    from .store import Store
+    from ..store import Store
 
     q = ctx.ws.settings["quality"]
     names = {u.code: u.name for u in ctx.registry.units.values()}

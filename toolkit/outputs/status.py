@@ -8,10 +8,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from .config import atomic_path
-from .sheets import Formats, new_workbook, table
-from .store import Store
-from .paths import safe_filename
+from ..workspace.config import atomic_path
+from ..sheets import Formats, new_workbook, table
+from ..store import Store
+from ..paths import safe_filename
 
 SUBMISSION_STATES = {"on_time": "Đúng hạn", "late": "Nộp muộn", "rejected": "Bị trả lại", "missing": "Chưa nộp",
                      "not_registered": "Chưa đăng ký nhiệm vụ"}
@@ -91,7 +91,7 @@ class StatusResult:
 
 def round_status(target, period=None, form_id: str | None = None, write: bool = True) -> StatusResult:
     """Status of one form of a round (the round's main form unless one is named)."""
-    from .rounds import as_round
+    from ..round import as_round
 
     rnd = as_round(target, period, form_id)
     rnd.require_started("xem tình hình nộp")
@@ -100,7 +100,7 @@ def round_status(target, period=None, form_id: str | None = None, write: bool = 
 
 def round_statuses(target, period=None, form_id: str | None = None, write: bool = True) -> list[StatusResult]:
     """Status of every form of a round."""
-    from .rounds import as_round
+    from ..round import as_round
 
     rnd = as_round(target, period, form_id)
     rnd.require_started("xem tình hình nộp")
@@ -132,7 +132,7 @@ def form_status(rnd, form, write: bool = True) -> StatusResult:
             last = mine[-1]
             us.state, us.errors, us.file, us.received = "rejected", last["errors"], last["file_name"], last["file_mtime"]
         result.units.append(us)
-    from .rounds import unregistered_units
+    from ..round import unregistered_units
 
     for unit in unregistered_units(rnd, form):  # no template could be made for them: they stay in view
         result.units.append(UnitStatus(code=unit.code, name=unit.name, parent=ctx.registry.parent_name(unit.code),

@@ -7,10 +7,10 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any, Iterator
 
-from .config import DEFAULT_SETTINGS
-from .issues import Issue, make_issue
+from ..workspace.config import DEFAULT_SETTINGS
+from ..issues import Issue, make_issue
 from .similarity import TextGroups, jaccard
-from .text import fold
+from ..text import fold
 
 if TYPE_CHECKING:  # pragma: no cover
     from .validate import ParsedSheet, Submission
@@ -90,7 +90,7 @@ def within_period(sub, ps, rule, ctx, lk) -> Iterator[Issue]:
     if period is None:
         return
     if sub.form.role in ("registration", "breakthrough"):
-        from .periods import parse_period
+        from ..workspace.periods import parse_period
 
         period = parse_period(period.register_key)
     label = period.label
@@ -198,8 +198,8 @@ def status_percent(sub, ps, rule, ctx, lk) -> Iterator[Issue]:
 def completed_date(sub, ps, rule, ctx, lk) -> Iterator[Issue]:
     """'Hoàn thành' without a completion date on a task due within the period: the date is taken from the result
     text when it gives one (and the task judged by it), else the task cannot be counted on time."""
-    from .frame import as_date
-    from .judge import date_in_text
+    from ..register.frame import as_date
+    from ..definitions.judge import date_in_text
 
     s_col, d_col = rule["status"], rule["column"]
     as_of = sub.period.end if sub.period else None
@@ -343,7 +343,7 @@ def adjust_request(sub, ps, rule, ctx, lk) -> Iterator[Issue]:
 
 def adjust_values(sub, ps, rule, ctx, lk) -> Iterator[Issue]:
     """Each request names a task of the unit's register (a new code for an addition) and its new values."""
-    from .cycle.requests import ADD, missing_values
+    from ..register.requests import ADD, missing_values
 
     registered = {fold(k): k for k in lk.register.get(sub.unit.code, {})}
     for row in ps.rows:
@@ -363,7 +363,7 @@ def adjust_values(sub, ps, rule, ctx, lk) -> Iterator[Issue]:
 
 
 def _label(code: str) -> str:
-    from .periods import parse_period
+    from ..workspace.periods import parse_period
 
     try:
         return parse_period(code).label
@@ -392,7 +392,7 @@ def _num(v) -> float | None:
 
 
 def _fmt(v) -> str:
-    from .formatting import number
+    from ..formatting import number
 
     return number(v)
 

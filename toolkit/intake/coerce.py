@@ -11,7 +11,7 @@ import re
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from .text import fold
+from ..text import fold
 
 _EXCEL_EPOCH = date(1899, 12, 30)
 _MONTH_WORDS = re.compile(r"ngay\s*(\d{1,2})\s*thang\s*(\d{1,2})\s*nam\s*(\d{2,4})")

@@ -12,7 +12,7 @@ from typing import Any
 
 import yaml
 
-from .errors import WorkspaceError
+from ..errors import WorkspaceError
 from .periods import Period, parse_period
 
 SETTINGS_FILE = "settings.yaml"
@@ -357,7 +357,7 @@ def init_workspace(root: str | os.PathLike, office: str | None = None, units: st
             raise WorkspaceError(f"Không tìm thấy tệp danh sách đơn vị '{src}'.")
         registry, report = load_registry(src)
         if not report.ok:
-            from .errors import ToolkitError
+            from ..errors import ToolkitError
             lines = "\n".join(f"  - {i.sheet}!{i.cell}: {i.message}" for i in report.errors)
             raise ToolkitError(f"Danh sách đơn vị '{src}' có lỗi, chưa tạo thư mục làm việc:\n{lines}")
         atomic_write_bytes(ws.registry_path, src.read_bytes())

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from lxml import etree
 
-from .text import xml_safe as _xml_safe
+from ..text import xml_safe as _xml_safe
 
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"

@@ -191,7 +191,7 @@ class Store:
                                               (submission_id,))}
 
     def issues_of(self, submission_id: int) -> list:
-        from .issues import Issue, Severity
+        from ..issues import Issue, Severity
 
         return [Issue(code=r["code"], severity=Severity(r["severity"]), message=r["message"], hint=r["hint"] or "",
                       file=r["file_name"], sheet=r["sheet"] or "", cell=r["cell"] or "", row=r["excel_row"],

@@ -14,11 +14,11 @@ from typing import Any
 
 import pandas as pd
 
-from .errors import PeriodError
-from .forms import Form
-from .judge import DONE, STATES, judge
-from .periods import parse_period
-from .store import Store
+from ..errors import PeriodError
+from ..definitions.forms import Form
+from ..definitions.judge import DONE, STATES, judge
+from ..workspace.periods import parse_period
+from ..store import Store
 
 # register fields a progress row is completed with; the register is authoritative for the ones it sets
 TASK_FIELDS = ("area", "kind", "title", "parent_code", "leader_id", "indicator", "unit_measure", "baseline", "target",
@@ -72,7 +72,7 @@ def register_tasks(store: Store, keys: list[str]) -> dict[tuple[str, str], dict]
 def adjustment_notes(store: Store, keys: list[str]) -> tuple[dict, dict]:
     """(unit, task) -> what was changed with approval ("thời hạn từ 30/06/2026 thành 30/09/2026 (Công văn số
     …)"), and -> what is asked and still waiting for a decision."""
-    from .cycle.adjust import describe
+    from ..cycle.adjust import describe
 
     adjusted: dict[tuple[str, str], list[str]] = {}
     pending: dict[tuple[str, str], list[str]] = {}
@@ -138,7 +138,7 @@ def _build(rnd, store: Store, form: Form) -> pd.DataFrame:
             records.append(rec)
     df = pd.DataFrame.from_records(records)
     if progress:
-        from .rules import load_rules, not_started_share
+        from ..definitions.rules import load_rules, not_started_share
 
         df = _judge(df, as_of, rnd.period.start.year, not_started_share(load_rules(rnd.ws.root)))
     return df

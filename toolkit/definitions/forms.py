@@ -12,9 +12,9 @@ from typing import Any
 
 import yaml
 
-from . import resources
-from .errors import FormDefinitionError
-from .text import fold
+from .. import resources
+from ..errors import FormDefinitionError
+from ..text import fold
 
 TYPES = {"text", "integer", "number", "percent", "date", "choice", "bool", "unit", "leader"}
 ROLES = {"registration", "breakthrough", "progress", "followup"}

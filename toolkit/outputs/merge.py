@@ -12,15 +12,15 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from .config import atomic_path
-from .forms import Form
-from .frame import RESERVED_TITLES, register_tasks, round_frame, summarise
-from .judge import STATES, interim_rule
-from .sheets import Formats, cell, new_workbook, table, write_rows
-from .similarity import add_copy_sheets
+from ..workspace.config import atomic_path
+from ..definitions.forms import Form
+from ..register.frame import RESERVED_TITLES, register_tasks, round_frame, summarise
+from ..definitions.judge import STATES, interim_rule
+from ..sheets import Formats, cell, new_workbook, table, write_rows
+from ..intake.similarity import add_copy_sheets
 from .status import SUBMISSION_STATES, form_status, round_status, round_statuses  # noqa: F401 (re-exported)
-from .store import Store
-from .paths import safe_filename
+from ..store import Store
+from ..paths import safe_filename
 
 SHEET_ROWS = 1_000_000
 STREAM_ROWS = 30_000  # above this many rows the workbook is streamed (bounded memory, no Excel tables)
@@ -64,7 +64,7 @@ class MergeResult:
 
 def merge(target, period=None, form_id: str | None = None) -> MergeResult:
     """Consolidated workbooks of a round (a Round, or a workspace and a period): one per form of the round."""
-    from .rounds import as_round
+    from ..round import as_round
 
     started = time.perf_counter()
     rnd = as_round(target, period, form_id)
@@ -133,7 +133,7 @@ STATE_HEADERS = [t for _, t in STATE_COLUMNS]
 
 
 def _share(rnd) -> float:
-    from .rules import load_rules, not_started_share
+    from ..definitions.rules import load_rules, not_started_share
 
     return not_started_share(load_rules(rnd.ws.root))
 
@@ -256,7 +256,7 @@ def _data_sheet(wb, f, df: pd.DataFrame, form: Form, rnd, title: str) -> None:
 
 
 def _extra_sheet(wb, f, sheet, rows: list[dict]) -> None:
-    from .frame import as_date
+    from ..register.frame import as_date
 
     ws = wb.add_worksheet(sheet.name[:31])
     cols = [("_unit", "Mã đơn vị", 10)] + [(c.name, c.title, min(c.width, 40)) for c in sheet.columns] + \

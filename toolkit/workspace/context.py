@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .config import Workspace
-from .errors import ToolkitError, WorkspaceError
-from .forms import Form, load_forms
+from ..errors import ToolkitError, WorkspaceError
+from ..definitions.forms import Form, load_forms
 from .units import Registry, load_registry
 
 

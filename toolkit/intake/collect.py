@@ -21,17 +21,17 @@ from pathlib import Path
 from typing import Callable
 
 from .checks import Lookups
-from .config import atomic_path, workspace_lock
-from .context import Context, load_context
-from .forms import Form
-from .issues import Issue, Report, Severity, make_issue
-from .paths import distinct_names
-from .periods import Period, parse_period
+from ..workspace.config import atomic_path, workspace_lock
+from ..workspace.context import Context, load_context
+from ..definitions.forms import Form
+from ..issues import Issue, Report, Severity, make_issue
+from ..paths import distinct_names
+from ..workspace.periods import Period, parse_period
 from .read import SPREADSHEET_EXTS, Limits, open_workbook
 from .similarity import TextGroups
-from .status import counted_text, first_return
-from .store import Store
-from .text import fold, xml_safe
+from ..outputs.status import counted_text, first_return
+from ..store import Store
+from ..text import fold, xml_safe
 from .validate import Submission, parse_workbook, validate
 
 STATUS_LABELS = {"accepted": "Tiếp nhận", "warnings": "Tiếp nhận, có cảnh báo", "rejected": "Không tiếp nhận",
@@ -141,7 +141,7 @@ def collect(target, period: str | Period | None = None, form_id: str | None = No
     """Collect every returned workbook of a round (a Round, or a workspace and a period). Bad files become
     issues; this raises only for tool faults (no workspace, broken form definitions or registry). A form named
     by the round restricts what is accepted; otherwise any form of the period's kind is."""
-    from .rounds import as_round
+    from ..round import as_round
 
     started = time.perf_counter()
     rnd = as_round(target, period, form_id)
@@ -323,7 +323,7 @@ def _init_worker(root: str) -> None:
 
 
 def parse_all(ctx: Context, items: list[tuple[Path, str]], form_id, period, limits, workers: int | None):
-    """Read and parse files in worker processes, each bounded in time and memory on every OS (toolkit.pool);
+    """Read and parse files in worker processes, each bounded in time and memory on every OS (toolkit.intake.pool);
     workers=0 parses here, without those bounds. Validation against other files and the store stay in the caller."""
     if workers == 0:
         for p, r in items:
@@ -372,7 +372,7 @@ def _collect_one(ctx: Context, store: Store, path: Path, rel: str, digest: str, 
             if sub.form is None and form_id:
                 sub.form = ctx.forms.get(form_id)
     if sub.form is None and sub.unit is not None:
-        from .rounds import usual_forms
+        from ..round import usual_forms
 
         usual = usual_forms(ctx, period)
         sub.form = ctx.forms.get(form_id) if form_id else (usual[0] if usual else None)
@@ -548,8 +548,8 @@ def _rows_for_store(sub: Submission) -> list[dict]:
 
 def _register_payload(sub: Submission, ctx: Context) -> dict | None:
     if sub.form.role == "progress" and "adjust" in sub.sheets:
-        from .cycle.requests import requests_of
-        from .rounds import Round
+        from ..register.requests import requests_of
+        from ..round import Round
 
         keys = Round(ctx, sub.period, (sub.form,)).register_keys
         return {"key": sub.period.register_key, "keys": keys,
@@ -580,8 +580,8 @@ def prepare_lookups(ctx: Context, store: Store, form: Form, period: Period) -> L
     key = period.register_key
     register = store.register(key)
     if form.role == "progress":
-        from .frame import register_tasks
-        from .rounds import Round
+        from ..register.frame import register_tasks
+        from ..round import Round
 
         for (unit, code), t in register_tasks(store, Round(ctx, period, (form,)).register_keys).items():
             lk.register.setdefault(unit, {})[code] = t

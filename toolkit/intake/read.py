@@ -19,8 +19,8 @@ from typing import Any
 
 import python_calamine as pc
 
-from .issues import Issue, make_issue
-from .text import font_encoding
+from ..issues import Issue, make_issue
+from ..text import font_encoding
 
 META_SHEET = "_meta"
 SPREADSHEET_EXTS = {".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"}

@@ -15,17 +15,17 @@ from pathlib import Path
 from typing import Any
 
 from . import checks, coerce
-from .context import Context
-from .errors import PeriodError
-from .forms import TYPE_LABELS, Column, Form, Sheet
-from .issues import Issue, Severity, make_issue
-from .periods import Period, parse_period
+from ..workspace.context import Context
+from ..errors import PeriodError
+from ..definitions.forms import TYPE_LABELS, Column, Form, Sheet
+from ..issues import Issue, Severity, make_issue
+from ..workspace.periods import Period, parse_period
 from .read import META_SHEET, SheetData, Workbook, cell_ref, col_letter
-from .templates import INFO_LABELS, LISTS_SHEET
+from ..outputs.templates import INFO_LABELS, LISTS_SHEET
 
 FEEDBACK_SHEET = "Lỗi cần sửa"  # the first sheet of a feedback copy: a unit may fix that copy and send it back
-from .text import clean_text, decode_legacy, fold, guess_legacy
-from .units import Unit
+from ..text import clean_text, decode_legacy, fold, guess_legacy
+from ..workspace.units import Unit
 
 
 _HIGH = re.compile("[\u00a1-\u00ff]")
@@ -102,7 +102,7 @@ def identify(wb: Workbook, sub: Submission, ctx: Context, form_id: str | None, p
                 expected=f"{wanted.name} ({form_id})" if wanted else form_id)
         return False
     if period is not None and form.periods and period.kind not in form.periods:
-        from .rounds import PERIOD_KIND_LABELS
+        from ..round import PERIOD_KIND_LABELS
 
         sub.add("form-period-mismatch", form=form.name or form.id, period=period.code,
                 kind=PERIOD_KIND_LABELS[period.kind], kinds=", ".join(PERIOD_KIND_LABELS[k] for k in form.periods))

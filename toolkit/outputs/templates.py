@@ -15,15 +15,15 @@ from typing import Any, Callable, Iterable
 import xlsxwriter
 from xlsxwriter.utility import xl_rowcol_to_cell
 
-from . import __version__
-from .config import atomic_path
-from .errors import ToolkitError
-from .forms import TYPE_LABELS, Column, Form, Sheet
-from .paths import safe_filename
-from .periods import Period
-from .read import META_SHEET, col_letter
-from .sheets import fit_row
-from .units import Registry, Unit
+from .. import __version__
+from ..workspace.config import atomic_path
+from ..errors import ToolkitError
+from ..definitions.forms import TYPE_LABELS, Column, Form, Sheet
+from ..paths import safe_filename
+from ..workspace.periods import Period
+from ..intake.read import META_SHEET, col_letter
+from ..sheets import fit_row
+from ..workspace.units import Registry, Unit
 
 LISTS_SHEET = "_lists"
 PRINT_WIDTH_PER_PAGE = 190
@@ -316,8 +316,8 @@ def build_templates(target, form_id: str | None = None, period: Period | str | N
     ``target`` is a Round, or a workspace with ``form_id`` and ``period``. A deadline given here is kept for the
     round. Units left out are listed with the reason (the top unit issues the forms; a progress report needs
     registered tasks); a deadline already past is noted."""
-    from .config import deadline_note
-    from .rounds import as_round
+    from ..workspace.config import deadline_note
+    from ..round import as_round
 
     rnd = as_round(target, period, form_id)
     if not rnd.explicit:
@@ -432,9 +432,9 @@ def _prefill_source(rnd, form: Form) -> _Prefill:
     update rather than retype."""
     if form.role != "progress":
         return _Prefill(None)
-    from .cycle.history import progress_rounds
-    from .frame import register_tasks
-    from .store import Store
+    from ..cycle.history import progress_rounds
+    from ..register.frame import register_tasks
+    from ..store import Store
 
     by_unit: dict[str, list[dict]] = {}
     # register -> (unit, task) -> the latest accepted row: a year's tasks carry the values of that year's

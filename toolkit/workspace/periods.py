@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from .errors import PeriodError
+from ..errors import PeriodError
 
 _KINDS = {
     "year": "năm",

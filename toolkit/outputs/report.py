@@ -19,16 +19,16 @@ from typing import Callable
 
 import pandas as pd
 
-from . import formatting as fmt
-from .forms import Form
-from .frame import round_frame
-from .judge import FAILED, STATES
-from .office import doc_number, missing_identity, unit_letterhead
+from .. import formatting as fmt
+from ..definitions.forms import Form
+from ..register.frame import round_frame
+from ..definitions.judge import FAILED, STATES
+from ..workspace.office import doc_number, missing_identity, unit_letterhead
 from .pdf import to_pdf
 from .render import TEMPLATES, lint, render_many, template_path
 from .status import SUBMISSION_STATES, form_status
-from .store import Store
-from .paths import safe_filename
+from ..store import Store
+from ..paths import safe_filename
 
 PENDING = " (tạm xếp; chờ Ban Thường vụ quyết định)"  # tied at the quota's last place
 CHART_FONTS = ["Times New Roman", "Liberation Serif", "Tinos", "DejaVu Serif", "Noto Serif"]
@@ -82,7 +82,7 @@ def _job(root, kind: str, path: Path, context: dict, images: dict | None = None)
 
 def write_reports(target, period=None, pdf: bool = False, progress: Callable[[int, int], None] | None = None,
                   workers: int | None = None, form_id: str | None = None) -> ReportResult:
-    from .rounds import as_round
+    from ..round import as_round
 
     started = time.perf_counter()
     rnd = as_round(target, period, form_id)
@@ -157,7 +157,7 @@ def _progress_documents(rnd, store: Store, form: Form, out: Path, root) -> list:
 
 
 def progress_context(rnd, df: pd.DataFrame, status, scores: list[dict], store: Store | None = None) -> dict:
-    from .frame import summarise
+    from ..register.frame import summarise
     from .score import load_rules
 
     prelim = rnd.preliminary
@@ -172,8 +172,8 @@ def progress_context(rnd, df: pd.DataFrame, status, scores: list[dict], store: S
     totals = summarise(df.assign(_all="all"), "_all")[0] if len(df) else None
     ctx["totals_sentence"] = totals_sentence(totals)
     if totals and totals["tasks"] > totals["due"]:  # tasks not yet due: say how they were judged
-        from .judge import interim_rule
-        from .rules import not_started_share
+        from ..definitions.judge import interim_rule
+        from ..definitions.rules import not_started_share
 
         ctx["totals_sentence"] += " " + " ".join(interim_rule(not_started_share(load_rules(rnd.ws.root))))
     ctx["changes_sentence"] = changes_sentence(rnd, store) if store is not None else ""
@@ -277,7 +277,7 @@ def changes_sentence(rnd, store: Store) -> str:
 
 def comparison(rnd, df: pd.DataFrame, store: Store) -> list[str]:
     """Sentences comparing this period with the previous one of the same year (see cycle.history)."""
-    from .cycle.history import compare_with_previous
+    from ..cycle.history import compare_with_previous
 
     return compare_with_previous(rnd, df, store)
 
@@ -468,7 +468,7 @@ def _breakthrough(rnd, store: Store, form: Form, out: Path, root):
 def _latest_states(store: Store, rnd) -> dict[tuple[str, str], str]:
     """The most recent judged state of each task, from the progress reports received so far."""
     try:
-        from .cycle.history import latest_states
+        from ..cycle.history import latest_states
     except ImportError:
         return {}
     return latest_states(store, rnd)

@@ -14,11 +14,11 @@ from datetime import date
 from pathlib import Path
 from typing import Iterable
 
-from .context import Context, load_context
+from .workspace.context import Context, load_context
 from .errors import ToolkitError
-from .forms import Form
-from .periods import Period, parse_period
-from .units import Unit
+from .definitions.forms import Form
+from .workspace.periods import Period, parse_period
+from .workspace.units import Unit
 
 ROLE_ORDER = ("registration", "breakthrough", "progress", "followup")
 PERIOD_KIND_LABELS = {"year": "năm", "quarter": "quý", "half": "6 tháng", "nine": "9 tháng", "yearend": "tổng kết năm",
@@ -227,7 +227,7 @@ def unregistered_units(rnd: Round, form: Form) -> list[Unit]:
     registered = register_units(rnd)
     if form.role != "progress" or not registered:
         return []
-    from .templates import template_name
+    from .outputs.templates import template_name
 
     kinds = (rnd.ctx.ws.settings.get("expected_kinds") or {}).get(form.id) or []
     asked: dict[str, Unit] = {}  # units that were sent the year's registration template

@@ -19,17 +19,17 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from . import formatting as fmt
-from .config import atomic_path
-from .errors import ToolkitError
-from .frame import attainment, round_frame
-from .judge import DONE, interim_rule
-from .sheets import Formats, new_workbook, table
-from .store import Store
-from .paths import safe_filename
-from .rules import TIE_LABELS, load_rules, not_started_share
-from .text import fold
-from .units import LEADER_COLUMNS
+from .. import formatting as fmt
+from ..workspace.config import atomic_path
+from ..errors import ToolkitError
+from ..register.frame import attainment, round_frame
+from ..definitions.judge import DONE, interim_rule
+from ..sheets import Formats, new_workbook, table
+from ..store import Store
+from ..paths import safe_filename
+from ..definitions.rules import TIE_LABELS, load_rules, not_started_share
+from ..text import fold
+from ..workspace.units import LEADER_COLUMNS
 
 NOUNS = {"unit": "đơn vị", "leader": "đồng chí"}
 
@@ -228,8 +228,8 @@ def manual_points(ctx, rules: dict) -> dict[str, float]:
     path = ctx.ws.root / rules.get("manual_points_file", "")
     if not rules.get("manual_points_file") or not path.is_file():
         return {}
-    from .coerce import is_blank, to_number
-    from .read import cell_ref, open_rows
+    from ..intake.coerce import is_blank, to_number
+    from ..intake.read import cell_ref, open_rows
 
     sheets, problem = open_rows(path)
     if problem or not sheets:
@@ -418,7 +418,7 @@ def _explain(s: Score, df: pd.DataFrame, t: pd.DataFrame, general_note: str, sca
 
 
 def score(target, period=None) -> ScoreResult:
-    from .rounds import as_round
+    from ..round import as_round
 
     started = time.perf_counter()
     rnd = as_round(target, period)
@@ -428,7 +428,7 @@ def score(target, period=None) -> ScoreResult:
         units, leaders, notes = compute(rnd, store, rules)
         store.save_scores(rnd.code, [s.record() for s in units + leaders])
     result = ScoreResult(period=rnd.code, units=units, leaders=leaders, preliminary=rnd.preliminary, notes=notes)
-    from .rounds import unregistered_units
+    from ..round import unregistered_units
 
     absent = [u for form in rnd.forms for u in unregistered_units(rnd, form)]
     if absent:
@@ -487,7 +487,7 @@ _TIE_BREAKS = {"schedule": "tỷ lệ hoàn thành đúng hạn", "quality": "m�
 
 def describe_rules(rules: dict) -> list[str]:
     """The scoring rules in sentences a clerk can read out at a meeting."""
-    from .formatting import number
+    from ..formatting import number
 
     scale, comp = rules.get("scale") or {}, rules.get("components") or {}
     out = [f"Thang điểm: {number(scale.get('general', 0))} điểm tiêu chí chung + {number(scale.get('tasks', 0))} "

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from .text import fold
+from ..text import fold
 
 # committee word -> (locality word in "Đảng bộ <locality> <place>", body code in document numbers)
 _COMMITTEES = {

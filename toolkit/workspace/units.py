@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .issues import Report, make_issue
-from .text import fold, normalise_name
+from ..issues import Report, make_issue
+from ..text import fold, normalise_name
 
 UNIT_SHEET = "Đơn vị"
 LEADER_SHEET = "Lãnh đạo"
@@ -112,7 +112,7 @@ class Registry:
 
 def load_registry(path: str | Path) -> tuple[Registry, Report]:
     """Read the registry workbook; every problem is reported at once with sheet and cell."""
-    from .read import open_rows  # the intake reader handles any workbook format safely
+    from ..intake.read import open_rows  # the intake reader handles any workbook format safely
 
     report = Report()
     path = Path(path)
@@ -186,7 +186,7 @@ def load_registry(path: str | Path) -> tuple[Registry, Report]:
 
 
 def _table(sheets, sheet_name, columns, required, path, report):
-    from .read import cell_ref
+    from ..intake.read import cell_ref
 
     rows = None
     for name, data in sheets.items():

@@ -4,7 +4,7 @@ wrong and what to do, and a first sheet "Lỗi cần sửa" listing every issue 
 The unit's values are never changed: formulas are replaced by their cached values (nothing from a
 received file becomes live), text starting with "=" stays text. .xls/.ods become an .xlsx copy.
 
-An .xlsx is annotated by editing its package (toolkit.xlsxpackage): only the styles, the marked sheets, their
+An .xlsx is annotated by editing its package (toolkit.intake.xlsxpackage): only the styles, the marked sheets, their
 comments and the workbook part are rewritten, every other part is copied byte for byte (~10× faster than an
 openpyxl load and save). Packages that editor does not handle (macros, a feedback sheet sent back, rows
 without references...) go through openpyxl as before.
@@ -22,9 +22,9 @@ from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from .config import atomic_path
-from .issues import Severity
-from .paths import safe_filename
+from ..workspace.config import atomic_path
+from ..issues import Severity
+from ..paths import safe_filename
 from .read import open_workbook
 from .xlsxpackage import (
     CT_COMMENTS,
