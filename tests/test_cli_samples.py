@@ -5,7 +5,7 @@ import time
 
 import openpyxl
 from click.testing import CliRunner
-from conftest import REALWORLD, ROOT, make_return, task
+from conftest import REALWORLD, ROOT, make_return, require_realworld, task
 
 from toolkit.cli import cli
 from toolkit.collect import collect
@@ -101,7 +101,7 @@ def test_sample_workbooks_trigger_documented_codes(tmp_path):
 
 
 def test_realworld_corpus_is_reported_never_crashes(tmp_path):
-    assert REALWORLD.is_dir(), f"the real-world corpus is missing: expected it at {REALWORLD} (../shared/realworld)"
+    require_realworld()
     files = sorted(p for p in REALWORLD.iterdir() if p.suffix.lower() in (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"))
     ws = init_workspace(tmp_path / "w", periods=["2025"])
     inbox = ws.round_dir("2025", "inbox")
