@@ -384,7 +384,8 @@ def panel(directory, output):
 @click.argument("directory", type=click.Path(file_okay=False), default="demo_workspace", metavar="[THƯ_MỤC]")
 @click.option("--pdf/--no-pdf", default=True, help="Chuyển văn bản sang PDF khi có LibreOffice hoặc Word.")
 def demo(directory, pdf):
-    """Chạy thử một năm mẫu trên sample_workbooks/ (tạo thư mục làm việc mới)."""
+    """Chạy thử một năm mẫu trên bộ tệp mẫu đi kèm (tạo thư mục làm việc mới; thư mục chạy thử cũ được giữ lại,
+    đổi tên thành <tên>_cu_<thời điểm>)."""
     from .demo import run_demo
 
     _run(run_demo, directory, pdf=pdf, log=console.print)
