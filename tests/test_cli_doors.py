@@ -407,6 +407,7 @@ def test_panel_through_the_cli(copy):
     assert "Tệp bảng điều khiển phải có đuôi .xlsm." in out and not (ws / "x.xlsx").exists()
 
 
+@pytest.mark.slow  # the year's demo also runs in test_demo_cycle and test_demo_installed: `make test-slow`, CI
 def test_demo_through_the_cli(tmp_path):
     target = tmp_path / "chay_thu"
     invoke("demo", target, "--no-pdf")

@@ -4,7 +4,9 @@ import json
 import time
 
 import openpyxl
+import pytest
 from click.testing import CliRunner
+
 from conftest import REALWORLD, ROOT, make_return, require_realworld, task
 
 from toolkit.cli import cli
@@ -120,6 +122,7 @@ def test_realworld_corpus_is_reported_never_crashes(tmp_path):
     assert elapsed < 120, elapsed
 
 
+@pytest.mark.slow  # regenerates the whole sample province (~40 s): `make test-slow`, CI
 def test_the_sample_generator_reproduces_the_committed_samples(tmp_path):
     """`make samples` (toolkit.samples) and sample_workbooks/ in step: same files, same manifest, same cell values."""
     from python_calamine import CalamineWorkbook
