@@ -24,7 +24,6 @@ import sys
 import tempfile
 import tomllib
 import venv
-import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent

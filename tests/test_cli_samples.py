@@ -6,7 +6,6 @@ import time
 import openpyxl
 import pytest
 from click.testing import CliRunner
-
 from conftest import REALWORLD, ROOT, make_return, require_realworld, task
 
 from toolkit.cli import cli
@@ -53,7 +52,7 @@ def test_cli_collect_json_equals_library_and_exit_1_on_errors(ws, ctx):
     assert data["summary"]["rejected"] == 1 and data["files"][0]["issues"][0]["code"] == "choice-error"
     assert data["files"][0]["issues"][0]["cell"] == "B7"
     r = CliRunner().invoke(cli, ["status", str(ws.root), "--period", "2025", "--json"])
-    assert r.exit_code == 0 and json.loads(r.output)["rates"]["rejected"] == 1
+    assert r.exit_code == 1 and json.loads(r.output)["rates"]["rejected"] == 1  # a rejected file: exit 1 (README)
 
 
 def test_forms_check_reports_and_exit_code(tmp_path):
