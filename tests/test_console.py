@@ -96,7 +96,7 @@ def test_a_whole_round_through_the_cli_redirected_in_an_ansi_code_page(tmp_path,
     out = run("report", str(ws), "--period", prog)
     assert "Đã xuất" in out and "văn bản" in out
     code, _, err = _run(["collect", str(ws)], encoding, tmp_path / "missing.txt")
-    assert code == 2 and "Lỗi: Thiếu tùy chọn '--period'." in err and "Cách dùng: toolkit collect" in err
+    assert code == 2 and "Lỗi: Thiếu tùy chọn '--period' / '-p'." in err and "Cách dùng: toolkit collect" in err
 
 
 def test_degrade_keeps_vietnamese_readable_in_each_code_page():
