@@ -478,10 +478,19 @@ def panel(directory, output, as_json):
     from .panel import build_panel
 
     path = _run(build_panel, directory, output)
+    from .panel import launcher_name, recorded_name
+
+    launcher = path.parent / launcher_name(path)
     if not as_json:
         console.print(f"Đã tạo bảng điều khiển: {path}")
         console.print("Mở tệp bằng Excel, bật macro (Enable Content) rồi bấm các nút trên trang 'Điều khiển'.")
-    _finish({"panel": str(path)}, written=[path, path.with_suffix(".py")])
+        console.print(f"Khi bấm nút, Python được tìm trên chính máy đó ({launcher.name}): Python ghi trong "
+                      f"{recorded_name(path)} ({sys.executable}), rồi lệnh py, rồi python.")
+        if sys.platform != "win32":
+            _notes(["Bảng điều khiển tạo trên máy không chạy Windows: đường dẫn Python của máy này không dùng được "
+                    "trên máy Windows, nên ở đó nút bấm sẽ tìm Python bằng lệnh py hoặc python."])
+    _finish({"panel": str(path), "launcher": str(launcher)},
+            written=[path, path.with_suffix(".py"), launcher, path.parent / recorded_name(path)])
 
 
 @cli.command()
