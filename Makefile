@@ -35,8 +35,18 @@ drill: $(STAMP)
 check-windows: $(STAMP)
 	$(BIN)/python scripts/check_windows_wheels.py
 
+# the offline installer for Windows: dist/toolkit_offline_<version>/ (every wheel, cai_dat.bat) and its .zip
+bundle: $(STAMP)
+	$(BIN)/python scripts/offline_bundle.py build
+
+# CI: the same bundle built for this machine, installed into a fresh venv with the index off, demo run from it;
+# and the Windows wheels' presence (as check-windows)
+check-bundle: $(STAMP)
+	$(BIN)/python scripts/offline_bundle.py check-host
+	$(BIN)/python scripts/check_windows_wheels.py
+
 lint: $(STAMP)
 	$(BIN)/python -m pip install -q -e ".[lint]" && $(BIN)/ruff check toolkit tests scripts benchmarks
 
 clean:
-	rm -rf $(VENV) demo_workspace
+	rm -rf $(VENV) demo_workspace dist

@@ -130,7 +130,8 @@ def _crlf(text: str) -> bytes:
 
 
 def write_installer(bundle: Path, manifest: dict) -> None:
-    args = " ".join(f'"{a}"' if " " in a or "\\" in a else a for a in install_args(f"%~dp0{WHEELS}"))
+    # the folder is quoted: %~dp0 (the bundle's folder) may hold spaces and Vietnamese letters
+    args = " ".join(f'"{a}"' if "%" in a or " " in a or "\\" in a else a for a in install_args(f"%~dp0{WHEELS}"))
     pythons = ", ".join(manifest["pythons"]) or "3"
     fields = dict(version=manifest["version"], pythons=pythons, wheels=WHEELS, args=args)
     (bundle / "cai_dat.bat").write_bytes(_crlf(BAT.format(**fields)))
