@@ -4,7 +4,6 @@ the reason; in CI (env CI set) the corpus is required and its absence fails them
 import tomllib
 
 import pytest
-
 from conftest import ROOT, require_realworld
 
 

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import openpyxl
 from click.testing import CliRunner
-
 from conftest import REALWORLD, make_return, require_realworld, task
+
 from toolkit.cli import cli
 from toolkit.collect import collect
 
