@@ -59,8 +59,10 @@ def test_every_command_help_redirected_in_an_ansi_code_page(tmp_path, encoding):
         assert cmd.help.split("\n")[0][:30] in " ".join(out.split()), (name, out)
 
 
-# cp1252 (Western) repeats the Vietnamese code page's minute-long round: a slow drill (`make test-slow`, CI)
-@pytest.mark.parametrize("encoding", ["cp1258", pytest.param("cp1252", marks=pytest.mark.slow)])
+# a minute-long round per code page: slow drills (`make test-slow`, CI); `make test` keeps every command's help
+# redirected in both code pages (above) and the BOM / closed-pipe checks of test_cli_contract.py
+@pytest.mark.slow
+@pytest.mark.parametrize("encoding", ENCODINGS)
 def test_a_whole_round_through_the_cli_redirected_in_an_ansi_code_page(tmp_path, encoding):
     from toolkit.samples import install_round
 

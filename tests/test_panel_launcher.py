@@ -68,7 +68,7 @@ def test_the_launcher_tries_recorded_then_py_then_path_and_says_so_in_vietnamese
     raw = (panel.parent / "BangDieuKhien_python.cmd").read_bytes()
     assert raw == launcher_script(panel).encode("ascii") and b"\r\n" in raw and b"\n" not in raw.replace(b"\r\n", b"")
     text = raw.decode("ascii")
-    recorded = text.index('set /p PY=<"%~dp0BangDieuKhien_python.txt"')
+    recorded = text.index('if exist "%~dpn0.txt" set /p PY=<"%~dpn0.txt"')  # <panel>_python.txt beside it
     probe = text.index('if defined PY "%PY%" -c "import toolkit" >nul 2>nul && goto run')
     py = text.index("('py -3 -c \"import sys, toolkit; print(sys.executable)\" 2^>nul')")
     path = text.index("('python -c \"import sys, toolkit; print(sys.executable)\" 2^>nul')")
@@ -81,6 +81,13 @@ def test_the_launcher_tries_recorded_then_py_then_path_and_says_so_in_vietnamese
     assert NOT_FOUND.format(recorded="BangDieuKhien_python.txt").replace("'", "''") in script
     assert "Không tìm thấy Python có cài toolkit trên máy này" in script and "MessageBox]::Show(" in script
     assert "&& exit /b 0" in text  # the message shown: no second, English error box from xlwings
+
+
+def test_a_panel_with_a_vietnamese_name_gets_an_ascii_launcher(ws):
+    panel = build_panel(ws, ws.root / "Bảng điều khiển.xlsm")
+    launcher = ws.root / "Bảng điều khiển_python.cmd"
+    assert launcher.read_bytes().isascii() and (ws.root / "Bảng điều khiển_python.txt").is_file()
+    assert launcher.stem + ".txt" == "Bảng điều khiển_python.txt" and panel.is_file()
 
 
 def test_a_button_records_the_interpreter_that_ran_it(panel, ws):

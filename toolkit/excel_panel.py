@@ -93,7 +93,7 @@ def run(book) -> str:
         line = [started.strftime("%d/%m/%Y %H:%M:%S"), dict(ACTIONS)[action], "Xong", outcome]
         if action == "run":
             seconds = (datetime.now() - started).total_seconds()
-            _alert(book, f"Đã chạy xong cả đợt ({seconds:.0f} giây):\n\n" + outcome.replace(" | ", "\n"), "info")
+            _alert(book, f"Đã chạy xong cả đợt ({seconds:.0f} giây):\n\n" + outcome.replace(" | ", "\n"), info=True)
     except ToolkitError as exc:
         line = [started.strftime("%d/%m/%Y %H:%M:%S"), "", "Lỗi", str(exc)]
         _alert(book, str(exc))
@@ -107,9 +107,12 @@ def run(book) -> str:
     return " | ".join(line)
 
 
-def _alert(book, message: str, mode: str = "critical") -> None:
+def _alert(book, message: str, info: bool = False) -> None:
     try:
-        book.app.alert(message, title="Bảng điều khiển", mode=mode)
+        if info:
+            book.app.alert(message, title="Bảng điều khiển", mode="info")
+        else:
+            book.app.alert(message, title="Bảng điều khiển", mode="critical")
     except Exception:
         pass
 

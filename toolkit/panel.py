@@ -92,7 +92,8 @@ def launcher_script(panel: Path) -> str:
              "chcp 65001 >nul",
              'set "PYTHONIOENCODING=utf-8"',
              'set "PY="',
-             f'if exist "%~dp0{recorded}" set /p PY=<"%~dp0{recorded}"',
+             # %~dpn0.txt: <panel>_python.txt beside this <panel>_python.cmd (no panel name here: ASCII only)
+             'if exist "%~dpn0.txt" set /p PY=<"%~dpn0.txt"',
              f'if defined PY "%PY%" {probe} && goto run',
              'set "PY="']
     for label, command in INTERPRETERS[1:]:
