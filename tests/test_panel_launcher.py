@@ -75,7 +75,8 @@ def test_the_launcher_tries_recorded_then_py_then_path_and_says_so_in_vietnamese
     message = text.index("powershell -NoProfile -NonInteractive -EncodedCommand ")
     assert text.index("chcp 65001") < recorded < probe < py < path < message < text.index(':run\r\nset "PYTHONIOENCODING="')
     assert [label for label, _ in INTERPRETERS] == ["recorded", "py launcher", "PATH"]
-    assert text.rstrip().endswith('"%PY%" %*')  # python's arguments from xlwings passed on unchanged
+    # python's arguments from xlwings passed on unchanged, never parsed again by cmd (an "&" in a folder name)
+    assert text.rstrip().endswith('set "ARGS=%*"\r\nsetlocal EnableDelayedExpansion\r\n"!PY!" !ARGS!')
     encoded = re.search(r"-EncodedCommand (\S+)", text).group(1)
     script = base64.b64decode(encoded).decode("utf-16-le")
     assert NOT_FOUND.format(recorded="BangDieuKhien_python.txt").replace("'", "''") in script

@@ -110,7 +110,11 @@ def launcher_script(panel: Path) -> str:
               "exit /b 9",
               ":run",
               'set "PYTHONIOENCODING="',
-              '"%PY%" %*']
+              # xlwings' arguments hold the workbook's path unquoted for cmd (an "&" in a folder name arrives as a
+              # plain "&"): kept in a variable and expanded late, they are never parsed again
+              'set "ARGS=%*"',
+              "setlocal EnableDelayedExpansion",
+              '"!PY!" !ARGS!']
     return "\r\n".join(lines) + "\r\n"
 
 
