@@ -18,6 +18,19 @@ ROOT = Path(__file__).resolve().parent.parent
 REALWORLD = ROOT.parent / "shared" / "realworld"
 
 
+def require_realworld(path: Path | None = None, env=None) -> Path:
+    """The real-world corpus (outside the repository, at ../shared/realworld). On a fresh clone without it the test
+    is skipped with the reason; in CI (env ``CI`` set) its absence fails the test instead."""
+    path = path or REALWORLD
+    env = os.environ if env is None else env
+    if path.is_dir():
+        return path
+    reason = f"the real-world corpus is missing: expected it at {path} (../shared/realworld, outside the repository)"
+    if env.get("CI"):
+        pytest.fail(reason + "; CI requires it", pytrace=False)
+    pytest.skip(reason + "; set it up beside the clone to run this test (CI requires it)")
+
+
 @pytest.fixture
 def ws(tmp_path):
     w = init_workspace(tmp_path / "ws", periods=["2025", "2025-H1"])

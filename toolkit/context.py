@@ -7,7 +7,7 @@ from pathlib import Path
 
 from .config import Workspace
 from .errors import ToolkitError, WorkspaceError
-from .forms import Form, load_forms
+from .forms import Form, canonical_form_id, load_forms
 from .units import Registry, load_registry
 
 
@@ -19,7 +19,7 @@ class Context:
 
     def form(self, form_id: str) -> Form:
         try:
-            return self.forms[form_id]
+            return self.forms[form_id] if form_id in self.forms else self.forms[canonical_form_id(form_id)]
         except KeyError:
             raise ToolkitError(f"Không có biểu mẫu '{form_id}'. Các biểu mẫu: {', '.join(sorted(self.forms))}.") from None
 
