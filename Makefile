@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup test demo samples bench drill lint check-windows clean
+.PHONY: setup test test-slow demo samples bench drill lint check-windows bundle check-bundle clean
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PY) -m venv $(VENV)
@@ -15,6 +15,10 @@ setup: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -m "not slow" -n auto --cov=toolkit --cov-branch --cov-report=term
+
+# the slow drills left out of `make test` (CI runs them as a step of their own)
+test-slow: $(STAMP)
+	$(BIN)/python -m pytest -m slow -n auto
 
 demo: $(STAMP)
 	$(BIN)/toolkit demo demo_workspace
@@ -31,8 +35,18 @@ drill: $(STAMP)
 check-windows: $(STAMP)
 	$(BIN)/python scripts/check_windows_wheels.py
 
+# the offline installer for Windows: dist/toolkit_offline_<version>/ (every wheel, cai_dat.bat) and its .zip
+bundle: $(STAMP)
+	$(BIN)/python scripts/offline_bundle.py build
+
+# CI: the same bundle built for this machine, installed into a fresh venv with the index off, demo run from it;
+# and the Windows wheels' presence (as check-windows)
+check-bundle: $(STAMP)
+	$(BIN)/python scripts/offline_bundle.py check-host
+	$(BIN)/python scripts/check_windows_wheels.py
+
 lint: $(STAMP)
-	$(BIN)/python -m pip install -q ruff && $(BIN)/ruff check toolkit tests
+	$(BIN)/python -m pip install -q -e ".[lint]" && $(BIN)/ruff check toolkit tests scripts benchmarks
 
 clean:
-	rm -rf $(VENV) demo_workspace
+	rm -rf $(VENV) demo_workspace dist

@@ -9,13 +9,26 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from toolkit.outputs.templates import build_template
 from toolkit.workspace.config import init_workspace
 from toolkit.workspace.context import load_context
 from toolkit.workspace.periods import parse_period
-from toolkit.outputs.templates import build_template
 
 ROOT = Path(__file__).resolve().parent.parent
 REALWORLD = ROOT.parent / "shared" / "realworld"
+
+
+def require_realworld(path: Path | None = None, env=None) -> Path:
+    """The real-world corpus (outside the repository, at ../shared/realworld). On a fresh clone without it the test
+    is skipped with the reason; in CI (env ``CI`` set) its absence fails the test instead."""
+    path = path or REALWORLD
+    env = os.environ if env is None else env
+    if path.is_dir():
+        return path
+    reason = f"the real-world corpus is missing: expected it at {path} (../shared/realworld, outside the repository)"
+    if env.get("CI"):
+        pytest.fail(reason + "; CI requires it", pytrace=False)
+    pytest.skip(reason + "; set it up beside the clone to run this test (CI requires it)")
 
 
 @pytest.fixture

@@ -62,6 +62,16 @@ def as_json(obj) -> object:
     return json.loads(json.dumps(obj, ensure_ascii=False, default=str))
 
 
+def library_part(data: dict, expected) -> object:
+    """A --json document without the envelope every command adds (toolkit.console.ENVELOPE), to compare with the
+    library's dict; a list result sits under "items"."""
+    from toolkit.console import ENVELOPE
+
+    if isinstance(expected, list):
+        return data["items"]
+    return {k: v for k, v in data.items() if k not in ENVELOPE or k in expected}
+
+
 def fill(template: Path, out: Path, rows: list[dict], received: date, form_id: str, ws: Path,
          by_code: bool = False, extra: dict[str, list[dict]] | None = None) -> Path:
     """Fill an outbox template as unit staff do (by column, text typed as text) and date it as received;
@@ -148,7 +158,7 @@ def test_collect_from_an_inbox_elsewhere_with_form_json_and_feedback(copy, monke
     calls = spy(monkeypatch, toolkit.intake.collect, "collect")
     out = invoke("collect", ws, "--period", "2025", "--inbox", inbox, "--form", "registration", "--json", code=1)
     data = json.loads(out)
-    assert data == as_json(calls[0].to_dict())
+    assert library_part(data, as_json(calls[0].to_dict())) == as_json(calls[0].to_dict())
     files = {f["file"]: f for f in data["files"]}
     assert {k: (f["status"], f["unit"], f["late_days"], [(i["code"], i["cell"]) for i in f["issues"]])
             for k, f in files.items()} == {
@@ -222,12 +232,12 @@ def test_status_merge_confirm_history_json_equal_the_library(copy, monkeypatch):
     ws, inbox = copy
     invoke("collect", ws, "--period", "2025", "--inbox", inbox, code=1)
     calls = spy(monkeypatch, toolkit.outputs.status, "round_statuses")
-    data = json.loads(invoke("status", ws, "--period", "2025", "--form", "registration", "--json"))
-    assert data == as_json(calls[0][0].to_dict())
+    data = json.loads(invoke("status", ws, "--period", "2025", "--form", "registration", "--json", code=1))  # XCP rejected
+    assert library_part(data, as_json(calls[0][0].to_dict())) == as_json(calls[0][0].to_dict())
     assert data["rates"]["reported"] == 2 and data["rates"]["expected"] == 4
     assert {u["code"]: (u["state"], u["late_days"]) for u in data["units"]} == {
         "XLS": ("on_time", 0), "XMC": ("late", 5), "XCP": ("rejected", 0), "XTL": ("missing", 0)}
-    out = invoke("status", ws, "--period", "2025")
+    out = invoke("status", ws, "--period", "2025", code=1)
     assert f"Danh sách chưa nộp: {ws / 'rounds/2025/output/danh_sach_chua_nop_dang_ky_2025.xlsx'}" in out
     assert [(r["Mã đơn vị"], r["Tình trạng"], r["Số lỗi"], r["Người đứng đầu"], r["Email liên hệ"])
             for r in rows_of(data["workbook"], "Chưa nộp", 4)] == [
@@ -240,7 +250,7 @@ def test_status_merge_confirm_history_json_equal_the_library(copy, monkeypatch):
 
     calls = spy(monkeypatch, toolkit.outputs.merge, "merge")
     data = json.loads(invoke("merge", ws, "--period", "2025", "--json"))
-    assert data == as_json(calls[0].to_dict())
+    assert library_part(data, as_json(calls[0].to_dict())) == as_json(calls[0].to_dict())
     assert (data["path"], data["rows"], data["units"]) == \
         (str(ws / "rounds/2025/output/tong_hop_dang_ky_2025.xlsx"), 3, 2)
     merged = {r["Mã nhiệm vụ"]: r for r in rows_of(data["path"], "Dữ liệu") if r["Tệp nguồn"]}
@@ -250,7 +260,7 @@ def test_status_merge_confirm_history_json_equal_the_library(copy, monkeypatch):
 
     calls = spy(monkeypatch, toolkit.cycle.confirm, "confirm")
     data = json.loads(invoke("confirm", ws, "--period", "2025", "--json"))
-    assert data == as_json(calls[0].to_dict())
+    assert library_part(data, as_json(calls[0].to_dict())) == as_json(calls[0].to_dict())
     review = rows_of(ws / "rounds/2025/output/xac_nhan_dang_ky_2025.xlsx", "Xác nhận đăng ký", 6)
     assert [(r["Mã đơn vị"], r["Mã nhiệm vụ"], r["Mục tiêu"], r["Thời hạn"], r["Tình trạng"]) for r in review] == [
         ("XLS", "XLS-01", 50, "31/03/2025", "Chờ ý kiến"), ("XLS", "XLS-02", 12, "15/12/2025", "Chờ ý kiến"),
@@ -258,7 +268,7 @@ def test_status_merge_confirm_history_json_equal_the_library(copy, monkeypatch):
 
     calls = spy(monkeypatch, toolkit.cycle.history, "write_history")
     data = json.loads(invoke("history", ws, "--period", "2025", "--json"))
-    assert data == as_json(calls[0].to_dict())
+    assert library_part(data, as_json(calls[0].to_dict())) == as_json(calls[0].to_dict())
     hist = openpyxl.load_workbook(ws / "rounds/2025/output/lich_su_nhiem_vu_2025.xlsx")
     trail = [r for r in hist["Diễn biến nhiệm vụ"].iter_rows(min_row=4, values_only=True) if r[3]]
     assert sorted(r[3] for r in trail) == ["XLS-01", "XLS-02", "XMC-01"]
@@ -289,7 +299,7 @@ def test_score_and_report_with_pdf_json_equal_the_library(copy, monkeypatch):
     invoke("collect", ws, "--period", "2025-H1")
     calls = spy(monkeypatch, toolkit.outputs.score, "score")
     data = json.loads(invoke("score", ws, "--period", "2025-H1", "--json"))
-    assert data == as_json(calls[0].to_dict())
+    assert library_part(data, as_json(calls[0].to_dict())) == as_json(calls[0].to_dict())
     got = {u["subject_id"]: (u["score"], u["level"]) for u in data["units"]}
     # XLS: XLS-01 done on time (50 of 50), XLS-02 not yet due and on schedule -> 100 on every part, but 20 % of
     # one unit rated "tốt" or better is 0.2 -> no place at the top; XMC: its one task, not yet due, is behind -> 0.
@@ -308,7 +318,7 @@ def test_score_and_report_with_pdf_json_equal_the_library(copy, monkeypatch):
 
     calls = spy(monkeypatch, toolkit.outputs.report, "write_reports")
     data = json.loads(invoke("report", ws, "--period", "2025-H1", "--pdf", "--json"))
-    assert data == as_json(calls[0].to_dict())
+    assert library_part(data, as_json(calls[0].to_dict())) == as_json(calls[0].to_dict())
     folder = ws / "rounds/2025-H1/output/van_ban"
     docs = sorted(folder.rglob("*.docx"))
     assert sorted(map(Path, data["documents"])) == docs
@@ -374,7 +384,7 @@ def test_term_and_adjust_json_equal_the_library(tmp_path, monkeypatch):
     invoke("collect", ws, "--period", "2026-2030")
     calls = spy(monkeypatch, toolkit.cycle.term, "term_view")
     data = json.loads(invoke("term", ws, "--period", "2026-2030", "--json"))
-    assert data == as_json(calls[0].to_dict())
+    assert library_part(data, as_json(calls[0].to_dict())) == as_json(calls[0].to_dict())
     assert (data["tasks"], data["leaders"], data["years"]) == (1, 1, [2026, 2027, 2028, 2029, 2030])
     assert Path(data["workbook"]).is_file() and all(Path(d).is_file() for d in data["documents"])
     text = " | ".join(str(v) for s in openpyxl.load_workbook(data["workbook"]).worksheets
@@ -382,7 +392,7 @@ def test_term_and_adjust_json_equal_the_library(tmp_path, monkeypatch):
     assert "DP-01" in text and "Quách Thị Nga" in text and "Đưa 20 km đường liên thôn xã Lương Sơn" in text
     calls = spy(monkeypatch, toolkit.cycle.adjust, "adjust")
     data = json.loads(invoke("adjust", ws, "--period", "2026-2030", "--json"))
-    assert data == as_json(calls[0].to_dict())
+    assert library_part(data, as_json(calls[0].to_dict())) == as_json(calls[0].to_dict())
     data = json.loads(invoke("report", ws, "--period", "2026-2030", "--json"))
     folder = ws / "rounds/2026-2030/output/van_ban"
     assert sorted(Path(d).name for d in data["documents"]) == [
@@ -407,6 +417,7 @@ def test_panel_through_the_cli(copy):
     assert "Tệp bảng điều khiển phải có đuôi .xlsm." in out and not (ws / "x.xlsx").exists()
 
 
+@pytest.mark.slow  # the year's demo also runs in test_demo_cycle and test_demo_installed: `make test-slow`, CI
 def test_demo_through_the_cli(tmp_path):
     target = tmp_path / "chay_thu"
     invoke("demo", target, "--no-pdf")

@@ -32,7 +32,8 @@ def _run(args: list[str], encoding: str, out: Path, cwd: Path | None = None) -> 
     with open(out, "wb") as fo, open(err, "wb") as fe:
         code = subprocess.run([str(TOOLKIT), *args], stdout=fo, stderr=fe, env=env, cwd=cwd, timeout=300,
                               check=False).returncode
-    return code, out.read_bytes().decode("utf-8"), err.read_bytes().decode("utf-8")
+    # a redirected file starts with the UTF-8 byte order mark (for Excel): checked byte by byte in test_cli_contract
+    return code, out.read_bytes().decode("utf-8-sig"), err.read_bytes().decode("utf-8-sig")
 
 
 def _commands(group=cli, prefix=()):
@@ -58,6 +59,9 @@ def test_every_command_help_redirected_in_an_ansi_code_page(tmp_path, encoding):
         assert cmd.help.split("\n")[0][:30] in " ".join(out.split()), (name, out)
 
 
+# a minute-long round per code page: slow drills (`make test-slow`, CI); `make test` keeps every command's help
+# redirected in both code pages (above) and the BOM / closed-pipe checks of test_cli_contract.py
+@pytest.mark.slow
 @pytest.mark.parametrize("encoding", ENCODINGS)
 def test_a_whole_round_through_the_cli_redirected_in_an_ansi_code_page(tmp_path, encoding):
     from toolkit.samples import install_round
@@ -87,14 +91,14 @@ def test_a_whole_round_through_the_cli_redirected_in_an_ansi_code_page(tmp_path,
     assert "Kết quả tiếp nhận kỳ" in out and "Không tiếp nhận" in out and "Tiếp nhận, có cảnh báo" in out
     data = json.loads(run("collect", str(ws), "--period", prog, "--json", expect=(1,)))  # rejected ones still are
     assert {f["status"] for f in data["files"] if f["status"] != "skipped"} == {"duplicate", "duplicate_rejected"}
-    out = run("status", str(ws), "--period", prog)
+    out = run("status", str(ws), "--period", prog, expect=(1,))  # rejected files: exit 1
     assert "Tình hình nộp" in out and "chưa nộp" in out
     assert "Báo cáo tiến độ: đã tổng hợp 129 dòng của 17 đơn vị" in run("merge", str(ws), "--period", prog)
     assert "Xếp loại đơn vị (sơ bộ) kỳ 2025-H1" in run("score", str(ws), "--period", prog)
     out = run("report", str(ws), "--period", prog)
     assert "Đã xuất" in out and "văn bản" in out
     code, _, err = _run(["collect", str(ws)], encoding, tmp_path / "missing.txt")
-    assert code == 2 and "Lỗi: Thiếu tùy chọn '--period'." in err and "Cách dùng: toolkit collect" in err
+    assert code == 2 and "Lỗi: Thiếu tùy chọn '--period' / '-p'." in err and "Cách dùng: toolkit collect" in err
 
 
 def test_degrade_keeps_vietnamese_readable_in_each_code_page():

@@ -8,8 +8,8 @@ from datetime import datetime
 
 import openpyxl
 from click.testing import CliRunner
-
 from conftest import ROOT
+
 from toolkit.cli import cli
 from toolkit.demo import REVISE_NOTE
 

@@ -12,8 +12,8 @@ from conftest import make_return, task
 
 from toolkit.intake.collect import FeedbackJob, collect
 from toolkit.intake.feedback import SHEET, annotate_package, write_feedback
-from toolkit.issues import make_issue
 from toolkit.intake.xlsxpackage import Unsupported
+from toolkit.issues import make_issue
 
 
 def _with_formula(path: Path) -> None:

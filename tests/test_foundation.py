@@ -6,11 +6,11 @@ import openpyxl
 import pytest
 import xlsxwriter
 
-from toolkit.workspace.config import Workspace, init_workspace
-from toolkit.errors import ToolkitError
 from toolkit.definitions.forms import check_forms, load_forms
-from toolkit.workspace.periods import parse_period
+from toolkit.errors import ToolkitError
 from toolkit.outputs.templates import build_templates
+from toolkit.workspace.config import Workspace, init_workspace
+from toolkit.workspace.periods import parse_period
 from toolkit.workspace.units import load_registry
 
 
@@ -99,6 +99,7 @@ def test_init_keeps_existing_settings_and_rejects_bad_registry(tmp_path):
 
 def _register(ws, codes):
     from conftest import make_return, task
+
     from toolkit.intake.collect import collect
     from toolkit.workspace.context import load_context
 

@@ -12,14 +12,15 @@ from pathlib import Path
 import docx
 import openpyxl
 import xlsxwriter
-from hypothesis import HealthCheck, given, settings, strategies as st
-
 from conftest import make_return, task
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
 from toolkit.intake.collect import collect
-from toolkit.outputs.merge import merge
-from toolkit.panel import xlwings_vba
 from toolkit.intake.read import Limits, open_workbook
+from toolkit.outputs.merge import merge
 from toolkit.outputs.report import write_reports
+from toolkit.panel import xlwings_vba
 from toolkit.store import Store
 
 FUZZ = int(os.environ.get("TOOLKIT_FUZZ_EXAMPLES", "25"))
@@ -139,8 +140,8 @@ def test_huge_sheets_long_cells_control_characters(ctx):
     wb = openpyxl.load_workbook(wide)
     wb["Nhiệm vụ"]["XFD7"] = "cột cuối"
     wb.save(wide)
-    from toolkit.workspace.periods import parse_period
     from toolkit.outputs.templates import build_template
+    from toolkit.workspace.periods import parse_period
 
     ctrl = ctx.ws.round_dir("2025", "inbox") / "ctrl.xlsx"  # xlsxwriter stores control characters as _x0007_
     build_template(ctrl, ctx.form("registration"), ctx.registry.units["XCP"], parse_period("2025"),
@@ -260,8 +261,8 @@ cell = st.one_of(st.none(), st.text(max_size=40), st.integers(-10**12, 10**12),
 @given(rows=st.lists(st.lists(cell, max_size=18), max_size=25), header_at=st.integers(0, 12),
        sheet=st.sampled_from(["Nhiệm vụ", "Sheet1", "Tiến độ", "x"]))
 def test_fuzz_generated_workbooks_never_raise(ctx, rows, header_at, sheet):
-    from toolkit.workspace.periods import parse_period
     from toolkit.intake.validate import parse_workbook
+    from toolkit.workspace.periods import parse_period
 
     path = ctx.ws.root / "fuzz.xlsx"
     wb = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_urls": False})
@@ -285,8 +286,8 @@ def test_fuzz_generated_workbooks_never_raise(ctx, rows, header_at, sheet):
 def test_fuzz_byte_flips_in_a_real_template_never_raise(ctx, flips):
     src = ctx.ws.root / "tpl.xlsx"
     if not src.exists():
-        from toolkit.workspace.periods import parse_period
         from toolkit.outputs.templates import build_template
+        from toolkit.workspace.periods import parse_period
 
         build_template(src, ctx.form("progress"), ctx.registry.units["XLS"], parse_period("2025-H1"),
                        date(2025, 7, 10), ctx.registry)
@@ -296,7 +297,7 @@ def test_fuzz_byte_flips_in_a_real_template_never_raise(ctx, flips):
     path = ctx.ws.root / "flipped.xlsx"
     path.write_bytes(bytes(data))
     book = open_workbook(path, Limits(timeout_s=10))
-    from toolkit.workspace.periods import parse_period
     from toolkit.intake.validate import parse_workbook
+    from toolkit.workspace.periods import parse_period
 
     parse_workbook(book, ctx, None, parse_period("2025-H1"))

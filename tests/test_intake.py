@@ -9,7 +9,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from conftest import REALWORLD, make_return, task
+from conftest import make_return, require_realworld, task
 from openpyxl.styles import Font
 
 from toolkit.intake.collect import collect
@@ -147,8 +147,8 @@ def test_corrupt_encrypted_and_foreign_files_are_reported_not_raised(ctx):
     (inbox / "van_ban.xlsx").write_bytes(b"%PDF-1.4 fake")
     (inbox / "ghi_chu.txt").write_text("xin chào")
     (inbox / "~$XLS_registration.xlsx").write_bytes(b"lock")
-    enc = REALWORLD / "calamine__pass_protected.xlsx"
-    assert enc.is_file(), f"the real-world corpus is missing: expected {enc} (../shared/realworld)"
+    enc = require_realworld() / "calamine__pass_protected.xlsx"
+    assert enc.is_file(), f"the real-world corpus lacks {enc}"
     shutil.copyfile(enc, inbox / "mat_khau.xlsx")
     foreign = openpyxl.Workbook()
     foreign.active["A1"] = "Bảng lương tháng 6"

@@ -2,7 +2,6 @@
 
 import os
 import re
-import sys
 import types
 import zipfile
 from datetime import date, datetime
@@ -96,7 +95,8 @@ def test_panel_workbook_has_vba_buttons_and_conf(panel, ws):
     assert "Sub SampleCall()" in code and "Function RunPython" in code
     wb = openpyxl.load_workbook(panel, keep_vba=True)
     conf = {r[0].value: r[1].value for r in wb["xlwings.conf"].iter_rows()}
-    assert conf["Interpreter_Win"] == sys.executable and conf["PYTHONPATH"] == str(panel.parent.resolve())
+    # no path of the machine that built it: the launcher beside the panel, found by Excel (test_panel_launcher.py)
+    assert conf["Interpreter_Win"].endswith('&"BangDieuKhien_python.cmd"') and "PYTHONPATH" not in conf
     assert wb[CONTROL_SHEET][CELLS["workspace"]].value == str(ws.root.resolve())
     shim = panel.with_suffix(".py")
     assert "from toolkit.excel_panel import main" in shim.read_text(encoding="utf-8")
@@ -222,7 +222,8 @@ def test_every_button_changes_the_workspace_and_the_saved_panel(panel, ws, ctx, 
     assert [r[1] for r in log[1:]] == ["Tạo biểu mẫu", "Tiếp nhận và kiểm tra", "Tình hình nộp", "Tổng hợp",
                                        "Xuất văn bản", "Chạy cả đợt", "Mở thư mục kết quả", "Tạo biểu mẫu",
                                        "Tiếp nhận và kiểm tra", "Chấm điểm, xếp loại", "Tình hình nộp"]
-    assert {r[2] for r in log[1:]} == {"Xong"} and book.app.alerts == []
+    assert {r[2] for r in log[1:]} == {"Xong"}
+    assert [a.split(" (")[0] for a in book.app.alerts] == ["Đã chạy xong cả đợt"]  # Chạy cả đợt's summary, no error
     wb = openpyxl.load_workbook(panel, keep_vba=True)
     assert wb.vba_archive is not None and wb[CONTROL_SHEET][CELLS["period"]].value == "2025-H1"
 

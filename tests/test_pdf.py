@@ -151,13 +151,32 @@ def test_word_converts_on_windows_without_libreoffice(windows, monkeypatch):
     assert calls.count(("Close", 0)) == 2  # never saves the .docx
 
 
-def test_libreoffice_is_preferred_and_settings_choose(windows, monkeypatch):
+def test_word_is_preferred_on_windows_and_settings_choose(windows, monkeypatch):
+    """Issue: with `engine: auto` an office PC with Word and LibreOffice converts with Word, its own program."""
     calls: list = []
     _fake_win32com(monkeypatch, lambda prog_id: _FakeWord(calls))
     _exe(windows / "Program Files" / "LibreOffice" / "program" / "soffice.exe")  # does nothing: converts nothing
     paths = _docs(windows / "van_ban", 1)
-    assert "bằng LibreOffice" in to_pdf(paths, windows / "pdf")[1] and calls == []
+    assert "bằng Microsoft Word" in to_pdf(paths, windows / "pdf")[1] and calls[0][0] == "Open"
+    calls.clear()
+    assert "bằng LibreOffice" in to_pdf(paths, windows / "pdf", {"engine": "libreoffice"})[1] and calls == []
     assert "bằng Microsoft Word" in to_pdf(paths, windows / "pdf", {"engine": "word"})[1]
+
+
+def test_without_word_auto_falls_back_to_libreoffice(windows, monkeypatch):
+    def dispatch(prog_id):
+        raise OSError("com_error: Invalid class string")
+
+    _fake_win32com(monkeypatch, dispatch)
+    _exe(windows / "Program Files" / "LibreOffice" / "program" / "soffice.exe")
+    assert "bằng LibreOffice" in to_pdf(_docs(windows / "van_ban", 1), windows / "pdf")[1]
+
+
+def test_engine_order_per_platform_and_setting():
+    assert pdf.engine_order("auto", "win32") == ["Microsoft Word", "LibreOffice"]
+    assert pdf.engine_order("auto", "linux") == pdf.engine_order("AUTO", "darwin") == ["LibreOffice"]
+    assert pdf.engine_order("word", "win32") == ["Microsoft Word"] and pdf.engine_order("word", "linux") == []
+    assert pdf.engine_order("libreoffice", "win32") == ["LibreOffice"]
 
 
 def test_word_missing_means_no_engine(windows, monkeypatch):

@@ -7,10 +7,10 @@ from pathlib import Path
 import docx
 import openpyxl
 import pytest
-
 from conftest import make_return, task
-from toolkit.intake.collect import collect
+
 from toolkit.errors import TemplateError, ToolkitError
+from toolkit.intake.collect import collect
 from toolkit.outputs.report import lint, template_path, write_reports
 from toolkit.outputs.score import Score, classify, load_rules, score
 

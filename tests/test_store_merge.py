@@ -6,13 +6,13 @@ from datetime import date
 
 import openpyxl
 import pytest
-
 from conftest import make_return, task
+
 from toolkit.intake.collect import collect
 from toolkit.outputs.merge import merge, round_status
-from toolkit.workspace.periods import parse_period
-from toolkit.store import Store
 from toolkit.outputs.templates import build_templates
+from toolkit.store import Store
+from toolkit.workspace.periods import parse_period
 
 
 def _snapshot(db):

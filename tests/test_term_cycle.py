@@ -6,8 +6,8 @@ term scorecard per leader; each is reopened and its contents checked against res
 from datetime import date
 
 import openpyxl
-
 from test_year_cycle import LEADERS, UNITS, _header, docx_text, fill, invoke, review_rows, set_opinions
+
 from toolkit.workspace.units import write_sample_registry
 
 TERM_LEADERS = LEADERS + [("LD4", "Đỗ Minh Sơn", "Phó Bí thư Thường trực Huyện ủy Thạch Sơn", "HUTS", "có")]

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import openpyxl
 from click.testing import CliRunner
+from conftest import REALWORLD, make_return, require_realworld, task
 
-from conftest import REALWORLD, make_return, task
 from toolkit.cli import cli
 from toolkit.intake.collect import collect
 
@@ -158,7 +158,7 @@ def test_unit_behaviour_corpus_through_the_cli(ctx, tmp_path):
 
 
 def test_realworld_corpus_through_the_cli_with_feedback(tmp_path):
-    assert REALWORLD.is_dir(), f"the real-world corpus is missing: expected it at {REALWORLD} (../shared/realworld)"
+    require_realworld()
     files = sorted(p for p in REALWORLD.iterdir() if p.suffix.lower() in (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"))
     assert len(files) >= 190
     runner = CliRunner()

@@ -1,4 +1,10 @@
-"""Command line: thin skin over the library. Exit codes: 0 clean, 1 data errors found, 2 could not run."""
+"""Command line: thin skin over the library.
+
+One contract for every command (docs/ket-qua-lenh.md): exit codes 0 clean, 1 data errors found (rejected files,
+a broken form definition), 2 could not run; ``--json`` prints :func:`toolkit.console.json_document` — the same
+envelope (schema_version, command, period, exit_code, written, error) around the library's result. New commands
+end with :func:`_finish` and call the library through :func:`_run` to keep it.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +19,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from . import __version__
-from .console import VietnameseGroup, speak_vietnamese
+from .console import EXIT_DATA, EXIT_FAIL, EXIT_OK, VietnameseGroup, json_document, speak_vietnamese
 from .errors import ToolkitError
 
 speak_vietnamese()  # click's own words ("Usage:", "Missing option") in Vietnamese
@@ -21,19 +27,56 @@ speak_vietnamese()  # click's own words ("Usage:", "Missing option") in Vietname
 console = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
-FORM_HELP = "Mã biểu mẫu: registration (đăng ký), breakthrough (việc đột phá), progress (tiến độ), followup (nắm, góp, kiểm)."
+FORM_HELP = ("Mã biểu mẫu: registration hoặc dang-ky (đăng ký), breakthrough hoặc dot-pha (việc đột phá), progress hoặc "
+             "tien-do (tiến độ), followup hoặc theo-doi (nắm, góp, kiểm).")
 PERIOD_HELP = "Kỳ báo cáo: 2026, 2026-Q1…Q4, 2026-H1 (6 tháng), 2026-9M, 2026-Y (tổng kết năm), 2026-2030 (nhiệm kỳ)."
+
+
+def _command_name() -> str:
+    ctx = click.get_current_context()
+    names = []
+    while ctx is not None and ctx.parent is not None:
+        names.append(ctx.command.name)
+        ctx = ctx.parent
+    return " ".join(reversed(names))
+
+
+def _json_wanted() -> bool:
+    ctx = click.get_current_context(silent=True)
+    return bool(ctx and ctx.params.get("as_json"))
+
+
+def _finish(result=None, code: int = EXIT_OK, period: str | None = None, written=()) -> None:
+    """End a command: with --json print the one document every command prints, then exit with ``code``."""
+    if _json_wanted():
+        _emit_json(json_document(_command_name(), result, code, period, written))
+    sys.exit(code)
+
+
+def _fail(message: str, label: str = "Lỗi") -> None:
+    """Could not run (exit 2): the message on stderr, and with --json the document with ``error`` on stdout."""
+    err.print(f"[bold red]{label}:[/] {message}")
+    if _json_wanted():
+        period = click.get_current_context().params.get("period")
+        _emit_json(json_document(_command_name(), None, EXIT_FAIL, period if isinstance(period, str) else None,
+                                 error=f"{label}: {message}"))
+    sys.exit(EXIT_FAIL)
 
 
 def _run(fn, *args, **kwargs):
     try:
         return fn(*args, **kwargs)
     except ToolkitError as exc:
-        err.print(f"[bold red]Lỗi:[/] {exc}")
-        sys.exit(2)
+        _fail(str(exc))
     except OSError as exc:
-        err.print(f"[bold red]Lỗi tệp/thư mục:[/] {exc}")
-        sys.exit(2)
+        _fail(str(exc), "Lỗi tệp/thư mục")
+
+
+def _form_option(value):
+    """click callback: a form's Vietnamese alias (dang-ky, tien-do, dot-pha, theo-doi) becomes its code."""
+    from .definitions.forms import canonical_form_id
+
+    return canonical_form_id(value) if value else value
 
 
 def _round(directory, period: str, form_id: str | None = None):
@@ -50,8 +93,7 @@ def _date(value: str | None, option: str) -> date | None:
             return datetime.strptime(value.strip(), pattern).date()
         except ValueError:
             pass
-    err.print(f"[bold red]Lỗi:[/] {option} '{value}' không phải ngày (dùng dạng 31/01/2026).")
-    sys.exit(2)
+    _fail(f"{option} '{value}' không phải ngày (dùng dạng 31/01/2026).")
 
 
 def _progress_bar(label: str):
@@ -61,6 +103,20 @@ def _progress_bar(label: str):
 
 def _emit_json(data) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+# options every command spells and means the same way
+DIRECTORY = click.argument("directory", type=click.Path(file_okay=False), metavar="THƯ_MỤC")
+JSON = click.option("--json", "as_json", is_flag=True, help="In kết quả dạng JSON (docs/ket-qua-lenh.md).")
+
+
+def _period(help_text: str = PERIOD_HELP, required: bool = True):
+    return click.option("--period", "-p", required=required, metavar="KỲ", help=help_text)
+
+
+def _form(help_text: str = FORM_HELP, required: bool = False):
+    return click.option("--form", "-f", "form_id", required=required, metavar="BIỂU_MẪU", callback=lambda c, p, v:
+                        _form_option(v), help=help_text)
 
 
 def _notes(lines) -> None:
@@ -75,58 +131,74 @@ def cli():
 
 
 @cli.command()
-@click.argument("directory", type=click.Path(file_okay=False), metavar="THƯ_MỤC")
-@click.option("--office", help='Tên cấp ủy, ví dụ "Tỉnh ủy Hòa An", "Huyện ủy Lạc Sơn", "Đảng ủy xã Tân Lạc".')
-@click.option("--parent-body", help='Tổ chức đảng cấp trên (dòng đầu tiêu đề văn bản), ví dụ "Đảng bộ tỉnh Hòa Bình" '
+@DIRECTORY
+@click.option("--office", metavar="TÊN", help='Tên cấp ủy, ví dụ "Tỉnh ủy Hòa An", "Huyện ủy Lạc Sơn", "Đảng ủy xã Tân Lạc".')
+@click.option("--parent-body", metavar="TÊN", help='Tổ chức đảng cấp trên (dòng đầu tiêu đề văn bản), ví dụ "Đảng bộ tỉnh Hòa Bình" '
                                     "(cần với huyện ủy, đảng ủy xã).")
-@click.option("--signer", help="Họ tên người ký văn bản.")
-@click.option("--signer-title", help='Chức vụ người ký, ví dụ "Phó Bí thư Thường trực".')
-@click.option("--units", "units_file", type=click.Path(dir_okay=False), help="Tệp Excel danh sách đơn vị.")
-@click.option("--period", "periods", multiple=True, help="Kỳ cần tạo thư mục (mặc định: các kỳ của năm nay; từ tháng 10: "
+@click.option("--signer", metavar="HỌ_TÊN", help="Họ tên người ký văn bản.")
+@click.option("--signer-title", metavar="CHỨC_VỤ", help='Chức vụ người ký, ví dụ "Phó Bí thư Thường trực".')
+@click.option("--units", "units_file", type=click.Path(dir_okay=False), metavar="TỆP_EXCEL",
+              help="Tệp Excel danh sách đơn vị và lãnh đạo của Văn phòng.")
+@click.option("--period", "-p", "periods", multiple=True, metavar="KỲ", help="Kỳ cần tạo thư mục (mặc định: các kỳ của năm nay; từ tháng 10: "
                                                        "tổng kết năm nay và các kỳ năm sau). Dùng nhiều lần được.")
-@click.option("--deadline", "deadlines", multiple=True,
-              help="Hạn nộp: 31/01/2026 (khi chỉ có một --period) hoặc KỲ=NGÀY, ví dụ 2026-H1=10/07/2026.")
-def init(directory, office, parent_body, signer, signer_title, units_file, periods, deadlines):
+@click.option("--deadline", "-d", "deadlines", multiple=True, metavar="[KỲ=]NGÀY",
+              help="Hạn nộp: 31/01/2026 (khi chỉ có một --period) hoặc KỲ=NGÀY, ví dụ 2026-H1=10/07/2026. "
+                   "Dùng nhiều lần được.")
+@JSON
+def init(directory, office, parent_body, signer, signer_title, units_file, periods, deadlines, as_json):
     """Tạo thư mục làm việc: cấu hình, danh sách đơn vị, thư mục từng đợt."""
-    from .workspace.config import default_periods, deadline_note, init_workspace
+    from .workspace.config import deadline_note, default_periods, init_workspace
     from .workspace.office import missing_identity
     from .workspace.periods import parse_period
 
     periods = list(periods) or default_periods()
     for p in periods:
         _run(parse_period, p)
-    given = {}
-    for d in deadlines:
-        code, _, value = d.rpartition("=")
-        if not code:
-            if len(periods) != 1:
-                err.print("[bold red]Lỗi:[/] có nhiều kỳ: ghi --deadline dạng KỲ=NGÀY, ví dụ 2026-H1=10/07/2026.")
-                sys.exit(2)
-            code = periods[0]
-        given[_run(parse_period, code).code] = _date(value, "--deadline")
+    given = _deadlines(deadlines, periods)
     ws = _run(init_workspace, directory, office=office, units=units_file, periods=periods, parent_body=parent_body,
               signer_name=signer, signer_title=signer_title, deadlines=given)
+    notes = [n for n in (deadline_note(ws, parse_period(c)) for c in periods) if n]
+    if units_file:  # leaders no form can reach (a registry with errors is reported by the first command)
+        from .outputs.templates import unreachable_note
+        from .workspace.context import load_context
+
+        try:
+            notes += [n for n in [unreachable_note(load_context(ws))] if n]
+        except ToolkitError:
+            pass
+    if not units_file:
+        notes.append(f"Chưa có --units: điền danh sách đơn vị trực thuộc và lãnh đạo vào {ws.registry_path} trước khi "
+                     "tạo biểu mẫu (hoặc chạy lại init với --units <tệp Excel của Văn phòng>).")
+    blank = missing_identity(ws.office)
+    if blank:
+        notes.append("Thông tin văn bản còn trống: " + "; ".join(blank) + ". Điền trong settings.yaml (mục office).")
+    if as_json:
+        result = {"root": str(ws.root), "office": ws.office.get("name", ""), "registry": str(ws.registry_path),
+                  "settings": str(ws.root / "settings.yaml"), "notes": notes,
+                  "deadlines": {parse_period(c).code: ws.deadline(parse_period(c)) for c in periods}}
+        _finish(result, written=[ws.root / "settings.yaml", ws.registry_path])
     console.print(f"Đã tạo thư mục làm việc [bold]{ws.root}[/] ({ws.office['name']}).")
     console.print(f"  Danh sách đơn vị: {ws.registry_path}")
     console.print(f"  Cấu hình: {ws.root / 'settings.yaml'}")
     for code in periods:
         p = parse_period(code)
         console.print(f"  Kỳ {p.code} ({p.label}): hạn nộp {ws.deadline(p):%d/%m/%Y}")
-    _notes(n for n in (deadline_note(ws, parse_period(c)) for c in periods) if n)
-    if units_file:  # leaders no form can reach (a registry with errors is reported by the first command)
-        from .workspace.context import load_context
-        from .outputs.templates import unreachable_note
+    _notes(notes)
 
-        try:
-            _notes([n for n in [unreachable_note(load_context(ws))] if n])
-        except ToolkitError:
-            pass
-    if not units_file:
-        _notes([f"Chưa có --units: điền danh sách đơn vị trực thuộc và lãnh đạo vào {ws.registry_path} trước khi tạo "
-                "biểu mẫu (hoặc chạy lại init với --units <tệp Excel của Văn phòng>)."])
-    blank = missing_identity(ws.office)
-    if blank:
-        _notes(["Thông tin văn bản còn trống: " + "; ".join(blank) + ". Điền trong settings.yaml (mục office)."])
+
+def _deadlines(values, periods) -> dict:
+    """--deadline values, the same in init and templates: a date for the only period, or KỲ=NGÀY."""
+    from .workspace.periods import parse_period
+
+    given = {}
+    for d in values:
+        code, _, value = d.rpartition("=")
+        if not code:
+            if len(periods) != 1:
+                _fail("có nhiều kỳ: ghi --deadline dạng KỲ=NGÀY, ví dụ 2026-H1=10/07/2026.")
+            code = periods[0]
+        given[_run(parse_period, code).code] = _date(value, "--deadline")
+    return given
 
 
 @cli.group()
@@ -136,35 +208,54 @@ def forms():
 
 @forms.command("check")
 @click.argument("directory", required=False, type=click.Path(file_okay=False), metavar="[THƯ_MỤC]")
-def forms_check(directory):
+@JSON
+def forms_check(directory, as_json):
     """Kiểm tra các tệp định nghĩa biểu mẫu (YAML), chỉ rõ vị trí từng lỗi."""
     from .definitions.forms import check_forms, load_forms
 
     problems = check_forms(Path(directory) if directory else None)
-    if problems:
+    forms_ = [] if problems else list(load_forms(Path(directory) if directory else None).values())
+    if not as_json:
         for p in problems:
             console.print(f"[red]✗[/] {p}")
-        sys.exit(1)
-    for form in load_forms(Path(directory) if directory else None).values():
-        console.print(f"[green]✓[/] {form.id} ({form.name}, phiên bản {form.version}): {form.title} — {form.source}")
+        for form in forms_:
+            console.print(f"[green]✓[/] {form.id} ({form.name}, phiên bản {form.version}): {form.title} — {form.source}")
+    _finish({"problems": problems, "forms": [{"id": f.id, "name": f.name, "version": f.version, "title": f.title,
+                                              "source": str(f.source)} for f in forms_]},
+            EXIT_DATA if problems else EXIT_OK)
 
 
 @cli.command()
-@click.argument("directory", type=click.Path(file_okay=False), metavar="THƯ_MỤC")
-@click.option("--form", "form_id", required=True, help=FORM_HELP)
-@click.option("--period", required=True, help=PERIOD_HELP)
-@click.option("--units", "unit_codes", help="Chỉ tạo cho các mã đơn vị này (cách nhau bởi dấu phẩy).")
-@click.option("--deadline", help="Hạn nộp của kỳ (dd/mm/yyyy); mặc định theo settings.yaml.")
-def templates(directory, form_id, period, unit_codes, deadline):
+@DIRECTORY
+@_form(required=True)
+@_period()
+@click.option("--unit", "-u", "unit_codes", multiple=True, metavar="MÃ_ĐƠN_VỊ",
+              help="Chỉ tạo cho đơn vị này (mã đơn vị; dùng nhiều lần hoặc cách nhau bởi dấu phẩy).")
+@click.option("--units", "old_unit_codes", hidden=True)  # before --unit: a comma-separated list of unit codes
+@click.option("--deadline", "-d", metavar="[KỲ=]NGÀY",
+              help="Hạn nộp của kỳ: 31/01/2026 hoặc KỲ=NGÀY như ở init; mặc định theo settings.yaml.")
+@JSON
+def templates(directory, form_id, period, unit_codes, old_unit_codes, deadline, as_json):
     """Tạo biểu mẫu Excel cho từng đơn vị vào thư mục outbox của đợt."""
     from .outputs.templates import build_templates
 
     rnd = _round(directory, period, form_id)
-    codes = [c.strip() for c in unit_codes.split(",")] if unit_codes else None
+    codes = [c.strip() for v in (*unit_codes, old_unit_codes or "") for c in v.split(",") if c.strip()] or None
+    due = None
+    if deadline:
+        given = _deadlines([deadline], [rnd.code])
+        if rnd.code not in given:
+            _fail(f"--deadline {deadline} ghi kỳ khác với --period {rnd.code}.")
+        due = given[rnd.code]
     with _progress_bar("Tạo biểu mẫu") as bar:
         task = bar.add_task("", total=None)
-        result = _run(build_templates, rnd, unit_codes=codes, deadline=_date(deadline, "--deadline"),
+        result = _run(build_templates, rnd, unit_codes=codes, deadline=due,
                       progress=lambda i, n: bar.update(task, completed=i, total=n))
+    if as_json:
+        _finish({"form": rnd.form.id, "deadline": rnd.deadline, "folder": str(result.folder),
+                 "templates": [str(p) for p in result.paths], "notes": result.notes,
+                 "skipped": [{"unit": u.code, "name": u.name, "reason": why} for u, why in result.skipped]},
+                period=rnd.code, written=result.paths)
     console.print(f"Đã tạo {len(result)} biểu mẫu {rnd.form.name} kỳ {rnd.code} (hạn nộp {rnd.deadline:%d/%m/%Y}) "
                   f"trong {result.folder}")
     if result.skipped:
@@ -175,24 +266,24 @@ def templates(directory, form_id, period, unit_codes, deadline):
 
 
 @cli.command()
-@click.argument("directory", type=click.Path(file_okay=False), metavar="THƯ_MỤC")
-@click.option("--period", required=True, help=PERIOD_HELP)
-@click.option("--form", "form_id", help="Chỉ nhận biểu mẫu này. " + FORM_HELP)
-@click.option("--inbox", type=click.Path(file_okay=False), help="Thư mục tệp nhận về (mặc định rounds/<kỳ>/inbox).")
+@DIRECTORY
+@_period()
+@_form("Chỉ nhận biểu mẫu này. " + FORM_HELP)
+@click.option("--inbox", type=click.Path(file_okay=False), metavar="THƯ_MỤC",
+              help="Thư mục tệp nhận về (mặc định rounds/<kỳ>/inbox).")
 @click.option("--no-feedback", is_flag=True, help="Không tạo tệp phản hồi cho đơn vị.")
-@click.option("--json", "as_json", is_flag=True, help="In kết quả dạng JSON.")
+@JSON
 def collect(directory, period, form_id, inbox, no_feedback, as_json):
     """Tiếp nhận, kiểm tra các tệp đơn vị gửi về; tạo phản hồi và bảng kết quả tiếp nhận."""
-    from .intake.collect import STATUS_LABELS, collect as do_collect
+    from .intake.collect import STATUS_LABELS
+    from .intake.collect import collect as do_collect
 
     rnd = _round(directory, period, form_id)
     with _progress_bar("Tiếp nhận") as bar:
         task = bar.add_task("", total=None)
         result = _run(do_collect, rnd, inbox=inbox, feedback=not no_feedback,
                       progress=lambda i, n, name: bar.update(task, completed=i, total=n, description=name[-40:]))
-    if as_json:
-        _emit_json(result.to_dict())
-    else:
+    if not as_json:
         table = Table(title=f"Kết quả tiếp nhận kỳ {rnd.code}")
         for col in ("Tệp", "Đơn vị", "Kết quả", "Lỗi", "Cảnh báo"):
             table.add_column(col)
@@ -205,22 +296,25 @@ def collect(directory, period, form_id, inbox, no_feedback, as_json):
         console.print(f"Bảng kết quả tiếp nhận: {result.issues_workbook}")
         if any(f.feedback for f in result.files):
             console.print(f"Tệp phản hồi gửi đơn vị: {rnd.feedback_dir}")
-    sys.exit(1 if result.has_errors else 0)
+    _finish(result.to_dict(), EXIT_DATA if result.has_errors else EXIT_OK, rnd.code,
+            [result.issues_workbook, *(f.feedback for f in result.files if f.feedback)])
 
 
 @cli.command()
-@click.argument("directory", type=click.Path(file_okay=False), metavar="THƯ_MỤC")
-@click.option("--period", required=True, help=PERIOD_HELP)
-@click.option("--form", "form_id", help="Chỉ biểu mẫu này (mặc định: mọi biểu mẫu của đợt). " + FORM_HELP)
-@click.option("--json", "as_json", is_flag=True, help="In kết quả dạng JSON.")
+@DIRECTORY
+@_period()
+@_form("Chỉ biểu mẫu này (mặc định: mọi biểu mẫu của đợt). " + FORM_HELP)
+@JSON
 def status(directory, period, form_id, as_json):
-    """Tình hình nộp báo cáo: đúng hạn, muộn, bị trả lại, chưa nộp."""
+    """Tình hình nộp báo cáo: đúng hạn, muộn, bị trả lại (mã thoát 1), chưa nộp."""
     from .outputs.status import SUBMISSION_STATES, not_registered_clause, round_statuses
 
-    results = _run(round_statuses, _round(directory, period, form_id))
-    if as_json:
-        _emit_json(results[0].to_dict() if len(results) == 1 else [r.to_dict() for r in results])
-        return
+    rnd = _round(directory, period, form_id)
+    results = _run(round_statuses, rnd)
+    code = EXIT_DATA if any(r.rates()["rejected"] for r in results) else EXIT_OK
+    written = [r.workbook for r in results]
+    if as_json:  # one form: its result's keys; several: the list under "items"
+        _finish(results[0].to_dict() if len(results) == 1 else [r.to_dict() for r in results], code, rnd.code, written)
     for result in results:
         table = Table(title=f"Tình hình nộp {result.form_name} kỳ {result.period} (hạn {result.deadline})")
         for col in ("Mã", "Đơn vị", "Cấp trên", "Tình trạng", "Muộn (ngày)", "Ngày nộp được tính", "Số lỗi"):
@@ -236,6 +330,7 @@ def status(directory, period, form_id, as_json):
         for parent, pr in result.by_parent().items():
             console.print(f"  {parent}: {pr['reported']}/{pr['expected']} đã nộp, {pr['on_time']} đúng hạn")
         console.print(f"Danh sách chưa nộp: {result.workbook}")
+    _finish(code=code)
 
 
 def _pct(value) -> str:
@@ -245,35 +340,35 @@ def _pct(value) -> str:
 
 
 @cli.command()
-@click.argument("directory", type=click.Path(file_okay=False), metavar="THƯ_MỤC")
-@click.option("--period", required=True, help=PERIOD_HELP)
-@click.option("--form", "form_id", help="Chỉ biểu mẫu này (mặc định: mọi biểu mẫu của đợt). " + FORM_HELP)
-@click.option("--json", "as_json", is_flag=True, help="In kết quả dạng JSON.")
+@DIRECTORY
+@_period()
+@_form("Chỉ biểu mẫu này (mặc định: mọi biểu mẫu của đợt). " + FORM_HELP)
+@JSON
 def merge(directory, period, form_id, as_json):
     """Tổng hợp dữ liệu đã tiếp nhận thành bảng tổng hợp của đợt (mỗi biểu mẫu một bảng)."""
     from .outputs.merge import merge as do_merge
 
-    result = _run(do_merge, _round(directory, period, form_id))
-    if as_json:
-        _emit_json(result.to_dict())
-        return
-    for line in result.lines():
-        console.print(line)
+    rnd = _round(directory, period, form_id)
+    result = _run(do_merge, rnd)
+    if not as_json:
+        for line in result.lines():
+            console.print(line)
+    _finish(result.to_dict(), period=rnd.code, written=[o.path for o in result.outputs] or [result.path])
 
 
 def _cycle_command(fn, directory, period, as_json) -> None:
-    result = _run(fn, _round(directory, period))
-    if as_json:
-        _emit_json(result.to_dict())
-        return
-    for line in result.lines():
-        console.print(line)
+    rnd = _round(directory, period)
+    result = _run(fn, rnd)
+    if not as_json:
+        for line in result.lines():
+            console.print(line)
+    _finish(result.to_dict(), period=rnd.code, written=[getattr(result, "path", None)])
 
 
 @cli.command()
-@click.argument("directory", type=click.Path(file_okay=False), metavar="THƯ_MỤC")
-@click.option("--period", required=True, help="Kỳ đăng ký: năm (2026) hoặc nhiệm kỳ (2026-2030).")
-@click.option("--json", "as_json", is_flag=True, help="In kết quả dạng JSON.")
+@DIRECTORY
+@_period("Kỳ đăng ký: năm (2026) hoặc nhiệm kỳ (2026-2030).")
+@JSON
 def confirm(directory, period, as_json):
     """Xác nhận nhiệm vụ đăng ký: tạo bảng xác nhận; chạy lại sau khi ghi ý kiến để áp dụng."""
     from .cycle.confirm import confirm as do_confirm
@@ -282,9 +377,9 @@ def confirm(directory, period, as_json):
 
 
 @cli.command()
-@click.argument("directory", type=click.Path(file_okay=False), metavar="THƯ_MỤC")
-@click.option("--period", required=True, help="Năm (2026), một kỳ trong năm (2026-H1) hoặc nhiệm kỳ (2026-2030).")
-@click.option("--json", "as_json", is_flag=True, help="In kết quả dạng JSON.")
+@DIRECTORY
+@_period("Năm (2026), một kỳ trong năm (2026-H1) hoặc nhiệm kỳ (2026-2030).")
+@JSON
 def adjust(directory, period, as_json):
     """Đề nghị điều chỉnh nhiệm vụ: tạo bảng đề nghị; chạy lại sau khi ghi ý kiến để áp dụng."""
     from .cycle.adjust import adjust as do_adjust
@@ -293,9 +388,9 @@ def adjust(directory, period, as_json):
 
 
 @cli.command()
-@click.argument("directory", type=click.Path(file_okay=False), metavar="THƯ_MỤC")
-@click.option("--period", required=True, help="Năm (2026) hoặc nhiệm kỳ (2026-2030) của danh mục nhiệm vụ.")
-@click.option("--json", "as_json", is_flag=True, help="In kết quả dạng JSON.")
+@DIRECTORY
+@_period("Năm (2026) hoặc nhiệm kỳ (2026-2030) của danh mục nhiệm vụ.")
+@JSON
 def history(directory, period, as_json):
     """Lịch sử nhiệm vụ: diễn biến từng nhiệm vụ qua các kỳ, các thay đổi và quyết định."""
     from .cycle.history import write_history
@@ -304,9 +399,9 @@ def history(directory, period, as_json):
 
 
 @cli.command()
-@click.argument("directory", type=click.Path(file_okay=False), metavar="THƯ_MỤC")
-@click.option("--period", required=True, help="Nhiệm kỳ, ví dụ 2026-2030.")
-@click.option("--json", "as_json", is_flag=True, help="In kết quả dạng JSON.")
+@DIRECTORY
+@_period("Nhiệm kỳ, ví dụ 2026-2030.")
+@JSON
 def term(directory, period, as_json):
     """Theo dõi nhiệm kỳ: bảng theo dõi, báo cáo nhiệm kỳ và phiếu theo dõi từng đồng chí lãnh đạo."""
     from .cycle.term import term_view
@@ -315,17 +410,17 @@ def term(directory, period, as_json):
 
 
 @cli.command()
-@click.argument("directory", type=click.Path(file_okay=False), metavar="THƯ_MỤC")
-@click.option("--period", required=True, help=PERIOD_HELP + " Chấm điểm dùng các kỳ báo cáo tiến độ.")
-@click.option("--json", "as_json", is_flag=True, help="In kết quả dạng JSON.")
+@DIRECTORY
+@_period(PERIOD_HELP + " Chấm điểm dùng các kỳ báo cáo tiến độ.")
+@JSON
 def score(directory, period, as_json):
     """Chấm điểm, xếp loại đơn vị và lãnh đạo (áp dụng tỷ lệ)."""
     from .outputs.score import score as do_score
 
-    result = _run(do_score, _round(directory, period))
+    rnd = _round(directory, period)
+    result = _run(do_score, rnd)
     if as_json:
-        _emit_json(result.to_dict())
-        return
+        _finish(result.to_dict(), period=rnd.code, written=[result.path])
     from .formatting import points
 
     label = " (sơ bộ)" if result.preliminary else ""
@@ -338,14 +433,15 @@ def score(directory, period, as_json):
         console.print(table)
     _notes(result.notes)
     console.print(f"Bảng xếp loại (có giải thích từng trường hợp): {result.path}")
+    _finish()
 
 
 @cli.command()
-@click.argument("directory", type=click.Path(file_okay=False), metavar="THƯ_MỤC")
-@click.option("--period", required=True, help=PERIOD_HELP)
-@click.option("--form", "form_id", help="Chỉ văn bản của biểu mẫu này (mặc định: mọi biểu mẫu của đợt). " + FORM_HELP)
-@click.option("--pdf", is_flag=True, help="Chuyển sang PDF (LibreOffice hoặc Microsoft Word nếu có).")
-@click.option("--json", "as_json", is_flag=True, help="In kết quả dạng JSON.")
+@DIRECTORY
+@_period()
+@_form("Chỉ văn bản của biểu mẫu này (mặc định: mọi biểu mẫu của đợt). " + FORM_HELP)
+@click.option("--pdf", is_flag=True, help="Chuyển sang PDF (Microsoft Word, hoặc LibreOffice khi máy không có Word).")
+@JSON
 def report(directory, period, form_id, pdf, as_json):
     """Xuất văn bản Word: báo cáo, phiếu đánh giá, bản cam kết, danh sách chưa nộp."""
     from .outputs.report import write_reports
@@ -354,61 +450,95 @@ def report(directory, period, form_id, pdf, as_json):
     with _progress_bar("Xuất văn bản") as bar:
         task = bar.add_task("", total=None)
         result = _run(write_reports, rnd, pdf=pdf, progress=lambda i, n: bar.update(task, completed=i, total=n))
-    if as_json:
-        _emit_json(result.to_dict())
-        return
-    console.print(f"Đã xuất {len(result.documents)} văn bản vào {result.folder} ({result.seconds:.1f} giây).")
-    if pdf:
-        console.print(result.pdf_message)
-    _notes(result.notes)
+    if not as_json:
+        console.print(f"Đã xuất {len(result.documents)} văn bản vào {result.folder} ({result.seconds:.1f} giây).")
+        if pdf:
+            console.print(result.pdf_message)
+        _notes(result.notes)
+    _finish(result.to_dict(), period=rnd.code, written=[*result.documents, *result.pdfs])
 
 
 @cli.command()
-@click.argument("directory", type=click.Path(file_okay=False), metavar="THƯ_MỤC")
-@click.option("--period", required=True, help=PERIOD_HELP)
-@click.option("--form", "form_id", help="Chỉ biểu mẫu này. " + FORM_HELP)
+@DIRECTORY
+@_period()
+@_form("Chỉ biểu mẫu này. " + FORM_HELP)
 @click.option("--pdf", is_flag=True, help="Chuyển văn bản sang PDF.")
-def run(directory, period, form_id, pdf):
+@JSON
+def run(directory, period, form_id, pdf, as_json):
     """Chạy cả đợt: tiếp nhận → tình hình nộp → tổng hợp → xếp loại → văn bản."""
     from .pipeline import run_round
 
-    result = _run(run_round, _round(directory, period, form_id), pdf=pdf, log=console.print)
-    sys.exit(1 if not result["collect"]["ok"] else 0)
+    rnd = _round(directory, period, form_id)
+    result = _run(run_round, rnd, pdf=pdf, log=(lambda line: None) if as_json else console.print)
+    written = [result["collect"]["issues_workbook"], *(s["workbook"] for s in result["status"]),
+               result["merge"]["path"], (result.get("score") or {}).get("path"),
+               *result["report"]["documents"], *result["report"]["pdfs"]]
+    _finish(result, EXIT_DATA if not result["collect"]["ok"] else EXIT_OK, rnd.code, written)
 
 
 @cli.command()
-@click.argument("directory", type=click.Path(file_okay=False), metavar="THƯ_MỤC")
-@click.option("--output", type=click.Path(dir_okay=False), help="Đường dẫn tệp bảng điều khiển (.xlsm).")
-def panel(directory, output):
+@DIRECTORY
+@click.option("--output", "-o", type=click.Path(dir_okay=False), metavar="TỆP",
+              help="Đường dẫn tệp bảng điều khiển (.xlsm).")
+@JSON
+def panel(directory, output, as_json):
     """Tạo bảng điều khiển Excel (nút macro gọi Python qua xlwings)."""
     from .panel import build_panel
 
     path = _run(build_panel, directory, output)
-    console.print(f"Đã tạo bảng điều khiển: {path}")
-    console.print("Mở tệp bằng Excel, bật macro (Enable Content) rồi bấm các nút trên trang 'Điều khiển'.")
+    from .panel import launcher_name, recorded_name
+
+    launcher = path.parent / launcher_name(path)
+    if not as_json:
+        console.print(f"Đã tạo bảng điều khiển: {path}")
+        console.print("Mở tệp bằng Excel, bật macro (Enable Content) rồi bấm các nút trên trang 'Điều khiển'.")
+        console.print(f"Khi bấm nút, Python được tìm trên chính máy đó ({launcher.name}): Python ghi trong "
+                      f"{recorded_name(path)} ({sys.executable}), rồi lệnh py, rồi python.")
+        if sys.platform != "win32":
+            _notes(["Bảng điều khiển tạo trên máy không chạy Windows: đường dẫn Python của máy này không dùng được "
+                    "trên máy Windows, nên ở đó nút bấm sẽ tìm Python bằng lệnh py hoặc python."])
+    _finish({"panel": str(path), "launcher": str(launcher)},
+            written=[path, path.with_suffix(".py"), launcher, path.parent / recorded_name(path)])
 
 
 @cli.command()
 @click.argument("directory", type=click.Path(file_okay=False), default="demo_workspace", metavar="[THƯ_MỤC]")
-@click.option("--pdf/--no-pdf", default=True, help="Chuyển văn bản sang PDF khi có LibreOffice hoặc Word.")
-def demo(directory, pdf):
-    """Chạy thử một năm mẫu trên sample_workbooks/ (tạo thư mục làm việc mới)."""
+@click.option("--pdf/--no-pdf", default=True, help="Chuyển văn bản sang PDF khi có Word hoặc LibreOffice.")
+@JSON
+def demo(directory, pdf, as_json):
+    """Chạy thử một năm mẫu trên bộ tệp mẫu đi kèm (tạo thư mục làm việc mới; thư mục chạy thử cũ được giữ lại,
+    đổi tên thành <tên>_cu_<thời điểm>)."""
     from .demo import run_demo
 
-    _run(run_demo, directory, pdf=pdf, log=console.print)
+    result = _run(run_demo, directory, pdf=pdf, log=(lambda line: None) if as_json else console.print)
+    _finish(result, written=[directory])
 
 
 @cli.command()
 @click.option("--markdown", is_flag=True, help="In bảng mã lỗi dạng Markdown (docs/issue-codes.md).")
-def codes(markdown):
+@JSON
+def codes(markdown, as_json):
     """Danh mục mã lỗi và thông báo."""
     from .issues import CATALOGUE, catalogue_markdown
 
+    if as_json:
+        _finish({"codes": [{"code": c.code, "severity": c.severity.value, "severity_label": c.severity.label,
+                            "message": c.message} for c in CATALOGUE.values()]})
     if markdown:
         click.echo(catalogue_markdown(), nl=False)
         return
     for c in CATALOGUE.values():
         console.print(f"{c.code:28} {c.severity.label:9} {c.message}")
+
+
+# Vietnamese names beside the English ones (typed without marks; `toolkit --help` lists both)
+for _name, *_aliases in (("init", "khoi-tao"), ("forms", "bieu-mau"), ("templates", "tao-bieu-mau"),
+                         ("collect", "tiep-nhan"), ("status", "tinh-hinh"), ("merge", "tong-hop"),
+                         ("confirm", "xac-nhan"), ("adjust", "dieu-chinh"), ("history", "lich-su"),
+                         ("term", "nhiem-ky"), ("score", "xep-loai"), ("report", "van-ban"), ("run", "chay"),
+                         ("panel", "bang-dieu-khien"), ("demo", "chay-thu"), ("codes", "ma-loi")):
+    cli.alias(_name, *_aliases)
+forms.alias("check", "kiem-tra")
 
 
 def main():  # pragma: no cover

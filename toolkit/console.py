@@ -9,7 +9,12 @@ office runs it from a .bat file, Task Scheduler or a pipe. :func:`setup_streams`
 - in their own encoding when they are a console, with an error handler (:func:`error_handler`) so that text degrades
   instead of crashing: in cp1258 a tone mark is written as a combining mark after its letter (as Windows itself
   writes Vietnamese in that code page), elsewhere letters lose the marks the encoding lacks ("Đã tạo" ->
-  "Da tao"), and anything else becomes "?".
+  "Da tao"), and anything else becomes "?";
+- guarded (:class:`StreamGuard`): a file a command's output is redirected into (``> ket_qua.txt``) starts with the
+  UTF-8 byte order mark, which Excel needs to read UTF-8 (Notepad reads it either way) — not a pipe, not a file
+  already holding text (``>>``), not machine formats (``--json``, ``--markdown``); a reader that closes the pipe
+  early (``| head -2``, ``| findstr``) no longer kills the command: the rest of the output is dropped, the work is
+  finished, and the exit code is the command's own.
 
 :func:`speak_vietnamese` translates what click itself prints ("Usage:", "Options:", "Missing option", ...).
 Only the CLI imports this module; it imports click but never prints.
@@ -18,10 +23,14 @@ Only the CLI imports this module; it imports click but never prints.
 from __future__ import annotations
 
 import codecs
+import errno
+import os
+import stat
 import sys
 import unicodedata
 
 ERRORS = "vietnamese"
+MACHINE_FORMATS = {"--json", "--markdown"}  # output read by programs: no byte order mark
 _TONES = {"\u0300", "\u0301", "\u0303", "\u0309", "\u0323"}  # grave, acute, tilde, hook above, dot below
 _PLAIN = str.maketrans({"đ": "d", "Đ": "D"})
 
@@ -58,8 +67,9 @@ def error_handler(encoding: str) -> str:
     return name
 
 
-def setup_streams(streams=None) -> None:
-    """Make stdout and stderr (or ``streams``) safe for any text; see the module's docstring."""
+def setup_streams(streams=None, machine_output: bool = False) -> None:
+    """Make stdout and stderr (or ``streams``) safe for any text; see the module's docstring. With no ``streams``,
+    sys.stdout and sys.stderr are also replaced by guards (``machine_output``: no byte order mark)."""
     for stream in streams if streams is not None else (sys.stdout, sys.stderr):
         if stream is None or not hasattr(stream, "reconfigure"):
             continue
@@ -74,6 +84,77 @@ def setup_streams(streams=None) -> None:
                 stream.reconfigure(encoding="utf-8", errors=error_handler("utf-8"))
         except (ValueError, OSError, LookupError):
             continue
+    if streams is None:
+        if sys.stdout is not None and not isinstance(sys.stdout, StreamGuard):
+            sys.stdout = StreamGuard(sys.stdout, bom=not machine_output)
+        if sys.stderr is not None and not isinstance(sys.stderr, StreamGuard):
+            sys.stderr = StreamGuard(sys.stderr, bom=not machine_output)
+
+
+BOM = "\ufeff"
+_CLOSED = {errno.EPIPE, errno.EINVAL}  # Windows reports a closed pipe as EINVAL
+
+
+def starts_empty_file(stream) -> bool:
+    """True when ``stream`` writes into a regular file that holds nothing yet (a fresh ``>`` redirection)."""
+    try:
+        info = os.fstat(stream.fileno())
+    except (AttributeError, ValueError, OSError):
+        return False
+    return stat.S_ISREG(info.st_mode) and info.st_size == 0
+
+
+class StreamGuard:
+    """A text stream that writes the UTF-8 byte order mark first into a fresh file, and survives a closed pipe."""
+
+    def __init__(self, stream, bom: bool = True):
+        self._stream = stream
+        self._bom = bom
+        self.closed_pipe = False
+
+    def __getattr__(self, name):
+        return getattr(self._stream, name)
+
+    def _start(self) -> None:
+        self._bom = False
+        if starts_empty_file(self._stream) and str(getattr(self._stream, "encoding", "")).lower().replace("-", "") \
+                in ("utf8", "utf8sig"):
+            self._stream.write(BOM)
+            self._stream.flush()  # at once: stdout and stderr redirected to one file (2>&1) must not both write it
+
+    def write(self, text) -> int:
+        if self.closed_pipe:
+            return len(text)
+        try:
+            if self._bom:
+                self._start()
+            return self._stream.write(text)
+        except OSError as exc:
+            return self._closed(exc, len(text))
+
+    def writelines(self, lines) -> None:
+        for line in lines:
+            self.write(line)
+
+    def flush(self) -> None:
+        if self.closed_pipe:
+            return
+        try:
+            self._stream.flush()
+        except OSError as exc:
+            self._closed(exc, 0)
+
+    def _closed(self, exc: OSError, n: int) -> int:
+        if exc.errno not in _CLOSED and not isinstance(exc, BrokenPipeError):
+            raise exc
+        self.closed_pipe = True
+        try:  # what is still buffered would fail again when Python exits: send it nowhere
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, self._stream.fileno())
+            os.close(devnull)
+        except (AttributeError, ValueError, OSError):
+            pass
+        return n
 
 
 # --- click in Vietnamese ------------------------------------------------------------------------------
@@ -114,6 +195,8 @@ VI = {
     "{name} {filename!r} is not readable.": "Không đọc được {name} {filename!r}.",
     "{name} {filename!r} is not writable.": "Không ghi được vào {name} {filename!r}.",
     "default: {default}": "mặc định: {default}",
+    "required": "bắt buộc",
+    "(deprecated)": "(không còn dùng)",
     "env var: {var}": "biến môi trường: {var}",
     "Do you want to continue?": "Tiếp tục?",
     "Press any key to continue...": "Nhấn một phím bất kỳ để tiếp tục...",
@@ -154,6 +237,20 @@ def speak_vietnamese() -> None:
             module.ngettext = _ngettext
 
 
+# metavars by click type name, for options and arguments that do not name their own ("TEXT" -> "GIÁ_TRỊ")
+METAVARS = {"text": "GIÁ_TRỊ", "integer": "SỐ", "float": "SỐ", "file": "TỆP", "directory": "THƯ_MỤC",
+            "path": "ĐƯỜNG_DẪN", "boolean": "CÓ|KHÔNG"}
+
+
+def _metavar(param) -> str | None:
+    import click
+
+    kind = param.type
+    if isinstance(kind, click.Path):
+        return "TỆP" if not kind.dir_okay else "THƯ_MỤC" if not kind.file_okay else "ĐƯỜNG_DẪN"
+    return METAVARS.get(getattr(kind, "name", ""))
+
+
 def _vietnamese_group():
     import click
 
@@ -161,23 +258,88 @@ def _vietnamese_group():
         def __init__(self, *args, **kwargs):
             kwargs.setdefault("options_metavar", "[TÙY CHỌN]")
             super().__init__(*args, **kwargs)
+            for param in self.params:
+                if param.metavar is None and not getattr(param, "is_flag", False):
+                    param.metavar = _metavar(param)
 
     class Group(click.Group):
-        """click.Group whose usage lines are Vietnamese and whose output is set up by setup_streams()."""
+        """click.Group whose usage lines are Vietnamese, whose commands also answer to Vietnamese names
+        (:meth:`alias`), and whose output is set up by setup_streams()."""
 
         command_class = Command
         group_class = type  # sub-groups are of this class too
 
         def __init__(self, *args, **kwargs):
             kwargs.setdefault("options_metavar", "[TÙY CHỌN]")
-            kwargs.setdefault("subcommand_metavar", "LỆNH [THAM SỐ]...")
+            kwargs.setdefault("subcommand_metavar", "LỆNH [THAM_SỐ]...")
             super().__init__(*args, **kwargs)
+            self.aliases: dict[str, str] = {}
 
-        def main(self, *args, **kwargs):
-            setup_streams()
-            return super().main(*args, **kwargs)
+        def alias(self, name: str, *aliases: str) -> None:
+            """Let ``aliases`` (Vietnamese names without marks, e.g. "tiep-nhan") call the command ``name``."""
+            for a in aliases:
+                self.aliases[a] = name
+
+        def get_command(self, ctx, cmd_name):
+            return super().get_command(ctx, self.aliases.get(cmd_name, cmd_name))
+
+        def resolve_command(self, ctx, args):
+            name, cmd, rest = super().resolve_command(ctx, args)
+            return (cmd.name if cmd else name), cmd, rest
+
+        def format_commands(self, ctx, formatter):
+            names = {}
+            for a, n in self.aliases.items():
+                names.setdefault(n, []).append(a)
+            rows = []
+            for sub in self.list_commands(ctx):
+                cmd = self.get_command(ctx, sub)
+                if cmd is None or cmd.hidden:
+                    continue
+                rows.append((", ".join([sub, *names.get(sub, [])]), cmd.get_short_help_str(formatter.width - 30)))
+            if rows:
+                with formatter.section(_gettext("Commands")):
+                    formatter.write_dl(rows)
+
+        def main(self, args=None, *rest, **kwargs):
+            words = sys.argv[1:] if args is None else list(args)
+            setup_streams(machine_output=bool(MACHINE_FORMATS & set(words)))
+            return super().main(args, *rest, **kwargs)
 
     return Group
+
+
+# --- the CLI's contract: exit codes and the --json document --------------------------------------------------
+
+EXIT_OK, EXIT_DATA, EXIT_FAIL = 0, 1, 2
+EXIT_CODES = {
+    EXIT_OK: "xong, không có lỗi dữ liệu",
+    EXIT_DATA: "xong, nhưng có lỗi dữ liệu: có tệp bị trả lại (collect, status, run) hoặc định nghĩa biểu mẫu có lỗi "
+               "(forms check)",
+    EXIT_FAIL: "không chạy được: thiếu thư mục, kỳ sai, cấu hình hỏng, gõ sai lệnh hoặc tùy chọn, kỳ chưa phát hành "
+               "biểu mẫu và chưa nhận tệp nào",
+}
+SCHEMA_VERSION = 1
+ENVELOPE = ("schema_version", "command", "period", "exit_code", "written", "error")
+
+
+def json_document(command: str, result, exit_code: int = EXIT_OK, period: str | None = None,
+                  written=(), error: str | None = None) -> dict:
+    """What every command prints with --json (docs/ket-qua-lenh.md): the envelope — schema_version, command,
+    period, exit_code, written (the files the command wrote, as paths), error (the message when it could not
+    run) — and the library result's own keys beside it (a list result goes under "items")."""
+    doc = {"schema_version": SCHEMA_VERSION, "command": command, "period": period, "exit_code": exit_code,
+           "written": [str(p) for p in written if p], "error": error}
+    if isinstance(result, dict):
+        clash = set(result) & (set(ENVELOPE) - {"period"})
+        if clash:
+            raise ValueError(f"result keys {sorted(clash)} clash with the JSON envelope")
+        doc.update(result)
+        if doc["period"] is None:
+            doc["period"] = period
+    elif result is not None:
+        doc["items"] = result
+    return doc
 
 
 def __getattr__(name: str):

@@ -10,35 +10,80 @@ and leaders → the history workbook. Each step prints what it wrote.
 from __future__ import annotations
 
 import json
-import shutil
+import os
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Callable
 
-from .intake.collect import collect
-from .workspace.config import Workspace, init_workspace
+from . import __version__
 from .cycle.adjust import adjust
 from .cycle.confirm import confirm
 from .cycle.history import write_history
 from .errors import ToolkitError
+from .intake.collect import collect
 from .outputs.merge import merge, round_status
-from .workspace.periods import parse_period
-from .samples import install_round
 from .outputs.score import score
 from .outputs.status import not_registered_clause
 from .outputs.templates import build_templates
+from .samples import install_round
+from .workspace.config import Workspace, init_workspace
+from .workspace.periods import parse_period
 
 # what the demo's clerk writes when sending a task back
 REVISE_NOTE = "Nhiệm vụ chưa có chỉ tiêu, mục tiêu đo lường được; đề nghị ghi rõ số lượng và thời hạn."
 
 
-def find_samples() -> Path:
-    here = Path(__file__).resolve().parent.parent / "sample_workbooks"
-    for cand in (Path.cwd() / "sample_workbooks", here):
+SOURCE_SAMPLES = Path(__file__).resolve().parent.parent / "sample_workbooks"  # in a source checkout
+
+
+def packaged_samples() -> Path:
+    """Where an installed wheel carries the sample rounds (pyproject: sample_workbooks -> toolkit/resources)."""
+    return Path(__file__).resolve().parent / "resources" / "sample_workbooks"
+
+
+def find_samples(log: Callable[[str], None] | None = None) -> Path:
+    """The sample rounds: ./sample_workbooks, the source checkout's, the copy inside the installed package; when
+    none is there (a package built without them), they are generated into the user's cache folder once."""
+    for cand in (Path.cwd() / "sample_workbooks", SOURCE_SAMPLES, packaged_samples()):
         if (cand / "manifest.json").is_file():
             return cand
-    raise ToolkitError("Không tìm thấy thư mục sample_workbooks/ (chạy lệnh trong thư mục mã nguồn, "
-                       "hoặc tạo lại bằng: make samples).")
+    cache = samples_cache()
+    if not (cache / "manifest.json").is_file():
+        from .samples import generate
+
+        if log:
+            log(f"Không có bộ tệp mẫu đi kèm: tạo bộ tệp mẫu trong {cache} (một lần)...")
+        try:
+            generate(cache)
+        except OSError as exc:
+            raise ToolkitError(f"Không tạo được bộ tệp mẫu trong {cache}: {exc}") from exc
+    return cache
+
+
+def samples_cache() -> Path:
+    base = os.environ.get("LOCALAPPDATA") or os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "nhiemvu-toolkit" / f"sample_workbooks-{__version__}"
+
+
+def keep_earlier(root: Path) -> Path | None:
+    """An earlier demo folder at ``root`` is moved aside (never deleted): returns where it went, or None."""
+    if not root.exists():
+        return None
+    settings = root / "settings.yaml"
+    if not settings.exists() or "demo: true" not in settings.read_text(encoding="utf-8"):
+        raise ToolkitError(f"Thư mục {root} đã có và không phải thư mục chạy thử; chọn thư mục khác.")
+    stamp = datetime.fromtimestamp(settings.stat().st_mtime).strftime("%Y%m%d-%H%M%S")
+    target = root.with_name(f"{root.name}_cu_{stamp}")
+    n = 1
+    while target.exists():
+        n += 1
+        target = root.with_name(f"{root.name}_cu_{stamp}_{n}")
+    try:
+        root.rename(target)
+    except OSError as exc:  # a file of the earlier demo still open in Excel (Windows)
+        raise ToolkitError(f"Không đổi tên được thư mục chạy thử cũ {root} (có tệp đang mở trong Excel?): {exc}. "
+                           "Đóng tệp rồi chạy lại, hoặc chọn thư mục khác.") from exc
+    return target
 
 
 def clerk_fills(path: str | Path, sheet: str, decide: Callable[[dict], dict | None]) -> list[dict]:
@@ -68,14 +113,12 @@ def run_demo(directory: str | Path, pdf: bool = True, log: Callable[[str], None]
              samples: Path | None = None) -> dict:
     from .outputs.report import write_reports
 
-    samples = samples or find_samples()
+    samples = samples or find_samples(log)
     manifest = json.loads((samples / "manifest.json").read_text(encoding="utf-8"))
     root = Path(directory)
-    if root.exists():
-        settings = root / "settings.yaml"
-        if not settings.exists() or "demo: true" not in settings.read_text(encoding="utf-8"):
-            raise ToolkitError(f"Thư mục {root} đã có và không phải thư mục chạy thử; chọn thư mục khác.")
-        shutil.rmtree(root)
+    earlier = keep_earlier(root)
+    if earlier is not None:
+        log(f"Thư mục chạy thử cũ được giữ lại, đổi tên thành {earlier.resolve()} (xoá khi không cần).")
     periods = manifest["periods"]
     reg, prog = parse_period(periods["registration"]), parse_period(periods["progress"])
     year_end = parse_period(periods["yearend"]) if "yearend" in periods else None
@@ -87,7 +130,7 @@ def run_demo(directory: str | Path, pdf: bool = True, log: Callable[[str], None]
     ws.save()
     for p in rounds:
         ws.set_period(p, datetime.strptime(manifest["deadlines"][p.code], "%d/%m/%Y").date())
-    out: dict = {"workspace": str(root)}
+    out: dict = {"workspace": str(root), "samples": str(samples), "earlier": str(earlier) if earlier else None}
     step = iter(range(1, 100))
 
     def say(text: str) -> None:

@@ -1,6 +1,10 @@
 """Button handlers of the Excel control panel (xlwings). Thin: read the caller book's parameters, call one
 library function, write the results into the panel's sheets, log a line; failures become a Vietnamese
 alert, never a traceback. xlwings is imported only here, and only when Excel calls in.
+
+While an action runs, Excel's status bar says which step and how far (files read, documents written), so a long
+"Chạy cả đợt" does not look frozen; that one ends with a summary message. Each run records the interpreter that
+ran it beside the panel, for the launcher to try first next time (see toolkit.panel).
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ToolkitError
-from .panel import ACTIONS, CELLS, CONTROL_SHEET, PANEL_META
+from .panel import ACTIONS, CELLS, CONTROL_SHEET, PANEL_META, record_interpreter, recorded_name
 
 LABEL_TO_KEY = {label: key for key, label in ACTIONS}
 
@@ -80,11 +84,16 @@ def params(book) -> dict:
 def run(book) -> str:
     """Run the chosen action; returns the log line written (also on failure)."""
     started = datetime.now()
+    _remember_interpreter(book)
     try:
         action = _action(book)
         p = params(book)
+        _status(book, f"{dict(ACTIONS)[action]}...")
         outcome = ACTION_FUNCS[action](book, p)
         line = [started.strftime("%d/%m/%Y %H:%M:%S"), dict(ACTIONS)[action], "Xong", outcome]
+        if action == "run":
+            seconds = (datetime.now() - started).total_seconds()
+            _alert(book, f"Đã chạy xong cả đợt ({seconds:.0f} giây):\n\n" + outcome.replace(" | ", "\n"), info=True)
     except ToolkitError as exc:
         line = [started.strftime("%d/%m/%Y %H:%M:%S"), "", "Lỗi", str(exc)]
         _alert(book, str(exc))
@@ -92,14 +101,45 @@ def run(book) -> str:
         detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
         line = [started.strftime("%d/%m/%Y %H:%M:%S"), "", "Lỗi", f"Lỗi không mong đợi: {detail}"]
         _alert(book, "Có lỗi không mong đợi khi chạy. Xem trang 'Nhật ký' và gửi cho người quản trị.\n" + detail)
+    finally:
+        _status(book, False)  # the status bar back to Excel
     _log(book, line)
     return " | ".join(line)
 
 
-def _alert(book, message: str) -> None:
+def _alert(book, message: str, info: bool = False) -> None:
     try:
-        book.app.alert(message, title="Bảng điều khiển", mode="critical")
+        if info:
+            book.app.alert(message, title="Bảng điều khiển", mode="info")
+        else:
+            book.app.alert(message, title="Bảng điều khiển", mode="critical")
     except Exception:
+        pass
+
+
+def _status(book, text) -> None:
+    """Excel's status bar (bottom left): ``text`` while working, False to hand it back to Excel."""
+    try:
+        book.app.status_bar = text
+    except Exception:
+        pass
+
+
+def _progress(book, label: str):
+    """A progress callback for the library (i of n done, optionally the item's name) shown in the status bar."""
+    def show(i, n, name: str = "") -> None:
+        _status(book, f"{label}: {i}/{n}" + (f" — {Path(str(name)).name[-60:]}" if name else ""))
+
+    return show
+
+
+def _remember_interpreter(book) -> None:
+    """The Python running this button is the one to try first next time (the launcher reads it)."""
+    try:
+        panel = Path(book.fullname)
+        if panel.parent.is_dir():
+            record_interpreter(panel.parent / recorded_name(panel), sys.executable)
+    except Exception:  # a panel opened from OneDrive's web address, a read-only folder: nothing to record
         pass
 
 
@@ -128,22 +168,23 @@ def _period(p: dict):
 
 
 def do_templates(book, p) -> str:
-    from .workspace.config import Workspace
     from .outputs.templates import build_templates
+    from .workspace.config import Workspace
 
     period = _period(p)
     if p["deadline"]:
         Workspace.open(p["workspace"]).set_period(period, p["deadline"])
     if not p["form"]:
         raise ToolkitError(f"Chưa chọn biểu mẫu ở ô {CELLS['form']}.")
-    paths = build_templates(p["workspace"], p["form"], period)
+    paths = build_templates(p["workspace"], p["form"], period, progress=_progress(book, "Tạo biểu mẫu"))
     return f"{len(paths)} biểu mẫu trong {paths[0].parent if paths else ''}"
 
 
-def do_collect(book, p) -> str:
+def do_collect(book, p, step: str = "") -> str:
     from .intake.collect import STATUS_LABELS, collect
 
-    result = collect(p["workspace"], _period(p), p["form"] if p["form"] else None)
+    result = collect(p["workspace"], _period(p), p["form"] if p["form"] else None,
+                     progress=_progress(book, f"{step}Tiếp nhận"))
     rows = [[f.file, f.unit, f.unit_name, STATUS_LABELS[f.status], f.errors, f.warnings, f.late_days,
              os.path.basename(f.feedback)] for f in result.files]
     _table(book, "Kết quả tiếp nhận", ["Tệp", "Mã đơn vị", "Đơn vị", "Kết quả", "Lỗi", "Cảnh báo", "Muộn (ngày)",
@@ -181,18 +222,33 @@ def do_score(book, p) -> str:
     return f"{len(result.units)} đơn vị → {result.path}"
 
 
-def do_report(book, p) -> str:
+def do_report(book, p, step: str = "") -> str:
     from .outputs.report import write_reports
 
-    result = write_reports(p["workspace"], _period(p), pdf=True)
+    result = write_reports(p["workspace"], _period(p), pdf=True, progress=_progress(book, f"{step}Xuất văn bản"))
     return f"{len(result.documents)} văn bản trong {result.folder}. {result.pdf_message}"
 
 
 def do_run(book, p) -> str:
-    parts = [do_collect(book, p), do_status(book, p), do_merge(book, p)]
-    if _period(p).kind not in ("year", "term"):
+    scored = _period(p).kind not in ("year", "term")
+    total = 5 if scored else 4
+    steps = iter(range(1, total + 1))
+
+    def step(label: str = "") -> str:
+        text = f"Chạy cả đợt, bước {next(steps)}/{total}: "
+        if label:
+            _status(book, text + label + "...")
+        return text
+
+    parts = [do_collect(book, p, step())]
+    step("Tình hình nộp")
+    parts.append(do_status(book, p))
+    step("Tổng hợp")
+    parts.append(do_merge(book, p))
+    if scored:
+        step("Chấm điểm, xếp loại")
         parts.append(do_score(book, p))
-    parts.append(do_report(book, p))
+    parts.append(do_report(book, p, step()))
     return " | ".join(parts)
 
 

@@ -6,8 +6,8 @@ from typing import Callable
 
 from .intake.collect import collect
 from .outputs.merge import merge
-from .round import as_round, open_round
 from .outputs.status import not_registered_clause, round_statuses
+from .round import as_round, open_round
 
 
 def run_round(target, period=None, pdf: bool = False, log: Callable[[str], None] = lambda s: None,

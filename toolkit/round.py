@@ -14,9 +14,9 @@ from datetime import date
 from pathlib import Path
 from typing import Iterable
 
-from .workspace.context import Context, load_context
-from .errors import ToolkitError
 from .definitions.forms import Form
+from .errors import ToolkitError
+from .workspace.context import Context, load_context
 from .workspace.periods import Period, parse_period
 from .workspace.units import Unit
 

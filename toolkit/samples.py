@@ -193,10 +193,10 @@ DAMAGE = {}  # file name -> (description, expected codes); filled by generate()
 def generate(target: Path, seed: int = 2025) -> dict:
     """Write the sample province into ``target`` and return the manifest."""
     from .intake.collect import collect
+    from .outputs.templates import build_templates
     from .workspace.config import init_workspace
     from .workspace.context import load_context
     from .workspace.periods import parse_period
-    from .outputs.templates import build_templates
 
     rng = random.Random(seed)
     target = Path(target)
@@ -375,10 +375,10 @@ def _yearend(ws, target: Path, manifest: dict, rng: random.Random) -> None:
     import os
 
     from .intake.collect import collect
+    from .outputs.templates import build_templates
+    from .store import Store
     from .workspace.context import load_context
     from .workspace.periods import parse_period
-    from .store import Store
-    from .outputs.templates import build_templates
 
     prog, ye = parse_period(PROG_PERIOD), parse_period(YEAREND_PERIOD)
     inbox = ws.round_dir(prog, "inbox")

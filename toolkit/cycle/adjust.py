@@ -18,10 +18,10 @@ from pathlib import Path
 
 from .. import formatting as fmt
 from ..paths import safe_filename
-from ..workspace.periods import parse_period
-from ..store import ADJUSTMENT_STATES, Store
 from ..register.requests import CHANGE_LABELS, FIELD_LABELS
+from ..store import ADJUSTMENT_STATES, Store
 from ..text import fold
+from ..workspace.periods import parse_period
 from .review import Column, choice, read_review, write_review
 
 SHEET = "Đề nghị điều chỉnh"

@@ -6,14 +6,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-
 import pandas as pd
 
 from .. import formatting as fmt
 from ..definitions.judge import STATES
 from ..paths import safe_filename
-from ..workspace.periods import Period, parse_period
 from ..store import Store
+from ..workspace.periods import Period, parse_period
 from .adjust import change_label, value_text
 
 CONFIRMATION = {None: "", "confirmed": "Đã xác nhận", "revise": "Đề nghị sửa", "refused": "Không đồng ý"}

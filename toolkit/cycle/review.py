@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..workspace.config import atomic_path
 from ..errors import ToolkitError
 from ..sheets import Formats, cell, fit_row, new_workbook
 from ..text import fold
+from ..workspace.config import atomic_path
 
 
 @dataclass

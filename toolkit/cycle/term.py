@@ -12,12 +12,12 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from .. import formatting as fmt
-from ..workspace.config import atomic_path
-from ..errors import ToolkitError
 from ..definitions.judge import STATES
+from ..errors import ToolkitError
 from ..paths import safe_filename
 from ..sheets import Formats, new_workbook, table
 from ..store import Store
+from ..workspace.config import atomic_path
 from .history import _frame, progress_rounds
 
 RESULT_GROUPS = {"done_on_time": "on_time", "done_late": "late", "overdue": "failed", "not_done": "failed",
@@ -43,8 +43,8 @@ class TermResult:
 
 
 def term_view(target, period=None) -> TermResult:
-    from ..outputs.report import _base, _job
     from ..outputs.render import render_many
+    from ..outputs.report import _base, _job
     from ..round import as_round
 
     started = time.perf_counter()

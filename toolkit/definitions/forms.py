@@ -124,6 +124,16 @@ class Form:
                     yield s, r
 
 
+# Vietnamese names a clerk may type for the shipped forms' codes (the English codes stay the canonical ids)
+FORM_ALIASES = {"dang-ky": "registration", "tien-do": "progress", "dot-pha": "breakthrough", "theo-doi": "followup"}
+
+
+def canonical_form_id(name: str) -> str:
+    """The form id ``name`` stands for: itself, or the shipped form a Vietnamese alias names ("dang-ky")."""
+    key = str(name).strip()
+    return FORM_ALIASES.get(key.lower(), key)
+
+
 def shipped_dir() -> Path:
     return resources() / "forms"
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import yaml
 
 from .. import resources
-from ..workspace.config import _merge
 from ..errors import ToolkitError
+from ..workspace.config import _merge
 from .judge import NOT_STARTED_SHARE
 
 TIE_LABELS = {"score": "điểm", "schedule": "tiến độ", "quality": "chất lượng", "quantity": "số lượng",

@@ -7,10 +7,10 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any, Iterator
 
-from ..workspace.config import DEFAULT_SETTINGS
 from ..issues import Issue, make_issue
-from .similarity import TextGroups, jaccard
 from ..text import fold
+from ..workspace.config import DEFAULT_SETTINGS
+from .similarity import TextGroups, jaccard
 
 if TYPE_CHECKING:  # pragma: no cover
     from .validate import ParsedSheet, Submission
@@ -198,8 +198,8 @@ def status_percent(sub, ps, rule, ctx, lk) -> Iterator[Issue]:
 def completed_date(sub, ps, rule, ctx, lk) -> Iterator[Issue]:
     """'Hoàn thành' without a completion date on a task due within the period: the date is taken from the result
     text when it gives one (and the task judged by it), else the task cannot be counted on time."""
-    from ..register.frame import as_date
     from ..definitions.judge import date_in_text
+    from ..register.frame import as_date
 
     s_col, d_col = rule["status"], rule["column"]
     as_of = sub.period.end if sub.period else None

@@ -20,18 +20,18 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Callable
 
-from .checks import Lookups
-from ..workspace.config import atomic_path, workspace_lock
-from ..workspace.context import Context, load_context
 from ..definitions.forms import Form
 from ..issues import Issue, Report, Severity, make_issue
-from ..paths import distinct_names
-from ..workspace.periods import Period, parse_period
-from .read import SPREADSHEET_EXTS, Limits, open_workbook
-from .similarity import TextGroups
 from ..outputs.status import counted_text, first_return
+from ..paths import distinct_names
 from ..store import Store
 from ..text import fold, xml_safe
+from ..workspace.config import atomic_path, workspace_lock
+from ..workspace.context import Context, load_context
+from ..workspace.periods import Period, parse_period
+from .checks import Lookups
+from .read import SPREADSHEET_EXTS, Limits, open_workbook
+from .similarity import TextGroups
 from .validate import Submission, parse_workbook, validate
 
 STATUS_LABELS = {"accepted": "Tiếp nhận", "warnings": "Tiếp nhận, có cảnh báo", "rejected": "Không tiếp nhận",

@@ -390,9 +390,9 @@ def _read_fonts(wb: Workbook) -> None:
             book.close()
     elif wb.format == "xls":
         try:
-            import xlrd
-
             import io
+
+            import xlrd
 
             book = xlrd.open_workbook(str(wb.path), formatting_info=True, on_demand=True, logfile=io.StringIO(),
                                       verbosity=0)

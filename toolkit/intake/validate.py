@@ -14,19 +14,18 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from . import checks, coerce
-from ..workspace.context import Context
-from ..errors import PeriodError
 from ..definitions.forms import TYPE_LABELS, Column, Form, Sheet
+from ..errors import PeriodError
 from ..issues import Issue, Severity, make_issue
-from ..workspace.periods import Period, parse_period
-from .read import META_SHEET, SheetData, Workbook, cell_ref, col_letter
 from ..outputs.templates import INFO_LABELS, LISTS_SHEET
+from ..workspace.context import Context
+from ..workspace.periods import Period, parse_period
+from . import checks, coerce
+from .read import META_SHEET, SheetData, Workbook, cell_ref, col_letter
 
 FEEDBACK_SHEET = "Lỗi cần sửa"  # the first sheet of a feedback copy: a unit may fix that copy and send it back
 from ..text import clean_text, decode_legacy, fold, guess_legacy
 from ..workspace.units import Unit
-
 
 _HIGH = re.compile("[\u00a1-\u00ff]")
 

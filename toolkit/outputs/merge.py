@@ -12,15 +12,15 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from ..workspace.config import atomic_path
 from ..definitions.forms import Form
-from ..register.frame import RESERVED_TITLES, register_tasks, round_frame, summarise
 from ..definitions.judge import STATES, interim_rule
-from ..sheets import Formats, cell, new_workbook, table, write_rows
 from ..intake.similarity import add_copy_sheets
-from .status import SUBMISSION_STATES, form_status, round_status, round_statuses  # noqa: F401 (re-exported)
-from ..store import Store
 from ..paths import safe_filename
+from ..register.frame import RESERVED_TITLES, register_tasks, round_frame, summarise
+from ..sheets import Formats, cell, new_workbook, table, write_rows
+from ..store import Store
+from ..workspace.config import atomic_path
+from .status import SUBMISSION_STATES, form_status, round_status, round_statuses  # noqa: F401 (re-exported)
 
 SHEET_ROWS = 1_000_000
 STREAM_ROWS = 30_000  # above this many rows the workbook is streamed (bounded memory, no Excel tables)

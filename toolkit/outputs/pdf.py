@@ -6,9 +6,11 @@ installers put it — ``%ProgramFiles%\\LibreOffice\\program\\soffice.exe`` (and
 real file URL, made by ``Path.as_uri()``, so ``C:\\...`` paths work), on at most PDF_CHUNK files per call (one
 call silently stops after ~250 files), and the PDFs written are counted.
 
-On Windows without LibreOffice, Word converts through COM (pywin32, which xlwings installs there). The setting
-``pdf.engine`` (auto | libreoffice | word) chooses. The Vietnamese message names the engine that ran; with
-neither, the .docx stay as they are and the message says in one line how to get PDFs.
+On Windows, Microsoft Word converts through COM (pywin32, which xlwings installs there): it is what an office PC
+has, so ``pdf.engine: auto`` tries Word first there and LibreOffice when Word is missing; elsewhere auto means
+LibreOffice (:func:`engine_order`). The setting ``pdf.engine`` (auto | libreoffice | word) chooses. The Vietnamese
+message names the engine that ran; with neither, the .docx stay as they are and the message says in one line how
+to get PDFs.
 """
 
 from __future__ import annotations
@@ -113,23 +115,38 @@ def convert_with_word(paths: list[Path], outdir: Path) -> list[Path] | None:
     return done
 
 
+def engine_order(engine: str = "auto", platform: str | None = None) -> list[str]:
+    """The converters to try, in order, for the ``pdf.engine`` setting on ``platform`` (default: this machine's).
+    Word only exists for the toolkit on Windows; there ``auto`` prefers it, as the office's own program."""
+    platform = platform or PLATFORM
+    engine = (engine or "auto").lower()
+    word = [WORD] if platform == "win32" else []
+    if engine == "word":
+        return word
+    if engine == "libreoffice":
+        return [LIBREOFFICE]
+    return word + [LIBREOFFICE]
+
+
 def to_pdf(paths: list[Path], outdir: Path, settings: dict | None = None) -> tuple[list[Path], str]:
     """Convert ``paths`` into ``outdir``; returns (PDFs written, one Vietnamese line naming the engine)."""
     settings = settings or {}
-    engine = str(settings.get("engine") or "auto").lower()
     paths = [Path(p) for p in paths]
     outdir = Path(outdir)
     folder = paths[0].parent if paths else outdir
     done: list[Path] | None = None
     used = ""
-    if engine in ("auto", "libreoffice"):
-        soffice = find_soffice(settings.get("soffice"))
-        if soffice is not None:
+    for used in engine_order(str(settings.get("engine") or "auto")):
+        if used == WORD:
             outdir.mkdir(parents=True, exist_ok=True)
-            done, used = convert_with_libreoffice(soffice, paths, outdir), LIBREOFFICE
-    if done is None and engine in ("auto", "word") and PLATFORM == "win32":
-        outdir.mkdir(parents=True, exist_ok=True)
-        done, used = convert_with_word(paths, outdir), WORD
+            done = convert_with_word(paths, outdir)
+        else:
+            soffice = find_soffice(settings.get("soffice"))
+            if soffice is not None:
+                outdir.mkdir(parents=True, exist_ok=True)
+                done = convert_with_libreoffice(soffice, paths, outdir)
+        if done is not None:
+            break
     if done is None:
         return [], NO_ENGINE.format(folder=folder)
     message = f"Đã chuyển {len(done)}/{len(paths)} văn bản sang PDF bằng {used} trong {outdir}."

@@ -21,14 +21,14 @@ import pandas as pd
 
 from .. import formatting as fmt
 from ..definitions.forms import Form
-from ..register.frame import round_frame
 from ..definitions.judge import FAILED, STATES
+from ..paths import safe_filename
+from ..register.frame import round_frame
+from ..store import Store
 from ..workspace.office import doc_number, missing_identity, unit_letterhead
 from .pdf import to_pdf
 from .render import TEMPLATES, lint, render_many, template_path
 from .status import SUBMISSION_STATES, form_status
-from ..store import Store
-from ..paths import safe_filename
 
 PENDING = " (tạm xếp; chờ Ban Thường vụ quyết định)"  # tied at the quota's last place
 CHART_FONTS = ["Times New Roman", "Liberation Serif", "Tinos", "DejaVu Serif", "Noto Serif"]

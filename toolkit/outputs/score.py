@@ -20,15 +20,15 @@ import pandas as pd
 import yaml
 
 from .. import formatting as fmt
-from ..workspace.config import atomic_path
-from ..errors import ToolkitError
-from ..register.frame import attainment, round_frame
 from ..definitions.judge import DONE, interim_rule
+from ..definitions.rules import TIE_LABELS, load_rules, not_started_share
+from ..errors import ToolkitError
+from ..paths import safe_filename
+from ..register.frame import attainment, round_frame
 from ..sheets import Formats, new_workbook, table
 from ..store import Store
-from ..paths import safe_filename
-from ..definitions.rules import TIE_LABELS, load_rules, not_started_share
 from ..text import fold
+from ..workspace.config import atomic_path
 from ..workspace.units import LEADER_COLUMNS
 
 NOUNS = {"unit": "đơn vị", "leader": "đồng chí"}

@@ -16,13 +16,13 @@ import xlsxwriter
 from xlsxwriter.utility import xl_rowcol_to_cell
 
 from .. import __version__
-from ..workspace.config import atomic_path
-from ..errors import ToolkitError
 from ..definitions.forms import TYPE_LABELS, Column, Form, Sheet
-from ..paths import safe_filename
-from ..workspace.periods import Period
+from ..errors import ToolkitError
 from ..intake.read import META_SHEET, col_letter
+from ..paths import safe_filename
 from ..sheets import fit_row
+from ..workspace.config import atomic_path
+from ..workspace.periods import Period
 from ..workspace.units import Registry, Unit
 
 LISTS_SHEET = "_lists"
@@ -316,8 +316,8 @@ def build_templates(target, form_id: str | None = None, period: Period | str | N
     ``target`` is a Round, or a workspace with ``form_id`` and ``period``. A deadline given here is kept for the
     round. Units left out are listed with the reason (the top unit issues the forms; a progress report needs
     registered tasks); a deadline already past is noted."""
-    from ..workspace.config import deadline_note
     from ..round import as_round
+    from ..workspace.config import deadline_note
 
     rnd = as_round(target, period, form_id)
     if not rnd.explicit:

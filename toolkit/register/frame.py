@@ -14,11 +14,11 @@ from typing import Any
 
 import pandas as pd
 
-from ..errors import PeriodError
 from ..definitions.forms import Form
 from ..definitions.judge import DONE, STATES, judge
-from ..workspace.periods import parse_period
+from ..errors import PeriodError
 from ..store import Store
+from ..workspace.periods import parse_period
 
 # register fields a progress row is completed with; the register is authoritative for the ones it sets
 TASK_FIELDS = ("area", "kind", "title", "parent_code", "leader_id", "indicator", "unit_measure", "baseline", "target",

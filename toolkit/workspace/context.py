@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from .config import Workspace
+from ..definitions.forms import Form, canonical_form_id, load_forms
 from ..errors import ToolkitError, WorkspaceError
-from ..definitions.forms import Form, load_forms
+from .config import Workspace
 from .units import Registry, load_registry
 
 
@@ -19,7 +19,7 @@ class Context:
 
     def form(self, form_id: str) -> Form:
         try:
-            return self.forms[form_id]
+            return self.forms[form_id] if form_id in self.forms else self.forms[canonical_form_id(form_id)]
         except KeyError:
             raise ToolkitError(f"Không có biểu mẫu '{form_id}'. Các biểu mẫu: {', '.join(sorted(self.forms))}.") from None
 
