@@ -28,7 +28,8 @@ import xlsxwriter
 
 from .definitions.forms import load_forms
 from .errors import ToolkitError
-from .workspace.config import Workspace, atomic_path
+from .files import atomic_path
+from .workspace.config import Workspace
 
 PANEL_NAME = "BangDieuKhien"
 MACRO = "SampleCall"

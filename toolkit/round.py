@@ -16,6 +16,7 @@ from typing import Iterable
 
 from .definitions.forms import Form
 from .errors import ToolkitError
+from .paths import safe_filename
 from .workspace.context import Context, load_context
 from .workspace.periods import Period, parse_period
 from .workspace.units import Unit
@@ -140,6 +141,11 @@ class Round:
         return self._expected[form.id]
 
 
+def template_name(form: Form, unit: Unit, period: Period) -> str:
+    """The file name of a unit's template for a round (the outbox holds one per unit and form)."""
+    return safe_filename(f"{unit.code}_{form.slug or form.id}_{period.code}.xlsx")
+
+
 def check_form_period(form: Form, period: Period) -> None:
     if form.periods and period.kind not in form.periods:
         kinds = ", ".join(PERIOD_KIND_LABELS[k] for k in form.periods)
@@ -227,8 +233,6 @@ def unregistered_units(rnd: Round, form: Form) -> list[Unit]:
     registered = register_units(rnd)
     if form.role != "progress" or not registered:
         return []
-    from .outputs.templates import template_name
-
     kinds = (rnd.ctx.ws.settings.get("expected_kinds") or {}).get(form.id) or []
     asked: dict[str, Unit] = {}  # units that were sent the year's registration template
     year = parse_period(rnd.register_keys[0])

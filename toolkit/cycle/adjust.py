@@ -13,12 +13,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path
 
 from .. import formatting as fmt
 from ..paths import safe_filename
-from ..register.requests import CHANGE_LABELS, FIELD_LABELS
+from ..register.fields import REGISTER_LABELS, change_label, describe, value_text  # noqa: F401 (re-exported)
 from ..store import ADJUSTMENT_STATES, Store
 from ..text import fold
 from ..workspace.periods import parse_period
@@ -33,46 +32,6 @@ COLUMNS = [Column("Số đề nghị", 8), Column("Mã đơn vị", 10), Column(
            Column("Ý kiến", 14, "choice"), Column("Số, ngày văn bản", 26, "input"), Column("Ghi chú", 24, "input"),
            Column("Tình trạng", 22)]
 NEEDED = ["Số đề nghị", "Ý kiến", "Số, ngày văn bản", "Ghi chú"]
-
-
-def value_text(field_name: str | None, value) -> str:
-    """A register value as office staff read it (dates dd/mm/yyyy, numbers the Vietnamese way)."""
-    if value in (None, ""):
-        return ""
-    if field_name in ("deadline", "start_date"):
-        try:
-            return date.fromisoformat(str(value)[:10]).strftime("%d/%m/%Y")
-        except ValueError:
-            return str(value)
-    if field_name in ("target", "baseline", "weight"):
-        try:
-            return fmt.number(float(value), 2)
-        except (TypeError, ValueError):
-            return str(value)
-    return str(value)
-
-
-def change_label(a: dict) -> str:
-    if a["change"] == "modify":
-        return f"Điều chỉnh {FIELD_LABELS.get(a['field'], a['field']).lower()}"
-    return CHANGE_LABELS.get(a["change"], a["change"])
-
-
-def describe(a: dict, with_ref: bool = False) -> str:
-    """One request in words: "thời hạn từ 30/06/2026 thành 30/09/2026 (Công văn số …)"."""
-    if a["change"] == "modify":
-        label = FIELD_LABELS.get(a["field"], a["field"]).lower()
-        text = f"{label} từ {value_text(a['field'], a['old_value']) or '(trống)'} thành " \
-               f"{value_text(a['field'], a['new_value'])}"
-        if a["decision"] is None:
-            text = f"đề nghị điều chỉnh {text}, chờ ý kiến"
-    elif a["change"] == "drop":
-        text = "đưa ra khỏi danh mục" if a["decision"] else "đề nghị đưa ra khỏi danh mục, chờ ý kiến"
-    else:
-        text = "bổ sung nhiệm vụ" if a["decision"] else "đề nghị bổ sung nhiệm vụ, chờ ý kiến"
-    if with_ref and a.get("decision_ref"):
-        text += f" ({a['decision_ref']})"
-    return text
 
 
 @dataclass
@@ -195,9 +154,7 @@ def _key_label(key: str) -> str:
 
 
 def _field_label(name: str) -> str:
-    from ..outputs.merge import CHANGE_LABELS as LABELS
-
-    return LABELS.get(name, name)
+    return REGISTER_LABELS.get(name, name)
 
 
 __all__ = ["adjust", "AdjustResult", "describe", "value_text", "adjustments_path"]

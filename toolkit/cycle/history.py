@@ -6,107 +6,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import pandas as pd
-
 from .. import formatting as fmt
 from ..definitions.judge import STATES
 from ..paths import safe_filename
+from ..register.fields import REGISTER_LABELS, change_label, value_text
+from ..register.history import _frame, compare_with_previous, latest_states, progress_rounds  # noqa: F401
 from ..store import Store
-from ..workspace.periods import Period, parse_period
-from .adjust import change_label, value_text
+from ..workspace.periods import parse_period
 
 CONFIRMATION = {None: "", "confirmed": "Đã xác nhận", "revise": "Đề nghị sửa", "refused": "Không đồng ý"}
-
-
-def progress_rounds(ctx, store: Store, key: str | None = None, before: Period | None = None) -> list:
-    """Rounds of the progress form(s) with accepted returns (oldest first), optionally only those reporting on
-    register ``key`` and ending before ``before`` ends."""
-    from ..round import Round
-
-    out = []
-    for form in ctx.forms.values():
-        if form.role != "progress":
-            continue
-        for code in store.periods_with_returns(form.id):
-            try:
-                p = parse_period(code)
-            except Exception:
-                continue
-            if before is not None and not p.end < before.end:
-                continue
-            rnd = Round(ctx, p, (form,))
-            if key is None or key in rnd.register_keys:
-                out.append(rnd)
-    return sorted(out, key=lambda r: (r.period.end, r.period.code))
-
-
-def _frame(rnd, store: Store) -> pd.DataFrame:
-    from ..register.frame import round_frame
-
-    return round_frame(rnd, store, rnd.form)
-
-
-def latest_states(store: Store, rnd) -> dict[tuple[str, str], str]:
-    """(unit, task) -> "<state> (<period label>)" from the latest progress report on the round's register."""
-    out: dict[tuple[str, str], str] = {}
-    for pr in progress_rounds(rnd.ctx, store, rnd.register_key):
-        df = _frame(pr, store)
-        if df.empty:
-            continue
-        for r in df[df["_register"] == rnd.register_key].to_dict("records"):
-            out[(r["_unit"], r["task_code"])] = f"{STATES.get(r['_state'], '')} ({pr.period.label})"
-    return out
-
-
-def compare_with_previous(rnd, df: pd.DataFrame, store: Store) -> list[str]:
-    """Sentences for the report: this period against the previous progress period of the same year."""
-    from ..register.frame import summarise
-
-    earlier = [r for r in progress_rounds(rnd.ctx, store, before=rnd.period)
-               if r.period.start.year == rnd.period.start.year and r.form.id == rnd.form.id]
-    if not earlier or df.empty:
-        return []
-    prev = earlier[-1]
-    pdf = _frame(prev, store)
-    if pdf.empty:
-        return []
-    now = summarise(df.assign(_all=1), "_all")[0]
-    before = summarise(pdf.assign(_all=1), "_all")[0]
-
-    def move(label: str, a, b, unit: str = "") -> str:
-        if a == b:
-            return f"{label} không đổi ({fmt.number(b)}{unit})"
-        word = "tăng" if b > a else "giảm"
-        return f"{label} {word} từ {fmt.number(a)}{unit} lên {fmt.number(b)}{unit}" if b > a else \
-            f"{label} {word} từ {fmt.number(a)}{unit} xuống {fmt.number(b)}{unit}"
-
-    parts = [move("số nhiệm vụ đã hoàn thành", before["done"], now["done"]),
-             move("số nhiệm vụ quá hạn, chưa hoàn thành", before["overdue"] + before["not_done"],
-                  now["overdue"] + now["not_done"]),
-             move("số nhiệm vụ chậm tiến độ", before["behind"], now["behind"]),
-             move("tỷ lệ hoàn thành bình quân", before["avg_percent"], now["avg_percent"], "%")]
-    out = [f"So với {prev.period.label}: " + "; ".join(parts) + "."]
-    changed = _moved_states(pdf, df)
-    if changed:
-        out.append(changed)
-    return out
-
-
-def _moved_states(before: pd.DataFrame, now: pd.DataFrame) -> str:
-    key = ["_unit", "task_code"]
-    if "_state" not in before or "_state" not in now:
-        return ""
-    m = before[key + ["_state"]].merge(now[key + ["_state"]], on=key, suffixes=("_a", "_b"))
-    finished = int((~m["_state_a"].isin(["done_on_time", "done_late"]) & m["_state_b"].isin(["done_on_time",
-                                                                                               "done_late"])).sum())
-    fell = int((m["_state_a"].isin(["in_progress", "not_started"]) & m["_state_b"].isin(["behind", "overdue",
-                                                                                           "not_done"])).sum())
-    bits = []
-    if finished:
-        bits.append(f"{finished} nhiệm vụ được hoàn thành trong kỳ")
-    if fell:
-        bits.append(f"{fell} nhiệm vụ từ đúng tiến độ chuyển sang chậm, quá hạn")
-    return ("Trong kỳ có " + ", ".join(bits) + ".") if bits else ""
 
 
 @dataclass
@@ -126,9 +34,9 @@ class HistoryResult:
 
 def write_history(target, period=None) -> HistoryResult:
     """One workbook: every task's trail across the rounds (a row per task and period) and every change."""
+    from ..files import atomic_path
     from ..round import as_round
     from ..sheets import Formats, new_workbook, table
-    from ..workspace.config import atomic_path
 
     rnd = as_round(target, period)
     keys = rnd.register_keys
@@ -233,9 +141,7 @@ def _num(v):
 
 
 def _field(name: str) -> str:
-    from ..outputs.merge import CHANGE_LABELS
-
-    return CHANGE_LABELS.get(name, name)
+    return REGISTER_LABELS.get(name, name)
 
 
 __all__ = ["write_history", "HistoryResult", "latest_states", "compare_with_previous", "progress_rounds"]

@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ToolkitError
+from ..files import atomic_path
 from ..sheets import Formats, cell, fit_row, new_workbook
 from ..text import fold
-from ..workspace.config import atomic_path
 
 
 @dataclass

@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 from .. import formatting as fmt
 from ..definitions.judge import STATES
 from ..errors import ToolkitError
+from ..files import atomic_path
 from ..paths import safe_filename
+from ..register.history import _frame, progress_rounds
 from ..sheets import Formats, new_workbook, table
 from ..store import Store
-from ..workspace.config import atomic_path
-from .history import _frame, progress_rounds
 
 RESULT_GROUPS = {"done_on_time": "on_time", "done_late": "late", "overdue": "failed", "not_done": "failed",
                  "not_reported": "failed", "dropped": "dropped"}

@@ -13,7 +13,7 @@ from ..workspace.config import DEFAULT_SETTINGS
 from .similarity import TextGroups, jaccard
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .validate import ParsedSheet, Submission
+    from .submission import ParsedSheet, Submission
 
 COMPLETED = ("Hoàn thành", "Hoàn thành vượt mức")
 _QUALITY = DEFAULT_SETTINGS["quality"]

@@ -21,12 +21,12 @@ from pathlib import Path
 from typing import Callable
 
 from ..definitions.forms import Form
+from ..files import atomic_path, workspace_lock
 from ..issues import Issue, Report, Severity, make_issue
 from ..outputs.status import counted_text, first_return
 from ..paths import distinct_names
 from ..store import Store
 from ..text import fold, xml_safe
-from ..workspace.config import atomic_path, workspace_lock
 from ..workspace.context import Context, load_context
 from ..workspace.periods import Period, parse_period
 from .checks import Lookups

@@ -22,9 +22,9 @@ from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from ..files import atomic_path
 from ..issues import Severity
 from ..paths import safe_filename
-from ..workspace.config import atomic_path
 from .read import open_workbook
 from .xlsxpackage import (
     CT_COMMENTS,

@@ -9,73 +9,25 @@ from __future__ import annotations
 
 import difflib
 import re
-from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 from ..definitions.forms import TYPE_LABELS, Column, Form, Sheet
 from ..errors import PeriodError
-from ..issues import Issue, Severity, make_issue
+from ..issues import Issue, Severity
 from ..outputs.templates import INFO_LABELS, LISTS_SHEET
 from ..workspace.context import Context
 from ..workspace.periods import Period, parse_period
 from . import checks, coerce
 from .read import META_SHEET, SheetData, Workbook, cell_ref, col_letter
+from .submission import ParsedRow, ParsedSheet, Submission  # noqa: F401 (re-exported)
 
 FEEDBACK_SHEET = "Lỗi cần sửa"  # the first sheet of a feedback copy: a unit may fix that copy and send it back
 from ..text import clean_text, decode_legacy, fold, guess_legacy
 from ..workspace.units import Unit
 
 _HIGH = re.compile("[\u00a1-\u00ff]")
-
-
-@dataclass
-class ParsedRow:
-    excel_row: int
-    values: dict[str, Any]
-    cells: dict[str, str]
-    raw: dict[str, Any]
-    original: dict[str, str] = field(default_factory=dict)  # text as typed, where the toolkit converted it
-    formulas: set[str] = field(default_factory=set)  # columns holding a formula with no computed value
-
-
-@dataclass
-class ParsedSheet:
-    spec: Sheet
-    name: str
-    rows: list[ParsedRow] = field(default_factory=list)
-    columns: dict[str, int] = field(default_factory=dict)  # column name -> 1-based Excel column
-    header_row: int = 0
-
-    def cell(self, row: ParsedRow, name: str) -> str:
-        if name in row.cells:
-            return row.cells[name]
-        col = self.columns.get(name)
-        return cell_ref(row.excel_row, col) if col else f"{row.excel_row}"
-
-
-@dataclass
-class Submission:
-    path: Path
-    file_name: str
-    form: Form | None = None
-    form_version: int | None = None
-    unit: Unit | None = None
-    period: Period | None = None
-    identified_by: str = ""
-    sheets: dict[str, ParsedSheet] = field(default_factory=dict)
-    issues: list[Issue] = field(default_factory=list)
-    format: str = ""
-
-    def add(self, code: str, **kw) -> Issue:
-        issue = make_issue(code, file=self.file_name, unit=self.unit.code if self.unit else "", **kw)
-        self.issues.append(issue)
-        return issue
-
-    @property
-    def has_errors(self) -> bool:
-        return any(i.is_error for i in self.issues)
 
 
 # --- identification ----------------------------------------------------------------------------

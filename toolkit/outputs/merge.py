@@ -14,12 +14,13 @@ import pandas as pd
 
 from ..definitions.forms import Form
 from ..definitions.judge import STATES, interim_rule
+from ..files import atomic_path
 from ..intake.similarity import add_copy_sheets
 from ..paths import safe_filename
+from ..register.fields import REGISTER_LABELS
 from ..register.frame import RESERVED_TITLES, register_tasks, round_frame, summarise
 from ..sheets import Formats, cell, new_workbook, table, write_rows
 from ..store import Store
-from ..workspace.config import atomic_path
 from .status import SUBMISSION_STATES, form_status, round_status, round_statuses  # noqa: F401 (re-exported)
 
 SHEET_ROWS = 1_000_000
@@ -98,7 +99,7 @@ def merge_form(rnd, form: Form) -> MergeOutput:
         if changes:
             ws = wb.add_worksheet("Điều chỉnh")
             table(ws, 0, ["Mã đơn vị", "Mã nhiệm vụ", "Nội dung", "Giá trị cũ", "Giá trị mới", "Thời điểm"],
-                  [[c["unit_code"], c["task_code"], CHANGE_LABELS.get(c["field"], c["field"]), c["old_value"],
+                  [[c["unit_code"], c["task_code"], REGISTER_LABELS.get(c["field"], c["field"]), c["old_value"],
                     c["new_value"], c["at"]] for c in changes], f, [10, 14, 18, 40, 40, 19])
         ws = wb.add_worksheet("Chưa báo cáo")
         table(ws, 0, ["Mã đơn vị", "Tên đơn vị", "Đơn vị cấp trên", "Tình trạng", "Email"],
@@ -115,12 +116,6 @@ def merge_form(rnd, form: Form) -> MergeOutput:
 
 
 SEVERITY_LABELS = {"error": "Lỗi", "warning": "Cảnh báo", "info": "Ghi chú"}
-CHANGE_LABELS = {"added": "Bổ sung nhiệm vụ", "withdrawn": "Rút khỏi đăng ký", "active": "Đăng ký lại",
-                 "title": "Tên nhiệm vụ", "target": "Giá trị mục tiêu", "deadline": "Thời hạn",
-                 "indicator": "Chỉ tiêu", "dropped": "Đưa ra khỏi danh mục", "kind": "Loại nhiệm vụ",
-                 "area": "Lĩnh vực", "weight": "Trọng số", "leader_id": "Lãnh đạo phụ trách",
-                 "parent_code": "Nhiệm vụ cấp trên", "unit_measure": "Đơn vị tính", "baseline": "Giá trị hiện tại",
-                 "start_date": "Ngày bắt đầu", "focal_point": "Đầu mối theo dõi"}
 
 STATE_COLUMNS = [("tasks", "Số nhiệm vụ"), ("due", "Đến hạn trong kỳ"), ("done_on_time", "Hoàn thành đúng hạn"),
                  ("done_late", "Hoàn thành quá hạn"), ("overdue", "Quá hạn chưa hoàn thành"),

@@ -15,7 +15,7 @@ import jinja2
 
 from .. import resources
 from ..errors import TemplateError
-from ..workspace.config import atomic_path
+from ..files import atomic_path
 
 TEMPLATES = {"report": "bao_cao_tong_hop.docx", "scorecard": "phieu_danh_gia.docx",
              "commitment": "ban_cam_ket.docx", "not_reported": "danh_sach_chua_nop.docx",

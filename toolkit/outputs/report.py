@@ -277,7 +277,7 @@ def changes_sentence(rnd, store: Store) -> str:
 
 def comparison(rnd, df: pd.DataFrame, store: Store) -> list[str]:
     """Sentences comparing this period with the previous one of the same year (see cycle.history)."""
-    from ..cycle.history import compare_with_previous
+    from ..register.history import compare_with_previous
 
     return compare_with_previous(rnd, df, store)
 
@@ -468,7 +468,7 @@ def _breakthrough(rnd, store: Store, form: Form, out: Path, root):
 def _latest_states(store: Store, rnd) -> dict[tuple[str, str], str]:
     """The most recent judged state of each task, from the progress reports received so far."""
     try:
-        from ..cycle.history import latest_states
+        from ..register.history import latest_states
     except ImportError:
         return {}
     return latest_states(store, rnd)

@@ -23,12 +23,12 @@ from .. import formatting as fmt
 from ..definitions.judge import DONE, interim_rule
 from ..definitions.rules import TIE_LABELS, load_rules, not_started_share
 from ..errors import ToolkitError
+from ..files import atomic_path
 from ..paths import safe_filename
 from ..register.frame import attainment, round_frame
 from ..sheets import Formats, new_workbook, table
 from ..store import Store
 from ..text import fold
-from ..workspace.config import atomic_path
 from ..workspace.units import LEADER_COLUMNS
 
 NOUNS = {"unit": "đơn vị", "leader": "đồng chí"}

@@ -8,10 +8,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from ..files import atomic_path
 from ..paths import safe_filename
 from ..sheets import Formats, new_workbook, table
 from ..store import Store
-from ..workspace.config import atomic_path
 
 SUBMISSION_STATES = {"on_time": "Đúng hạn", "late": "Nộp muộn", "rejected": "Bị trả lại", "missing": "Chưa nộp",
                      "not_registered": "Chưa đăng ký nhiệm vụ"}

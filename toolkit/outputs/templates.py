@@ -18,10 +18,10 @@ from xlsxwriter.utility import xl_rowcol_to_cell
 from .. import __version__
 from ..definitions.forms import TYPE_LABELS, Column, Form, Sheet
 from ..errors import ToolkitError
+from ..files import atomic_path
 from ..intake.read import META_SHEET, col_letter
-from ..paths import safe_filename
+from ..round import template_name  # noqa: F401 (re-exported)
 from ..sheets import fit_row
-from ..workspace.config import atomic_path
 from ..workspace.periods import Period
 from ..workspace.units import Registry, Unit
 
@@ -31,10 +31,6 @@ FONT = "Times New Roman"
 INFO_ROWS = {"unit_name": 2, "unit_code": 3, "period": 4, "deadline": 5}
 INFO_LABELS = {"unit_name": "Đơn vị:", "unit_code": "Mã đơn vị:", "period": "Kỳ báo cáo:",
                "deadline": "Hạn nộp:"}
-
-
-def template_name(form: Form, unit: Unit, period: Period) -> str:
-    return safe_filename(f"{unit.code}_{form.slug or form.id}_{period.code}.xlsx")
 
 
 def build_template(path: Path, form: Form, unit: Unit, period: Period, deadline: date,
@@ -432,8 +428,8 @@ def _prefill_source(rnd, form: Form) -> _Prefill:
     update rather than retype."""
     if form.role != "progress":
         return _Prefill(None)
-    from ..cycle.history import progress_rounds
     from ..register.frame import register_tasks
+    from ..register.history import progress_rounds
     from ..store import Store
 
     by_unit: dict[str, list[dict]] = {}

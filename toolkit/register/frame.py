@@ -72,7 +72,7 @@ def register_tasks(store: Store, keys: list[str]) -> dict[tuple[str, str], dict]
 def adjustment_notes(store: Store, keys: list[str]) -> tuple[dict, dict]:
     """(unit, task) -> what was changed with approval ("thời hạn từ 30/06/2026 thành 30/09/2026 (Công văn số
     …)"), and -> what is asked and still waiting for a decision."""
-    from ..cycle.adjust import describe
+    from .fields import describe
 
     adjusted: dict[tuple[str, str], list[str]] = {}
     pending: dict[tuple[str, str], list[str]] = {}

@@ -16,8 +16,6 @@ NEW_VALUES = {"new_deadline": "deadline", "new_target": "target", "new_title": "
 # what each kind needs at least
 NEEDS = {EXTEND: ("new_deadline",), TARGET: ("new_target",), REWORD: ("new_title", "new_indicator"),
          ADD: ("new_title", "new_deadline"), DROP: ()}
-CHANGE_LABELS = {"modify": "Điều chỉnh", "drop": "Đưa ra khỏi danh mục", "add": "Bổ sung nhiệm vụ mới"}
-FIELD_LABELS = {"deadline": "Thời hạn", "target": "Mục tiêu", "title": "Tên nhiệm vụ", "indicator": "Chỉ tiêu"}
 
 
 def missing_values(row: dict[str, Any]) -> list[str]:

@@ -313,7 +313,7 @@ def write_sample_registry(path: str | Path, units=None, leaders=None) -> None:
     """Write a registry workbook in the office's format (also used by tests and benchmarks)."""
     import xlsxwriter
 
-    from .config import atomic_path
+    from ..files import atomic_path
 
     units = SAMPLE_UNITS if units is None else units
     leaders = SAMPLE_LEADERS if leaders is None else leaders

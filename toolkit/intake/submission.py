@@ -1,0 +1,62 @@
+"""One returned file as the intake reads it: its form, unit and period, its typed rows by sheet, and the issues
+found in it (the per-file report)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..definitions.forms import Form, Sheet
+from ..issues import Issue, make_issue
+from ..workspace.periods import Period
+from ..workspace.units import Unit
+from .read import cell_ref
+
+
+@dataclass
+class ParsedRow:
+    excel_row: int
+    values: dict[str, Any]
+    cells: dict[str, str]
+    raw: dict[str, Any]
+    original: dict[str, str] = field(default_factory=dict)  # text as typed, where the toolkit converted it
+    formulas: set[str] = field(default_factory=set)  # columns holding a formula with no computed value
+
+
+@dataclass
+class ParsedSheet:
+    spec: Sheet
+    name: str
+    rows: list[ParsedRow] = field(default_factory=list)
+    columns: dict[str, int] = field(default_factory=dict)  # column name -> 1-based Excel column
+    header_row: int = 0
+
+    def cell(self, row: ParsedRow, name: str) -> str:
+        if name in row.cells:
+            return row.cells[name]
+        col = self.columns.get(name)
+        return cell_ref(row.excel_row, col) if col else f"{row.excel_row}"
+
+
+@dataclass
+class Submission:
+    path: Path
+    file_name: str
+    form: Form | None = None
+    form_version: int | None = None
+    unit: Unit | None = None
+    period: Period | None = None
+    identified_by: str = ""
+    sheets: dict[str, ParsedSheet] = field(default_factory=dict)
+    issues: list[Issue] = field(default_factory=list)
+    format: str = ""
+
+    def add(self, code: str, **kw) -> Issue:
+        issue = make_issue(code, file=self.file_name, unit=self.unit.code if self.unit else "", **kw)
+        self.issues.append(issue)
+        return issue
+
+    @property
+    def has_errors(self) -> bool:
+        return any(i.is_error for i in self.issues)
