@@ -26,6 +26,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
+from toolkit.context import load_context  # noqa: E402
 from toolkit.intake.collect import collect  # noqa: E402
 from toolkit.outputs.merge import merge  # noqa: E402
 from toolkit.outputs.report import write_reports  # noqa: E402
@@ -33,7 +34,6 @@ from toolkit.outputs.score import score  # noqa: E402
 from toolkit.outputs.templates import build_template  # noqa: E402
 from toolkit.samples import RESULT_BANK, TASK_BANK  # noqa: E402
 from toolkit.workspace.config import init_workspace  # noqa: E402
-from toolkit.workspace.context import load_context  # noqa: E402
 from toolkit.workspace.periods import parse_period  # noqa: E402
 from toolkit.workspace.units import write_sample_registry  # noqa: E402
 

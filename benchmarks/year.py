@@ -31,6 +31,7 @@ sys.path.insert(0, str(HERE))
 import openpyxl  # noqa: E402
 from run import make_registry, rss_mb, task_rows  # noqa: E402
 
+from toolkit.context import load_context  # noqa: E402
 from toolkit.cycle.adjust import adjust  # noqa: E402
 from toolkit.cycle.confirm import confirm  # noqa: E402
 from toolkit.cycle.history import write_history  # noqa: E402
@@ -41,7 +42,6 @@ from toolkit.outputs.templates import build_template, build_templates  # noqa: E
 from toolkit.round import open_round  # noqa: E402
 from toolkit.samples import RESULT_BANK  # noqa: E402
 from toolkit.workspace.config import init_workspace  # noqa: E402
-from toolkit.workspace.context import load_context  # noqa: E402
 from toolkit.workspace.periods import parse_period  # noqa: E402
 
 YEAR = "2025"

@@ -9,9 +9,9 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from toolkit.context import load_context
 from toolkit.outputs.templates import build_template
 from toolkit.workspace.config import init_workspace
-from toolkit.workspace.context import load_context
 from toolkit.workspace.periods import parse_period
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -71,7 +71,7 @@ def test_json_envelope_of_init_templates_collect_status_run(tmp_path):
     assert again["deadline"] == "2025-02-15"
     _invoke("templates", ws, "-f", "registration", "-p", "2025", "-d", "2026=15/02/2026", code=2)
 
-    from toolkit.workspace.context import load_context
+    from toolkit.context import load_context
 
     ctx = load_context(ws)
     make_return(ctx, "registration", "XLS", "2025", [task("XLS-01")])

@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 
+from toolkit.context import load_context
 from toolkit.intake.collect import collect
 from toolkit.outputs.templates import build_template
 from toolkit.workspace.config import init_workspace
-from toolkit.workspace.context import load_context
 from toolkit.workspace.periods import parse_period
 
 pytestmark = pytest.mark.slow

@@ -100,8 +100,8 @@ def test_init_keeps_existing_settings_and_rejects_bad_registry(tmp_path):
 def _register(ws, codes):
     from conftest import make_return, task
 
+    from toolkit.context import load_context
     from toolkit.intake.collect import collect
-    from toolkit.workspace.context import load_context
 
     ctx = load_context(ws)
     for code in codes:

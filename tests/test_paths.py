@@ -17,10 +17,10 @@ from click.testing import CliRunner
 from conftest import make_return, task
 
 from toolkit.cli import cli
+from toolkit.context import load_context
 from toolkit.intake.collect import collect
 from toolkit.paths import RESERVED, distinct_names, name_key, safe_filename
 from toolkit.workspace.config import init_workspace
-from toolkit.workspace.context import load_context
 from toolkit.workspace.periods import parse_period
 from toolkit.workspace.units import SAMPLE_LEADERS, SAMPLE_UNITS, write_sample_registry
 

@@ -159,8 +159,8 @@ def init(directory, office, parent_body, signer, signer_title, units_file, perio
               signer_name=signer, signer_title=signer_title, deadlines=given)
     notes = [n for n in (deadline_note(ws, parse_period(c)) for c in periods) if n]
     if units_file:  # leaders no form can reach (a registry with errors is reported by the first command)
+        from .context import load_context
         from .outputs.templates import unreachable_note
-        from .workspace.context import load_context
 
         try:
             notes += [n for n in [unreachable_note(load_context(ws))] if n]

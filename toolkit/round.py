@@ -14,10 +14,10 @@ from datetime import date
 from pathlib import Path
 from typing import Iterable
 
+from .context import Context, load_context
 from .definitions.forms import Form
 from .errors import ToolkitError
 from .paths import safe_filename
-from .workspace.context import Context, load_context
 from .workspace.periods import Period, parse_period
 from .workspace.units import Unit
 

@@ -192,10 +192,10 @@ DAMAGE = {}  # file name -> (description, expected codes); filled by generate()
 
 def generate(target: Path, seed: int = 2025) -> dict:
     """Write the sample province into ``target`` and return the manifest."""
+    from .context import load_context
     from .intake.collect import collect
     from .outputs.templates import build_templates
     from .workspace.config import init_workspace
-    from .workspace.context import load_context
     from .workspace.periods import parse_period
 
     rng = random.Random(seed)
@@ -374,10 +374,10 @@ def _yearend(ws, target: Path, manifest: dict, rng: random.Random) -> None:
     6-month report, which the checks across periods must warn about."""
     import os
 
+    from .context import load_context
     from .intake.collect import collect
     from .outputs.templates import build_templates
     from .store import Store
-    from .workspace.context import load_context
     from .workspace.periods import parse_period
 
     prog, ye = parse_period(PROG_PERIOD), parse_period(YEAREND_PERIOD)

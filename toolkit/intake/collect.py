@@ -20,6 +20,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Callable
 
+from ..context import Context, load_context
 from ..definitions.forms import Form
 from ..files import atomic_path, workspace_lock
 from ..issues import Issue, Report, Severity, make_issue
@@ -27,7 +28,6 @@ from ..outputs.status import counted_text, first_return
 from ..paths import distinct_names
 from ..store import Store
 from ..text import fold, xml_safe
-from ..workspace.context import Context, load_context
 from ..workspace.periods import Period, parse_period
 from .checks import Lookups
 from .read import SPREADSHEET_EXTS, Limits, open_workbook

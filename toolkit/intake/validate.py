@@ -13,11 +13,11 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from ..context import Context
 from ..definitions.forms import TYPE_LABELS, Column, Form, Sheet
 from ..errors import PeriodError
 from ..issues import Issue, Severity
 from ..outputs.templates import INFO_LABELS, LISTS_SHEET
-from ..workspace.context import Context
 from ..workspace.periods import Period, parse_period
 from . import checks, coerce
 from .read import META_SHEET, SheetData, Workbook, cell_ref, col_letter

@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..definitions.forms import Form, canonical_form_id, load_forms
-from ..errors import ToolkitError, WorkspaceError
-from .config import Workspace
-from .units import Registry, load_registry
+from .definitions.forms import Form, canonical_form_id, load_forms
+from .errors import ToolkitError, WorkspaceError
+from .workspace.config import Workspace
+from .workspace.units import Registry, load_registry
 
 
 @dataclass
