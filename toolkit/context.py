@@ -1,12 +1,15 @@
-"""What every stage needs: the workspace, its forms and its unit registry, loaded once."""
+"""The session every stage works in: the workspace, its forms and its unit registry, loaded once, with the one
+store handle of the session (opened on first use), the Calendar of its periods and the cached round frame."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .definitions.forms import Form, canonical_form_id, load_forms
 from .errors import ToolkitError, WorkspaceError
+from .store import Store
+from .workspace.calendar import Calendar
 from .workspace.config import Workspace
 from .workspace.units import Registry, load_registry
 
@@ -16,6 +19,43 @@ class Context:
     ws: Workspace
     forms: dict[str, Form]
     registry: Registry
+    _store: Store | None = field(default=None, repr=False)
+    _calendar: tuple | None = field(default=None, repr=False)
+    frames: dict = field(default_factory=dict, repr=False)  # the round frame, memoised on the store's state
+
+    # --- the store ---------------------------------------------------------------------------------
+    @property
+    def store(self) -> Store:
+        """The session's one store handle, opened (and the database created) on first use."""
+        if self._store is None:
+            self._store = Store(self.ws.db_path)
+        return self._store
+
+    @property
+    def has_store(self) -> bool:
+        """Whether anything was ever stored (a read never creates the database)."""
+        return self._store is not None or self.ws.db_path.exists()
+
+    def close(self) -> None:
+        if self._store is not None:
+            self._store.close()
+            self._store = None
+
+    def __enter__(self) -> Context:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # --- the periods -------------------------------------------------------------------------------
+    @property
+    def calendar(self) -> Calendar:
+        """The periods of settings.yaml and of the register, built again only when the store changed."""
+        version = (self.store.version() if self.has_store else None, tuple(self.ws.settings.get("periods") or ()))
+        if self._calendar is None or self._calendar[0] != version:
+            stored = self.store.register_keys() if self.has_store else set()
+            self._calendar = (version, Calendar.of(self.ws.settings, sorted(stored)))
+        return self._calendar[1]
 
     def form(self, form_id: str) -> Form:
         try:

@@ -16,6 +16,7 @@ from datetime import datetime
 from pathlib import Path
 
 from . import __version__
+from .cycle.adjust import SHEET as ADJUST_SHEET
 from .cycle.adjust import adjust
 from .cycle.confirm import confirm
 from .cycle.history import write_history
@@ -178,7 +179,7 @@ def run_demo(directory: str | Path, pdf: bool = True, log: Callable[[str], None]
     a = adjust(ws, prog)
     say(f"Bảng đề nghị điều chỉnh ({a.total} đề nghị chờ ý kiến): {a.path}")
     ref = (manifest.get("adjustment") or {}).get("decision_ref") or "Công văn số 125-CV/TU"
-    decided = clerk_fills(a.path, "Đề nghị điều chỉnh", lambda row: {"Ý kiến": "Đồng ý", "Số, ngày văn bản": ref}
+    decided = clerk_fills(a.path, ADJUST_SHEET, lambda row: {"Ý kiến": "Đồng ý", "Số, ngày văn bản": ref}
                           if row.get("Tình trạng") == "Chờ ý kiến" else None)
     for d in decided:
         log(f"     (chạy thử thay Văn phòng đồng ý đề nghị số {d['Số đề nghị']} của {d['Mã đơn vị']}: "

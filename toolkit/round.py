@@ -9,6 +9,7 @@ A form is only ever used in a period of a kind its definition allows.
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -18,6 +19,7 @@ from .context import Context, load_context
 from .definitions.forms import Form
 from .errors import ToolkitError
 from .paths import safe_filename
+from .store import Store
 from .workspace.periods import Period, parse_period
 from .workspace.units import Unit
 
@@ -121,14 +123,17 @@ class Round:
     @property
     def register_keys(self) -> list[str]:
         """The registers a progress round reports on: its year, and every term that covers that year."""
-        if self.period.kind == "term":
-            return [self.period.code]
-        year = self.period.start.year
-        keys = [str(year)]
-        for term in known_terms(self):
-            if term.start.year <= year <= term.end.year:
-                keys.append(term.code)
-        return keys
+        return self.ctx.calendar.register_keys(self.period)
+
+    # --- the store --------------------------------------------------------------------------------
+    @property
+    def store(self) -> Store:
+        """The session's one store handle (shared by every round of the session)."""
+        return self.ctx.store
+
+    def store_handle(self) -> nullcontext[Store]:
+        """``with rnd.store_handle() as store:`` — the session's store for a block; leaving it does not close it."""
+        return nullcontext(self.ctx.store)
 
     # --- units ------------------------------------------------------------------------------------
     def expected(self, form: Form | None = None, codes: Iterable[str] | None = None) -> list[Unit]:
@@ -180,13 +185,7 @@ def _issued_forms(ctx: Context, period: Period) -> tuple[list[Form], list[Form]]
     fits = {f.id: f for f in ctx.forms.values() if not f.periods or period.kind in f.periods}
     entry = (ctx.ws.settings.get("periods") or {}).get(period.code) or {}
     named = [fits[i] for i in (entry.get("forms") or []) if i in fits] if isinstance(entry, dict) else []
-    from .store import Store
-
-    if ctx.ws.db_path.exists():
-        with Store(ctx.ws.db_path) as store:
-            stored = [fits[i] for i in store.forms_with_returns(period.code) if i in fits]
-    else:
-        stored = []
+    stored = [fits[i] for i in ctx.store.forms_with_returns(period.code) if i in fits] if ctx.has_store else []
     return named, stored
 
 
@@ -244,32 +243,10 @@ def unregistered_units(rnd: Round, form: Form) -> list[Unit]:
     return sorted(asked.values(), key=lambda u: u.code)
 
 
-def known_terms(rnd: Round) -> list[Period]:
-    """Terms named in settings.yaml or holding tasks in the store."""
-    from .store import Store
-
-    codes = set((rnd.ws.settings.get("periods") or {}).keys())
-    if rnd.ws.db_path.exists():
-        with Store(rnd.ws.db_path) as store:
-            codes |= store.register_keys()
-    terms = []
-    for code in sorted(codes):
-        try:
-            p = parse_period(code)
-        except ToolkitError:
-            continue
-        if p.kind == "term":
-            terms.append(p)
-    return terms
-
-
 def register_units(rnd: Round) -> set[str]:
-    from .store import Store
-
-    if not rnd.ws.db_path.exists():
+    if not rnd.ctx.has_store:
         return set()
-    with Store(rnd.ws.db_path) as store:
-        return {t["unit_code"] for key in rnd.register_keys for t in store.register(key)}
+    return {t["unit_code"] for key in rnd.register_keys for t in rnd.store.register(key)}
 
 
 __all__ = ["Round", "open_round", "as_round", "expected_units", "unregistered_units", "check_form_period",

@@ -279,9 +279,8 @@ def generate(target: Path, seed: int = 2025) -> dict:
             shutil.copyfile(p, ws.round_dir(parse_period(REG_PERIOD), "inbox") / p.name)
         collect(ws, REG_PERIOD, feedback=False)
         prog_templates = {p.name.split("_")[0]: p for p in build_templates(ws, "progress", parse_period(PROG_PERIOD))}
-        from .store import Store
-
-        with Store(ws.db_path) as store:
+        with load_context(ws) as session:
+            store = session.store
             register = {}
             for t in store.register(REG_PERIOD):
                 register.setdefault(t["unit_code"], []).append(t)
@@ -377,7 +376,6 @@ def _yearend(ws, target: Path, manifest: dict, rng: random.Random) -> None:
     from .context import load_context
     from .intake.collect import collect
     from .outputs.templates import build_templates
-    from .store import Store
     from .workspace.periods import parse_period
 
     prog, ye = parse_period(PROG_PERIOD), parse_period(YEAREND_PERIOD)
@@ -388,7 +386,8 @@ def _yearend(ws, target: Path, manifest: dict, rng: random.Random) -> None:
             ts = datetime.fromisoformat(entry["received"] + "T09:00:00").timestamp()
             os.utime(inbox / Path(name).name, (ts, ts))
     collect(ws, prog, feedback=False)
-    with Store(ws.db_path) as store:
+    with load_context(ws) as session:
+        store = session.store
         for a in store.adjustments(REG_PERIOD, pending_only=True):
             store.decide_adjustment(a["id"], "approved", ADJUST_DECISION, None)
         register: dict[str, list[dict]] = {}

@@ -16,14 +16,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import formatting as fmt
+from ..definitions.vocabulary import status_word
 from ..paths import safe_filename
 from ..register.fields import REGISTER_LABELS, change_label, describe, value_text  # noqa: F401 (re-exported)
 from ..store import ADJUSTMENT_STATES, Store
 from ..text import fold
+from ..workspace.calendar import period_label
 from ..workspace.periods import parse_period
 from .review import Column, choice, read_review, write_review
 
-SHEET = "Đề nghị điều chỉnh"
+SHEET = status_word("adjust")  # the requests, as units mark a task whose adjustment they request
 CHOICES = ["Đồng ý", "Không đồng ý"]
 DECISIONS = dict(zip((fold(c) for c in CHOICES), ("approved", "refused")))
 COLUMNS = [Column("Số đề nghị", 8), Column("Mã đơn vị", 10), Column("Tên đơn vị", 26), Column("Mã nhiệm vụ", 12),
@@ -68,7 +70,7 @@ def adjust(target, period=None) -> AdjustResult:
     rnd = as_round(target, period)
     path = adjustments_path(rnd)
     result = AdjustResult(path=str(path))
-    with Store(rnd.ws.db_path) as store:
+    with rnd.store_handle() as store:
         if path.exists():
             _apply_decisions(store, path, result)
         adjustments = [a for k in rnd.register_keys for a in store.adjustments(k)]
@@ -86,10 +88,7 @@ def adjust(target, period=None) -> AdjustResult:
         title = task.get("title") or (json.loads(a["data"] or "{}").get("title") if a["change"] == "add" else "")
         new = value_text(a["field"], a["new_value"]) if a["change"] == "modify" else (a["new_value"] or "")
         old = value_text(a["field"], a["old_value"]) if a["change"] == "modify" else (a["old_value"] or "")
-        try:
-            asked = parse_period(a["period"]).label
-        except Exception:
-            asked = a["period"] or ""
+        asked = period_label(a["period"])
         state = ADJUSTMENT_STATES.get(a["decision"], a["decision"])
         if a["decision"] == "approved":
             state = f"Đã áp dụng ngày {a['applied_at'][8:10]}/{a['applied_at'][5:7]}/{a['applied_at'][:4]}"
@@ -146,11 +145,7 @@ def _text(v) -> str | None:
     return str(v).strip() or None
 
 
-def _key_label(key: str) -> str:
-    try:
-        return parse_period(key).label
-    except Exception:
-        return key
+_key_label = period_label
 
 
 def _field_label(name: str) -> str:

@@ -80,7 +80,7 @@ def confirm(target, period=None) -> ConfirmResult:
     path = confirmation_path(rnd)
     result = ConfirmResult(path=str(path))
     touched: set[str] = set()
-    with Store(rnd.ws.db_path) as store:
+    with rnd.store_handle() as store:
         if path.exists():
             touched = _read_opinions(store, key, path, result)
         tasks = store.register(key)

@@ -8,10 +8,11 @@ from dataclasses import dataclass
 
 from .. import formatting as fmt
 from ..definitions.judge import STATES
+from ..definitions.vocabulary import status_word
 from ..paths import safe_filename
 from ..register.fields import REGISTER_LABELS, change_label, value_text
 from ..register.history import _frame, compare_with_previous, latest_states, progress_rounds  # noqa: F401
-from ..store import Store
+from ..workspace.calendar import period_label, period_of
 from ..workspace.periods import parse_period
 
 CONFIRMATION = {None: "", "confirmed": "Đã xác nhận", "revise": "Đề nghị sửa", "refused": "Không đồng ý"}
@@ -42,7 +43,7 @@ def write_history(target, period=None) -> HistoryResult:
     keys = rnd.register_keys
     names = {u.code: u.name for u in rnd.ctx.registry.units.values()}
     trail: list[list] = []
-    with Store(rnd.ws.db_path) as store:
+    with rnd.store_handle() as store:
         tasks = [t for k in keys for t in store.register(k, active_only=False)]
         # the registers each round reports on, read once (each look-up opens the store)
         round_keys = {r.code: set(r.register_keys) for r in progress_rounds(rnd.ctx, store)}
@@ -112,7 +113,7 @@ def write_history(target, period=None) -> HistoryResult:
         table(wb.add_worksheet("Thay đổi"), 0, ["Danh mục", "Mã đơn vị", "Tên đơn vị", "Mã nhiệm vụ", "Nội dung",
                                                 "Giá trị cũ", "Giá trị mới", "Thời điểm", "Văn bản", "Nguồn"],
               change_rows, f, [14, 10, 24, 12, 22, 24, 24, 18, 26, 24])
-        table(wb.add_worksheet("Đề nghị điều chỉnh"), 0, ["Số đề nghị", "Mã đơn vị", "Mã nhiệm vụ", "Nội dung đề nghị",
+        table(wb.add_worksheet(status_word("adjust")), 0, ["Số đề nghị", "Mã đơn vị", "Mã nhiệm vụ", "Nội dung đề nghị",
                                                          "Giá trị cũ", "Giá trị đề nghị", "Lý do", "Đề nghị trong",
                                                          "Thời điểm đề nghị", "Ý kiến", "Văn bản", "Thời điểm quyết định"],
               request_rows, f, [8, 10, 12, 22, 20, 20, 36, 18, 18, 12, 26, 18])
@@ -122,17 +123,11 @@ def write_history(target, period=None) -> HistoryResult:
 
 def _before(code: str | None, rnd) -> bool:
     """Whether a request made in period ``code`` (a registration resubmission or a report) came before ``rnd``."""
-    try:
-        return code is not None and parse_period(code).end <= rnd.period.end
-    except Exception:
-        return False
+    p = period_of(code)
+    return p is not None and p.end <= rnd.period.end
 
 
-def _key_label(code: str) -> str:
-    try:
-        return parse_period(code).label
-    except Exception:
-        return code
+_key_label = period_label
 
 
 

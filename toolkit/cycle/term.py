@@ -18,7 +18,6 @@ from ..files import atomic_path
 from ..paths import safe_filename
 from ..register.history import _frame, progress_rounds
 from ..sheets import Formats, new_workbook, table
-from ..store import Store
 
 RESULT_GROUPS = {"done_on_time": "on_time", "done_late": "late", "overdue": "failed", "not_done": "failed",
                  "not_reported": "failed", "dropped": "dropped"}
@@ -56,7 +55,7 @@ def term_view(target, period=None) -> TermResult:
     years = list(range(rnd.period.start.year, rnd.period.end.year + 1))
     reg = rnd.ctx.registry
     names = {u.code: u.name for u in reg.units.values()}
-    with Store(rnd.ws.db_path) as store:
+    with rnd.store_handle() as store:
         tasks = [t for t in store.register(key) if not (t.get("confirmation") == "refused"
                                                         and t.get("confirmed_version") == t["version"])]
         states: dict[tuple[str, str], dict[int, tuple[str, str]]] = {}

@@ -15,6 +15,7 @@ import yaml
 from .. import resources
 from ..errors import FormDefinitionError
 from ..text import fold
+from .vocabulary import STATUS_MEANINGS, list_items, shipped_meaning
 
 TYPES = {"text", "integer", "number", "percent", "date", "choice", "bool", "unit", "leader"}
 ROLES = {"registration", "breakthrough", "progress", "followup"}
@@ -61,6 +62,11 @@ class Column:
     locked: bool = False
     prefill: str | None = None
     aliases: tuple[str, ...] = ()
+    meanings: tuple[tuple[str, str], ...] = ()  # (choice, its meaning), from lists.yaml
+
+    def meaning(self, value: Any) -> str | None:
+        """What a chosen value means ("done" for "Hoàn thành"), None for a value without one."""
+        return next((m for w, m in self.meanings if w == value), None) if value is not None else None
 
     @property
     def keys(self) -> set[str]:
@@ -275,7 +281,7 @@ def _build_column(cp: str, c: Any, lists: dict, problems: list[str]) -> Column |
     if not isinstance(c, dict):
         problems.append(f"{cp}: phải là một bảng")
         return None
-    unknown = set(c) - set(Column.__dataclass_fields__)
+    unknown = set(c) - (set(Column.__dataclass_fields__) - {"meanings"})
     for k in sorted(unknown):
         problems.append(f"{cp}.{k}: khoá không hợp lệ")
     name, title, typ = c.get("name"), c.get("title"), c.get("type")
@@ -286,13 +292,19 @@ def _build_column(cp: str, c: Any, lists: dict, problems: list[str]) -> Column |
         problems.append(f"{cp}.title: thiếu tiêu đề cột")
     if typ not in TYPES:
         problems.append(f"{cp}.type: '{typ}' không hợp lệ (chọn trong {sorted(TYPES)})")
-    choices = c.get("choices", ())
+    choices, list_name = c.get("choices", ()), None
     if isinstance(choices, str) and choices.startswith("@"):
         if choices[1:] not in lists:
             problems.append(f"{cp}.choices: danh sách '{choices}' không có trong lists.yaml")
             choices = ()
         else:
-            choices = lists[choices[1:]]
+            list_name, choices = choices[1:], lists[choices[1:]]
+    items = list_items(choices) if isinstance(choices, (list, tuple)) else []
+    meanings = tuple((w, m or shipped_meaning(list_name, w)) for w, m in items if list_name and (m or shipped_meaning(list_name, w)))
+    for w, m in meanings:
+        if list_name == "statuses" and m not in STATUS_MEANINGS:
+            problems.append(f"{cp}.choices: '{w}' trong danh sách '{list_name}' có nghĩa '{m}' không hợp lệ "
+                            f"(chọn trong {', '.join(STATUS_MEANINGS)})")
     if typ == "choice" and not choices:
         problems.append(f"{cp}.choices: cột kiểu choice cần danh sách giá trị")
     for bound in ("min", "max"):
@@ -306,7 +318,7 @@ def _build_column(cp: str, c: Any, lists: dict, problems: list[str]) -> Column |
     if unknown or not isinstance(name, str) or typ not in TYPES or not isinstance(title, str):
         return None
     return Column(name=name, title=title.strip(), type=typ, required=bool(c.get("required")),
-                  choices=tuple(str(x) for x in choices or ()), min=c.get("min"), max=c.get("max"),
+                  choices=tuple(w for w, _ in items), meanings=meanings, min=c.get("min"), max=c.get("max"),
                   pattern=c.get("pattern"), max_length=int(c.get("max_length", 32767)),
                   width=float(c.get("width", 14)), help=str(c.get("help", "")), locked=bool(c.get("locked")),
                   prefill=c.get("prefill"), aliases=tuple(c.get("aliases") or ()))

@@ -18,11 +18,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-COMPLETED = ("Hoàn thành", "Hoàn thành vượt mức")
-NOT_DONE = "Không hoàn thành"
-BEHIND = "Chậm tiến độ"
-NOT_STARTED = "Chưa triển khai"
-ADJUST = "Đề nghị điều chỉnh"
+from .vocabulary import COMPLETED, status_word
 
 STATES = {
     "done_on_time": "Hoàn thành đúng hạn",
@@ -30,8 +26,8 @@ STATES = {
     "in_progress": "Đang thực hiện, đúng tiến độ",
     "behind": "Chậm tiến độ, còn hạn",
     "overdue": "Quá hạn, chưa hoàn thành",
-    "not_done": "Không hoàn thành",
-    "not_started": "Chưa triển khai",
+    "not_done": status_word("not_done"),
+    "not_started": status_word("not_started"),
     "adjust": "Đề nghị điều chỉnh (chờ ý kiến)",
     "dropped": "Đưa ra khỏi danh mục (đã được đồng ý)",
     "not_reported": "Chưa báo cáo",
@@ -104,18 +100,18 @@ def date_in_text(text: Any, year: int, as_of: date) -> date | None:
     return max(found) if found else None
 
 
-def judge(status: str | None, deadline: date | None, completed_on: date | None, as_of: date, *,
+def judge(meaning: str | None, deadline: date | None, completed_on: date | None, as_of: date, *,
           start_date: date | None = None, results: Any = None, dropped: bool = False,
           reported: bool = True, span_start: date | None = None,
           not_started_share: float = NOT_STARTED_SHARE) -> Verdict:
-    """The state of one task at ``as_of`` (the end of the period); ``span_start`` is where a task without a start
+    """The state of one task at ``as_of``, by the meaning of its reported status (definitions/vocabulary.py) (the end of the period); ``span_start`` is where a task without a start
     date starts (its register's first day)."""
     due = deadline is not None and deadline <= as_of
     if dropped:
         return Verdict("dropped", False, True, False)
     if not reported:
         return Verdict("not_reported", due, False, True)
-    if status in COMPLETED:
+    if meaning in COMPLETED:
         note = ""
         if completed_on is None:
             completed_on = date_in_text(results, as_of.year, as_of)
@@ -127,17 +123,17 @@ def judge(status: str | None, deadline: date | None, completed_on: date | None, 
         return Verdict("done_late" if late else "done_on_time", True, not late, late, completed_on, note)
     if due:  # not finished and past its deadline, whatever else was reported (a pending request included)
         return Verdict("overdue", True, False, True)
-    if status == NOT_DONE:
+    if meaning == "not_done":
         return Verdict("not_done", True, False, True)
     start = start_date or span_start
     share = elapsed_share(start, deadline, as_of)
     span = (f"đã qua {_pct(share)} thời gian thực hiện ({start:%d/%m/%Y} – {deadline:%d/%m/%Y})"
             if share is not None else "")
-    if status == ADJUST:
+    if meaning == "adjust":
         return Verdict("adjust", False, True, False, elapsed=share)
-    if status == BEHIND:
+    if meaning == "behind":
         return Verdict("behind", False, False, True, elapsed=share, timeline="đơn vị báo chậm tiến độ")
-    if status == NOT_STARTED:
+    if meaning == "not_started":
         if share is None:  # no timeline to judge against (no deadline, no start): not started counts as behind
             return Verdict("behind", False, False, True, timeline="chưa triển khai, không xác định được lộ trình")
         if share > not_started_share + 1e-9:

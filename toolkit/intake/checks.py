@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any, Iterator
 
+from ..definitions.vocabulary import COMPLETED
 from ..issues import Issue, make_issue
 from ..text import fold
+from ..workspace.calendar import period_of
 from ..workspace.config import DEFAULT_SETTINGS
+from ..workspace.periods import parse_period
 from .similarity import TextGroups, jaccard
 
 if TYPE_CHECKING:  # pragma: no cover
     from .submission import ParsedSheet, Submission
 
-COMPLETED = ("Hoàn thành", "Hoàn thành vượt mức")
 _QUALITY = DEFAULT_SETTINGS["quality"]
 
 
@@ -90,8 +93,6 @@ def within_period(sub, ps, rule, ctx, lk) -> Iterator[Issue]:
     if period is None:
         return
     if sub.form.role in ("registration", "breakthrough"):
-        from ..workspace.periods import parse_period
-
         period = parse_period(period.register_key)
     label = period.label
     for row in ps.rows:
@@ -183,14 +184,15 @@ def ref_exists(sub, ps, rule, ctx, lk) -> Iterator[Issue]:
 
 def status_percent(sub, ps, rule, ctx, lk) -> Iterator[Issue]:
     s_col, p_col = rule["status"], rule["percent"]
+    meaning = _meaning(ps, s_col)
     for row in ps.rows:
         status, pct = row.values.get(s_col), row.values.get(p_col)
         if status is None or pct is None:
             continue
-        if status in COMPLETED and pct < 100:
+        if meaning(status) in COMPLETED and pct < 100:
             yield _issue(sub, "status-percent", ps, ps.cell(row, p_col), row.excel_row,
                          detail=f"Tình trạng '{status}' nhưng chỉ đạt {pct:g}%.")
-        elif status not in COMPLETED and pct >= 100 and status != "Đề nghị điều chỉnh":
+        elif meaning(status) not in COMPLETED and pct >= 100 and meaning(status) != "adjust":
             yield _issue(sub, "status-percent", ps, ps.cell(row, s_col), row.excel_row,
                          detail=f"Đã đạt {pct:g}% nhưng tình trạng là '{status}'.")
 
@@ -202,11 +204,12 @@ def completed_date(sub, ps, rule, ctx, lk) -> Iterator[Issue]:
     from ..register.frame import as_date
 
     s_col, d_col = rule["status"], rule["column"]
+    meaning = _meaning(ps, s_col)
     as_of = sub.period.end if sub.period else None
     register = lk.register.get(sub.unit.code, {}) if sub.unit else {}
     for row in ps.rows:
         status = row.values.get(s_col)
-        if status not in COMPLETED or row.values.get(d_col) is not None or as_of is None:
+        if meaning(status) not in COMPLETED or row.values.get(d_col) is not None or as_of is None:
             continue
         code = str(row.values.get("task_code") or "")
         task = register.get(code) or {}
@@ -276,7 +279,8 @@ def copied_text(sub, ps, rule, ctx, lk) -> Iterator[Issue]:
             continue
         k = str(row.values.get(key) or "").strip()
         prev = lk.previous.get((sub.unit.code, fold(k)))
-        if prev and not subject and _finished_before(lk, sub.unit.code, k, row.values.get("status")):
+        if prev and not subject and _finished_before(lk, sub.unit.code, k, row.values.get("status"),
+                                                     _meaning(ps, "status")):
             prev = None  # a task finished earlier and reported finished again: the same result is no copy
         found = None
         if prev and jaccard(text, prev[1]) >= threshold:
@@ -302,6 +306,7 @@ def progress_trend(sub, ps, rule, ctx, lk) -> Iterator[Issue]:
     """Against the unit's own latest earlier report of the year: percent or cumulative actual value going down,
     a task reported done then not done."""
     status_col, pct_col, actual_col = rule["status"], rule["percent"], rule.get("actual")
+    meaning = _meaning(ps, status_col)
     for row in ps.rows:
         code = row.values.get("task_code")
         last = lk.last_values.get((sub.unit.code, str(code or "")))
@@ -309,7 +314,8 @@ def progress_trend(sub, ps, rule, ctx, lk) -> Iterator[Issue]:
             continue
         label, old_status, old_pct, old_actual = last
         status, pct = row.values.get(status_col), row.values.get(pct_col)
-        if old_status in COMPLETED and status and status not in COMPLETED and status != "Đề nghị điều chỉnh":
+        if meaning(old_status) in COMPLETED and status and meaning(status) not in COMPLETED \
+                and meaning(status) != "adjust":
             yield _issue(sub, "progress-done-undone", ps, ps.cell(row, status_col), row.excel_row, task=code,
                          old=old_status, new=status, period_label=label)
         elif _num(pct) is not None and _num(old_pct) is not None and _num(pct) < _num(old_pct):
@@ -330,13 +336,15 @@ def progress_trend(sub, ps, rule, ctx, lk) -> Iterator[Issue]:
 
 
 def adjust_request(sub, ps, rule, ctx, lk) -> Iterator[Issue]:
-    """A task marked "Đề nghị điều chỉnh" has a request on the requests sheet."""
+    """A task whose status means an adjustment is requested ("Đề nghị điều chỉnh") has a request on the requests
+    sheet."""
     other = sub.sheets.get(rule["sheet"])
     asked = {fold(str(r.values.get("task_code") or "")) for r in (other.rows if other else [])}
     name = next((s.name for s in sub.form.sheets if s.id == rule["sheet"]), rule["sheet"])
+    meaning = _meaning(ps, rule["status"])
     for row in ps.rows:
         code = row.values.get("task_code")
-        if row.values.get(rule["status"]) == "Đề nghị điều chỉnh" and fold(str(code or "")) not in asked:
+        if meaning(row.values.get(rule["status"])) == "adjust" and fold(str(code or "")) not in asked:
             yield _issue(sub, "adjust-no-request", ps, ps.cell(row, rule["status"]), row.excel_row, task=code,
                          sheet_name=name)
 
@@ -363,18 +371,20 @@ def adjust_values(sub, ps, rule, ctx, lk) -> Iterator[Issue]:
 
 
 def _label(code: str) -> str:
-    from ..workspace.periods import parse_period
-
-    try:
-        return parse_period(code).label
-    except Exception:
-        return f"kỳ {code}"
+    p = period_of(code)
+    return p.label if p else f"kỳ {code}"
 
 
-def _finished_before(lk: Lookups, unit: str, code: str, status: Any) -> bool:
+def _finished_before(lk: Lookups, unit: str, code: str, status: Any, meaning: Callable[[Any], str | None]) -> bool:
     """The task was reported finished in the unit's latest earlier report and is reported finished now."""
     last = lk.last_values.get((unit, code))
-    return bool(last) and last[1] in COMPLETED and status in COMPLETED
+    return bool(last) and meaning(last[1]) in COMPLETED and meaning(status) in COMPLETED
+
+
+def _meaning(ps: ParsedSheet, column: str) -> Callable[[Any], str | None]:
+    """What a value of a choice column means, from the definitions (lists.yaml)."""
+    col = next((c for c in ps.spec.columns if c.name == column), None)
+    return col.meaning if col is not None else (lambda value: None)
 
 
 def _real(v) -> float | None:

@@ -15,6 +15,7 @@ import os
 import shutil
 import stat
 import time
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -167,8 +168,7 @@ def _collect_locked(ctx, period, form_id, inbox, feedback, progress, workers, _h
 def _collect_files(ctx, period, form_id, inbox, feedback, progress, workers, _hook, result) -> None:
     files, skipped = scan_inbox(inbox)
     result.files.extend(skipped)
-    store = Store(ctx.ws.db_path)
-    try:
+    with nullcontext(ctx.store) as store:  # the session's one handle: collect does not close it
         store.snapshot_registry(period.code, ctx.registry)
         for form in ctx.forms.values():  # the definitions the round was read with, kept in the history
             store.save_form(form.id, form.version, Path(form.source).read_text(encoding="utf-8"))
@@ -222,8 +222,6 @@ def _collect_files(ctx, period, form_id, inbox, feedback, progress, workers, _ho
                     fr.issues = [make_issue("file-seen-rejected-replaced", file=fr.file, other=later["file_name"])]
         if feedback:
             write_all_feedback(ctx, store, period, result, workers, _hook)
-    finally:
-        store.close()
 
 
 def _brief(exc: BaseException) -> str:

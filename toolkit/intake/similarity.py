@@ -25,6 +25,7 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Callable, Iterable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 
 from ..text import fold
@@ -390,11 +391,9 @@ CELL_CHARS = 30000  # an Excel cell holds 32,767 characters
 def add_copy_sheets(wb, ctx, form, period) -> None:
     """Sheets of the consolidated workbook (an xlsxwriter Workbook) listing the groups of copied wording of
     the round's active submissions: the wording, how many units, which units; then one row per use."""
-    from ..store import Store
-
     q = ctx.ws.settings["quality"]
     names = {u.code: u.name for u in ctx.registry.units.values()}
-    with Store(ctx.ws.db_path) as store:
+    with nullcontext(ctx.store) as store:  # the session's handle, not closed here
         for rule_id, (title, detail_title, heading, setting) in COPY_SHEETS.items():
             for sheet, rule in form.rules(rule_id):
                 if wb.get_worksheet_by_name(title) is not None:

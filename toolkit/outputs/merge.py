@@ -14,13 +14,13 @@ import pandas as pd
 
 from ..definitions.forms import Form
 from ..definitions.judge import STATES, interim_rule
+from ..definitions.vocabulary import status_word
 from ..files import atomic_path
 from ..intake.similarity import add_copy_sheets
 from ..paths import safe_filename
 from ..register.fields import REGISTER_LABELS
 from ..register.frame import RESERVED_TITLES, register_tasks, round_frame, summarise
 from ..sheets import Formats, cell, new_workbook, table, write_rows
-from ..store import Store
 from .status import SUBMISSION_STATES, form_status, round_status, round_statuses  # noqa: F401 (re-exported)
 
 SHEET_ROWS = 1_000_000
@@ -77,7 +77,7 @@ def merge(target, period=None, form_id: str | None = None) -> MergeResult:
 
 def merge_form(rnd, form: Form) -> MergeOutput:
     path = rnd.output / safe_filename(f"tong_hop_{form.slug}_{rnd.code}.xlsx")
-    with Store(rnd.ws.db_path) as store:
+    with rnd.store_handle() as store:
         df = round_frame(rnd, store, form)
         status = form_status(rnd, form, write=False)
         issues = store.issues(form.id, rnd.code)
@@ -119,9 +119,9 @@ SEVERITY_LABELS = {"error": "Lỗi", "warning": "Cảnh báo", "info": "Ghi chú
 
 STATE_COLUMNS = [("tasks", "Số nhiệm vụ"), ("due", "Đến hạn trong kỳ"), ("done_on_time", "Hoàn thành đúng hạn"),
                  ("done_late", "Hoàn thành quá hạn"), ("overdue", "Quá hạn chưa hoàn thành"),
-                 ("not_done", "Không hoàn thành"), ("in_progress", "Đang thực hiện, đúng tiến độ"),
-                 ("behind", "Chậm tiến độ, còn hạn"), ("not_started", "Chưa triển khai"),
-                 ("adjust", "Đề nghị điều chỉnh"), ("dropped", "Đưa ra khỏi danh mục"),
+                 ("not_done", STATES["not_done"]), ("in_progress", "Đang thực hiện, đúng tiến độ"),
+                 ("behind", "Chậm tiến độ, còn hạn"), ("not_started", STATES["not_started"]),
+                 ("adjust", status_word("adjust")), ("dropped", "Đưa ra khỏi danh mục"),
                  ("not_reported", "Chưa báo cáo"), ("due_done_rate", "Tỷ lệ hoàn thành nhiệm vụ đến hạn (%)"),
                  ("on_time_rate", "Tỷ lệ hoàn thành đúng hạn trên tổng số nhiệm vụ (%)"), ("avg_percent", "% hoàn thành bình quân")]
 STATE_HEADERS = [t for _, t in STATE_COLUMNS]

@@ -92,7 +92,7 @@ def write_reports(target, period=None, pdf: bool = False, progress: Callable[[in
     root = rnd.ws.root
     jobs: list[tuple[str, str, dict, dict]] = []
     notes: list[str] = []
-    with Store(rnd.ws.db_path) as store:
+    with rnd.store_handle() as store:
         for form in rnd.forms:
             jobs.append(_not_reported(rnd, form, out, root))
             if form.role == "progress":

@@ -25,7 +25,7 @@ from ..definitions.rules import TIE_LABELS, load_rules, not_started_share
 from ..errors import ToolkitError
 from ..files import atomic_path
 from ..paths import safe_filename
-from ..register.frame import attainment, round_frame
+from ..register.frame import attainment, round_frame, status_meaning
 from ..sheets import Formats, new_workbook, table
 from ..store import Store
 from ..text import fold
@@ -377,11 +377,11 @@ def _score(rnd, kind: str, sid: str, df: pd.DataFrame, t: pd.DataFrame, rules: d
             s.score = s.task_points * 100 / scale["tasks"]
             general_note = f", quy đổi ra thang 100 (×100/{scale['tasks']}) vì chưa có điểm tiêu chí chung"
     s.score = round(s.score, 2)
-    s.why.extend(_explain(s, df, t, general_note, scale))
+    s.why.extend(_explain(s, df, t, general_note, scale, status_meaning(rnd.form_for("progress") or rnd.form)))
     return s
 
 
-def _explain(s: Score, df: pd.DataFrame, t: pd.DataFrame, general_note: str, scale: dict) -> list[str]:
+def _explain(s: Score, df: pd.DataFrame, t: pd.DataFrame, general_note: str, scale: dict, meaning) -> list[str]:
     why = []
     if s.preliminary:
         why.append("Kết quả sơ bộ (chưa hết năm).")
@@ -405,7 +405,7 @@ def _explain(s: Score, df: pd.DataFrame, t: pd.DataFrame, general_note: str, sca
         why.append(line + ".")
         if "_timeline" in df:
             for r in df[t["not_due"] & df["_state"].isin(["not_started", "behind"])].to_dict("records"):
-                if r.get("_timeline") and r.get("status") == "Chưa triển khai":
+                if r.get("_timeline") and meaning(r.get("status")) == "not_started":
                     why.append(f"Nhiệm vụ {r['task_code']}: {r['_timeline']}.")
     for r in df[df["_date_note"].astype(bool)].to_dict("records") if "_date_note" in df else []:
         why.append(f"Nhiệm vụ {r['task_code']}: {r['_date_note']}.")
@@ -424,7 +424,7 @@ def score(target, period=None) -> ScoreResult:
     rnd = as_round(target, period)
     rnd.require_started("chấm điểm")
     rules = load_rules(rnd.ws.root)
-    with Store(rnd.ws.db_path) as store:
+    with rnd.store_handle() as store:
         units, leaders, notes = compute(rnd, store, rules)
         store.save_scores(rnd.code, [s.record() for s in units + leaders])
     result = ScoreResult(period=rnd.code, units=units, leaders=leaders, preliminary=rnd.preliminary, notes=notes)

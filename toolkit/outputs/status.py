@@ -11,7 +11,6 @@ from typing import Any
 from ..files import atomic_path
 from ..paths import safe_filename
 from ..sheets import Formats, new_workbook, table
-from ..store import Store
 
 SUBMISSION_STATES = {"on_time": "Đúng hạn", "late": "Nộp muộn", "rejected": "Bị trả lại", "missing": "Chưa nộp",
                      "not_registered": "Chưa đăng ký nhiệm vụ"}
@@ -112,9 +111,8 @@ def form_status(rnd, form, write: bool = True) -> StatusResult:
     result = StatusResult(period=rnd.code, form=form.id, form_name=form.name,
                           deadline=rnd.deadline.strftime("%d/%m/%Y"))
     subs: list[dict] = []
-    if ctx.ws.db_path.exists():
-        with Store(ctx.ws.db_path) as store:
-            subs = store.submissions(form.id, rnd.code)
+    if ctx.has_store:
+        subs = ctx.store.submissions(form.id, rnd.code)
     by_unit: dict[str, list[dict]] = {}
     for s in subs:
         by_unit.setdefault(s["unit_code"], []).append(s)

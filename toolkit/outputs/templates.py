@@ -428,15 +428,14 @@ def _prefill_source(rnd, form: Form) -> _Prefill:
     update rather than retype."""
     if form.role != "progress":
         return _Prefill(None)
-    from ..register.frame import register_tasks
+    from ..register.frame import register_tasks, status_meaning
     from ..register.history import progress_rounds
-    from ..store import Store
 
     by_unit: dict[str, list[dict]] = {}
     # register -> (unit, task) -> the latest accepted row: a year's tasks carry the values of that year's
     # reports, a term's tasks those of every earlier report on the term (a task finished in 2026 stays finished)
     last: dict[str, dict[tuple[str, str], dict]] = {}
-    with Store(rnd.ws.db_path) as store:
+    with rnd.store_handle() as store:
         for (unit, code), t in sorted(register_tasks(store, rnd.register_keys).items()):
             if t.get("dropped"):
                 continue
@@ -452,13 +451,14 @@ def _prefill_source(rnd, form: Form) -> _Prefill:
                 for k in keys:
                     last.setdefault(k, {})[(r["_unit"], r.get("task_code"))] = r
     carried = ("status", "percent", "actual", "completed_on")
+    meaning = status_meaning(form)
     for unit, tasks in by_unit.items():
         for t in tasks:
             prev = last.get(t["_register"], {}).get((unit, t["task_code"]))
             if prev:
                 for k in carried:
                     v = prev.get(k)
-                    if k == "status" and v == "Đề nghị điều chỉnh":
+                    if k == "status" and meaning(v) == "adjust":
                         continue  # the request was made; this period's status is the unit's to give
                     t[k] = date.fromisoformat(v[:10]) if k == "completed_on" and isinstance(v, str) and v else v
     return _Prefill(by_unit, form.main.id)

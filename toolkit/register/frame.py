@@ -9,6 +9,7 @@ task it cascades) is never confused with the unit's parent unit ("_parent_unit")
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -45,17 +46,15 @@ def as_date(value: Any) -> date | None:
     return None
 
 
-_FRAMES: dict[tuple, pd.DataFrame] = {}
-
-
 def round_frame(rnd, store: Store, form: Form) -> pd.DataFrame:
-    """Memoised in the process on the store's state, so `toolkit run` (merge, score, report) builds it once."""
+    """Memoised in the session on the store's state, so `toolkit run` (merge, score, report) builds it once."""
     key = (str(store.path), form.id, rnd.period.code, store.version(), rnd.ws.registry_path.stat().st_mtime_ns,
            tuple(rnd.register_keys))
-    if key not in _FRAMES:
-        _FRAMES.clear()
-        _FRAMES[key] = _build(rnd, store, form)
-    return _FRAMES[key].copy()
+    frames = rnd.ctx.frames
+    if key not in frames:
+        frames.clear()
+        frames[key] = _build(rnd, store, form)
+    return frames[key].copy()
 
 
 def register_tasks(store: Store, keys: list[str]) -> dict[tuple[str, str], dict]:
@@ -140,7 +139,8 @@ def _build(rnd, store: Store, form: Form) -> pd.DataFrame:
     if progress:
         from ..definitions.rules import load_rules, not_started_share
 
-        df = _judge(df, as_of, rnd.period.start.year, not_started_share(load_rules(rnd.ws.root)))
+        df = _judge(df, as_of, rnd.period.start.year, not_started_share(load_rules(rnd.ws.root)),
+                    meaning=status_meaning(form))
     return df
 
 
@@ -152,7 +152,14 @@ def _register_start(key: Any) -> date | None:
         return None
 
 
-def _judge(df: pd.DataFrame, as_of: date, year: int, share: float | None = None) -> pd.DataFrame:
+def status_meaning(form: Form) -> Callable[[Any], str | None]:
+    """What a reported status of ``form`` means ("done" for "Hoàn thành"), from the definitions."""
+    column = next((c for c in form.main.columns if c.name == "status"), None)
+    return column.meaning if column is not None else (lambda value: None)
+
+
+def _judge(df: pd.DataFrame, as_of: date, year: int, share: float | None = None,
+           meaning: Callable[[Any], str | None] = lambda value: None) -> pd.DataFrame:
     if df.empty:
         for c in ("_state", "_judged", "_on_track", "_late", "_completed_on", "_date_note", "_attainment",
                   "_elapsed", "_timeline"):
@@ -160,7 +167,7 @@ def _judge(df: pd.DataFrame, as_of: date, year: int, share: float | None = None)
         return df
     reported = df["_reported"].fillna(True).astype(bool) if "_reported" in df else pd.Series(True, index=df.index)
     kw = {} if share is None else {"not_started_share": share}
-    verdicts = [judge(r.get("status"), r.get("deadline"), r.get("completed_on"), as_of,
+    verdicts = [judge(meaning(r.get("status")), r.get("deadline"), r.get("completed_on"), as_of,
                       start_date=r.get("start_date"), results=r.get("results"), dropped=bool(r.get("_dropped")),
                       reported=bool(rep), span_start=_register_start(r.get("_register")) or date(year, 1, 1), **kw)
                 for r, rep in zip(df.to_dict("records"), reported)]

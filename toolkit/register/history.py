@@ -9,7 +9,8 @@ from .. import formatting as fmt
 from ..definitions.judge import STATES
 from ..round import Round
 from ..store import Store
-from ..workspace.periods import Period, parse_period
+from ..workspace.calendar import period_of
+from ..workspace.periods import Period
 from .frame import round_frame, summarise
 
 
@@ -21,9 +22,8 @@ def progress_rounds(ctx, store: Store, key: str | None = None, before: Period | 
         if form.role != "progress":
             continue
         for code in store.periods_with_returns(form.id):
-            try:
-                p = parse_period(code)
-            except Exception:
+            p = period_of(code)
+            if p is None:
                 continue
             if before is not None and not p.end < before.end:
                 continue

@@ -174,17 +174,6 @@ class Workspace:
         entry = (self.settings.get("periods") or {}).get(period.code) or {}
         return isinstance(entry, dict) and bool(entry.get("deadline"))
 
-    def terms(self) -> list[Period]:
-        out = []
-        for code in (self.settings.get("periods") or {}):
-            try:
-                p = parse_period(code)
-            except Exception:
-                continue
-            if p.kind == "term":
-                out.append(p)
-        return out
-
     def set_period(self, period: Period, deadline: date | None = None, forms: list[str] | None = None) -> None:
         periods = self.settings.setdefault("periods", {}) or {}
         entry = periods.get(period.code) or {}
