@@ -106,6 +106,43 @@ def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
     return out
 
 
+# the floors of the layout, lowest first: a module may import its own floor and those below it
+FLOORS = [
+    ("toolkit", "toolkit.issues", "toolkit.errors", "toolkit.formatting", "toolkit.text", "toolkit.paths",
+     "toolkit.files", "toolkit.sheets"),
+    ("toolkit.definitions",),
+    ("toolkit.workspace",),
+    ("toolkit.store",),
+    ("toolkit.context", "toolkit.round"),
+    ("toolkit.register",),
+    ("toolkit.intake",),
+    ("toolkit.outputs",),
+    ("toolkit.cycle",),
+    ("toolkit.pipeline", "toolkit.samples"),
+    ("toolkit.cli", "toolkit.console", "toolkit.excel_panel", "toolkit.panel", "toolkit.demo", "toolkit.__main__"),
+]
+
+
+def floor(mod: str) -> int | None:
+    best, level = -1, None
+    for i, names in enumerate(FLOORS):
+        for n in names:
+            if (mod == n or mod.startswith(n + ".")) and len(n) > best:
+                best, level = len(n), i
+    return level
+
+
+def upward_imports(graph: dict[str, set[str]]) -> list[str]:
+    out = []
+    for mod, targets in graph.items():
+        here = floor(mod)
+        for t in sorted(targets):
+            there = floor(t)
+            if here is not None and there is not None and there > here:
+                out.append(f"{mod} → {t}")
+    return out
+
+
 def store_constructions(mods: dict[str, Path]) -> list[str]:
     out = []
     for mod, path in mods.items():
@@ -168,6 +205,7 @@ def main(argv: list[str]) -> int:
     found = {
         "modules": [str(len(mods))],
         "import cycles": [" → ".join(c) for c in cycles(graph)],
+        "imports pointing up a floor": upward_imports(graph),
         "store constructions": store_constructions(mods),
         "status words in Python": status_word_uses(mods),
         "functions over 60 lines": long_functions(mods),

@@ -3,17 +3,28 @@ and checked once. Below score.py and frame.py, which both read it (the interim r
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 
 import yaml
 
 from .. import resources
 from ..errors import ToolkitError
-from ..workspace.config import _merge
 from .judge import NOT_STARTED_SHARE
 
 TIE_LABELS = {"score": "điểm", "schedule": "tiến độ", "quality": "chất lượng", "quantity": "số lượng",
               "late_share": "tỷ lệ chậm"}
+
+
+def deep_merge(base: dict, override: dict) -> dict:
+    """``override`` laid over ``base``, table by table (settings.yaml over the defaults, scoring.yaml over the shipped rules)."""
+    out = copy.deepcopy(base)
+    for k, v in (override or {}).items():
+        if isinstance(v, dict) and isinstance(out.get(k), dict):
+            out[k] = deep_merge(out[k], v)
+        else:
+            out[k] = v
+    return out
 
 
 def load_rules(workspace_root: Path | None = None) -> dict:
@@ -22,7 +33,7 @@ def load_rules(workspace_root: Path | None = None) -> dict:
     if workspace_root and (Path(workspace_root) / "scoring.yaml").is_file():
         path = Path(workspace_root) / "scoring.yaml"
         try:
-            rules = _merge(rules, yaml.safe_load(path.read_text(encoding="utf-8")) or {})
+            rules = deep_merge(rules, yaml.safe_load(path.read_text(encoding="utf-8")) or {})
         except yaml.YAMLError as exc:
             raise ToolkitError(f"Tệp quy tắc chấm điểm {path} không hợp lệ: {exc}") from None
     _check_rules(rules)

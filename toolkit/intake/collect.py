@@ -25,7 +25,6 @@ from ..context import Context, load_context
 from ..definitions.forms import Form
 from ..files import atomic_path, workspace_lock
 from ..issues import Issue, Report, Severity, make_issue
-from ..outputs.status import counted_text, first_return
 from ..paths import distinct_names
 from ..store import Store
 from ..text import fold, xml_safe
@@ -33,6 +32,7 @@ from ..workspace.periods import Period, parse_period
 from .checks import Lookups
 from .read import SPREADSHEET_EXTS, Limits, open_workbook
 from .similarity import TextGroups
+from .submission import counted_text, first_return
 from .validate import Submission, parse_workbook, validate
 
 STATUS_LABELS = {"accepted": "Tiếp nhận", "warnings": "Tiếp nhận, có cảnh báo", "rejected": "Không tiếp nhận",

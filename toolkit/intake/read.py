@@ -23,6 +23,11 @@ from ..issues import Issue, make_issue
 from ..text import font_encoding
 
 META_SHEET = "_meta"
+# where a template keeps its lists and says whose it is (written by outputs/templates.py, read back here)
+LISTS_SHEET = "_lists"
+INFO_ROWS = {"unit_name": 2, "unit_code": 3, "period": 4, "deadline": 5}
+INFO_LABELS = {"unit_name": "Đơn vị:", "unit_code": "Mã đơn vị:", "period": "Kỳ báo cáo:",
+               "deadline": "Hạn nộp:"}
 SPREADSHEET_EXTS = {".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"}
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 

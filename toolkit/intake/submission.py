@@ -4,6 +4,7 @@ found in it (the per-file report)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -60,3 +61,18 @@ class Submission:
     @property
     def has_errors(self) -> bool:
         return any(i.is_error for i in self.issues)
+
+
+def first_return(submissions: list[dict]) -> dict | None:
+    """The return a unit's timeliness is decided by: the first (by the file's date) that the office accepted or
+    sent back for correction. A correction the office asked for, sent after the deadline, is never late."""
+    returns = [s for s in submissions if s.get("status") in ("accepted", "rejected")]
+    return min(returns, key=lambda s: (s.get("file_mtime") or "", s["id"])) if returns else None
+
+
+def counted_text(sub: dict | None) -> str:
+    """"30/01/2026 (tệp pt.xlsx)": the date that counted for timeliness and the file it is the date of."""
+    if not sub or not sub.get("file_mtime"):
+        return ""
+    day = datetime.fromisoformat(sub["file_mtime"][:19])
+    return f"{day:%d/%m/%Y} (tệp {sub['file_name']})"

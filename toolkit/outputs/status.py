@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from ..files import atomic_path
+from ..intake.submission import counted_text, first_return  # noqa: F401 (re-exported)
 from ..paths import safe_filename
 from ..sheets import Formats, new_workbook, table
 
@@ -20,21 +21,6 @@ NOT_REPORTED = ("missing", "rejected", "not_registered")
 def not_registered_clause(rates: dict) -> str:
     """', chưa đăng ký nhiệm vụ N' for the one-line summaries (CLI, run, panel, demo), '' when there are none."""
     return f", chưa đăng ký nhiệm vụ {rates['not_registered']}" if rates.get("not_registered") else ""
-
-
-def first_return(submissions: list[dict]) -> dict | None:
-    """The return a unit's timeliness is decided by: the first (by the file's date) that the office accepted or
-    sent back for correction. A correction the office asked for, sent after the deadline, is never late."""
-    returns = [s for s in submissions if s.get("status") in ("accepted", "rejected")]
-    return min(returns, key=lambda s: (s.get("file_mtime") or "", s["id"])) if returns else None
-
-
-def counted_text(sub: dict | None) -> str:
-    """"30/01/2026 (tệp pt.xlsx)": the date that counted for timeliness and the file it is the date of."""
-    if not sub or not sub.get("file_mtime"):
-        return ""
-    day = datetime.fromisoformat(sub["file_mtime"][:19])
-    return f"{day:%d/%m/%Y} (tệp {sub['file_name']})"
 
 
 @dataclass

@@ -19,18 +19,14 @@ from .. import __version__
 from ..definitions.forms import TYPE_LABELS, Column, Form, Sheet
 from ..errors import ToolkitError
 from ..files import atomic_path
-from ..intake.read import META_SHEET, col_letter
+from ..intake.read import INFO_LABELS, INFO_ROWS, LISTS_SHEET, META_SHEET, col_letter
 from ..round import template_name  # noqa: F401 (re-exported)
 from ..sheets import fit_row
 from ..workspace.periods import Period
 from ..workspace.units import Registry, Unit
 
-LISTS_SHEET = "_lists"
 PRINT_WIDTH_PER_PAGE = 190
 FONT = "Times New Roman"
-INFO_ROWS = {"unit_name": 2, "unit_code": 3, "period": 4, "deadline": 5}
-INFO_LABELS = {"unit_name": "Đơn vị:", "unit_code": "Mã đơn vị:", "period": "Kỳ báo cáo:",
-               "deadline": "Hạn nộp:"}
 
 
 def build_template(path: Path, form: Form, unit: Unit, period: Period, deadline: date,

@@ -11,6 +11,7 @@ from typing import Any
 
 import yaml
 
+from ..definitions.rules import deep_merge as _merge
 from ..errors import WorkspaceError
 from ..files import atomic_path, atomic_write_bytes, workspace_lock  # noqa: F401 (re-exported)
 from .periods import Period, parse_period
@@ -193,16 +194,6 @@ class Workspace:
     def save(self) -> None:
         text = yaml.safe_dump(self.settings, allow_unicode=True, sort_keys=False, width=100)
         atomic_write_bytes(self.root / SETTINGS_FILE, text.encode("utf-8"))
-
-
-def _merge(base: dict, override: dict) -> dict:
-    out = copy.deepcopy(base)
-    for k, v in (override or {}).items():
-        if isinstance(v, dict) and isinstance(out.get(k), dict):
-            out[k] = _merge(out[k], v)
-        else:
-            out[k] = v
-    return out
 
 
 def _parse_setting_date(value: Any) -> date | None:
