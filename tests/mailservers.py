@@ -80,7 +80,7 @@ class Dovecot:
         home = self.data / "home"
         home.mkdir()
         os.chown(home, self.mail_user.pw_uid, self.mail_user.pw_gid)
-        (root / "passwd").write_text(f"{USER}:{{PLAIN}}{PASSWORD}::::::\n", encoding="utf-8")
+        (self.data / "passwd").write_text(f"{USER}:{{PLAIN}}{PASSWORD}::::::\n", encoding="utf-8")
         self.conf = root / "dovecot.conf"
         self.conf.write_text(f"""
 base_dir = {self.data}/run
@@ -99,7 +99,7 @@ default_login_user = {login}
 first_valid_uid = 1
 passdb {{
   driver = passwd-file
-  args = scheme=PLAIN username_format=%u {root}/passwd
+  args = scheme=PLAIN username_format=%u {self.data}/passwd
 }}
 userdb {{
   driver = static
@@ -125,7 +125,8 @@ service stats {{
   chroot =
 }}
 """, encoding="utf-8")
-        subprocess.run([DOVECOT, "-c", str(self.conf)], check=True, capture_output=True)
+        subprocess.run([DOVECOT, "-c", str(self.conf)], check=True, stdin=subprocess.DEVNULL,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         _wait_port(self.tls_port)
         _wait_port(self.plain_port)
 
@@ -133,7 +134,7 @@ service stats {{
         import imaplib
 
         c = imaplib.IMAP4_SSL("127.0.0.1", self.tls_port, ssl_context=ssl.create_default_context(cafile=self.cert))
-        c.login(USER, PASSWORD)
+        c.authenticate("PLAIN", lambda _: f"\0{USER}\0{PASSWORD}".encode("utf-8"))  # LOGIN is ASCII-only
         return c
 
     def append(self, raw: bytes, when: dt.datetime | None = None) -> None:
@@ -199,6 +200,7 @@ class SmtpServer:
         kwargs = dict(hostname="127.0.0.1", port=self.port, authenticator=auth, auth_required=True,
                       auth_require_tls=True)
         if implicit_tls:
+            kwargs["auth_require_tls"] = False  # the whole connection is TLS; aiosmtpd only knows of STARTTLS
             self.controller = Controller(Handler(), ssl_context=server_ctx, **kwargs)
         else:
             self.controller = Controller(Handler(), tls_context=server_ctx, require_starttls=True, **kwargs)

@@ -368,6 +368,78 @@ def run(directory, period, form_id, pdf):
     sys.exit(1 if not result["collect"]["ok"] else 0)
 
 
+@cli.group()
+def mail():
+    """Thư điện tử: tải tệp đơn vị gửi từ hộp thư (IMAP), gửi phản hồi và thư nhắc (SMTP)."""
+
+
+@mail.command("fetch")
+@click.argument("directory", type=click.Path(file_okay=False), metavar="THƯ_MỤC")
+@click.option("--period", required=True, help=PERIOD_HELP)
+@click.option("--since", help="Chỉ xem thư từ ngày này (dd/mm/yyyy); mặc định 60 ngày trước hạn nộp.")
+@click.option("--json", "as_json", is_flag=True, help="In kết quả dạng JSON.")
+def mail_fetch(directory, period, since, as_json):
+    """Tải các thư có bảng tính, tệp nén đính kèm vào inbox của kỳ (không xoá, không chuyển thư)."""
+    from .mail.fetch import fetch_round
+
+    rnd = _round(directory, period)
+    with _progress_bar("Tải thư") as bar:
+        task = bar.add_task("", total=None)
+        result = _run(fetch_round, rnd, since=_date(since, "--since"),
+                      progress=lambda i, n, name: bar.update(task, completed=i, total=n, description=name[-40:]))
+    if as_json:
+        _emit_json(result.to_dict())
+        return
+    for f in result.fetched:
+        console.print(f"  {f['folder']}: {f['from']} — {f['subject']} ({len(f['files'])} tệp)")
+    console.print(result.summary() + ".")
+    console.print(f"Tiếp nhận bằng: toolkit collect {directory} --period {rnd.code}")
+
+
+@mail.command("send")
+@click.argument("directory", type=click.Path(file_okay=False), metavar="THƯ_MỤC")
+@click.option("--period", required=True, help=PERIOD_HELP)
+@click.option("--send", "really", is_flag=True, help="Gửi thật qua SMTP (mặc định chỉ soạn thư .eml để kiểm tra).")
+@click.option("--json", "as_json", is_flag=True, help="In kết quả dạng JSON.")
+def mail_send(directory, period, really, as_json):
+    """Soạn (và với --send thì gửi) thư phản hồi kèm tệp phản hồi, thư nhắc đơn vị chưa nộp."""
+    from .mail.send import send_round
+
+    rnd = _round(directory, period)
+    with _progress_bar("Gửi thư") as bar:
+        task = bar.add_task("", total=None)
+        result = _run(send_round, rnd, send=really,
+                      progress=lambda i, n, name: bar.update(task, completed=i, total=n, description=name[-40:]))
+    if as_json:
+        _emit_json(result.to_dict())
+    else:
+        labels = {"prepared": "đã soạn", "sent": "đã gửi", "already_sent": "gửi từ trước", "failed": "không gửi được",
+                  "no_address": "không có địa chỉ"}
+        for m in result.messages:
+            console.print(f"  {m.unit} {m.unit_name}: {'phản hồi' if m.kind == 'feedback' else 'nhắc nộp'} → "
+                          f"{', '.join(m.to) or '—'} [{labels[m.state]}] {m.detail}")
+        console.print(result.summary() + ".")
+    sys.exit(1 if result.count("failed") else 0)
+
+
+@mail.command("password")
+@click.argument("directory", type=click.Path(file_okay=False), metavar="THƯ_MỤC")
+@click.password_option("--password", prompt="Mật khẩu hộp thư", confirmation_prompt="Nhập lại mật khẩu")
+def mail_password(directory, password):
+    """Lưu mật khẩu hộp thư vào kho mật khẩu của máy (Windows Credential Manager...), không ghi ra tệp."""
+    from .config import Workspace
+    from .mail.connection import save_password
+
+    ws = _run(Workspace.open, directory)
+    mail_settings = ws.settings.get("mail") or {}
+    user = (mail_settings.get("imap") or {}).get("user") or (mail_settings.get("smtp") or {}).get("user")
+    if not user:
+        err.print("[bold red]Lỗi:[/] chưa khai báo mail.imap.user trong settings.yaml.")
+        sys.exit(2)
+    where = _run(save_password, mail_settings, user, password)
+    console.print(f"Đã lưu mật khẩu của {user} vào kho mật khẩu của máy ({where}).")
+
+
 @cli.command()
 @click.argument("directory", type=click.Path(file_okay=False), metavar="THƯ_MỤC")
 @click.option("--output", type=click.Path(dir_okay=False), help="Đường dẫn tệp bảng điều khiển (.xlsm).")

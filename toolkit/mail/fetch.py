@@ -69,7 +69,10 @@ def connect_imap(server: Server) -> imaplib.IMAP4:
     except (OSError, ssl.SSLError, imaplib.IMAP4.error) as exc:
         raise explain(exc, server) from None
     try:
-        conn.login(server.user, server.password)
+        if server.password.isascii():
+            conn.login(server.user, server.password)
+        else:  # LOGIN is ASCII-only in imaplib: a Vietnamese password goes as SASL PLAIN in UTF-8
+            conn.authenticate("PLAIN", lambda _: f"\0{server.user}\0{server.password}".encode("utf-8"))
     except imaplib.IMAP4.error:
         _close(conn)
         raise login_failed(server) from None
