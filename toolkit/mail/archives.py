@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import re
 import tempfile
+import unicodedata
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -77,7 +78,7 @@ def _zip_name(info: zipfile.ZipInfo) -> str:
         return info.filename
     for enc in ("utf-8", "cp1258"):
         try:
-            return raw.decode(enc)
+            return unicodedata.normalize("NFC", raw.decode(enc))  # cp1258 spells tones as combining marks
         except UnicodeDecodeError:
             continue
     return info.filename
