@@ -360,11 +360,12 @@ def report(directory, period, form_id, pdf, as_json):
 @click.option("--period", required=True, help=PERIOD_HELP)
 @click.option("--form", "form_id", help="Chỉ biểu mẫu này. " + FORM_HELP)
 @click.option("--pdf", is_flag=True, help="Chuyển văn bản sang PDF.")
-def run(directory, period, form_id, pdf):
-    """Chạy cả đợt: tiếp nhận → tình hình nộp → tổng hợp → xếp loại → văn bản."""
+@click.option("--fetch", is_flag=True, help="Trước hết tải thư có tệp đính kèm từ hộp thư (toolkit mail fetch).")
+def run(directory, period, form_id, pdf, fetch):
+    """Chạy cả đợt: (tải thư →) tiếp nhận → tình hình nộp → tổng hợp → xếp loại → văn bản."""
     from .pipeline import run_round
 
-    result = _run(run_round, _round(directory, period, form_id), pdf=pdf, log=console.print)
+    result = _run(run_round, _round(directory, period, form_id), pdf=pdf, log=console.print, fetch=fetch)
     sys.exit(1 if not result["collect"]["ok"] else 0)
 
 
