@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import pwd
 import shutil
 import socket
 import ssl
@@ -39,13 +38,30 @@ def free_port() -> int:
 
 
 def make_cert(folder: Path) -> tuple[Path, Path]:
-    """A self-signed certificate for 127.0.0.1 and localhost (the cryptography package comes with py7zr's deps
-    or pip's; openssl's command line is the fallback)."""
-    cert, key = folder / "cert.pem", folder / "key.pem"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out",
-                    str(cert), "-days", "2", "-subj", "/CN=localhost",
-                    "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"], check=True, capture_output=True)
-    return cert, key
+    """A self-signed certificate for 127.0.0.1 and localhost, made with the cryptography package (a dependency of
+    msoffcrypto-tool in the test extra)."""
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    now = dt.datetime.now(dt.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(hours=1))
+            .not_valid_after(now + dt.timedelta(days=2))
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost"),
+                                                        x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
+            .sign(key, hashes.SHA256()))
+    cert_path, key_path = folder / "cert.pem", folder / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return cert_path, key_path
 
 
 def _wait_port(port: int, seconds: float = 10) -> None:
@@ -62,6 +78,8 @@ class Dovecot:
     """One Dovecot instance; ``append`` puts a message in the user's INBOX (over IMAP, as a mail server would)."""
 
     def __init__(self, root: Path):
+        import pwd  # POSIX only: Dovecot runs on the Linux test machines
+
         self.root = root
         self.cert, self.key = make_cert(root)
         self.tls_port, self.plain_port = free_port(), free_port()

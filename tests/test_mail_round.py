@@ -215,6 +215,8 @@ def test_round_by_mail_fetch_collect_answer(ws, ctx, servers, tmp_path):
     assert rejected["Subject"].startswith("Văn phòng Tỉnh ủy phản hồi báo cáo")
     body = rejected.get_body(("plain",)).get_content()
     assert ctx.registry.units[units[3]].name in body and "Không có lĩnh vực này" in body and "31/01/2025" in body
+    raw = next(m["data"] for m in smtp.messages if mail(units[3]) in m["to"])
+    assert b"Subject: =?utf-8?" in raw and b"filename*=utf-8''" in raw  # RFC 2047 subject, RFC 2231 name
     (att,) = list(rejected.iter_attachments())
     assert att.get_filename().endswith("_phan_hoi.xlsx") and att.get_content()[:2] == b"PK"
     reminder = got[(mail(units[18]),)]

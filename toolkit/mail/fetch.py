@@ -101,7 +101,7 @@ def fetch_round(rnd, since: date | None = None, progress: Callable[[int, int, st
     try:
         with Ledger(ws.db_path) as ledger:
             _fetch(conn, server, ledger, rnd.code, target, since, progress, result)
-    except (OSError, ssl.SSLError, imaplib.IMAP4.abort) as exc:
+    except (OSError, ssl.SSLError, imaplib.IMAP4.error) as exc:  # abort is a subclass of error
         raise explain(exc, server) from None
     finally:
         _close(conn)
