@@ -91,8 +91,6 @@ def write_cfb(root: _Node) -> bytes:
         entries += struct.pack("<64sHBBIII16sIQQIQ", name.ljust(64, b"\0"), len(name), kind, 1, n.left, n.right,
                                n.child, b"\0" * 16, 0, 0, 0, n.start if (n.data is not None or n is root) else 0, size)
     entries += b"\0" * (-len(entries) % SECTOR)
-    for i in range(len(entries) // SECTOR - 1, -1, -1):  # unused slots of the last sector: empty entries
-        pass
     dir_start = put(bytes(entries))
     n_fat = 1
     while (len(fat) + n_fat) > n_fat * (SECTOR // 4):

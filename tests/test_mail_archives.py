@@ -7,15 +7,14 @@ from __future__ import annotations
 import io
 import json
 import os
-import zipfile
 from datetime import datetime, timedelta, timezone
 
 import py7zr
 from click.testing import CliRunner
-
 from conftest import make_return, task
 from msgfile import build_msg
 from test_mail_round import _message, _zip
+
 from toolkit.cli import cli
 from toolkit.mail.messages import fix_text, read_eml
 

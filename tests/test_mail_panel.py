@@ -8,11 +8,11 @@ from datetime import datetime
 
 import pytest
 from click.testing import CliRunner
-
 from conftest import task
 from mailservers import PASSWORD, USER, Dovecot, SmtpServer, need_dovecot
 from test_mail_round import VN, _message, _workbook
 from test_panel import FakeBook, _choose, _press, _saved
+
 from toolkit.cli import cli
 from toolkit.panel import ACTIONS, build_panel
 

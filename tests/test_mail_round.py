@@ -11,17 +11,17 @@ import io
 import json
 import os
 import zipfile
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from email.message import EmailMessage
 from email.utils import format_datetime
 
 import py7zr
 import pytest
 from click.testing import CliRunner
-
 from conftest import make_return, task
 from mailservers import PASSWORD, USER, Dovecot, SmtpServer, need_dovecot
 from msgfile import build_msg
+
 from toolkit.cli import cli
 
 VN = timezone(timedelta(hours=7))

@@ -10,9 +10,9 @@ import keyring
 import pytest
 from click.testing import CliRunner
 from keyring.backend import KeyringBackend
-
 from mailservers import PASSWORD, USER, Dovecot, SmtpServer, free_port, need_dovecot
 from test_mail_round import _message
+
 from toolkit.cli import cli
 
 ENV = {"TOOLKIT_MAIL_PASSWORD": PASSWORD}
