@@ -24,6 +24,7 @@ VN = timezone(timedelta(hours=7))
 def _collect(ws):
     result = CliRunner().invoke(cli, ["collect", str(ws.root), "--period", "2025", "--json"])
     assert result.exit_code in (0, 1), result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
     return json.loads(result.output)
 
 
@@ -111,3 +112,27 @@ def test_broken_header_encodings_are_decoded():
     assert info.subject == "Báo cáo" and info.sender == "vt@x.vn" and info.date.day == 20
     assert [a.name for a in info.attachments] == ["Báo cáo.xlsx", "Đăng ký.xlsx"]
     assert fix_text("BÃ¡o cÃ¡o") == "Báo cáo"  # UTF-8 read as Latin-1
+
+
+def test_rar_archives_with_and_without_an_unrar_program(ws, ctx, monkeypatch):
+    import rarfile
+
+    from rar5 import build_rar
+
+    inbox = ws.round_dir("2025", "inbox")
+    book = _book(ctx, "XLS")
+    (inbox / "luu.rar").write_bytes(build_rar({"Báo cáo XLS.xlsx": book, "../../ngoai.xlsx": book}))
+    (inbox / "nen.rar").write_bytes(build_rar({"XCP.xlsx": b"compressed bytes"}, compressed=True))
+    # a machine without unrar, unar, 7-Zip or bsdtar: rarfile finds no program for compressed members
+    for name in ("UNRAR_TOOL", "UNAR_TOOL", "SEVENZIP_TOOL", "SEVENZIP2_TOOL", "BSDTAR_TOOL"):
+        monkeypatch.setattr(rarfile, name, "khong-co-chuong-trinh-nay")
+    monkeypatch.setattr(rarfile, "CURRENT_SETUP", None)
+    res = _collect(ws)
+    files = {f["file"]: f for f in res["files"]}
+    stored = files["_giai_nen/luu.rar/Báo cáo XLS.xlsx"]  # a stored member: read without a program
+    assert stored["unit"] == "XLS" and stored["status"] in ("accepted", "warnings")
+    assert files["luu.rar/../../ngoai.xlsx"]["issues"][0]["code"] == "archive-member-refused"
+    missing = files["nen.rar/XCP.xlsx"]
+    assert (missing["status"], missing["warnings"], missing["issues"][0]["code"]) == \
+        ("skipped", 1, "archive-tool-missing")  # the office's machine lacks a program: not the unit's fault
+    assert not (ws.root / "rounds" / "ngoai.xlsx").exists()

@@ -64,10 +64,11 @@ def expand_inbox(inbox: Path, settings: dict) -> list[dict]:
             continue
         try:
             notes.extend(expand_container(inbox, path, limits))
-        except OSError as exc:  # the office's disk, not the unit's file: said, and the other containers opened
+        except Exception as exc:  # a disk fault or a reader library's own fault: said, the other containers opened
             rel = path.relative_to(inbox).as_posix()
             notes.append({"file": rel, "status": "skipped", "warnings": 1, "issues": [
-                make_issue("file-failed", file=rel, stage="mở tệp nén/thư", detail=str(exc)[:200])]})
+                make_issue("file-failed", file=rel, stage="mở tệp nén/thư",
+                           detail=f"{type(exc).__name__}: {exc}"[:200])]})
     return notes
 
 
