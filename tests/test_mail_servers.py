@@ -112,3 +112,26 @@ def test_smtp_over_implicit_tls_sends_reminders_once(ws, tmp_path):
         assert len(smtp.messages) == 19
     finally:
         smtp.stop()
+
+
+def test_a_folder_with_a_vietnamese_name(ws, imap):
+    from datetime import datetime
+
+    from toolkit.mail.fetch import _quote
+
+    folder = "Báo cáo đơn vị & phản hồi"
+    c = imap.client()
+    try:
+        assert c.create(_quote(folder))[0] == "OK"
+        msg = _message("ubkt@hoaan.dcs.vn", "Báo cáo", datetime(2025, 1, 21), [("UBKT.xlsx", b"PK\x03\x04 x")],
+                       msg_id="in-folder")
+        assert c.append(_quote(folder), None, None, msg.as_bytes())[0] == "OK"
+        listed = b" ".join(c.list()[1])
+    finally:
+        c.logout()
+    assert _quote(folder).encode("ascii") in listed  # Dovecot lists it under the name it was created with
+    assert b"B&AOE-o c&AOE-o" in listed  # "Báo cáo" in modified UTF-7 (á is U+00E1), as RFC 3501 spells it
+    _settings(ws, port=imap.tls_port, security="tls", ca_file=str(imap.cert), folder=folder)
+    result = _fetch(ws)
+    assert result.exit_code == 0, result.output
+    assert [f["subject"] for f in json.loads(result.output)["fetched"]] == ["Báo cáo"]

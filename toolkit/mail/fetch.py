@@ -9,6 +9,7 @@ marked by its Message-ID in the workspace's history database, so a second run fe
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import imaplib
 import json
@@ -113,7 +114,23 @@ def _imap_date(d: date) -> str:
 
 
 def _quote(folder: str) -> str:
-    return '"' + folder.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    """A mailbox name as IMAP wants it: modified UTF-7 (RFC 3501 5.1.3) for "Báo cáo", quoted."""
+    out, run = [], []
+
+    def flush():
+        if run:
+            packed = base64.b64encode("".join(run).encode("utf-16-be")).decode("ascii").rstrip("=")
+            out.append("&" + packed.replace("/", ",") + "-")
+            run.clear()
+
+    for ch in folder:
+        if 0x20 <= ord(ch) <= 0x7E:
+            flush()
+            out.append("&-" if ch == "&" else ch)
+        else:
+            run.append(ch)
+    flush()
+    return '"' + "".join(out).replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def _fetch(conn, server, ledger, period, target, since, progress, result) -> None:
