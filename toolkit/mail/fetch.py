@@ -154,7 +154,9 @@ def _fetch(conn, server, ledger, period, target, since, progress, result) -> Non
                 fresh.append(uid)
     for n, uid in enumerate(fresh, start=1):
         typ, data = conn.uid("FETCH", uid, "(BODY.PEEK[])")
-        raw = next((part[1] for part in data if isinstance(part, tuple)), b"")
+        raw = next((part[1] for part in data or [] if isinstance(part, tuple)), b"")
+        if not raw:  # expunged by another client since the search: nothing to take
+            continue
         info = read_eml(raw)
         if progress:
             progress(n, len(fresh), info.subject or info.sender)
