@@ -45,12 +45,6 @@ class Ledger:
             self.conn.execute("INSERT OR IGNORE INTO mail_fetched VALUES (?,?,?,?,?,?,?,?)",
                               (message_id, period, folder, sender, subject, sent_at, _now(), files))
 
-    def fetched(self, period: str | None = None) -> list[dict]:
-        sql, args = "SELECT * FROM mail_fetched", ()
-        if period:
-            sql, args = sql + " WHERE period = ?", (period,)
-        return [dict(r) for r in self.conn.execute(sql + " ORDER BY sent_at", args)]
-
     def was_sent(self, key: str) -> dict | None:
         row = self.conn.execute("SELECT * FROM mail_sent WHERE key = ?", (key,)).fetchone()
         return dict(row) if row else None
@@ -61,9 +55,3 @@ class Ledger:
             self.conn.execute("INSERT OR IGNORE INTO mail_sent VALUES (?,?,?,?,?,?,?,?,?)",
                               (key, period, unit, kind, ", ".join(recipients), subject, message_id, attachment,
                                _now()))
-
-    def sent(self, period: str | None = None) -> list[dict]:
-        sql, args = "SELECT * FROM mail_sent", ()
-        if period:
-            sql, args = sql + " WHERE period = ?", (period,)
-        return [dict(r) for r in self.conn.execute(sql + " ORDER BY sent_at, unit_code", args)]
