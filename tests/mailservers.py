@@ -144,10 +144,14 @@ service stats {{
   chroot =
 }}
 """, encoding="utf-8")
-        subprocess.run([DOVECOT, "-c", str(self.conf)], check=True, stdin=subprocess.DEVNULL,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        _wait_port(self.tls_port)
-        _wait_port(self.plain_port)
+        try:
+            subprocess.run([DOVECOT, "-c", str(self.conf)], check=True, stdin=subprocess.DEVNULL,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            _wait_port(self.tls_port)
+            _wait_port(self.plain_port)
+        except Exception:  # leave nothing running or lying in /tmp
+            self.stop()
+            raise
 
     def client(self):
         import imaplib
