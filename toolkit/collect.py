@@ -25,6 +25,7 @@ from .config import atomic_path, workspace_lock
 from .context import Context, load_context
 from .forms import Form
 from .issues import Issue, Report, Severity, make_issue
+from .mail.unpack import expand_inbox, is_mail_file
 from .paths import distinct_names
 from .periods import Period, parse_period
 from .read import SPREADSHEET_EXTS, Limits, open_workbook
@@ -121,6 +122,8 @@ def scan_inbox(inbox: Path) -> tuple[list[Path], list[FileResult]]:
         rel = str(path.relative_to(inbox))
         if path.name.startswith("~$") or path.name.startswith(".~lock"):
             reason = "tệp tạm của Excel/LibreOffice"
+        elif is_mail_file(path):  # archives, saved messages, fetch sidecars: opened by toolkit.mail.unpack
+            continue
         elif path.name.startswith("."):
             reason = "tệp ẩn"
         elif path.suffix.lower() not in SPREADSHEET_EXTS:
@@ -165,6 +168,7 @@ def _collect_locked(ctx, period, form_id, inbox, feedback, progress, workers, _h
 
 
 def _collect_files(ctx, period, form_id, inbox, feedback, progress, workers, _hook, result) -> None:
+    result.files.extend(FileResult(**note) for note in expand_inbox(inbox, ctx.ws.settings))  # zip, eml, msg...
     files, skipped = scan_inbox(inbox)
     result.files.extend(skipped)
     store = Store(ctx.ws.db_path)

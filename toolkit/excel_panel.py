@@ -267,5 +267,46 @@ def open_folder(folder: Path) -> None:
         subprocess.Popen(["open" if sys.platform == "darwin" else "xdg-open", str(folder)])
 
 
+def do_mail_fetch(book, p) -> str:
+    from .mail.fetch import fetch_round
+    from .rounds import open_round
+
+    return fetch_round(open_round(p["workspace"], _period(p))).summary()
+
+
+def _mail_rows(result) -> list[list]:
+    labels = {"prepared": "Đã soạn", "sent": "Đã gửi", "already_sent": "Gửi từ trước", "failed": "Không gửi được",
+              "no_address": "Không có địa chỉ"}
+    return [[m.unit, m.unit_name, "Phản hồi" if m.kind == "feedback" else "Nhắc nộp", ", ".join(m.to), m.subject,
+             labels[m.state], m.detail, m.eml] for m in result.messages]
+
+
+def do_mail_draft(book, p) -> str:
+    """The dry run: the messages written as .eml files for the clerk to open and check."""
+    from .mail.send import send_round
+    from .rounds import open_round
+
+    result = send_round(open_round(p["workspace"], _period(p)))
+    _table(book, "Kết quả tiếp nhận", ["Mã đơn vị", "Đơn vị", "Loại thư", "Gửi tới", "Tiêu đề", "Tình trạng",
+                                       "Ghi chú", "Tệp thư"], _mail_rows(result))
+    return result.summary()
+
+
+def do_mail_send(book, p) -> str:
+    from .mail.send import OUTBOX, send_round
+    from .rounds import open_round
+
+    rnd = open_round(p["workspace"], _period(p))
+    outbox = rnd.ctx.ws.round_dir(rnd.period) / OUTBOX
+    if not outbox.is_dir() or not any(outbox.glob("*.eml")):  # dry run first
+        raise ToolkitError("Chưa soạn thư: bấm 'Soạn thư trả lời', mở các thư trong "
+                           f"{outbox} để kiểm tra, rồi mới bấm 'Gửi thư trả lời'.")
+    result = send_round(rnd, send=True)
+    _table(book, "Kết quả tiếp nhận", ["Mã đơn vị", "Đơn vị", "Loại thư", "Gửi tới", "Tiêu đề", "Tình trạng",
+                                       "Ghi chú", "Tệp thư"], _mail_rows(result))
+    return result.summary()
+
+
 ACTION_FUNCS = {"templates": do_templates, "collect": do_collect, "status": do_status, "merge": do_merge,
-                "score": do_score, "report": do_report, "run": do_run, "open": do_open}
+                "score": do_score, "report": do_report, "run": do_run, "open": do_open,
+                "mail_fetch": do_mail_fetch, "mail_draft": do_mail_draft, "mail_send": do_mail_send}

@@ -44,6 +44,9 @@ ACTIONS = [
     ("report", "Xuất văn bản"),
     ("run", "Chạy cả đợt"),
     ("open", "Mở thư mục kết quả"),
+    ("mail_fetch", "Tải thư về"),
+    ("mail_draft", "Soạn thư trả lời"),
+    ("mail_send", "Gửi thư trả lời"),
 ]
 # parameter cells on the control sheet
 CELLS = {"workspace": "C4", "form": "C5", "period": "C6", "deadline": "C7", "action": "C9"}
@@ -211,12 +214,12 @@ def build_panel(workspace, output: str | Path | None = None, interpreter: str | 
             row, col = 11 + (i // 4) * 2, 1 + (i % 4)
             sh.insert_button(row, col, {"macro": MACRO, "caption": label, "width": 150, "height": 30,
                                         "x_offset": 2})
-        sh.merge_range("B16:G19", "Chọn thông số ở các ô vàng, rồi bấm nút việc cần làm (hoặc chọn ở ô 'Việc cần làm' "
+        sh.merge_range("B18:G21", "Chọn thông số ở các ô vàng, rồi bấm nút việc cần làm (hoặc chọn ở ô 'Việc cần làm' "
                                   "và bấm ▶ Chạy). Kết quả hiện ở các trang 'Kết quả tiếp nhận', 'Chưa nộp', 'Xếp loại'; "
                                   "mỗi lần chạy ghi một dòng ở trang 'Nhật ký'; khi đang chạy, thanh trạng thái của Excel "
                                   "báo tiến độ. Cần bật macro (Enable Content) và giữ các tệp BangDieuKhien.py, "
                                   "BangDieuKhien_python.cmd cạnh tệp này.", f_note)
-        sh.merge_range("B21:G22", "Bảng điều khiển dùng mã VBA của xlwings (giấy phép BSD, xem tệp "
+        sh.merge_range("B23:G24", "Bảng điều khiển dùng mã VBA của xlwings (giấy phép BSD, xem tệp "
                                   "xlwings-LICENSE.txt đi kèm).", f_note)
         sh.activate()
         for name in RESULT_SHEETS:

@@ -11,12 +11,18 @@ from .status import not_registered_clause, round_statuses
 
 
 def run_round(target, period=None, pdf: bool = False, log: Callable[[str], None] = lambda s: None,
-              form_id: str | None = None) -> dict:
+              form_id: str | None = None, fetch: bool = False) -> dict:
     from .report import write_reports
     from .score import score
 
     rnd = as_round(target, period, form_id)
     out: dict = {}
+    if fetch:  # the mailbox first (toolkit.mail.fetch): its attachments land in the round's inbox
+        from .mail.fetch import fetch_round
+
+        f = fetch_round(rnd)
+        out["fetch"] = f.to_dict()
+        log(f"Tải thư: {f.summary()}.")
     c = collect(rnd)
     out["collect"] = c.to_dict()
     log(f"Tiếp nhận: {c.summary()}. Bảng kết quả tiếp nhận: {c.issues_workbook}")
