@@ -534,7 +534,8 @@ def mail_send(directory, period, really, as_json):
 @mail.command("password")
 @DIRECTORY
 @click.password_option("--password", prompt="Mật khẩu hộp thư", confirmation_prompt="Nhập lại mật khẩu")
-def mail_password(directory, password):
+@JSON
+def mail_password(directory, password, as_json):
     """Lưu mật khẩu hộp thư vào kho mật khẩu của máy (Windows Credential Manager...), không ghi ra tệp."""
     from .config import Workspace
     from .mail.connection import save_password
@@ -545,6 +546,8 @@ def mail_password(directory, password):
     if not user:
         _fail("chưa khai báo mail.imap.user trong settings.yaml.")
     where = _run(save_password, mail_settings, user, password)
+    if as_json:
+        _finish({"user": user, "keyring": where})
     console.print(f"Đã lưu mật khẩu của {user} vào kho mật khẩu của máy ({where}).")
 
 
