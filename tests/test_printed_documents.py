@@ -155,6 +155,21 @@ def test_unit_chart_counts_each_task_once(year):
         assert f"| {d['unit']} | {d['tasks']} |" in report  # the count of the table under the chart
 
 
+
+# --- item 9: the term report names what needs the committee's attention -------------------------------------
+
+def test_term_report_names_overdue_tasks_in_section_three(year):
+    text = docx_text(year["ws"] / "rounds/2026-2030/output/van_ban/bao_cao_nhiem_ky_2026-2030.docx")
+    lines = text[text.index("III. NHỮNG VẤN ĐỀ CẦN LƯU Ý"):].splitlines()[1:]
+    section = "\n".join(lines[:next(i for i, line in enumerate(lines) if not line.startswith(("- ", "Không có")))])
+    assert "Không có." not in section
+    # DP-DMA-01 was due 30/06/2026 and reported behind at the year end: overdue
+    assert ('Đinh Văn Mỹ – Bí thư Đảng ủy xã Đăk Mỹ An: việc "Hoàn thành 8 km đường giao thông nông thôn xã Đăk Mỹ '
+            'An" (thời hạn 30/06/2026) — quá hạn, chưa hoàn thành.') in section
+    assert "| 30/06/2026 | 2026: Quá hạn, chưa hoàn thành | Quá hạn, chưa hoàn thành" in text  # section II
+    assert "Sắp xếp 20 chi bộ" not in section  # on track: nothing to watch
+
+
 def test_scenario_runs(year):
     ws = year["ws"]
     print("\n".join(str(p.relative_to(ws)) for p in sorted(ws.rglob("*")) if p.suffix in (".docx", ".xlsx", ".png", ".json")))
