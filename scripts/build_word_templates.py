@@ -22,7 +22,8 @@ OUT = Path(__file__).resolve().parent.parent / "templates" / "word"
 FONT = "Times New Roman"
 
 
-def new_document(landscape: bool = False) -> Document:
+def new_document(landscape: bool = False, compact: bool = False) -> Document:
+    """A4, Times New Roman 14; ``compact`` (scorecards): single line spacing so that a card fits its page."""
     doc = Document()
     sec = doc.sections[0]
     sec.page_height, sec.page_width = Cm(29.7), Cm(21.0)
@@ -35,9 +36,34 @@ def new_document(landscape: bool = False) -> Document:
     style.font.name = FONT
     style.font.size = Pt(14)
     style.element.rPr.rFonts.set(qn("w:eastAsia"), FONT)
-    style.paragraph_format.space_after = Pt(3)
-    style.paragraph_format.line_spacing = 1.1
+    style.paragraph_format.space_after = Pt(1 if compact else 3)
+    style.paragraph_format.line_spacing = 1.0 if compact else 1.1
+    page_numbers(sec)
     return doc
+
+
+def page_numbers(sec) -> None:
+    """The page number centred at the top from page 2 (the first page's header stays empty), as the Party's and
+    the State's format rules ask of a document of several pages."""
+    sec.different_first_page_header_footer = True
+    p = sec.header.paragraphs[0]
+    p.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    field = OxmlElement("w:fldSimple")
+    field.set(qn("w:instr"), "PAGE")
+    run = OxmlElement("w:r")
+    rpr = OxmlElement("w:rPr")
+    fonts = OxmlElement("w:rFonts")
+    for attr in ("w:ascii", "w:hAnsi", "w:cs"):
+        fonts.set(qn(attr), FONT)
+    size = OxmlElement("w:sz")
+    size.set(qn("w:val"), "28")
+    rpr.extend([fonts, size])
+    text = OxmlElement("w:t")
+    text.text = "2"
+    run.extend([rpr, text])
+    field.append(run)
+    p._p.append(field)
+    sec.first_page_header.paragraphs[0].text = ""
 
 
 def para(container, text: str = "", bold=False, italic=False, size=None, align=None, underline=False,
@@ -77,7 +103,21 @@ def cell_para(cell, text, bold=False, italic=False, size=14, align=WD_ALIGN_PARA
     run.font.name, run.font.size = FONT, Pt(size)
     p.alignment = align
     p.paragraph_format.space_after = Pt(0)
+    p.paragraph_format.line_spacing = 1.0
     return p
+
+
+def keep_rows_whole(table) -> None:
+    """No row of the table is cut in two by a page break (a task's name stays on one page)."""
+    for row in table.rows:
+        row._tr.get_or_add_trPr().append(OxmlElement("w:cantSplit"))
+
+
+def no_wrap(table, col: int) -> None:
+    """A column whose text (a code such as 'X.DMA/M-01.1') is never broken across lines."""
+    for row in table.rows:
+        tcpr = row.cells[col]._tc.get_or_add_tcPr()
+        tcpr.append(OxmlElement("w:noWrap"))
 
 
 def party_header(doc) -> None:
@@ -87,6 +127,7 @@ def party_header(doc) -> None:
     borderless(t)
     t.alignment = WD_TABLE_ALIGNMENT.CENTER
     set_widths(t, [7.4, 9.1])
+    keep_rows_whole(t)
     left, right = t.rows[0].cells
     cell_para(left, "{{ head.parent_body }}", first=True)
     cell_para(left, "{{ head.issuing_body }}", bold=True)
@@ -126,7 +167,8 @@ def warnings_and_signature(doc) -> None:
     signature(doc)
 
 
-def loop_table(doc, headers: list[str], cells: list[str], var: str, widths: list[float], size=12) -> None:
+def loop_table(doc, headers: list[str], cells: list[str], var: str, widths: list[float], size=12,
+               left: tuple[int, ...] = (1,)):
     if headers[0] == "TT" and widths[0] < 1.2:  # keep "TT" on one line
         widths = [1.2, widths[1] - (1.2 - widths[0]), *widths[2:]]
     t = doc.add_table(rows=4, cols=len(headers))
@@ -138,14 +180,16 @@ def loop_table(doc, headers: list[str], cells: list[str], var: str, widths: list
     cell_para(t.rows[1].cells[0], f"{{%tr for r in {var} %}}", size=size, first=True)
     for i, expr in enumerate(cells):
         cell_para(t.rows[2].cells[i], expr, size=size, first=True,
-                  align=WD_ALIGN_PARAGRAPH.LEFT if i in (1,) else WD_ALIGN_PARAGRAPH.CENTER)
+                  align=WD_ALIGN_PARAGRAPH.LEFT if i in left else WD_ALIGN_PARAGRAPH.CENTER)
     cell_para(t.rows[3].cells[0], "{%tr endfor %}", size=size, first=True)
     set_widths(t, widths)
+    keep_rows_whole(t)
     # repeat the header row on every page
     trPr = t.rows[0]._tr.get_or_add_trPr()
     el = OxmlElement("w:tblHeader")
     el.set(qn("w:val"), "true")
     trPr.append(el)
+    return t
 
 
 def set_widths(table, widths_cm: list[float]) -> None:
@@ -247,7 +291,7 @@ def consolidated_report() -> Document:
 
 
 def scorecard() -> Document:
-    doc = new_document()
+    doc = new_document(compact=True)
     party_header(doc)
     title_block(doc, "PHIẾU ĐÁNH GIÁ", "{{ title_line }}")
     body(doc, "{{ subject_label }}: {{ subject.name }} (mã {{ subject.id }}).")
@@ -259,7 +303,7 @@ def scorecard() -> Document:
     para(doc, "Chi tiết nhiệm vụ", bold=True)
     loop_table(doc, ["TT", "Nhiệm vụ", "Thời hạn", "Tình trạng báo cáo", "Tiến độ", "Đánh giá"],
                ["{{ loop.index }}", "{{ r.title }}", "{{ r.deadline }}", "{{ r.status }}", "{{ r.percent }}",
-                "{{ r.state }}"], "tasks", [0.9, 5.8, 2.5, 3.0, 1.4, 2.9])
+                "{{ r.state }}"], "tasks", [0.9, 7.8, 2.2, 2.3, 1.3, 2.3], size=11)
     para(doc, "")
     signature(doc)
     return doc
@@ -277,19 +321,24 @@ def commitment() -> Document:
                "tasks", [0.9, 6.4, 4.0, 2.5, 2.7])
     para(doc, "{%p if items %}")
     para(doc, "Các đầu việc cụ thể", bold=True)
-    loop_table(doc, ["Mã", "Đầu việc", "Lộ trình", "Phụ trách", "Thời hạn"],
-               ["{{ r.code }}", "{{ r.description }}", "{{ r.roadmap }}", "{{ r.owner }}", "{{ r.deadline }}"],
-               "items", [1.8, 5.7, 3.9, 2.6, 2.5])
+    items = loop_table(doc, ["Mã", "Đầu việc", "Lộ trình", "Phụ trách", "Thời hạn"],
+                       ["{{ r.code }}", "{{ r.description }}", "{{ r.roadmap }}", "{{ r.owner }}", "{{ r.deadline }}"],
+                       "items", [3.0, 5.4, 3.4, 2.4, 2.3], size=11, left=(0, 1))
+    no_wrap(items, 0)
     para(doc, "{%p endif %}")
     para(doc, "")
     t = doc.add_table(rows=1, cols=2)
     borderless(t)
     set_widths(t, [8.0, 8.5])
     left, right = t.rows[0].cells
+    t.rows[0]._tr.get_or_add_trPr().append(OxmlElement("w:cantSplit"))
     cell_para(left, "{{ superior_signer }}", bold=True, first=True)
-    cell_para(left, "(ký, ghi rõ họ tên)", italic=True, size=12)
+    cell_para(left, "{{ superior.title }}", bold=True)
+    for _ in range(3):
+        cell_para(left, "")
+    cell_para(left, "{{ superior.name }}", bold=True)
     cell_para(right, "{{ unit.head_title_upper }}", bold=True, first=True)
-    cell_para(right, "(ký, ghi rõ họ tên)", italic=True, size=12)
+    cell_para(right, "")
     for _ in range(3):
         cell_para(right, "")
     cell_para(right, "{{ unit.head_name }}", bold=True)
@@ -384,7 +433,7 @@ def term_report() -> Document:
 
 
 def term_scorecard() -> Document:
-    doc = new_document()
+    doc = new_document(compact=True)
     party_header(doc)
     title_block(doc, "PHIẾU THEO DÕI", "{{ title_line }}")
     body(doc, "Đồng chí: {{ subject.name }}{{ subject.title }} (mã {{ subject.id }}).")

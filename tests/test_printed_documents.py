@@ -170,6 +170,62 @@ def test_term_report_names_overdue_tasks_in_section_three(year):
     assert "Sắp xếp 20 chi bộ" not in section  # on track: nothing to watch
 
 
+
+# --- item 10: the Party's document format ---------------------------------------------------------------------
+
+def test_every_document_numbers_its_pages_from_page_two(year):
+    docs = sorted(year["ws"].rglob("van_ban/**/*.docx"))
+    kinds = {p.name.split("_20")[0].rstrip("_").split("_X")[0] for p in docs}
+    assert len(docs) >= 14 and {"bao_cao_tong_hop", "bao_cao_nhiem_ky", "ban_cam_ket"} <= kinds
+    for path in docs:
+        body = _xml(path)
+        assert "<w:titlePg/>" in body, path.name  # a first page of its own: no number on it
+        with zipfile.ZipFile(path) as zf:
+            headers = {n: zf.read(n).decode("utf-8") for n in zf.namelist() if n.startswith("word/header")}
+        numbered = [n for n, x in headers.items() if 'w:instr="PAGE"' in x]
+        assert len(numbered) == 1, path.name
+        first = [n for n in headers if n not in numbered]
+        assert first and all("PAGE" not in headers[n] for n in first)
+
+
+def test_table_rows_are_never_split_across_pages(year):
+    import re
+
+    for path in sorted(year["ws"].rglob("van_ban/**/*.docx")):
+        rows = re.findall(r"<w:tr[ >].*?</w:tr>", _xml(path), flags=re.DOTALL)
+        assert rows and all("<w:cantSplit/>" in r for r in rows), path.name
+
+
+def test_commitment_signed_by_the_configured_signer_and_codes_kept_whole(year):
+    import docx
+
+    path = year["ws"] / "rounds/2026/output/van_ban/ban_cam_ket/ban_cam_ket_X.DMA_2026.docx"
+    d = docx.Document(path)
+    signature = d.tables[-1].rows[0].cells
+    left = [p.text for p in signature[0].paragraphs if p.text]
+    right = [p.text for p in signature[1].paragraphs if p.text]
+    assert left == ["T/M BAN THƯỜNG VỤ HUYỆN ỦY TRÀ BỒNG HẠ", "BÍ THƯ", "Hồ Văn Trà"]  # init --signer(-title)
+    assert right == ["BÍ THƯ ĐẢNG ỦY", "Đinh Văn Mỹ"]
+    items = d.tables[-2]
+    assert items.rows[1].cells[0].text == "X.DMA/M-01.1"
+    assert "<w:noWrap/>" in items.rows[1].cells[0]._tc.xml  # the code column never breaks a code
+    assert items.columns[0].width >= 2.5 * 360000  # room for a code of 12 characters at 11 pt
+
+
+@pytest.mark.skipif(not __import__("shutil").which("soffice"), reason="LibreOffice not installed")
+def test_a_scorecard_of_a_few_tasks_prints_on_one_page(year, tmp_path):
+    import re
+
+    from toolkit.pdf import to_pdf
+
+    cards = sorted((year["ws"] / "rounds/2026-Y/output/van_ban").glob("phieu_danh_gia_*/*.docx"))
+    pdfs, _ = to_pdf(cards, tmp_path)
+    pages = {p.stem: max(int(n) for n in re.findall(rb"/Count (\d+)", p.read_bytes())) for p in pdfs}
+    # X.SLU has 12 tasks of ~50 words each: it may run on; every other scorecard fits its page
+    assert {k: v for k, v in pages.items() if not k.startswith(("X.SLU", "LD-02"))} == {
+        "B-TC_2026-Y": 1, "X.DMA_2026-Y": 1, "LD-01_2026-Y": 1, "LD-03_2026-Y": 1}, pages
+
+
 def test_scenario_runs(year):
     ws = year["ws"]
     print("\n".join(str(p.relative_to(ws)) for p in sorted(ws.rglob("*")) if p.suffix in (".docx", ".xlsx", ".png", ".json")))

@@ -430,6 +430,7 @@ def _commitments(rnd, store: Store, form: Form, out: Path, root, notes: list[str
             continue
         lh = unit_letterhead(reg, unit, office)
         context = {"head": head(office, "commitment", letterhead=lh), "period_label": rnd.period.label,
+                   "superior": superior_signer(reg, unit, office),
                    "title_line": f"thực hiện nhiệm vụ trọng tâm {rnd.period.label}", "addressee": lh["addressee"],
                    "superior_signer": lh["superior_signer"],
                    "unit": {"name": unit.name, "head_name": unit.head_name,
@@ -442,6 +443,17 @@ def _commitments(rnd, store: Store, form: Form, out: Path, root, notes: list[str
                               "deadline": fmt.day(i["deadline"])} for i in items if i["unit_code"] == code]}
         jobs.append(_job(root, "commitment", folder / safe_filename(f"ban_cam_ket_{code}_{rnd.code}.docx"), context))
     return jobs
+
+
+def superior_signer(reg, unit, office: dict) -> dict:
+    """Who signs a commitment for the superior: the office's configured signer when the superior is the office's
+    own committee (the top of the unit list), else the superior unit's head as the unit list names them."""
+    parent = reg.units.get(unit.parent) if unit.parent else None
+    if parent is None or not parent.parent:
+        s = sign(office)
+        if s["title"] or s["name"] or parent is None:
+            return {"title": s["title"].upper(), "name": s["name"]}
+    return {"title": (parent.head_title or "").upper(), "name": parent.head_name or ""}
 
 
 def _indicator(t: dict) -> str:
