@@ -226,6 +226,54 @@ def test_a_scorecard_of_a_few_tasks_prints_on_one_page(year, tmp_path):
         "B-TC_2026-Y": 1, "X.DMA_2026-Y": 1, "LD-01_2026-Y": 1, "LD-03_2026-Y": 1}, pages
 
 
+
+# --- item 11: workbooks readable on A4 as printed -----------------------------------------------------------------
+
+def _printed_width(sheet) -> float:
+    from openpyxl.utils import column_index_from_string
+
+    area = sheet.print_area
+    last = column_index_from_string(area.split(":")[-1].replace("$", "").rstrip("0123456789")) if area \
+        else sheet.max_column
+    widths = {}
+    for dim in sheet.column_dimensions.values():  # xlsxwriter groups equal columns: <col min="4" max="8" ...>
+        for c in range(dim.min or 1, (dim.max or dim.min or 1) + 1):
+            widths[c] = (dim.width or 8.43) - 0.71  # the padding Excel adds to a width in characters
+    return sum(widths.get(c, 8.43) for c in range(1, last + 1))
+
+
+def _assert_readable(path):
+    """Every sheet prints on A4 at 70 % or more of its size: the pages across it is fitted to hold its width."""
+    wb = openpyxl.load_workbook(path)
+    for sheet in wb.worksheets:
+        setup = sheet.page_setup
+        assert setup.paperSize in (9, "9"), (path.name, sheet.title)
+        across = int(setup.fitToWidth or 1) if sheet.sheet_properties.pageSetUpPr.fitToPage else 1
+        per_page = 150 if setup.orientation == "landscape" else 100
+        assert _printed_width(sheet) <= across * per_page / 0.7 + 1, (path.name, sheet.title, across)
+    return wb
+
+
+def test_workbooks_print_readably(year):
+    ws = year["ws"]
+    term = _assert_readable(ws / "rounds/2026-2030/output/theo_doi_nhiem_ky_2026-2030.xlsx")["Theo việc"]
+    # the leader's name and title wraps in its 24-wide column: the row is as high as its lines
+    assert term["A4"].value == "Đinh Văn Mỹ – Bí thư Đảng ủy xã Đăk Mỹ An"
+    assert term.row_dimensions[4].height >= 30
+    classification = _assert_readable(ws / "rounds/2026-Y/output/xep_loai_2026-Y.xlsx")
+    ranking = classification["Xếp loại đơn vị"]
+    assert ranking.print_area.endswith("$R$7")  # "Giải thích" (column S) is not squeezed onto the page
+    explained = {r[1]: r[4] for r in classification["Giải thích đơn vị"].iter_rows(min_row=2, values_only=True)}
+    assert explained["X.DMA"].startswith("- Có 4 nhiệm vụ; 4 nhiệm vụ đến hạn")
+    assert classification["Giải thích đơn vị"].column_dimensions["E"].width >= 80
+    consolidated = _assert_readable(ws / "rounds/2026-Y/output/tong_hop_tien_do_2026-Y.xlsx")
+    sheet = consolidated["Tổng hợp theo đơn vị"]
+    # "Tỷ lệ hoàn thành đúng hạn trên tổng số nhiệm vụ (%)" in an 11-wide column needs 4 lines, not 30 pt
+    assert sheet.row_dimensions[4].height >= 60
+    for path in (ws / "rounds/2026-Y/output").glob("*.xlsx"):
+        _assert_readable(path)
+
+
 def test_scenario_runs(year):
     ws = year["ws"]
     print("\n".join(str(p.relative_to(ws)) for p in sorted(ws.rglob("*")) if p.suffix in (".docx", ".xlsx", ".png", ".json")))

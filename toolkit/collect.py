@@ -30,6 +30,7 @@ from .periods import Period, parse_period
 from .read import SPREADSHEET_EXTS, Limits, open_workbook
 from .similarity import TextGroups
 from .store import Store
+from .sheets import fit_row, print_setup
 from .text import fold, xml_safe
 from .validate import Submission, parse_workbook, validate
 
@@ -653,6 +654,8 @@ def _table(ws, cols, rows, head, body, widths) -> None:
                 ws.write_number(r, c, v)
             else:
                 ws.write_string(r, c, xml_safe("" if v is None else str(v)))
+        fit_row(ws, r, [(v, w) for v, w in zip(row, widths) if isinstance(v, str)], points=11)
     ws.freeze_panes(1, 0)
     ws.autofilter(0, 0, max(len(rows), 1), len(cols) - 1)
+    print_setup(ws, widths, 0)
 
