@@ -15,6 +15,7 @@ import pandas as pd
 from .config import atomic_path
 from .forms import Form
 from .frame import RESERVED_TITLES, register_tasks, round_frame, summarise
+from .issue_labels import issue_label
 from .judge import STATES
 from .sheets import Formats, cell, new_workbook, table, write_rows
 from .similarity import add_copy_sheets
@@ -105,8 +106,8 @@ def merge_form(rnd, form: Form) -> MergeOutput:
               [[u.code, u.name, u.parent, SUBMISSION_STATES[u.state], u.email] for u in status.not_reported],
               f, [10, 34, 28, 14, 28])
         ws = wb.add_worksheet("Lỗi tiếp nhận")
-        table(ws, 0, ["Tệp", "Mã đơn vị", "Mức độ", "Mã lỗi", "Trang", "Ô", "Nội dung"],
-              [[i["file_name"], i["unit_code"], SEVERITY_LABELS.get(i["severity"], i["severity"]), i["code"],
+        table(ws, 0, ["Tệp", "Mã đơn vị", "Mức độ", "Loại lỗi", "Trang", "Ô", "Nội dung"],
+              [[i["file_name"], i["unit_code"], SEVERITY_LABELS.get(i["severity"], i["severity"]), issue_label(i["code"]),
                 i["sheet"], i["cell"], i["message"]] for i in issues], f, [28, 10, 9, 20, 14, 7, 70])
         add_copy_sheets(wb, rnd.ctx, form, rnd.period)
         wb.close()

@@ -213,6 +213,10 @@ def progress_context(rnd, df: pd.DataFrame, status, scores: list[dict], store: S
             f"{name}: {levels[name]} đơn vị" for name in order if levels[name]) + "."
     else:
         ctx["classification_summary"] = "Chưa chấm điểm, xếp loại kỳ này."
+    unregistered = [f"{u.name} ({u.code})" for u in status.units if u.state == "not_registered"]
+    if unregistered:  # named, not only counted: the committee decides on them apart
+        ctx["classification_summary"] += (f" Chưa xếp loại {len(unregistered)} đơn vị chưa đăng ký nhiệm vụ: "
+                                          f"{', '.join(unregistered)}; đề nghị Ban Thường vụ xem xét riêng.")
     pending = [reg.units[s["subject_id"]].name if s["subject_id"] in reg.units else s["subject_id"]
                for s in units if json.loads(s["detail"]).get("pending")]
     ctx["pending"] = (f"Các đơn vị bằng điểm ở suất cuối cùng của mức cao nhất, đề nghị Ban Thường vụ xem xét, quyết "
