@@ -94,14 +94,9 @@ def year(tmp_path_factory):
         prog("DP-TC-01", ON, 40, 8)], by_code=True)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        invoke("run", ws, "--period", "2026-Y")
+        run = invoke("run", ws, "--period", "2026-Y")
         invoke("term", ws, "--period", "2026-2030")
-    return {"ws": ws, "warnings": [str(w.message) for w in caught]}
-
-
-def _xml(path: Path, part: str = "word/document.xml") -> str:
-    with zipfile.ZipFile(path) as zf:
-        return zf.read(part).decode("utf-8")
+    return {"ws": ws, "warnings": [str(w.message) for w in caught], "run": run}
 
 
 
@@ -274,7 +269,159 @@ def test_workbooks_print_readably(year):
         _assert_readable(path)
 
 
-def test_scenario_runs(year):
+
+def _copy(year, tmp_path) -> Path:
+    """A copy of the district's workspace, for tests that go on from the year end."""
+    import shutil
+
+    target = tmp_path / "ws"
+    shutil.copytree(year["ws"], target)
+    return target
+
+
+def _intake_rows(ws: Path, period: str, sheet: str = "Tệp") -> list[dict]:
+    from conftest import rows_of
+
+    return rows_of(ws / f"rounds/{period}/output/ket_qua_tiep_nhan_{period}.xlsx", sheet)
+
+
+# --- item 12: messages that agree with themselves -------------------------------------------------------------
+
+def test_confirmation_feedback_says_refused_when_it_only_refuses(year, tmp_path):
+    from test_year_cycle import set_opinions
+
+    ws = _copy(year, tmp_path)
+    invoke("confirm", ws, "--period", "2026")
+    review = ws / "rounds/2026/output/xac_nhan_dang_ky_2026.xlsx"
+    set_opinions(review, "Xác nhận đăng ký", {
+        ("X.DMA", "DMA-03"): {"Ý kiến": "Không đồng ý", "Nội dung đề nghị sửa, lý do": "Không thuộc thẩm quyền xã."},
+        ("B-TC", "TC-01"): {"Ý kiến": "Đồng ý"}})
+    invoke("confirm", ws, "--period", "2026")
+    sent = openpyxl.load_workbook(next((ws / "rounds/2026/feedback/xac_nhan").glob("X.DMA_*.xlsx")))
+    heading = sent["Lỗi cần sửa"]["A2"].value
+    assert heading.startswith("VĂN PHÒNG KHÔNG ĐỒNG Ý 1 NHIỆM VỤ — "), heading
+    assert "ĐỀ NGHỊ SỬA" not in heading and "sửa và gửi lại" not in heading
+
+
+def test_intake_rows_of_files_seen_before_agree(year, tmp_path):
+    ws = _copy(year, tmp_path)
+    tpl, inbox = outbox(ws, "2026-Y"), ws / "rounds/2026-Y/inbox"
+    # a file with errors, older than the unit's accepted one; and an older valid copy of another unit's return
+    fill(tpl["X.DMA"], inbox / "X.DMA_nhap.xlsx", date(2027, 1, 3), [
+        prog("DMA-01", "Hoàn thành", 100, 12, completed=date(2026, 8, 20)), prog("DMA-03", "Chậm tiến độ", 40, 2)],
+        by_code=True)
+    fill(tpl["X.SLU"], inbox / "X.SLU_ban_cu.xlsx", date(2027, 1, 2), [
+        prog(f"SLU-{i:02d}", "Hoàn thành", 100, i + 1, completed=date(2026, 9, 30)) for i in range(1, 13)],
+        by_code=True)
+    out = json.loads(invoke("collect", ws, "--period", "2026-Y", "--json", code=1))
+    files = {f["file"]: f for f in out["files"]}
+    assert files["X.DMA_nhap.xlsx"]["status"] == "rejected"
+    # the older copy is kept as history: not also told that it is the copy used
+    assert [i["code"] for i in files["X.SLU_ban_cu.xlsx"]["issues"]] == ["older-submission"]
+    assert files["X.SLU_ban_cu.xlsx"]["status"] == "accepted"
+    invoke("collect", ws, "--period", "2026-Y", code=0)  # again: every file seen before
+    rows = {r["Tệp"]: r for r in _intake_rows(ws, "2026-Y")}
+    again = rows["B-TC.xlsx"]
+    assert (again["Kết quả"], again["Mã đơn vị"], again["Đơn vị"], again["Biểu mẫu"], again["Kỳ"]) == (
+        "Đã tiếp nhận trước đó", "B-TC", "Ban Tổ chức Huyện ủy", "báo cáo tiến độ", "2026-Y")
+    nhap = rows["X.DMA_nhap.xlsx"]
+    assert nhap["Thay thế bản"] == "X.DMA.xlsx"  # the accepted return of the unit...
+    assert nhap["Kết quả"] == "Đã xét trước đó: không tiếp nhận; đã có bản sửa được tiếp nhận"  # ...not "chờ bản sửa"
+    assert nhap["Đơn vị"] == "Đảng ủy xã Đăk Mỹ An"
+
+
+# --- item 13: a file of another period -------------------------------------------------------------------------
+
+def test_a_wrong_period_file_is_answered_with_the_right_template(year, tmp_path):
+    ws = _copy(year, tmp_path)
+    invoke("templates", ws, "--form", "progress", "--period", "2026-9M", "--units", "B-TC")
+    nine = outbox(ws, "2026-9M")["B-TC"]
+    inbox = ws / "rounds/2026-Y/inbox"
+    fill(nine, inbox / "B-TC_bao_cao.xlsx", date(2027, 1, 8), [
+        prog("TC-01", "Hoàn thành", 100, 30, completed=date(2026, 9, 15)), prog("DP-TC-01", ON, 40, 8)], by_code=True)
+    out = json.loads(invoke("collect", ws, "--period", "2026-Y", "--json", code=1))
+    wrong = next(f for f in out["files"] if f["file"] == "B-TC_bao_cao.xlsx")
+    assert [i["code"] for i in wrong["issues"] if i["severity"] == "error"] == ["period-mismatch"]
+    copy = Path(wrong["feedback"])
+    wb = openpyxl.load_workbook(copy)
+    heading = wb["Lỗi cần sửa"]["A2"].value
+    assert "B-TC_tien_do_2026-Y.xlsx" in heading and "điền vào tệp này" in heading
+    sheet = wb["Tiến độ"]
+    assert "TỔNG KẾT NĂM 2026" in str(sheet["A1"].value)  # the copy is this round's template, not the 9-month one
+    # filled and sent back, the copy is accepted
+    fill(copy, inbox / "B-TC_bao_cao_gui_lai.xlsx", date(2027, 1, 9), [
+        prog("TC-01", "Hoàn thành", 100, 30, completed=date(2026, 9, 15)), prog("DP-TC-01", ON, 45, 9)],
+        sheet="Tiến độ", by_code=True)
+    out = json.loads(invoke("collect", ws, "--period", "2026-Y", "--json", code=0))  # the wrong file is replaced
+    again = next(f for f in out["files"] if f["file"] == "B-TC_bao_cao_gui_lai.xlsx")
+    assert again["status"] in ("accepted", "warnings"), again["issues"]
+
+
+# --- item 14: what users read ----------------------------------------------------------------------------------
+
+def test_issue_kinds_are_named_in_vietnamese(year, tmp_path):
+    import re
+
+    from toolkit.issue_labels import LABELS
+    from toolkit.issues import CATALOGUE
+
+    assert set(CATALOGUE) <= set(LABELS)
+    ws = _copy(year, tmp_path)
+    tpl, inbox = outbox(ws, "2026-Y"), ws / "rounds/2026-Y/inbox"
+    fill(tpl["X.DMA"], inbox / "X.DMA_phan_hoi.xlsx", date(2027, 1, 12), [  # late, and a cause missing
+        prog("DMA-03", "Chậm tiến độ", 40, 2)], by_code=True)
+    invoke("collect", ws, "--period", "2026-Y", code=1)
+    issues = _intake_rows(ws, "2026-Y", "Lỗi")
+    kinds = {r["Loại lỗi"] for r in issues}
+    assert {"Nộp muộn", "Thiếu nguyên nhân chậm"} <= kinds or {"Nộp muộn"} <= kinds, kinds
+    assert not [k for k in kinds if re.fullmatch(r"[a-z]+(-[a-z]+)+", k)]
+    # a feedback copy sent back under its own name: one suffix, not "_phan_hoi_phan_hoi"
+    names = sorted(p.name for p in (ws / "rounds/2026-Y/feedback").iterdir())
+    assert "X.DMA_phan_hoi.xlsx" in names and not [n for n in names if "phan_hoi_phan_hoi" in n]
+    invoke("merge", ws, "--period", "2026-Y")
+    from conftest import rows_of
+
+    merged = rows_of(ws / "rounds/2026-Y/output/tong_hop_tien_do_2026-Y.xlsx", "Lỗi tiếp nhận")
+    assert merged and not [r for r in merged if re.fullmatch(r"[a-z]+(-[a-z]+)+", str(r["Loại lỗi"]))]
+
+
+def test_messages_read_as_vietnamese(year):
+    import re
+
     ws = year["ws"]
-    print("\n".join(str(p.relative_to(ws)) for p in sorted(ws.rglob("*")) if p.suffix in (".docx", ".xlsx", ".png", ".json")))
-    print(year["warnings"][:5], len(year["warnings"]))
+    run = " ".join(year["run"].split())
+    assert re.search(r"\(\d+(,\d)? giây\)", run) and not re.search(r"\d\.\d giây", run)
+    assert " :" not in run and "Xếp loại: 3 đơn vị" in run
+    out = invoke("status", ws, "--period", "2026-H3", code=2)
+    assert "'2026-Q1'" in out and "2025" not in out  # examples in the year typed
+    messages = [dv.error for dv in openpyxl.load_workbook(outbox(ws, "2026-Y")["X.DMA"])["Tiến độ"]
+                .data_validations.dataValidation if dv.error]
+    assert messages and not [m for m in messages if "e+" in m or "e-" in m]
+    assert "Nhập số từ 0 đến 100." in messages
+    report = docx_text(ws / "rounds/2026-Y/output/van_ban/bao_cao_tong_hop_2026-Y.docx")
+    assert "Chưa xếp loại 1 đơn vị chưa đăng ký nhiệm vụ: Đảng ủy Quân sự huyện (DU-QS)" in report
+    out = invoke("history", ws, "--period", "2026")
+    written = Path(out.split("→")[-1].strip()).name
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    assert written in readme, written
+
+
+def test_progress_counter_never_shows_none():
+    from rich.progress import Progress
+
+    from toolkit.cli import _Counter
+    from toolkit.render import render_many
+
+    with Progress(_Counter(), disable=True) as bar:
+        task = bar.add_task("", total=None)
+        assert str(_Counter().render(bar.tasks[task])) == ""
+        bar.update(task, completed=2, total=9)
+        assert str(_Counter().render(bar.tasks[task])) == "2/9"
+    calls = []
+    render_many([], progress=lambda i, n: calls.append((i, n)))
+    assert calls == [(0, 0)]  # the count is given before the first document
+
+
+def _xml(path: Path, part: str = "word/document.xml") -> str:
+    with zipfile.ZipFile(path) as zf:
+        return zf.read(part).decode("utf-8")
