@@ -23,7 +23,8 @@ FONT = "Times New Roman"
 
 
 def new_document(landscape: bool = False, compact: bool = False) -> Document:
-    """A4, Times New Roman 14; ``compact`` (scorecards): single line spacing so that a card fits its page."""
+    """A4, Times New Roman 14; ``compact`` (scorecards, an attachment rather than a report): body 13 pt with single
+    line spacing, so that a card of about ten tasks with its signature block fits one page."""
     doc = Document()
     sec = doc.sections[0]
     sec.page_height, sec.page_width = Cm(29.7), Cm(21.0)
@@ -34,7 +35,7 @@ def new_document(landscape: bool = False, compact: bool = False) -> Document:
     sec.left_margin, sec.right_margin = Cm(3.0), Cm(1.5)
     style = doc.styles["Normal"]
     style.font.name = FONT
-    style.font.size = Pt(14)
+    style.font.size = Pt(13 if compact else 14)
     style.element.rPr.rFonts.set(qn("w:eastAsia"), FONT)
     style.paragraph_format.space_after = Pt(1 if compact else 3)
     style.paragraph_format.line_spacing = 1.0 if compact else 1.1
@@ -138,7 +139,15 @@ def party_header(doc) -> None:
     cell_para(right, "ĐẢNG CỘNG SẢN VIỆT NAM", bold=True, size=15, underline=True, first=True)
     cell_para(right, "")
     cell_para(right, "{{ head.place_date }}", italic=True)
-    para(doc, "")
+    spacer(doc)
+
+
+def spacer(doc) -> None:
+    """The paragraph that keeps two tables apart (Word would merge them), small in a compact document."""
+    compact = doc.styles["Normal"].font.size < Pt(14)
+    p = para(doc, "", space_after=0 if compact else None)
+    if compact:
+        p.paragraph_format.line_spacing = Pt(8)
 
 
 def signature(doc, left_title="Nơi nhận:") -> None:
@@ -295,16 +304,17 @@ def scorecard() -> Document:
     party_header(doc)
     title_block(doc, "PHIẾU ĐÁNH GIÁ", "{{ title_line }}")
     body(doc, "{{ subject_label }}: {{ subject.name }} (mã {{ subject.id }}).")
-    body(doc, "{{ subject.counts }}")
-    body(doc, "{{ subject.points }}")
+    body(doc, "{{ subject.counts }}")  # the points are the last reason below ("Số lượng …: … = … điểm")
     para(doc, "Xếp loại: {{ subject.level }}", bold=True, align=WD_ALIGN_PARAGRAPH.CENTER)
     para(doc, "Căn cứ xếp loại:", bold=True)
     bullets(doc, "subject.why", "- {{ r }}")
     para(doc, "Chi tiết nhiệm vụ", bold=True)
-    loop_table(doc, ["TT", "Nhiệm vụ", "Thời hạn", "Tình trạng báo cáo", "Tiến độ", "Đánh giá"],
-               ["{{ loop.index }}", "{{ r.title }}", "{{ r.deadline }}", "{{ r.status }}", "{{ r.percent }}",
-                "{{ r.state }}"], "tasks", [0.9, 7.8, 2.2, 2.3, 1.3, 2.3], size=11)
-    para(doc, "")
+    # the unit's own status word is left out ("Đánh giá" says it with the deadline): a task takes two lines, not
+    # three, and a card of about ten tasks keeps to one page (r.status stays available to an edited template)
+    loop_table(doc, ["TT", "Nhiệm vụ", "Thời hạn", "Tiến độ", "Đánh giá"],
+               ["{{ loop.index }}", "{{ r.title }}", "{{ r.deadline }}", "{{ r.percent }}", "{{ r.state }}"], "tasks",
+               [0.9, 9.8, 2.2, 1.3, 2.6], size=11)
+    spacer(doc)
     signature(doc)
     return doc
 
@@ -442,7 +452,7 @@ def term_scorecard() -> Document:
     loop_table(doc, ["TT", "Việc đột phá, đổi mới", "Thời hạn", "Diễn biến qua các năm", "Kết quả"],
                ["{{ loop.index }}", "{{ r.title }}", "{{ r.deadline }}", "{{ r.trail }}", "{{ r.result }}"], "tasks",
                [0.9, 5.6, 2.4, 5.2, 2.4])
-    para(doc, "")
+    spacer(doc)
     signature(doc)
     return doc
 

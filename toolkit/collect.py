@@ -29,9 +29,9 @@ from .issues import Issue, Report, Severity, make_issue
 from .paths import distinct_names
 from .periods import Period, parse_period
 from .read import SPREADSHEET_EXTS, Limits, open_workbook
+from .sheets import fit_row, print_setup
 from .similarity import TextGroups
 from .store import Store
-from .sheets import fit_row, print_setup
 from .text import fold, xml_safe
 from .validate import Submission, parse_workbook, validate
 
