@@ -386,7 +386,7 @@ def breakthrough_report() -> Document:
     loop_table(doc, ["TT", "Đồng chí lãnh đạo", "Việc đột phá, đổi mới", "Chỉ tiêu", "Thời hạn", "Đầu mối",
                      "Tình hình"],
                ["{{ loop.index }}", "{{ r.leader }}", "{{ r.title }}", "{{ r.indicator }}", "{{ r.deadline }}",
-                "{{ r.focal }}", "{{ r.state }}"], "tasks", [0.9, 3.2, 4.6, 2.4, 1.9, 1.9, 1.6], size=11)
+                "{{ r.focal }}", "{{ r.state }}"], "tasks", [0.9, 2.9, 4.2, 2.0, 2.2, 1.8, 2.5], size=11)
     warnings_and_signature(doc)
     return doc
 

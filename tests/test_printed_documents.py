@@ -96,6 +96,7 @@ def year(tmp_path_factory):
         warnings.simplefilter("always")
         run = invoke("run", ws, "--period", "2026-Y")
         invoke("term", ws, "--period", "2026-2030")
+        invoke("report", ws, "--period", "2026-2030")  # the breakthrough report, with the latest states
     return {"ws": ws, "warnings": [str(w.message) for w in caught], "run": run}
 
 
@@ -163,6 +164,10 @@ def test_term_report_names_overdue_tasks_in_section_three(year):
             'An" (thời hạn 30/06/2026) — quá hạn, chưa hoàn thành.') in section
     assert "| 30/06/2026 | 2026: Quá hạn, chưa hoàn thành | Quá hạn, chưa hoàn thành" in text  # section II
     assert "Sắp xếp 20 chi bộ" not in section  # on track: nothing to watch
+    text = docx_text(year["ws"] / "rounds/2026-2030/output/van_ban/bao_cao_viec_dot_pha_2026-2030.docx")
+    lines = text[text.index("III. NHỮNG VẤN ĐỀ CẦN LƯU Ý"):].splitlines()[1:]
+    assert lines[0] == ('- Đinh Văn Mỹ – Bí thư Đảng ủy xã Đăk Mỹ An: việc "Hoàn thành 8 km đường giao thông nông thôn '
+                        'xã Đăk Mỹ An" (thời hạn 30/06/2026) — quá hạn, chưa hoàn thành (tổng kết năm 2026).')
 
 
 

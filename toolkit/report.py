@@ -485,9 +485,11 @@ def _breakthrough(rnd, store: Store, form: Form, out: Path, root):
     if rows:
         for area, g in df.groupby("area", dropna=False, sort=True):
             by_area.append({"area": fmt.text(area) or "(chưa rõ)", "tasks": len(g), "leaders": g["leader_id"].nunique()})
-    warnings_ = [f"{reg.units[r['unit_code']].name if r['unit_code'] in reg.units else r['unit_code']}: "
-                 f"{r['message']}" for r in store.issues(form.id, rnd.code)
-                 if r["code"] in ("qualitative-task", "leader-other-unit", "copied-task", "outside-period")]
+    warnings_ = [f"{t['leader']}: việc \"{t['title']}\" (thời hạn {t['deadline']}) — {t['state'][:1].lower()}"
+                 f"{t['state'][1:]}." for t in tasks if t["state"].startswith(WATCHED_STATES)]  # overdue, behind...
+    warnings_ += [f"{reg.units[r['unit_code']].name if r['unit_code'] in reg.units else r['unit_code']}: "
+                  f"{r['message']}" for r in store.issues(form.id, rnd.code)
+                  if r["code"] in ("qualitative-task", "leader-other-unit", "copied-task", "outside-period")]
     context = {**_base(rnd, "breakthrough"),
                "title_line": f"việc đột phá, đổi mới giao cho lãnh đạo {rnd.period.label}",
                "intro": f"{rnd.ws.office.get('name', '')} tổng hợp việc đột phá, đổi mới giao cho các đồng chí lãnh đạo "
@@ -498,6 +500,9 @@ def _breakthrough(rnd, store: Store, form: Form, out: Path, root):
                                    else "Chưa có việc đột phá, đổi mới nào được đăng ký."),
                "by_area": by_area, "tasks": tasks, "warnings": warnings_}
     return _job(root, "breakthrough", out / safe_filename(f"bao_cao_viec_dot_pha_{rnd.code}.docx"), context)
+
+
+WATCHED_STATES = tuple(STATES[k] for k in ("overdue", "not_done", "behind", "not_reported", "adjust"))
 
 
 def _latest_states(store: Store, rnd) -> dict[tuple[str, str], str]:
