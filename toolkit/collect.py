@@ -688,6 +688,7 @@ def _table(ws, cols, rows, head, body, widths) -> None:
         ws.set_column(c, c, w, body)
     for c, title in enumerate(cols):
         ws.write_string(0, c, title, head)
+    fit_row(ws, 0, list(zip(cols, widths)), points=12, least=20)
     for r, row in enumerate(rows, start=1):
         for c, v in enumerate(row):
             if isinstance(v, (int, float)):

@@ -247,7 +247,7 @@ def _data_sheet(wb, f, df: pd.DataFrame, form: Form, rnd, title: str) -> None:
         last = min(first + SHEET_ROWS, n)
         ws = wb.add_worksheet(title if part == 0 else f"{title} ({part + 1})")
         table(ws, 0, [c[1] for c in cols], [], f, [c[2] for c in cols], rows_count=last - first)
-        write_rows(ws, f, columns, first, last)
+        write_rows(ws, f, columns, first, last, [c[2] for c in cols])
 
 
 def _extra_sheet(wb, f, sheet, rows: list[dict]) -> None:

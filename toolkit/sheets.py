@@ -115,11 +115,16 @@ def print_setup(ws, widths: list[float], top: int = 0, landscape: bool = True) -
     ws.set_footer("&CTrang &P/&N")
 
 
-def write_rows(ws, f: Formats, columns: list, first: int, last: int) -> None:
-    """Column-wise typed writes (the large data sheet): ``columns`` is [(kind, values)]."""
+def write_rows(ws, f: Formats, columns: list, first: int, last: int, widths: list[float] | None = None) -> None:
+    """Column-wise typed writes (the large data sheet): ``columns`` is [(kind, values)]; with ``widths`` (and
+    rows kept in memory) each row is as high as its longest wrapped text."""
     write_string, write_number, write_datetime = ws.write_string, ws.write_number, ws.write_datetime
+    heights = widths is not None and not ws.constant_memory
     for r in range(first, last):
         row = r - first + 1
+        if heights:
+            fit_row(ws, row, [(v, w) for (_, values), w in zip(columns, widths)
+                              if isinstance(v := values[r], str) and len(v) > w], points=11)
         for c, (kind, values) in enumerate(columns):
             v = values[r]
             if v is None or v != v:
