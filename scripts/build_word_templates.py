@@ -337,20 +337,23 @@ def commitment() -> Document:
     no_wrap(items, 0)
     para(doc, "{%p endif %}")
     para(doc, "")
-    t = doc.add_table(rows=1, cols=2)
+    # two rows: the titles (which may wrap) above, the names below, so both names stand on the same line
+    t = doc.add_table(rows=2, cols=2)
     borderless(t)
     set_widths(t, [8.0, 8.5])
+    keep_rows_whole(t)
     left, right = t.rows[0].cells
-    t.rows[0]._tr.get_or_add_trPr().append(OxmlElement("w:cantSplit"))
     cell_para(left, "{{ superior_signer }}", bold=True, first=True)
     cell_para(left, "{{ superior.title }}", bold=True)
-    for _ in range(3):
-        cell_para(left, "")
-    cell_para(left, "{{ superior.name }}", bold=True)
     cell_para(right, "{{ unit.head_title_upper }}", bold=True, first=True)
-    cell_para(right, "")
-    for _ in range(3):
-        cell_para(right, "")
+    for cell_ in t.rows[0].cells:  # the titles never on a page without the names
+        for p in cell_.paragraphs:
+            p.paragraph_format.keep_with_next = True
+    left, right = t.rows[1].cells
+    for cell_ in (left, right):
+        for i in range(3):
+            cell_para(cell_, "", first=i == 0)
+    cell_para(left, "{{ superior.name }}", bold=True)
     cell_para(right, "{{ unit.head_name }}", bold=True)
     return doc
 

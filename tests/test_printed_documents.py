@@ -201,9 +201,11 @@ def test_commitment_signed_by_the_configured_signer_and_codes_kept_whole(year):
 
     path = year["ws"] / "rounds/2026/output/van_ban/ban_cam_ket/ban_cam_ket_X.DMA_2026.docx"
     d = docx.Document(path)
-    signature = d.tables[-1].rows[0].cells
-    left = [p.text for p in signature[0].paragraphs if p.text]
-    right = [p.text for p in signature[1].paragraphs if p.text]
+    rows = d.tables[-1].rows
+    left = [p.text for row in rows for p in row.cells[0].paragraphs if p.text]
+    right = [p.text for row in rows for p in row.cells[1].paragraphs if p.text]
+    assert [p.text for p in rows[1].cells[0].paragraphs].index("Hồ Văn Trà") == \
+        [p.text for p in rows[1].cells[1].paragraphs].index("Đinh Văn Mỹ")  # the two names on one line
     assert left == ["T/M BAN THƯỜNG VỤ HUYỆN ỦY TRÀ BỒNG HẠ", "BÍ THƯ", "Hồ Văn Trà"]  # init --signer(-title)
     assert right == ["BÍ THƯ ĐẢNG ỦY", "Đinh Văn Mỹ"]
     items = d.tables[-2]
