@@ -15,7 +15,7 @@ from pathlib import Path
 
 import click
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, Progress, ProgressColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from . import __version__
@@ -96,8 +96,17 @@ def _date(value: str | None, option: str) -> date | None:
     _fail(f"{option} '{value}' không phải ngày (dùng dạng 31/01/2026).")
 
 
+class _Counter(ProgressColumn):
+    """'3/20' once the number of items is known; nothing before (never '0/None')."""
+
+    def render(self, task):
+        from rich.text import Text
+
+        return Text("" if task.total is None else f"{int(task.completed)}/{int(task.total)}")
+
+
 def _progress_bar(label: str):
-    return Progress(TextColumn(label), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+    return Progress(TextColumn(label), BarColumn(), _Counter(),
                     TextColumn("{task.description}"), TimeElapsedColumn(), console=err, transient=True)
 
 
@@ -275,7 +284,6 @@ def templates(directory, form_id, period, unit_codes, old_unit_codes, deadline, 
 @JSON
 def collect(directory, period, form_id, inbox, no_feedback, as_json):
     """Tiếp nhận, kiểm tra các tệp đơn vị gửi về; tạo phản hồi và bảng kết quả tiếp nhận."""
-    from .collect import STATUS_LABELS
     from .collect import collect as do_collect
 
     rnd = _round(directory, period, form_id)
@@ -290,7 +298,7 @@ def collect(directory, period, form_id, inbox, no_feedback, as_json):
         colours = {"rejected": "red", "warnings": "yellow", "accepted": "green", "duplicate_rejected": "red"}
         for f in result.files:
             c = colours.get(f.status, "dim")
-            table.add_row(f.file, f.unit, f"[{c}]{STATUS_LABELS[f.status]}[/]", str(f.errors), str(f.warnings))
+            table.add_row(f.file, f.unit, f"[{c}]{f.status_label}[/]", str(f.errors), str(f.warnings))
         console.print(table)
         console.print(result.summary() + ".")
         console.print(f"Bảng kết quả tiếp nhận: {result.issues_workbook}")
@@ -451,7 +459,9 @@ def report(directory, period, form_id, pdf, as_json):
         task = bar.add_task("", total=None)
         result = _run(write_reports, rnd, pdf=pdf, progress=lambda i, n: bar.update(task, completed=i, total=n))
     if not as_json:
-        console.print(f"Đã xuất {len(result.documents)} văn bản vào {result.folder} ({result.seconds:.1f} giây).")
+        from .formatting import seconds
+
+        console.print(f"Đã xuất {len(result.documents)} văn bản vào {result.folder} ({seconds(result.seconds)}).")
         if pdf:
             console.print(result.pdf_message)
         _notes(result.notes)

@@ -175,7 +175,7 @@ class Workspace:
             parsed = _parse_setting_date(value)
             if parsed is None:
                 raise WorkspaceError(f"{SETTINGS_FILE}: hạn nộp của kỳ {period.code} '{value}' không hợp lệ "
-                                     f"(dùng dạng 20/06/2025).")
+                                     f"(dùng dạng {period.end:%d/%m/%Y}).")
             return parsed, "settings"
         value = default_deadline(period)
         return value, "default" if value == nominal_deadline(period) else "moved"

@@ -181,11 +181,11 @@ def do_templates(book, p) -> str:
 
 
 def do_collect(book, p, step: str = "") -> str:
-    from .collect import STATUS_LABELS, collect
+    from .collect import collect
 
     result = collect(p["workspace"], _period(p), p["form"] if p["form"] else None,
                      progress=_progress(book, f"{step}Tiếp nhận"))
-    rows = [[f.file, f.unit, f.unit_name, STATUS_LABELS[f.status], f.errors, f.warnings, f.late_days,
+    rows = [[f.file, f.unit, f.unit_name, f.status_label, f.errors, f.warnings, f.late_days,
              os.path.basename(f.feedback)] for f in result.files]
     _table(book, "Kết quả tiếp nhận", ["Tệp", "Mã đơn vị", "Đơn vị", "Kết quả", "Lỗi", "Cảnh báo", "Muộn (ngày)",
                                        "Tệp phản hồi"], rows)

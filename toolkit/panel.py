@@ -21,7 +21,7 @@ import importlib.util
 import io
 import sys
 import zipfile
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 import xlsxwriter
@@ -202,7 +202,9 @@ def build_panel(workspace, output: str | Path | None = None, interpreter: str | 
         sh.write_string("B6", "Kỳ báo cáo", f_label)
         sh.write_string(CELLS["period"], periods[-1], f_input)
         sh.data_validation(CELLS["period"], {"validate": "list", "source": periods, "error_type": "information",
-                                             "error_message": "Kỳ mới: gõ dạng 2025, 2025-Q1, 2025-H1, 2025-9M, 2025-Y."})
+                                             "error_message": "Kỳ mới: gõ dạng {0}, {0}-Q1, {0}-H1, {0}-9M, {0}-Y."
+                                             .format(periods[-1][:4] if periods and periods[-1][:4].isdigit()
+                                                     else date.today().year)})
         sh.write_string("B7", "Hạn nộp (nếu đổi)", f_label)
         sh.write_blank(CELLS["deadline"], None, f_date)
         sh.data_validation(CELLS["deadline"], {"validate": "date", "criteria": ">", "minimum": datetime(2000, 1, 1)})

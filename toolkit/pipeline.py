@@ -41,8 +41,8 @@ def run_round(target, period=None, pdf: bool = False, log: Callable[[str], None]
     if rnd.has("progress"):
         s = score(rnd)
         out["score"] = {"path": s.path, "units": len(s.units), "leaders": len(s.leaders), "notes": s.notes}
-        label = "sơ bộ " if s.preliminary else ""
-        log(f"Xếp loại {label}: {len(s.units)} đơn vị, {len(s.leaders)} lãnh đạo → {s.path}")
+        label = " sơ bộ" if s.preliminary else ""
+        log(f"Xếp loại{label}: {len(s.units)} đơn vị, {len(s.leaders)} lãnh đạo → {s.path}")
         for note in s.notes:
             log(f"  Lưu ý: {note}")
     rep = write_reports(rnd, pdf=pdf)
