@@ -115,9 +115,9 @@ FLOORS = [
     ("toolkit.store",),
     ("toolkit.context", "toolkit.round"),
     ("toolkit.register",),
-    ("toolkit.intake",),
+    ("toolkit.intake", "toolkit.mail.archives", "toolkit.mail.messages", "toolkit.mail.unpack"),  # unpacking the inbox
     ("toolkit.outputs",),
-    ("toolkit.cycle",),
+    ("toolkit.cycle", "toolkit.mail"),  # the year's review steps; mail: fetch into the inbox, send feedback
     ("toolkit.pipeline", "toolkit.samples"),
     ("toolkit.cli", "toolkit.console", "toolkit.excel_panel", "toolkit.panel", "toolkit.demo", "toolkit.__main__"),
 ]

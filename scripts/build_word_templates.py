@@ -22,7 +22,9 @@ OUT = Path(__file__).resolve().parent.parent / "templates" / "word"
 FONT = "Times New Roman"
 
 
-def new_document(landscape: bool = False) -> Document:
+def new_document(landscape: bool = False, compact: bool = False) -> Document:
+    """A4, Times New Roman 14; ``compact`` (scorecards, an attachment rather than a report): body 13 pt with single
+    line spacing, so that a card of about ten tasks with its signature block fits one page."""
     doc = Document()
     sec = doc.sections[0]
     sec.page_height, sec.page_width = Cm(29.7), Cm(21.0)
@@ -33,11 +35,36 @@ def new_document(landscape: bool = False) -> Document:
     sec.left_margin, sec.right_margin = Cm(3.0), Cm(1.5)
     style = doc.styles["Normal"]
     style.font.name = FONT
-    style.font.size = Pt(14)
+    style.font.size = Pt(13 if compact else 14)
     style.element.rPr.rFonts.set(qn("w:eastAsia"), FONT)
-    style.paragraph_format.space_after = Pt(3)
-    style.paragraph_format.line_spacing = 1.1
+    style.paragraph_format.space_after = Pt(1 if compact else 3)
+    style.paragraph_format.line_spacing = 1.0 if compact else 1.1
+    page_numbers(sec)
     return doc
+
+
+def page_numbers(sec) -> None:
+    """The page number centred at the top from page 2 (the first page's header stays empty), as the Party's and
+    the State's format rules ask of a document of several pages."""
+    sec.different_first_page_header_footer = True
+    p = sec.header.paragraphs[0]
+    p.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    field = OxmlElement("w:fldSimple")
+    field.set(qn("w:instr"), "PAGE")
+    run = OxmlElement("w:r")
+    rpr = OxmlElement("w:rPr")
+    fonts = OxmlElement("w:rFonts")
+    for attr in ("w:ascii", "w:hAnsi", "w:cs"):
+        fonts.set(qn(attr), FONT)
+    size = OxmlElement("w:sz")
+    size.set(qn("w:val"), "28")
+    rpr.extend([fonts, size])
+    text = OxmlElement("w:t")
+    text.text = "2"
+    run.extend([rpr, text])
+    field.append(run)
+    p._p.append(field)
+    sec.first_page_header.paragraphs[0].text = ""
 
 
 def para(container, text: str = "", bold=False, italic=False, size=None, align=None, underline=False,
@@ -77,7 +104,21 @@ def cell_para(cell, text, bold=False, italic=False, size=14, align=WD_ALIGN_PARA
     run.font.name, run.font.size = FONT, Pt(size)
     p.alignment = align
     p.paragraph_format.space_after = Pt(0)
+    p.paragraph_format.line_spacing = 1.0
     return p
+
+
+def keep_rows_whole(table) -> None:
+    """No row of the table is cut in two by a page break (a task's name stays on one page)."""
+    for row in table.rows:
+        row._tr.get_or_add_trPr().append(OxmlElement("w:cantSplit"))
+
+
+def no_wrap(table, col: int) -> None:
+    """A column whose text (a code such as 'X.DMA/M-01.1') is never broken across lines."""
+    for row in table.rows:
+        tcpr = row.cells[col]._tc.get_or_add_tcPr()
+        tcpr.append(OxmlElement("w:noWrap"))
 
 
 def party_header(doc) -> None:
@@ -87,6 +128,7 @@ def party_header(doc) -> None:
     borderless(t)
     t.alignment = WD_TABLE_ALIGNMENT.CENTER
     set_widths(t, [7.4, 9.1])
+    keep_rows_whole(t)
     left, right = t.rows[0].cells
     cell_para(left, "{{ head.parent_body }}", first=True)
     cell_para(left, "{{ head.issuing_body }}", bold=True)
@@ -97,7 +139,15 @@ def party_header(doc) -> None:
     cell_para(right, "ĐẢNG CỘNG SẢN VIỆT NAM", bold=True, size=15, underline=True, first=True)
     cell_para(right, "")
     cell_para(right, "{{ head.place_date }}", italic=True)
-    para(doc, "")
+    spacer(doc)
+
+
+def spacer(doc) -> None:
+    """The paragraph that keeps two tables apart (Word would merge them), small in a compact document."""
+    compact = doc.styles["Normal"].font.size < Pt(14)
+    p = para(doc, "", space_after=0 if compact else None)
+    if compact:
+        p.paragraph_format.line_spacing = Pt(8)
 
 
 def signature(doc, left_title="Nơi nhận:") -> None:
@@ -126,7 +176,8 @@ def warnings_and_signature(doc) -> None:
     signature(doc)
 
 
-def loop_table(doc, headers: list[str], cells: list[str], var: str, widths: list[float], size=12) -> None:
+def loop_table(doc, headers: list[str], cells: list[str], var: str, widths: list[float], size=12,
+               left: tuple[int, ...] = (1,)):
     if headers[0] == "TT" and widths[0] < 1.2:  # keep "TT" on one line
         widths = [1.2, widths[1] - (1.2 - widths[0]), *widths[2:]]
     t = doc.add_table(rows=4, cols=len(headers))
@@ -138,14 +189,16 @@ def loop_table(doc, headers: list[str], cells: list[str], var: str, widths: list
     cell_para(t.rows[1].cells[0], f"{{%tr for r in {var} %}}", size=size, first=True)
     for i, expr in enumerate(cells):
         cell_para(t.rows[2].cells[i], expr, size=size, first=True,
-                  align=WD_ALIGN_PARAGRAPH.LEFT if i in (1,) else WD_ALIGN_PARAGRAPH.CENTER)
+                  align=WD_ALIGN_PARAGRAPH.LEFT if i in left else WD_ALIGN_PARAGRAPH.CENTER)
     cell_para(t.rows[3].cells[0], "{%tr endfor %}", size=size, first=True)
     set_widths(t, widths)
+    keep_rows_whole(t)
     # repeat the header row on every page
     trPr = t.rows[0]._tr.get_or_add_trPr()
     el = OxmlElement("w:tblHeader")
     el.set(qn("w:val"), "true")
     trPr.append(el)
+    return t
 
 
 def set_widths(table, widths_cm: list[float]) -> None:
@@ -247,20 +300,21 @@ def consolidated_report() -> Document:
 
 
 def scorecard() -> Document:
-    doc = new_document()
+    doc = new_document(compact=True)
     party_header(doc)
     title_block(doc, "PHIẾU ĐÁNH GIÁ", "{{ title_line }}")
     body(doc, "{{ subject_label }}: {{ subject.name }} (mã {{ subject.id }}).")
-    body(doc, "{{ subject.counts }}")
-    body(doc, "{{ subject.points }}")
+    body(doc, "{{ subject.counts }}")  # the points are the last reason below ("Số lượng …: … = … điểm")
     para(doc, "Xếp loại: {{ subject.level }}", bold=True, align=WD_ALIGN_PARAGRAPH.CENTER)
     para(doc, "Căn cứ xếp loại:", bold=True)
     bullets(doc, "subject.why", "- {{ r }}")
     para(doc, "Chi tiết nhiệm vụ", bold=True)
-    loop_table(doc, ["TT", "Nhiệm vụ", "Thời hạn", "Tình trạng báo cáo", "Tiến độ", "Đánh giá"],
-               ["{{ loop.index }}", "{{ r.title }}", "{{ r.deadline }}", "{{ r.status }}", "{{ r.percent }}",
-                "{{ r.state }}"], "tasks", [0.9, 5.8, 2.5, 3.0, 1.4, 2.9])
-    para(doc, "")
+    # the unit's own status word is left out ("Đánh giá" says it with the deadline): a task takes two lines, not
+    # three, and a card of about ten tasks keeps to one page (r.status stays available to an edited template)
+    loop_table(doc, ["TT", "Nhiệm vụ", "Thời hạn", "Tiến độ", "Đánh giá"],
+               ["{{ loop.index }}", "{{ r.title }}", "{{ r.deadline }}", "{{ r.percent }}", "{{ r.state }}"], "tasks",
+               [0.9, 9.8, 2.2, 1.3, 2.6], size=11)
+    spacer(doc)
     signature(doc)
     return doc
 
@@ -277,21 +331,29 @@ def commitment() -> Document:
                "tasks", [0.9, 6.4, 4.0, 2.5, 2.7])
     para(doc, "{%p if items %}")
     para(doc, "Các đầu việc cụ thể", bold=True)
-    loop_table(doc, ["Mã", "Đầu việc", "Lộ trình", "Phụ trách", "Thời hạn"],
-               ["{{ r.code }}", "{{ r.description }}", "{{ r.roadmap }}", "{{ r.owner }}", "{{ r.deadline }}"],
-               "items", [1.8, 5.7, 3.9, 2.6, 2.5])
+    items = loop_table(doc, ["Mã", "Đầu việc", "Lộ trình", "Phụ trách", "Thời hạn"],
+                       ["{{ r.code }}", "{{ r.description }}", "{{ r.roadmap }}", "{{ r.owner }}", "{{ r.deadline }}"],
+                       "items", [3.0, 5.4, 3.4, 2.4, 2.3], size=11, left=(0, 1))
+    no_wrap(items, 0)
     para(doc, "{%p endif %}")
     para(doc, "")
-    t = doc.add_table(rows=1, cols=2)
+    # two rows: the titles (which may wrap) above, the names below, so both names stand on the same line
+    t = doc.add_table(rows=2, cols=2)
     borderless(t)
     set_widths(t, [8.0, 8.5])
+    keep_rows_whole(t)
     left, right = t.rows[0].cells
     cell_para(left, "{{ superior_signer }}", bold=True, first=True)
-    cell_para(left, "(ký, ghi rõ họ tên)", italic=True, size=12)
+    cell_para(left, "{{ superior.title }}", bold=True)
     cell_para(right, "{{ unit.head_title_upper }}", bold=True, first=True)
-    cell_para(right, "(ký, ghi rõ họ tên)", italic=True, size=12)
-    for _ in range(3):
-        cell_para(right, "")
+    for cell_ in t.rows[0].cells:  # the titles never on a page without the names
+        for p in cell_.paragraphs:
+            p.paragraph_format.keep_with_next = True
+    left, right = t.rows[1].cells
+    for cell_ in (left, right):
+        for i in range(3):
+            cell_para(cell_, "", first=i == 0)
+    cell_para(left, "{{ superior.name }}", bold=True)
     cell_para(right, "{{ unit.head_name }}", bold=True)
     return doc
 
@@ -327,7 +389,7 @@ def breakthrough_report() -> Document:
     loop_table(doc, ["TT", "Đồng chí lãnh đạo", "Việc đột phá, đổi mới", "Chỉ tiêu", "Thời hạn", "Đầu mối",
                      "Tình hình"],
                ["{{ loop.index }}", "{{ r.leader }}", "{{ r.title }}", "{{ r.indicator }}", "{{ r.deadline }}",
-                "{{ r.focal }}", "{{ r.state }}"], "tasks", [0.9, 3.2, 4.6, 2.4, 1.9, 1.9, 1.6], size=11)
+                "{{ r.focal }}", "{{ r.state }}"], "tasks", [0.9, 2.9, 4.2, 2.0, 2.2, 1.8, 2.5], size=11)
     warnings_and_signature(doc)
     return doc
 
@@ -384,7 +446,7 @@ def term_report() -> Document:
 
 
 def term_scorecard() -> Document:
-    doc = new_document()
+    doc = new_document(compact=True)
     party_header(doc)
     title_block(doc, "PHIẾU THEO DÕI", "{{ title_line }}")
     body(doc, "Đồng chí: {{ subject.name }}{{ subject.title }} (mã {{ subject.id }}).")
@@ -393,7 +455,7 @@ def term_scorecard() -> Document:
     loop_table(doc, ["TT", "Việc đột phá, đổi mới", "Thời hạn", "Diễn biến qua các năm", "Kết quả"],
                ["{{ loop.index }}", "{{ r.title }}", "{{ r.deadline }}", "{{ r.trail }}", "{{ r.result }}"], "tasks",
                [0.9, 5.6, 2.4, 5.2, 2.4])
-    para(doc, "")
+    spacer(doc)
     signature(doc)
     return doc
 

@@ -22,6 +22,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 NEWEST_MINOR = 14  # the newest Python 3 release to check
+# dependencies published only as a source archive of pure Python: pip builds them on Windows without a compiler;
+# the check builds that same py3-none-any wheel here and lets the resolution find it
+PURE_PYTHON_SDISTS = {"red-black-tree-mod": "extract-msg's (Outlook .msg) red-black tree, pure Python"}
 
 
 def requirements() -> list[str]:
@@ -38,11 +41,22 @@ def supported_versions() -> list[str]:
     return [f"3.{m}" for m in range(low, NEWEST_MINOR + 1)]
 
 
+def pure_wheels(folder: Path) -> list[str]:
+    """Build the pure-Python sdists' wheels into ``folder``; pip options that let the resolution use them."""
+    run = subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--disable-pip-version-check",
+                          "-w", str(folder), *PURE_PYTHON_SDISTS], capture_output=True, text=True, check=False)
+    built = [w.name for w in folder.glob("*.whl")]
+    if run.returncode != 0 or any(not w.endswith("-py3-none-any.whl") for w in built):
+        return []  # the resolution then names the package that has no wheel
+    return ["--find-links", str(folder)]
+
+
 def check(version: str, reqs: list[str]) -> tuple[bool, str]:
     with tempfile.TemporaryDirectory() as tmp:
         report = Path(tmp) / "report.json"
+        links = pure_wheels(Path(tmp) / "pure")
         cmd = [sys.executable, "-m", "pip", "install", "--dry-run", "--ignore-installed", "--quiet",
-               "--disable-pip-version-check", "--report", str(report), "--target", tmp,
+               "--disable-pip-version-check", "--report", str(report), "--target", tmp, *links,
                "--platform", "win_amd64", "--only-binary=:all:", "--python-version", version, *reqs]
         run = subprocess.run(cmd, capture_output=True, text=True, encoding="utf-8", check=False)
         if run.returncode != 0:

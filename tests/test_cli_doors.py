@@ -187,11 +187,11 @@ def test_collect_from_an_inbox_elsewhere_with_form_json_and_feedback(copy, monke
             for r in rows_of(book, "Tệp")] == [
         ("XLS.xlsx", "Tiếp nhận", 0, 0, 0, ""), ("XCP.xlsx", "Không tiếp nhận", 1, 0, 0, "XCP_phan_hoi.xlsx"),
         ("XMC.xlsx", "Tiếp nhận, có cảnh báo", 0, 1, 5, "XMC_phan_hoi.xlsx")]
-    assert [(r["Tệp"], r["Mức độ"], r["Mã lỗi"], r["Trang"], r["Ô"], r["Dòng"], r["Nội dung"])
+    assert [(r["Tệp"], r["Mức độ"], r["Loại lỗi"], r["Trang"], r["Ô"], r["Dòng"], r["Nội dung"])
             for r in rows_of(book, "Lỗi")] == [
-        ("XCP.xlsx", "Lỗi", "choice-error", "Nhiệm vụ", "B7", 7,
+        ("XCP.xlsx", "Lỗi", "Giá trị ngoài danh sách", "Nhiệm vụ", "B7", 7,
          "Giá trị 'Sai' ở cột 'Lĩnh vực' không có trong danh sách."),
-        ("XMC.xlsx", "Cảnh báo", "late-submission", "", "", "", "Nộp muộn 5 ngày (hạn nộp 31/01/2025).")]
+        ("XMC.xlsx", "Cảnh báo", "Nộp muộn", "", "", "", "Nộp muộn 5 ngày (hạn nộp 31/01/2025).")]
     # the same inbox again: every file was seen, nothing changes, and the rejected one still fails the run
     out = invoke("collect", ws, "--period", "2025", "--inbox", inbox, code=1)
     assert "3 tệp: 0 tiếp nhận, 0 không tiếp nhận, 2 đã tiếp nhận trước đó, 1 đã xét trước đó (không tiếp nhận)" \
@@ -314,7 +314,7 @@ def test_score_and_report_with_pdf_json_equal_the_library(copy, monkeypatch):
 
     out = " ".join(invoke("run", ws, "--period", "2025-H1").split())  # exit 0: nothing rejected
     assert "Tiếp nhận: 2 tệp: 0 tiếp nhận, 0 không tiếp nhận, 2 đã tiếp nhận trước đó" in out
-    assert f"Xếp loại sơ bộ : 2 đơn vị, 0 lãnh đạo → {classification}" in out
+    assert f"Xếp loại sơ bộ: 2 đơn vị, 0 lãnh đạo → {classification}" in out  # no space before the colon
 
     calls = spy(monkeypatch, toolkit.outputs.report, "write_reports")
     data = json.loads(invoke("report", ws, "--period", "2025-H1", "--pdf", "--json"))

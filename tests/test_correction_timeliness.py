@@ -8,6 +8,7 @@ from datetime import date
 from clerk_helpers import fill, invoke, outbox, reg, set_opinions
 from conftest import rows_of
 
+from toolkit.issue_labels import issue_label
 from toolkit.workspace.units import write_sample_registry
 
 UNITS = [
@@ -68,9 +69,9 @@ def test_a_correction_asked_for_is_never_late(tmp_path):
                                                                 "Tệp")}
     assert (intake["sua/iako_da_sua.xlsx"]["Nộp muộn (ngày)"], intake["sua/iako_da_sua.xlsx"]["Ngày nộp được tính"]) \
         == (0, "30/01/2026 (tệp iako.xlsx)")
-    codes = [r["Mã lỗi"] for r in rows_of(ws / "rounds/2026/output/ket_qua_tiep_nhan_2026.xlsx", "Lỗi")
-             if r["Tệp"].replace("\\", "/") == "sua/iako_da_sua.xlsx"]
-    assert "late-submission" not in codes and "duplicate-submission" not in codes
+    kinds = [r["Loại lỗi"] for r in rows_of(ws / "rounds/2026/output/ket_qua_tiep_nhan_2026.xlsx", "Lỗi")
+             if r["Tệp"].replace("\\", "/") == "sua/iako_da_sua.xlsx"]  # the issue's Vietnamese name (issue_labels)
+    assert issue_label("late-submission") not in kinds and issue_label("duplicate-submission") not in kinds
 
     # status: by hand, Ia Kơ and Kon Bơ on time (their first returns, 30/01 and 28/01), Ban Dân vận 5 days late
     data = json.loads(invoke("status", ws, "--period", "2026", "--json"))

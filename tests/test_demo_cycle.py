@@ -73,7 +73,7 @@ def test_demo_runs_the_year_cycle_on_the_samples(tmp_path, monkeypatch):
     assert row[4].date().isoformat() == adj["new_deadline"]
     issues = openpyxl.load_workbook(ws / "rounds/2025-Y/output/ket_qua_tiep_nhan_2025-Y.xlsx")["Lỗi"]
     assert sorted((r[1], r[3]) for r in issues.iter_rows(min_row=2, values_only=True)) == [
-        ("XCP", "progress-percent-down"), ("XLG", "copied-report")]
+        ("XCP", "% hoàn thành giảm"), ("XLG", "Báo cáo sao chép")]  # the issue's Vietnamese name
     units = _rows(ws / "rounds/2025-Y/output/xep_loai_2025-Y.xlsx", "Xếp loại đơn vị", "Thứ hạng")
     assert len(units) == 19
     btc = next(u for u in units if u["Mã"] == adj["unit"])

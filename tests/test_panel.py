@@ -167,7 +167,7 @@ def test_every_button_changes_the_workspace_and_the_saved_panel(panel, ws, ctx, 
         ("XLS_registration.xlsx", "XLS", "Tiếp nhận", 0, None)]
     assert (ws.root / "rounds/2025/feedback/XCP_registration_phan_hoi.xlsx").is_file()
     issues = openpyxl.load_workbook(out / "ket_qua_tiep_nhan_2025.xlsx")["Lỗi"]
-    assert [(r[1], r[3], r[5]) for r in issues.iter_rows(min_row=2, values_only=True)] == [("XCP", "choice-error", "B7")]
+    assert [(r[1], r[3], r[5]) for r in issues.iter_rows(min_row=2, values_only=True)] == [("XCP", "Giá trị ngoài danh sách", "B7")]
     _press(book, 4)  # Tình hình nộp
     missing = _saved(panel, "Chưa nộp")
     expected = sorted(u.code for u in ctx.registry.expected())

@@ -13,7 +13,7 @@ from pathlib import Path, PurePosixPath, PureWindowsPath
 import docx
 import pytest
 
-from toolkit import pdf
+from toolkit.outputs import pdf
 from toolkit.outputs.pdf import find_soffice, profile_argument, to_pdf
 
 

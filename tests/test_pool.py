@@ -13,7 +13,7 @@ import faults
 import pytest
 from conftest import make_return, task
 
-from toolkit import pool
+from toolkit.intake import pool
 from toolkit.intake.collect import collect
 from toolkit.intake.pool import Bounds, WorkerError, run_bounded
 

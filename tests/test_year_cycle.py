@@ -254,8 +254,8 @@ def test_a_whole_year_as_one_cycle(tmp_path):
     invoke("collect", ws, "--period", "2026-9M")
     issues = openpyxl.load_workbook(ws / "rounds/2026-9M/output/ket_qua_tiep_nhan_2026-9M.xlsx")["Lỗi"]
     found = {(row[1], row[3]): row[7] for row in issues.iter_rows(min_row=2, values_only=True)}
-    assert found[("XTL", "progress-percent-down")] == "% hoàn thành giảm từ 50% (6 tháng đầu năm 2026) xuống 40%."
-    assert found[("BDV", "copied-report")].startswith("Kết quả báo cáo giống 100% với báo cáo 6 tháng đầu năm 2026 "
+    assert found[("XTL", "% hoàn thành giảm")] == "% hoàn thành giảm từ 50% (6 tháng đầu năm 2026) xuống 40%."
+    assert found[("BDV", "Báo cáo sao chép")].startswith("Kết quả báo cáo giống 100% với báo cáo 6 tháng đầu năm 2026 "
                                                       "của chính nhiệm vụ này")
     out = invoke("report", ws, "--period", "2026-9M")
     report = docx_text(next((ws / "rounds/2026-9M/output/van_ban").glob("bao_cao_tong_hop_*.docx")))

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import click
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, Progress, ProgressColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from . import __version__
@@ -96,8 +96,17 @@ def _date(value: str | None, option: str) -> date | None:
     _fail(f"{option} '{value}' không phải ngày (dùng dạng 31/01/2026).")
 
 
+class _Counter(ProgressColumn):
+    """'3/20' once the number of items is known; nothing before (never '0/None')."""
+
+    def render(self, task):
+        from rich.text import Text
+
+        return Text("" if task.total is None else f"{int(task.completed)}/{int(task.total)}")
+
+
 def _progress_bar(label: str):
-    return Progress(TextColumn(label), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+    return Progress(TextColumn(label), BarColumn(), _Counter(),
                     TextColumn("{task.description}"), TimeElapsedColumn(), console=err, transient=True)
 
 
@@ -275,7 +284,6 @@ def templates(directory, form_id, period, unit_codes, old_unit_codes, deadline, 
 @JSON
 def collect(directory, period, form_id, inbox, no_feedback, as_json):
     """Tiếp nhận, kiểm tra các tệp đơn vị gửi về; tạo phản hồi và bảng kết quả tiếp nhận."""
-    from .intake.collect import STATUS_LABELS
     from .intake.collect import collect as do_collect
 
     rnd = _round(directory, period, form_id)
@@ -290,7 +298,7 @@ def collect(directory, period, form_id, inbox, no_feedback, as_json):
         colours = {"rejected": "red", "warnings": "yellow", "accepted": "green", "duplicate_rejected": "red"}
         for f in result.files:
             c = colours.get(f.status, "dim")
-            table.add_row(f.file, f.unit, f"[{c}]{STATUS_LABELS[f.status]}[/]", str(f.errors), str(f.warnings))
+            table.add_row(f.file, f.unit, f"[{c}]{f.status_label}[/]", str(f.errors), str(f.warnings))
         console.print(table)
         console.print(result.summary() + ".")
         console.print(f"Bảng kết quả tiếp nhận: {result.issues_workbook}")
@@ -451,7 +459,9 @@ def report(directory, period, form_id, pdf, as_json):
         task = bar.add_task("", total=None)
         result = _run(write_reports, rnd, pdf=pdf, progress=lambda i, n: bar.update(task, completed=i, total=n))
     if not as_json:
-        console.print(f"Đã xuất {len(result.documents)} văn bản vào {result.folder} ({result.seconds:.1f} giây).")
+        from .formatting import seconds
+
+        console.print(f"Đã xuất {len(result.documents)} văn bản vào {result.folder} ({seconds(result.seconds)}).")
         if pdf:
             console.print(result.pdf_message)
         _notes(result.notes)
@@ -463,17 +473,92 @@ def report(directory, period, form_id, pdf, as_json):
 @_period()
 @_form("Chỉ biểu mẫu này. " + FORM_HELP)
 @click.option("--pdf", is_flag=True, help="Chuyển văn bản sang PDF.")
+@click.option("--fetch", is_flag=True, help="Trước hết tải thư có tệp đính kèm từ hộp thư (toolkit mail fetch).")
 @JSON
-def run(directory, period, form_id, pdf, as_json):
-    """Chạy cả đợt: tiếp nhận → tình hình nộp → tổng hợp → xếp loại → văn bản."""
+def run(directory, period, form_id, pdf, fetch, as_json):
+    """Chạy cả đợt: (tải thư →) tiếp nhận → tình hình nộp → tổng hợp → xếp loại → văn bản."""
     from .pipeline import run_round
 
     rnd = _round(directory, period, form_id)
-    result = _run(run_round, rnd, pdf=pdf, log=(lambda line: None) if as_json else console.print)
+    result = _run(run_round, rnd, pdf=pdf, log=(lambda line: None) if as_json else console.print, fetch=fetch).to_dict()
     written = [result["collect"]["issues_workbook"], *(s["workbook"] for s in result["status"]),
                result["merge"]["path"], (result.get("score") or {}).get("path"),
                *result["report"]["documents"], *result["report"]["pdfs"]]
     _finish(result, EXIT_DATA if not result["collect"]["ok"] else EXIT_OK, rnd.code, written)
+
+
+@cli.group()
+def mail():
+    """Thư điện tử: tải tệp đơn vị gửi từ hộp thư (IMAP), gửi phản hồi và thư nhắc (SMTP)."""
+
+
+@mail.command("fetch")
+@DIRECTORY
+@_period()
+@click.option("--since", metavar="NGÀY", help="Chỉ xem thư từ ngày này (dd/mm/yyyy); mặc định 60 ngày trước hạn nộp.")
+@JSON
+def mail_fetch(directory, period, since, as_json):
+    """Tải các thư có bảng tính, tệp nén đính kèm vào inbox của kỳ (không xoá, không chuyển thư)."""
+    from .mail.fetch import fetch_round
+
+    rnd = _round(directory, period)
+    with _progress_bar("Tải thư") as bar:
+        task = bar.add_task("", total=None)
+        result = _run(fetch_round, rnd, since=_date(since, "--since"),
+                      progress=lambda i, n, name: bar.update(task, completed=i, total=n, description=name[-40:]))
+    if as_json:
+        _finish(result.to_dict(), EXIT_OK, rnd.code)
+    for f in result.fetched:
+        console.print(f"  {f['folder']}: {f['from']} — {f['subject']} ({len(f['files'])} tệp)")
+    console.print(result.summary() + ".")
+    console.print(f"Tiếp nhận bằng: toolkit collect {directory} --period {rnd.code}")
+
+
+@mail.command("send")
+@DIRECTORY
+@_period()
+@click.option("--send", "really", is_flag=True, help="Gửi thật qua SMTP (mặc định chỉ soạn thư .eml để kiểm tra).")
+@JSON
+def mail_send(directory, period, really, as_json):
+    """Soạn (và với --send thì gửi) thư phản hồi kèm tệp phản hồi, thư nhắc đơn vị chưa nộp."""
+    from .mail.send import send_round
+
+    rnd = _round(directory, period)
+    with _progress_bar("Gửi thư") as bar:
+        task = bar.add_task("", total=None)
+        result = _run(send_round, rnd, send=really,
+                      progress=lambda i, n, name: bar.update(task, completed=i, total=n, description=name[-40:]))
+    code = EXIT_DATA if result.count("failed") else EXIT_OK
+    if as_json:
+        _finish(result.to_dict(), code, rnd.code)
+    else:
+        labels = {"prepared": "đã soạn", "sent": "đã gửi", "already_sent": "gửi từ trước", "failed": "không gửi được",
+                  "no_address": "không có địa chỉ"}
+        for m in result.messages:
+            console.print(f"  {m.unit} {m.unit_name}: {'phản hồi' if m.kind == 'feedback' else 'nhắc nộp'} → "
+                          f"{', '.join(m.to) or '—'} [{labels[m.state]}] {m.detail}")
+        console.print(result.summary() + ".")
+    _finish(None, code)
+
+
+@mail.command("password")
+@DIRECTORY
+@click.password_option("--password", prompt="Mật khẩu hộp thư", confirmation_prompt="Nhập lại mật khẩu")
+@JSON
+def mail_password(directory, password, as_json):
+    """Lưu mật khẩu hộp thư vào kho mật khẩu của máy (Windows Credential Manager...), không ghi ra tệp."""
+    from .mail.connection import save_password
+    from .workspace.config import Workspace
+
+    ws = _run(Workspace.open, directory)
+    mail_settings = ws.settings.get("mail") or {}
+    user = (mail_settings.get("imap") or {}).get("user") or (mail_settings.get("smtp") or {}).get("user")
+    if not user:
+        _fail("chưa khai báo mail.imap.user trong settings.yaml.")
+    where = _run(save_password, mail_settings, user, password)
+    if as_json:
+        _finish({"user": user, "keyring": where})
+    console.print(f"Đã lưu mật khẩu của {user} vào kho mật khẩu của máy ({where}).")
 
 
 @cli.command()

@@ -180,12 +180,14 @@ def do_templates(book, p) -> str:
     return f"{len(paths)} biểu mẫu trong {paths[0].parent if paths else ''}"
 
 
-def do_collect(book, p, step: str = "") -> str:
-    from .intake.collect import STATUS_LABELS, collect
+def do_collect(book, p) -> str:
+    from .intake.collect import collect
 
-    result = collect(p["workspace"], _period(p), p["form"] if p["form"] else None,
-                     progress=_progress(book, f"{step}Tiếp nhận"))
-    rows = [[f.file, f.unit, f.unit_name, STATUS_LABELS[f.status], f.errors, f.warnings, f.late_days,
+    return _show_collect(book, collect(_round(p), progress=_progress(book, "Tiếp nhận")))
+
+
+def _show_collect(book, result) -> str:
+    rows = [[f.file, f.unit, f.unit_name, f.status_label, f.errors, f.warnings, f.late_days,
              os.path.basename(f.feedback)] for f in result.files]
     _table(book, "Kết quả tiếp nhận", ["Tệp", "Mã đơn vị", "Đơn vị", "Kết quả", "Lỗi", "Cảnh báo", "Muộn (ngày)",
                                        "Tệp phản hồi"], rows)
@@ -193,63 +195,76 @@ def do_collect(book, p, step: str = "") -> str:
 
 
 def do_status(book, p) -> str:
-    from .outputs.merge import SUBMISSION_STATES, round_status
-    from .outputs.status import not_registered_clause
+    from .outputs.status import round_status
 
-    result = round_status(p["workspace"], _period(p), p["form"])
+    return _show_status(book, [round_status(_round(p))])
+
+
+def _show_status(book, results) -> str:
+    from .outputs.status import SUBMISSION_STATES, not_registered_clause
+
     rows = [[u.code, u.name, u.parent, SUBMISSION_STATES[u.state], u.errors or "", u.head, u.email]
-            for u in result.not_reported]
+            for result in results for u in result.not_reported]
     _table(book, "Chưa nộp", ["Mã đơn vị", "Đơn vị", "Cấp trên", "Tình trạng", "Số lỗi", "Người đứng đầu", "Email"],
            rows)
-    r = result.rates()
-    return (f"Đã nộp {r['reported']}/{r['expected']}, chưa nộp {r['missing']}{not_registered_clause(r)}, "
-            f"bị trả lại {r['rejected']}")
+    return "; ".join(f"Đã nộp {r['reported']}/{r['expected']}, chưa nộp {r['missing']}{not_registered_clause(r)}, "
+                     f"bị trả lại {r['rejected']}" for r in (result.rates() for result in results))
 
 
 def do_merge(book, p) -> str:
     from .outputs.merge import merge
 
-    result = merge(p["workspace"], _period(p), p["form"])
+    return _show_merge(merge(_round(p)))
+
+
+def _show_merge(result) -> str:
     return f"{result.rows} dòng → {result.path}"
 
 
 def do_score(book, p) -> str:
     from .outputs.score import score
 
-    result = score(p["workspace"], _period(p))
+    return _show_score(book, score(_round(p, with_form=False)))
+
+
+def _show_score(book, result) -> str:
     rows = [[s.rank, s.subject_id, s.name, s.score, s.level, " ".join(s.why)] for s in result.units]
     _table(book, "Xếp loại", ["Hạng", "Mã", "Đơn vị", "Điểm", "Xếp loại", "Giải thích"], rows)
     return f"{len(result.units)} đơn vị → {result.path}"
 
 
-def do_report(book, p, step: str = "") -> str:
+def do_report(book, p) -> str:
     from .outputs.report import write_reports
 
-    result = write_reports(p["workspace"], _period(p), pdf=True, progress=_progress(book, f"{step}Xuất văn bản"))
+    return _show_report(write_reports(_round(p, with_form=False), pdf=True, progress=_progress(book, "Xuất văn bản")))
+
+
+def _show_report(result) -> str:
     return f"{len(result.documents)} văn bản trong {result.folder}. {result.pdf_message}"
 
 
 def do_run(book, p) -> str:
-    scored = _period(p).kind not in ("year", "term")
-    total = 5 if scored else 4
-    steps = iter(range(1, total + 1))
+    """The whole round as the CLI's ``run`` does it (pipeline.run_round), each stage shown in the status bar."""
+    from .pipeline import run_round
 
-    def step(label: str = "") -> str:
-        text = f"Chạy cả đợt, bước {next(steps)}/{total}: "
-        if label:
-            _status(book, text + label + "...")
-        return text
+    def step(label: str, i: int, n: int):
+        text = f"Chạy cả đợt, bước {i}/{n}: {label}"
+        _status(book, text + "...")
+        return _progress(book, text)
 
-    parts = [do_collect(book, p, step())]
-    step("Tình hình nộp")
-    parts.append(do_status(book, p))
-    step("Tổng hợp")
-    parts.append(do_merge(book, p))
-    if scored:
-        step("Chấm điểm, xếp loại")
-        parts.append(do_score(book, p))
-    parts.append(do_report(book, p, step()))
+    run = run_round(_round(p), pdf=True, step=step)
+    parts = [_show_collect(book, run.collect), _show_status(book, run.statuses), _show_merge(run.merge)]
+    if run.score is not None:
+        parts.append(_show_score(book, run.score))
+    parts.append(_show_report(run.report))
     return " | ".join(parts)
+
+
+def _round(p, with_form: bool = True):
+    """The round the panel's cells name (its form too, unless the stage works on every form of the round)."""
+    from .round import open_round
+
+    return open_round(p["workspace"], _period(p), (p["form"] or None) if with_form else None)
 
 
 def do_open(book, p) -> str:
@@ -267,5 +282,46 @@ def open_folder(folder: Path) -> None:
         subprocess.Popen(["open" if sys.platform == "darwin" else "xdg-open", str(folder)])
 
 
+def do_mail_fetch(book, p) -> str:
+    from .mail.fetch import fetch_round
+    from .round import open_round
+
+    return fetch_round(open_round(p["workspace"], _period(p))).summary()
+
+
+def _mail_rows(result) -> list[list]:
+    labels = {"prepared": "Đã soạn", "sent": "Đã gửi", "already_sent": "Gửi từ trước", "failed": "Không gửi được",
+              "no_address": "Không có địa chỉ"}
+    return [[m.unit, m.unit_name, "Phản hồi" if m.kind == "feedback" else "Nhắc nộp", ", ".join(m.to), m.subject,
+             labels[m.state], m.detail, m.eml] for m in result.messages]
+
+
+def do_mail_draft(book, p) -> str:
+    """The dry run: the messages written as .eml files for the clerk to open and check."""
+    from .mail.send import send_round
+    from .round import open_round
+
+    result = send_round(open_round(p["workspace"], _period(p)))
+    _table(book, "Kết quả tiếp nhận", ["Mã đơn vị", "Đơn vị", "Loại thư", "Gửi tới", "Tiêu đề", "Tình trạng",
+                                       "Ghi chú", "Tệp thư"], _mail_rows(result))
+    return result.summary()
+
+
+def do_mail_send(book, p) -> str:
+    from .mail.send import OUTBOX, send_round
+    from .round import open_round
+
+    rnd = open_round(p["workspace"], _period(p))
+    outbox = rnd.ctx.ws.round_dir(rnd.period) / OUTBOX
+    if not outbox.is_dir() or not any(outbox.glob("*.eml")):  # dry run first
+        raise ToolkitError("Chưa soạn thư: bấm 'Soạn thư trả lời', mở các thư trong "
+                           f"{outbox} để kiểm tra, rồi mới bấm 'Gửi thư trả lời'.")
+    result = send_round(rnd, send=True)
+    _table(book, "Kết quả tiếp nhận", ["Mã đơn vị", "Đơn vị", "Loại thư", "Gửi tới", "Tiêu đề", "Tình trạng",
+                                       "Ghi chú", "Tệp thư"], _mail_rows(result))
+    return result.summary()
+
+
 ACTION_FUNCS = {"templates": do_templates, "collect": do_collect, "status": do_status, "merge": do_merge,
-                "score": do_score, "report": do_report, "run": do_run, "open": do_open}
+                "score": do_score, "report": do_report, "run": do_run, "open": do_open,
+                "mail_fetch": do_mail_fetch, "mail_draft": do_mail_draft, "mail_send": do_mail_send}

@@ -47,6 +47,11 @@ def number(value: Any, digits: int = 1, empty: str = "") -> str:
     return format_decimal(_rounded(float(value), digits), format=pattern, locale=LOCALE)
 
 
+def seconds(value: float) -> str:
+    """1.25 -> '1,3 giây' (the Vietnamese decimal comma, as next to every percentage the toolkit prints)."""
+    return f"{number(value, 1) or '0'} giây"
+
+
 def percent(value: Any, digits: int = 1, empty: str = "") -> str:
     """A percentage already on the 0–100 scale: 29.25 -> '29,3%'."""
     if missing(value):

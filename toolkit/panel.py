@@ -21,7 +21,7 @@ import importlib.util
 import io
 import sys
 import zipfile
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 import xlsxwriter
@@ -45,6 +45,9 @@ ACTIONS = [
     ("report", "Xuất văn bản"),
     ("run", "Chạy cả đợt"),
     ("open", "Mở thư mục kết quả"),
+    ("mail_fetch", "Tải thư về"),
+    ("mail_draft", "Soạn thư trả lời"),
+    ("mail_send", "Gửi thư trả lời"),
 ]
 # parameter cells on the control sheet
 CELLS = {"workspace": "C4", "form": "C5", "period": "C6", "deadline": "C7", "action": "C9"}
@@ -200,7 +203,9 @@ def build_panel(workspace, output: str | Path | None = None, interpreter: str | 
         sh.write_string("B6", "Kỳ báo cáo", f_label)
         sh.write_string(CELLS["period"], periods[-1], f_input)
         sh.data_validation(CELLS["period"], {"validate": "list", "source": periods, "error_type": "information",
-                                             "error_message": "Kỳ mới: gõ dạng 2025, 2025-Q1, 2025-H1, 2025-9M, 2025-Y."})
+                                             "error_message": "Kỳ mới: gõ dạng {0}, {0}-Q1, {0}-H1, {0}-9M, {0}-Y."
+                                             .format(periods[-1][:4] if periods and periods[-1][:4].isdigit()
+                                                     else date.today().year)})
         sh.write_string("B7", "Hạn nộp (nếu đổi)", f_label)
         sh.write_blank(CELLS["deadline"], None, f_date)
         sh.data_validation(CELLS["deadline"], {"validate": "date", "criteria": ">", "minimum": datetime(2000, 1, 1)})
@@ -212,12 +217,12 @@ def build_panel(workspace, output: str | Path | None = None, interpreter: str | 
             row, col = 11 + (i // 4) * 2, 1 + (i % 4)
             sh.insert_button(row, col, {"macro": MACRO, "caption": label, "width": 150, "height": 30,
                                         "x_offset": 2})
-        sh.merge_range("B16:G19", "Chọn thông số ở các ô vàng, rồi bấm nút việc cần làm (hoặc chọn ở ô 'Việc cần làm' "
+        sh.merge_range("B18:G21", "Chọn thông số ở các ô vàng, rồi bấm nút việc cần làm (hoặc chọn ở ô 'Việc cần làm' "
                                   "và bấm ▶ Chạy). Kết quả hiện ở các trang 'Kết quả tiếp nhận', 'Chưa nộp', 'Xếp loại'; "
                                   "mỗi lần chạy ghi một dòng ở trang 'Nhật ký'; khi đang chạy, thanh trạng thái của Excel "
                                   "báo tiến độ. Cần bật macro (Enable Content) và giữ các tệp BangDieuKhien.py, "
                                   "BangDieuKhien_python.cmd cạnh tệp này.", f_note)
-        sh.merge_range("B21:G22", "Bảng điều khiển dùng mã VBA của xlwings (giấy phép BSD, xem tệp "
+        sh.merge_range("B23:G24", "Bảng điều khiển dùng mã VBA của xlwings (giấy phép BSD, xem tệp "
                                   "xlwings-LICENSE.txt đi kèm).", f_note)
         sh.activate()
         for name in RESULT_SHEETS:

@@ -1,47 +1,99 @@
-"""The whole round in one call: collect, status, merge, score (progress rounds), report."""
+"""The whole round in one call: (fetch,) collect, status, merge, score (progress rounds), report.
+
+Every skin runs a round through :func:`run_round`: the CLI's ``run``, the Excel panel's "Chạy cả đợt". It hands
+back the stages' own result objects (:class:`RoundRun`); ``to_dict()`` is what ``toolkit run --json`` prints.
+"""
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
 
-from .intake.collect import collect
-from .outputs.merge import merge
-from .outputs.status import not_registered_clause, round_statuses
-from .round import as_round, open_round
+from .intake.collect import CollectResult, collect
+from .outputs.merge import MergeResult, merge
+from .outputs.report import ReportResult, write_reports
+from .outputs.score import ScoreResult, score
+from .outputs.status import StatusResult, not_registered_clause, round_statuses
+from .round import Round, as_round, open_round
+
+Progress = Callable[..., None]
+# called before each stage with its label, its number and the number of stages; may return the stage's progress
+# callback (i of n done, the item's name)
+Step = Callable[[str, int, int], Progress | None]
+
+
+@dataclass
+class RoundRun:
+    collect: CollectResult
+    statuses: list[StatusResult] = field(default_factory=list)
+    merge: MergeResult | None = None
+    score: ScoreResult | None = None
+    report: ReportResult | None = None
+    fetch: Any = None
+
+    def to_dict(self) -> dict:
+        out: dict = {}
+        if self.fetch is not None:
+            out["fetch"] = self.fetch.to_dict()
+        out["collect"] = self.collect.to_dict()
+        out["status"] = [st.to_dict() for st in self.statuses]
+        out["merge"] = self.merge.to_dict()
+        if self.score is not None:
+            s = self.score
+            out["score"] = {"path": s.path, "units": len(s.units), "leaders": len(s.leaders), "notes": s.notes}
+        out["report"] = self.report.to_dict()
+        return out
 
 
 def run_round(target, period=None, pdf: bool = False, log: Callable[[str], None] = lambda s: None,
-              form_id: str | None = None) -> dict:
-    from .outputs.report import write_reports
-    from .outputs.score import score
-
+              form_id: str | None = None, fetch: bool = False, step: Step | None = None) -> RoundRun:
     rnd = as_round(target, period, form_id)
-    out: dict = {}
-    c = collect(rnd)
-    out["collect"] = c.to_dict()
+    scored = rnd.has("progress")
+    total = 4 + scored
+    stage = _stages(step, total)
+    fetched = None
+    if fetch:  # the mailbox first (toolkit.mail.fetch): its attachments land in the round's inbox
+        from .mail.fetch import fetch_round
+
+        fetched = fetch_round(rnd)
+        log(f"Tải thư: {fetched.summary()}.")
+    c = collect(rnd, progress=stage("Tiếp nhận"))
+    run = RoundRun(collect=c, fetch=fetched)
     log(f"Tiếp nhận: {c.summary()}. Bảng kết quả tiếp nhận: {c.issues_workbook}")
     if not rnd.explicit:  # the returns just collected tell which forms the round has
         rnd = open_round(rnd.ctx, rnd.period)
-    out["status"] = []
+    stage("Tình hình nộp")
     for st in round_statuses(rnd):
-        out["status"].append(st.to_dict())
+        run.statuses.append(st)
         r = st.rates()
         log(f"Tình hình nộp {st.form_name}: {r['reported']}/{r['expected']} đơn vị đã nộp, {r['missing']} chưa nộp"
             f"{not_registered_clause(r)}, {r['rejected']} bị trả lại. {st.workbook}")
-    m = merge(rnd)
-    out["merge"] = m.to_dict()
-    for line in m.lines():
+    stage("Tổng hợp")
+    run.merge = merge(rnd)
+    for line in run.merge.lines():
         log(f"Tổng hợp — {line}")
     if rnd.has("progress"):
-        s = score(rnd)
-        out["score"] = {"path": s.path, "units": len(s.units), "leaders": len(s.leaders), "notes": s.notes}
-        label = "sơ bộ " if s.preliminary else ""
-        log(f"Xếp loại {label}: {len(s.units)} đơn vị, {len(s.leaders)} lãnh đạo → {s.path}")
+        stage("Chấm điểm, xếp loại")
+        s = run.score = score(rnd)
+        label = " sơ bộ" if s.preliminary else ""
+        log(f"Xếp loại{label}: {len(s.units)} đơn vị, {len(s.leaders)} lãnh đạo → {s.path}")
         for note in s.notes:
             log(f"  Lưu ý: {note}")
-    rep = write_reports(rnd, pdf=pdf)
-    out["report"] = rep.to_dict()
+    rep = run.report = write_reports(rnd, pdf=pdf, progress=stage("Xuất văn bản"))
     log(f"Văn bản: {len(rep.documents)} tệp trong {rep.folder}" + (f"; {rep.pdf_message}" if pdf else ""))
     for note in rep.notes:
         log(f"  Lưu ý: {note}")
-    return out
+    return run
+
+
+def _stages(step: Step | None, total: int) -> Callable[[str], Progress | None]:
+    numbers = iter(range(1, 10))
+
+    def stage(label: str) -> Progress | None:
+        return step(label, next(numbers), total) if step else None
+
+    return stage
+
+
+__all__ = ["run_round", "RoundRun", "Round"]

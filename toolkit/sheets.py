@@ -3,6 +3,7 @@ always written as text (never a formula) and cleaned of characters XML forbids, 
 
 from __future__ import annotations
 
+import math
 from datetime import date, datetime
 from typing import Any
 
@@ -35,15 +36,15 @@ class Formats:
         self.warn = wb.add_format({**base, "text_wrap": True, "font_color": "#C00000"})
 
 
-def fit_row(ws, r: int, cells, points: float = 12) -> None:
+def fit_row(ws, r: int, cells, points: float = 12, least: float = 0) -> None:
     """Give a row of wrapped text the height its longest cell needs: a row left at the default height prints
     its text over the next rows (neither Excel nor LibreOffice grows it on open). ``cells`` are (text, column
     width) pairs; Times at ``points`` fits ~1.2 characters per unit of width at 12 pt."""
     per_unit = 1.2 * 12 / points
     lines = max((sum(max(1, -(-len(part) // max(int(width * per_unit), 1))) for part in text.split("\n"))
                  for text, width in cells if isinstance(text, str) and text), default=1)
-    if lines > 1:
-        ws.set_row(r, (points + 4) * lines)
+    if lines > 1 or least:
+        ws.set_row(r, max((points + 4) * lines, least))
 
 
 def missing(v: Any) -> bool:
@@ -64,11 +65,13 @@ def cell(ws, r: int, c: int, v: Any, f: Formats, fmt=None) -> None:
 
 
 def table(ws, top: int, headers: list[str], rows: list[list], f: Formats, widths: list[float],
-          rows_count: int | None = None, landscape: bool = True) -> None:
-    """A header and rows: an Excel table (filters, banded rows), or filter buttons when streaming."""
+          rows_count: int | None = None, landscape: bool = True, print_columns: int | None = None) -> None:
+    """A header and rows: an Excel table (filters, banded rows), or filter buttons when streaming; each row as
+    high as its wrapped text; printed readable on A4 (see print_setup), the first ``print_columns`` only when
+    given."""
     for c, w in enumerate(widths):
         ws.set_column(c, c, w)
-    ws.set_row(top, 30)
+    fit_row(ws, top, list(zip(headers, widths)), points=12, least=20)  # a wrapped header is never cut off
     n = len(rows) if rows_count is None else rows_count
     if ws.constant_memory:  # large rounds: rows streamed to disk, filter buttons instead of an Excel table
         for c, h in enumerate(headers):
@@ -81,19 +84,47 @@ def table(ws, top: int, headers: list[str], rows: list[list], f: Formats, widths
     for r, row in enumerate(rows, start=top + 1):
         for c, v in enumerate(row):
             cell(ws, r, c, v, f)
+        if not ws.constant_memory:
+            fit_row(ws, r, [(v, w) for v, w in list(zip(row, widths))[:print_columns or None] if isinstance(v, str)],
+                    points=11)
     ws.freeze_panes(top + 1, 0)
+    print_setup(ws, widths[:print_columns] if print_columns else widths, top, landscape)
+    if print_columns:
+        ws.print_area(0, 0, top + max(n, 1), print_columns - 1)
+
+
+PRINT_WIDTH = {True: 150, False: 100}  # column width units an A4 page holds at 100 % (landscape, portrait)
+MIN_SCALE = 0.7  # below this Times 11 prints under 8 pt: print on more pages across instead
+
+
+def print_setup(ws, widths: list[float], top: int = 0, landscape: bool = True) -> None:
+    """A4, the header row repeated on every page, scaled to the page width when that keeps the text at 70 % or
+    more; a wider sheet prints on several pages across (its first column repeated) rather than unreadably small.
+    Comments are never printed (LibreOffice would print them over the data)."""
     if landscape:
         ws.set_landscape()
+    else:
+        ws.set_portrait()
     ws.set_paper(9)
-    ws.fit_to_pages(1, 0)
+    ws.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
+    across = max(1, math.ceil(sum(widths) * MIN_SCALE / PRINT_WIDTH[landscape] - 1e-9))
+    ws.fit_to_pages(across, 0)
+    if across > 1:
+        ws.repeat_columns(0, 0)
     ws.repeat_rows(top)
+    ws.set_footer("&CTrang &P/&N")
 
 
-def write_rows(ws, f: Formats, columns: list, first: int, last: int) -> None:
-    """Column-wise typed writes (the large data sheet): ``columns`` is [(kind, values)]."""
+def write_rows(ws, f: Formats, columns: list, first: int, last: int, widths: list[float] | None = None) -> None:
+    """Column-wise typed writes (the large data sheet): ``columns`` is [(kind, values)]; with ``widths`` (and
+    rows kept in memory) each row is as high as its longest wrapped text."""
     write_string, write_number, write_datetime = ws.write_string, ws.write_number, ws.write_datetime
+    heights = widths is not None and not ws.constant_memory
     for r in range(first, last):
         row = r - first + 1
+        if heights:
+            fit_row(ws, row, [(v, w) for (_, values), w in zip(columns, widths)
+                              if isinstance(v := values[r], str) and len(v) > w], points=11)
         for c, (kind, values) in enumerate(columns):
             v = values[r]
             if v is None or v != v:

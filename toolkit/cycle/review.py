@@ -14,7 +14,7 @@ from typing import Any
 
 from ..errors import ToolkitError
 from ..files import atomic_path
-from ..sheets import Formats, cell, fit_row, new_workbook
+from ..sheets import Formats, cell, fit_row, new_workbook, print_setup
 from ..text import fold
 
 
@@ -37,7 +37,7 @@ def write_review(path: Path, sheet: str, title: str, notes: list[str], columns: 
         ws.write_string(0, 0, title, f.title)
         for i, note in enumerate(notes, start=1):
             ws.write_string(i, 0, note, f.note)
-        ws.set_row(top, 32)
+        fit_row(ws, top, [(col.title, col.width) for col in columns if col.kind != "hidden"], 12, least=20)
         for c, col in enumerate(columns):
             ws.set_column(c, c, col.width, None, {"hidden": col.kind == "hidden"})
             ws.write_string(top, c, col.title, f.head)
@@ -55,10 +55,7 @@ def write_review(path: Path, sheet: str, title: str, notes: list[str], columns: 
                 ws.write_blank(top + 1, c, None, f.input)
         ws.autofilter(top, 0, last, len(columns) - 1)
         ws.freeze_panes(top + 1, 0)
-        ws.set_landscape()
-        ws.set_paper(9)
-        ws.fit_to_pages(1, 0)
-        ws.repeat_rows(top)
+        print_setup(ws, [col.width for col in columns if col.kind != "hidden"], top)
         for name, headers, extra_rows, widths in extra:
             from ..sheets import table
 

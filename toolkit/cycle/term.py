@@ -115,6 +115,7 @@ def term_view(target, period=None) -> TermResult:
               [[u, names.get(u, u), c["tasks"], c["on_time"], c["late"], c["failed"], c["open"], c["dropped"]]
                for u, c in sorted(by_unit.items())], f, [10, 30, 10, 12, 12, 12, 12, 12])
         wb.close()
+    warnings = watch_list(rows, latest) + warnings
     docs_dir = out / "van_ban"
     docs_dir.mkdir(parents=True, exist_ok=True)
     root = rnd.ws.root
@@ -156,6 +157,35 @@ def term_view(target, period=None) -> TermResult:
     docs = render_many(jobs)
     return TermResult(workbook=str(path), documents=docs, tasks=len(rows), leaders=len([k for k in by_leader if k]),
                       years=years, seconds=time.perf_counter() - started)
+
+
+WATCH = {"overdue": "quá hạn, chưa hoàn thành", "not_done": "không hoàn thành", "behind": "chậm tiến độ",
+         "not_reported": "đến hạn nhưng chưa được báo cáo", "adjust": "có đề nghị điều chỉnh đang chờ ý kiến"}
+
+
+def watch_list(rows: list[dict], latest) -> list[str]:
+    """What the Standing Committee must look at: tasks overdue, not done, behind, unreported when due, with an
+    adjustment pending, or sent back to their unit for correction at confirmation."""
+    out = []
+    as_of = latest.end if latest is not None else None
+    for r in rows:
+        t = r["task"]
+        what = WATCH.get(r["final"])
+        deadline = t.get("deadline")
+        due = _day(deadline)
+        if r["final"] is None and as_of is not None and due is not None and due <= as_of:
+            what = "đã đến hạn nhưng chưa có báo cáo"
+        if t.get("confirmation") == "revise":
+            what = "; ".join(x for x in (what, "Văn phòng đề nghị sửa khi xác nhận, chưa có bản sửa") if x)
+        if what:
+            out.append(f"{r['leader']}: việc \"{fmt.text(t['title'])}\" (thời hạn {fmt.day(deadline)}) — {what}.")
+    return out
+
+
+def _day(value):
+    from ..register.frame import as_date
+
+    return as_date(value)
 
 
 def _year_text(entry: tuple[str, str] | None, year: int) -> str:

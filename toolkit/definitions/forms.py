@@ -219,46 +219,7 @@ def _build_form(path: Path, d: dict, lists: dict, problems: list[str]) -> Form |
         if not isinstance(s, dict):
             problems.append(f"{sp}: phải là một bảng")
             continue
-        sid, sname = need(s, "id", str, sp), need(s, "name", str, sp)
-        if sid in seen_sheet_ids:
-            problems.append(f"{sp}.id: '{sid}' bị trùng")
-        seen_sheet_ids.add(sid)
-        if sname and (len(sname) > 31 or re.search(r"[\[\]:*?/\\]", sname)):
-            problems.append(f"{sp}.name: '{sname}' không dùng được làm tên trang Excel")
-        header_row = need(s, "header_row", int, sp) or 1
-        if header_row < 1 or header_row > 50:
-            problems.append(f"{sp}.header_row: phải trong khoảng 1–50")
-        columns = []
-        names = set()
-        for ci, c in enumerate(need(s, "columns", list, sp) or []):
-            col = _build_column(f"{sp}.columns[{ci}]", c, lists, problems)
-            if col:
-                if col.name in names:
-                    problems.append(f"{sp}.columns[{ci}].name: '{col.name}' bị trùng")
-                names.add(col.name)
-                columns.append(col)
-        key = tuple(s.get("key") or ())
-        for k in key:
-            if k not in names:
-                problems.append(f"{sp}.key: cột '{k}' không có trong columns")
-        rules = []
-        for ri, r in enumerate(s.get("rules") or []):
-            rp = f"{sp}.rules[{ri}]"
-            if not isinstance(r, dict) or r.get("rule") not in RULES:
-                problems.append(f"{rp}.rule: '{r.get('rule') if isinstance(r, dict) else r}' không hợp lệ "
-                                f"(chọn trong {sorted(RULES)})")
-                continue
-            missing = RULES[r["rule"]] - set(r)
-            if missing:
-                problems.append(f"{rp}: thiếu {sorted(missing)}")
-                continue
-            for arg in ("column", "after", "title", "indicator", "target", "status", "percent", "when", "key"):
-                if arg in r and r[arg] not in names:
-                    problems.append(f"{rp}.{arg}: cột '{r[arg]}' không có trong columns của trang")
-            rules.append(dict(r))
-        sheets.append(Sheet(id=sid or "", name=sname or "", header_row=header_row, columns=tuple(columns),
-                            key=key, rules=tuple(rules), blank_rows=int(s.get("blank_rows", 30)),
-                            optional=bool(s.get("optional", False))))
+        sheets.append(_build_sheet(sp, s, lists, problems, need, seen_sheet_ids))
     for s in sheets:
         for r in s.rules:
             if r["rule"] == "ref-exists" and r["sheet"] not in seen_sheet_ids:
@@ -275,6 +236,49 @@ def _build_form(path: Path, d: dict, lists: dict, problems: list[str]) -> Form |
     return Form(id=d["id"], version=version, role=role, title=title, periods=tuple(periods),
                 sheets=tuple(sheets), instructions=tuple(d.get("instructions") or ()), source=str(path),
                 name=(name or default_name).strip(), slug=slug or default_slug)
+
+
+def _build_sheet(sp: str, s: dict, lists: dict, problems: list[str], need, seen_sheet_ids: set) -> Sheet:
+    """One sheet of a form definition: its name, header row, columns, key and rules (problems collected)."""
+    sid, sname = need(s, "id", str, sp), need(s, "name", str, sp)
+    if sid in seen_sheet_ids:
+        problems.append(f"{sp}.id: '{sid}' bị trùng")
+    seen_sheet_ids.add(sid)
+    if sname and (len(sname) > 31 or re.search(r"[\[\]:*?/\\]", sname)):
+        problems.append(f"{sp}.name: '{sname}' không dùng được làm tên trang Excel")
+    header_row = need(s, "header_row", int, sp) or 1
+    if header_row < 1 or header_row > 50:
+        problems.append(f"{sp}.header_row: phải trong khoảng 1–50")
+    columns = []
+    names = set()
+    for ci, c in enumerate(need(s, "columns", list, sp) or []):
+        col = _build_column(f"{sp}.columns[{ci}]", c, lists, problems)
+        if col:
+            if col.name in names:
+                problems.append(f"{sp}.columns[{ci}].name: '{col.name}' bị trùng")
+            names.add(col.name)
+            columns.append(col)
+    key = tuple(s.get("key") or ())
+    for k in key:
+        if k not in names:
+            problems.append(f"{sp}.key: cột '{k}' không có trong columns")
+    rules = []
+    for ri, r in enumerate(s.get("rules") or []):
+        rp = f"{sp}.rules[{ri}]"
+        if not isinstance(r, dict) or r.get("rule") not in RULES:
+            problems.append(f"{rp}.rule: '{r.get('rule') if isinstance(r, dict) else r}' không hợp lệ "
+                            f"(chọn trong {sorted(RULES)})")
+            continue
+        missing = RULES[r["rule"]] - set(r)
+        if missing:
+            problems.append(f"{rp}: thiếu {sorted(missing)}")
+            continue
+        for arg in ("column", "after", "title", "indicator", "target", "status", "percent", "when", "key"):
+            if arg in r and r[arg] not in names:
+                problems.append(f"{rp}.{arg}: cột '{r[arg]}' không có trong columns của trang")
+        rules.append(dict(r))
+    return Sheet(id=sid or "", name=sname or "", header_row=header_row, columns=tuple(columns), key=key,
+                 rules=tuple(rules), blank_rows=int(s.get("blank_rows", 30)), optional=bool(s.get("optional", False)))
 
 
 def _build_column(cp: str, c: Any, lists: dict, problems: list[str]) -> Column | None:
@@ -300,7 +304,8 @@ def _build_column(cp: str, c: Any, lists: dict, problems: list[str]) -> Column |
         else:
             list_name, choices = choices[1:], lists[choices[1:]]
     items = list_items(choices) if isinstance(choices, (list, tuple)) else []
-    meanings = tuple((w, m or shipped_meaning(list_name, w)) for w, m in items if list_name and (m or shipped_meaning(list_name, w)))
+    meanings = tuple((w, m or shipped_meaning(list_name, w)) for w, m in items
+                     if list_name and (m or shipped_meaning(list_name, w)))
     for w, m in meanings:
         if list_name == "statuses" and m not in STATUS_MEANINGS:
             problems.append(f"{cp}.choices: '{w}' trong danh sách '{list_name}' có nghĩa '{m}' không hợp lệ "

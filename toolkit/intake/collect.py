@@ -24,8 +24,11 @@ from typing import Callable
 from ..context import Context, load_context
 from ..definitions.forms import Form
 from ..files import atomic_path, workspace_lock
+from ..issue_labels import issue_label
 from ..issues import Issue, Report, Severity, make_issue
+from ..mail.unpack import expand_inbox, is_mail_file
 from ..paths import distinct_names
+from ..sheets import fit_row, print_setup
 from ..store import Store
 from ..text import fold, xml_safe
 from ..workspace.periods import Period, parse_period
@@ -60,9 +63,16 @@ class FileResult:
     format: str = ""
     path: Path | None = None
 
+    @property
+    def status_label(self) -> str:
+        """What was decided, never contradicting the replacement named beside it."""
+        if self.status == "duplicate_rejected" and self.replaced:
+            return "Đã xét trước đó: không tiếp nhận; đã có bản sửa được tiếp nhận"
+        return STATUS_LABELS[self.status]
+
     def to_dict(self) -> dict:
         d = {k: v for k, v in self.__dict__.items() if k not in ("issues", "readable", "format", "path")}
-        d["status_label"] = STATUS_LABELS[self.status]
+        d["status_label"] = self.status_label
         d["issues"] = [i.to_dict() for i in self.issues]
         return d
 
@@ -97,7 +107,9 @@ class CollectResult:
             parts.append(f"{self.count('duplicate_rejected')} đã xét trước đó (không tiếp nhận)")
         if self.count("skipped"):
             parts.append(f"{self.count('skipped')} bỏ qua")
-        return f"{len(self.files)} tệp: {', '.join(parts)} ({self.seconds:.1f} giây)"
+        from ..formatting import seconds
+
+        return f"{len(self.files)} tệp: {', '.join(parts)} ({seconds(self.seconds)})"
 
     def to_dict(self) -> dict:
         return {"period": self.period, "seconds": round(self.seconds, 3), "issues_workbook": self.issues_workbook,
@@ -122,6 +134,8 @@ def scan_inbox(inbox: Path) -> tuple[list[Path], list[FileResult]]:
         rel = str(path.relative_to(inbox))
         if path.name.startswith("~$") or path.name.startswith(".~lock"):
             reason = "tệp tạm của Excel/LibreOffice"
+        elif is_mail_file(path):  # archives, saved messages, fetch sidecars: opened by toolkit.mail.unpack
+            continue
         elif path.name.startswith("."):
             reason = "tệp ẩn"
         elif path.suffix.lower() not in SPREADSHEET_EXTS:
@@ -166,6 +180,7 @@ def _collect_locked(ctx, period, form_id, inbox, feedback, progress, workers, _h
 
 
 def _collect_files(ctx, period, form_id, inbox, feedback, progress, workers, _hook, result) -> None:
+    result.files.extend(FileResult(**note) for note in expand_inbox(inbox, ctx.ws.settings))  # zip, eml, msg...
     files, skipped = scan_inbox(inbox)
     result.files.extend(skipped)
     with nullcontext(ctx.store) as store:  # the session's one handle: collect does not close it
@@ -215,6 +230,8 @@ def _collect_files(ctx, period, form_id, inbox, feedback, progress, workers, _ho
         for i, rel, digest, path in twins:
             result.files[i] = _seen_before(store, rel, digest, path)
         for fr in result.files:  # a file rejected before whose unit sent a corrected one later in this collect
+            if fr.unit and not fr.unit_name and fr.unit in ctx.registry.units:
+                fr.unit_name = ctx.registry.units[fr.unit].name  # files seen before: named like the others
             if fr.status == "duplicate_rejected" and not fr.replaced and fr.unit:
                 later = store.active_submission(fr.unit, fr.form, fr.period)
                 if later:
@@ -270,8 +287,10 @@ def _seen_before(store: Store, rel: str, digest: str, path: Path) -> FileResult:
         if later:
             fr.issues[0] = make_issue("file-seen-rejected-replaced", file=rel, other=later["file_name"])
         return fr
-    return FileResult(file=rel, status="duplicate", sha256=digest, path=path,
-                      unit=(earlier or {}).get("unit_code") or "", issues=[make_issue("file-already-collected", file=rel)])
+    earlier = earlier or {}
+    return FileResult(file=rel, status="duplicate", sha256=digest, path=path, unit=earlier.get("unit_code") or "",
+                      form=earlier.get("form_id") or "", period=earlier.get("period") or "",
+                      issues=[make_issue("file-already-collected", file=rel)])
 
 
 _WORKER_CTX: dict = {}
@@ -355,8 +374,10 @@ def _collect_one(ctx: Context, store: Store, path: Path, rel: str, digest: str, 
         if not sub.has_errors and not _correction_asked(store, sub, mine):
             # another accepted file of this unit still in the inbox, and nobody asked for a new one: a duplicate
             twins = [s for s in mine if s["status"] == "accepted" and s["file_name"] in claimed]
-            if twins:
-                sub.add("duplicate-submission", other=twins[-1]["file_name"])
+            mtime = datetime.fromtimestamp(path.stat().st_mtime).replace(microsecond=0).isoformat(sep=" ")
+            if twins and (twins[-1]["file_mtime"], twins[-1]["file_name"]) < (mtime, rel):
+                sub.add("duplicate-submission", other=twins[-1]["file_name"])  # this later file is used
+            # an older copy is said so once, after it is stored ("older-submission": history only)
     _cap(sub, ctx.ws.settings["intake"]["max_issues_per_file"])
     errors = sum(1 for i in sub.issues if i.severity is Severity.ERROR)
     warnings = sum(1 for i in sub.issues if i.severity is Severity.WARNING)
@@ -430,6 +451,7 @@ class FeedbackJob:
     unit_name: str
     issues: list[Issue]
     output_name: str = ""  # the feedback copy's file name, distinct within the round (toolkit.paths)
+    template: str = ""  # a file of another period: the right period's template the copy is made from
 
     @property
     def unit(self):
@@ -457,6 +479,10 @@ def write_all_feedback(ctx: Context, store: Store, period: Period, result: Colle
     jobs: list[tuple[FileResult, FeedbackJob]] = []
     for fr in result.files:
         if fr.status in ("rejected", "warnings") and fr.readable and fr.path is not None and fr.unit:
+            right = _right_template(ctx, period, fr)
+            if right is not None:  # the other period's workbook corrected would be refused again: send this one
+                jobs.append((fr, FeedbackJob(right, fr.file, "xlsx", fr.unit_name, fr.issues, template=right.name)))
+                continue
             jobs.append((fr, FeedbackJob(fr.path, fr.file, fr.format, fr.unit_name, fr.issues)))
         elif fr.status in ("duplicate", "duplicate_rejected") and fr.path is not None:
             sub = store.submission_by_sha(fr.sha256)
@@ -506,6 +532,25 @@ def _correction_asked(store: Store, sub: Submission, submissions: list[dict]) ->
         return any(t.get("confirmation") in ("revise", "refused")
                    for t in store.register(sub.period.register_key, unit=sub.unit.code, active_only=False))
     return False
+
+
+WRONG_PERIOD = ("period-mismatch", "form-period-mismatch")
+
+
+def _right_template(ctx: Context, period: Period, fr: FileResult) -> Path | None:
+    """For a file refused only because it belongs to another period (or its form is not this period's), the
+    template the office sent this unit for this round, from the outbox; None otherwise."""
+    codes = {i.code for i in fr.issues if i.severity is Severity.ERROR}
+    if not codes & set(WRONG_PERIOD) or not codes <= CONTEXT_ERRORS:
+        return None
+    outbox = ctx.ws.round_dir(period, "outbox")
+    found = sorted(p for p in outbox.glob("*.xlsx") if p.name.startswith(f"{fr.unit}_")
+                   and p.stem.endswith(f"_{period.code}") and p.stem[len(fr.unit) + 1:].count("_") >= 1) \
+        if outbox.is_dir() else []
+    form = ctx.forms.get(fr.form) if fr.form else None
+    same = [p for p in found if form is not None and f"_{form.slug or form.id}_" in p.name]
+    pick = same or found
+    return pick[0] if len(pick) == 1 else None
 
 
 def _timeliness(ctx: Context, sub: Submission, path: Path, period: Period) -> None:
@@ -655,7 +700,7 @@ def write_issues_workbook(ctx: Context, period: Period, result: CollectResult) -
         cols = ["Tệp", "Mã đơn vị", "Đơn vị", "Biểu mẫu", "Kỳ", "Kết quả", "Số lỗi", "Số cảnh báo",
                 "Nộp muộn (ngày)", "Ngày nộp được tính", "Thay thế bản", "Tệp phản hồi"]
         names = {form.id: form.name for form in ctx.forms.values()}  # "đăng ký nhiệm vụ", not "registration"
-        rows = [[f.file, f.unit, f.unit_name, names.get(f.form, f.form), f.period, STATUS_LABELS[f.status], f.errors,
+        rows = [[f.file, f.unit, f.unit_name, names.get(f.form, f.form), f.period, f.status_label, f.errors,
                  f.warnings,
                  f.late_days, f.counted, f.replaced, os.path.basename(f.feedback)] for f in result.files]
         _table(files_ws, cols, rows, head, body, [30, 10, 32, 13, 9, 22, 8, 10, 10, 26, 24, 30])
@@ -663,8 +708,8 @@ def write_issues_workbook(ctx: Context, period: Period, result: CollectResult) -
             if f.status == "rejected":
                 files_ws.write_string(r, 5, STATUS_LABELS[f.status], red)
         issues_ws = wb.add_worksheet("Lỗi")
-        cols = ["Tệp", "Mã đơn vị", "Mức độ", "Mã lỗi", "Trang", "Ô", "Dòng", "Nội dung", "Cách sửa"]
-        rows = [[i.file, i.unit or f.unit, i.severity.label, i.code, i.sheet, i.cell, i.row or "", i.message, i.hint]
+        cols = ["Tệp", "Mã đơn vị", "Mức độ", "Loại lỗi", "Trang", "Ô", "Dòng", "Nội dung", "Cách sửa"]
+        rows = [[i.file, i.unit or f.unit, i.severity.label, issue_label(i.code), i.sheet, i.cell, i.row or "", i.message, i.hint]
                 for f in result.files for i in f.issues]
         _table(issues_ws, cols, rows, head, body, [28, 10, 10, 22, 14, 7, 7, 60, 50])
         wb.close()
@@ -676,12 +721,15 @@ def _table(ws, cols, rows, head, body, widths) -> None:
         ws.set_column(c, c, w, body)
     for c, title in enumerate(cols):
         ws.write_string(0, c, title, head)
+    fit_row(ws, 0, list(zip(cols, widths)), points=12, least=20)
     for r, row in enumerate(rows, start=1):
         for c, v in enumerate(row):
             if isinstance(v, (int, float)):
                 ws.write_number(r, c, v)
             else:
                 ws.write_string(r, c, xml_safe("" if v is None else str(v)))
+        fit_row(ws, r, [(v, w) for v, w in zip(row, widths) if isinstance(v, str)], points=11)
     ws.freeze_panes(1, 0)
     ws.autofilter(0, 0, max(len(rows), 1), len(cols) - 1)
+    print_setup(ws, widths, 0)
 

@@ -56,6 +56,7 @@ def feedback_path(folder: Path, sub) -> Path:
     if getattr(sub, "output_name", ""):  # chosen by the collect so that no two copies share a name
         return folder / sub.output_name
     stem = re.sub(r"[^\w.-]+", "_", Path(sub.file_name).stem, flags=re.UNICODE).strip("._") or "tep"
+    stem = re.sub(r"(?:_phan_hoi(?:_\d+)?)+$", "", stem, flags=re.IGNORECASE) or stem  # a feedback copy sent back
     return folder / safe_filename(f"{stem[:80]}_phan_hoi.xlsx")
 
 
@@ -216,10 +217,21 @@ def _heading(sub) -> str:
 
 def _verdict(sub) -> str:
     errors = sum(1 for i in sub.issues if i.is_error)
-    opinions = sum(1 for i in sub.issues if i.code in ("confirm-revise", "confirm-refused"))
-    if opinions:  # the office's opinions on a registration it had accepted
-        return (f"VĂN PHÒNG ĐỀ NGHỊ SỬA {opinions} NHIỆM VỤ — xem ý kiến ở các ô được đánh dấu, sửa và gửi lại "
-                f"bản đăng ký.")
+    revise = sum(1 for i in sub.issues if i.code == "confirm-revise")
+    refused = sum(1 for i in sub.issues if i.code == "confirm-refused")
+    if revise or refused:  # the office's opinions on a registration it had accepted: each kind named as it is
+        parts = ([f"ĐỀ NGHỊ SỬA {revise} NHIỆM VỤ"] if revise else []) + \
+            ([f"KHÔNG ĐỒNG Ý {refused} NHIỆM VỤ"] if refused else [])
+        todo = "sửa và gửi lại bản đăng ký" if revise else \
+            "nhiệm vụ không được đồng ý không đưa vào bản cam kết; đơn vị có thể đăng ký nhiệm vụ khác thay thế"
+        return f"VĂN PHÒNG {', '.join(parts)} — xem ý kiến ở các ô được đánh dấu; {todo}."
+    wrong_period = any(i.code in ("period-mismatch", "form-period-mismatch") for i in sub.issues if i.is_error)
+    if wrong_period and getattr(sub, "template", ""):
+        return (f"KHÔNG TIẾP NHẬN — tệp {sub.file_name} là biểu mẫu của kỳ khác. Tệp này là biểu mẫu đúng kỳ "
+                f"({sub.template}): điền vào tệp này rồi gửi lại, không sửa tệp đã gửi.")
+    if wrong_period:
+        return ("KHÔNG TIẾP NHẬN — tệp là biểu mẫu của kỳ khác: điền biểu mẫu đúng kỳ Văn phòng đã gửi rồi gửi "
+                "lại, không sửa tệp này.")
     verdict = "KHÔNG TIẾP NHẬN — đề nghị sửa các lỗi và gửi lại." if errors else \
         "ĐÃ TIẾP NHẬN — đề nghị xem các cảnh báo."
     return f"{verdict} ({errors} lỗi, {len(sub.issues) - errors} cảnh báo/ghi chú)"

@@ -28,6 +28,7 @@ from collections.abc import Callable, Iterable
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 
+from ..sheets import fit_row, print_setup
 from ..text import fold
 
 
@@ -461,8 +462,10 @@ def _write_groups(wb, title: str, heading: str, groups: list[CopyGroup], names: 
         ws.write_number(r, 2, len(owners), f["num"])
         ws.write_number(r, 3, g.wordings, f["num"])
         ws.write_string(r, 4, _units_text(owners, names), f["text"])
+        fit_row(ws, r, [(g.wording, 60), (_units_text(owners, names), 80)], points=11)
     ws.freeze_panes(3, 0)
     ws.autofilter(2, 0, 2 + max(len(groups), 1), 4)
+    print_setup(ws, [7, 60, 9, 9, 80], 2)
 
 
 def _write_uses(wb, title: str, groups: list[CopyGroup], names: dict, label: str, text_title: str) -> None:
@@ -483,5 +486,7 @@ def _write_uses(wb, title: str, groups: list[CopyGroup], names: dict, label: str
             ws.write_string(r, 3, key, f["text"])
             ws.write_string(r, 4, text, f["text"])
             ws.write_number(r, 5, round(jaccard(text, g.wording) * 100), f["num"])
+            fit_row(ws, r, [(names.get(owner, owner), 30), (text, 70)], points=11)
     ws.freeze_panes(1, 0)
     ws.autofilter(0, 0, max(r, 1), len(heads) - 1)
+    print_setup(ws, [w for _, w in heads], 0)

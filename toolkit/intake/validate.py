@@ -32,31 +32,52 @@ _HIGH = re.compile("[\u00a1-\u00ff]")
 # --- identification ----------------------------------------------------------------------------
 
 def identify(wb: Workbook, sub: Submission, ctx: Context, form_id: str | None, period: Period | None) -> bool:
+    """Which form, unit and period a file is: its hidden metadata, else its sheets, cells and name. Each step that
+    fails adds its issue to ``sub`` and stops; ``sources`` names what was used where the metadata was missing."""
+    meta, sources = wb.meta, []
+    form = _identify_form(wb, sub, ctx, form_id, period, sources)
+    if form is None:
+        return False
+    unit = _identify_unit(wb, sub, ctx, form, sources)
+    if unit is None:
+        return False
+    sub.unit = unit
+    found = _identify_period(wb, sub, form, period, sources)
+    if found is None:
+        return False
+    sub.period = found
+    if not meta:
+        sub.add("metadata-missing", source=", ".join(sources) or "nội dung tệp")
+    sub.identified_by = "metadata" if meta else "; ".join(sources)
+    return True
+
+
+def _identify_form(wb: Workbook, sub: Submission, ctx: Context, form_id: str | None, period: Period | None,
+                   sources: list[str]) -> Form | None:
     meta = wb.meta
-    sources = []
     form = None
     if meta.get("form") in ctx.forms:
         form = ctx.forms[meta["form"]]
     elif meta.get("form"):
         sub.add("form-unidentified")
-        return False
+        return None
     else:
         form = _guess_form(wb, ctx, form_id)
         if form is None:
             sub.add("form-unidentified")
-            return False
+            return None
         sources.append("tên trang và tiêu đề cột")
     if form_id and form.id != form_id:
         wanted = ctx.forms.get(form_id)
         sub.add("form-mismatch", found=f"{form.name} ({form.id})",
                 expected=f"{wanted.name} ({form_id})" if wanted else form_id)
-        return False
+        return None
     if period is not None and form.periods and period.kind not in form.periods:
         from ..round import PERIOD_KIND_LABELS
 
         sub.add("form-period-mismatch", form=form.name or form.id, period=period.code,
                 kind=PERIOD_KIND_LABELS[period.kind], kinds=", ".join(PERIOD_KIND_LABELS[k] for k in form.periods))
-        return False
+        return None
     sub.form = form
     try:
         sub.form_version = int(float(meta.get("form_version") or form.version))
@@ -64,21 +85,29 @@ def identify(wb: Workbook, sub: Submission, ctx: Context, form_id: str | None, p
         sub.form_version = form.version
     if sub.form_version < form.version:
         sub.add("form-version-old", found=sub.form_version, expected=form.version)
-    # unit
+    return form
+
+
+def _identify_unit(wb: Workbook, sub: Submission, ctx: Context, form: Form, sources: list[str]) -> Unit | None:
+    meta = wb.meta
     unit = ctx.registry.find_unit(meta.get("unit_code")) if meta.get("unit_code") else None
     if meta.get("unit_code") and unit is None:
         sub.add("unit-unknown", unit_code=meta["unit_code"])
-        return False
+        return None
     if unit is None:
         unit, how = _unit_from_cells(wb, ctx, form)
         if unit is None:
             unit, how = _unit_from_name(sub.path, ctx)
         if unit is None:
             sub.add("unit-unidentified")
-            return False
+            return None
         sources.append(how)
-    sub.unit = unit
-    # period
+    return unit
+
+
+def _identify_period(wb: Workbook, sub: Submission, form: Form, period: Period | None,
+                     sources: list[str]) -> Period | None:
+    meta = wb.meta
     found = None
     if meta.get("period"):
         try:
@@ -92,15 +121,11 @@ def identify(wb: Workbook, sub: Submission, ctx: Context, form_id: str | None, p
         sources.append("kỳ của thư mục tiếp nhận")
     if found is None:
         sub.add("period-mismatch", found="(không rõ)", expected=period.code if period else "…")
-        return False
+        return None
     if period is not None and found.code != period.code:
         sub.add("period-mismatch", found=found.code, expected=period.code)
-        return False
-    sub.period = found
-    if not meta:
-        sub.add("metadata-missing", source=", ".join(sources) or "nội dung tệp")
-    sub.identified_by = "metadata" if meta else "; ".join(sources)
-    return True
+        return None
+    return found
 
 
 def _guess_form(wb: Workbook, ctx: Context, form_id: str | None) -> Form | None:

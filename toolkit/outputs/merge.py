@@ -17,6 +17,7 @@ from ..definitions.judge import STATES, interim_rule
 from ..definitions.vocabulary import status_word
 from ..files import atomic_path
 from ..intake.similarity import add_copy_sheets
+from ..issue_labels import issue_label
 from ..paths import safe_filename
 from ..register.fields import REGISTER_LABELS
 from ..register.frame import RESERVED_TITLES, register_tasks, round_frame, summarise
@@ -106,8 +107,8 @@ def merge_form(rnd, form: Form) -> MergeOutput:
               [[u.code, u.name, u.parent, SUBMISSION_STATES[u.state], u.email] for u in status.not_reported],
               f, [10, 34, 28, 14, 28])
         ws = wb.add_worksheet("Lỗi tiếp nhận")
-        table(ws, 0, ["Tệp", "Mã đơn vị", "Mức độ", "Mã lỗi", "Trang", "Ô", "Nội dung"],
-              [[i["file_name"], i["unit_code"], SEVERITY_LABELS.get(i["severity"], i["severity"]), i["code"],
+        table(ws, 0, ["Tệp", "Mã đơn vị", "Mức độ", "Loại lỗi", "Trang", "Ô", "Nội dung"],
+              [[i["file_name"], i["unit_code"], SEVERITY_LABELS.get(i["severity"], i["severity"]), issue_label(i["code"]),
                 i["sheet"], i["cell"], i["message"]] for i in issues], f, [28, 10, 9, 20, 14, 7, 70])
         add_copy_sheets(wb, rnd.ctx, form, rnd.period)
         wb.close()
@@ -247,7 +248,7 @@ def _data_sheet(wb, f, df: pd.DataFrame, form: Form, rnd, title: str) -> None:
         last = min(first + SHEET_ROWS, n)
         ws = wb.add_worksheet(title if part == 0 else f"{title} ({part + 1})")
         table(ws, 0, [c[1] for c in cols], [], f, [c[2] for c in cols], rows_count=last - first)
-        write_rows(ws, f, columns, first, last)
+        write_rows(ws, f, columns, first, last, [c[2] for c in cols])
 
 
 def _extra_sheet(wb, f, sheet, rows: list[dict]) -> None:

@@ -196,6 +196,8 @@ def render_many(jobs: list[tuple[str, str, dict, dict]], progress=None, workers:
     """Render documents; a process pool when there are many (template objects are not thread-safe)."""
     workers = workers or min(os.cpu_count() or 1, 4)
     out = []
+    if progress:
+        progress(0, len(jobs))  # the count is known before the first document is done
     if len(jobs) < 8 or workers < 2:
         for i, job in enumerate(jobs, start=1):
             out.append(_render_job(job))

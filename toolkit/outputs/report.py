@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import logging
 import time
-import warnings
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
@@ -31,7 +30,7 @@ from .render import TEMPLATES, lint, render_many, template_path
 from .status import SUBMISSION_STATES, form_status
 
 PENDING = " (tạm xếp; chờ Ban Thường vụ quyết định)"  # tied at the quota's last place
-CHART_FONTS = ["Times New Roman", "Liberation Serif", "Tinos", "DejaVu Serif", "Noto Serif"]
+CHART_FONTS = ["Times New Roman", "Liberation Serif", "Tinos", "Noto Serif", "DejaVu Serif"]  # preference; see charts.py
 
 
 @dataclass
@@ -178,6 +177,16 @@ def progress_context(rnd, df: pd.DataFrame, status, scores: list[dict], store: S
         ctx["totals_sentence"] += " " + " ".join(interim_rule(not_started_share(load_rules(rnd.ws.root))))
     ctx["changes_sentence"] = changes_sentence(rnd, store) if store is not None else ""
     ctx["comparison"] = comparison(rnd, df, store) if store is not None else []
+    ctx.update(_progress_tables(df))
+    ctx.update(_classification(rnd, scores, status))
+    return ctx
+
+
+def _progress_tables(df: pd.DataFrame) -> dict:
+    """The report's tables of a progress round: by superior unit, by unit, tasks failed, causes, proposals."""
+    from ..register.frame import summarise
+
+    ctx: dict = {}
     by_parent = summarise(df, "_parent_name")
     ctx["by_parent"] = [{"key": d["key"] or "(cấp cao nhất)", "tasks": d["tasks"], "due": d["due"],
                          "done_on_time": d["done_on_time"], "failed": _failed(d),
@@ -202,11 +211,20 @@ def progress_context(rnd, df: pd.DataFrame, status, scores: list[dict], store: S
     props = df[df["proposals"].notna()] if len(df) and "proposals" in df else df.iloc[0:0]
     ctx["proposals"] = [{"unit": r["_unit_name"], "text": fmt.text(r["proposals"])}
                         for r in props.to_dict("records") if not fmt.missing(r["proposals"])]
+    return ctx
+
+
+def _classification(rnd, scores: list[dict], status) -> dict:
+    """The classification of the units as the report states it (sơ bộ before the year ends)."""
+    from .score import load_rules
+
+    prelim = rnd.preliminary
+    reg = rnd.ctx.registry
+    ctx: dict = {}
     rules = load_rules(rnd.ws.root)
     order = [lv["name"] for lv in rules["levels"]]
     units = sorted((s for s in scores if s["subject_kind"] == "unit"),
                    key=lambda s: json.loads(s["detail"]).get("rank") or 0)
-    reg = rnd.ctx.registry
     ctx["classification"] = [{"rank": json.loads(s["detail"]).get("rank") or i,
                               "name": reg.units[s["subject_id"]].name if s["subject_id"] in reg.units else s["subject_id"],
                               "score": fmt.points(s["score"]),
@@ -219,6 +237,10 @@ def progress_context(rnd, df: pd.DataFrame, status, scores: list[dict], store: S
             f"{name}: {levels[name]} đơn vị" for name in order if levels[name]) + "."
     else:
         ctx["classification_summary"] = "Chưa chấm điểm, xếp loại kỳ này."
+    unregistered = [f"{u.name} ({u.code})" for u in status.units if u.state == "not_registered"]
+    if unregistered:  # named, not only counted: the committee decides on them apart
+        ctx["classification_summary"] += (f" Chưa xếp loại {len(unregistered)} đơn vị chưa đăng ký nhiệm vụ: "
+                                          f"{', '.join(unregistered)}; đề nghị Ban Thường vụ xem xét riêng.")
     pending = [reg.units[s["subject_id"]].name if s["subject_id"] in reg.units else s["subject_id"]
                for s in units if json.loads(s["detail"]).get("pending")]
     ctx["pending"] = (f"Các đơn vị bằng điểm ở suất cuối cùng của mức cao nhất, đề nghị Ban Thường vụ xem xét, quyết "
@@ -282,40 +304,67 @@ def comparison(rnd, df: pd.DataFrame, store: Store) -> list[str]:
     return compare_with_previous(rnd, df, store)
 
 
+UNIT_CATEGORIES = [("done_on_time", "Hoàn thành đúng hạn", "#2E75B6"), ("done_late", "Hoàn thành quá hạn", "#5B9BD5"),
+                   ("on_track", "Đúng tiến độ, chưa đến hạn", "#9DC3E6"),
+                   ("late", "Chậm, quá hạn, chưa hoàn thành", "#C55A11"), ("not_reported", "Chưa báo cáo", "#BFBFBF")]
+
+
+def unit_category(state: str, on_track: bool) -> str:
+    """The one bar segment a task belongs to in the per-unit chart (a task completed late is not also late)."""
+    if state in ("done_on_time", "done_late", "not_reported"):
+        return state
+    return "on_track" if on_track else "late"
+
+
+def unit_chart_data(df: pd.DataFrame) -> list[dict]:
+    """Per unit: its task count (tasks taken out of the list excluded) and how many fall in each category;
+    the categories add up to the count."""
+    live = df[df["_state"] != "dropped"] if len(df) else df
+    out = []
+    for name, g in (live.groupby("_unit_name", sort=True) if len(live) else []):
+        cats = Counter(unit_category(s, bool(t)) for s, t in zip(g["_state"], g["_on_track"]))
+        out.append({"unit": name, "tasks": len(g), **{k: int(cats[k]) for k, _, _ in UNIT_CATEGORIES}})
+    return out
+
+
 def _charts(folder: Path, df: pd.DataFrame, causes: list[tuple[str, int]]) -> dict[str, str]:
     images = {"chart_units": "", "chart_causes": ""}
     if df.empty and not causes:
         return images
-    plt = _pyplot()
-    from matplotlib.ticker import MaxNLocator
-
     folder.mkdir(parents=True, exist_ok=True)
-    if len(df):
-        live = df[df["_state"] != "dropped"]
-        g = live.groupby("_unit_name")
-        counts = pd.DataFrame({"done": g["_state"].apply(lambda s: s.isin(["done_on_time", "done_late"]).sum()),
-                               "on_track": g.apply(lambda x: ((~x["_judged"].astype(bool)) & x["_on_track"].astype(bool)).sum(),
-                                                   include_groups=False),
-                               "late": g["_late"].apply(lambda s: s.astype(bool).sum())})
-        counts = counts.sort_values(["done", "on_track"]).tail(30)
-        fig, ax = plt.subplots(figsize=(7.5, max(2.5, 0.3 * len(counts) + 1.2)))
-        names = [n[:38] for n in counts.index]
-        ax.barh(names, counts["done"], color="#2E75B6", label="Đã hoàn thành")
-        ax.barh(names, counts["on_track"], left=counts["done"], color="#9DC3E6", label="Đúng tiến độ, chưa đến hạn")
-        ax.barh(names, counts["late"], left=counts["done"] + counts["on_track"], color="#C55A11",
-                label="Chậm, quá hạn, chưa hoàn thành")
+    data = unit_chart_data(df)
+    if data:
+        data = sorted(data, key=lambda d: (d["done_on_time"] + d["done_late"], d["on_track"], d["unit"]))[-30:]
+        texts = [d["unit"][:38] for d in data] + [c[1] for c in UNIT_CATEGORIES] + \
+            ["Số nhiệm vụ", "Tình hình thực hiện nhiệm vụ theo đơn vị"]
+        plt = _pyplot(texts)
+        from matplotlib.ticker import MaxNLocator
+
+        fig, ax = plt.subplots(figsize=(7.5, max(2.8, 0.3 * len(data) + 1.6)), layout="constrained")
+        names = [d["unit"][:38] for d in data]
+        left = [0] * len(data)
+        for key, label, color in UNIT_CATEGORIES:
+            values = [d[key] for d in data]
+            if any(values):
+                ax.barh(names, values, left=left, color=color, label=label)
+                left = [a + b for a, b in zip(left, values)]
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_xlabel("Số nhiệm vụ")
         ax.set_title("Tình hình thực hiện nhiệm vụ theo đơn vị")
-        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.22 if len(counts) < 6 else -0.12), ncol=3,
-                  fontsize=8, frameon=False)  # under the axis: never over the bars
-        fig.tight_layout()
+        fig.legend(loc="outside lower center", ncol=3, fontsize=8, frameon=False)  # under the axis label
         images["chart_units"] = str(folder / "tinh_hinh_thuc_hien.png")
         fig.savefig(images["chart_units"], dpi=130, bbox_inches="tight")
         plt.close(fig)
+        (folder / "tinh_hinh_thuc_hien.json").write_text(json.dumps(
+            {"categories": {k: label for k, label, _ in UNIT_CATEGORIES}, "font": plt.rcParams["font.family"][0],
+             "units": data}, ensure_ascii=False, indent=1), encoding="utf-8")
     if causes:
+        labels = [c[:45] for c, _ in causes][::-1]
+        plt = _pyplot(labels + ["Số nhiệm vụ", "Nguyên nhân chậm tiến độ"])
+        from matplotlib.ticker import MaxNLocator
+
         fig, ax = plt.subplots(figsize=(7.5, 0.45 * len(causes) + 1.2))
-        ax.barh([c[:45] for c, _ in causes][::-1], [n for _, n in causes][::-1], color="#C55A11")
+        ax.barh(labels, [n for _, n in causes][::-1], color="#C55A11")
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_xlabel("Số nhiệm vụ")
         ax.set_title("Nguyên nhân chậm tiến độ")
@@ -326,19 +375,17 @@ def _charts(folder: Path, df: pd.DataFrame, causes: list[tuple[str, int]]) -> di
     return images
 
 
-def _pyplot():
-    """matplotlib with a serif font that exists on this machine (Windows, Linux or macOS) and no font chatter."""
+def _pyplot(texts: list[str] = ()):
+    """matplotlib drawing in a serif font that has every letter of ``texts`` (see charts.chart_font)."""
     import matplotlib
 
     matplotlib.use("Agg")
     logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)
-    warnings.filterwarnings("ignore", module="matplotlib")
     import matplotlib.pyplot as plt
-    from matplotlib import font_manager
 
-    available = {f.name for f in font_manager.fontManager.ttflist}
-    chosen = [name for name in CHART_FONTS if name in available] or ["DejaVu Sans"]
-    plt.rcParams["font.family"] = chosen[:1]
+    from ..charts import chart_fonts
+
+    plt.rcParams["font.family"] = chart_fonts(texts, CHART_FONTS)
     return plt
 
 
@@ -411,6 +458,7 @@ def _commitments(rnd, store: Store, form: Form, out: Path, root, notes: list[str
             continue
         lh = unit_letterhead(reg, unit, office)
         context = {"head": head(office, "commitment", letterhead=lh), "period_label": rnd.period.label,
+                   "superior": superior_signer(reg, unit, office),
                    "title_line": f"thực hiện nhiệm vụ trọng tâm {rnd.period.label}", "addressee": lh["addressee"],
                    "superior_signer": lh["superior_signer"],
                    "unit": {"name": unit.name, "head_name": unit.head_name,
@@ -423,6 +471,17 @@ def _commitments(rnd, store: Store, form: Form, out: Path, root, notes: list[str
                               "deadline": fmt.day(i["deadline"])} for i in items if i["unit_code"] == code]}
         jobs.append(_job(root, "commitment", folder / safe_filename(f"ban_cam_ket_{code}_{rnd.code}.docx"), context))
     return jobs
+
+
+def superior_signer(reg, unit, office: dict) -> dict:
+    """Who signs a commitment for the superior: the office's configured signer when the superior is the office's
+    own committee (the top of the unit list), else the superior unit's head as the unit list names them."""
+    parent = reg.units.get(unit.parent) if unit.parent else None
+    if parent is None or not parent.parent:
+        s = sign(office)
+        if s["title"] or s["name"] or parent is None:
+            return {"title": s["title"].upper(), "name": s["name"]}
+    return {"title": (parent.head_title or "").upper(), "name": parent.head_name or ""}
 
 
 def _indicator(t: dict) -> str:
@@ -450,9 +509,11 @@ def _breakthrough(rnd, store: Store, form: Form, out: Path, root):
     if rows:
         for area, g in df.groupby("area", dropna=False, sort=True):
             by_area.append({"area": fmt.text(area) or "(chưa rõ)", "tasks": len(g), "leaders": g["leader_id"].nunique()})
-    warnings_ = [f"{reg.units[r['unit_code']].name if r['unit_code'] in reg.units else r['unit_code']}: "
-                 f"{r['message']}" for r in store.issues(form.id, rnd.code)
-                 if r["code"] in ("qualitative-task", "leader-other-unit", "copied-task", "outside-period")]
+    warnings_ = [f"{t['leader']}: việc \"{t['title']}\" (thời hạn {t['deadline']}) — {t['state'][:1].lower()}"
+                 f"{t['state'][1:]}." for t in tasks if t["state"].startswith(WATCHED_STATES)]  # overdue, behind...
+    warnings_ += [f"{reg.units[r['unit_code']].name if r['unit_code'] in reg.units else r['unit_code']}: "
+                  f"{r['message']}" for r in store.issues(form.id, rnd.code)
+                  if r["code"] in ("qualitative-task", "leader-other-unit", "copied-task", "outside-period")]
     context = {**_base(rnd, "breakthrough"),
                "title_line": f"việc đột phá, đổi mới giao cho lãnh đạo {rnd.period.label}",
                "intro": f"{rnd.ws.office.get('name', '')} tổng hợp việc đột phá, đổi mới giao cho các đồng chí lãnh đạo "
@@ -463,6 +524,9 @@ def _breakthrough(rnd, store: Store, form: Form, out: Path, root):
                                    else "Chưa có việc đột phá, đổi mới nào được đăng ký."),
                "by_area": by_area, "tasks": tasks, "warnings": warnings_}
     return _job(root, "breakthrough", out / safe_filename(f"bao_cao_viec_dot_pha_{rnd.code}.docx"), context)
+
+
+WATCHED_STATES = tuple(STATES[k] for k in ("overdue", "not_done", "behind", "not_reported", "adjust"))
 
 
 def _latest_states(store: Store, rnd) -> dict[tuple[str, str], str]:

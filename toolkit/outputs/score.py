@@ -26,7 +26,7 @@ from ..errors import ToolkitError
 from ..files import atomic_path
 from ..paths import safe_filename
 from ..register.frame import attainment, round_frame, status_meaning
-from ..sheets import Formats, new_workbook, table
+from ..sheets import Formats, fit_row, new_workbook, print_setup, table
 from ..store import Store
 from ..text import fold
 from ..workspace.units import LEADER_COLUMNS
@@ -446,7 +446,7 @@ HEADERS = ["Thứ hạng", "Mã", "Tên", "Số nhiệm vụ", "Đến hạn tro
            "Chưa hoàn thành", "Chưa đến hạn: đúng tiến độ", "Chưa đến hạn: chậm tiến độ", "Số lượng (%)",
            "Tiến độ (%)", "Chất lượng (%)", "Điểm kết quả nhiệm vụ", "Điểm tiêu chí chung", "Tổng điểm", "Xếp loại",
            "Chờ Ban Thường vụ quyết định", "Giải thích"]
-WIDTHS = [7, 10, 34, 8, 9, 9, 9, 9, 10, 10, 9, 9, 9, 9, 9, 9, 26, 11, 90]
+WIDTHS = [7, 9, 28, 8, 8, 8, 8, 8, 9, 9, 8, 8, 8, 9, 8, 8, 22, 10, 60]  # all but "Giải thích" fit one A4 width
 
 
 def write_classification(rnd, result: ScoreResult, rules: dict) -> Path:
@@ -463,13 +463,19 @@ def write_classification(rnd, result: ScoreResult, rules: dict) -> Path:
                      s.on_track, s.behind, round(100 * s.quantity, 1), round(100 * s.schedule, 1),
                      round(100 * s.quality, 1), round(s.task_points, 2), s.general_points, s.score, s.level,
                      "có" if s.pending else "", " ".join(s.why)] for s in scores]
-            table(ws, 3, HEADERS, rows, f, WIDTHS)
+            table(ws, 3, HEADERS, rows, f, WIDTHS, print_columns=len(HEADERS) - 1)
+            ws.write_string(2, 0, f"Giải thích từng trường hợp: trang \"Giải thích {title[9:]}\".", f.note)
+            table(wb.add_worksheet(f"Giải thích {title[9:]}"), 0, ["Thứ hạng", "Mã", "Tên", "Xếp loại", "Giải thích"],
+                  [[s.rank, s.subject_id, s.name, s.level, "\n".join(f"- {w}" for w in s.why)] for s in scores], f,
+                  [7, 9, 24, 18, 85])
         ws = wb.add_worksheet("Quy tắc")
         ws.set_column(0, 0, 110)
+        print_setup(ws, [110], 0, landscape=True)
         ws.write_string(0, 0, "QUY TẮC CHẤM ĐIỂM, XẾP LOẠI ĐÃ ÁP DỤNG", f.title)
         lines = describe_rules(rules)
         for r, line in enumerate(lines, start=2):
             ws.write_string(r, 0, line, f.text)
+            fit_row(ws, r, [(line, 110)], points=11)
         r = len(lines) + 3
         ws.write_string(r, 0, "Nguyên văn tệp quy tắc (scoring.yaml), để đối chiếu:", f.note)
         text = yaml.safe_dump(rules, allow_unicode=True, sort_keys=False)

@@ -236,6 +236,20 @@ def _data_sheet(wb, fmt, lists: _ListWriter, form: Form, sheet: Sheet, unit: Uni
                     "select_unlocked_cells": True})
 
 
+def _number_rule(col: Column) -> str:
+    """The bounds of a number column in words: no '-1e+12' for a column without bounds."""
+    from ..formatting import number
+
+    what = "số nguyên" if col.type == "integer" else "số"
+    if col.min is not None and col.max is not None:
+        return f"Nhập {what} từ {number(col.min, 2)} đến {number(col.max, 2)}."
+    if col.min is not None:
+        return f"Nhập {what} từ {number(col.min, 2)} trở lên."
+    if col.max is not None:
+        return f"Nhập {what} không quá {number(col.max, 2)}."
+    return f"Nhập một {what}."
+
+
 def _write(ws, r: int, c: int, value: Any, style) -> None:
     if value is None or value == "":
         ws.write_blank(r, c, None, style)
@@ -267,7 +281,7 @@ def _validation(ws, lists: _ListWriter, col: Column, first: int, c: int, last: i
             **common, "validate": "integer" if col.type == "integer" else "decimal", "criteria": "between",
             "minimum": lo, "maximum": hi,
             "input_message": ("Nhập số phần trăm 0–100." if col.type == "percent" else "Nhập số.")[:255],
-            "error_message": f"Nhập số trong khoảng {lo:g} – {hi:g}."})
+            "error_message": _number_rule(col)})
     elif col.type == "leader" and registry is not None:
         codes = tuple(ldr.id for ldr in registry.leaders_of(unit.code)) or tuple(registry.leaders)
         if codes:

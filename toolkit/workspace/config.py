@@ -51,6 +51,16 @@ DEFAULT_SETTINGS: dict[str, Any] = {
         "worker_memory_mb": 3072,
         "worker_start": "",  # process start method of parsing workers: "" = the platform's (Windows: spawn)
     },
+    # the office mailbox (toolkit.mail; docs/mail.md): security tls | starttls; the password is never kept here but
+    # in the environment variable named by password_env or in the OS keyring (toolkit mail password)
+    "mail": {
+        "imap": {"host": "", "port": 993, "security": "tls", "user": "", "folder": "INBOX", "ca_file": ""},
+        "smtp": {"host": "", "port": 465, "security": "tls", "user": "", "from": "", "ca_file": ""},
+        "password_env": "TOOLKIT_MAIL_PASSWORD",
+        "keyring_service": "toolkit-mail",
+        "timeout_s": 30,
+        "archives": {"max_members": 500, "max_ratio": 200, "max_depth": 3},
+    },
     # PDF of the Word outputs: engine auto | libreoffice | word; soffice: LibreOffice's program when not found
     "pdf": {"engine": "auto", "soffice": ""},
     "quality": {
@@ -166,7 +176,7 @@ class Workspace:
             parsed = _parse_setting_date(value)
             if parsed is None:
                 raise WorkspaceError(f"{SETTINGS_FILE}: hạn nộp của kỳ {period.code} '{value}' không hợp lệ "
-                                     f"(dùng dạng 20/06/2025).")
+                                     f"(dùng dạng {period.end:%d/%m/%Y}).")
             return parsed, "settings"
         value = default_deadline(period)
         return value, "default" if value == nominal_deadline(period) else "moved"

@@ -57,8 +57,12 @@ class Period:
         return self.code
 
 
-_HELP = ("Kỳ hợp lệ: năm '2025', quý '2025-Q1'…'2025-Q4', 6 tháng '2025-H1', 9 tháng '2025-9M', "
-         "tổng kết năm '2025-Y', nhiệm kỳ '2021-2025'.")
+def _help(raw: str = "") -> str:
+    """The valid forms, with examples in the year the clerk typed (or this year), never another year's."""
+    m = re.search(r"(?<!\d)(20\d\d|2100)(?!\d)", raw or "")
+    y = int(m.group(1)) if m else date.today().year
+    return (f"Kỳ hợp lệ: năm '{y}', quý '{y}-Q1'…'{y}-Q4', 6 tháng '{y}-H1', 9 tháng '{y}-9M', "
+            f"tổng kết năm '{y}-Y', nhiệm kỳ '{y}-{y + 4}'.")
 
 
 def parse_period(text: str) -> Period:
@@ -85,15 +89,15 @@ def parse_period(text: str) -> Period:
         a, b = _year(m.group(1), raw), _year(m.group(2), raw)
         if not a < b <= a + 10:
             raise PeriodError(f"Kỳ '{raw}' không hợp lệ: nhiệm kỳ phải có năm đầu nhỏ hơn năm cuối "
-                              f"và dài tối đa 10 năm. {_HELP}")
+                              f"và dài tối đa 10 năm. {_help(raw)}")
         return Period(s, "term", date(a, 1, 1), date(b, 12, 31))
-    raise PeriodError(f"Kỳ báo cáo '{raw}' không hợp lệ. {_HELP}")
+    raise PeriodError(f"Kỳ báo cáo '{raw}' không hợp lệ. {_help(raw)}")
 
 
 def _year(text: str, raw: str) -> int:
     y = int(text)
     if not 2000 <= y <= 2100:
-        raise PeriodError(f"Kỳ '{raw}' không hợp lệ: năm {y} nằm ngoài khoảng 2000–2100. {_HELP}")
+        raise PeriodError(f"Kỳ '{raw}' không hợp lệ: năm {y} nằm ngoài khoảng 2000–2100. {_help(raw)}")
     return y
 
 

@@ -122,6 +122,14 @@ def load_registry(path: str | Path) -> tuple[Registry, Report]:
         return Registry(), report
     units_rows = _table(sheets, UNIT_SHEET, UNIT_COLUMNS, REQUIRED_UNIT, path, report)
     leader_rows = _table(sheets, LEADER_SHEET, LEADER_COLUMNS, REQUIRED_LEADER, path, report)
+    units, where = _read_units(units_rows, path, report)
+    _report_cycles(units, where, path, report)
+    leaders = _read_leaders(leader_rows, {fold(c): c for c in units}, path, report)
+    return Registry(units=units, leaders=leaders), report
+
+
+def _read_units(units_rows, path: Path, report: Report) -> tuple[dict[str, Unit], dict[str, tuple[int, str]]]:
+    """The units sheet: one Unit per code (empty and repeated codes reported), parents resolved by folded code."""
     units: dict[str, Unit] = {}
     where: dict[str, tuple[int, str]] = {}
     for excel_row, rec, cells in units_rows:
@@ -152,7 +160,11 @@ def load_registry(path: str | Path) -> tuple[Registry, Report]:
                 u.parent = ""
             else:
                 u.parent = real
-    _report_cycles(units, where, path, report)
+    return units, where
+
+
+def _read_leaders(leader_rows, by_fold: dict[str, str], path: Path, report: Report) -> dict[str, Leader]:
+    """The leaders sheet: one Leader per id, attached to a unit of the units sheet."""
     leaders: dict[str, Leader] = {}
     seen: dict[str, int] = {}
     for excel_row, rec, cells in leader_rows:
@@ -182,7 +194,7 @@ def load_registry(path: str | Path) -> tuple[Registry, Report]:
         # "có" or blank (a registry without the column) keeps the leader in it
         leaders[lid] = Leader(id=lid, name=name, title=rec.get("title", ""), unit=real_unit or unit,
                               btv_managed=btv not in ("khong", "no", "0", "false"), row=excel_row)
-    return Registry(units=units, leaders=leaders), report
+    return leaders
 
 
 def _table(sheets, sheet_name, columns, required, path, report):

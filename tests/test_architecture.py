@@ -1,0 +1,47 @@
+"""The layout holds as it is counted (scripts/architecture_counts.py): no import cycle, also through imports
+placed inside functions; the store constructed in one place; no status word of lists.yaml spelled in Python;
+few long functions; the stages visible as subpackages."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+SCRIPT = Path(__file__).resolve().parent.parent / "scripts" / "architecture_counts.py"
+
+
+def _counts():
+    spec = importlib.util.spec_from_file_location("architecture_counts", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_no_import_cycle_and_no_module_imports_a_floor_above_it():
+    c = _counts()
+    graph = c.imports(c.modules())
+    assert c.cycles(graph) == []
+    # the registry workbook is read with the intake's safe reader (one reader for every untrusted workbook)
+    assert c.upward_imports(graph) == ["toolkit.workspace.units → toolkit.intake.read"]
+
+
+def test_one_place_constructs_the_store_and_no_status_word_is_spelled_in_python():
+    c = _counts()
+    mods = c.modules()
+    assert [s.split(":")[0] for s in c.store_constructions(mods)] == ["toolkit.context"]
+    assert c.status_words() and c.status_word_uses(mods) == []
+
+
+def test_few_long_functions_and_the_stages_as_subpackages():
+    c = _counts()
+    mods = c.modules()
+    assert len(c.long_functions(mods)) <= 8
+    packages = {m for m, p in mods.items() if p.name == "__init__.py"}
+    assert {"toolkit.definitions", "toolkit.workspace", "toolkit.store", "toolkit.register", "toolkit.intake",
+            "toolkit.outputs", "toolkit.cycle", "toolkit.mail"} <= packages
+
+
+def test_a_cycle_through_an_import_inside_a_function_is_found():
+    c = _counts()
+    graph = {"toolkit.a": {"toolkit.b"}, "toolkit.b": {"toolkit.c"}, "toolkit.c": {"toolkit.a"}, "toolkit.d": set()}
+    assert c.cycles(graph) == [["toolkit.a", "toolkit.b", "toolkit.c"]]
