@@ -32,6 +32,7 @@ from toolkit.outputs.merge import merge  # noqa: E402
 from toolkit.outputs.report import write_reports  # noqa: E402
 from toolkit.outputs.score import score  # noqa: E402
 from toolkit.outputs.templates import build_template  # noqa: E402
+from toolkit.round import open_round
 from toolkit.samples import RESULT_BANK, TASK_BANK  # noqa: E402
 from toolkit.workspace.config import init_workspace  # noqa: E402
 from toolkit.workspace.periods import parse_period  # noqa: E402
@@ -202,12 +203,12 @@ def main() -> None:
     prog_files = sorted(p for p in ws.round_dir(PERIOD, "inbox").iterdir())
     res: dict = {"files": len(prog_files), "generate_s": round(g["generate_s"], 2), "converted_xls_ods": g["converted"]}
     t = time.perf_counter()
-    reg = collect(ws, PERIOD_REG, feedback=False)
+    reg = collect(open_round(ws, PERIOD_REG), feedback=False)
     res["registration_collect_s"] = round(time.perf_counter() - t, 2)
     res["floor_read_s"], _ = floor_read(prog_files)
     res["naive_read_s"], naive_rows = naive_read(prog_files)
     t = time.perf_counter()
-    result = collect(ws, PERIOD, feedback=False)
+    result = collect(open_round(ws, PERIOD), feedback=False)
     res["collect_s"] = time.perf_counter() - t
     res["rows"] = sum(1 for _ in __import__("toolkit.store", fromlist=["Store"]).Store(ws.db_path).rows("progress", PERIOD))
     res["rejected"] = result.count("rejected")
@@ -223,17 +224,17 @@ def main() -> None:
     res["feedback_s"] = time.perf_counter() - t
     res["feedback_files"] = sum(1 for f in result.files if f.feedback)
     t = time.perf_counter()
-    again = collect(ws, PERIOD, feedback=False)
+    again = collect(open_round(ws, PERIOD), feedback=False)
     res["recollect_s"] = time.perf_counter() - t
     assert again.count("duplicate") == len(prog_files)
     t = time.perf_counter()
-    m = merge(ws, PERIOD)
+    m = merge(open_round(ws, PERIOD))
     res["merge_s"] = time.perf_counter() - t
     t = time.perf_counter()
-    s = score(ws, PERIOD)
+    s = score(open_round(ws, PERIOD))
     res["score_s"] = time.perf_counter() - t
     t = time.perf_counter()
-    r = write_reports(ws, PERIOD)
+    r = write_reports(open_round(ws, PERIOD))
     res["report_s"] = time.perf_counter() - t
     res["report_docs"] = len(r.documents)
     res["store_mb"] = round(ws.db_path.stat().st_size / 1048576, 1)

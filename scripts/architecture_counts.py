@@ -1,6 +1,6 @@
 """Count the architecture figures of issue 31 from the code.
 
-    python scripts/architecture_counts.py [--verbose]
+    python scripts/architecture_counts.py [--verbose] [--root CHECKOUT]
 
 - import cycles between toolkit modules, counting every import (also those inside functions),
   as strongly connected components of the module graph with more than one module;
@@ -186,6 +186,19 @@ def status_word_uses(mods: dict[str, Path]) -> list[str]:
     return out
 
 
+def function_imports(mods: dict[str, Path]) -> list[str]:
+    """Imports of toolkit modules placed inside functions (a heavy optional library loaded lazily is not counted)."""
+    out = []
+    for mod, path in mods.items():
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for fn in ast.walk(tree):
+            if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                for node in ast.walk(fn):
+                    if isinstance(node, ast.ImportFrom) and (node.level or (node.module or "").startswith("toolkit")):
+                        out.append(f"{mod}.{fn.name}:{node.lineno}")
+    return sorted(set(out))
+
+
 def long_functions(mods: dict[str, Path]) -> list[str]:
     out = []
     for mod, path in mods.items():
@@ -199,7 +212,11 @@ def long_functions(mods: dict[str, Path]) -> list[str]:
 
 
 def main(argv: list[str]) -> int:
+    global ROOT, PKG
     verbose = "--verbose" in argv or "-v" in argv
+    if "--root" in argv:  # count another checkout (the figures before a change)
+        ROOT = Path(argv[argv.index("--root") + 1]).resolve()
+        PKG = ROOT / "toolkit"
     mods = modules()
     graph = imports(mods)
     found = {
@@ -209,6 +226,7 @@ def main(argv: list[str]) -> int:
         "store constructions": store_constructions(mods),
         "status words in Python": status_word_uses(mods),
         "functions over 60 lines": long_functions(mods),
+        "toolkit imports inside functions": function_imports(mods),
         "subpackages": sorted(m for m, p in mods.items() if p.name == "__init__.py" and m != "toolkit"),
     }
     for name, items in found.items():

@@ -11,6 +11,7 @@ from conftest import REALWORLD, ROOT, make_return, require_realworld, task
 from toolkit.cli import cli
 from toolkit.intake.collect import collect
 from toolkit.issues import catalogue_markdown
+from toolkit.round import open_round
 from toolkit.samples import install_round
 from toolkit.store import Store
 from toolkit.workspace.config import init_workspace
@@ -90,7 +91,7 @@ def test_sample_workbooks_trigger_documented_codes(tmp_path):
                                                                         manifest["adjustment"]["task"])
                 store.decide_adjustment(request["id"], "approved", manifest["adjustment"]["decision_ref"], None)
         install_round(samples, ws, which)
-        result = collect(ws, manifest["periods"][which], feedback=False)
+        result = collect(open_round(ws, manifest["periods"][which]), feedback=False)
         assert len(result.files) == sum(name.startswith(which + "/") for name in manifest["files"])
         for f in result.files:
             entry = manifest["files"][f"{which}/{f.file}"]
@@ -109,7 +110,7 @@ def test_realworld_corpus_is_reported_never_crashes(tmp_path):
     for p in files:
         (inbox / p.name).write_bytes(p.read_bytes())
     started = time.perf_counter()
-    result = collect(ws, "2025", feedback=False)
+    result = collect(open_round(ws, "2025"), feedback=False)
     elapsed = time.perf_counter() - started
     by_name = {f.file: f for f in result.files}
     assert len(by_name) == len(files)

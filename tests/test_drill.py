@@ -18,6 +18,7 @@ import pytest
 from toolkit.context import load_context
 from toolkit.intake.collect import collect
 from toolkit.outputs.templates import build_template
+from toolkit.round import open_round
 from toolkit.workspace.config import init_workspace
 from toolkit.workspace.periods import parse_period
 
@@ -75,7 +76,7 @@ def test_kill_drill_and_concurrent_collects(tmp_path):
     ref_root = tmp_path / "ref"
     shutil.copytree(base, ref_root)
     started = time.perf_counter()
-    collect(ref_root, "2025", feedback=False)
+    collect(open_round(ref_root, "2025"), feedback=False)
     full = time.perf_counter() - started
     reference = _snapshot(ref_root / "kho_du_lieu.sqlite")
 

@@ -14,6 +14,7 @@ from toolkit.intake.collect import FeedbackJob, collect
 from toolkit.intake.feedback import SHEET, annotate_package, write_feedback
 from toolkit.intake.xlsxpackage import Unsupported
 from toolkit.issues import make_issue
+from toolkit.round import open_round
 
 
 def _with_formula(path: Path) -> None:
@@ -38,7 +39,7 @@ def test_feedback_keeps_the_unit_workbook_and_marks_its_cells(ctx):
     path = make_return(ctx, "registration", "XLS", "2025", [task("XLS-01", area="Sai"), task("XLS-02", weight=-1)])
     _with_formula(path)
     original = openpyxl.load_workbook(path)
-    f = collect(ctx.ws, "2025").files[0]
+    f = collect(open_round(ctx.ws, "2025")).files[0]
     fb = Path(f.feedback)
     wb = openpyxl.load_workbook(fb)
     assert wb.sheetnames == [SHEET] + original.sheetnames and wb.active.title == SHEET

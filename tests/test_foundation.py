@@ -9,6 +9,7 @@ import xlsxwriter
 from toolkit.definitions.forms import check_forms, load_forms
 from toolkit.errors import ToolkitError
 from toolkit.outputs.templates import build_templates
+from toolkit.round import open_round
 from toolkit.workspace.config import Workspace, init_workspace
 from toolkit.workspace.periods import parse_period
 from toolkit.workspace.units import load_registry
@@ -106,12 +107,12 @@ def _register(ws, codes):
     ctx = load_context(ws)
     for code in codes:
         make_return(ctx, "registration", code, "2025", [task(f"{code}-01")])
-    collect(ws, "2025", feedback=False)
+    collect(open_round(ws, "2025"), feedback=False)
 
 
 def test_templates_carry_dropdowns_protection_comments_and_metadata(ws):
     _register(ws, ["BTC", "XLS"])
-    paths = build_templates(ws, "progress", parse_period("2025-H1"))
+    paths = build_templates(open_round(ws, parse_period("2025-H1"), "progress"))
     assert [p.name for p in paths] == ["BTC_tien_do_2025-H1.xlsx", "XLS_tien_do_2025-H1.xlsx"]
     # every other unit is named with the reason it got no template
     reasons = {u.code: why for u, why in paths.skipped}
@@ -138,11 +139,11 @@ def test_templates_carry_dropdowns_protection_comments_and_metadata(ws):
 
 def test_long_or_comma_lists_go_to_hidden_sheet(ws):
     _register(ws, ["XLS"])
-    [path] = build_templates(ws, "progress", parse_period("2025-H1"), ["XLS"])
+    [path] = build_templates(open_round(ws, parse_period("2025-H1"), "progress"), ["XLS"])
     wb = openpyxl.load_workbook(path)
     assert wb["_lists"].sheet_state == "veryHidden"
     formulas = {str(dv.sqref): dv.formula1 for dv in wb["Tiến độ"].data_validations.dataValidation}
     assert formulas["L7:L12"] == "'_lists'!$A$1:$A$8"  # causes of delay contain commas (1 task + 5 spare rows)
     assert wb["_lists"]["A1"].value == "Thiếu nguồn lực (kinh phí, nhân lực)"
-    [path] = build_templates(ws, "registration", parse_period("2025"), ["XLS"])
+    [path] = build_templates(open_round(ws, parse_period("2025"), "registration"), ["XLS"])
     assert openpyxl.load_workbook(path)["Hướng dẫn"]["B5"].value == "31/01/2025"

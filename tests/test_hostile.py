@@ -21,6 +21,7 @@ from toolkit.intake.read import Limits, open_workbook
 from toolkit.outputs.merge import merge
 from toolkit.outputs.report import write_reports
 from toolkit.panel import xlwings_vba
+from toolkit.round import open_round
 from toolkit.store import Store
 
 FUZZ = int(os.environ.get("TOOLKIT_FUZZ_EXAMPLES", "25"))
@@ -84,7 +85,7 @@ def test_hostile_corpus_is_reported_and_the_good_file_still_accepted(ctx, tmp_pa
     (inbox / "empty.xlsx").write_bytes(b"")
     (inbox / "random.xls").write_bytes(random.Random(7).randbytes(4096))
     started = time.perf_counter()
-    result = collect(ctx.ws, "2025")
+    result = collect(open_round(ctx.ws, "2025"))
     assert time.perf_counter() - started < 60
     got = {name: [i.code for i in f.issues] for name, f in _by_file(result).items()}
     assert got["truncated.xlsx"] == ["file-unreadable"]
@@ -121,7 +122,7 @@ def test_macros_and_external_links_are_ignored_not_run(ctx):
         zf.writestr("xl/externalLinks/externalLink1.xml", b'<externalLink xmlns="http://schemas.openxmlformats.org/'
                     b'spreadsheetml/2006/main"><externalBook/></externalLink>')
     os.utime(inbox / "macro.xlsm", (date(2025, 1, 10).toordinal(),) * 2)
-    f = _by_file(collect(ctx.ws, "2025"))["macro.xlsm"]
+    f = _by_file(collect(open_round(ctx.ws, "2025")))["macro.xlsm"]
     assert sorted(i.code for i in f.issues if i.code != "late-submission") == ["external-links", "macros-ignored"]
     assert (f.status, f.unit) == ("warnings", "XLS")
     fb = Path(f.feedback)
@@ -148,7 +149,7 @@ def test_huge_sheets_long_cells_control_characters(ctx):
                    date(2025, 1, 31), ctx.registry,
                    prefill={"tasks": [task("XCP-01", title="x" * 32767, note="Ghi chú\x07 có ký tự\x1f điều khiển")]})
     started = time.perf_counter()
-    result = _by_file(collect(ctx.ws, "2025"))
+    result = _by_file(collect(open_round(ctx.ws, "2025")))
     assert time.perf_counter() - started < 30
     assert [i.code for i in result["tall.xlsx"].issues if i.is_error] == ["rows-truncated"]
     assert [(i.code, i.cell) for i in result["wide.xlsx"].issues if i.code != "late-submission"] == \
@@ -166,25 +167,25 @@ def test_huge_sheets_long_cells_control_characters(ctx):
 def test_formula_injection_never_becomes_live(ctx):
     make_return(ctx, "registration", "XLS", "2025", [task(f"XLS-0{i}", title=f"Nhiệm vụ {i}", note=s)
                                                       for i, s in enumerate(INJECTIONS, start=1)])
-    collect(ctx.ws, "2025")
+    collect(open_round(ctx.ws, "2025"))
     prefill = {"progress": [{"task_code": f"XLS-0{i}"} for i in range(1, len(INJECTIONS) + 1)]}
     rows = [{"status": "Đang thực hiện – đúng tiến độ", "percent": 50, "results": s, "proposals": s} for s in INJECTIONS]
     make_return(ctx, "progress", "XLS", "2025-H1", rows, prefill=prefill, received=date(2025, 7, 1))
-    collect(ctx.ws, "2025-H1")
-    m = merge(ctx.ws, "2025-H1")
+    collect(open_round(ctx.ws, "2025-H1"))
+    m = merge(open_round(ctx.ws, "2025-H1"))
     with zipfile.ZipFile(m.path) as zf:
         xml = b"".join(zf.read(n) for n in zf.namelist() if n.startswith("xl/worksheets/"))
     assert b"<f>" not in xml  # no formula anywhere in the consolidated workbook
     wb = openpyxl.load_workbook(m.path)
     values = {c.value for r in wb["Kiến nghị"].iter_rows(min_row=2) for c in r}
     assert set(s.strip() for s in INJECTIONS) <= values
-    reg = merge(ctx.ws, "2025")
+    reg = merge(open_round(ctx.ws, "2025"))
     with zipfile.ZipFile(reg.path) as zf:
         assert b"<f>" not in b"".join(zf.read(n) for n in zf.namelist() if n.startswith("xl/worksheets/"))
     from toolkit.outputs.score import score
 
-    score(ctx.ws, "2025-H1")
-    docs = write_reports(ctx.ws, "2025-H1").documents
+    score(open_round(ctx.ws, "2025-H1"))
+    docs = write_reports(open_round(ctx.ws, "2025-H1")).documents
     text = "\n".join(p.text for p in docx.Document(next(d for d in docs if "bao_cao" in d)).paragraphs)
     assert '=HYPERLINK("http://evil.example","bấm")' in text
     with zipfile.ZipFile(next(d for d in docs if "bao_cao" in d)) as zf:
@@ -198,7 +199,7 @@ def test_odd_file_names_stay_inside_the_round(ctx):
         make_return(ctx, "registration", ["XLS", "XCP", "XMC", "XTL", "XLT"][i], "2025",
                     [task(f"T{i}", area="Sai")], name=name)
     (inbox / "._x.xlsx").write_bytes(b"\x00\x05\x16\x07")  # macOS resource fork: skipped as a hidden file
-    result = collect(ctx.ws, "2025")
+    result = collect(open_round(ctx.ws, "2025"))
     feedback_dir = ctx.ws.round_dir("2025", "feedback").resolve()
     assert len(result.files) == len(odd) + 1
     assert _by_file(result)["._x.xlsx"].status == "skipped"
@@ -223,14 +224,14 @@ def test_duplicates_other_period_other_form_old_version(ctx):
             row[1].value = "0"
     wb.save(old)
     os.utime(old, (date(2025, 1, 5).toordinal(),) * 2)
-    files = _by_file(collect(ctx.ws, "2025"))
+    files = _by_file(collect(open_round(ctx.ws, "2025")))
     assert [i.code for i in files["b.xlsx"].issues] == ["duplicate-submission", "resubmission"]
     assert [i.code for i in files["c.xlsx"].issues] == ["form-period-mismatch"]  # a 6-month report in a year
     assert "không dùng cho kỳ 2025" in files["c.xlsx"].issues[0].message
     assert "form-version-old" in [i.code for i in files["old.xlsx"].issues]
     assert files["old.xlsx"].status == "warnings"
     wrong_form = make_return(ctx, "breakthrough", "XTL", "2025", [], name="d.xlsx")
-    assert [i.code for i in _by_file(collect(ctx.ws, "2025", form_id="registration"))["d.xlsx"].issues] == \
+    assert [i.code for i in _by_file(collect(open_round(ctx.ws, "2025", "registration")))["d.xlsx"].issues] == \
         ["form-mismatch"]
     with Store(ctx.ws.db_path) as store:
         active = [s["file_name"] for s in store.submissions("registration", "2025") if s["active"]]
@@ -240,13 +241,13 @@ def test_duplicates_other_period_other_form_old_version(ctx):
 
 def test_archive_is_read_only_and_never_altered(ctx):
     make_return(ctx, "registration", "XLS", "2025", [task("XLS-01")])
-    collect(ctx.ws, "2025")
+    collect(open_round(ctx.ws, "2025"))
     with Store(ctx.ws.db_path) as store:
         [sub] = store.submissions()
     archived = Path(sub["archived_path"])
     assert oct(archived.stat().st_mode & 0o777) == "0o444"
     before = archived.read_bytes()
-    collect(ctx.ws, "2025")
+    collect(open_round(ctx.ws, "2025"))
     assert archived.read_bytes() == before
 
 

@@ -13,6 +13,7 @@ from conftest import make_return, require_realworld, task
 from openpyxl.styles import Font
 
 from toolkit.intake.collect import collect
+from toolkit.round import open_round
 from toolkit.samples import encode_tcvn3, encode_vni
 from toolkit.store import Store
 
@@ -27,7 +28,7 @@ def issues_of(result, name):
 def test_clean_file_is_accepted_untouched(ctx):
     path = make_return(ctx, "registration", "XLS", "2025", [task("XLS-01"), task("XLS-02", title="Hoàn thành 12 km đường")])
     original = path.read_bytes()
-    result = collect(ctx.ws, "2025")
+    result = collect(open_round(ctx.ws, "2025"))
     f, codes = issues_of(result, path.name)
     assert (f.status, codes) == ("accepted", [])
     assert path.read_bytes() == original
@@ -43,7 +44,7 @@ def test_text_dates_vietnamese_numbers_nfd_are_coerced(ctx):
     row = task("XLS-01", deadline="15/6/2025", start_date="ngày 1 tháng 1 năm 2025", target="1.234,5",
                title="Ke\u0302\u0301t na\u0323p đảng viên mới ở cơ sở năm 2025")
     path = make_return(ctx, "registration", "XLS", "2025", [row, task("XLS-02", deadline="15-12-25", target="80")])
-    result = collect(ctx.ws, "2025")
+    result = collect(open_round(ctx.ws, "2025"))
     assert issues_of(result, path.name) [1] == []
     with Store(ctx.ws.db_path) as store:
         rows = store.rows("registration", "2025", "tasks")
@@ -57,7 +58,7 @@ def test_bad_values_exact_cells(ctx):
             task("XLS-01", start_date=date(2025, 12, 20), deadline=date(2025, 12, 1), weight=500),
             task("bad code!", title=None)]
     path = make_return(ctx, "registration", "XLS", "2025", rows)
-    result = collect(ctx.ws, "2025")
+    result = collect(open_round(ctx.ws, "2025"))
     f, codes = issues_of(result, path.name)
     assert f.status == "rejected"
     assert sorted(codes) == sorted([
@@ -79,7 +80,7 @@ def test_moved_renamed_extra_missing_columns(ctx):
     sh["R8"] = "Cột thêm của đơn vị"
     sh["G8"] = None  # delete the optional column 'Mã lãnh đạo phụ trách' header
     wb.save(path)
-    result = collect(ctx.ws, "2025")
+    result = collect(open_round(ctx.ws, "2025"))
     f, codes = issues_of(result, path.name)
     assert sorted(codes) == sorted([("column-renamed", "I8"), ("column-moved", "A8"), ("column-extra", "R8"),
                                     ("column-missing-optional", "F8")])
@@ -94,7 +95,7 @@ def test_progress_cross_field_rules(ctx):
             {"task_code": "T3", "status": "Đang thực hiện – đúng tiến độ", "percent": 1.0 * 100},
             {"task_code": "T4", "status": "Hoàn thành", "percent": 0.999999, "completed_on": "1/7/2025"}]
     path = make_return(ctx, "progress", "XLS", "2025-H1", rows, received=date(2025, 7, 1))
-    f, codes = issues_of(collect(ctx.ws, "2025-H1"), path.name)
+    f, codes = issues_of(collect(open_round(ctx.ws, "2025-H1")), path.name)
     assert sorted(codes) == sorted([("status-percent", "G7"), ("delay-cause-missing", "L8"),
                                     ("status-percent", "F9"), ("status-percent", "G10")])
 
@@ -113,7 +114,7 @@ def test_tcvn3_and_vni_fonts_are_converted(ctx):
     _legacy(p1, "Nhiệm vụ", ["D7"], encode_tcvn3, ".VnTime")
     p2 = make_return(ctx, "registration", "XCP", "2025", [task("XCP-01", title="Cộng hòa xã hội chủ nghĩa năm 2025")])
     _legacy(p2, "Nhiệm vụ", ["D7"], encode_vni, "VNI-Times")
-    result = collect(ctx.ws, "2025")
+    result = collect(open_round(ctx.ws, "2025"))
     assert issues_of(result, p1.name)[1] == [("legacy-encoding", "D7")]
     assert issues_of(result, p2.name)[1] == [("legacy-encoding", "D7")]
     with Store(ctx.ws.db_path) as store:
@@ -123,7 +124,7 @@ def test_tcvn3_and_vni_fonts_are_converted(ctx):
 
 def test_legacy_text_without_font_is_a_warning_with_preview(ctx):
     path = make_return(ctx, "registration", "XLS", "2025", [task("XLS-01", title=encode_tcvn3("Kết nạp đảng viên mới"))])
-    f, codes = issues_of(collect(ctx.ws, "2025"), path.name)
+    f, codes = issues_of(collect(open_round(ctx.ws, "2025")), path.name)
     assert codes == [("legacy-encoding-suspected", "D7")]
     assert "Kết nạp đảng viên mới" in f.issues[0].message
 
@@ -133,7 +134,7 @@ def test_merged_cells_in_data_area_are_filled_and_reported(ctx):
     wb = openpyxl.load_workbook(path)
     wb["Nhiệm vụ"].merge_cells("B7:B8")
     wb.save(path)
-    f, codes = issues_of(collect(ctx.ws, "2025"), path.name)
+    f, codes = issues_of(collect(open_round(ctx.ws, "2025")), path.name)
     assert codes == [("merged-cells", "B7")]
     with Store(ctx.ws.db_path) as store:
         assert [r["area"] for r in store.rows("registration", "2025", "tasks")] == ["Xây dựng Đảng"] * 2
@@ -153,7 +154,7 @@ def test_corrupt_encrypted_and_foreign_files_are_reported_not_raised(ctx):
     foreign = openpyxl.Workbook()
     foreign.active["A1"] = "Bảng lương tháng 6"
     foreign.save(inbox / "la.xlsx")
-    result = collect(ctx.ws, "2025")
+    result = collect(open_round(ctx.ws, "2025"))
     got = {f.file: (f.status, [i.code for i in f.issues]) for f in result.files}
     assert got["hong.xlsx"] == ("rejected", ["file-unreadable"])
     assert got["rong.xlsx"] == ("rejected", ["file-empty"])
@@ -172,7 +173,7 @@ def test_metadata_removed_falls_back_to_unit_cells_and_filename(ctx):
     del wb["_meta"]
     wb["Nhiệm vụ"]["B3"] = None  # unit code cell cleared too: the unit name cell still identifies it
     wb.save(path)
-    f, codes = issues_of(collect(ctx.ws, "2025"), path.name)
+    f, codes = issues_of(collect(open_round(ctx.ws, "2025")), path.name)
     assert (f.unit, codes) == ("XCP", [("metadata-missing", "")])
 
 
@@ -183,14 +184,14 @@ def test_unidentifiable_unit_is_reported_never_guessed(ctx):
     for sheet in ("Nhiệm vụ", "Đầu việc"):
         wb[sheet]["B3"] = wb[sheet]["B2"] = None
     wb.save(path)
-    f, codes = issues_of(collect(ctx.ws, "2025"), path.name)
+    f, codes = issues_of(collect(open_round(ctx.ws, "2025")), path.name)
     assert (f.status, codes) == ("rejected", [("unit-unidentified", "")])
 
 
 def test_formula_injection_text_stays_text_in_feedback(ctx):
     path = make_return(ctx, "registration", "XLS", "2025",
                        [task("XLS-01", note="=HYPERLINK(\"http://x\",\"bấm\")", area="Sai")])
-    f, _ = issues_of(collect(ctx.ws, "2025"), path.name)
+    f, _ = issues_of(collect(open_round(ctx.ws, "2025")), path.name)
     wb = openpyxl.load_workbook(f.feedback)
     assert wb.sheetnames[0] == "Lỗi cần sửa"
     cell = wb["Nhiệm vụ"]["O7"]
@@ -205,11 +206,11 @@ def test_formula_injection_text_stays_text_in_feedback(ctx):
 
 def test_progress_against_register_missing_and_unknown_tasks(ctx):
     make_return(ctx, "registration", "XLS", "2025", [task("XLS-01"), task("XLS-02", title="Hoàn thành 10 km đường")])
-    assert collect(ctx.ws, "2025").files[0].status == "accepted"
+    assert collect(open_round(ctx.ws, "2025")).files[0].status == "accepted"
     rows = [{"task_code": "XLS-01", "status": "Chưa triển khai", "percent": 0},
             {"task_code": "XLS-99", "status": "Chưa triển khai", "percent": 0}]
     path = make_return(ctx, "progress", "XLS", "2025-H1", rows, received=date(2025, 7, 2))
-    f, codes = issues_of(collect(ctx.ws, "2025-H1"), path.name)
+    f, codes = issues_of(collect(open_round(ctx.ws, "2025-H1")), path.name)
     assert sorted(codes) == [("task-missing", ""), ("task-unknown", "A8")]
 
 
@@ -217,7 +218,7 @@ def test_copied_titles_and_reports_name_the_source(ctx):
     same = "Nâng cao chất lượng hoạt động của Mặt trận và các đoàn thể chính trị – xã hội ở cơ sở"
     make_return(ctx, "registration", "XCP", "2025", [task("XCP-01", title=same)])
     p2 = make_return(ctx, "registration", "XMC", "2025", [task("XMC-01", title=same)])
-    f, codes = issues_of(collect(ctx.ws, "2025"), p2.name)
+    f, codes = issues_of(collect(open_round(ctx.ws, "2025")), p2.name)
     assert codes == [("copied-task", "D7")] and "Đảng ủy xã Cao Phong" in f.issues[0].message
 
 
@@ -230,7 +231,7 @@ def test_xls_and_ods_saved_by_libreoffice(ctx, tmp_path, ext):
                     "--convert-to", ext, "--outdir", str(out), str(src)], check=True, capture_output=True, timeout=180)
     src.unlink()
     shutil.copyfile(out / f"x.{ext}", src.parent / f"x.{ext}")
-    f, codes = issues_of(collect(ctx.ws, "2025"), f"x.{ext}")
+    f, codes = issues_of(collect(open_round(ctx.ws, "2025")), f"x.{ext}")
     assert (f.unit, codes) == ("XLS", [("choice-error", "B7")])
     assert Path(f.feedback).suffix == ".xlsx"
     assert openpyxl.load_workbook(f.feedback)["Nhiệm vụ"]["B7"].value == "Sai lĩnh vực"
@@ -283,7 +284,7 @@ def test_real_password_protected_workbooks_are_reported_never_read(ctx, tmp_path
         with zipfile.ZipFile(inbox / "XMC_mat_khau.ods") as zf:
             assert "manifest:encryption-data" in zf.read("META-INF/manifest.xml").decode()
     good = make_return(ctx, "registration", "XTL", "2025", [task("XTL-01")])
-    result = collect(ctx.ws, "2025")
+    result = collect(open_round(ctx.ws, "2025"))
     got = {f.file: (f.status, f.unit, [(i.code, i.cell) for i in f.issues], f.feedback) for f in result.files}
     assert got == {good.name: ("accepted", "XTL", [], ""),
                    **{name: ("rejected", unit, [("file-encrypted", "")], "") for name, unit in expected.items()}}
@@ -331,7 +332,7 @@ def test_formula_cells_with_and_without_cached_values(ctx, tmp_path):
         assert (cached["K7"].value, cached["K8"].value) == (50, 100)
         assert openpyxl.load_workbook(src)["Nhiệm vụ"]["K8"].value == "=K7*2"  # still a formula
         expected["XCP_cong_thuc.xlsx"] = ("accepted", [])
-    result = collect(ctx.ws, "2025")
+    result = collect(open_round(ctx.ws, "2025"))
     got = {f.file: (f.status, sorted((i.code, i.cell) for i in f.issues)) for f in result.files}
     assert got == expected
     if SOFFICE:

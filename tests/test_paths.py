@@ -20,6 +20,7 @@ from toolkit.cli import cli
 from toolkit.context import load_context
 from toolkit.intake.collect import collect
 from toolkit.paths import RESERVED, distinct_names, name_key, safe_filename
+from toolkit.round import open_round
 from toolkit.workspace.config import init_workspace
 from toolkit.workspace.periods import parse_period
 from toolkit.workspace.units import SAMPLE_LEADERS, SAMPLE_UNITS, write_sample_registry
@@ -56,7 +57,7 @@ def test_case_twins_keep_their_own_feedback_copies(ctx):
     make_return(ctx, "registration", "BTC", "2025", [task("BTC-01", area="Sai 1")], name="BTC.xlsx")
     make_return(ctx, "registration", "BTC", "2025", [task("BTC-02", area="Sai 2")], name="btc.xlsx",
                 received=date(2025, 1, 21))
-    result = collect(ctx.ws, "2025")
+    result = collect(open_round(ctx.ws, "2025"))
     copies = {f.file: Path(f.feedback) for f in result.files}
     assert len({name_key(p.name) for p in copies.values()}) == 2
     for source, copy in copies.items():
@@ -64,7 +65,7 @@ def test_case_twins_keep_their_own_feedback_copies(ctx):
         assert any(source in str(v) for v in listed) and copy.exists()
     make_return(ctx, "registration", "BTC", "2025", [task("BTC-03", area="Sai 3")], name="Btc.xlsx",
                 received=date(2025, 1, 22))
-    later = collect(ctx.ws, "2025")
+    later = collect(open_round(ctx.ws, "2025"))
     new = next(Path(f.feedback) for f in later.files if f.file == "Btc.xlsx")
     assert name_key(new.name) not in {name_key(p.name) for p in copies.values()}
     assert len(os.listdir(ctx.ws.round_dir("2025", "feedback"))) == 3
@@ -92,7 +93,7 @@ def test_a_workbook_open_in_excel_is_read_where_it_is(ctx):
     owner.write_bytes(b"\x0bNguyen Van A" + b" " * 42 + b"\x00" * 108)
     inbox = path.parent
     before = {p.name: (p.read_bytes(), os.stat(p).st_ino, os.stat(p).st_mtime_ns) for p in inbox.iterdir()}
-    result = collect(ctx.ws, "2025")
+    result = collect(open_round(ctx.ws, "2025"))
     after = {p.name: (p.read_bytes(), os.stat(p).st_ino, os.stat(p).st_mtime_ns) for p in inbox.iterdir()}
     assert after == before
     got = {f.file: (f.status, [i.code for i in f.issues]) for f in result.files}

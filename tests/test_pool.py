@@ -16,6 +16,7 @@ from conftest import make_return, task
 from toolkit.intake import pool
 from toolkit.intake.collect import collect
 from toolkit.intake.pool import Bounds, WorkerError, run_bounded
+from toolkit.round import open_round
 
 SPAWN = Bounds(timeout_s=0.5, memory_mb=0, workers=2, start_method="spawn")
 
@@ -35,7 +36,7 @@ def _round(ctx, monkeypatch, timeout_s: float, start: str = "", memory_mb: int =
 def test_hanging_file_ends_in_file_timeout_and_the_round_goes_on(ctx, monkeypatch):
     _round(ctx, monkeypatch, timeout_s=1.5)
     started = time.perf_counter()
-    result = collect(ctx.ws, "2025")
+    result = collect(open_round(ctx.ws, "2025"))
     elapsed = time.perf_counter() - started
     got = {f.file: (f.status, [i.code for i in f.issues]) for f in result.files}
     assert got["treo_XCP.xlsx"] == ("rejected", ["file-timeout"])
@@ -47,7 +48,7 @@ def test_hanging_file_ends_in_file_timeout_and_the_round_goes_on(ctx, monkeypatc
 def test_whole_round_with_workers_started_as_windows_starts_them(ctx, monkeypatch):
     """Issue 18 item 4: the pool forced to spawn (Windows' only start method) and the time limit hit."""
     _round(ctx, monkeypatch, timeout_s=2, start="spawn")
-    result = collect(ctx.ws, "2025")
+    result = collect(open_round(ctx.ws, "2025"))
     got = {f.file: (f.status, [i.code for i in f.issues]) for f in result.files}
     assert got["treo_XCP.xlsx"] == ("rejected", ["file-timeout"])
     assert sorted(f.file for f in result.files if f.status == "accepted") == ["XKB.xlsx", "XLS.xlsx", "XTL.xlsx"]
@@ -61,7 +62,7 @@ def test_memory_bomb_fails_alone_as_file_too_large(ctx):
     make_return(ctx, "registration", "XLS", "2025", [task("XLS-01")], name="XLS.xlsx")
     faults.bomb_workbook(ctx.ws.round_dir("2025", "inbox") / "bom.xlsx")
     make_return(ctx, "registration", "XKB", "2025", [task("XKB-01")], name="XKB.xlsx", received=date(2025, 1, 25))
-    result = collect(ctx.ws, "2025")
+    result = collect(open_round(ctx.ws, "2025"))
     got = {f.file: (f.status, [i.code for i in f.issues]) for f in result.files}
     assert got == {"XLS.xlsx": ("accepted", []), "XKB.xlsx": ("accepted", []),
                    "bom.xlsx": ("rejected", ["file-too-large"])}, got

@@ -9,6 +9,7 @@ from click.testing import CliRunner
 from conftest import make_return, task
 
 from toolkit.cli import cli
+from toolkit.round import open_round
 from toolkit.store import Store
 from toolkit.workspace.periods import parse_period
 
@@ -88,7 +89,7 @@ def test_a_failure_while_storing_the_new_verdict_keeps_the_earlier_rejection(ctx
         if stage == "after-rows":
             raise RuntimeError("máy bị tắt giữa chừng")
 
-    result = do_collect(ctx.ws, "2025", _hook=fault)
+    result = do_collect(open_round(ctx.ws, "2025"), _hook=fault)
     assert [(f.file, f.status, [i.code for i in f.issues]) for f in result.files] == [
         ("XLS.xlsx", "rejected", ["file-failed"])]
     with Store(ctx.ws.db_path) as store:

@@ -13,6 +13,7 @@ from toolkit.errors import TemplateError, ToolkitError
 from toolkit.intake.collect import collect
 from toolkit.outputs.report import lint, template_path, write_reports
 from toolkit.outputs.score import Score, classify, load_rules, score
+from toolkit.round import open_round
 
 RULES = load_rules()
 XS, TOT, HT, KHT = (lv["name"] for lv in RULES["levels"])
@@ -58,7 +59,7 @@ def _round(ctx):
              target=12)])
     make_return(ctx, "registration", "XCP", "2025", [task("XCP-01", title="Kết nạp 30 đảng viên ở Cao Phong",
                                                           deadline=date(2025, 4, 30))])
-    collect(ctx.ws, "2025")
+    collect(open_round(ctx.ws, "2025"))
     make_return(ctx, "progress", "XLS", "2025-H1", [
         {"task_code": "XLS-01", "status": "Hoàn thành", "percent": 100, "actual": 50, "completed_on": date(2025, 3, 1)},
         {"task_code": "XLS-02", "status": "Hoàn thành", "percent": 100, "actual": 12, "completed_on": date(2025, 5, 1),
@@ -66,12 +67,12 @@ def _round(ctx):
     make_return(ctx, "progress", "XCP", "2025-H1", [
         {"task_code": "XCP-01", "status": "Chậm tiến độ", "percent": 40, "actual": 12,
          "delay_cause": "Thiếu nguồn lực (kinh phí, nhân lực)"}], received=date(2025, 7, 5))
-    collect(ctx.ws, "2025-H1")
+    collect(open_round(ctx.ws, "2025-H1"))
 
 
 def test_score_end_to_end_writes_workbook_and_store(ctx):
     _round(ctx)
-    result = score(ctx.ws, "2025-H1")
+    result = score(open_round(ctx.ws, "2025-H1"))
     levels = {x.subject_id: (x.score, x.level) for x in result.units}
     assert levels["XLS"] == (100.0, TOT)  # sole top candidate, but 20% of 1 leaves no place: explained
     assert "chỉ có 0 suất (20% của 1 đơn vị" in " ".join(next(x for x in result.units if x.subject_id == "XLS").why)
@@ -95,8 +96,8 @@ def _text(path):
 
 def test_word_documents_contain_the_figures(ctx):
     _round(ctx)
-    score(ctx.ws, "2025-H1")
-    result = write_reports(ctx.ws, "2025-H1")
+    score(open_round(ctx.ws, "2025-H1"))
+    result = write_reports(open_round(ctx.ws, "2025-H1"))
     names = sorted(Path(p).name for p in result.documents)
     assert names == ["LD12_2025-H1.docx", "XCP_2025-H1.docx", "XLS_2025-H1.docx", "bao_cao_tong_hop_2025-H1.docx",
                      "danh_sach_chua_nop_tien_do_2025-H1.docx"]
@@ -120,7 +121,7 @@ def test_word_documents_contain_the_figures(ctx):
 
 def test_commitment_forms_for_registration_round(ctx):
     _round(ctx)
-    result = write_reports(ctx.ws, "2025")
+    result = write_reports(open_round(ctx.ws, "2025"))
     form = next(p for p in result.documents if "ban_cam_ket_XLS" in p)
     text = _text(form)
     assert "BẢN CAM KẾT" in text and "Đảng ủy xã Lương Sơn".upper() in text
@@ -139,15 +140,15 @@ def test_template_with_unknown_variable_fails_loudly_naming_it(ctx, tmp_path):
     assert template_path(ctx.ws.root, "danh_sach_chua_nop.docx").parent == ctx.ws.root / "word"
     from toolkit.outputs.templates import build_templates
 
-    build_templates(ctx.ws, "registration", "2025", unit_codes=["XLS"])  # a round that has begun
+    build_templates(open_round(ctx.ws, "2025", "registration"), unit_codes=["XLS"])  # a round that has begun
     with pytest.raises(TemplateError, match="khong_co"):
-        write_reports(ctx.ws, "2025")
+        write_reports(open_round(ctx.ws, "2025"))
 
 
 @pytest.mark.skipif(not shutil.which("soffice"), reason="LibreOffice not installed")
 def test_pdf_conversion_counts_outputs(ctx):
     _round(ctx)
-    result = write_reports(ctx.ws, "2025", pdf=True)
+    result = write_reports(open_round(ctx.ws, "2025"), pdf=True)
     assert len(result.pdfs) == len(result.documents) and result.pdf_message.startswith("Đã chuyển")
     assert all(Path(p).read_bytes()[:4] == b"%PDF" for p in result.pdfs)
 
@@ -159,7 +160,7 @@ def test_manual_general_points_and_workspace_rules(ctx):
     wb.active.append(["XLS", 24])
     wb.save(ctx.ws.root / "diem_tieu_chi_chung.xlsx")
     (ctx.ws.root / "scoring.yaml").write_text("general_when_missing: zero\n", encoding="utf-8")
-    result = score(ctx.ws, "2025-H1")
+    result = score(open_round(ctx.ws, "2025-H1"))
     got = {x.subject_id: (x.general_points, x.score) for x in result.units}
     assert got["XLS"] == (24.0, 94.0)  # 24 manual + 70 task points
     # XCP: its one task due and not done -> quantity 0, schedule 0, quality 24 % -> 70 x 0.3 x 0.24 = 5.04, + 0 general
@@ -167,4 +168,4 @@ def test_manual_general_points_and_workspace_rules(ctx):
     (ctx.ws.root / "scoring.yaml").write_text("components: {quantity: 0.5, schedule: 0.3, quality: 0.3}\n",
                                               encoding="utf-8")
     with pytest.raises(ToolkitError, match=r"^scoring.yaml: tổng tỷ trọng components phải bằng 1 \(đang là 1.1\)\.$"):
-        score(ctx.ws, "2025-H1")
+        score(open_round(ctx.ws, "2025-H1"))

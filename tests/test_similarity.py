@@ -15,6 +15,7 @@ from toolkit.intake.read import open_workbook
 from toolkit.intake.similarity import TextGroups, copy_groups, grams, jaccard, min_overlap
 from toolkit.intake.validate import parse_workbook, validate
 from toolkit.outputs.merge import merge
+from toolkit.round import open_round
 
 VERBS = ["Nâng cao chất lượng", "Tăng cường", "Đẩy mạnh", "Tiếp tục thực hiện", "Thực hiện tốt",
          "Tập trung lãnh đạo", "Nâng cao hiệu quả", "Tổ chức quán triệt và triển khai"]
@@ -189,9 +190,9 @@ def test_merge_lists_the_groups_of_copied_tasks(ctx):
     for code in ("XCP", "XMC", "XLS"):
         make_return(ctx, "registration", code, "2025", [task(f"{code}-01", title=same),
                                                         task(f"{code}-02", title=f"Việc riêng của {code} số 1")])
-    result = collect(ctx.ws, "2025", feedback=False)
+    result = collect(open_round(ctx.ws, "2025"), feedback=False)
     assert sum(1 for i in result.report.issues if i.code == "copied-task") == 2
-    wb = openpyxl.load_workbook(merge(ctx.ws, "2025").path)
+    wb = openpyxl.load_workbook(merge(open_round(ctx.ws, "2025")).path)
     ws = wb["Nhiệm vụ giống nhau"]
     rows = [[c.value for c in r] for r in ws.iter_rows(min_row=3) if r[0].value is not None]
     names = [ctx.registry.units[c].name for c in ("XCP", "XLS", "XMC")]  # collected in file name order

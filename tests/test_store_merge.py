@@ -11,6 +11,7 @@ from conftest import make_return, task
 from toolkit.intake.collect import collect
 from toolkit.outputs.merge import merge, round_status
 from toolkit.outputs.templates import build_templates
+from toolkit.round import open_round
 from toolkit.store import Store
 from toolkit.workspace.periods import parse_period
 
@@ -25,9 +26,9 @@ def _snapshot(db):
 
 def test_same_file_twice_changes_nothing(ctx):
     make_return(ctx, "registration", "XLS", "2025", [task("XLS-01")])
-    collect(ctx.ws, "2025")
+    collect(open_round(ctx.ws, "2025"))
     before = _snapshot(ctx.ws.db_path)
-    again = collect(ctx.ws, "2025")
+    again = collect(open_round(ctx.ws, "2025"))
     assert [f.status for f in again.files] == ["duplicate"]
     assert _snapshot(ctx.ws.db_path) == before
 
@@ -35,11 +36,11 @@ def test_same_file_twice_changes_nothing(ctx):
 def test_resubmission_replaces_for_reporting_and_keeps_history(ctx):
     make_return(ctx, "registration", "XLS", "2025", [task("XLS-01"), task("XLS-02", title="Hoàn thành 5 km đường")],
                 name="v1.xlsx")
-    collect(ctx.ws, "2025")
+    collect(open_round(ctx.ws, "2025"))
     make_return(ctx, "registration", "XLS", "2025",
                 [task("XLS-01", target=80), task("XLS-03", title="Số hoá 100% hồ sơ một cửa")], name="v2.xlsx",
                 received=date(2025, 3, 1))
-    result = collect(ctx.ws, "2025")
+    result = collect(open_round(ctx.ws, "2025"))
     [f] = [f for f in result.files if f.file == "v2.xlsx"]
     assert f.replaced == "v1.xlsx" and "resubmission" in [i.code for i in f.issues]
     with Store(ctx.ws.db_path) as store:
@@ -60,7 +61,7 @@ def test_resubmission_replaces_for_reporting_and_keeps_history(ctx):
 @pytest.mark.parametrize("stage", ["archived", "after-rows"])
 def test_crash_at_any_point_leaves_store_as_before_that_file(ctx, stage):
     make_return(ctx, "registration", "XLS", "2025", [task("XLS-01")], name="a.xlsx")
-    collect(ctx.ws, "2025")
+    collect(open_round(ctx.ws, "2025"))
     before = _snapshot(ctx.ws.db_path)
     make_return(ctx, "registration", "XCP", "2025", [task("XCP-01", area="Sai")], name="b.xlsx")
 
@@ -69,9 +70,9 @@ def test_crash_at_any_point_leaves_store_as_before_that_file(ctx, stage):
             raise KeyboardInterrupt("killed")
 
     with pytest.raises(KeyboardInterrupt):
-        collect(ctx.ws, "2025", _hook=boom)
+        collect(open_round(ctx.ws, "2025"), _hook=boom)
     assert _snapshot(ctx.ws.db_path) == before
-    result = collect(ctx.ws, "2025")  # the re-run completes the work
+    result = collect(open_round(ctx.ws, "2025"))  # the re-run completes the work
     assert {f.file: f.status for f in result.files} == {"a.xlsx": "duplicate", "b.xlsx": "rejected"}
 
 
@@ -83,11 +84,11 @@ def test_crash_before_feedback_is_recovered_from_the_store(ctx):
             raise KeyboardInterrupt("killed")
 
     with pytest.raises(KeyboardInterrupt):
-        collect(ctx.ws, "2025", _hook=boom)
+        collect(open_round(ctx.ws, "2025"), _hook=boom)
     with Store(ctx.ws.db_path) as store:
         assert [s["status"] for s in store.submissions()] == ["rejected"]  # stored whole, before the kill
     assert not list(ctx.ws.round_dir("2025", "feedback").iterdir())
-    [f] = collect(ctx.ws, "2025").files
+    [f] = collect(open_round(ctx.ws, "2025")).files
     assert f.status == "duplicate_rejected" and f.feedback.endswith("b_phan_hoi.xlsx")
     wb = openpyxl.load_workbook(f.feedback)
     assert "không có trong danh sách" in wb["Nhiệm vụ"]["B7"].comment.text
@@ -95,7 +96,7 @@ def test_crash_before_feedback_is_recovered_from_the_store(ctx):
 
 def _collect_in_process(root, q):
     try:
-        r = collect(root, "2025", feedback=False)
+        r = collect(open_round(root, "2025"), feedback=False)
         q.put(sorted((f.file, f.status) for f in r.files))
     except Exception as exc:  # pragma: no cover - reported to the parent
         q.put(repr(exc))
@@ -129,8 +130,8 @@ def test_registration_then_prefilled_progress_then_merge_figures(ctx):
              area="Cải cách hành chính")])
     make_return(ctx, "registration", "XCP", "2025", [task("XCP-01", title="Kết nạp 30 đảng viên ở xã Cao Phong",
                                                           parent_code="XLS-01", deadline=date(2025, 6, 30))])
-    collect(ctx.ws, "2025")
-    [tpl] = build_templates(ctx.ws, "progress", parse_period("2025-H1"), ["XLS"])
+    collect(open_round(ctx.ws, "2025"))
+    [tpl] = build_templates(open_round(ctx.ws, parse_period("2025-H1"), "progress"), ["XLS"])
     sh = openpyxl.load_workbook(tpl)["Tiến độ"]
     assert [sh.cell(row=r, column=1).value for r in (7, 8, 9)] == ["XLS-01", "XLS-02", "XLS-03"]
     assert sh["B8"].value == "Hoàn thành 12 km đường liên thôn" and sh["A7"].protection.locked
@@ -140,15 +141,15 @@ def test_registration_then_prefilled_progress_then_merge_figures(ctx):
              "proposals": "=cmd| đề nghị bố trí vốn"},
             {"status": "Đang thực hiện – đúng tiến độ", "percent": 40}]
     make_return(ctx, "progress", "XLS", "2025-H1", rows, prefill=prefill, received=date(2025, 7, 15))
-    result = collect(ctx.ws, "2025-H1")
+    result = collect(open_round(ctx.ws, "2025-H1"))
     assert [(f.status, f.late_days) for f in result.files] == [("warnings", 5)]
-    status = round_status(ctx.ws, "2025-H1", "progress")
+    status = round_status(open_round(ctx.ws, "2025-H1", "progress"))
     states = {u.code: u.state for u in status.units}
     assert states["XLS"] == "late" and states["XCP"] == "missing"
     # a progress report is expected from the units that have registered tasks: XLS and XCP
     assert status.rates()["reported"] == 1 and status.rates()["expected"] == 2
     assert openpyxl.load_workbook(status.workbook)["Chưa nộp"].max_row == 4 + 1
-    m = merge(ctx.ws, "2025-H1")
+    m = merge(open_round(ctx.ws, "2025-H1"))
     wb = openpyxl.load_workbook(m.path)
     summary = wb["Tổng hợp theo đơn vị"]
     header = [c.value for c in summary[4]]
@@ -177,10 +178,10 @@ def test_large_round_streams_the_consolidated_workbook(ctx, monkeypatch):
     import toolkit.outputs.merge as merge_module
 
     make_return(ctx, "registration", "XLS", "2025", [task("XLS-01"), task("XLS-02", title="Hoàn thành 2 km đường")])
-    collect(ctx.ws, "2025")
+    collect(open_round(ctx.ws, "2025"))
     monkeypatch.setattr(merge_module, "STREAM_ROWS", 0)
     monkeypatch.setattr(merge_module, "SHEET_ROWS", 1)  # also exercise the split over several sheets
-    m = merge(ctx.ws, "2025")
+    m = merge(open_round(ctx.ws, "2025"))
     wb = openpyxl.load_workbook(m.path)
     assert wb["Dữ liệu"].auto_filter.ref and not wb["Dữ liệu"].tables
     assert wb["Dữ liệu"]["A2"].value == "XLS" and wb["Dữ liệu (2)"]["A2"].value == "XLS"

@@ -17,6 +17,7 @@ from conftest import REALWORLD, make_return, require_realworld, task
 
 from toolkit.cli import cli
 from toolkit.intake.collect import collect
+from toolkit.round import open_round
 
 SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
 PROGRESS = [
@@ -31,7 +32,7 @@ def _register(ctx):
         make_return(ctx, "registration", unit, "2025", [
             task(f"{unit}-01", deadline=date(2025, 3, 31)),
             task(f"{unit}-02", title=f"Hoàn thành 12 km đường ở {unit}", target=12)])
-    collect(ctx.ws, "2025", feedback=False)
+    collect(open_round(ctx.ws, "2025"), feedback=False)
 
 
 def _progress(ctx, unit, name, edit=None):

@@ -315,7 +315,7 @@ def collect(directory, period, form_id, inbox, no_feedback, as_json):
 @JSON
 def status(directory, period, form_id, as_json):
     """Tình hình nộp báo cáo: đúng hạn, muộn, bị trả lại (mã thoát 1), chưa nộp."""
-    from .outputs.status import SUBMISSION_STATES, not_registered_clause, round_statuses
+    from .outputs.status import SUBMISSION_STATES, round_statuses
 
     rnd = _round(directory, period, form_id)
     results = _run(round_statuses, rnd)
@@ -332,9 +332,7 @@ def status(directory, period, form_id, as_json):
                           str(u.errors or ""))
         console.print(table)
         r = result.rates()
-        console.print(f"Đã nộp {r['reported']}/{r['expected']} ({_pct(r['reporting_rate'])}), đúng hạn {r['on_time']} "
-                      f"({_pct(r['on_time_rate'])}), muộn {r['late']}, bị trả lại {r['rejected']}, chưa nộp "
-                      f"{r['missing']}{not_registered_clause(r)}.")
+        console.print(r.detail(_pct))
         for parent, pr in result.by_parent().items():
             console.print(f"  {parent}: {pr['reported']}/{pr['expected']} đã nộp, {pr['on_time']} đúng hạn")
         console.print(f"Danh sách chưa nộp: {result.workbook}")

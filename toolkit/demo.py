@@ -24,8 +24,8 @@ from .errors import ToolkitError
 from .intake.collect import collect
 from .outputs.merge import merge, round_status
 from .outputs.score import score
-from .outputs.status import not_registered_clause
 from .outputs.templates import build_templates
+from .round import open_round
 from .samples import install_round
 from .workspace.config import Workspace, init_workspace
 from .workspace.periods import parse_period
@@ -140,12 +140,12 @@ def run_demo(directory: str | Path, pdf: bool = True, log: Callable[[str], None]
     say(f"Thư mục làm việc: {root} ({len(rounds)} kỳ: {', '.join(p.label for p in rounds)})")
 
     # --- registration and confirmation -------------------------------------------------------------------
-    t = build_templates(ws, "registration", reg)
+    t = build_templates(open_round(ws, reg, "registration"))
     say(f"Đăng ký nhiệm vụ {reg.label}: {len(t)} biểu mẫu trong {t.folder}")
     install_round(samples, ws, "registration")
-    c = collect(ws, reg)
+    c = collect(open_round(ws, reg))
     say(f"Tiếp nhận bản đăng ký: {c.summary()}. Bảng kết quả tiếp nhận: {c.issues_workbook}")
-    first = confirm(ws, reg)
+    first = confirm(open_round(ws, reg))
     say(f"Bảng xác nhận đăng ký ({first.tasks} nhiệm vụ, cột 'Ý kiến' để Văn phòng chọn): {first.path}")
     revise = _task_to_send_back(first.path)
 
@@ -157,26 +157,24 @@ def run_demo(directory: str | Path, pdf: bool = True, log: Callable[[str], None]
     filled = clerk_fills(first.path, "Xác nhận đăng ký", opinion)
     log(f"     (chạy thử thay Văn phòng ghi ý kiến: 'Đề nghị sửa' nhiệm vụ {revise[1]} của {revise[0]}, "
         f"'Đồng ý' {len(filled) - 1} nhiệm vụ còn lại)")
-    second = confirm(ws, reg)
+    second = confirm(open_round(ws, reg))
     say(second.lines()[0] + (f" Tệp gửi lại đơn vị: {', '.join(second.feedback)}" if second.feedback else ""))
-    m = merge(ws, reg)
-    r = write_reports(ws, reg, pdf=pdf)
+    m = merge(open_round(ws, reg))
+    r = write_reports(open_round(ws, reg), pdf=pdf)
     say(f"Tổng hợp đăng ký: {m.path}; bản cam kết: {len(r.documents) - 1} văn bản trong {r.folder}")
     out.update(confirmation=first.path, confirmation_feedback=second.feedback, sent_back=list(revise),
                confirmed=second.confirmed)
 
     # --- 6 months, with a request to adjust --------------------------------------------------------------
-    t = build_templates(ws, "progress", prog)
+    t = build_templates(open_round(ws, prog, "progress"))
     say(f"Báo cáo {prog.label}: {len(t)} biểu mẫu ghi sẵn nhiệm vụ đã đăng ký trong {t.folder}")
     install_round(samples, ws, "progress")
-    c = collect(ws, prog)
+    c = collect(open_round(ws, prog))
     say(f"Tiếp nhận báo cáo {prog.label}: {c.summary()}. Phản hồi cho đơn vị: {ws.round_dir(prog, 'feedback')}")
-    st = round_status(ws, prog)
+    st = round_status(open_round(ws, prog))
     rates = st.rates()
-    say(f"Tình hình nộp: {rates['reported']}/{rates['expected']} đã nộp ({rates['on_time']} đúng hạn, "
-        f"{rates['late']} muộn), {rates['rejected']} bị trả lại, {rates['missing']} chưa nộp"
-        f"{not_registered_clause(rates)} → {st.workbook}")
-    a = adjust(ws, prog)
+    say(f"Tình hình nộp: {rates.timeliness()} → {st.workbook}")
+    a = adjust(open_round(ws, prog))
     say(f"Bảng đề nghị điều chỉnh ({a.total} đề nghị chờ ý kiến): {a.path}")
     ref = (manifest.get("adjustment") or {}).get("decision_ref") or "Công văn số 125-CV/TU"
     decided = clerk_fills(a.path, ADJUST_SHEET, lambda row: {"Ý kiến": "Đồng ý", "Số, ngày văn bản": ref}
@@ -185,35 +183,35 @@ def run_demo(directory: str | Path, pdf: bool = True, log: Callable[[str], None]
         log(f"     (chạy thử thay Văn phòng đồng ý đề nghị số {d['Số đề nghị']} của {d['Mã đơn vị']}: "
             f"{d['Nội dung đề nghị'].lower()} nhiệm vụ {d['Mã nhiệm vụ']} từ {d['Giá trị hiện tại']} thành "
             f"{d['Giá trị đề nghị']}, theo {ref})")
-    a2 = adjust(ws, prog)
+    a2 = adjust(open_round(ws, prog))
     say(a2.lines()[0] + f" Lịch sử thay đổi: trang 'Lịch sử thay đổi' của {a2.path}")
-    m = merge(ws, prog)
-    s = score(ws, prog)
-    r = write_reports(ws, prog, pdf=pdf)
+    m = merge(open_round(ws, prog))
+    s = score(open_round(ws, prog))
+    r = write_reports(open_round(ws, prog), pdf=pdf)
     say(f"Tổng hợp {prog.label}: {m.rows} nhiệm vụ của {m.units} đơn vị → {m.path}; xếp loại sơ bộ → {s.path}; "
         f"{len(r.documents)} văn bản Word trong {r.folder}" + (f". {r.pdf_message}" if pdf else ""))
-    out.update(adjustments=a2.path, adjusted=a2.applied, status=rates, merge=m.path, score=s.path,
+    out.update(adjustments=a2.path, adjusted=a2.applied, status=rates.to_dict(), merge=m.path, score=s.path,
                documents=len(r.documents), pdfs=len(r.pdfs))
 
     # --- year end ----------------------------------------------------------------------------------------
     if year_end is not None:
-        t = build_templates(ws, "progress", year_end)
+        t = build_templates(open_round(ws, year_end, "progress"))
         say(f"Báo cáo {year_end.label}: {len(t)} biểu mẫu ghi sẵn danh mục đã điều chỉnh và số liệu kỳ trước "
             f"trong {t.folder}")
         install_round(samples, ws, "yearend")
-        c = collect(ws, year_end)
+        c = collect(open_round(ws, year_end))
         say(f"Tiếp nhận báo cáo {year_end.label}: {c.summary()}. Bảng kết quả tiếp nhận (có cảnh báo so với kỳ "
             f"trước): {c.issues_workbook}")
-        m = merge(ws, year_end)
-        s = score(ws, year_end)
+        m = merge(open_round(ws, year_end))
+        s = score(open_round(ws, year_end))
         say(f"Tổng kết năm: {m.rows} nhiệm vụ của {m.units} đơn vị → {m.path}; xếp loại {len(s.units)} đơn vị, "
             f"{len(s.leaders)} lãnh đạo (có giải thích từng trường hợp) → {s.path}")
-        r = write_reports(ws, year_end, pdf=pdf)
+        r = write_reports(open_round(ws, year_end), pdf=pdf)
         say(f"Văn bản tổng kết năm: {len(r.documents)} tệp Word trong {r.folder}"
             + (f". {r.pdf_message}" if pdf else ""))
         out.update(year_end_merge=m.path, year_end_score=s.path, year_end_documents=len(r.documents),
                    year_end_pdfs=len(r.pdfs), year_end_folder=r.folder)
-    h = write_history(ws, reg)
+    h = write_history(open_round(ws, reg))
     say(h.lines()[0])
     out["history"] = h.path
     return out

@@ -176,7 +176,9 @@ def do_templates(book, p) -> str:
         Workspace.open(p["workspace"]).set_period(period, p["deadline"])
     if not p["form"]:
         raise ToolkitError(f"Chưa chọn biểu mẫu ở ô {CELLS['form']}.")
-    paths = build_templates(p["workspace"], p["form"], period, progress=_progress(book, "Tạo biểu mẫu"))
+    from .round import open_round
+
+    paths = build_templates(open_round(p["workspace"], period, p["form"]), progress=_progress(book, "Tạo biểu mẫu"))
     return f"{len(paths)} biểu mẫu trong {paths[0].parent if paths else ''}"
 
 
@@ -201,14 +203,13 @@ def do_status(book, p) -> str:
 
 
 def _show_status(book, results) -> str:
-    from .outputs.status import SUBMISSION_STATES, not_registered_clause
+    from .outputs.status import SUBMISSION_STATES
 
     rows = [[u.code, u.name, u.parent, SUBMISSION_STATES[u.state], u.errors or "", u.head, u.email]
             for result in results for u in result.not_reported]
     _table(book, "Chưa nộp", ["Mã đơn vị", "Đơn vị", "Cấp trên", "Tình trạng", "Số lỗi", "Người đứng đầu", "Email"],
            rows)
-    return "; ".join(f"Đã nộp {r['reported']}/{r['expected']}, chưa nộp {r['missing']}{not_registered_clause(r)}, "
-                     f"bị trả lại {r['rejected']}" for r in (result.rates() for result in results))
+    return "; ".join(result.rates().brief() for result in results)
 
 
 def do_merge(book, p) -> str:

@@ -14,7 +14,7 @@ from .intake.collect import CollectResult, collect
 from .outputs.merge import MergeResult, merge
 from .outputs.report import ReportResult, write_reports
 from .outputs.score import ScoreResult, score
-from .outputs.status import StatusResult, not_registered_clause, round_statuses
+from .outputs.status import StatusResult, round_statuses
 from .round import Round, as_round, open_round
 
 Progress = Callable[..., None]
@@ -46,9 +46,9 @@ class RoundRun:
         return out
 
 
-def run_round(target, period=None, pdf: bool = False, log: Callable[[str], None] = lambda s: None,
-              form_id: str | None = None, fetch: bool = False, step: Step | None = None) -> RoundRun:
-    rnd = as_round(target, period, form_id)
+def run_round(rnd: Round, pdf: bool = False, log: Callable[[str], None] = lambda s: None, fetch: bool = False,
+              step: Step | None = None) -> RoundRun:
+    rnd = as_round(rnd)
     scored = rnd.has("progress")
     total = 4 + scored
     stage = _stages(step, total)
@@ -66,9 +66,7 @@ def run_round(target, period=None, pdf: bool = False, log: Callable[[str], None]
     stage("Tình hình nộp")
     for st in round_statuses(rnd):
         run.statuses.append(st)
-        r = st.rates()
-        log(f"Tình hình nộp {st.form_name}: {r['reported']}/{r['expected']} đơn vị đã nộp, {r['missing']} chưa nộp"
-            f"{not_registered_clause(r)}, {r['rejected']} bị trả lại. {st.workbook}")
+        log(f"{st.rates().line(st.form_name)}. {st.workbook}")
     stage("Tổng hợp")
     run.merge = merge(rnd)
     for line in run.merge.lines():

@@ -194,15 +194,12 @@ def round_forms(ctx: Context, period: Period) -> list[Form]:
     return named + stored or usual_forms(ctx, period)
 
 
-def as_round(target, period: str | Period | None = None, form_id: str | None = None) -> Round:
-    """Accept a Round, or (workspace, period[, form]) as the library's callers have always passed them."""
-    if isinstance(target, Round):
-        if form_id and (len(target.forms) != 1 or target.form.id != form_id):
-            return target.with_form(form_id)
-        return target
-    if period is None:
-        raise ToolkitError("Chưa chọn kỳ báo cáo.")
-    return open_round(target, period, form_id)
+def as_round(target) -> Round:
+    """The Round a stage was given. A stage works in a Round opened once (:func:`open_round`), never in a path and
+    a period string it would open and parse again."""
+    if not isinstance(target, Round):
+        raise TypeError(f"a stage takes a Round (toolkit.round.open_round), not {type(target).__name__}")
+    return target
 
 
 def expected_units(rnd: Round, form: Form, codes: Iterable[str] | None = None) -> list[Unit]:

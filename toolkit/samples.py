@@ -19,6 +19,7 @@ from pathlib import Path
 import openpyxl
 from openpyxl.styles import Font
 
+from .round import open_round
 from .text import TCVN3_TABLE
 
 REG_PERIOD, PROG_PERIOD, YEAREND_PERIOD = "2025", "2025-H1", "2025-Y"
@@ -218,7 +219,7 @@ def generate(target: Path, seed: int = 2025) -> dict:
         shutil.copyfile(ws.registry_path, target / "don_vi.xlsx")
         ctx = load_context(ws)
         reg_form, prog_form = ctx.form("registration"), ctx.form("progress")
-        templates = {p.name.split("_")[0]: p for p in build_templates(ws, "registration", parse_period(REG_PERIOD))}
+        templates = {p.name.split("_")[0]: p for p in build_templates(open_round(ws, parse_period(REG_PERIOD), "registration"))}
         units = sorted(templates)
         reg_rows: dict[str, list[dict]] = {}
         for code in units:
@@ -277,8 +278,8 @@ def generate(target: Path, seed: int = 2025) -> dict:
         # registrations go into a store so the progress templates are prefilled from the register
         for p in (target / "registration").glob("*.xlsx"):
             shutil.copyfile(p, ws.round_dir(parse_period(REG_PERIOD), "inbox") / p.name)
-        collect(ws, REG_PERIOD, feedback=False)
-        prog_templates = {p.name.split("_")[0]: p for p in build_templates(ws, "progress", parse_period(PROG_PERIOD))}
+        collect(open_round(ws, REG_PERIOD), feedback=False)
+        prog_templates = {p.name.split("_")[0]: p for p in build_templates(open_round(ws, parse_period(PROG_PERIOD), "progress"))}
         with load_context(ws) as session:
             store = session.store
             register = {}
@@ -385,7 +386,7 @@ def _yearend(ws, target: Path, manifest: dict, rng: random.Random) -> None:
             shutil.copyfile(target / name, inbox / Path(name).name)
             ts = datetime.fromisoformat(entry["received"] + "T09:00:00").timestamp()
             os.utime(inbox / Path(name).name, (ts, ts))
-    collect(ws, prog, feedback=False)
+    collect(open_round(ws, prog), feedback=False)
     with load_context(ws) as session:
         store = session.store
         for a in store.adjustments(REG_PERIOD, pending_only=True):
@@ -395,7 +396,7 @@ def _yearend(ws, target: Path, manifest: dict, rng: random.Random) -> None:
             register.setdefault(t["unit_code"], []).append(t)
         before = {(r["_unit"], r.get("task_code")): r for r in store.rows("progress", PROG_PERIOD, "progress")}
     form = load_context(ws).form("progress")
-    templates = {p.name.split("_")[0]: p for p in build_templates(ws, "progress", ye)}
+    templates = {p.name.split("_")[0]: p for p in build_templates(open_round(ws, ye, "progress"))}
     cols = {form.main.name: [c.name for c in form.main.columns]}
     first = {form.main.name: form.main.first_data_row}
     adjusted = (manifest["adjustment"]["unit"], manifest["adjustment"]["task"])

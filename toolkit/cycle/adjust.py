@@ -63,11 +63,11 @@ def adjustments_path(rnd) -> Path:
     return rnd.ws.round_dir(parse_period(key), "output") / safe_filename(f"dieu_chinh_nhiem_vu_{key}.xlsx")
 
 
-def adjust(target, period=None) -> AdjustResult:
+def adjust(rnd) -> AdjustResult:
     """Read the office's decisions from the adjustments workbook (if it exists), apply them, write it again."""
     from ..round import as_round
 
-    rnd = as_round(target, period)
+    rnd = as_round(rnd)
     path = adjustments_path(rnd)
     result = AdjustResult(path=str(path))
     with rnd.store_handle() as store:

@@ -67,10 +67,10 @@ def confirmation_path(rnd) -> Path:
     return rnd.output / safe_filename(f"xac_nhan_dang_ky_{rnd.register_key}.xlsx")
 
 
-def confirm(target, period=None) -> ConfirmResult:
+def confirm(rnd) -> ConfirmResult:
     from ..round import as_round
 
-    rnd = as_round(target, period)
+    rnd = as_round(rnd)
     if rnd.period.kind not in ("year", "term"):
         from ..errors import ToolkitError
 

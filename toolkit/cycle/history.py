@@ -33,13 +33,13 @@ class HistoryResult:
         return dict(self.__dict__)
 
 
-def write_history(target, period=None) -> HistoryResult:
+def write_history(rnd) -> HistoryResult:
     """One workbook: every task's trail across the rounds (a row per task and period) and every change."""
     from ..files import atomic_path
     from ..round import as_round
     from ..sheets import Formats, new_workbook, table
 
-    rnd = as_round(target, period)
+    rnd = as_round(rnd)
     keys = rnd.register_keys
     names = {u.code: u.name for u in rnd.ctx.registry.units.values()}
     trail: list[list] = []

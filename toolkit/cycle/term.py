@@ -41,13 +41,13 @@ class TermResult:
         return dict(self.__dict__)
 
 
-def term_view(target, period=None) -> TermResult:
+def term_view(rnd) -> TermResult:
     from ..outputs.render import render_many
     from ..outputs.report import _base, _job
     from ..round import as_round
 
     started = time.perf_counter()
-    rnd = as_round(target, period)
+    rnd = as_round(rnd)
     if rnd.period.kind != "term":
         raise ToolkitError(f"Lệnh này dùng cho một nhiệm kỳ (ví dụ --period 2026-2030), không dùng cho "
                            f"{rnd.period.label}.")

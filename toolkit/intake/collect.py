@@ -28,6 +28,7 @@ from ..issue_labels import issue_label
 from ..issues import Issue, Report, Severity, make_issue
 from ..mail.unpack import expand_inbox, is_mail_file
 from ..paths import distinct_names
+from ..round import Round, as_round
 from ..sheets import fit_row, print_setup
 from ..store import Store
 from ..text import fold, xml_safe
@@ -149,17 +150,14 @@ def scan_inbox(inbox: Path) -> tuple[list[Path], list[FileResult]]:
     return files, skipped
 
 
-def collect(target, period: str | Period | None = None, form_id: str | None = None,
-            inbox: str | Path | None = None, feedback: bool = True,
+def collect(rnd: Round, inbox: str | Path | None = None, feedback: bool = True,
             progress: Callable[[int, int, str], None] | None = None, workers: int | None = None,
             _hook: Callable[[str, str], None] | None = None) -> CollectResult:
     """Collect every returned workbook of a round (a Round, or a workspace and a period). Bad files become
     issues; this raises only for tool faults (no workspace, broken form definitions or registry). A form named
     by the round restricts what is accepted; otherwise any form of the period's kind is."""
-    from ..round import as_round
-
     started = time.perf_counter()
-    rnd = as_round(target, period, form_id)
+    rnd = as_round(rnd)
     ctx, period = rnd.ctx, rnd.period
     form_id = rnd.form.id if rnd.explicit else None
     if not ctx.ws.has_deadline(period):  # keep the deadline the returns are judged by

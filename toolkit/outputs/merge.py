@@ -64,12 +64,12 @@ class MergeResult:
                 "outputs": [o.__dict__ for o in self.outputs]}
 
 
-def merge(target, period=None, form_id: str | None = None) -> MergeResult:
-    """Consolidated workbooks of a round (a Round, or a workspace and a period): one per form of the round."""
+def merge(rnd) -> MergeResult:
+    """Consolidated workbooks of a round: one per form of the round."""
     from ..round import as_round
 
     started = time.perf_counter()
-    rnd = as_round(target, period, form_id)
+    rnd = as_round(rnd)
     rnd.require_started("tổng hợp")
     result = MergeResult(outputs=[merge_form(rnd, form) for form in rnd.forms])
     result.seconds = time.perf_counter() - started

@@ -27,6 +27,7 @@ from ..store import Store
 from ..workspace.office import doc_number, missing_identity, unit_letterhead
 from .pdf import to_pdf
 from .render import TEMPLATES, lint, render_many, template_path
+from .score import StoredScore, stored_scores
 from .status import SUBMISSION_STATES, form_status
 
 PENDING = " (tạm xếp; chờ Ban Thường vụ quyết định)"  # tied at the quota's last place
@@ -79,12 +80,12 @@ def _job(root, kind: str, path: Path, context: dict, images: dict | None = None)
 
 # --- the round's documents --------------------------------------------------------------------------------
 
-def write_reports(target, period=None, pdf: bool = False, progress: Callable[[int, int], None] | None = None,
-                  workers: int | None = None, form_id: str | None = None) -> ReportResult:
+def write_reports(rnd, pdf: bool = False, progress: Callable[[int, int], None] | None = None,
+                  workers: int | None = None) -> ReportResult:
     from ..round import as_round
 
     started = time.perf_counter()
-    rnd = as_round(target, period, form_id)
+    rnd = as_round(rnd)
     rnd.require_started("xuất văn bản")
     out = rnd.output / "van_ban"
     out.mkdir(parents=True, exist_ok=True)
@@ -147,7 +148,7 @@ def status_sentence(status, noun: str = "báo cáo") -> str:
 def _progress_documents(rnd, store: Store, form: Form, out: Path, root) -> list:
     df = round_frame(rnd, store, form)
     status = form_status(rnd, form, write=False)
-    scores = store.scores(rnd.code)
+    scores = stored_scores(store, rnd.code)
     context = progress_context(rnd, df, status, scores, store)
     images = _charts(out / "_bieu_do", df, context.pop("_causes_counts"))
     jobs = [_job(root, "report", out / safe_filename(f"bao_cao_tong_hop_{rnd.code}.docx"), context, images)]
@@ -155,7 +156,7 @@ def _progress_documents(rnd, store: Store, form: Form, out: Path, root) -> list:
     return jobs
 
 
-def progress_context(rnd, df: pd.DataFrame, status, scores: list[dict], store: Store | None = None) -> dict:
+def progress_context(rnd, df: pd.DataFrame, status, scores: list[StoredScore], store: Store | None = None) -> dict:
     from ..register.frame import summarise
     from .score import load_rules
 
@@ -214,7 +215,7 @@ def _progress_tables(df: pd.DataFrame) -> dict:
     return ctx
 
 
-def _classification(rnd, scores: list[dict], status) -> dict:
+def _classification(rnd, scores: list[StoredScore], status) -> dict:
     """The classification of the units as the report states it (sơ bộ before the year ends)."""
     from .score import load_rules
 
@@ -223,14 +224,14 @@ def _classification(rnd, scores: list[dict], status) -> dict:
     ctx: dict = {}
     rules = load_rules(rnd.ws.root)
     order = [lv["name"] for lv in rules["levels"]]
-    units = sorted((s for s in scores if s["subject_kind"] == "unit"),
-                   key=lambda s: json.loads(s["detail"]).get("rank") or 0)
-    ctx["classification"] = [{"rank": json.loads(s["detail"]).get("rank") or i,
-                              "name": reg.units[s["subject_id"]].name if s["subject_id"] in reg.units else s["subject_id"],
-                              "score": fmt.points(s["score"]),
-                              "level": s["level"] + (PENDING if json.loads(s["detail"]).get("pending") else "")}
+    units = sorted((s for s in scores if s.subject_kind == "unit"),
+                   key=lambda s: s.rank or 0)
+    ctx["classification"] = [{"rank": s.rank or i,
+                              "name": reg.units[s.subject_id].name if s.subject_id in reg.units else s.subject_id,
+                              "score": fmt.points(s.score),
+                              "level": s.level + (PENDING if s.pending else "")}
                              for i, s in enumerate(units, 1)]
-    levels = Counter(s["level"] for s in units)
+    levels = Counter(s.level for s in units)
     if levels:
         lead = "Kết quả xếp loại sơ bộ" if prelim else "Kết quả xếp loại"
         ctx["classification_summary"] = lead + ": " + "; ".join(
@@ -241,8 +242,8 @@ def _classification(rnd, scores: list[dict], status) -> dict:
     if unregistered:  # named, not only counted: the committee decides on them apart
         ctx["classification_summary"] += (f" Chưa xếp loại {len(unregistered)} đơn vị chưa đăng ký nhiệm vụ: "
                                           f"{', '.join(unregistered)}; đề nghị Ban Thường vụ xem xét riêng.")
-    pending = [reg.units[s["subject_id"]].name if s["subject_id"] in reg.units else s["subject_id"]
-               for s in units if json.loads(s["detail"]).get("pending")]
+    pending = [reg.units[s.subject_id].name if s.subject_id in reg.units else s.subject_id
+               for s in units if s.pending]
     ctx["pending"] = (f"Các đơn vị bằng điểm ở suất cuối cùng của mức cao nhất, đề nghị Ban Thường vụ xem xét, quyết "
                       f"định: {', '.join(pending)}.") if pending else ""
     return ctx
@@ -389,7 +390,7 @@ def _pyplot(texts: list[str] = ()):
     return plt
 
 
-def _scorecards(rnd, df: pd.DataFrame, scores: list[dict], out: Path, root) -> list:
+def _scorecards(rnd, df: pd.DataFrame, scores: list[StoredScore], out: Path, root) -> list:
     jobs = []
     groups = {"unit": {}, "leader": {}}
     if not df.empty:
@@ -401,9 +402,9 @@ def _scorecards(rnd, df: pd.DataFrame, scores: list[dict], out: Path, root) -> l
     linted = False
     tpl = template_path(root, TEMPLATES["scorecard"])
     for s in scores:
-        d = json.loads(s["detail"])
-        kind = s["subject_kind"]
-        rows = groups[kind].get(s["subject_id"], df.iloc[0:0])
+        d = s.detail
+        kind = s.subject_kind
+        rows = groups[kind].get(s.subject_id, df.iloc[0:0])
         counts = (f"Số nhiệm vụ: {d['tasks']}; đến hạn hoặc đã kết thúc trong kỳ: {d['assigned']}, trong đó hoàn thành "
                   f"đúng hạn {d['on_time']}, hoàn thành quá hạn {d.get('done_late', 0)}, chưa hoàn thành "
                   f"{d.get('failed', 0)}; chưa đến hạn: {d.get('not_due', 0)} (đúng tiến độ {d.get('on_track', 0)}, "
@@ -412,9 +413,9 @@ def _scorecards(rnd, df: pd.DataFrame, scores: list[dict], out: Path, root) -> l
             f"; điểm tiêu chí chung {fmt.points(d['general_points'])}"
         points = (f"Số lượng {fmt.ratio(d['quantity'])}, tiến độ {fmt.ratio(d['schedule'])}, chất lượng "
                   f"{fmt.ratio(d['quality'])}; điểm kết quả nhiệm vụ {fmt.points(d['task_points'])}{general}; "
-                  f"tổng điểm {fmt.points(s['score'])}.")
-        subject = {"id": s["subject_id"], "name": d["name"], "counts": counts, "points": points,
-                   "level": s["level"] + suffix + (PENDING if d.get("pending") else ""), "why": d["why"]}
+                  f"tổng điểm {fmt.points(s.score)}.")
+        subject = {"id": s.subject_id, "name": d["name"], "counts": counts, "points": points,
+                   "level": s.level + suffix + (PENDING if d.get("pending") else ""), "why": d["why"]}
         tasks = [{"title": fmt.text(r["title"]), "deadline": fmt.day(r["deadline"]), "status": fmt.text(r.get("status")),
                   "percent": fmt.percent(r.get("percent"), 0), "state": STATES.get(r["_state"], "")}
                  for r in rows.to_dict("records")]
@@ -425,7 +426,7 @@ def _scorecards(rnd, df: pd.DataFrame, scores: list[dict], out: Path, root) -> l
             linted = True
         folder = out / ("phieu_danh_gia_don_vi" if kind == "unit" else "phieu_danh_gia_lanh_dao")
         folder.mkdir(parents=True, exist_ok=True)
-        jobs.append((str(tpl), str(folder / safe_filename(f"{s['subject_id']}_{rnd.code}.docx")), context, {}))
+        jobs.append((str(tpl), str(folder / safe_filename(f"{s.subject_id}_{rnd.code}.docx")), context, {}))
     return jobs
 
 

@@ -11,6 +11,7 @@ overridden by <workspace>/scoring.yaml.
 
 from __future__ import annotations
 
+import json
 import math
 import time
 from dataclasses import dataclass, field
@@ -266,6 +267,34 @@ def manual_points(ctx, rules: dict) -> dict[str, float]:
     return out
 
 
+@dataclass(frozen=True)
+class StoredScore:
+    """A classification as the store keeps it, its detail read once: what the report and the scorecards show."""
+    subject_kind: str
+    subject_id: str
+    score: float
+    level: str
+    detail: dict
+
+    @classmethod
+    def of(cls, row: dict) -> StoredScore:
+        return cls(subject_kind=row["subject_kind"], subject_id=row["subject_id"], score=row["score"],
+                   level=row["level"], detail=json.loads(row["detail"] or "{}"))
+
+    @property
+    def rank(self) -> int | None:
+        return self.detail.get("rank")
+
+    @property
+    def pending(self) -> bool:
+        return bool(self.detail.get("pending"))
+
+
+def stored_scores(store: Store, period: str) -> list[StoredScore]:
+    """The round's classifications (highest score first), as saved by :func:`score`."""
+    return [StoredScore.of(row) for row in store.scores(period)]
+
+
 @dataclass
 class ScoreResult:
     period: str
@@ -417,11 +446,11 @@ def _explain(s: Score, df: pd.DataFrame, t: pd.DataFrame, general_note: str, sca
     return why
 
 
-def score(target, period=None) -> ScoreResult:
+def score(rnd) -> ScoreResult:
     from ..round import as_round
 
     started = time.perf_counter()
-    rnd = as_round(target, period)
+    rnd = as_round(rnd)
     rnd.require_started("chấm điểm")
     rules = load_rules(rnd.ws.root)
     with rnd.store_handle() as store:

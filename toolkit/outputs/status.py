@@ -3,6 +3,8 @@ and the list the office uses to remind the units."""
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -38,6 +40,65 @@ class UnitStatus:
     counted: str = ""  # the date that counted for timeliness, and its file (the first return, see first_return)
 
 
+@dataclass(frozen=True)
+class Rates:
+    """How many units of a round reported: the one set of counts every skin states (the CLI, the run, the panel,
+    the demo, the Word report), with its sentences composed here."""
+    expected: int
+    reported: int
+    on_time: int
+    late: int
+    rejected: int
+    missing: int
+    not_registered: int
+    reporting_rate: float
+    on_time_rate: float
+
+    @classmethod
+    def of(cls, units: list[UnitStatus]) -> Rates:
+        n = len(units) or 1
+        count = Counter(u.state for u in units)
+        reported = count["on_time"] + count["late"]
+        return cls(expected=len(units), reported=reported, on_time=count["on_time"], late=count["late"],
+                   rejected=count["rejected"], missing=count["missing"], not_registered=count["not_registered"],
+                   reporting_rate=round(100 * reported / n, 1), on_time_rate=round(100 * count["on_time"] / n, 1))
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+    def __getitem__(self, key: str):  # r["reported"], as the JSON has it
+        return getattr(self, key)
+
+    def get(self, key: str, default=None):
+        return getattr(self, key, default)
+
+    @property
+    def not_registered_clause(self) -> str:
+        """', chưa đăng ký nhiệm vụ N', '' when there are none."""
+        return not_registered_clause(self)
+
+    def line(self, form_name: str) -> str:
+        """The run's line: "Tình hình nộp <form>: 2/4 đơn vị đã nộp, 1 chưa nộp, 1 bị trả lại"."""
+        return (f"Tình hình nộp {form_name}: {self.reported}/{self.expected} đơn vị đã nộp, {self.missing} chưa nộp"
+                f"{self.not_registered_clause}, {self.rejected} bị trả lại")
+
+    def brief(self) -> str:
+        """The panel's: "Đã nộp 1/19, chưa nộp 17, bị trả lại 1"."""
+        return (f"Đã nộp {self.reported}/{self.expected}, chưa nộp {self.missing}{self.not_registered_clause}, "
+                f"bị trả lại {self.rejected}")
+
+    def detail(self, percent: Callable[[float], str]) -> str:
+        """The status command's, with the rates: "Đã nộp 4/7 (57,1%), đúng hạn 3 (42,9%), muộn 1, …"."""
+        return (f"Đã nộp {self.reported}/{self.expected} ({percent(self.reporting_rate)}), đúng hạn {self.on_time} "
+                f"({percent(self.on_time_rate)}), muộn {self.late}, bị trả lại {self.rejected}, chưa nộp "
+                f"{self.missing}{self.not_registered_clause}.")
+
+    def timeliness(self) -> str:
+        """The demo's: "4/7 đã nộp (3 đúng hạn, 1 muộn), 0 bị trả lại, 3 chưa nộp"."""
+        return (f"{self.reported}/{self.expected} đã nộp ({self.on_time} đúng hạn, {self.late} muộn), "
+                f"{self.rejected} bị trả lại, {self.missing} chưa nộp{self.not_registered_clause}")
+
+
 @dataclass
 class StatusResult:
     period: str
@@ -47,18 +108,10 @@ class StatusResult:
     units: list[UnitStatus] = field(default_factory=list)
     workbook: str = ""
 
-    def rates(self, units: list[UnitStatus] | None = None) -> dict[str, Any]:
-        units = self.units if units is None else units
-        n = len(units) or 1
-        reported = sum(u.state in ("on_time", "late") for u in units)
-        on_time = sum(u.state == "on_time" for u in units)
-        return {"expected": len(units), "reported": reported, "on_time": on_time,
-                "late": sum(u.state == "late" for u in units), "rejected": sum(u.state == "rejected" for u in units),
-                "missing": sum(u.state == "missing" for u in units),
-                "not_registered": sum(u.state == "not_registered" for u in units),
-                "reporting_rate": round(100 * reported / n, 1), "on_time_rate": round(100 * on_time / n, 1)}
+    def rates(self, units: list[UnitStatus] | None = None) -> Rates:
+        return Rates.of(self.units if units is None else units)
 
-    def by_parent(self) -> dict[str, dict[str, Any]]:
+    def by_parent(self) -> dict[str, Rates]:
         groups: dict[str, list[UnitStatus]] = {}
         for u in self.units:
             groups.setdefault(u.parent or "(cấp cao nhất)", []).append(u)
@@ -70,24 +123,25 @@ class StatusResult:
 
     def to_dict(self) -> dict:
         return {"period": self.period, "form": self.form, "form_name": self.form_name, "deadline": self.deadline,
-                "rates": self.rates(), "by_parent": self.by_parent(), "workbook": self.workbook,
+                "rates": self.rates().to_dict(), "by_parent": {k: r.to_dict() for k, r in self.by_parent().items()},
+                "workbook": self.workbook,
                 "units": [u.__dict__ | {"state_label": SUBMISSION_STATES[u.state]} for u in self.units]}
 
 
-def round_status(target, period=None, form_id: str | None = None, write: bool = True) -> StatusResult:
+def round_status(rnd, write: bool = True) -> StatusResult:
     """Status of one form of a round (the round's main form unless one is named)."""
     from ..round import as_round
 
-    rnd = as_round(target, period, form_id)
+    rnd = as_round(rnd)
     rnd.require_started("xem tình hình nộp")
     return form_status(rnd, rnd.form, write)
 
 
-def round_statuses(target, period=None, form_id: str | None = None, write: bool = True) -> list[StatusResult]:
+def round_statuses(rnd, write: bool = True) -> list[StatusResult]:
     """Status of every form of a round."""
     from ..round import as_round
 
-    rnd = as_round(target, period, form_id)
+    rnd = as_round(rnd)
     rnd.require_started("xem tình hình nộp")
     return [form_status(rnd, form, write) for form in rnd.forms]
 

@@ -314,18 +314,16 @@ class TemplatesResult:
         return self.paths[i]
 
 
-def build_templates(target, form_id: str | None = None, period: Period | str | None = None,
-                    unit_codes: Iterable[str] | None = None, progress: Callable[[int, int], None] | None = None,
+def build_templates(rnd, unit_codes: Iterable[str] | None = None, progress: Callable[[int, int], None] | None = None,
                     deadline: date | None = None) -> TemplatesResult:
-    """Write one template per expected unit into the round's outbox.
+    """Write one template per expected unit of the round's form (named when the round was opened) into its outbox.
 
-    ``target`` is a Round, or a workspace with ``form_id`` and ``period``. A deadline given here is kept for the
-    round. Units left out are listed with the reason (the top unit issues the forms; a progress report needs
+    A deadline given here is kept for the round. Units left out are listed with the reason (the top unit issues the forms; a progress report needs
     registered tasks); a deadline already past is noted."""
     from ..round import as_round
     from ..workspace.config import deadline_note
 
-    rnd = as_round(target, period, form_id)
+    rnd = as_round(rnd)
     if not rnd.explicit:
         raise ToolkitError("Chưa chọn biểu mẫu (--form).")
     form, ctx = rnd.form, rnd.ctx
