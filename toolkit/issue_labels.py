@@ -3,6 +3,8 @@ workbooks). The kebab-case code stays the key in JSON, the store and docs/issue-
 
 from __future__ import annotations
 
+from .issues import CATALOGUE
+
 LABELS = {
     "file-skipped": "Tệp không phải bảng tính", "file-already-collected": "Đã tiếp nhận trước đó",
     "file-seen-rejected": "Đã trả lại, chưa có bản sửa", "file-seen-rejected-replaced": "Đã trả lại, đã có bản sửa",
@@ -53,8 +55,6 @@ def issue_label(code: str) -> str:
     """The Vietnamese name of an issue code (a code without one is shown as its message's kind: never English)."""
     if code in LABELS:
         return LABELS[code]
-    from .issues import CATALOGUE
-
     c = CATALOGUE.get(code)
     return c.severity.label if c is not None else code
 

@@ -19,6 +19,7 @@ from .. import formatting as fmt
 from ..definitions.vocabulary import status_word
 from ..paths import safe_filename
 from ..register.fields import REGISTER_LABELS, change_label, describe, value_text  # noqa: F401 (re-exported)
+from ..round import as_round
 from ..store import ADJUSTMENT_STATES, Store
 from ..text import fold
 from ..workspace.calendar import period_label
@@ -65,8 +66,6 @@ def adjustments_path(rnd) -> Path:
 
 def adjust(rnd) -> AdjustResult:
     """Read the office's decisions from the adjustments workbook (if it exists), apply them, write it again."""
-    from ..round import as_round
-
     rnd = as_round(rnd)
     path = adjustments_path(rnd)
     result = AdjustResult(path=str(path))

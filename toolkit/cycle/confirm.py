@@ -15,8 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import formatting as fmt
+from ..intake.feedback import write_feedback
 from ..issues import make_issue
 from ..paths import safe_filename
+from ..round import as_round
 from ..store import Store
 from ..text import fold
 from .review import Column, choice, read_review, write_review
@@ -68,8 +70,6 @@ def confirmation_path(rnd) -> Path:
 
 
 def confirm(rnd) -> ConfirmResult:
-    from ..round import as_round
-
     rnd = as_round(rnd)
     if rnd.period.kind not in ("year", "term"):
         from ..errors import ToolkitError
@@ -170,8 +170,6 @@ def _row_warnings(store: Store, rnd) -> dict[tuple[str, str], list[str]]:
 
 def _send_back(rnd, store: Store, key: str, units: set[str]) -> list[str]:
     """An annotated copy of each unit's registration with the office's opinions on the tasks' cells."""
-    from ..intake.feedback import write_feedback
-
     folder = rnd.feedback_dir / "xac_nhan"
     folder.mkdir(parents=True, exist_ok=True)
     written = []

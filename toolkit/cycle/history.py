@@ -9,9 +9,12 @@ from dataclasses import dataclass
 from .. import formatting as fmt
 from ..definitions.judge import STATES
 from ..definitions.vocabulary import status_word
+from ..files import atomic_path
 from ..paths import safe_filename
 from ..register.fields import REGISTER_LABELS, change_label, value_text
 from ..register.history import _frame, compare_with_previous, latest_states, progress_rounds  # noqa: F401
+from ..round import as_round
+from ..sheets import Formats, new_workbook, table
 from ..workspace.calendar import period_label, period_of
 from ..workspace.periods import parse_period
 
@@ -35,9 +38,6 @@ class HistoryResult:
 
 def write_history(rnd) -> HistoryResult:
     """One workbook: every task's trail across the rounds (a row per task and period) and every change."""
-    from ..files import atomic_path
-    from ..round import as_round
-    from ..sheets import Formats, new_workbook, table
 
     rnd = as_round(rnd)
     keys = rnd.register_keys

@@ -15,8 +15,12 @@ from .. import formatting as fmt
 from ..definitions.judge import STATES
 from ..errors import ToolkitError
 from ..files import atomic_path
+from ..outputs.render import render_many
+from ..outputs.report import _base, _job
 from ..paths import safe_filename
+from ..register.frame import as_date
 from ..register.history import _frame, progress_rounds
+from ..round import as_round
 from ..sheets import Formats, new_workbook, table
 
 RESULT_GROUPS = {"done_on_time": "on_time", "done_late": "late", "overdue": "failed", "not_done": "failed",
@@ -42,9 +46,6 @@ class TermResult:
 
 
 def term_view(rnd) -> TermResult:
-    from ..outputs.render import render_many
-    from ..outputs.report import _base, _job
-    from ..round import as_round
 
     started = time.perf_counter()
     rnd = as_round(rnd)
@@ -183,8 +184,6 @@ def watch_list(rows: list[dict], latest) -> list[str]:
 
 
 def _day(value):
-    from ..register.frame import as_date
-
     return as_date(value)
 
 

@@ -8,8 +8,12 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any, Iterator
 
+from ..definitions.judge import date_in_text
 from ..definitions.vocabulary import COMPLETED
+from ..formatting import number
 from ..issues import Issue, make_issue
+from ..register.frame import as_date
+from ..register.requests import ADD, missing_values
 from ..text import fold
 from ..workspace.calendar import period_of
 from ..workspace.config import DEFAULT_SETTINGS
@@ -200,8 +204,6 @@ def status_percent(sub, ps, rule, ctx, lk) -> Iterator[Issue]:
 def completed_date(sub, ps, rule, ctx, lk) -> Iterator[Issue]:
     """'Hoàn thành' without a completion date on a task due within the period: the date is taken from the result
     text when it gives one (and the task judged by it), else the task cannot be counted on time."""
-    from ..definitions.judge import date_in_text
-    from ..register.frame import as_date
 
     s_col, d_col = rule["status"], rule["column"]
     meaning = _meaning(ps, s_col)
@@ -351,8 +353,6 @@ def adjust_request(sub, ps, rule, ctx, lk) -> Iterator[Issue]:
 
 def adjust_values(sub, ps, rule, ctx, lk) -> Iterator[Issue]:
     """Each request names a task of the unit's register (a new code for an addition) and its new values."""
-    from ..register.requests import ADD, missing_values
-
     registered = {fold(k): k for k in lk.register.get(sub.unit.code, {})}
     for row in ps.rows:
         code, kind = row.values.get("task_code"), row.values.get(rule["column"])
@@ -402,8 +402,6 @@ def _num(v) -> float | None:
 
 
 def _fmt(v) -> str:
-    from ..formatting import number
-
     return number(v)
 
 

@@ -24,6 +24,7 @@ from typing import Callable
 from ..context import Context, load_context
 from ..definitions.forms import Form
 from ..files import atomic_path, workspace_lock
+from ..formatting import seconds
 from ..issue_labels import issue_label
 from ..issues import Issue, Report, Severity, make_issue
 from ..mail.unpack import expand_inbox, is_mail_file
@@ -34,6 +35,8 @@ from ..store import Store
 from ..text import fold, xml_safe
 from ..workspace.periods import Period, parse_period
 from .checks import Lookups
+from .feedback import feedback_path, write_feedback
+from .pool import Bounds, default_workers, failure_issue, run_bounded
 from .read import SPREADSHEET_EXTS, Limits, open_workbook
 from .similarity import TextGroups
 from .submission import counted_text, first_return
@@ -108,8 +111,6 @@ class CollectResult:
             parts.append(f"{self.count('duplicate_rejected')} đã xét trước đó (không tiếp nhận)")
         if self.count("skipped"):
             parts.append(f"{self.count('skipped')} bỏ qua")
-        from ..formatting import seconds
-
         return f"{len(self.files)} tệp: {', '.join(parts)} ({seconds(self.seconds)})"
 
     def to_dict(self) -> dict:
@@ -344,8 +345,6 @@ def parse_all(ctx: Context, items: list[tuple[Path, str]], form_id, period, limi
         for p, r in items:
             yield _parse_one(ctx, p, r, form_id, period, limits)
         return
-    from .pool import Bounds, default_workers, failure_issue, run_bounded
-
     intake = ctx.ws.settings["intake"]
     bounds = Bounds(limits.timeout_s, int(intake.get("worker_memory_mb") or 0), default_workers(len(items), workers),
                     intake.get("worker_start") or None)
@@ -459,8 +458,6 @@ class FeedbackJob:
 def _feedback_job(job_and_folder) -> str:
     """The feedback copy's path, or "!" and the reason it could not be written (never an exception: one unit's
     odd workbook must not cost the other units their feedback)."""
-    from .feedback import write_feedback
-
     job, folder = job_and_folder
     try:
         return str(write_feedback(job, job.source, folder))
@@ -471,8 +468,6 @@ def _feedback_job(job_and_folder) -> str:
 def write_all_feedback(ctx: Context, store: Store, period: Period, result: CollectResult, workers, hook=None) -> None:
     """Annotated copies for every file of this collect that has errors or warnings, in parallel when many.
     A file stored by an interrupted collect (seen again as a duplicate) gets its copy from the stored issues."""
-    from .feedback import feedback_path
-
     folder = ctx.ws.round_dir(period, "feedback")
     jobs: list[tuple[FileResult, FeedbackJob]] = []
     for fr in result.files:

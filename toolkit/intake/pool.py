@@ -37,6 +37,7 @@ from multiprocessing.connection import wait
 from typing import Any
 
 from ..errors import WorkerError
+from ..issues import make_issue
 
 #: Exit codes of a worker that died from lack of memory: a native library aborting on a failed allocation
 #: (SIGABRT; Windows' fail-fast 0xC0000409 and abort()'s 3), the Linux OOM killer (SIGKILL), Windows'
@@ -318,8 +319,6 @@ def default_workers(n_jobs: int, cap: int | None = None) -> int:
 
 def failure_issue(outcome: Outcome, bounds: Bounds, file: str):
     """The file-level issue for a job that did not finish: over time, out of memory, or a crashed parser."""
-    from ..issues import make_issue
-
     if outcome.failure == "timeout":
         return make_issue("file-timeout", file=file, seconds=f"{bounds.timeout_s:g}".replace(".", ","))
     if outcome.failure == "memory":

@@ -24,6 +24,8 @@ from typing import Callable
 
 from ..errors import ToolkitError
 from ..files import atomic_path
+from ..intake.feedback import feedback_path
+from ..outputs.status import round_statuses
 from ..paths import safe_filename
 from .connection import MailError, Server, explain, login_failed, server_settings
 from .ledger import Ledger
@@ -132,8 +134,6 @@ def _render(template: str, values: dict) -> tuple[str, str]:
 def send_round(rnd, send: bool = False, progress: Callable[[int, int, str], None] | None = None,
                env: dict | None = None) -> SendResult:
     """Prepare (and with ``send``, send) the round's feedback messages and reminders."""
-    from ..outputs.status import round_statuses
-
     ws = rnd.ctx.ws
     texts = templates(ws)
     outbox = rnd.ctx.ws.round_dir(rnd.period) / OUTBOX
@@ -227,8 +227,6 @@ def _issue_lines(issues, limit: int = 30) -> str:
 def _feedback_file(folder: Path, file_name: str) -> Path | None:
     """The feedback copy of a received file: named after it (with _2, _3 when names clashed); when several
     copies share the stem, the one whose heading names the file."""
-    from ..intake.feedback import feedback_path
-
     first = feedback_path(folder, type("Sub", (), {"file_name": file_name})())
     stem = first.stem
     candidates = sorted(p for p in folder.glob("*.xlsx") if p.stem == stem or re.fullmatch(

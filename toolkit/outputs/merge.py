@@ -14,13 +14,15 @@ import pandas as pd
 
 from ..definitions.forms import Form
 from ..definitions.judge import STATES, interim_rule
+from ..definitions.rules import load_rules, not_started_share
 from ..definitions.vocabulary import status_word
 from ..files import atomic_path
 from ..intake.similarity import add_copy_sheets
 from ..issue_labels import issue_label
 from ..paths import safe_filename
 from ..register.fields import REGISTER_LABELS
-from ..register.frame import RESERVED_TITLES, register_tasks, round_frame, summarise
+from ..register.frame import RESERVED_TITLES, as_date, register_tasks, round_frame, summarise
+from ..round import as_round
 from ..sheets import Formats, cell, new_workbook, table, write_rows
 from .status import SUBMISSION_STATES, form_status, round_status, round_statuses  # noqa: F401 (re-exported)
 
@@ -66,8 +68,6 @@ class MergeResult:
 
 def merge(rnd) -> MergeResult:
     """Consolidated workbooks of a round: one per form of the round."""
-    from ..round import as_round
-
     started = time.perf_counter()
     rnd = as_round(rnd)
     rnd.require_started("tổng hợp")
@@ -129,8 +129,6 @@ STATE_HEADERS = [t for _, t in STATE_COLUMNS]
 
 
 def _share(rnd) -> float:
-    from ..definitions.rules import load_rules, not_started_share
-
     return not_started_share(load_rules(rnd.ws.root))
 
 
@@ -252,8 +250,6 @@ def _data_sheet(wb, f, df: pd.DataFrame, form: Form, rnd, title: str) -> None:
 
 
 def _extra_sheet(wb, f, sheet, rows: list[dict]) -> None:
-    from ..register.frame import as_date
-
     ws = wb.add_worksheet(sheet.name[:31])
     cols = [("_unit", "Mã đơn vị", 10)] + [(c.name, c.title, min(c.width, 40)) for c in sheet.columns] + \
         [("_file", "Tệp nguồn", 26), ("_row", "Dòng", 7)]

@@ -22,12 +22,14 @@ from .. import formatting as fmt
 from ..definitions.forms import Form
 from ..definitions.judge import FAILED, STATES
 from ..paths import safe_filename
-from ..register.frame import round_frame
+from ..register.frame import round_frame, summarise
+from ..register.history import compare_with_previous
+from ..round import as_round
 from ..store import Store
 from ..workspace.office import doc_number, missing_identity, unit_letterhead
 from .pdf import to_pdf
 from .render import TEMPLATES, lint, render_many, template_path
-from .score import StoredScore, stored_scores
+from .score import StoredScore, load_rules, stored_scores
 from .status import SUBMISSION_STATES, form_status
 
 PENDING = " (tạm xếp; chờ Ban Thường vụ quyết định)"  # tied at the quota's last place
@@ -82,8 +84,6 @@ def _job(root, kind: str, path: Path, context: dict, images: dict | None = None)
 
 def write_reports(rnd, pdf: bool = False, progress: Callable[[int, int], None] | None = None,
                   workers: int | None = None) -> ReportResult:
-    from ..round import as_round
-
     started = time.perf_counter()
     rnd = as_round(rnd)
     rnd.require_started("xuất văn bản")
@@ -157,8 +157,6 @@ def _progress_documents(rnd, store: Store, form: Form, out: Path, root) -> list:
 
 
 def progress_context(rnd, df: pd.DataFrame, status, scores: list[StoredScore], store: Store | None = None) -> dict:
-    from ..register.frame import summarise
-    from .score import load_rules
 
     prelim = rnd.preliminary
     label = rnd.period.label
@@ -185,8 +183,6 @@ def progress_context(rnd, df: pd.DataFrame, status, scores: list[StoredScore], s
 
 def _progress_tables(df: pd.DataFrame) -> dict:
     """The report's tables of a progress round: by superior unit, by unit, tasks failed, causes, proposals."""
-    from ..register.frame import summarise
-
     ctx: dict = {}
     by_parent = summarise(df, "_parent_name")
     ctx["by_parent"] = [{"key": d["key"] or "(cấp cao nhất)", "tasks": d["tasks"], "due": d["due"],
@@ -217,8 +213,6 @@ def _progress_tables(df: pd.DataFrame) -> dict:
 
 def _classification(rnd, scores: list[StoredScore], status) -> dict:
     """The classification of the units as the report states it (sơ bộ before the year ends)."""
-    from .score import load_rules
-
     prelim = rnd.preliminary
     reg = rnd.ctx.registry
     ctx: dict = {}
@@ -300,8 +294,6 @@ def changes_sentence(rnd, store: Store) -> str:
 
 def comparison(rnd, df: pd.DataFrame, store: Store) -> list[str]:
     """Sentences comparing this period with the previous one of the same year (see cycle.history)."""
-    from ..register.history import compare_with_previous
-
     return compare_with_previous(rnd, df, store)
 
 

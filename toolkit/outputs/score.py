@@ -25,8 +25,12 @@ from ..definitions.judge import DONE, interim_rule
 from ..definitions.rules import TIE_LABELS, load_rules, not_started_share
 from ..errors import ToolkitError
 from ..files import atomic_path
+from ..formatting import number
+from ..intake.coerce import is_blank, to_number
+from ..intake.read import cell_ref, open_rows
 from ..paths import safe_filename
 from ..register.frame import attainment, round_frame, status_meaning
+from ..round import as_round, unregistered_units
 from ..sheets import Formats, fit_row, new_workbook, print_setup, table
 from ..store import Store
 from ..text import fold
@@ -229,8 +233,6 @@ def manual_points(ctx, rules: dict) -> dict[str, float]:
     path = ctx.ws.root / rules.get("manual_points_file", "")
     if not rules.get("manual_points_file") or not path.is_file():
         return {}
-    from ..intake.coerce import is_blank, to_number
-    from ..intake.read import cell_ref, open_rows
 
     sheets, problem = open_rows(path)
     if problem or not sheets:
@@ -447,8 +449,6 @@ def _explain(s: Score, df: pd.DataFrame, t: pd.DataFrame, general_note: str, sca
 
 
 def score(rnd) -> ScoreResult:
-    from ..round import as_round
-
     started = time.perf_counter()
     rnd = as_round(rnd)
     rnd.require_started("chấm điểm")
@@ -457,8 +457,6 @@ def score(rnd) -> ScoreResult:
         units, leaders, notes = compute(rnd, store, rules)
         store.save_scores(rnd.code, [s.record() for s in units + leaders])
     result = ScoreResult(period=rnd.code, units=units, leaders=leaders, preliminary=rnd.preliminary, notes=notes)
-    from ..round import unregistered_units
-
     absent = [u for form in rnd.forms for u in unregistered_units(rnd, form)]
     if absent:
         result.notes.append(f"{len(absent)} đơn vị chưa có nhiệm vụ đã đăng ký nên không chấm điểm được: " +
@@ -522,8 +520,6 @@ _TIE_BREAKS = {"schedule": "tỷ lệ hoàn thành đúng hạn", "quality": "m�
 
 def describe_rules(rules: dict) -> list[str]:
     """The scoring rules in sentences a clerk can read out at a meeting."""
-    from ..formatting import number
-
     scale, comp = rules.get("scale") or {}, rules.get("components") or {}
     out = [f"Thang điểm: {number(scale.get('general', 0))} điểm tiêu chí chung + {number(scale.get('tasks', 0))} "
            f"điểm kết quả thực hiện nhiệm vụ.",

@@ -13,6 +13,7 @@ from typing import Any
 from ..files import atomic_path
 from ..intake.submission import counted_text, first_return  # noqa: F401 (re-exported)
 from ..paths import safe_filename
+from ..round import as_round, unregistered_units
 from ..sheets import Formats, new_workbook, table
 
 SUBMISSION_STATES = {"on_time": "Đúng hạn", "late": "Nộp muộn", "rejected": "Bị trả lại", "missing": "Chưa nộp",
@@ -130,8 +131,6 @@ class StatusResult:
 
 def round_status(rnd, write: bool = True) -> StatusResult:
     """Status of one form of a round (the round's main form unless one is named)."""
-    from ..round import as_round
-
     rnd = as_round(rnd)
     rnd.require_started("xem tình hình nộp")
     return form_status(rnd, rnd.form, write)
@@ -139,8 +138,6 @@ def round_status(rnd, write: bool = True) -> StatusResult:
 
 def round_statuses(rnd, write: bool = True) -> list[StatusResult]:
     """Status of every form of a round."""
-    from ..round import as_round
-
     rnd = as_round(rnd)
     rnd.require_started("xem tình hình nộp")
     return [form_status(rnd, form, write) for form in rnd.forms]
@@ -170,8 +167,6 @@ def form_status(rnd, form, write: bool = True) -> StatusResult:
             last = mine[-1]
             us.state, us.errors, us.file, us.received = "rejected", last["errors"], last["file_name"], last["file_mtime"]
         result.units.append(us)
-    from ..round import unregistered_units
-
     for unit in unregistered_units(rnd, form):  # no template could be made for them: they stay in view
         result.units.append(UnitStatus(code=unit.code, name=unit.name, parent=ctx.registry.parent_name(unit.code),
                                        state="not_registered", email=unit.email,

@@ -19,9 +19,16 @@ from .. import __version__
 from ..definitions.forms import TYPE_LABELS, Column, Form, Sheet
 from ..errors import ToolkitError
 from ..files import atomic_path
+from ..formatting import number
 from ..intake.read import INFO_LABELS, INFO_ROWS, LISTS_SHEET, META_SHEET, col_letter
-from ..round import template_name  # noqa: F401 (re-exported)
+from ..register.frame import register_tasks, status_meaning
+from ..register.history import progress_rounds
+from ..round import (
+    as_round,
+    template_name,  # noqa: F401 (re-exported)
+)
 from ..sheets import fit_row
+from ..workspace.config import deadline_note
 from ..workspace.periods import Period
 from ..workspace.units import Registry, Unit
 
@@ -238,8 +245,6 @@ def _data_sheet(wb, fmt, lists: _ListWriter, form: Form, sheet: Sheet, unit: Uni
 
 def _number_rule(col: Column) -> str:
     """The bounds of a number column in words: no '-1e+12' for a column without bounds."""
-    from ..formatting import number
-
     what = "số nguyên" if col.type == "integer" else "số"
     if col.min is not None and col.max is not None:
         return f"Nhập {what} từ {number(col.min, 2)} đến {number(col.max, 2)}."
@@ -320,8 +325,6 @@ def build_templates(rnd, unit_codes: Iterable[str] | None = None, progress: Call
 
     A deadline given here is kept for the round. Units left out are listed with the reason (the top unit issues the forms; a progress report needs
     registered tasks); a deadline already past is noted."""
-    from ..round import as_round
-    from ..workspace.config import deadline_note
 
     rnd = as_round(rnd)
     if not rnd.explicit:
@@ -436,8 +439,6 @@ def _prefill_source(rnd, form: Form) -> _Prefill:
     update rather than retype."""
     if form.role != "progress":
         return _Prefill(None)
-    from ..register.frame import register_tasks, status_meaning
-    from ..register.history import progress_rounds
 
     by_unit: dict[str, list[dict]] = {}
     # register -> (unit, task) -> the latest accepted row: a year's tasks carry the values of that year's

@@ -20,6 +20,7 @@ from ..definitions.judge import DONE, STATES, judge
 from ..errors import PeriodError
 from ..store import Store
 from ..workspace.periods import parse_period
+from .fields import describe
 
 # register fields a progress row is completed with; the register is authoritative for the ones it sets
 TASK_FIELDS = ("area", "kind", "title", "parent_code", "leader_id", "indicator", "unit_measure", "baseline", "target",
@@ -71,8 +72,6 @@ def register_tasks(store: Store, keys: list[str]) -> dict[tuple[str, str], dict]
 def adjustment_notes(store: Store, keys: list[str]) -> tuple[dict, dict]:
     """(unit, task) -> what was changed with approval ("thời hạn từ 30/06/2026 thành 30/09/2026 (Công văn số
     …)"), and -> what is asked and still waiting for a decision."""
-    from .fields import describe
-
     adjusted: dict[tuple[str, str], list[str]] = {}
     pending: dict[tuple[str, str], list[str]] = {}
     for key in keys:

@@ -12,6 +12,8 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Iterable
 
+from ..issues import Issue, Severity
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS forms (
   id TEXT, version INTEGER, definition TEXT, PRIMARY KEY (id, version));
@@ -191,8 +193,6 @@ class Store:
                                               (submission_id,))}
 
     def issues_of(self, submission_id: int) -> list:
-        from ..issues import Issue, Severity
-
         return [Issue(code=r["code"], severity=Severity(r["severity"]), message=r["message"], hint=r["hint"] or "",
                       file=r["file_name"], sheet=r["sheet"] or "", cell=r["cell"] or "", row=r["excel_row"],
                       unit=r["unit_code"] or "")

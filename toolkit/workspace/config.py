@@ -14,7 +14,9 @@ import yaml
 from ..definitions.rules import deep_merge as _merge
 from ..errors import WorkspaceError
 from ..files import atomic_path, atomic_write_bytes, workspace_lock  # noqa: F401 (re-exported)
+from .office import derive_identity
 from .periods import Period, parse_period
+from .units import load_registry, write_sample_registry
 
 SETTINGS_FILE = "settings.yaml"
 REGISTRY_FILE = "don_vi.xlsx"
@@ -227,8 +229,6 @@ def init_workspace(root: str | os.PathLike, office: str | None = None, units: st
 
     ``office`` (the committee's name) sets the whole identity of its documents (see office.derive_identity);
     ``deadlines`` maps period codes to deadlines (others get the usual one, moved forward when already past)."""
-    from .office import derive_identity
-    from .units import load_registry, write_sample_registry
 
     root = Path(root)
     root.mkdir(parents=True, exist_ok=True)

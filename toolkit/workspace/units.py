@@ -5,6 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..files import atomic_path
+from ..intake.read import (
+    cell_ref,
+    open_rows,  # the intake reader handles any workbook format safely
+)
 from ..issues import Report, make_issue
 from ..text import fold, normalise_name
 
@@ -112,8 +117,6 @@ class Registry:
 
 def load_registry(path: str | Path) -> tuple[Registry, Report]:
     """Read the registry workbook; every problem is reported at once with sheet and cell."""
-    from ..intake.read import open_rows  # the intake reader handles any workbook format safely
-
     report = Report()
     path = Path(path)
     sheets, problem = open_rows(path)
@@ -198,8 +201,6 @@ def _read_leaders(leader_rows, by_fold: dict[str, str], path: Path, report: Repo
 
 
 def _table(sheets, sheet_name, columns, required, path, report):
-    from ..intake.read import cell_ref
-
     rows = None
     for name, data in sheets.items():
         if fold(name) == fold(sheet_name):
@@ -325,7 +326,6 @@ def write_sample_registry(path: str | Path, units=None, leaders=None) -> None:
     """Write a registry workbook in the office's format (also used by tests and benchmarks)."""
     import xlsxwriter
 
-    from ..files import atomic_path
 
     units = SAMPLE_UNITS if units is None else units
     leaders = SAMPLE_LEADERS if leaders is None else leaders
