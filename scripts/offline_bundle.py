@@ -149,14 +149,15 @@ def build(out: Path, versions: list[str] | None, windows: bool = True, make_zip:
         shutil.rmtree(out)
     wheels = out / WHEELS
     wheels.mkdir(parents=True)
-    reqs = requirements() if windows else [r for r in requirements() if not r.startswith("pywin32")]
+    host = f"{sys.version_info.major}.{sys.version_info.minor}"
+    reqs = requirements() if windows else [r for r in requirements(host) if not r.startswith("pywin32")]
     versions = (versions or supported_versions()) if windows else []
     if not pure_wheels(wheels):  # sdist-only dependencies (pure Python): their py3-none-any wheels built here
         raise SystemExit(f"could not build the pure-Python wheels of {', '.join(PURE_PYTHON_SDISTS)}")
     pure = sorted(p.name for p in wheels.glob("*.whl"))
     per_python = {}
     for version in versions or [None]:
-        names = sorted({*download(wheels, version, reqs), *pure})
+        names = sorted({*download(wheels, version, requirements(version) if windows else reqs), *pure})
         per_python[version or f"{sys.version_info.major}.{sys.version_info.minor}"] = names
         print(f"Python {version or 'host'}: {len(names)} wheels", flush=True)
     own = build_toolkit_wheel(wheels)
