@@ -28,7 +28,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from check_windows_wheels import requirements, supported_versions  # noqa: E402
+from check_windows_wheels import PURE_PYTHON_SDISTS, pure_wheels, requirements, supported_versions  # noqa: E402
 
 WHEELS = "wheels"
 DIST = "nhiemvu-toolkit"
@@ -62,8 +62,10 @@ def _wheel_names(log: str) -> list[str]:
 
 
 def download(out: Path, version: str | None, reqs: list[str]) -> list[str]:
-    """Every wheel ``reqs`` need, for Windows and Python ``version`` (None: this machine), into ``out``."""
-    cmd = ["download", "--only-binary=:all:", "--disable-pip-version-check", "-d", str(out), *reqs]
+    """Every wheel ``reqs`` need, for Windows and Python ``version`` (None: this machine), into ``out``; the
+    pure-Python wheels built beforehand into ``out`` (PURE_PYTHON_SDISTS) are found there."""
+    cmd = ["download", "--only-binary=:all:", "--disable-pip-version-check", "--find-links", str(out), "-d", str(out),
+           *reqs]
     if version:
         cmd[1:1] = ["--platform", WINDOWS, "--python-version", version, "--implementation", "cp"]
     run = _pip(cmd)
@@ -147,11 +149,15 @@ def build(out: Path, versions: list[str] | None, windows: bool = True, make_zip:
         shutil.rmtree(out)
     wheels = out / WHEELS
     wheels.mkdir(parents=True)
-    reqs = requirements() if windows else [r for r in requirements() if not r.startswith("pywin32")]
+    host = f"{sys.version_info.major}.{sys.version_info.minor}"
+    reqs = requirements() if windows else [r for r in requirements(host) if not r.startswith("pywin32")]
     versions = (versions or supported_versions()) if windows else []
+    if not pure_wheels(wheels):  # sdist-only dependencies (pure Python): their py3-none-any wheels built here
+        raise SystemExit(f"could not build the pure-Python wheels of {', '.join(PURE_PYTHON_SDISTS)}")
+    pure = sorted(p.name for p in wheels.glob("*.whl"))
     per_python = {}
     for version in versions or [None]:
-        names = download(wheels, version, reqs)
+        names = sorted({*download(wheels, version, requirements(version) if windows else reqs), *pure})
         per_python[version or f"{sys.version_info.major}.{sys.version_info.minor}"] = names
         print(f"Python {version or 'host'}: {len(names)} wheels", flush=True)
     own = build_toolkit_wheel(wheels)

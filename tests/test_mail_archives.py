@@ -135,3 +135,28 @@ def test_rar_archives_with_and_without_an_unrar_program(ws, ctx, monkeypatch):
     assert (missing["status"], missing["warnings"], missing["issues"][0]["code"]) == \
         ("skipped", 1, "archive-tool-missing")  # the office's machine lacks a program: not the unit's fault
     assert not (ws.root / "rounds" / "ngoai.xlsx").exists()
+
+
+def test_a_7z_archive_on_a_python_without_py7zr_is_the_offices_problem(ws, ctx, monkeypatch):
+    """py7zr is not installed on Python 3.14 on Windows (no pyppmd wheel yet): the .7z is named, with what to
+    install, as the office's missing program; the zip beside it is still read."""
+    import io
+    import sys
+    import zipfile
+
+    inbox = ws.round_dir("2025", "inbox")
+    seven = io.BytesIO()
+    with py7zr.SevenZipFile(seven, "w") as z:
+        z.writestr(_book(ctx, "XCP"), "XCP.xlsx")
+    (inbox / "goi.7z").write_bytes(seven.getvalue())
+    plain = io.BytesIO()
+    with zipfile.ZipFile(plain, "w") as z:
+        z.writestr("XLS.xlsx", _book(ctx, "XLS"))
+    (inbox / "goi.zip").write_bytes(plain.getvalue())
+    monkeypatch.setitem(sys.modules, "py7zr", None)  # `import py7zr` now raises ImportError, as without the package
+    files = {f["file"]: f for f in _collect(ws)["files"]}
+    missing = [f for name, f in files.items() if name.startswith("goi.7z")]
+    assert [(f["status"], f["issues"][0]["code"]) for f in missing] == [("skipped", "archive-tool-missing")]
+    assert "chưa có chương trình giải nén 7z" in missing[0]["issues"][0]["message"]
+    assert "py -m pip install py7zr" in missing[0]["issues"][0]["hint"]
+    assert files["_giai_nen/goi.zip/XLS.xlsx"]["status"] in ("accepted", "warnings")

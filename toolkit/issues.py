@@ -114,8 +114,8 @@ _CODES = [
     Code("archive-too-many", E, F, "Tệp nén có quá {limit} tệp; các tệp sau bị bỏ qua.",
          "Đề nghị đơn vị chỉ nén các tệp biểu mẫu cần nộp."),
     Code("archive-tool-missing", W, F,
-         "Máy này chưa có chương trình giải nén RAR nên chưa lấy được tệp '{member}'.",
-         "Cài unrar (hoặc 7-Zip, bsdtar) rồi tiếp nhận lại; hoặc giải nén bằng tay vào thư mục inbox."),
+         "Máy này chưa có chương trình giải nén {kind} nên chưa lấy được tệp '{member}'.",
+         "Cài chương trình ({fix}) rồi tiếp nhận lại; hoặc giải nén bằng tay vào thư mục inbox."),
     # --- sheets and columns -----------------------------------------------------------------
     Code("sheet-missing", E, S, "Không tìm thấy trang '{sheet}' của biểu mẫu.",
          "Không đổi tên hoặc xoá các trang của biểu mẫu."),

@@ -170,7 +170,11 @@ def _zip_entries(data: bytes, limits: ArchiveLimits, budget: Budget):
 
 
 def _7z_entries(data: bytes, limits: ArchiveLimits, budget: Budget):
-    import py7zr
+    try:  # py7zr has no wheel for every Python on Windows (pyppmd): without it a .7z is reported, never a crash
+        import py7zr
+    except ImportError:
+        raise _Unreadable(("archive-tool-missing", {"kind": "7z", "member": "(cả tệp)",
+                                                     "fix": "py -m pip install py7zr"})) from None
 
     try:
         archive = py7zr.SevenZipFile(io.BytesIO(data))
@@ -252,7 +256,8 @@ def _rar_entries(data: bytes, limits: ArchiveLimits, budget: Budget):
                 with rf.open(info) as fh:
                     content = _bounded_read(fh, int(limits.max_file_mb * 1048576))
             except rarfile.RarCannotExec:
-                yield Entry(name, problem=("archive-tool-missing", {"member": name}))
+                yield Entry(name, problem=("archive-tool-missing", {"kind": "RAR", "member": name,
+                                                                     "fix": "cài unrar (hoặc 7-Zip, bsdtar)"}))
                 continue
             except (rarfile.Error, OSError) as exc:
                 yield Entry(name, problem=("archive-member-unreadable", {"member": name, "detail": str(exc)[:120]}))
