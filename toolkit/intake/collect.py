@@ -376,8 +376,7 @@ def _collect_one(ctx: Context, store: Store, path: Path, rel: str, digest: str, 
                 sub.add("duplicate-submission", other=twins[-1]["file_name"])  # this later file is used
             # an older copy is said so once, after it is stored ("older-submission": history only)
     _cap(sub, ctx.ws.settings["intake"]["max_issues_per_file"])
-    errors = sum(1 for i in sub.issues if i.severity is Severity.ERROR)
-    warnings = sum(1 for i in sub.issues if i.severity is Severity.WARNING)
+    errors, warnings = len(sub.errors), len(sub.warnings)
     status = "rejected" if errors or sub.unit is None or sub.form is None else ("warnings" if warnings else "accepted")
     if sub.unit is None:  # unreadable or unidentified: the file name still tells the office who sent it
         from .validate import _unit_from_name

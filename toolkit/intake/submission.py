@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from ..definitions.forms import Form, Sheet
-from ..issues import Issue, make_issue
+from ..issues import Issue, Severity, make_issue
 from ..workspace.periods import Period
 from ..workspace.units import Unit
 from .read import cell_ref
@@ -57,6 +57,14 @@ class Submission:
         issue = make_issue(code, file=self.file_name, unit=self.unit.code if self.unit else "", **kw)
         self.issues.append(issue)
         return issue
+
+    @property
+    def errors(self) -> list[Issue]:
+        return [i for i in self.issues if i.is_error]
+
+    @property
+    def warnings(self) -> list[Issue]:
+        return [i for i in self.issues if i.severity is Severity.WARNING]
 
     @property
     def has_errors(self) -> bool:
