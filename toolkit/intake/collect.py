@@ -418,16 +418,17 @@ def _collect_one(ctx: Context, store: Store, path: Path, rel: str, digest: str, 
     }
     rows = _rows_for_store(sub) if record["status"] == "accepted" else []
     register = _register_payload(sub, ctx) if record["status"] == "accepted" else None
-    sid, previous = store.record(record, rows, [i.to_dict() for i in sub.issues], register,
-                                 hook=(lambda stage: hook(stage, rel)) if hook else None, forget=forget)
+    recorded = store.record(record, rows, [i.to_dict() for i in sub.issues], register,
+                            hook=(lambda stage: hook(stage, rel)) if hook else None, forget=forget)
+    sid, previous = recorded.id, recorded.previous
     if sid is None:
         fr.status = "duplicate"
         fr.issues = [make_issue("file-already-collected", file=rel)]
         return fr
     earlier = [s for s in store.unit_submissions(fr.unit, fr.form, fr.period) if s["id"] < sid] \
         if fr.unit and fr.form else []
-    if getattr(store, "last_newer", None):
-        fr.issues.append(make_issue("older-submission", file=rel, unit=fr.unit, other=store.last_newer["file_name"]))
+    if recorded.newer:
+        fr.issues.append(make_issue("older-submission", file=rel, unit=fr.unit, other=recorded.newer["file_name"]))
     elif previous or (earlier and record["status"] == "accepted"):
         other = previous or earlier[-1]
         fr.replaced = other["file_name"]

@@ -1,6 +1,6 @@
 """The store: every return received, every issue found, the task register across rounds. One interface; the
 SQLite implementation is the default."""
 
-from .sqlite import ADJUSTMENT_STATES, TASK_FIELDS, Store, to_json_value
+from .sqlite import ADJUSTMENT_STATES, TASK_FIELDS, Recorded, Store, to_json_value
 
-__all__ = ["ADJUSTMENT_STATES", "TASK_FIELDS", "Store", "to_json_value"]
+__all__ = ["ADJUSTMENT_STATES", "TASK_FIELDS", "Recorded", "Store", "to_json_value"]

@@ -10,7 +10,7 @@ import json
 import sqlite3
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, NamedTuple
 
 from ..issues import Issue, Severity
 
@@ -88,6 +88,13 @@ def to_json_value(value: Any) -> Any:
     if isinstance(value, date):
         return value.isoformat()
     return value
+
+
+class Recorded(NamedTuple):
+    """What :meth:`Store.record` did with a file."""
+    id: int | None
+    previous: dict | None  # the submission this one replaced
+    newer: dict | None  # a newer submission of the unit that stays active (this one is older)
 
 
 class Store:
@@ -409,9 +416,10 @@ class Store:
 
     # --- writes ----------------------------------------------------------------------------------
     def record(self, sub: dict, rows: Iterable[dict], issues: Iterable[dict], register: dict | None = None,
-               hook=None, forget: tuple[int, str] | None = None) -> tuple[int | None, dict | None]:
-        """Write one received file atomically. Returns (submission id, replaced submission) or
-        (None, None) when the same content was stored meanwhile (by a concurrent collect). ``forget`` (an
+               hook=None, forget: tuple[int, str] | None = None) -> Recorded:
+        """Write one received file atomically. Returns the submission id, the submission it replaced and the newer
+        one that keeps its place (a file older than the unit's latest), or all None when the same content was
+        stored meanwhile (by a concurrent collect). ``forget`` (an
         earlier rejection of the same file and why it is read again) is forgotten in the same transaction."""
         db = self.db
         db.execute("BEGIN IMMEDIATE")
@@ -420,7 +428,7 @@ class Store:
                 self._forget(*forget)
             if db.execute("SELECT 1 FROM seen_files WHERE sha256=?", (sub["sha256"],)).fetchone():
                 db.execute("ROLLBACK")
-                return None, None
+                return Recorded(None, None, None)
             previous, newer = None, None
             if sub["status"] == "accepted" and sub.get("unit_code"):
                 r = db.execute("SELECT * FROM submissions WHERE unit_code=? AND form_id=? AND period=? AND active=1",
@@ -466,8 +474,7 @@ class Store:
                 else:
                     self._update_register(sid, sub, register)
             db.execute("COMMIT")
-            self.last_newer = newer
-            return sid, previous
+            return Recorded(sid, previous, newer)
         except BaseException:
             db.execute("ROLLBACK")
             raise
