@@ -51,7 +51,9 @@ def rewrite(path: Path, relative_import: str | None) -> bool:
             stage = f.attr
         if stage is None or len(node.args) < 2 or any(isinstance(a, ast.Starred) for a in node.args):
             continue
-        seg = lambda n: src[pos(n.lineno, n.col_offset):pos(n.end_lineno, n.end_col_offset)]
+        def seg(n):
+            return src[pos(n.lineno, n.col_offset):pos(n.end_lineno, n.end_col_offset)]
+
         args = [seg(a) for a in node.args]
         kws = {k.arg: seg(k.value) for k in node.keywords}
         if stage == "build_templates":
@@ -92,7 +94,7 @@ def rewrite(path: Path, relative_import: str | None) -> bool:
             isinstance(n, ast.ImportFrom) and any(a.name == "open_round" for a in n.names) for n in ast.walk(tree)):
         imp = relative_import or "from toolkit.round import open_round"
         lines = out.split("\n")
-        idx = max(i for i, l in enumerate(lines) if l.startswith(("from ", "import ")))
+        idx = max(i for i, line in enumerate(lines) if line.startswith(("from ", "import ")))
         lines.insert(idx + 1, imp)
         out = "\n".join(lines)
     path.write_text(out, encoding="utf-8")
