@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 import sys
 from datetime import date, datetime
 from pathlib import Path
@@ -32,7 +33,14 @@ def _run(fn, *args, **kwargs):
         err.print(f"[bold red]Lỗi:[/] {exc}")
         sys.exit(2)
     except OSError as exc:
-        err.print(f"[bold red]Lỗi tệp/thư mục:[/] {exc}")
+        from .machine import describe_os_error
+
+        err.print(f"[bold red]Lỗi tệp/thư mục:[/] {describe_os_error(exc)}")
+        sys.exit(2)
+    except sqlite3.Error as exc:
+        from .machine import describe_db_error
+
+        err.print(f"[bold red]Lỗi kho dữ liệu:[/] {describe_db_error(exc)}")
         sys.exit(2)
 
 
@@ -188,7 +196,8 @@ def collect(directory, period, form_id, inbox, no_feedback, as_json):
         table = Table(title=f"Kết quả tiếp nhận kỳ {rnd.code}")
         for col in ("Tệp", "Đơn vị", "Kết quả", "Lỗi", "Cảnh báo"):
             table.add_column(col)
-        colours = {"rejected": "red", "warnings": "yellow", "accepted": "green", "duplicate_rejected": "red"}
+        colours = {"rejected": "red", "warnings": "yellow", "accepted": "green", "duplicate_rejected": "red",
+                   "not_judged": "magenta"}
         for f in result.files:
             c = colours.get(f.status, "dim")
             table.add_row(f.file, f.unit, f"[{c}]{STATUS_LABELS[f.status]}[/]", str(f.errors), str(f.warnings))
@@ -197,7 +206,9 @@ def collect(directory, period, form_id, inbox, no_feedback, as_json):
         console.print(f"Bảng kết quả tiếp nhận: {result.issues_workbook}")
         if any(f.feedback for f in result.files):
             console.print(f"Tệp phản hồi gửi đơn vị: {rnd.feedback_dir}")
-    sys.exit(1 if result.has_errors else 0)
+    for f in (f for f in result.files if f.status == "not_judged"):  # the office's problem, said even with --json
+        err.print(f"[bold magenta]Chưa xét:[/] {f.file}: {f.issues[0].message} {f.issues[0].hint}")
+    sys.exit(2 if result.count("not_judged") else 1 if result.has_errors else 0)
 
 
 @cli.command()

@@ -38,10 +38,12 @@ from typing import Any
 
 from .errors import WorkerError
 
-#: Exit codes of a worker that died from lack of memory: a native library aborting on a failed allocation
-#: (SIGABRT; Windows' fail-fast 0xC0000409 and abort()'s 3), the Linux OOM killer (SIGKILL), Windows'
-#: STATUS_NO_MEMORY (0xC0000017).
-MEMORY_EXITS = {-signal.SIGABRT, -9, 3, 0xC0000409, 0xC0000017}
+#: Exit codes of a worker that died from lack of memory under its own cap: a native library aborting on a failed
+#: allocation (SIGABRT; Windows' fail-fast 0xC0000409 and abort()'s 3), Windows' STATUS_NO_MEMORY (0xC0000017).
+MEMORY_EXITS = {-signal.SIGABRT, 3, 0xC0000409, 0xC0000017}
+#: Exit codes of a worker ended from outside (the Linux OOM killer's SIGKILL, a shutdown, an operator): what
+#: happened to the machine says nothing about the file the worker was reading.
+KILLED_EXITS = {-getattr(signal, name) for name in ("SIGKILL", "SIGTERM", "SIGINT", "SIGHUP") if hasattr(signal, name)}
 WINDOWS = sys.platform == "win32"
 STARTUP_TIMEOUT_S = 120
 LOOKAHEAD = 256  # results held for the caller at most (while an earlier job still runs), so memory stays bounded  # a worker that is not ready by then is a fault of the installation, not of a file
@@ -64,6 +66,7 @@ class Outcome:
     failure: str = ""  # "" | "timeout" | "memory" | "crash" | "error"
     detail: str = ""
     seconds: float = 0.0
+    exitcode: int | None = None  # of a worker that died with the job
 
     @property
     def ok(self) -> bool:
@@ -185,7 +188,7 @@ class _Worker:
         self.job = None
         memory = bool(bounds.memory_mb) and code in MEMORY_EXITS
         return Outcome(index, failure="memory" if memory else "crash", detail=f"mã thoát {code}",
-                       seconds=time.monotonic() - given)
+                       seconds=time.monotonic() - given, exitcode=code)
 
     def kill(self) -> None:
         self.alive = False
@@ -213,6 +216,7 @@ class _Worker:
 def _serve(conn, fn, memory_mb: int, initializer, initargs, parent_pid: int = 0) -> None:
     """A worker's loop: cap memory, initialise, then answer jobs until told to stop."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C is the parent's to handle: it ends the workers
+    _quiet_stderr()
     _die_with_parent(parent_pid)
     if memory_mb:
         limit_own_memory(memory_mb)
@@ -243,6 +247,18 @@ def _serve(conn, fn, memory_mb: int, initializer, initargs, parent_pid: int = 0)
             conn.send((index, "memory", None, "MemoryError"))
         except Exception as exc:  # a result that does not pickle
             conn.send((index, "error", None, f"{type(exc).__name__}: {exc}"[:500]))
+
+
+def _quiet_stderr() -> None:
+    """A worker's own stderr (a Python traceback as it dies, a native reader's panic text) is not the clerk's to
+    read: what went wrong comes back through the pipe, or as the worker's exit code, and is said in Vietnamese."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 2)
+        os.close(devnull)
+        sys.stderr = open(os.devnull, "w")
+    except OSError:
+        pass
 
 
 def _die_with_parent(parent_pid: int = 0) -> None:
@@ -314,6 +330,17 @@ def default_workers(n_jobs: int, cap: int | None = None) -> int:
     saves), then up to the cores (at most 4, or ``cap``)."""
     limit = cap if cap is not None else min(os.cpu_count() or 1, 4)
     return max(1, min(limit, n_jobs // 20 + 1))
+
+
+def machine_failure(outcome: Outcome) -> str:
+    """Why a job that did not finish failed because of the machine, not of its input ('' for the input's own
+    failure: over time or memory twice, a parser that crashes on it). Said to the clerk in Vietnamese."""
+    if outcome.failure == "crash" and outcome.exitcode in KILLED_EXITS:
+        return (f"tiến trình đọc tệp bị hệ điều hành dừng hai lần ({outcome.detail}), thường do máy thiếu bộ nhớ "
+                f"hoặc bị tắt ngang; đóng bớt chương trình (hoặc giảm intake.worker_memory_mb) rồi tiếp nhận lại")
+    if outcome.failure == "error":
+        return f"lỗi của chương trình đọc tệp ({outcome.detail[:160]})"
+    return ""
 
 
 def failure_issue(outcome: Outcome, bounds: Bounds, file: str):

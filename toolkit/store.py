@@ -171,7 +171,7 @@ class Store:
             db.execute("COMMIT" if done else "ROLLBACK")
             return done
         except BaseException:
-            db.execute("ROLLBACK")
+            _rollback(db)
             raise
 
     def _forget(self, submission_id: int, why: str) -> bool:
@@ -342,7 +342,7 @@ class Store:
             db.execute("COMMIT")
             return True
         except BaseException:
-            db.execute("ROLLBACK")
+            _rollback(db)
             raise
 
     def _apply_adjustment(self, a: dict, ref: str | None, at: str) -> None:
@@ -464,7 +464,7 @@ class Store:
             self.last_newer = newer
             return sid, previous
         except BaseException:
-            db.execute("ROLLBACK")
+            _rollback(db)
             raise
 
     def _record_requests(self, sid: int, sub: dict, payload: dict) -> None:
@@ -571,7 +571,7 @@ class Store:
                             for ldr in registry.leaders.values()])
             db.execute("COMMIT")
         except BaseException:
-            db.execute("ROLLBACK")
+            _rollback(db)
             raise
 
     def save_form(self, form_id: str, version: int, definition: str) -> None:
@@ -590,11 +590,21 @@ class Store:
                        (_now(), f"{period}: {len(records)} kết quả xếp loại"))
             db.execute("COMMIT")
         except BaseException:
-            db.execute("ROLLBACK")
+            _rollback(db)
             raise
 
     def log(self, action: str, detail: str) -> None:
         self.db.execute("INSERT INTO audit (at, action, detail) VALUES (?, ?, ?)", (_now(), action, detail))
+
+
+def _rollback(db: sqlite3.Connection) -> None:
+    """Undo the transaction in progress, if SQLite has not already (a failed COMMIT on a full disk ends it): the
+    error the caller sees is the one that happened, never "cannot rollback - no transaction is active"."""
+    if db.in_transaction:
+        try:
+            db.execute("ROLLBACK")
+        except sqlite3.Error:
+            pass
 
 
 def _text(v: Any) -> str | None:
