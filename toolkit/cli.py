@@ -379,6 +379,46 @@ def run(directory, period, form_id, pdf):
     sys.exit(1 if not result["collect"]["ok"] else 0)
 
 
+@cli.group("store")
+def store_group():
+    """Kho dữ liệu: kiểm tra với thư mục lưu trữ, dựng lại từ thư mục lưu trữ."""
+
+
+@store_group.command("check")
+@click.argument("directory", type=click.Path(file_okay=False), metavar="THƯ_MỤC")
+@click.option("--json", "as_json", is_flag=True, help="In kết quả dạng JSON.")
+def store_check(directory, as_json):
+    """Kiểm tra kho dữ liệu: toàn vẹn SQLite, đối chiếu với các tệp đã nhận trong thư mục lưu trữ (archive)."""
+    from .rebuild import check_store
+
+    result = _run(check_store, directory)
+    if as_json:
+        _emit_json(result.to_dict())
+    else:
+        for line in result.lines():
+            console.print(line)
+    sys.exit(0 if result.ok else 1)
+
+
+@store_group.command("rebuild")
+@click.argument("directory", type=click.Path(file_okay=False), metavar="THƯ_MỤC")
+@click.option("--json", "as_json", is_flag=True, help="In kết quả dạng JSON.")
+def store_rebuild(directory, as_json):
+    """Dựng lại kho dữ liệu từ thư mục lưu trữ: xét lại mọi tệp đã nhận của mọi kỳ theo thứ tự nhận, áp dụng lại
+    ý kiến xác nhận và điều chỉnh; kho cũ được giữ lại bên cạnh."""
+    from .rebuild import rebuild_store
+
+    with _progress_bar("Dựng lại kho") as bar:
+        task = bar.add_task("", total=None)
+        result = _run(rebuild_store, directory,
+                      progress=lambda i, n, name: bar.update(task, completed=i, total=n, description=name[-40:]))
+    if as_json:
+        _emit_json(result.to_dict())
+    else:
+        for line in result.lines():
+            console.print(line)
+
+
 @cli.command()
 @click.argument("directory", type=click.Path(file_okay=False), metavar="THƯ_MỤC")
 @click.option("--output", type=click.Path(dir_okay=False), help="Đường dẫn tệp bảng điều khiển (.xlsm).")
