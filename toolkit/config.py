@@ -123,10 +123,9 @@ class Workspace:
         if not path.is_file():
             raise WorkspaceError(f"'{root}' không phải thư mục làm việc (thiếu {SETTINGS_FILE}). "
                                  f"Tạo mới bằng: toolkit init {root}")
-        try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        except yaml.YAMLError as exc:
-            raise WorkspaceError(f"Tệp {path} không hợp lệ: {exc}") from None
+        from .schema import check_settings
+
+        data = check_settings(path)  # every mistake at once, with its line; never replaced by defaults
         return cls(root=root, settings=_merge(DEFAULT_SETTINGS, data))
 
     # --- paths ----------------------------------------------------------------------------------
