@@ -105,6 +105,6 @@ def test_lists_and_forms_mistakes_carry_file_key_and_line(ws):
         "type: percent", "type: phantram", 1), encoding="utf-8")
     code, out = run("forms", "check", ws.root)
     assert code == 1
-    assert f"{forms / 'progress.yaml'} (dòng " in out and ").periods: phải là danh sách loại kỳ" in out
+    assert f"{forms / 'progress.yaml'}.periods: phải là danh sách loại kỳ" in out and "(dòng 7)" in out
     assert "].type: 'phantram' không hợp lệ" in out
     assert run("status", ws.root, "--period", "2025-H1")[0] == 2

@@ -171,6 +171,12 @@ def collect(target, period: str | Period | None = None, form_id: str | None = No
     rnd = as_round(target, period, form_id)
     ctx, period = rnd.ctx, rnd.period
     form_id = rnd.form.id if rnd.explicit else None
+    if period.code not in (ctx.ws.settings.get("periods") or {}) and not rnd.started:
+        from .errors import ToolkitError  # a mistyped period would otherwise start a second round
+
+        raise ToolkitError(f"Kỳ {period.code} ({period.label}) không có trong settings.yaml, chưa phát hành biểu mẫu "
+                           f"và chưa tiếp nhận tệp nào. Kiểm tra lại kỳ (--period); nếu đúng là kỳ mới, thêm kỳ bằng: "
+                           f"toolkit init <thư mục> --period {period.code}.")
     if not ctx.ws.has_deadline(period):  # keep the deadline the returns are judged by
         ctx.ws.set_period(period)
     inbox = Path(inbox) if inbox else rnd.inbox

@@ -291,7 +291,7 @@ def annotate(problems: list[str], path: Path, lines: dict[str, int]) -> list[str
         if p.startswith(prefix + ".") and ": " in p:
             key = p[len(prefix) + 1:].split(": ", 1)[0]
             line = line_of(lines, key)
-            if line and " (dòng " not in p[:len(prefix) + 10]:
-                p = f"{prefix} (dòng {line}).{p[len(prefix) + 1:]}"
+            if line:
+                p = f"{p.rstrip('.')} (dòng {line})"
         out.append(p)
     return out
