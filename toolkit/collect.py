@@ -25,7 +25,7 @@ from .config import atomic_path, workspace_lock
 from .context import Context, load_context
 from .forms import Form
 from .issues import Issue, Report, Severity, make_issue
-from .machine import as_fault, describe_os_error, is_storage_error
+from .machine import MachineFault, as_fault, describe_os_error, is_storage_error
 from .paths import distinct_names
 from .periods import Period, parse_period
 from .read import SPREADSHEET_EXTS, Limits, open_workbook
@@ -188,11 +188,12 @@ def _collect_locked(ctx, period, form_id, inbox, feedback, progress, workers, _h
     result = CollectResult(period=period.code)
     try:
         _collect_files(ctx, period, form_id, inbox, feedback, progress, workers, _hook, result)
-    except BaseException:  # the office's table is written whatever happened to the files (if the disk allows)
-        try:
-            write_issues_workbook(ctx, period, result)
-        except Exception:
-            pass
+    except BaseException as exc:  # the office's table is written whatever happened to the files, unless the
+        if not isinstance(exc, MachineFault) and not is_storage_error(exc):  # disk itself is what failed
+            try:
+                write_issues_workbook(ctx, period, result)
+            except Exception:
+                pass
         raise
     result.issues_workbook = str(write_issues_workbook(ctx, period, result))
     result.seconds = time.perf_counter() - started
@@ -305,7 +306,7 @@ class NotJudged:
 
 def not_judged(rel: str, digest: str, reason: str) -> FileResult:
     return FileResult(file=rel, status="not_judged", sha256=digest,
-                      issues=[make_issue("file-not-judged", file=rel, reason=reason)])
+                      issues=[make_issue("file-not-judged", file=rel, what=reason)])
 
 
 def snapshots_folder(archive_dir: Path) -> Path:

@@ -82,9 +82,10 @@ def describe_db_error(exc: sqlite3.Error, path: str = "") -> str:
     if "locked" in text or "busy" in text:
         return f"Kho dữ liệu{where} đang bị một lệnh khác giữ quá lâu. Chờ lệnh kia xong rồi chạy lại."
     if "disk i/o" in text or "i/o error" in text:
-        return (f"Lỗi đọc/ghi ổ đĩa khi ghi kho dữ liệu{where} (ổ đầy, giới hạn kích thước tệp hoặc ổ hỏng). "
-                f"Giải phóng chỗ trống, kiểm tra ổ đĩa rồi chạy lại lệnh. {AGAIN}")
-    return f"Lỗi kho dữ liệu{where} (SQLite: {type(exc).__name__}). Kiểm tra bằng 'toolkit store check <thư mục>'."
+        return (f"Không ghi được kho dữ liệu{where}: ổ đĩa báo lỗi đọc/ghi (ổ đầy, giới hạn kích thước tệp hoặc ổ "
+                f"hỏng). Giải phóng chỗ trống, kiểm tra ổ đĩa rồi chạy lại lệnh. {AGAIN}")
+    return (f"Kho dữ liệu{where} gặp sự cố (SQLite: {type(exc).__name__}). Kiểm tra bằng "
+            f"'toolkit store check <thư mục>'.")
 
 
 def describe(exc: BaseException, path: str = "") -> str:
