@@ -369,3 +369,61 @@ def test_ods_without_mimetype_is_read(ctx, tmp_path):
     wb = open_workbook(bare)
     assert wb.format == "ods" and wb.sheets and not [i for i in wb.issues if i.is_error]
     assert wb.path == bare and zipfile.ZipFile(bare).namelist()[0] != "mimetype"  # the unit's file is unchanged
+
+
+def _children(pid: int) -> list[int]:
+    out = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            out.append(int(stat.parent.name))
+    return out
+
+
+@pytest.mark.slow
+@pytest.mark.faults
+def test_sixty_returns_with_reading_workers_killed_from_outside(tmp_path):
+    """The OOM killer's way, from outside: SIGKILL of the reading workers of a running 60-file collect, again and
+    again. No return is rejected for it; those not read are said to the clerk; the next collect takes them all."""
+    import signal
+    import time
+
+    if not Path("/proc/self/stat").exists():
+        pytest.skip("needs /proc to find the worker processes")
+    from test_drill import _build
+
+    root = _build(tmp_path / "ws", 60)
+    proc = subprocess.Popen([sys.executable, "-m", "toolkit", "collect", str(root), "--period", "2025"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "PYTHONIOENCODING": "utf-8", "COLUMNS": "200"})
+    kills = 0
+    while proc.poll() is None and kills < 12:
+        for child in _children(proc.pid):
+            try:
+                os.kill(child, signal.SIGKILL)
+                kills += 1
+            except ProcessLookupError:
+                pass
+        time.sleep(0.15)
+    out, err = proc.communicate(timeout=300)
+    said = " ".join(err.split())
+    assert proc.returncode in (0, 1, 2), err
+    assert "Traceback" not in err and "vượt giới hạn an toàn" not in out + err
+    with Store(root / "kho_du_lieu.sqlite") as store:
+        first = {s["file_name"]: s["status"] for s in store.submissions()}
+    not_judged = said.count("Chưa xét:")
+    print(f"\n{kills} workers killed; {len(first)} files judged, {not_judged} not judged (said to the clerk); "
+          f"exit {proc.returncode}: {said[:300]}")
+    second = cli_process(root, "collect", str(root), "--period", "2025")
+    with Store(root / "kho_du_lieu.sqlite") as store:
+        final = {s["file_name"]: s["status"] for s in store.submissions()}
+    assert len(final) == 60
+    reference = tmp_path / "ref"
+    _build(reference, 60)
+    cli_process(reference, "collect", str(reference), "--period", "2025")
+    with Store(reference / "kho_du_lieu.sqlite") as store:
+        assert {s["file_name"]: s["status"] for s in store.submissions()} == final  # as if nothing had happened
+    assert second.returncode in (0, 1)

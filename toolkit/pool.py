@@ -116,7 +116,12 @@ def _wait(workers: list[_Worker], bounds: Bounds) -> None:
     wait([w.conn for w in alive] + [w.proc.sentinel for w in alive], timeout)
 
 
+MAX_KILLED_STARTING = 20  # workers ended from outside while starting, replaced before the collect gives up
+
+
 class _Worker:
+    killed_starting = 0
+
     def __init__(self, mp, spec: tuple, job_object) -> None:
         self.conn, child = mp.Pipe(duplex=True)
         self.proc = mp.Process(target=_serve, args=(child, *spec, os.getpid()), daemon=True, name="toolkit-worker")
@@ -180,9 +185,11 @@ class _Worker:
         self.alive = False
         self.conn.close()
         if self.job is None:
-            if not self.ready:
+            if not self.ready and (code not in KILLED_EXITS or _Worker.killed_starting >= MAX_KILLED_STARTING):
                 raise WorkerError(f"Tiến trình đọc tệp dừng ngay khi khởi động (mã thoát {code}); kiểm tra "
                                   f"intake.worker_memory_mb trong settings.yaml.")
+            if not self.ready:  # ended from outside while starting: another one is started
+                _Worker.killed_starting += 1
             return None
         index, given = self.job
         self.job = None
