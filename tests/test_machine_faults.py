@@ -38,8 +38,11 @@ def cli_process(root: Path, *args, fsize: int | None = None, **kw) -> subprocess
         if fsize is not None:
             resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))
 
+    env = {**os.environ, "PYTHONIOENCODING": "utf-8", "COLUMNS": "200"}
+    if fsize is not None:  # coverage's own data file would meet the limit too and print its traceback
+        env = {k: v for k, v in env.items() if not k.startswith("COVERAGE")}
     return subprocess.run([sys.executable, "-m", "toolkit", *args], capture_output=True, text=True, timeout=300,
-                          preexec_fn=limit, env={**os.environ, "PYTHONIOENCODING": "utf-8", "COLUMNS": "200"}, **kw)
+                          preexec_fn=limit, env=env, **kw)
 
 
 def returns(ctx, names: dict[str, str] | None = None) -> dict[str, Path]:

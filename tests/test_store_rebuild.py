@@ -152,3 +152,21 @@ def test_a_whole_year_rebuilt_equals_the_store_it_replaces(tmp_path):
     assert "9 ý kiến của Văn phòng" in out
     assert snapshot(ws / DB) == before
     assert "Kho khớp với thư mục lưu trữ." in run("store", "check", ws)[1]
+
+
+def test_files_archived_before_sidecars_keep_their_names_from_the_old_store(ctx):
+    """A workspace from before this version: no sidecars. The old store (readable) still tells each archived file's
+    name and times; the rebuilt store equals it."""
+    _small_round(ctx)
+    db = ctx.ws.root / DB
+    before = snapshot(db)
+    for side in (ctx.ws.root / "rounds/2025/archive").glob("??/*.json"):
+        side.unlink()
+    code, out = run("store", "check", ctx.ws.root)
+    assert code == 0 and "4 tệp lưu trữ từ phiên bản cũ (không có tệp kèm theo)" in " ".join(out.split())
+    assert run("store", "rebuild", ctx.ws.root)[0] == 0
+    after = snapshot(db)
+    assert {k: v for k, v in after.items() if k != "submissions"} == {k: v for k, v in before.items()
+                                                                       if k != "submissions"}
+    assert [s[:10] for s in after["submissions"]] == [s[:10] for s in before["submissions"]]
+    assert len(list((ctx.ws.root / "rounds/2025/archive").glob("??/*.json"))) == 4  # written now

@@ -241,6 +241,7 @@ def rebuild_store(root: str | os.PathLike, progress: Callable[[int, int, str], N
         raise WorkspaceError(f"Thư mục lưu trữ của {ws.root} không có tệp nào đã nhận: không có gì để dựng lại kho.")
     with workspace_lock(ws.root):
         aside = _set_aside(ws.db_path)
+        _fill_from(aside, files)
         result = RebuildResult(store=str(ws.db_path), kept_aside=str(aside or ""), problems=problems)
         GUARD["on"] = False
         try:
@@ -254,6 +255,28 @@ def rebuild_store(root: str | os.PathLike, progress: Callable[[int, int, str], N
         finally:
             GUARD["on"] = True
     return result
+
+
+def _fill_from(old: Path | None, files: list[ArchivedFile]) -> None:
+    """Files archived before sidecars existed: what the old store still knows of them (name as received, times,
+    the form asked), when it can be read."""
+    legacy = {f.sha256: f for f in files if not f.sidecar}
+    if not legacy or old is None:
+        return
+    try:
+        db = sqlite3.connect(f"file:{old}?mode=ro", uri=True)
+        try:
+            db.row_factory = sqlite3.Row
+            for r in db.execute("SELECT * FROM submissions ORDER BY id"):
+                f = legacy.get(r["sha256"])
+                if f is not None:
+                    f.sidecar = {k: r[k] for k in r.keys() if k in ("file_name", "file_mtime", "received_at", "status",
+                                                                    "unit_code", "form_id", "period", "collected_as")}
+                    f.sidecar["seq"] = f.path.stat().st_mtime_ns
+        finally:
+            db.close()
+    except sqlite3.DatabaseError:
+        return  # too damaged to say: the files are read under their archived names
 
 
 def _set_aside(db: Path) -> Path | None:

@@ -174,7 +174,8 @@ class Store:
         self.db.executescript(SCHEMA)
         import time
 
-        self.db.execute("INSERT OR IGNORE INTO meta VALUES ('created_ns', ?)", (str(time.time_ns()),))
+        if self.db.execute("SELECT 1 FROM meta WHERE key='created_ns'").fetchone() is None:
+            self.db.execute("INSERT OR IGNORE INTO meta VALUES ('created_ns', ?)", (str(time.time_ns()),))
         for table, columns in MIGRATIONS.items():
             have = {r[1] for r in self.db.execute(f"PRAGMA table_info({table})")}
             for name, decl in columns.items():
