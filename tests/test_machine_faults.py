@@ -430,3 +430,26 @@ def test_sixty_returns_with_reading_workers_killed_from_outside(tmp_path):
     with Store(reference / "kho_du_lieu.sqlite") as store:
         assert {s["file_name"]: s["status"] for s in store.submissions()} == final  # as if nothing had happened
     assert second.returncode in (0, 1)
+
+
+def test_inbox_file_locked_by_another_program_waits_for_next_time(ctx, monkeypatch):
+    """Excel holding a return open (Windows refuses to read it): that file waits, the others are taken."""
+    from toolkit import collect as collect_module
+
+    returns(ctx)
+    real = collect_module.sha256_file
+
+    def locked(path):
+        if Path(path).name == "XMC.xlsx":
+            raise PermissionError(13, "Permission denied", str(path))
+        return real(path)
+
+    monkeypatch.setattr(collect_module, "sha256_file", locked)
+    code, out = run("collect", ctx.ws.root, "--period", "2025")
+    assert code == 2
+    assert ("Chưa xét: XMC.xlsx: Chưa xét được tệp: không đọc được tệp trong thư mục inbox (không có quyền đọc, hoặc "
+            "tệp đang được mở bằng chương trình khác); đóng Excel hoặc chờ chép xong rồi tiếp nhận lại.") in out
+    assert "XMC.xlsx" not in stored(ctx) and len(stored(ctx)) == 4
+    monkeypatch.undo()
+    assert run("collect", ctx.ws.root, "--period", "2025")[0] == 0
+    assert merged(ctx.ws.root) == EVERY_ROW

@@ -25,7 +25,7 @@ from .config import atomic_path, workspace_lock
 from .context import Context, load_context
 from .forms import Form
 from .issues import Issue, Report, Severity, make_issue
-from .machine import MachineFault, as_fault, describe_os_error, is_storage_error
+from .machine import MachineFault, as_fault, is_storage_error
 from .paths import distinct_names
 from .periods import Period, parse_period
 from .read import SPREADSHEET_EXTS, Limits, open_workbook
@@ -225,7 +225,7 @@ def _collect_files(ctx, period, form_id, inbox, feedback, progress, workers, _ho
                 before = path.stat()
                 digest = sha256_file(path)
             except OSError as exc:  # the inbox could not be read: the office's problem, not the unit's
-                result.files.append(not_judged(rel, "", describe_os_error(exc)))
+                result.files.append(not_judged(rel, "", _cannot_read(exc)))
                 continue
             if digest in pending:  # a twin of a file judged in this collect: judged like it, afterwards
                 twins.append((len(result.files), rel, digest, path))
@@ -237,10 +237,10 @@ def _collect_files(ctx, period, form_id, inbox, feedback, progress, workers, _ho
                 continue
             try:  # the bytes judged are the bytes archived and hashed: a private copy, read once
                 snap = snapshot(path, staging, digest, before)
-            except OSError as exc:
-                if is_storage_error(exc):
+            except OSError as exc:  # the inbox file could not be read (locked by Excel...): that file waits;
+                if is_storage_error(exc) and exc.filename != str(path):  # the workspace cannot be written: stop
                     raise as_fault(exc, before="Tiếp nhận dừng lại, chưa xét tệp nào tiếp theo:") from None
-                result.files.append(not_judged(rel, digest, describe_os_error(exc)))
+                result.files.append(not_judged(rel, digest, _cannot_read(exc)))
                 continue
             if snap is None:
                 result.files.append(not_judged(rel, digest, CHANGED))
@@ -302,6 +302,16 @@ class NotJudged:
     """What happened to a file (not what it is): the office's problem; nothing is recorded for the unit."""
 
     reason: str
+
+
+def _cannot_read(exc: OSError) -> str:
+    import errno
+
+    what = {errno.EACCES: "không có quyền đọc, hoặc tệp đang được mở bằng chương trình khác",
+            errno.EPERM: "không có quyền đọc, hoặc tệp đang được mở bằng chương trình khác",
+            errno.ENOENT: "tệp đã bị xoá hoặc chuyển đi trong lúc tiếp nhận",
+            errno.EIO: "ổ đĩa báo lỗi khi đọc"}.get(exc.errno, "máy báo lỗi khi đọc tệp")
+    return f"không đọc được tệp trong thư mục inbox ({what}); đóng Excel hoặc chờ chép xong rồi tiếp nhận lại"
 
 
 def not_judged(rel: str, digest: str, reason: str) -> FileResult:
