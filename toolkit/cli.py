@@ -376,7 +376,10 @@ def run(directory, period, form_id, pdf):
     from .pipeline import run_round
 
     result = _run(run_round, _round(directory, period, form_id), pdf=pdf, log=console.print)
-    sys.exit(1 if not result["collect"]["ok"] else 0)
+    waiting = [f for f in result["collect"]["files"] if f["status"] == "not_judged"]
+    for f in waiting:  # the machine's fault: said, and the round is not complete (exit 2)
+        err.print(f"[bold magenta]Chưa xét:[/] {f['file']}: {f['issues'][0]['message']} {f['issues'][0]['hint']}")
+    sys.exit(2 if waiting else 1 if not result["collect"]["ok"] else 0)
 
 
 @cli.group("store")
