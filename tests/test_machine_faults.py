@@ -217,6 +217,8 @@ set +e
 echo $? > {tmp_path}/full.code
 "$PY" -m toolkit status {disk}/ws --period 2025 > {tmp_path}/status.out 2> {tmp_path}/status.err
 echo $? > {tmp_path}/status.code
+"$PY" -m toolkit merge {disk}/ws --period 2025 > {tmp_path}/merge.out 2> {tmp_path}/merge.err
+echo $? > {tmp_path}/merge.code
 set -e
 rm {disk}/filler
 "$PY" -m toolkit collect {disk}/ws --period 2025 > {tmp_path}/again.out 2> {tmp_path}/again.err || true
@@ -233,8 +235,10 @@ cp -a {disk}/ws {out}
     assert "Ổ đĩa đã đầy" in said or "ổ đĩa đã đầy" in said or "ổ đĩa báo lỗi đọc/ghi (ổ đầy" in said, said
     assert "được đọc lại ở lần" in said, said
     assert "Không tiếp nhận" not in (tmp_path / "full.out").read_text(encoding="utf-8")
-    status_said = " ".join((tmp_path / "status.err").read_text(encoding="utf-8").split())
-    assert int((tmp_path / "status.code").read_text()) in (0, 2) and "Traceback" not in status_said
+    for cmd in ("status", "merge"):  # a full disk while the store stays readable: no traceback, exit 2 or done
+        cmd_said = " ".join((tmp_path / f"{cmd}.err").read_text(encoding="utf-8").split())
+        print(f"{cmd} on a full disk:", int((tmp_path / f"{cmd}.code").read_text()), cmd_said)
+        assert int((tmp_path / f"{cmd}.code").read_text()) in (0, 2) and "Traceback" not in cmd_said, cmd_said
     with Store(out / "kho_du_lieu.sqlite") as store:
         assert {s["status"] for s in store.submissions()} == {"accepted"}
     assert merged(out) == EVERY_ROW
@@ -465,4 +469,24 @@ def test_inbox_file_locked_by_another_program_waits_for_next_time(ctx, monkeypat
     assert "XMC.xlsx" not in stored(ctx) and len(stored(ctx)) == 4
     monkeypatch.undo()
     assert run("collect", ctx.ws.root, "--period", "2025")[0] == 0
+    assert merged(ctx.ws.root) == EVERY_ROW
+
+
+def test_a_disk_error_wrapped_by_a_writer_library_is_said_not_raised(ctx, monkeypatch):
+    """xlsxwriter turns a full disk into its own FileCreateError: merge still says it in Vietnamese, exit 2."""
+    import errno
+
+    from xlsxwriter.exceptions import FileCreateError
+
+    returns(ctx)
+    assert run("collect", ctx.ws.root, "--period", "2025")[0] == 0
+
+    def full(*args, **kwargs):
+        raise FileCreateError(OSError(errno.ENOSPC, "No space left on device", "tong_hop.xlsx"))
+
+    monkeypatch.setattr("toolkit.merge.merge", full)
+    code, out = run("merge", ctx.ws.root, "--period", "2025")
+    assert (code, out) == (2, "Lỗi tệp/thư mục: Ổ đĩa đã đầy: tong_hop.xlsx. Giải phóng chỗ trống trên ổ đĩa rồi chạy "
+                              "lại lệnh.")
+    monkeypatch.undo()
     assert merged(ctx.ws.root) == EVERY_ROW

@@ -42,6 +42,14 @@ def _run(fn, *args, **kwargs):
 
         err.print(f"[bold red]Lỗi kho dữ liệu:[/] {describe_db_error(exc)}")
         sys.exit(2)
+    except Exception as exc:  # a writer library wrapping the disk's error (xlsxwriter's FileCreateError...)
+        from .machine import describe, storage_cause
+
+        cause = storage_cause(exc)
+        if cause is None:
+            raise
+        err.print(f"[bold red]Lỗi tệp/thư mục:[/] {describe(cause)}")
+        sys.exit(2)
 
 
 def _round(directory, period: str, form_id: str | None = None):

@@ -103,6 +103,19 @@ def describe(exc: BaseException, path: str = "") -> str:
     return f"{type(exc).__name__}"
 
 
+def storage_cause(exc: BaseException) -> BaseException | None:
+    """The disk's or the store's error behind an exception a library raised in its place (xlsxwriter wraps an
+    OSError in FileCreateError), or None."""
+    seen = 0
+    while exc is not None and seen < 10:
+        if is_storage_error(exc):
+            return exc
+        inner = next((a for a in getattr(exc, "args", ()) if isinstance(a, BaseException)), None)
+        exc = inner or exc.__cause__ or exc.__context__
+        seen += 1
+    return None
+
+
 def as_fault(exc: BaseException, path: str = "", before: str = "") -> MachineFault:
     """The MachineFault to raise for a storage error (message in Vietnamese)."""
     cls = StoreError if isinstance(exc, sqlite3.Error) else MachineFault
