@@ -15,7 +15,7 @@ import os
 import shutil
 import stat
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Callable
@@ -471,11 +471,9 @@ def parse_all(ctx: Context, items: list[tuple[Path, str]], form_id, period, limi
     bounds = Bounds(limits.timeout_s, int(intake.get("worker_memory_mb") or 0), default_workers(len(items), workers),
                     intake.get("worker_start") or None)
     jobs = [(str(ctx.ws.root), p, r, form_id, period, limits) for p, r in items]
-    outcomes = run_bounded(_parse_in_worker, jobs, bounds, _init_worker, (str(ctx.ws.root),))
-    for (path, rel), job, out in zip(items, jobs, outcomes):  # the caller stores one while workers read the next
-        if not out.ok:  # read once more, alone in a fresh worker: only a failure that repeats is the file's
-            out = next(run_bounded(_parse_in_worker, [job], replace(bounds, workers=1), _init_worker,
-                                   (str(ctx.ws.root),)))
+    # a read that fails is given once more to a fresh worker: only a failure that repeats is the file's
+    outcomes = run_bounded(_parse_in_worker, jobs, bounds, _init_worker, (str(ctx.ws.root),), True)  # retry
+    for (path, rel), out in zip(items, outcomes):  # the caller stores one while workers read the next
         if out.ok:
             yield out.value[0], out.value[1], _relink(ctx, out.value[2])
         elif machine_failure(out):

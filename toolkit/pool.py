@@ -74,9 +74,11 @@ class Outcome:
 
 
 def run_bounded(fn: Callable[[Any], Any], jobs: Sequence, bounds: Bounds, initializer: Callable | None = None,
-                initargs: tuple = ()) -> Iterator[Outcome]:
+                initargs: tuple = (), retry: bool = False) -> Iterator[Outcome]:
     """Run ``fn(job)`` for every job in worker processes; yield one Outcome per job, in input order.
 
+    ``retry``: a job whose worker failed (over time, out of memory, died) is given once more, first in line, to a
+    fresh worker; its outcome is the second attempt's (a failure that does not repeat was the machine's).
     Raises WorkerError only when workers cannot start at all; a job's own failure is its Outcome."""
     jobs = list(jobs)
     if not jobs:
@@ -85,6 +87,7 @@ def run_bounded(fn: Callable[[Any], Any], jobs: Sequence, bounds: Bounds, initia
     job_object = windows_memory_job(bounds.memory_mb) if WINDOWS and bounds.memory_mb else None
     pending = deque(enumerate(jobs))
     done: dict[int, Outcome] = {}
+    retried: set[int] = set()
     spec = (fn, bounds.memory_mb, initializer, initargs)
     workers: list[_Worker] = []
     try:
@@ -93,7 +96,11 @@ def run_bounded(fn: Callable[[Any], Any], jobs: Sequence, bounds: Bounds, initia
             while nxt not in done:
                 for i, w in enumerate(workers):
                     outcome = w.poll(bounds)
-                    if outcome is not None:
+                    if outcome is not None and retry and outcome.failure in ("timeout", "memory", "crash") \
+                            and outcome.index not in retried:
+                        retried.add(outcome.index)
+                        pending.appendleft((outcome.index, jobs[outcome.index]))
+                    elif outcome is not None:
                         done[outcome.index] = outcome
                     if not w.alive and pending:  # ended or died: a fresh worker takes the next jobs
                         workers[i] = _Worker(mp, spec, job_object)
