@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Callable
 
 from .config import Workspace, workspace_lock
-from .errors import WorkspaceError
+from .errors import ToolkitError, WorkspaceError
 from .machine import StoreError, describe_db_error
 from .periods import parse_period
 from .store import GUARD, JOURNAL, Store
@@ -344,7 +344,12 @@ def _judge(ctx, store: Store, batch: list[ArchivedFile], result: RebuildResult, 
     from .read import Limits
 
     code, form_id = batch[0].round, _asked(batch[0]) or None
-    period = parse_period(code)
+    try:
+        period = parse_period(code)
+    except ToolkitError:
+        result.problems.append(f"thư mục rounds/{code} không phải một kỳ báo cáo: {len(batch)} tệp lưu trữ của nó "
+                               f"không được đọc lại")
+        return done + len(batch)
     if form_id and form_id not in ctx.forms:
         form_id = None
     staging = ctx.ws.round_dir(period, "archive") / ".dung_lai"
