@@ -108,3 +108,12 @@ def test_lists_and_forms_mistakes_carry_file_key_and_line(ws):
     assert f"{forms / 'progress.yaml'}.periods: phải là danh sách loại kỳ" in out and "(dòng 7)" in out
     assert "].type: 'phantram' không hợp lệ" in out
     assert run("status", ws.root, "--period", "2025-H1")[0] == 2
+
+
+def test_settings_and_lists_mistakes_are_said_together(ws):
+    (ws.root / "forms" / "lists.yaml").write_text("areas: 5\n", encoding="utf-8")
+    _set(ws, "timeout_s: 60", "timeout_s: 0")
+    code, out = run("collect", ws.root, "--period", "2025")
+    assert code == 2
+    assert (f"- settings.yaml, dòng {_line(ws, 'timeout_s')}, intake.timeout_s: phải lớn hơn 0 (đang là 0) "
+            f"- {ws.root / 'forms' / 'lists.yaml'}, dòng 1, areas: phải là danh sách giá trị") in out
