@@ -109,7 +109,7 @@ def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
 # the floors of the layout, lowest first: a module may import its own floor and those below it
 FLOORS = [
     ("toolkit", "toolkit.issues", "toolkit.errors", "toolkit.formatting", "toolkit.text", "toolkit.paths",
-     "toolkit.files", "toolkit.sheets"),
+     "toolkit.files", "toolkit.sheets", "toolkit.machine", "toolkit.issue_labels"),
     ("toolkit.definitions",),
     ("toolkit.workspace",),
     ("toolkit.store",),
@@ -118,7 +118,7 @@ FLOORS = [
     ("toolkit.intake", "toolkit.mail.archives", "toolkit.mail.messages", "toolkit.mail.unpack"),  # unpacking the inbox
     ("toolkit.outputs",),
     ("toolkit.cycle", "toolkit.mail"),  # the year's review steps; mail: fetch into the inbox, send feedback
-    ("toolkit.pipeline", "toolkit.samples"),
+    ("toolkit.pipeline", "toolkit.samples", "toolkit.rebuild"),  # rebuild: the store again from the archive
     ("toolkit.cli", "toolkit.console", "toolkit.excel_panel", "toolkit.panel", "toolkit.demo", "toolkit.__main__"),
 ]
 

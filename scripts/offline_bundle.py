@@ -178,14 +178,18 @@ def build(out: Path, versions: list[str] | None, windows: bool = True, make_zip:
 
 
 def check_resolves(bundle: Path, manifest: dict) -> list[str]:
-    """Each Python of a Windows bundle resolves the toolkit and pywin32 from the wheel folder alone."""
+    """Each Python of a Windows bundle resolves the toolkit's requirements and pywin32 from the wheel folder alone.
+    The requirements are judged for that Python here (requirements(version)): pip would judge the markers of the
+    toolkit wheel's own requirements against this machine's Python, not the target's."""
     problems = []
+    if not (bundle / WHEELS / manifest["toolkit_wheel"]).is_file():
+        problems.append(f"the toolkit's wheel {manifest['toolkit_wheel']} is missing")
     for version in manifest["pythons"]:
         with tempfile.TemporaryDirectory() as tmp:
             run = subprocess.run([sys.executable, "-m", "pip", "install", "--dry-run", "--ignore-installed",
                                   "--no-index", "--find-links", str(bundle / WHEELS), "--target", tmp,
                                   "--platform", WINDOWS, "--python-version", version, "--only-binary=:all:",
-                                  DIST, "pywin32"], capture_output=True, text=True, encoding="utf-8",
+                                  *requirements(version)], capture_output=True, text=True, encoding="utf-8",
                                  check=False, env=offline_env())
         if run.returncode != 0:
             problems.append(f"Python {version}: {run.stderr.strip().splitlines()[-1:]}")

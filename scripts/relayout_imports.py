@@ -39,6 +39,7 @@ MOVES = {
     "toolkit.report": "toolkit.outputs.report",
     "toolkit.render": "toolkit.outputs.render",
     "toolkit.pdf": "toolkit.outputs.pdf",
+    "toolkit.schema": "toolkit.definitions.schema",
 }
 PACKAGES = {"toolkit", "toolkit.cycle", "toolkit.definitions", "toolkit.workspace", "toolkit.store", "toolkit.register",
             "toolkit.intake", "toolkit.outputs", "toolkit.mail"}
@@ -157,5 +158,4 @@ if __name__ == "__main__":
         EXISTING.add(m)
     inverse = {new: old for old, new in MOVES.items()}
     inverse["toolkit.store.sqlite"] = "toolkit.store"
-    inverse["toolkit.context"] = "toolkit.workspace.context"
     main(sys.argv[1:], inverse)

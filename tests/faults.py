@@ -80,3 +80,59 @@ def bomb_workbook(path: Path, rows: int = 2000, cols: int = 100, length: int = 5
                 fh.write(row)
             fh.write(b"</sheetData></worksheet>")
     return path
+
+
+# --- issue 27: what happens to a file, not what it is ----------------------------------------------------------
+
+KILL_PREFIX = "bi_giet"  # a file whose name starts with this has its reading worker killed (as the OOM killer does)
+
+
+def killed_once_parse(job):
+    """The real parse of collect, except that the worker reading bi_giet*.xlsx is killed with SIGKILL the first
+    time (a marker in the workspace remembers it); read again, it is read normally."""
+    import signal
+
+    root, path, rel = job[0], Path(job[1]), job[2]
+    marker = Path(root) / f".killed-{Path(rel).name}"
+    if Path(rel).name.startswith(KILL_PREFIX) and not marker.exists():
+        marker.write_text("killed")
+        os.kill(os.getpid(), signal.SIGKILL)
+    return _parse_in_worker(job)
+
+
+def killed_always_parse(job):
+    """The worker reading bi_giet*.xlsx is killed every time (the machine keeps running out of memory)."""
+    import signal
+
+    if Path(job[2]).name.startswith(KILL_PREFIX):
+        os.kill(os.getpid(), signal.SIGKILL)
+    return _parse_in_worker(job)
+
+
+TRUNCATE_PREFIX = "dang_chep"  # a file whose inbox original is cut short while its copy is being read
+
+
+def truncated_while_read_parse(job):
+    """While the worker reads dang_chep*.xlsx, its original in the inbox is cut to half its size (a clerk copying
+    a return over itself); the test restores it afterwards from the copy kept beside it."""
+    root, rel = Path(job[0]), job[2]
+    if Path(rel).name.startswith(TRUNCATE_PREFIX):
+        period = job[4]
+        original = root / "rounds" / period.code / "inbox" / rel
+        keep = root / f".full-{Path(rel).name}"
+        if not keep.exists():
+            data = original.read_bytes()
+            keep.write_bytes(data)
+            with open(original, "r+b") as fh:
+                fh.truncate(len(data) // 2)
+    return _parse_in_worker(job)
+
+
+def noisy(job):
+    """A job that writes to its worker's stderr, as a dying parser or a native panic does."""
+    import sys
+
+    sys.stderr.write("Traceback (most recent call last):\nthread '<unnamed>' panicked at 'index out of bounds'\n")
+    sys.stderr.flush()
+    os.write(2, b"RUST PANIC TEXT\n")
+    return job

@@ -166,7 +166,7 @@ def test_collect_from_an_inbox_elsewhere_with_form_json_and_feedback(copy, monke
         "XCP.xlsx": ("rejected", "XCP", 0, [("choice-error", "B7")]),
         "XMC.xlsx": ("warnings", "XMC", 5, [("late-submission", "")])}
     assert data["summary"] == {"accepted": 1, "warnings": 1, "rejected": 1, "skipped": 0, "duplicate": 0,
-                               "duplicate_rejected": 0}
+                               "duplicate_rejected": 0, "not_judged": 0}  # issue 27: the machine's faults
     assert list((ws / "rounds/2025/inbox").iterdir()) == []  # read where it was, nothing copied into the inbox
     assert sorted(p.name for p in (ws / "rounds/2025/archive").rglob("*.xlsx")) == \
         sorted(f"{f['sha256']}.xlsx" for f in data["files"])

@@ -42,7 +42,9 @@ def test_hanging_file_ends_in_file_timeout_and_the_round_goes_on(ctx, monkeypatc
     assert got["treo_XCP.xlsx"] == ("rejected", ["file-timeout"])
     assert "1,5 giây" in result.files[0].issues[0].message
     assert all(got[f"{c}.xlsx"][0] == "accepted" for c in ("XLS", "XKB", "XTL"))
-    assert elapsed < 1.5 + 5, elapsed  # the limit, plus starting workers and reading the three others
+    # the limit twice (issue 27: a file over time is read once more by a fresh worker before it is the file's
+    # verdict), plus starting workers and reading the three others
+    assert elapsed < 2 * 1.5 + 5, elapsed
 
 
 def test_whole_round_with_workers_started_as_windows_starts_them(ctx, monkeypatch):

@@ -91,7 +91,7 @@ def test_a_failure_while_storing_the_new_verdict_keeps_the_earlier_rejection(ctx
 
     result = do_collect(open_round(ctx.ws, "2025"), _hook=fault)
     assert [(f.file, f.status, [i.code for i in f.issues]) for f in result.files] == [
-        ("XLS.xlsx", "rejected", ["file-failed"])]
+        ("XLS.xlsx", "not_judged", ["file-not-judged"])]  # issue 27: the machine's fault, not the unit's
     with Store(ctx.ws.db_path) as store:
         earlier = store.submission_by_sha(sha256_file(path))
         assert (earlier["status"], store.error_codes(earlier["id"])) == ("rejected", {"form-mismatch"})

@@ -65,7 +65,17 @@ class Context:
 
 
 def load_context(workspace) -> Context:
-    ws = workspace if isinstance(workspace, Workspace) else Workspace.open(Path(workspace))
+    if isinstance(workspace, Workspace):
+        ws = workspace
+    else:
+        from .definitions.schema import SettingsError
+
+        try:
+            ws = Workspace.open(Path(workspace))
+        except SettingsError as exc:  # the forms' and lists' mistakes said in the same breath
+            from .definitions.forms import check_forms
+
+            raise SettingsError(exc.problems + check_forms(Path(workspace))) from None
     forms = load_forms(ws.root)
     if not ws.registry_path.exists():
         raise WorkspaceError(f"Thiếu danh sách đơn vị {ws.registry_path}.")

@@ -1,4 +1,5 @@
-"""Safe writes and the workspace lock: a file is replaced whole or not at all, and one collect runs at a time."""
+"""Safe writes and the workspace lock: a file is replaced whole or not at all (with the mode the user's umask
+gives, temporary files of an interrupted writer swept), and one collect runs at a time."""
 
 from __future__ import annotations
 
@@ -9,16 +10,75 @@ from pathlib import Path
 from .errors import WorkspaceError
 
 
+def _file_mode() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+#: the mode of a file the toolkit writes: what the user's umask gives any new file (mkstemp's 0600 would leave
+#: outputs, settings.yaml and don_vi.xlsx unreadable to colleagues on a shared folder)
+FILE_MODE = _file_mode()
+_SWEPT: set[str] = set()
+STALE_TEMP_S = 3600
+
+
+def temp_prefix() -> str:
+    return f".tmp-{os.getpid()}-"
+
+
+def sweep_temps(folder: Path) -> None:
+    """Remove temporary files left in ``folder`` by a writer that was interrupted (killed merge, collect, report):
+    those of a process that no longer runs, or older than an hour. Once per folder and process."""
+    key = str(folder)
+    if key in _SWEPT:
+        return
+    _SWEPT.add(key)
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return
+    import time
+
+    now = time.time()
+    for entry in entries:
+        if not entry.name.startswith(".tmp-") or not entry.is_file(follow_symlinks=False):
+            continue
+        pid = entry.name[5:].split("-", 1)[0]
+        try:
+            alive = pid.isdigit() and _alive(int(pid))
+            if not alive and (pid.isdigit() or now - entry.stat().st_mtime > STALE_TEMP_S):
+                os.unlink(entry.path)
+        except OSError:
+            pass
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    if os.name == "nt":
+        return True  # no cheap check without pywin32: left to the age rule
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True
+
+
 def atomic_write_bytes(path: Path, data: bytes) -> None:
     """Write to a temporary file beside the target, then rename over it."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=path.suffix, dir=path.parent)
+    sweep_temps(path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=temp_prefix(), suffix=path.suffix, dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
+        os.chmod(tmp, FILE_MODE)
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
@@ -32,7 +92,8 @@ class atomic_path:
     def __init__(self, path: Path):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=self.path.suffix, dir=self.path.parent)
+        sweep_temps(self.path.parent)
+        fd, tmp = tempfile.mkstemp(prefix=temp_prefix(), suffix=self.path.suffix, dir=self.path.parent)
         os.close(fd)
         self.tmp = Path(tmp)
 
@@ -41,6 +102,7 @@ class atomic_path:
 
     def __exit__(self, exc_type, exc, tb) -> None:
         if exc_type is None and self.tmp.exists():
+            os.chmod(self.tmp, FILE_MODE)
             os.replace(self.tmp, self.path)
         elif self.tmp.exists():
             self.tmp.unlink()

@@ -47,6 +47,11 @@ _CODES = [
     # --- files -------------------------------------------------------------------------------
     Code("file-skipped", I, F, "Bỏ qua tệp không phải bảng tính ({reason}).",
          "Chỉ đặt vào thư mục inbox các tệp Excel (.xlsx, .xlsm, .xls, .ods) do đơn vị gửi về."),
+    Code("file-not-regular", W, F, "Bỏ qua mục trong thư mục inbox: {kind}.",
+         "Chép chính tệp đơn vị gửi (không phải lối tắt hay mục đặc biệt) vào thư mục inbox rồi tiếp nhận lại."),
+    Code("file-not-judged", W, F, "Chưa xét được tệp: {what}.",
+         "Đây là sự cố của máy, không phải lỗi của tệp: không ghi gì cho đơn vị, không cần đơn vị gửi lại. Khắc phục "
+         "sự cố rồi chạy lại lệnh tiếp nhận; tệp sẽ được đọc lại."),
     Code("file-already-collected", I, F, "Tệp này đã được tiếp nhận trước đó (trùng nội dung); không xử lý lại.",
          "Không cần làm gì."),
     Code("file-seen-rejected", E, F,

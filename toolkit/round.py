@@ -19,7 +19,7 @@ from .context import Context, load_context
 from .definitions.forms import Form
 from .errors import ToolkitError
 from .paths import safe_filename
-from .store import Store
+from .store import Store, guard_store
 from .workspace.periods import Period, parse_period
 from .workspace.units import Unit
 
@@ -172,6 +172,7 @@ def open_round(workspace, period: str | Period, form_id: str | None = None, ctx:
     """The round of ``period`` in a workspace (a path, a Workspace or a Context)."""
     if ctx is None:
         ctx = workspace if isinstance(workspace, Context) else load_context(workspace)
+    guard_store(ctx.ws.db_path)  # deleted, emptied or damaged while the archive holds returns: refused, once per command
     period = period if isinstance(period, Period) else parse_period(period)
     if form_id:
         form = ctx.form(form_id)

@@ -10,11 +10,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from .. import resources
 from ..errors import FormDefinitionError
 from ..text import fold
+from .schema import annotate, check_lists, load_yaml
 from .vocabulary import STATUS_MEANINGS, list_items, shipped_meaning
 
 TYPES = {"text", "integer", "number", "percent", "date", "choice", "bool", "unit", "leader"}
@@ -148,22 +147,24 @@ def load_forms(workspace: Path | None = None) -> dict[str, Form]:
     """All forms: shipped ones, overridden by <workspace>/forms/*.yaml. Raises FormDefinitionError."""
     dirs = [shipped_dir()] + ([Path(workspace) / "forms"] if workspace else [])
     lists: dict[str, list] = {}
+    lines: dict[Path, dict[str, int]] = {}
     raw: dict[str, tuple[Path, Any]] = {}
     problems: list[str] = []
     for d in dirs:
         if not d.is_dir():
             continue
         for path in sorted(d.glob("*.yaml")):
-            try:
-                data = yaml.safe_load(path.read_text(encoding="utf-8"))
-            except yaml.YAMLError as exc:
-                mark = getattr(exc, "problem_mark", None)
-                where = f" (dòng {mark.line + 1}, cột {mark.column + 1})" if mark else ""
-                problems.append(f"{path}{where}: YAML không hợp lệ: {getattr(exc, 'problem', exc)}")
+            found: list[str] = []
+            data, where = load_yaml(path, found, required=False)
+            if found:
+                problems.extend(f"{path}: {p.split(': ', 1)[1]}" if p.startswith(path.name + ":") else
+                                f"{path}{p[len(path.name):]}" for p in found)
                 continue
+            lines[path] = where
             if path.stem == "lists":
-                if not isinstance(data, dict):
-                    problems.append(f"{path}: phải là bảng 'tên danh sách: [giá trị, ...]'")
+                bad = check_lists(data, where, path)
+                if bad:
+                    problems.extend(bad)
                     continue
                 lists.update(data)
             elif isinstance(data, dict) and isinstance(data.get("id"), str):
@@ -172,7 +173,9 @@ def load_forms(workspace: Path | None = None) -> dict[str, Form]:
                 problems.append(f"{path}: thiếu khoá 'id' ở cấp đầu")
     forms = {}
     for form_id, (path, data) in raw.items():
+        before = len(problems)
         form = _build_form(path, data, lists, problems)
+        problems[before:] = annotate(problems[before:], path, lines.get(path, {}))
         if form:
             forms[form_id] = form
     if problems:
@@ -208,6 +211,10 @@ def _build_form(path: Path, d: dict, lists: dict, problems: list[str]) -> Form |
         problems.append(f"{p}.role: '{role}' không hợp lệ (chọn một trong {sorted(ROLES)})")
     title = need(d, "title", str, p)
     periods = d.get("periods") or []
+    if not isinstance(periods, list):
+        problems.append(f"{p}.periods: phải là danh sách loại kỳ (chọn trong {sorted(PERIOD_KINDS)}), "
+                        f"đang là {periods!r}")
+        periods = []
     for i, k in enumerate(periods):
         if k not in PERIOD_KINDS:
             problems.append(f"{p}.periods[{i}]: '{k}' không hợp lệ (chọn trong {sorted(PERIOD_KINDS)})")
@@ -262,6 +269,9 @@ def _build_sheet(sp: str, s: dict, lists: dict, problems: list[str], need, seen_
     for k in key:
         if k not in names:
             problems.append(f"{sp}.key: cột '{k}' không có trong columns")
+    for opt in ("blank_rows",):
+        if opt in s and (isinstance(s[opt], bool) or not isinstance(s[opt], int) or s[opt] < 0):
+            problems.append(f"{sp}.{opt}: phải là số nguyên không âm, đang là {s[opt]!r}")
     rules = []
     for ri, r in enumerate(s.get("rules") or []):
         rp = f"{sp}.rules[{ri}]"
@@ -312,9 +322,16 @@ def _build_column(cp: str, c: Any, lists: dict, problems: list[str]) -> Column |
                             f"(chọn trong {', '.join(STATUS_MEANINGS)})")
     if typ == "choice" and not choices:
         problems.append(f"{cp}.choices: cột kiểu choice cần danh sách giá trị")
-    for bound in ("min", "max"):
-        if bound in c and not isinstance(c[bound], (int, float)):
-            problems.append(f"{cp}.{bound}: phải là số")
+    for bound in ("min", "max", "width", "max_length"):
+        if bound in c and (isinstance(c[bound], bool) or not isinstance(c[bound], (int, float))):
+            problems.append(f"{cp}.{bound}: phải là số, đang là {c[bound]!r}")
+            unknown = unknown | {bound}
+    if "aliases" in c and not isinstance(c["aliases"], list):
+        problems.append(f"{cp}.aliases: phải là danh sách tên khác của cột")
+        unknown = unknown | {"aliases"}
+    if isinstance(choices, (int, float)) or (isinstance(choices, str) and not choices.startswith("@")):
+        problems.append(f"{cp}.choices: phải là danh sách giá trị hoặc '@tên_danh_sách' của lists.yaml")
+        choices = ()
     if c.get("pattern"):
         try:
             re.compile(c["pattern"])

@@ -15,7 +15,6 @@ import os
 import shutil
 import stat
 import time
-from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -27,6 +26,7 @@ from ..files import atomic_path, workspace_lock
 from ..formatting import seconds
 from ..issue_labels import issue_label
 from ..issues import Issue, Report, Severity, make_issue
+from ..machine import MachineFault, as_fault, is_storage_error
 from ..mail.unpack import expand_inbox, is_mail_file
 from ..paths import distinct_names
 from ..round import Round, as_round
@@ -36,7 +36,7 @@ from ..text import fold, xml_safe
 from ..workspace.periods import Period, parse_period
 from .checks import Lookups
 from .feedback import feedback_path, write_feedback
-from .pool import Bounds, default_workers, failure_issue, run_bounded
+from .pool import Bounds, default_workers, failure_issue
 from .read import SPREADSHEET_EXTS, Limits, open_workbook
 from .similarity import TextGroups
 from .submission import counted_text, first_return
@@ -44,13 +44,14 @@ from .validate import Submission, parse_workbook, validate
 
 STATUS_LABELS = {"accepted": "Tiếp nhận", "warnings": "Tiếp nhận, có cảnh báo", "rejected": "Không tiếp nhận",
                  "skipped": "Bỏ qua", "duplicate": "Đã tiếp nhận trước đó",
-                 "duplicate_rejected": "Đã xét trước đó: không tiếp nhận, chờ bản sửa"}
+                 "duplicate_rejected": "Đã xét trước đó: không tiếp nhận, chờ bản sửa",
+                 "not_judged": "Chưa xét (sự cố của máy, sẽ đọc lại)"}
 
 
 @dataclass
 class FileResult:
     file: str
-    status: str  # accepted | warnings | rejected | skipped | duplicate
+    status: str  # accepted | warnings | rejected | skipped | duplicate | duplicate_rejected | not_judged
     unit: str = ""
     unit_name: str = ""
     form: str = ""
@@ -111,6 +112,9 @@ class CollectResult:
             parts.append(f"{self.count('duplicate_rejected')} đã xét trước đó (không tiếp nhận)")
         if self.count("skipped"):
             parts.append(f"{self.count('skipped')} bỏ qua")
+        if self.count("not_judged"):
+            parts.append(f"{self.count('not_judged')} chưa xét do sự cố của máy (sẽ đọc lại)")
+
         return f"{len(self.files)} tệp: {', '.join(parts)} ({seconds(self.seconds)})"
 
     def to_dict(self) -> dict:
@@ -131,9 +135,14 @@ def scan_inbox(inbox: Path) -> tuple[list[Path], list[FileResult]]:
     """Spreadsheet candidates (oldest first) and notes for the files skipped."""
     files, skipped = [], []
     for path in sorted(inbox.rglob("*")):
-        if not path.is_file() or path.is_symlink():
-            continue
         rel = str(path.relative_to(inbox))
+        odd = _not_regular(path)
+        if odd is None:
+            continue
+        if odd:
+            skipped.append(FileResult(file=rel, status="skipped", issues=[make_issue("file-not-regular", file=rel,
+                                                                                     kind=odd)]))
+            continue
         if path.name.startswith("~$") or path.name.startswith(".~lock"):
             reason = "tệp tạm của Excel/LibreOffice"
         elif is_mail_file(path):  # archives, saved messages, fetch sidecars: opened by toolkit.mail.unpack
@@ -151,6 +160,23 @@ def scan_inbox(inbox: Path) -> tuple[list[Path], list[FileResult]]:
     return files, skipped
 
 
+def _not_regular(path: Path) -> str | None:
+    """'' for a regular file, None for a folder (walked into), else what the entry is (said to the clerk)."""
+    try:
+        st = path.lstat()
+    except OSError:
+        return "mục không còn trong thư mục"
+    if stat.S_ISDIR(st.st_mode):
+        return None
+    if stat.S_ISLNK(st.st_mode):
+        return "lối tắt (symlink) trỏ tới tệp khác" if path.exists() else "lối tắt (symlink) hỏng"
+    if stat.S_ISFIFO(st.st_mode):
+        return "đường ống (FIFO), không phải tệp"
+    if not stat.S_ISREG(st.st_mode):
+        return "mục đặc biệt của hệ thống, không phải tệp"
+    return ""
+
+
 def collect(rnd: Round, inbox: str | Path | None = None, feedback: bool = True,
             progress: Callable[[int, int, str], None] | None = None, workers: int | None = None,
             _hook: Callable[[str, str], None] | None = None) -> CollectResult:
@@ -161,6 +187,12 @@ def collect(rnd: Round, inbox: str | Path | None = None, feedback: bool = True,
     rnd = as_round(rnd)
     ctx, period = rnd.ctx, rnd.period
     form_id = rnd.form.id if rnd.explicit else None
+    if period.code not in (ctx.ws.settings.get("periods") or {}) and not rnd.started:
+        from ..errors import ToolkitError  # a mistyped period would otherwise start a second round
+
+        raise ToolkitError(f"Kỳ {period.code} ({period.label}) không có trong settings.yaml, chưa phát hành biểu mẫu "
+                           f"và chưa tiếp nhận tệp nào. Kiểm tra lại kỳ (--period); nếu đúng là kỳ mới, thêm kỳ bằng: "
+                           f"toolkit init <thư mục> --period {period.code}.")
     if not ctx.ws.has_deadline(period):  # keep the deadline the returns are judged by
         ctx.ws.set_period(period)
     inbox = Path(inbox) if inbox else rnd.inbox
@@ -172,8 +204,14 @@ def _collect_locked(ctx, period, form_id, inbox, feedback, progress, workers, _h
     result = CollectResult(period=period.code)
     try:
         _collect_files(ctx, period, form_id, inbox, feedback, progress, workers, _hook, result)
-    finally:  # the office's table is written whatever happened to the files
-        result.issues_workbook = str(write_issues_workbook(ctx, period, result))
+    except BaseException as exc:  # the office's table is written whatever happened to the files, unless the
+        if not isinstance(exc, MachineFault) and not is_storage_error(exc):  # disk itself is what failed
+            try:
+                write_issues_workbook(ctx, period, result)
+            except Exception:
+                pass
+        raise
+    result.issues_workbook = str(write_issues_workbook(ctx, period, result))
     result.seconds = time.perf_counter() - started
     return result
 
@@ -182,7 +220,10 @@ def _collect_files(ctx, period, form_id, inbox, feedback, progress, workers, _ho
     result.files.extend(FileResult(**note) for note in expand_inbox(inbox, ctx.ws.settings))  # zip, eml, msg...
     files, skipped = scan_inbox(inbox)
     result.files.extend(skipped)
-    with nullcontext(ctx.store) as store:  # the session's one handle: collect does not close it
+    staging = snapshots_folder(ctx.ws.round_dir(period, "archive"))
+    store = ctx.store  # the session's one handle: collect does not close it
+    parsed = None
+    try:
         store.snapshot_registry(period.code, ctx.registry)
         for form in ctx.forms.values():  # the definitions the round was read with, kept in the history
             store.save_form(form.id, form.version, Path(form.source).read_text(encoding="utf-8"))
@@ -194,50 +235,162 @@ def _collect_files(ctx, period, form_id, inbox, feedback, progress, workers, _ho
         context = _context(ctx, period, form_id)
         reread: dict[str, tuple[int, str]] = {}  # digest -> the earlier rejection forgotten when it is stored
         twins: list[tuple[int, str, str, Path]] = []
-        for path in files:
-            rel = str(path.relative_to(inbox))
-            try:
-                digest = sha256_file(path)
-            except OSError as exc:
-                result.files.append(FileResult(file=rel, status="rejected", errors=1, issues=[
-                    make_issue("file-unreadable", file=rel, detail=str(exc))]))
-                continue
-            if digest in reread:  # a twin of a file read again in this collect: judged like it, afterwards
-                twins.append((len(result.files), rel, digest, path))
-                result.files.append(None)
-                continue
-            again = _read_again(store, digest, context) if digest in seen else None
-            if digest in seen and not again:
-                result.files.append(_seen_before(store, rel, digest, path))
-                continue
-            if again:
-                reread[digest] = again
-            seen.add(digest)
-            todo.append((path, rel, digest))
-        parsed = parse_all(ctx, [(p, r) for p, r, _ in todo], form_id, period, limits, workers)
-        for n, ((path, rel, digest), (fmt, readable, sub)) in enumerate(zip(todo, parsed), start=1):
+        pending: dict[str, str] = {}  # digest -> the file of this collect judged for it
+        _scan(files, inbox, store, staging, seen, context, result, todo, reread, pending, twins)
+        parsed = parse_all(ctx, [(snap, r) for _, r, _, snap, _ in todo], form_id, period, limits, workers)
+        for n, ((path, rel, digest, snap, before), (fmt, readable, sub)) in enumerate(zip(todo, parsed), start=1):
             if progress:
                 progress(n, len(todo), rel)
-            try:
-                fr = _collect_one(ctx, store, path, rel, digest, period, form_id, fmt, readable, sub, lookups,
-                                  claimed, feedback, _hook, forget=reread.get(digest))
-            except Exception as exc:  # a fault on one file never stops the round: it becomes that file's issue
-                fr = FileResult(file=rel, status="rejected", sha256=digest, errors=1, issues=[
-                    make_issue("file-failed", file=rel, stage="lưu vào kho dữ liệu", detail=_brief(exc))])
+            if isinstance(sub, NotJudged):
+                fr = not_judged(rel, digest, sub.reason)
+            elif _changed(path, before):  # copied over, truncated or restored while it was read
+                fr = not_judged(rel, digest, CHANGED)
+            else:
+                try:
+                    fr = _collect_one(ctx, store, path, rel, digest, period, form_id, fmt, readable, sub, lookups,
+                                      claimed, feedback, _hook, forget=reread.get(digest), snap=snap,
+                                      mtime=before.st_mtime)
+                except Exception as exc:  # the machine's fault, never the unit's: nothing was recorded
+                    if is_storage_error(exc):
+                        done = sum(1 for f in result.files if f and f.status in ("accepted", "warnings", "rejected"))
+                        raise as_fault(exc, str(ctx.ws.db_path), before=(
+                            f"Tiếp nhận dừng lại ở tệp {rel} ({done} tệp đã xét xong và đã lưu; "
+                            f"{len(todo) - n + 1} tệp chưa xét, sẽ được đọc lại ở lần tiếp nhận sau):")) from None
+                    fr = not_judged(rel, digest, f"lỗi của chương trình khi kiểm tra, lưu tệp ({_brief(exc)})")
+            if fr.status == "not_judged":
                 seen.discard(digest)
+            drop_snapshot(snap)
             result.files.append(fr)
-        for i, rel, digest, path in twins:
-            result.files[i] = _seen_before(store, rel, digest, path)
-        for fr in result.files:  # a file rejected before whose unit sent a corrected one later in this collect
-            if fr.unit and not fr.unit_name and fr.unit in ctx.registry.units:
-                fr.unit_name = ctx.registry.units[fr.unit].name  # files seen before: named like the others
-            if fr.status == "duplicate_rejected" and not fr.replaced and fr.unit:
-                later = store.active_submission(fr.unit, fr.form, fr.period)
-                if later:
-                    fr.replaced = later["file_name"]
-                    fr.issues = [make_issue("file-seen-rejected-replaced", file=fr.file, other=later["file_name"])]
+        _settle(ctx, store, result, twins, pending)
         if feedback:
             write_all_feedback(ctx, store, period, result, workers, _hook)
+    finally:
+        if parsed is not None:
+            parsed.close()  # workers still reading are ended
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _scan(files, inbox: Path, store: Store, staging: Path, seen: set, context: dict, result, todo: list,
+          reread: dict, pending: dict, twins: list) -> None:
+    """Hash each inbox file and take a private copy of those to judge (``todo``); a file seen before is answered
+    from the store, one that cannot be read or changes while copied is not judged (the office's problem)."""
+    for path in files:
+        rel = str(path.relative_to(inbox))
+        try:
+            before = path.stat()
+            digest = sha256_file(path)
+        except OSError as exc:  # the inbox could not be read: the office's problem, not the unit's
+            result.files.append(not_judged(rel, "", _cannot_read(exc)))
+            continue
+        if digest in pending:  # a twin of a file judged in this collect: judged like it, afterwards
+            twins.append((len(result.files), rel, digest, path))
+            result.files.append(None)
+            continue
+        again = _read_again(store, digest, context) if digest in seen else None
+        if digest in seen and not again:
+            result.files.append(_seen_before(store, rel, digest, path))
+            continue
+        try:  # the bytes judged are the bytes archived and hashed: a private copy, read once
+            snap = snapshot(path, staging, digest, before)
+        except OSError as exc:  # the inbox file could not be read (locked by Excel...): that file waits;
+            if is_storage_error(exc) and exc.filename != str(path):  # the workspace cannot be written: stop
+                raise as_fault(exc, before="Tiếp nhận dừng lại, chưa xét tệp nào tiếp theo:") from None
+            result.files.append(not_judged(rel, digest, _cannot_read(exc)))
+            continue
+        if snap is None:
+            result.files.append(not_judged(rel, digest, CHANGED))
+            continue
+        if again:
+            reread[digest] = again
+        pending[digest] = rel
+        todo.append((path, rel, digest, snap, before))
+
+
+def _settle(ctx, store: Store, result, twins: list, pending: dict) -> None:
+    """Twins of a file judged in this collect are answered like it; files seen before are named like the others,
+    and a rejected one whose unit sent a corrected file since says so."""
+    for i, rel, digest, path in twins:
+        if store.submission_by_sha(digest) is None:  # the original could not be judged either
+            result.files[i] = not_judged(rel, digest, f"cùng nội dung với tệp {pending[digest]} chưa xét được")
+        else:
+            result.files[i] = _seen_before(store, rel, digest, path)
+    for fr in result.files:  # a file rejected before whose unit sent a corrected one later in this collect
+        if fr.unit and not fr.unit_name and fr.unit in ctx.registry.units:
+            fr.unit_name = ctx.registry.units[fr.unit].name  # files seen before: named like the others
+        if fr.status == "duplicate_rejected" and not fr.replaced and fr.unit:
+            later = store.active_submission(fr.unit, fr.form, fr.period)
+            if later:
+                fr.replaced = later["file_name"]
+                fr.issues = [make_issue("file-seen-rejected-replaced", file=fr.file, other=later["file_name"])]
+
+
+CHANGED = ("tệp thay đổi trong lúc đang đọc (có thể đang được chép hoặc lưu đè); kết quả không được ghi cho đơn vị. "
+           "Chờ chép xong rồi tiếp nhận lại")
+
+
+@dataclass
+class NotJudged:
+    """What happened to a file (not what it is): the office's problem; nothing is recorded for the unit."""
+
+    reason: str
+
+
+def _cannot_read(exc: OSError) -> str:
+    import errno
+
+    what = {errno.EACCES: "không có quyền đọc, hoặc tệp đang được mở bằng chương trình khác",
+            errno.EPERM: "không có quyền đọc, hoặc tệp đang được mở bằng chương trình khác",
+            errno.ENOENT: "tệp đã bị xoá hoặc chuyển đi trong lúc tiếp nhận",
+            errno.EIO: "ổ đĩa báo lỗi khi đọc"}.get(exc.errno, "máy báo lỗi khi đọc tệp")
+    return f"không đọc được tệp trong thư mục inbox ({what}); đóng Excel hoặc chờ chép xong rồi tiếp nhận lại"
+
+
+def not_judged(rel: str, digest: str, reason: str) -> FileResult:
+    return FileResult(file=rel, status="not_judged", sha256=digest,
+                      issues=[make_issue("file-not-judged", file=rel, what=reason)])
+
+
+def snapshots_folder(archive_dir: Path) -> Path:
+    """A private folder for this collect's copies of the files it reads (left over by a killed collect:
+    emptied; the workspace lock keeps other collects out)."""
+    folder = archive_dir / ".dang_doc"
+    shutil.rmtree(folder, ignore_errors=True)
+    return folder
+
+
+def snapshot(path: Path, staging: Path, digest: str, before: os.stat_result) -> Path | None:
+    """Copy ``path`` once into a private folder (same file name, same modification time) while hashing it: the
+    copy is what is judged, archived and recorded. None when the bytes differ from those hashed at the scan (the
+    file is changing)."""
+    folder = staging / digest[:16]
+    n = 0
+    while folder.exists():
+        n += 1
+        folder = staging / f"{digest[:16]}-{n}"
+    folder.mkdir(parents=True)
+    copy = folder / path.name
+    h = hashlib.sha256()
+    with open(path, "rb") as src, open(copy, "wb") as dst:
+        for chunk in iter(lambda: src.read(1 << 20), b""):
+            h.update(chunk)
+            dst.write(chunk)
+    if h.hexdigest() != digest or _changed(path, before):
+        shutil.rmtree(folder, ignore_errors=True)
+        return None
+    os.utime(copy, ns=(before.st_atime_ns, before.st_mtime_ns))
+    return copy
+
+
+def drop_snapshot(snap: Path) -> None:
+    shutil.rmtree(snap.parent, ignore_errors=True)
+
+
+def _changed(path: Path, before: os.stat_result) -> bool:
+    try:
+        now = path.stat()
+    except OSError:
+        return True
+    return (now.st_size, now.st_mtime_ns) != (before.st_size, before.st_mtime_ns)
 
 
 def _brief(exc: BaseException) -> str:
@@ -345,21 +498,27 @@ def parse_all(ctx: Context, items: list[tuple[Path, str]], form_id, period, limi
         for p, r in items:
             yield _parse_one(ctx, p, r, form_id, period, limits)
         return
+    from .pool import machine_failure, run_bounded  # looked up when called (a test spies on it)
+
     intake = ctx.ws.settings["intake"]
     bounds = Bounds(limits.timeout_s, int(intake.get("worker_memory_mb") or 0), default_workers(len(items), workers),
                     intake.get("worker_start") or None)
     jobs = [(str(ctx.ws.root), p, r, form_id, period, limits) for p, r in items]
-    outcomes = run_bounded(_parse_in_worker, jobs, bounds, _init_worker, (str(ctx.ws.root),))
-    for (path, rel), out in zip(items, outcomes):  # the caller stores this one while workers read the next
+    # a read that fails is given once more to a fresh worker: only a failure that repeats is the file's
+    outcomes = run_bounded(_parse_in_worker, jobs, bounds, _init_worker, (str(ctx.ws.root),), True)  # retry
+    for (path, rel), out in zip(items, outcomes):  # the caller stores one while workers read the next
         if out.ok:
             yield out.value[0], out.value[1], _relink(ctx, out.value[2])
+        elif machine_failure(out):
+            yield "", False, NotJudged(machine_failure(out))
         else:
             yield "", False, Submission(path=path, file_name=rel, issues=[failure_issue(out, bounds, rel)])
 
 
 def _collect_one(ctx: Context, store: Store, path: Path, rel: str, digest: str, period: Period,
                  form_id: str | None, fmt: str, readable: bool, sub: Submission, lookups: dict, claimed: set,
-                 feedback: bool, hook, forget: tuple[int, str] | None = None) -> FileResult:
+                 feedback: bool, hook, forget: tuple[int, str] | None = None, snap: Path | None = None,
+                 mtime: float | None = None) -> FileResult:
     lk = None
     if sub.form is not None and sub.unit is not None and sub.period is not None:
         lk = lookups.get(sub.form.id) or lookups.setdefault(sub.form.id, prepare_lookups(ctx, store, sub.form, period))
@@ -371,8 +530,9 @@ def _collect_one(ctx: Context, store: Store, path: Path, rel: str, digest: str, 
         if not sub.has_errors and not _correction_asked(store, sub, mine):
             # another accepted file of this unit still in the inbox, and nobody asked for a new one: a duplicate
             twins = [s for s in mine if s["status"] == "accepted" and s["file_name"] in claimed]
-            mtime = datetime.fromtimestamp(path.stat().st_mtime).replace(microsecond=0).isoformat(sep=" ")
-            if twins and (twins[-1]["file_mtime"], twins[-1]["file_name"]) < (mtime, rel):
+            when = datetime.fromtimestamp(path.stat().st_mtime if mtime is None else mtime)
+            when = when.replace(microsecond=0).isoformat(sep=" ")
+            if twins and (twins[-1]["file_mtime"], twins[-1]["file_name"]) < (when, rel):
                 sub.add("duplicate-submission", other=twins[-1]["file_name"])  # this later file is used
             # an older copy is said so once, after it is stored ("older-submission": history only)
     _cap(sub, ctx.ws.settings["intake"]["max_issues_per_file"])
@@ -395,10 +555,10 @@ def _collect_one(ctx: Context, store: Store, path: Path, rel: str, digest: str, 
                     unit_name=sub.unit.name if sub.unit else "", form=sub.form.id if sub.form else "",
                     period=sub.period.code if sub.period else period.code, sha256=digest, errors=errors,
                     warnings=warnings, issues=sub.issues)
-    archived = archive(ctx.ws.round_dir(period, "archive"), path, digest)
+    archived = archive(ctx.ws.round_dir(period, "archive"), snap or path, digest)
     if hook:
         hook("archived", rel)
-    fr.readable, fr.format, fr.path = readable, fmt, path
+    fr.readable, fr.format, fr.path = readable, fmt, archived if snap else path
     late = next((i for i in sub.issues if i.code == "late-submission"), None)
     fr.late_days = int(late.params["days"]) if late else 0
     first = _earlier_return(store.unit_submissions(fr.unit, fr.form, fr.period), path) \
@@ -411,13 +571,15 @@ def _collect_one(ctx: Context, store: Store, path: Path, rel: str, digest: str, 
         "sha256": digest, "file_name": rel, "rel_path": rel, "archived_path": str(archived), "format": fmt,
         "unit_code": fr.unit or None, "form_id": fr.form or None, "form_version": sub.form_version,
         "period": fr.period, "received_at": datetime.now().replace(microsecond=0).isoformat(sep=" "),
-        "file_mtime": datetime.fromtimestamp(path.stat().st_mtime).replace(microsecond=0).isoformat(sep=" "),
+        "file_mtime": datetime.fromtimestamp(path.stat().st_mtime if mtime is None else mtime)
+        .replace(microsecond=0).isoformat(sep=" "),
         "status": "rejected" if status == "rejected" else "accepted", "errors": errors, "warnings": warnings,
         "late_days": fr.late_days, "identified_by": sub.identified_by,
         "collected_as": json.dumps(_context(ctx, period, form_id)),
     }
     rows = _rows_for_store(sub) if record["status"] == "accepted" else []
     register = _register_payload(sub, ctx) if record["status"] == "accepted" else None
+    write_sidecar(archived, record, period)  # the archive, not the store, is the source of truth
     recorded = store.record(record, rows, [i.to_dict() for i in sub.issues], register,
                             hook=(lambda stage: hook(stage, rel)) if hook else None, forget=forget)
     sid, previous = recorded.id, recorded.previous
@@ -566,6 +728,26 @@ def archive(folder: Path, path: Path, digest: str) -> Path:
             shutil.copyfile(path, tmp)
         os.chmod(target, stat.S_IREAD | stat.S_IRGRP | stat.S_IROTH)
     return target
+
+
+SIDECAR_FIELDS = ("sha256", "file_name", "format", "unit_code", "form_id", "form_version", "period", "received_at",
+                  "file_mtime", "status", "errors", "warnings", "late_days", "identified_by", "collected_as")
+
+
+def sidecar_path(archived: Path) -> Path:
+    return archived.with_name(archived.stem + ".json")
+
+
+def write_sidecar(archived: Path, record: dict, period: Period) -> Path:
+    """What the store knows of an archived file (name as received, unit, form, period, received time, verdict),
+    beside it: the store can be rebuilt from the archive alone (toolkit.rebuild). Written before the store's
+    transaction, so no verdict is ever in the store without it."""
+    data = {k: record.get(k) for k in SIDECAR_FIELDS}
+    data.update(round=period.code, archived=archived.name, seq=time.time_ns())
+    path = sidecar_path(archived)
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
+    return path
 
 
 def _rows_for_store(sub: Submission) -> list[dict]:

@@ -39,10 +39,12 @@ from typing import Any
 from ..errors import WorkerError
 from ..issues import make_issue
 
-#: Exit codes of a worker that died from lack of memory: a native library aborting on a failed allocation
-#: (SIGABRT; Windows' fail-fast 0xC0000409 and abort()'s 3), the Linux OOM killer (SIGKILL), Windows'
-#: STATUS_NO_MEMORY (0xC0000017).
-MEMORY_EXITS = {-signal.SIGABRT, -9, 3, 0xC0000409, 0xC0000017}
+#: Exit codes of a worker that died from lack of memory under its own cap: a native library aborting on a failed
+#: allocation (SIGABRT; Windows' fail-fast 0xC0000409 and abort()'s 3), Windows' STATUS_NO_MEMORY (0xC0000017).
+MEMORY_EXITS = {-signal.SIGABRT, 3, 0xC0000409, 0xC0000017}
+#: Exit codes of a worker ended from outside (the Linux OOM killer's SIGKILL, a shutdown, an operator): what
+#: happened to the machine says nothing about the file the worker was reading.
+KILLED_EXITS = {-getattr(signal, name) for name in ("SIGKILL", "SIGTERM", "SIGINT", "SIGHUP") if hasattr(signal, name)}
 WINDOWS = sys.platform == "win32"
 STARTUP_TIMEOUT_S = 120
 LOOKAHEAD = 256  # results held for the caller at most (while an earlier job still runs), so memory stays bounded  # a worker that is not ready by then is a fault of the installation, not of a file
@@ -65,6 +67,7 @@ class Outcome:
     failure: str = ""  # "" | "timeout" | "memory" | "crash" | "error"
     detail: str = ""
     seconds: float = 0.0
+    exitcode: int | None = None  # of a worker that died with the job
 
     @property
     def ok(self) -> bool:
@@ -72,9 +75,11 @@ class Outcome:
 
 
 def run_bounded(fn: Callable[[Any], Any], jobs: Sequence, bounds: Bounds, initializer: Callable | None = None,
-                initargs: tuple = ()) -> Iterator[Outcome]:
+                initargs: tuple = (), retry: bool = False) -> Iterator[Outcome]:
     """Run ``fn(job)`` for every job in worker processes; yield one Outcome per job, in input order.
 
+    ``retry``: a job whose worker failed (over time, out of memory, died) is given once more, first in line, to a
+    fresh worker; its outcome is the second attempt's (a failure that does not repeat was the machine's).
     Raises WorkerError only when workers cannot start at all; a job's own failure is its Outcome."""
     jobs = list(jobs)
     if not jobs:
@@ -83,6 +88,7 @@ def run_bounded(fn: Callable[[Any], Any], jobs: Sequence, bounds: Bounds, initia
     job_object = windows_memory_job(bounds.memory_mb) if WINDOWS and bounds.memory_mb else None
     pending = deque(enumerate(jobs))
     done: dict[int, Outcome] = {}
+    retried: set[int] = set()
     spec = (fn, bounds.memory_mb, initializer, initargs)
     workers: list[_Worker] = []
     try:
@@ -91,7 +97,11 @@ def run_bounded(fn: Callable[[Any], Any], jobs: Sequence, bounds: Bounds, initia
             while nxt not in done:
                 for i, w in enumerate(workers):
                     outcome = w.poll(bounds)
-                    if outcome is not None:
+                    if outcome is not None and retry and outcome.failure in ("timeout", "memory", "crash") \
+                            and outcome.index not in retried:
+                        retried.add(outcome.index)
+                        pending.appendleft((outcome.index, jobs[outcome.index]))
+                    elif outcome is not None:
                         done[outcome.index] = outcome
                     if not w.alive and pending:  # ended or died: a fresh worker takes the next jobs
                         workers[i] = _Worker(mp, spec, job_object)
@@ -114,7 +124,12 @@ def _wait(workers: list[_Worker], bounds: Bounds) -> None:
     wait([w.conn for w in alive] + [w.proc.sentinel for w in alive], timeout)
 
 
+MAX_KILLED_STARTING = 20  # workers ended from outside while starting, replaced before the collect gives up
+
+
 class _Worker:
+    killed_starting = 0
+
     def __init__(self, mp, spec: tuple, job_object) -> None:
         self.conn, child = mp.Pipe(duplex=True)
         self.proc = mp.Process(target=_serve, args=(child, *spec, os.getpid()), daemon=True, name="toolkit-worker")
@@ -178,15 +193,17 @@ class _Worker:
         self.alive = False
         self.conn.close()
         if self.job is None:
-            if not self.ready:
+            if not self.ready and (code not in KILLED_EXITS or _Worker.killed_starting >= MAX_KILLED_STARTING):
                 raise WorkerError(f"Tiến trình đọc tệp dừng ngay khi khởi động (mã thoát {code}); kiểm tra "
                                   f"intake.worker_memory_mb trong settings.yaml.")
+            if not self.ready:  # ended from outside while starting: another one is started
+                _Worker.killed_starting += 1
             return None
         index, given = self.job
         self.job = None
         memory = bool(bounds.memory_mb) and code in MEMORY_EXITS
         return Outcome(index, failure="memory" if memory else "crash", detail=f"mã thoát {code}",
-                       seconds=time.monotonic() - given)
+                       seconds=time.monotonic() - given, exitcode=code)
 
     def kill(self) -> None:
         self.alive = False
@@ -214,6 +231,7 @@ class _Worker:
 def _serve(conn, fn, memory_mb: int, initializer, initargs, parent_pid: int = 0) -> None:
     """A worker's loop: cap memory, initialise, then answer jobs until told to stop."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C is the parent's to handle: it ends the workers
+    _quiet_stderr()
     _die_with_parent(parent_pid)
     if memory_mb:
         limit_own_memory(memory_mb)
@@ -244,6 +262,18 @@ def _serve(conn, fn, memory_mb: int, initializer, initargs, parent_pid: int = 0)
             conn.send((index, "memory", None, "MemoryError"))
         except Exception as exc:  # a result that does not pickle
             conn.send((index, "error", None, f"{type(exc).__name__}: {exc}"[:500]))
+
+
+def _quiet_stderr() -> None:
+    """A worker's own stderr (a Python traceback as it dies, a native reader's panic text) is not the clerk's to
+    read: what went wrong comes back through the pipe, or as the worker's exit code, and is said in Vietnamese."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 2)
+        os.close(devnull)
+        sys.stderr = open(os.devnull, "w", encoding="utf-8")
+    except OSError:
+        pass
 
 
 def _die_with_parent(parent_pid: int = 0) -> None:
@@ -315,6 +345,17 @@ def default_workers(n_jobs: int, cap: int | None = None) -> int:
     saves), then up to the cores (at most 4, or ``cap``)."""
     limit = cap if cap is not None else min(os.cpu_count() or 1, 4)
     return max(1, min(limit, n_jobs // 20 + 1))
+
+
+def machine_failure(outcome: Outcome) -> str:
+    """Why a job that did not finish failed because of the machine, not of its input ('' for the input's own
+    failure: over time or memory twice, a parser that crashes on it). Said to the clerk in Vietnamese."""
+    if outcome.failure == "crash" and outcome.exitcode in KILLED_EXITS:
+        return (f"tiến trình đọc tệp bị hệ điều hành dừng hai lần ({outcome.detail}), thường do máy thiếu bộ nhớ "
+                f"hoặc bị tắt ngang; đóng bớt chương trình (hoặc giảm intake.worker_memory_mb) rồi tiếp nhận lại")
+    if outcome.failure == "error":
+        return f"lỗi của chương trình đọc tệp ({outcome.detail[:160]})"
+    return ""
 
 
 def failure_issue(outcome: Outcome, bounds: Bounds, file: str):

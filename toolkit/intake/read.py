@@ -28,7 +28,7 @@ LISTS_SHEET = "_lists"
 INFO_ROWS = {"unit_name": 2, "unit_code": 3, "period": 4, "deadline": 5}
 INFO_LABELS = {"unit_name": "Đơn vị:", "unit_code": "Mã đơn vị:", "period": "Kỳ báo cáo:",
                "deadline": "Hạn nộp:"}
-SPREADSHEET_EXTS = {".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"}
+SPREADSHEET_EXTS = {".xlsx", ".xlsm", ".xls", ".xlsb", ".ods", ".xltx", ".xltm"}  # Excel templates too
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 
@@ -100,9 +100,14 @@ def sniff(path: Path) -> tuple[str | None, Issue | None]:
     if head.startswith(b"PK\x03\x04") or head.startswith(b"PK\x05\x06"):
         try:
             with zipfile.ZipFile(path) as zf:
-                names = set(zf.namelist())
+                names = {n.replace("\\", "/").lstrip("/") for n in zf.namelist()}  # zips written on Windows
                 if "xl/workbook.xml" in names or "xl/workbook.bin" in names:
                     return ("xlsb" if "xl/workbook.bin" in names else "xlsx"), None
+                if "mimetype" not in names and "content.xml" in names and "META-INF/manifest.xml" in names:
+                    manifest = zf.read(next(n for n in zf.namelist()
+                                            if n.replace("\\", "/").lstrip("/") == "META-INF/manifest.xml"))
+                    if b"opendocument.spreadsheet" in manifest[:4096]:
+                        return "ods", None  # no mimetype entry: LibreOffice and Excel open it all the same
                 if "mimetype" in names:
                     mime = zf.read("mimetype")[:100]
                     if b"opendocument.spreadsheet" in mime:
@@ -115,8 +120,7 @@ def sniff(path: Path) -> tuple[str | None, Issue | None]:
                     return None, make_issue("file-not-spreadsheet", file=name, ext=ext, detail="tài liệu PowerPoint")
                 return None, make_issue("file-not-spreadsheet", file=name, ext=ext, detail="tệp nén ZIP")
         except Exception as exc:
-            return None, make_issue("file-unreadable", file=name,
-                                    detail=f"tệp nén bị hỏng hoặc thiếu ({_short_error(exc)})")
+            return None, make_issue("file-unreadable", file=name, detail=_short_error(exc))
     if head.startswith(_OLE_MAGIC):
         return _sniff_ole(path)
     if head.startswith(b"%PDF"):
@@ -185,10 +189,8 @@ def check_zip(path: Path, limits: Limits) -> list[Issue]:
                 issues.append(make_issue("external-links", file=name))
             if "EncryptionInfo" in names:
                 return [make_issue("file-encrypted", file=name)]
-    except zipfile.BadZipFile as exc:
-        return [make_issue("file-unreadable", file=name, detail=f"tệp nén bị hỏng ({exc})")]
-    except Exception as exc:  # zlib.error, NotImplementedError (compression), ... on untrusted bytes
-        return [make_issue("file-unreadable", file=name, detail=f"tệp nén bị hỏng ({_short_error(exc)})")]
+    except Exception as exc:  # BadZipFile, zlib.error, NotImplementedError (compression), ... on untrusted bytes
+        return [make_issue("file-unreadable", file=name, detail=_short_error(exc))]
     return issues
 
 
@@ -224,7 +226,9 @@ def open_workbook(path: str | os.PathLike, limits: Limits | None = None, want_fo
     try:
         size = path.stat().st_size
     except OSError as exc:
-        wb.issues.append(make_issue("file-unreadable", file=path.name, detail=str(exc)))
+        from ..machine import describe_os_error
+
+        wb.issues.append(make_issue("file-unreadable", file=path.name, detail=describe_os_error(exc).rstrip(".")))
         return wb
     if size > limits.max_file_mb * 1024 * 1024:
         wb.issues.append(make_issue("file-too-large", file=path.name,
@@ -241,7 +245,7 @@ def open_workbook(path: str | os.PathLike, limits: Limits | None = None, want_fo
         if any(i.is_error for i in zip_issues):
             return wb
     try:
-        with time_limit(limits.timeout_s):
+        with time_limit(limits.timeout_s), _readable_copy(wb):
             _read_values(wb, limits)
             if want_fonts and wb.sheets:
                 _read_fonts(wb)
@@ -262,15 +266,65 @@ def open_workbook(path: str | os.PathLike, limits: Limits | None = None, want_fo
     except Exception as exc:  # any parser failure on untrusted bytes is a file-level issue
         wb.sheets = {}
         if "limit exceeded" in str(exc).lower():
-            wb.issues.append(make_issue("file-too-large", file=path.name, detail=_short_error(exc)))
+            wb.issues.append(make_issue("file-too-large", file=path.name,
+                                        detail="vượt giới hạn an toàn của chương trình đọc tệp"))
         else:
             wb.issues.append(make_issue("file-unreadable", file=path.name, detail=_short_error(exc)))
     return wb
 
 
+_LIBRARY_ERRORS = [  # what the readers' English says, in the clerk's words (never the library's text itself)
+    (("cfb", "sector", "fat", "ministream", "directory entry"), "cấu trúc tệp Excel cũ (.xls) bị hỏng hoặc bị cắt cụt"),
+    (("password", "encrypt"), "tệp được đặt mật khẩu"),
+    (("end of central directory", "badzip", "zip", "crc", "compress", "deflate", "zlib", "truncated", "eof",
+      "unexpected end"), "tệp nén bên trong bị hỏng hoặc bị cắt cụt (thường do gửi, chép tệp chưa xong)"),
+    (("mimetype", "manifest", "ods"), "cấu trúc tệp .ods bị hỏng"),
+    (("xml", "tag", "attribute", "syntax", "parse"), "nội dung bên trong tệp (XML) bị hỏng"),
+    (("utf", "encoding", "decode", "codec"), "mã ký tự bên trong tệp không hợp lệ"),
+    (("biff", "record", "xls"), "cấu trúc tệp Excel cũ (.xls) không hợp lệ"),
+    (("not found", "missing", "no such"), "tệp thiếu thành phần bắt buộc của bảng tính"),
+    (("worksheet", "sheet", "range", "cell", "dimension"), "cấu trúc trang tính bên trong tệp không hợp lệ"),
+]
+
+
 def _short_error(exc: BaseException) -> str:
-    text = f"{type(exc).__name__}: {exc}".replace("\n", " ")
-    return text[:200]
+    """A reader's failure on untrusted bytes, in Vietnamese: no library English reaches the clerk or the unit."""
+    text = f"{type(exc).__name__} {exc}".lower()
+    for needles, said in _LIBRARY_ERRORS:
+        if any(n in text for n in needles):
+            return said
+    return "nội dung tệp bị hỏng hoặc không đúng định dạng bảng tính"
+
+
+@contextmanager
+def _readable_copy(wb: Workbook):
+    """Files Excel and LibreOffice open that the reader refuses as they are: an .ods without its 'mimetype' entry is
+    read from a private copy that has it (the unit's file is never changed)."""
+    original = wb.path
+    folder = None
+    try:
+        if wb.format == "ods":
+            with zipfile.ZipFile(original) as zf:
+                names = zf.namelist()
+                if "mimetype" not in names:
+                    import tempfile
+
+                    folder = Path(tempfile.mkdtemp(prefix="toolkit-doc-"))
+                    copy = folder / original.name
+                    with zipfile.ZipFile(copy, "w") as out:
+                        out.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet",
+                                     compress_type=zipfile.ZIP_STORED)
+                        for info in zf.infolist():
+                            out.writestr(info.filename.replace("\\", "/"), zf.read(info.filename),
+                                         compress_type=zipfile.ZIP_DEFLATED)
+                    wb.path = copy
+        yield
+    finally:
+        wb.path = original
+        if folder is not None:
+            import shutil
+
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def _read_values(wb: Workbook, limits: Limits) -> None:

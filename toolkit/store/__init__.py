@@ -1,6 +1,7 @@
 """The store: every return received, every issue found, the task register across rounds. One interface; the
 SQLite implementation is the default."""
 
-from .sqlite import ADJUSTMENT_STATES, TASK_FIELDS, Recorded, Store, to_json_value
+from .sqlite import ADJUSTMENT_STATES, GUARD, JOURNAL, TASK_FIELDS, Recorded, Store, guard_store, probe, to_json_value
 
-__all__ = ["ADJUSTMENT_STATES", "TASK_FIELDS", "Recorded", "Store", "to_json_value"]
+__all__ = ["ADJUSTMENT_STATES", "GUARD", "JOURNAL", "TASK_FIELDS", "Recorded", "Store", "guard_store", "probe",
+           "to_json_value"]

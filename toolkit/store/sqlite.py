@@ -62,6 +62,7 @@ CREATE INDEX IF NOT EXISTS adj_key ON adjustments (register_key, unit_code, task
 CREATE TABLE IF NOT EXISTS scores (
   period TEXT, subject_kind TEXT, subject_id TEXT, score REAL, level TEXT, detail TEXT, at TEXT,
   PRIMARY KEY (period, subject_kind, subject_id));
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
 CREATE TABLE IF NOT EXISTS audit (
   id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT, action TEXT, detail TEXT, submission_id INTEGER,
   file_name TEXT);
@@ -78,6 +79,60 @@ TASK_FIELDS = ("kind", "area", "title", "parent_code", "leader_id", "indicator",
                "target", "start_date", "deadline", "weight", "focal_point")
 
 
+def archived_returns(root: Path) -> list[Path]:
+    """Files kept in the archive of every round of a workspace (the received returns; sidecars excluded)."""
+    out = []
+    for folder in sorted((Path(root) / "rounds").glob("*/archive/??")):
+        out.extend(p for p in folder.iterdir() if p.suffix != ".json" and not p.name.startswith("."))
+    return out
+
+
+def guard_store(path: Path) -> None:
+    """Refuse a store that is missing or empty while the archive holds returns, or that SQLite finds damaged."""
+    if not path.exists():
+        refuse_lost_store(path, "missing")
+        return
+    try:
+        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=60)
+        try:
+            found = db.execute("PRAGMA quick_check(1)").fetchone()[0]
+        finally:
+            db.close()
+    except sqlite3.OperationalError:
+        return  # cannot be opened read-only here (a locked or new store): the command's own opening decides
+    except sqlite3.DatabaseError as exc:
+        found = str(exc)
+    if found != "ok":
+        from ..machine import StoreError, describe_db_error
+
+        raise StoreError(describe_db_error(sqlite3.DatabaseError("malformed: " + found), str(path)))
+    probe(path)  # an empty store is refused there
+
+
+
+def probe(path: Path) -> None:
+    """Open the store and close it again: raises StoreError when it cannot be opened (damaged, or missing or
+    empty while the archive holds returns)."""
+    Store(path).close()
+
+
+def refuse_lost_store(path: Path, how: str, created_ns: int | None = None) -> None:
+    """A store that is missing or empty while the archive holds received returns is never read as "0 units". An
+    empty store younger than every archived file is a store whose first writes failed (a full disk): not refused."""
+    kept = archived_returns(path.parent) if (path.parent / "rounds").is_dir() else []
+    if created_ns is not None:
+        kept = [p for p in kept if p.stat().st_mtime_ns < created_ns]
+    if not kept:
+        return
+    from ..machine import StoreError
+
+    what = {"missing": "không còn (đã bị xoá hoặc chuyển đi)", "empty": "trống"}[how]
+    rounds = sorted({p.parent.parent.parent.name for p in kept})
+    raise StoreError(f"Kho dữ liệu {path} {what}, trong khi thư mục lưu trữ (archive) còn {len(kept)} tệp đã nhận của "
+                     f"các kỳ {', '.join(rounds)}. Không đọc kho như thể chưa có đơn vị nào nộp. Dựng lại kho từ thư mục "
+                     f"lưu trữ: toolkit store rebuild {path.parent}")
+
+
 def _now() -> str:
     return datetime.now().replace(microsecond=0).isoformat(sep=" ")
 
@@ -90,6 +145,10 @@ def to_json_value(value: Any) -> Any:
     return value
 
 
+JOURNAL = "y_kien.jsonl"  # the office's decisions on a register, kept in the archive of the register's round
+GUARD = {"on": True}  # toolkit.rebuild turns the guard off while it builds a new store from the archive
+
+
 class Recorded(NamedTuple):
     """What :meth:`Store.record` did with a file."""
     id: int | None
@@ -98,19 +157,41 @@ class Recorded(NamedTuple):
 
 
 class Store:
-    def __init__(self, path: str | Path):
+    def __init__(self, path: str | Path, guard: bool = True):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(str(self.path), timeout=60, isolation_level=None)
-        self.db.row_factory = sqlite3.Row
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=NORMAL")
-        self.db.execute("PRAGMA busy_timeout=60000")
-        self.db.execute("PRAGMA foreign_keys=ON")
-        self._ensure_schema()
+        guard = guard and GUARD["on"]
+        if guard and (not self.path.exists() or self.path.stat().st_size == 0):
+            refuse_lost_store(self.path, "missing" if not self.path.exists() else "empty")
+        try:
+            self.db = sqlite3.connect(str(self.path), timeout=60, isolation_level=None)
+            self.db.row_factory = sqlite3.Row
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            self.db.execute("PRAGMA busy_timeout=60000")
+            self.db.execute("PRAGMA foreign_keys=ON")
+            self._ensure_schema()
+            empty = guard and self.db.execute("SELECT 1 FROM seen_files LIMIT 1").fetchone() is None
+        except sqlite3.DatabaseError as exc:
+            if hasattr(self, "db"):
+                self.db.close()
+            from ..machine import StoreError, describe_db_error
+
+            raise StoreError(describe_db_error(exc, str(self.path))) from None
+        if empty:
+            created = int(self.db.execute("SELECT value FROM meta WHERE key='created_ns'").fetchone()[0])
+            try:
+                refuse_lost_store(self.path, "empty", created)
+            except Exception:
+                self.db.close()
+                raise
 
     def _ensure_schema(self) -> None:
         self.db.executescript(SCHEMA)
+        import time
+
+        if self.db.execute("SELECT 1 FROM meta WHERE key='created_ns'").fetchone() is None:
+            self.db.execute("INSERT OR IGNORE INTO meta VALUES ('created_ns', ?)", (str(time.time_ns()),))
         for table, columns in MIGRATIONS.items():
             have = {r[1] for r in self.db.execute(f"PRAGMA table_info({table})")}
             for name, decl in columns.items():
@@ -180,7 +261,7 @@ class Store:
             db.execute("COMMIT" if done else "ROLLBACK")
             return done
         except BaseException:
-            db.execute("ROLLBACK")
+            _rollback(db)
             raise
 
     def _forget(self, submission_id: int, why: str) -> bool:
@@ -344,6 +425,10 @@ class Store:
                 return False
             a = dict(a)
             at = _now()
+            self.journal(a["register_key"], {"kind": "adjust", "key": a["register_key"], "unit": a["unit_code"],
+                                             "task": a["task_code"], "change": a["change"], "field": a["field"],
+                                             "new_value": a["new_value"], "decision": decision, "ref": ref,
+                                             "note": note})
             db.execute("UPDATE adjustments SET decision=?, decision_ref=?, decision_note=?, decided_at=? WHERE id=?",
                        (decision, ref, note, at, adj_id))
             if decision == "approved":
@@ -354,7 +439,7 @@ class Store:
             db.execute("COMMIT")
             return True
         except BaseException:
-            db.execute("ROLLBACK")
+            _rollback(db)
             raise
 
     def _apply_adjustment(self, a: dict, ref: str | None, at: str) -> None:
@@ -394,6 +479,8 @@ class Store:
         if (t.get("confirmation"), t.get("confirmation_note") or None, t.get("confirmed_version")) == \
                 (state, note or None, t["version"] if state else None):
             return False
+        self.journal(key, {"kind": "confirm", "key": key, "unit": unit, "task": code, "state": state,
+                           "note": note or None})
         self.db.execute("UPDATE tasks SET confirmation=?, confirmation_note=?, confirmed_version=? WHERE "
                         "register_key=? AND unit_code=? AND task_code=?",
                         (state, note or None, t["version"] if state else None, key, unit, code))
@@ -406,6 +493,21 @@ class Store:
         registration is a request to adjust, not a new registration)."""
         return self.db.execute("SELECT 1 FROM tasks WHERE register_key=? AND unit_code=? AND confirmation="
                                "'confirmed' LIMIT 1", (key, unit)).fetchone() is not None
+
+    def journal(self, key: str, event: dict) -> None:
+        """Keep one decision of the office in the archive of the register's round (before the store records it),
+        so that a store rebuilt from the archive has it too (toolkit.rebuild)."""
+        root = self.path.parent
+        if not (root / "settings.yaml").exists() or not GUARD["on"]:
+            return  # a store outside a workspace, or one being rebuilt from this very journal
+        import time
+
+        folder = root / "rounds" / key / "archive"
+        folder.mkdir(parents=True, exist_ok=True)
+        line = json.dumps({**event, "at": _now(), "seq": time.time_ns()}, ensure_ascii=False, default=str)
+        with open(folder / JOURNAL, "a", encoding="utf-8") as fh:
+            fh.write(line + "\n")
+            fh.flush()
 
     def audit(self) -> list[dict]:
         return [dict(r) for r in self.db.execute("SELECT * FROM audit ORDER BY id")]
@@ -476,7 +578,7 @@ class Store:
             db.execute("COMMIT")
             return Recorded(sid, previous, newer)
         except BaseException:
-            db.execute("ROLLBACK")
+            _rollback(db)
             raise
 
     def _record_requests(self, sid: int, sub: dict, payload: dict) -> None:
@@ -585,7 +687,7 @@ class Store:
                             for ldr in registry.leaders.values()])
             db.execute("COMMIT")
         except BaseException:
-            db.execute("ROLLBACK")
+            _rollback(db)
             raise
 
     def save_form(self, form_id: str, version: int, definition: str) -> None:
@@ -604,11 +706,21 @@ class Store:
                        (_now(), f"{period}: {len(records)} kết quả xếp loại"))
             db.execute("COMMIT")
         except BaseException:
-            db.execute("ROLLBACK")
+            _rollback(db)
             raise
 
     def log(self, action: str, detail: str) -> None:
         self.db.execute("INSERT INTO audit (at, action, detail) VALUES (?, ?, ?)", (_now(), action, detail))
+
+
+def _rollback(db: sqlite3.Connection) -> None:
+    """Undo the transaction in progress, if SQLite has not already (a failed COMMIT on a full disk ends it): the
+    error the caller sees is the one that happened, never "cannot rollback - no transaction is active"."""
+    if db.in_transaction:
+        try:
+            db.execute("ROLLBACK")
+        except sqlite3.Error:
+            pass
 
 
 def _text(v: Any) -> str | None:

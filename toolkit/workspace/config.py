@@ -13,7 +13,7 @@ import yaml
 
 from ..definitions.rules import deep_merge as _merge
 from ..errors import WorkspaceError
-from ..files import atomic_path, atomic_write_bytes, workspace_lock  # noqa: F401 (re-exported)
+from ..files import FILE_MODE, atomic_path, atomic_write_bytes, sweep_temps, temp_prefix, workspace_lock  # noqa: F401 (re-exported)
 from .office import derive_identity
 from .periods import Period, parse_period
 from .units import load_registry, write_sample_registry
@@ -136,10 +136,9 @@ class Workspace:
         if not path.is_file():
             raise WorkspaceError(f"'{root}' không phải thư mục làm việc (thiếu {SETTINGS_FILE}). "
                                  f"Tạo mới bằng: toolkit init {root}")
-        try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        except yaml.YAMLError as exc:
-            raise WorkspaceError(f"Tệp {path} không hợp lệ: {exc}") from None
+        from ..definitions.schema import check_settings
+
+        data = check_settings(path)  # every mistake at once, with its line; never replaced by defaults
         return cls(root=root, settings=_merge(DEFAULT_SETTINGS, data))
 
     # --- paths ----------------------------------------------------------------------------------

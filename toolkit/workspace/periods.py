@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date
 
@@ -68,7 +69,10 @@ def _help(raw: str = "") -> str:
 def parse_period(text: str) -> Period:
     """Parse strictly; a bad period raises PeriodError with a Vietnamese message."""
     raw = (text or "").strip()
-    s = raw.upper()
+    # full-width digits (２０２６), dashes typed by word processors: the same period, one code
+    s = unicodedata.normalize("NFKC", raw).upper().replace("–", "-").replace("—", "-").replace("−", "-")
+    if not s.isascii():
+        raise PeriodError(f"Kỳ báo cáo '{raw}' không hợp lệ. {_help(raw)}")
     m = re.fullmatch(r"(\d{4})", s)
     if m:
         y = _year(m.group(1), raw)
