@@ -518,8 +518,9 @@ def _collect_one(ctx: Context, store: Store, path: Path, rel: str, digest: str, 
         if not sub.has_errors and not _correction_asked(store, sub, mine):
             # another accepted file of this unit still in the inbox, and nobody asked for a new one: a duplicate
             twins = [s for s in mine if s["status"] == "accepted" and s["file_name"] in claimed]
-            mtime = datetime.fromtimestamp(path.stat().st_mtime).replace(microsecond=0).isoformat(sep=" ")
-            if twins and (twins[-1]["file_mtime"], twins[-1]["file_name"]) < (mtime, rel):
+            when = datetime.fromtimestamp(path.stat().st_mtime if mtime is None else mtime)
+            when = when.replace(microsecond=0).isoformat(sep=" ")
+            if twins and (twins[-1]["file_mtime"], twins[-1]["file_name"]) < (when, rel):
                 sub.add("duplicate-submission", other=twins[-1]["file_name"])  # this later file is used
             # an older copy is said so once, after it is stored ("older-submission": history only)
     _cap(sub, ctx.ws.settings["intake"]["max_issues_per_file"])
