@@ -72,7 +72,7 @@ def parse_period(text: str) -> Period:
     # full-width digits (２０２６), dashes typed by word processors: the same period, one code
     s = unicodedata.normalize("NFKC", raw).upper().replace("–", "-").replace("—", "-").replace("−", "-")
     if not s.isascii():
-        raise PeriodError(f"Kỳ báo cáo '{raw}' không hợp lệ. {_HELP}")
+        raise PeriodError(f"Kỳ báo cáo '{raw}' không hợp lệ. {_help(raw)}")
     m = re.fullmatch(r"(\d{4})", s)
     if m:
         y = _year(m.group(1), raw)
