@@ -225,18 +225,18 @@ rm {disk}/filler
 cp -a {disk}/ws {out}
 """)
     assert result.returncode == 0, result.stderr
-    said = " ".join((tmp_path / "full.err").read_text(encoding="utf-8").split())
+    said = " ".join((tmp_path / "full.err").read_text(encoding="utf-8-sig").split())
     print("\nfull disk:", said)
     code = int((tmp_path / "full.code").read_text())
-    assert code == 2, (said, (tmp_path / "full.out").read_text(encoding="utf-8")[-2000:])
+    assert code == 2, (said, (tmp_path / "full.out").read_text(encoding="utf-8-sig")[-2000:])
     assert "Traceback" not in said and "OperationalError" not in said and "Exception" not in said
     # where the disk runs out decides the first words (opening the store, a file's copy, a file's transaction)
     assert said.startswith(("Lỗi: Tiếp nhận dừng lại", "Lỗi: Không ghi được kho dữ liệu", "Lỗi: Ổ đĩa đã đầy")), said
     assert "Ổ đĩa đã đầy" in said or "ổ đĩa đã đầy" in said or "ổ đĩa báo lỗi đọc/ghi (ổ đầy" in said, said
     assert "được đọc lại ở lần" in said, said
-    assert "Không tiếp nhận" not in (tmp_path / "full.out").read_text(encoding="utf-8")
+    assert "Không tiếp nhận" not in (tmp_path / "full.out").read_text(encoding="utf-8-sig")
     for cmd in ("status", "merge"):  # a full disk while the store stays readable: no traceback, exit 2 or done
-        cmd_said = " ".join((tmp_path / f"{cmd}.err").read_text(encoding="utf-8").split())
+        cmd_said = " ".join((tmp_path / f"{cmd}.err").read_text(encoding="utf-8-sig").split())
         print(f"{cmd} on a full disk:", int((tmp_path / f"{cmd}.code").read_text()), cmd_said)
         assert int((tmp_path / f"{cmd}.code").read_text()) in (0, 2) and "Traceback" not in cmd_said, cmd_said
     with Store(out / "kho_du_lieu.sqlite") as store:
@@ -268,7 +268,7 @@ done
 """)
     assert result.returncode == 0, result.stderr
     for cmd in ("collect", "status", "merge"):
-        said = " ".join((tmp_path / f"{cmd}.err").read_text(encoding="utf-8").split())
+        said = " ".join((tmp_path / f"{cmd}.err").read_text(encoding="utf-8-sig").split())
         assert int((tmp_path / f"{cmd}.code").read_text()) == 2, (cmd, said)
         assert said == (f"Lỗi: Thư mục làm việc {ws} chỉ cho đọc (read-only) hoặc tài khoản không có quyền ghi, nên "
                          f"không mở được kho dữ liệu để ghi. Chép thư mục làm việc sang ổ ghi được (hoặc bỏ chế độ chỉ "

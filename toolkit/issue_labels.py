@@ -21,6 +21,7 @@ LABELS = {
     "archive-member-unreadable": "Tệp trong tệp nén bị hỏng", "archive-encrypted": "Tệp nén có mật khẩu",
     "archive-too-many": "Tệp nén quá nhiều tệp", "archive-tool-missing": "Thiếu chương trình giải nén RAR",
     "progress-actual-up": "Giá trị tăng, ngược mục tiêu giảm",
+    "file-not-judged": "Chưa xét (sự cố của máy)", "file-not-regular": "Không phải tệp thường (lối tắt, ống)",
     "late-submission": "Nộp muộn", "issues-capped": "Quá nhiều lỗi (đã cắt bớt)", "sheet-missing": "Thiếu trang",
     "sheet-extra": "Trang thừa", "header-not-found": "Không tìm thấy dòng tiêu đề", "column-missing": "Thiếu cột",
     "column-missing-optional": "Thiếu cột không bắt buộc", "column-renamed": "Cột bị đổi tên",
