@@ -85,7 +85,7 @@ def messages(ctx, units, rng: random.Random, rows: int, scratch: Path):
 
 def fill_mailbox(imap: Dovecot, msgs) -> None:
     c = imaplib.IMAP4_SSL("127.0.0.1", imap.tls_port, ssl_context=ssl.create_default_context(cafile=imap.cert))
-    c.authenticate("PLAIN", lambda _: f"\0{USER}\0{PASSWORD}".encode("utf-8"))
+    c.authenticate("PLAIN", lambda _: f"\0{USER}\0{PASSWORD}".encode())
     for raw, sent in msgs:
         c.append("INBOX", None, imaplib.Time2Internaldate(sent.timestamp()), raw)
     c.logout()

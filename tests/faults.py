@@ -92,7 +92,7 @@ def killed_once_parse(job):
     time (a marker in the workspace remembers it); read again, it is read normally."""
     import signal
 
-    root, path, rel = job[0], Path(job[1]), job[2]
+    root, rel = job[0], job[2]
     marker = Path(root) / f".killed-{Path(rel).name}"
     if Path(rel).name.startswith(KILL_PREFIX) and not marker.exists():
         marker.write_text("killed")

@@ -49,7 +49,7 @@ def make_cert(folder: Path) -> tuple[Path, Path]:
 
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
             .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(hours=1))
             .not_valid_after(now + dt.timedelta(days=2))
@@ -157,7 +157,7 @@ service stats {{
         import imaplib
 
         c = imaplib.IMAP4_SSL("127.0.0.1", self.tls_port, ssl_context=ssl.create_default_context(cafile=self.cert))
-        c.authenticate("PLAIN", lambda _: f"\0{USER}\0{PASSWORD}".encode("utf-8"))  # LOGIN is ASCII-only
+        c.authenticate("PLAIN", lambda _: f"\0{USER}\0{PASSWORD}".encode())  # LOGIN is ASCII-only
         return c
 
     def append(self, raw: bytes, when: dt.datetime | None = None) -> None:

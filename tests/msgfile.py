@@ -5,7 +5,7 @@ No library on PyPI writes .msg files; extract-msg (the reader under test) reads 
 from __future__ import annotations
 
 import struct
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.utils import format_datetime
 
 FREE, END, FATSECT = 0xFFFFFFFF, 0xFFFFFFFE, 0xFFFFFFFD
@@ -20,7 +20,7 @@ class _Node:
         self.start = END
         self.left = self.right = self.child = FREE
 
-    def add(self, node: "_Node") -> "_Node":
+    def add(self, node: _Node) -> _Node:
         self.children.append(node)
         return node
 
@@ -112,7 +112,7 @@ def _u(text: str) -> bytes:
 
 
 def _filetime(d: datetime) -> int:
-    return int((d - datetime(1601, 1, 1, tzinfo=timezone.utc)).total_seconds() * 10_000_000)
+    return int((d - datetime(1601, 1, 1, tzinfo=UTC)).total_seconds() * 10_000_000)
 
 
 def _props(header: bytes, fixed: list[tuple[int, int]], strings: dict[int, bytes]) -> bytes:

@@ -117,7 +117,7 @@ class workspace_lock:
         self.timeout = timeout
         self.fd: int | None = None
 
-    def __enter__(self) -> "workspace_lock":
+    def __enter__(self) -> workspace_lock:
         import time
 
         self.fd = os.open(self.path, os.O_CREAT | os.O_RDWR, 0o644)

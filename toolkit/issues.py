@@ -8,8 +8,9 @@ Vietnamese templates (``str.format`` fields filled from the issue's ``params``).
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
-from typing import Any, Iterable
+from typing import Any
 
 
 class Severity(str, enum.Enum):

@@ -18,10 +18,10 @@ import json
 import os
 import shutil
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Callable
 
 from .errors import ToolkitError, WorkspaceError
 from .machine import StoreError, describe_db_error

@@ -9,11 +9,11 @@ A form is only ever used in a period of a kind its definition allows.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Iterable
 
 from .context import Context, load_context
 from .definitions.forms import Form
@@ -56,7 +56,7 @@ class Round:
     def form_for(self, role: str) -> Form | None:
         return next((f for f in self.forms if f.role == role), None)
 
-    def with_form(self, form: Form | str) -> "Round":
+    def with_form(self, form: Form | str) -> Round:
         form = self.ctx.form(form) if isinstance(form, str) else form
         check_form_period(form, self.period)
         return Round(self.ctx, self.period, (form,), explicit=True)

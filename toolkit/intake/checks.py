@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import TYPE_CHECKING, Any
 
 from ..definitions.judge import date_in_text
 from ..definitions.vocabulary import COMPLETED
@@ -50,7 +50,7 @@ class Lookups:
                 self.cascade.setdefault(key, set()).add(unit)
 
 
-def _issue(sub: "Submission", code: str, ps: "ParsedSheet", cell: str = "", row: int | None = None, **kw) -> Issue:
+def _issue(sub: Submission, code: str, ps: ParsedSheet, cell: str = "", row: int | None = None, **kw) -> Issue:
     return make_issue(code, file=sub.file_name, unit=sub.unit.code if sub.unit else "", sheet=ps.name,
                       cell=cell, row=row, **kw)
 

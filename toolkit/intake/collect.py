@@ -15,10 +15,10 @@ import os
 import shutil
 import stat
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Callable
 
 from ..context import Context, load_context
 from ..definitions.forms import Form

@@ -55,7 +55,7 @@ class Limits:
     timeout_s: float = 60
 
     @classmethod
-    def from_settings(cls, intake: dict) -> "Limits":
+    def from_settings(cls, intake: dict) -> Limits:
         return cls(**{k: intake[k] for k in cls.__dataclass_fields__ if k in intake})
 
 

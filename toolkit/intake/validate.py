@@ -613,7 +613,7 @@ def _rename(issue: Issue, name: str) -> Issue:
     return issue
 
 
-def validate(sub: Submission, ctx: Context, lookups: "checks.Lookups | None" = None, part: str = "all") -> None:
+def validate(sub: Submission, ctx: Context, lookups: checks.Lookups | None = None, part: str = "all") -> None:
     """Run the form's rules on a parsed submission (adds issues in place).
 
     part="local": rules that need only the file (run in parsing workers); "global": rules that compare with

@@ -32,7 +32,7 @@ class ArchiveLimits:
     max_depth: int = 3  # archives inside archives (or messages)
 
     @classmethod
-    def from_settings(cls, settings: dict) -> "ArchiveLimits":
+    def from_settings(cls, settings: dict) -> ArchiveLimits:
         mail = (settings.get("mail") or {}).get("archives") or {}
         intake = settings.get("intake") or {}
         values = {"max_file_mb": intake.get("max_file_mb", cls.max_file_mb),
@@ -210,7 +210,7 @@ def _7z_entries(data: bytes, limits: ArchiveLimits, budget: Budget):
             try:
                 archive.extract(path=tmp, targets=list(wanted))
             except Exception as exc:
-                raise _Unreadable(("file-unreadable", {"detail": f"không giải nén được .7z ({type(exc).__name__})"}))
+                raise _Unreadable(("file-unreadable", {"detail": f"không giải nén được .7z ({type(exc).__name__})"})) from None
             for raw, name in wanted.items():
                 p = Path(tmp) / name
                 if not p.is_file():

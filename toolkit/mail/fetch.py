@@ -17,10 +17,10 @@ import os
 import re
 import shutil
 import ssl
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path, PurePosixPath
-from typing import Callable
 
 from ..intake.read import SPREADSHEET_EXTS
 from ..paths import distinct_names
@@ -73,7 +73,7 @@ def connect_imap(server: Server) -> imaplib.IMAP4:
         if server.password.isascii():
             conn.login(server.user, server.password)
         else:  # LOGIN is ASCII-only in imaplib: a Vietnamese password goes as SASL PLAIN in UTF-8
-            conn.authenticate("PLAIN", lambda _: f"\0{server.user}\0{server.password}".encode("utf-8"))
+            conn.authenticate("PLAIN", lambda _: f"\0{server.user}\0{server.password}".encode())
     except imaplib.IMAP4.error:
         _close(conn)
         raise login_failed(server) from None

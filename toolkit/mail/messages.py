@@ -9,7 +9,7 @@ import email.policy
 import hashlib
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.message import EmailMessage, Message
 from email.utils import getaddresses, parseaddr, parsedate_to_datetime
 
@@ -84,7 +84,7 @@ def _date(value: str) -> datetime | None:
     except (TypeError, ValueError, IndexError):
         return None
     if d is not None and d.tzinfo is None:
-        d = d.replace(tzinfo=timezone.utc)
+        d = d.replace(tzinfo=UTC)
     return d
 
 
@@ -153,7 +153,7 @@ def _from_outlook(msg, raw: bytes, via: str, depth: int) -> MailInfo:
     name, addr = parseaddr(sender)
     date = msg.date if isinstance(getattr(msg, "date", None), datetime) else _date(str(msg.date or ""))
     if date is not None and date.tzinfo is None:
-        date = date.replace(tzinfo=timezone.utc)
+        date = date.replace(tzinfo=UTC)
     info = MailInfo(sender=(addr or sender).lower(), sender_name=name, subject=fix_text(msg.subject or ""),
                     to=[a.lower() for _, a in getaddresses([str(msg.to or "")]) if a], date=date,
                     message_id=message_id_of(str(getattr(msg, "messageId", "") or ""), raw))

@@ -16,11 +16,11 @@ import hashlib
 import re
 import smtplib
 import ssl
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate, make_msgid
 from pathlib import Path
-from typing import Callable
 
 from ..errors import ToolkitError
 from ..files import atomic_path
@@ -262,7 +262,7 @@ def connect_smtp(server: Server) -> smtplib.SMTP:
         if server.password.isascii():
             conn.login(server.user, server.password)
         else:  # smtplib encodes credentials as ASCII: a Vietnamese password goes as SASL PLAIN in UTF-8
-            token = base64.b64encode(f"\0{server.user}\0{server.password}".encode("utf-8")).decode("ascii")
+            token = base64.b64encode(f"\0{server.user}\0{server.password}".encode()).decode("ascii")
             code, _ = conn.docmd("AUTH", "PLAIN " + token)
             if code != 235:
                 raise smtplib.SMTPAuthenticationError(code, b"")

@@ -99,7 +99,7 @@ def default_deadline(period: Period, today: date | None = None) -> date:
     return nominal if nominal >= today else date.fromordinal(today.toordinal() + NEW_DEADLINE_DAYS)
 
 
-def deadline_note(ws: "Workspace", period: Period, today: date | None = None) -> str:
+def deadline_note(ws: Workspace, period: Period, today: date | None = None) -> str:
     """A Vietnamese warning when a round's deadline is already past or was moved from the usual one."""
     today = today or date.today()
     value, source = ws.deadline_info(period)
@@ -130,7 +130,7 @@ class Workspace:
     settings: dict[str, Any]
 
     @classmethod
-    def open(cls, root: str | os.PathLike) -> "Workspace":
+    def open(cls, root: str | os.PathLike) -> Workspace:
         root = Path(root)
         path = root / SETTINGS_FILE
         if not path.is_file():
