@@ -57,6 +57,9 @@ def _finish(result=None, code: int = EXIT_OK, period: str | None = None, written
 def _fail(message: str, label: str = "Lỗi") -> None:
     """Could not run (exit 2): the message on stderr, and with --json the document with ``error`` on stdout."""
     err.print(f"[bold red]{label}:[/] {message}")
+    # a writer left half-open by the fault (a zip on a full disk) fails again when collected at exit: the clerk
+    # was told what happened, Python's "Exception ignored in ..." traceback would only hide it
+    sys.unraisablehook = lambda unraisable: None
     if _json_wanted():
         period = click.get_current_context().params.get("period")
         _emit_json(json_document(_command_name(), None, EXIT_FAIL, period if isinstance(period, str) else None,
@@ -70,13 +73,21 @@ def _run(fn, *args, **kwargs):
     except ToolkitError as exc:
         _fail(str(exc))
     except OSError as exc:
-        from .machine import describe_os_error
+        import errno
+        import os
 
+        from .machine import describe_os_error, read_only_workspace
+
+        ctx = click.get_current_context(silent=True)
+        root = ctx.params.get("directory") if ctx else None
+        if exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM) and root and os.path.isdir(root) \
+                and not os.access(root, os.W_OK):  # the workspace itself cannot be written: one sentence for it
+            _fail(read_only_workspace(str(root)))
         _fail(describe_os_error(exc), "Lỗi tệp/thư mục")
     except sqlite3.Error as exc:
         from .machine import describe_db_error
 
-        _fail(describe_db_error(exc), "Lỗi kho dữ liệu")
+        _fail(describe_db_error(exc))
     except Exception as exc:  # a writer library wrapping the disk's error (xlsxwriter's FileCreateError...)
         from .machine import describe, storage_cause
 

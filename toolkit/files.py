@@ -3,11 +3,13 @@ gives, temporary files of an interrupted writer swept), and one collect runs at 
 
 from __future__ import annotations
 
+import errno
 import os
 import tempfile
 from pathlib import Path
 
 from .errors import WorkspaceError
+from .machine import read_only_workspace
 
 
 def _file_mode() -> int:
@@ -120,7 +122,12 @@ class workspace_lock:
     def __enter__(self) -> workspace_lock:
         import time
 
-        self.fd = os.open(self.path, os.O_CREAT | os.O_RDWR, 0o644)
+        try:
+            self.fd = os.open(self.path, os.O_CREAT | os.O_RDWR, 0o644)
+        except OSError as exc:
+            if exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):  # the same sentence as the store's
+                raise WorkspaceError(read_only_workspace(str(self.path.parent))) from None
+            raise
         deadline = time.monotonic() + self.timeout
         while True:
             try:

@@ -66,6 +66,14 @@ def describe_os_error(exc: OSError) -> str:
     return f"{text} {todo}" if todo else text
 
 
+def read_only_workspace(folder: str) -> str:
+    """The workspace cannot be written (a read-only share, no write permission): the store, the lock and the
+    outputs all live there, so every command that writes says this one sentence."""
+    return (f"Thư mục làm việc {folder} chỉ cho đọc (read-only) hoặc tài khoản không có quyền ghi, nên không mở "
+            f"được kho dữ liệu để ghi. Chép thư mục làm việc sang ổ ghi được (hoặc bỏ chế độ chỉ đọc, cấp quyền "
+            f"ghi) rồi chạy lại lệnh.")
+
+
 def describe_db_error(exc: sqlite3.Error, path: str = "") -> str:
     """A SQLite error in Vietnamese."""
     text = str(exc).lower()
@@ -73,9 +81,7 @@ def describe_db_error(exc: sqlite3.Error, path: str = "") -> str:
     folder = os.path.dirname(path) if path else ""
     if ("unable to open" in text or "readonly" in text or "read-only" in text) and folder \
             and os.path.isdir(folder) and not os.access(folder, os.W_OK):
-        return (f"Thư mục làm việc {folder} chỉ cho đọc (read-only) hoặc tài khoản không có quyền ghi, nên không mở "
-                f"được kho dữ liệu để ghi. Chép thư mục làm việc sang ổ ghi được (hoặc bỏ chế độ chỉ đọc, cấp quyền "
-                f"ghi) rồi chạy lại lệnh.")
+        return read_only_workspace(folder)
     if "malformed" in text or "not a database" in text or "corrupt" in text:
         return (f"Kho dữ liệu{where} bị hỏng. Dữ liệu vẫn còn trong thư mục lưu trữ (archive) của các kỳ: kiểm tra "
                 f"bằng 'toolkit store check <thư mục>' rồi dựng lại bằng 'toolkit store rebuild <thư mục>'.")
