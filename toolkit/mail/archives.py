@@ -129,6 +129,27 @@ def _count(name: str, budget: Budget, limits: ArchiveLimits) -> Entry | None:
     return Entry(name) if budget.members_left < -1 else None
 
 
+def _admit(raw: str, size: int, packed: int, limits: ArchiveLimits, budget: Budget) -> tuple[str | None, Entry | None]:
+    """The checks every member passes before it is read, in one order for every kind of archive: the member count,
+    the path, the declared size and ratio. (name, None): read it; (None, entry): report it; (None, None): pass over
+    it silently (members past the count limit, reported once)."""
+    over = _count(raw, budget, limits)
+    if over is not None:
+        return None, over if over.problem else None
+    name = safe_name(raw)
+    if name is None:
+        return None, _refuse_path(raw)
+    problem = _check(name, size, packed, limits, budget)
+    return (None, Entry(name, problem=problem)) if problem else (name, None)
+
+
+def _read_entry(name: str, content: bytes | None) -> Entry:
+    """A member read with _bounded_read: its bytes, or refused when it held more than it declared."""
+    if content is None:
+        return Entry(name, problem=("archive-member-refused", {"member": name, "reason": "lớn hơn kích thước khai báo"}))
+    return Entry(name, data=content)
+
+
 def _zip_entries(data: bytes, limits: ArchiveLimits, budget: Budget):
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
@@ -141,19 +162,10 @@ def _zip_entries(data: bytes, limits: ArchiveLimits, budget: Budget):
         for info in zf.infolist():
             if info.is_dir() or info.flag_bits & 0x1:
                 continue
-            raw = _zip_name(info)
-            over = _count(raw, budget, limits)
-            if over is not None:
-                if over.problem:
-                    yield over
-                continue
-            name = safe_name(raw)
+            name, report = _admit(_zip_name(info), info.file_size, info.compress_size, limits, budget)
             if name is None:
-                yield _refuse_path(raw)
-                continue
-            problem = _check(name, info.file_size, info.compress_size, limits, budget)
-            if problem:
-                yield Entry(name, problem=problem)
+                if report:
+                    yield report
                 continue
             try:
                 with zf.open(info) as fh:
@@ -161,12 +173,8 @@ def _zip_entries(data: bytes, limits: ArchiveLimits, budget: Budget):
             except (zipfile.BadZipFile, NotImplementedError, OSError, EOFError, RuntimeError) as exc:
                 yield Entry(name, problem=("archive-member-unreadable", {"member": name, "detail": str(exc)[:120]}))
                 continue
-            if content is None:
-                yield Entry(name, problem=("archive-member-refused", {"member": name,
-                                                                      "reason": "lớn hơn kích thước khai báo"}))
-                continue
-            budget.bytes_left -= len(content)
-            yield Entry(name, data=content)
+            budget.bytes_left -= len(content or b"")
+            yield _read_entry(name, content)
 
 
 def _7z_entries(data: bytes, limits: ArchiveLimits, budget: Budget):
@@ -189,18 +197,10 @@ def _7z_entries(data: bytes, limits: ArchiveLimits, budget: Budget):
         for info in archive.list():
             if info.is_directory:
                 continue
-            over = _count(info.filename, budget, limits)
-            if over is not None:
-                if over.problem:
-                    yield over
-                continue
-            name = safe_name(info.filename)
+            name, report = _admit(info.filename, info.uncompressed or 0, info.compressed or 0, limits, budget)
             if name is None:
-                yield _refuse_path(info.filename)
-                continue
-            problem = _check(name, info.uncompressed or 0, info.compressed or 0, limits, budget)
-            if problem:
-                yield Entry(name, problem=problem)
+                if report:
+                    yield report
                 continue
             budget.bytes_left -= info.uncompressed or 0
             wanted[info.filename] = name
@@ -217,9 +217,7 @@ def _7z_entries(data: bytes, limits: ArchiveLimits, budget: Budget):
                     yield Entry(name, problem=("archive-member-unreadable", {"member": name, "detail": "không có"}))
                     continue
                 with open(p, "rb") as fh:
-                    content = _bounded_read(fh, int(limits.max_file_mb * 1048576))
-                yield Entry(name, data=content) if content is not None else Entry(
-                    name, problem=("archive-member-refused", {"member": name, "reason": "lớn hơn kích thước khai báo"}))
+                    yield _read_entry(name, _bounded_read(fh, int(limits.max_file_mb * 1048576)))
 
 
 def _rar_entries(data: bytes, limits: ArchiveLimits, budget: Budget):
@@ -239,18 +237,10 @@ def _rar_entries(data: bytes, limits: ArchiveLimits, budget: Budget):
         for info in rf.infolist():
             if info.is_dir():
                 continue
-            over = _count(info.filename, budget, limits)
-            if over is not None:
-                if over.problem:
-                    yield over
-                continue
-            name = safe_name(info.filename)
+            name, report = _admit(info.filename, info.file_size or 0, info.compress_size or 0, limits, budget)
             if name is None:
-                yield _refuse_path(info.filename)
-                continue
-            problem = _check(name, info.file_size or 0, info.compress_size or 0, limits, budget)
-            if problem:
-                yield Entry(name, problem=problem)
+                if report:
+                    yield report
                 continue
             try:
                 with rf.open(info) as fh:
@@ -262,9 +252,5 @@ def _rar_entries(data: bytes, limits: ArchiveLimits, budget: Budget):
             except (rarfile.Error, OSError) as exc:
                 yield Entry(name, problem=("archive-member-unreadable", {"member": name, "detail": str(exc)[:120]}))
                 continue
-            if content is None:
-                yield Entry(name, problem=("archive-member-refused", {"member": name,
-                                                                      "reason": "lớn hơn kích thước khai báo"}))
-                continue
-            budget.bytes_left -= len(content)
-            yield Entry(name, data=content)
+            budget.bytes_left -= len(content or b"")
+            yield _read_entry(name, content)
