@@ -52,9 +52,12 @@ def fill(template: Path, out: Path, day: date, rows: list[dict], sheet: str | No
     return received(out, day)
 
 
-def outbox(ws: Path, period: str, codes) -> dict[str, Path]:
-    """Unit code -> its template (file names start with the unit's code and "_")."""
+def outbox(ws: Path, period: str, codes=None) -> dict[str, Path]:
+    """Unit code -> its template (file names start with the unit's code and "_"); without ``codes``, every
+    template under the part of its name before the first "_"."""
     files = sorted((ws / "rounds" / period / "outbox").glob("*.xlsx"))
+    if codes is None:
+        return {p.name.split("_")[0]: p for p in files}
     return {c: p for c in codes for p in files if p.name.startswith(f"{c}_")}
 
 

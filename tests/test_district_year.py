@@ -5,17 +5,14 @@ rows of each form, the breakthrough and follow-up documents, the classification 
 here, and the letterhead of a commune's document. The defects of the issue are numbered in the comments (#1-#10)."""
 
 import json
-import os
 import re
-from datetime import date, datetime
-from pathlib import Path
+from datetime import date
 
 import openpyxl
 import yaml
-from click.testing import CliRunner
+from clerk_helpers import fill, invoke, outbox
 from conftest import docx_text, rows_of, workbook_text
 
-from toolkit.cli import cli
 from toolkit.workspace.config import nominal_deadline
 from toolkit.workspace.periods import parse_period
 from toolkit.workspace.units import write_sample_registry
@@ -46,45 +43,6 @@ XS, TOT, HT, KHT = ("Hoàn thành xuất sắc nhiệm vụ", "Hoàn thành tố
                     "Không hoàn thành nhiệm vụ")
 ON = "Đang thực hiện – đúng tiến độ"
 DONE = "Hoàn thành"
-
-
-def invoke(*args, code=0):
-    result = CliRunner().invoke(cli, [str(a) for a in args])
-    assert result.exit_code == code, result.output
-    return result.output
-
-
-def fill(template: Path, out: Path, received: date, rows: list[dict], sheet: str | None = None, by_code=False,
-         extra: tuple[str, list[dict]] | None = None) -> Path:
-    """Fill a template as unit staff do: by the column titles of row 6, into the prefilled task's row (by_code)
-    or the next empty rows; ``extra`` = (sheet, rows) for a second sheet (adjustment requests)."""
-    wb = openpyxl.load_workbook(template)
-
-    def write(ws, rows, by_code):
-        head = {c.value: c.column for c in ws[6] if c.value}
-        for i, row in enumerate(rows):
-            first = next(iter(row))
-            r = next(c.row for c in ws["A"] if c.value == row[first]) if by_code else 7 + i
-            for title, value in row.items():
-                if by_code and title == first:
-                    continue
-                cell = ws.cell(row=r, column=head[title], value=value)
-                if isinstance(value, str):
-                    cell.data_type = "s"
-
-    write(wb[sheet] if sheet else wb.worksheets[0] if wb.worksheets[0].title != "Hướng dẫn" else wb.worksheets[1],
-          rows, by_code)
-    if extra:
-        write(wb[extra[0]], extra[1], False)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    wb.save(out)
-    ts = datetime(received.year, received.month, received.day, 9).timestamp()
-    os.utime(out, (ts, ts))
-    return out
-
-
-def outbox(ws: Path, period: str) -> dict[str, Path]:
-    return {p.name.split("_")[0]: p for p in (ws / "rounds" / period / "outbox").iterdir()}
 
 
 def reg(code, title, deadline, leader, target=10, measure="việc", parent=None, start=date(2026, 1, 1)):
