@@ -114,7 +114,6 @@ class CollectResult:
             parts.append(f"{self.count('skipped')} bỏ qua")
         if self.count("not_judged"):
             parts.append(f"{self.count('not_judged')} chưa xét do sự cố của máy (sẽ đọc lại)")
-
         return f"{len(self.files)} tệp: {', '.join(parts)} ({seconds(self.seconds)})"
 
     def to_dict(self) -> dict:
