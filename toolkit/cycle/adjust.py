@@ -18,7 +18,7 @@ from pathlib import Path
 from .. import formatting as fmt
 from ..definitions.vocabulary import status_word
 from ..paths import safe_filename
-from ..register.fields import REGISTER_LABELS, change_label, describe, value_text  # noqa: F401 (re-exported)
+from ..register.fields import change_label, describe, register_labels, value_text  # noqa: F401 (re-exported)
 from ..round import as_round
 from ..store import ADJUSTMENT_STATES, Store
 from ..text import fold
@@ -81,6 +81,7 @@ def adjust(rnd) -> AdjustResult:
     result.total = len(adjustments)
     result.pending = sum(a["decision"] is None for a in adjustments)
     names = {u.code: u.name for u in rnd.ctx.registry.units.values()}
+    labels = register_labels(rnd.ctx.forms)
     rows = []
     for a in adjustments:
         task = tasks.get((a["register_key"], a["unit_code"], a["task_code"])) or {}
@@ -92,14 +93,14 @@ def adjust(rnd) -> AdjustResult:
         if a["decision"] == "approved":
             state = f"Đã áp dụng ngày {a['applied_at'][8:10]}/{a['applied_at'][5:7]}/{a['applied_at'][:4]}"
         rows.append([a["id"], a["unit_code"], names.get(a["unit_code"], a["unit_code"]), a["task_code"], title,
-                     change_label(a), old, new, a["reason"] or "", asked,
+                     change_label(a, labels), old, new, a["reason"] or "", asked,
                      {"approved": "Đồng ý", "refused": "Không đồng ý"}.get(a["decision"]),
                      a["decision_ref"], a["decision_note"], state])
     office = rnd.ws.office.get("name") or "Văn phòng"
     notes = [f"{office} — danh mục nhiệm vụ {', '.join(_key_label(k) for k in rnd.register_keys)}.",
              "Chọn ý kiến (Đồng ý / Không đồng ý) và ghi số, ngày văn bản cho mỗi đề nghị; lưu tệp rồi chạy lại lệnh "
              "'toolkit adjust' để áp dụng. Đề nghị đã có ý kiến không sửa lại được ở đây."]
-    history = [[c["unit_code"], c["task_code"], _field_label(c["field"]), value_text(c["field"], c["old_value"]),
+    history = [[c["unit_code"], c["task_code"], labels.get(c["field"], c["field"]), value_text(c["field"], c["old_value"]),
                 value_text(c["field"], c["new_value"]), fmt.moment(c["at"]), c.get("decision_ref") or "",
                 "Điều chỉnh được đồng ý" if c.get("adjustment_id") else "Đơn vị gửi lại bản đăng ký"]
                for c in changes]
@@ -145,10 +146,6 @@ def _text(v) -> str | None:
 
 
 _key_label = period_label
-
-
-def _field_label(name: str) -> str:
-    return REGISTER_LABELS.get(name, name)
 
 
 __all__ = ["adjust", "AdjustResult", "describe", "value_text", "adjustments_path"]

@@ -11,7 +11,7 @@ from ..definitions.judge import STATES
 from ..definitions.vocabulary import status_word
 from ..files import atomic_path
 from ..paths import safe_filename
-from ..register.fields import REGISTER_LABELS, change_label, value_text
+from ..register.fields import change_label, register_labels, value_text
 from ..register.history import _frame, compare_with_previous, latest_states, progress_rounds  # noqa: F401
 from ..round import as_round
 from ..sheets import Formats, new_workbook, table
@@ -42,6 +42,7 @@ def write_history(rnd) -> HistoryResult:
     rnd = as_round(rnd)
     keys = rnd.register_keys
     names = {u.code: u.name for u in rnd.ctx.registry.units.values()}
+    labels = register_labels(rnd.ctx.forms)
     trail: list[list] = []
     with rnd.store_handle() as store:
         tasks = [t for k in keys for t in store.register(k, active_only=False)]
@@ -80,20 +81,20 @@ def write_history(rnd) -> HistoryResult:
                 (i > 0 and a["period"] == mine[i - 1].code) or (i == len(mine) - 1 and a["period"] == r.code)
                 or (a["period"] not in reports and _before(a["period"], r) and
                     (i == 0 or not _before(a["period"], mine[i - 1]))))]
-            notes = "; ".join([f"Đề nghị: {change_label(a)} {value_text(a['field'], a['new_value'])}".strip()
+            notes = "; ".join([f"Đề nghị: {change_label(a, labels)} {value_text(a['field'], a['new_value'])}".strip()
                                for a in asked] +
-                              [f"{'Đồng ý' if a['decision'] == 'approved' else 'Không đồng ý'}: {change_label(a)} "
+                              [f"{'Đồng ý' if a['decision'] == 'approved' else 'Không đồng ý'}: {change_label(a, labels)} "
                                f"{value_text(a['field'], a['new_value'])} ({a['decision_ref'] or 'chưa ghi văn bản'})"
                                for a in decided])
             trail.append(base + [r.period.label, fmt.text(rec.get("status")), _num(rec.get("percent")),
                                  _num(rec.get("actual")), STATES.get(rec.get("_state"), ""),
                                  fmt.text(rec.get("results"))[:500], notes])
     change_rows = [[_key_label(c["register_key"]), c["unit_code"], names.get(c["unit_code"], c["unit_code"]),
-                    c["task_code"], _field(c["field"]), value_text(c["field"], c["old_value"]),
+                    c["task_code"], labels.get(c["field"], c["field"]), value_text(c["field"], c["old_value"]),
                     value_text(c["field"], c["new_value"]), fmt.moment(c["at"]), c.get("decision_ref") or "",
                     "Điều chỉnh được đồng ý" if c.get("adjustment_id") else "Đơn vị gửi lại bản đăng ký"]
                    for c in changes]
-    request_rows = [[a["id"], a["unit_code"], a["task_code"], change_label(a), value_text(a["field"], a["old_value"]),
+    request_rows = [[a["id"], a["unit_code"], a["task_code"], change_label(a, labels), value_text(a["field"], a["old_value"]),
                      value_text(a["field"], a["new_value"]) if a["change"] == "modify" else (a["new_value"] or ""),
                      a["reason"] or "", _key_label(a["period"]) if a["period"] else "", fmt.moment(a["requested_at"]),
                      {"approved": "Đồng ý", "refused": "Không đồng ý"}.get(a["decision"], "Chờ ý kiến"),
@@ -133,10 +134,6 @@ _key_label = period_label
 
 def _num(v):
     return v if isinstance(v, (int, float)) and not isinstance(v, bool) and v == v else None
-
-
-def _field(name: str) -> str:
-    return REGISTER_LABELS.get(name, name)
 
 
 __all__ = ["write_history", "HistoryResult", "latest_states", "compare_with_previous", "progress_rounds"]

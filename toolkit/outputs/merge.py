@@ -20,7 +20,7 @@ from ..files import atomic_path
 from ..intake.similarity import add_copy_sheets
 from ..issue_labels import issue_label
 from ..paths import safe_filename
-from ..register.fields import REGISTER_LABELS
+from ..register.fields import register_labels
 from ..register.frame import RESERVED_TITLES, as_date, register_tasks, round_frame, summarise
 from ..round import as_round
 from ..sheets import Formats, cell, new_workbook, table, write_rows
@@ -100,7 +100,7 @@ def merge_form(rnd, form: Form) -> MergeOutput:
         if changes:
             ws = wb.add_worksheet("Điều chỉnh")
             table(ws, 0, ["Mã đơn vị", "Mã nhiệm vụ", "Nội dung", "Giá trị cũ", "Giá trị mới", "Thời điểm"],
-                  [[c["unit_code"], c["task_code"], REGISTER_LABELS.get(c["field"], c["field"]), c["old_value"],
+                  [[c["unit_code"], c["task_code"], register_labels(rnd.ctx.forms).get(c["field"], c["field"]), c["old_value"],
                     c["new_value"], c["at"]] for c in changes], f, [10, 14, 18, 40, 40, 19])
         ws = wb.add_worksheet("Chưa báo cáo")
         table(ws, 0, ["Mã đơn vị", "Tên đơn vị", "Đơn vị cấp trên", "Tình trạng", "Email"],
