@@ -1,7 +1,10 @@
 """The whole round in one call: (fetch,) collect, status, merge, score (progress rounds), report.
 
-Every skin runs a round through :func:`run_round`: the CLI's ``run``, the Excel panel's "Chạy cả đợt". It hands
-back the stages' own result objects (:class:`RoundRun`); ``to_dict()`` is what ``toolkit run --json`` prints.
+Every skin runs a round through :func:`run_round`: the CLI's ``run``, the Excel panel's "Chạy cả đợt", the demo.
+It hands back the stages' own result objects (:class:`RoundRun`); ``to_dict()`` is what ``toolkit run --json``
+prints. Between what was collected and what is produced, the office may decide on it (confirm registrations,
+adjust tasks): the ``review`` callback is called there with the round and the stages' results so far (the demo
+plays the clerk in it).
 """
 
 from __future__ import annotations
@@ -21,6 +24,8 @@ Progress = Callable[..., None]
 # called before each stage with its label, its number and the number of stages; may return the stage's progress
 # callback (i of n done, the item's name)
 Step = Callable[[str, int, int], Progress | None]
+# called after collect and status, before merge, with the round and the run so far
+Review = Callable[[Round, "RoundRun"], None]
 
 
 @dataclass
@@ -47,7 +52,7 @@ class RoundRun:
 
 
 def run_round(rnd: Round, pdf: bool = False, log: Callable[[str], None] = lambda s: None, fetch: bool = False,
-              step: Step | None = None) -> RoundRun:
+              step: Step | None = None, review: Review | None = None) -> RoundRun:
     rnd = as_round(rnd)
     scored = rnd.has("progress")
     total = 4 + scored
@@ -67,6 +72,8 @@ def run_round(rnd: Round, pdf: bool = False, log: Callable[[str], None] = lambda
     for st in round_statuses(rnd):
         run.statuses.append(st)
         log(f"{st.rates().line(st.form_name)}. {st.workbook}")
+    if review is not None:  # the office's decisions on the returns (confirmations, adjustments) come before outputs
+        review(rnd, run)
     stage("Tổng hợp")
     run.merge = merge(rnd)
     for line in run.merge.lines():
