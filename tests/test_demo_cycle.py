@@ -36,6 +36,9 @@ def test_demo_runs_the_year_cycle_on_the_samples(tmp_path, monkeypatch):
         assert phrase in out, phrase
     for step in range(1, 18):
         assert f"[{step}] " in out
+    # every round ran through pipeline.run_round, as `toolkit run` does: who has not reported, for each round
+    assert [(ws / f"rounds/{p}/output/danh_sach_chua_nop_{f}_{p}.xlsx").is_file() for p, f in (
+        ("2025", "dang_ky"), ("2025-H1", "tien_do"), ("2025-Y", "tien_do"))] == [True, True, True]
 
     # confirmation: the clerk's opinions applied, the task sent back in the unit's annotated copy
     review = ws / "rounds/2025/output/xac_nhan_dang_ky_2025.xlsx"
