@@ -109,7 +109,7 @@ def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
 # the floors of the layout, lowest first: a module may import its own floor and those below it
 FLOORS = [
     ("toolkit", "toolkit.issues", "toolkit.errors", "toolkit.formatting", "toolkit.text", "toolkit.paths",
-     "toolkit.files", "toolkit.sheets", "toolkit.machine", "toolkit.issue_labels"),
+     "toolkit.files", "toolkit.sheets", "toolkit.machine", "toolkit.issue_labels", "toolkit.periods", "toolkit.read"),
     ("toolkit.definitions",),
     ("toolkit.workspace",),
     ("toolkit.store",),

@@ -181,9 +181,9 @@ def cli():
 @JSON
 def init(directory, office, parent_body, signer, signer_title, units_file, periods, deadlines, as_json):
     """Tạo thư mục làm việc: cấu hình, danh sách đơn vị, thư mục từng đợt."""
+    from .periods import parse_period
     from .workspace.config import deadline_note, default_periods, init_workspace
     from .workspace.office import missing_identity
-    from .workspace.periods import parse_period
 
     periods = list(periods) or default_periods()
     for p in periods:
@@ -222,7 +222,7 @@ def init(directory, office, parent_body, signer, signer_title, units_file, perio
 
 def _deadlines(values, periods) -> dict:
     """--deadline values, the same in init and templates: a date for the only period, or KỲ=NGÀY."""
-    from .workspace.periods import parse_period
+    from .periods import parse_period
 
     given = {}
     for d in values:

@@ -24,11 +24,11 @@ from .cycle.confirm import confirm
 from .cycle.history import write_history
 from .errors import ToolkitError
 from .outputs.templates import build_templates
+from .periods import parse_period
 from .pipeline import RoundRun, run_round
 from .round import Round, open_round
 from .samples import generate, install_round
 from .workspace.config import Workspace, init_workspace
-from .workspace.periods import parse_period
 
 # what the demo's clerk writes when sending a task back
 REVISE_NOTE = "Nhiệm vụ chưa có chỉ tiêu, mục tiêu đo lường được; đề nghị ghi rõ số lượng và thời hạn."

@@ -160,7 +160,7 @@ def _table(book, sheet: str, header: list[str], rows: list[list]) -> None:
 
 
 def _period(p: dict):
-    from .workspace.periods import parse_period
+    from .periods import parse_period
 
     if not p["period"]:
         raise ToolkitError(f"Chưa chọn kỳ báo cáo ở ô {CELLS['period']}.")

@@ -19,8 +19,8 @@ from .context import Context, load_context
 from .definitions.forms import Form
 from .errors import ToolkitError
 from .paths import safe_filename
+from .periods import Period, parse_period
 from .store import Store, guard_store
-from .workspace.periods import Period, parse_period
 from .workspace.units import Unit
 
 ROLE_ORDER = ("registration", "breakthrough", "progress", "followup")

@@ -196,8 +196,8 @@ def generate(target: Path, seed: int = 2025) -> dict:
     from .context import load_context
     from .intake.collect import collect
     from .outputs.templates import build_templates
+    from .periods import parse_period
     from .workspace.config import init_workspace
-    from .workspace.periods import parse_period
 
     rng = random.Random(seed)
     target = Path(target)
@@ -377,7 +377,7 @@ def _yearend(ws, target: Path, manifest: dict, rng: random.Random) -> None:
     from .context import load_context
     from .intake.collect import collect
     from .outputs.templates import build_templates
-    from .workspace.periods import parse_period
+    from .periods import parse_period
 
     prog, ye = parse_period(PROG_PERIOD), parse_period(YEAREND_PERIOD)
     inbox = ws.round_dir(prog, "inbox")

@@ -18,12 +18,12 @@ from pathlib import Path
 from .. import formatting as fmt
 from ..definitions.vocabulary import status_word
 from ..paths import safe_filename
+from ..periods import parse_period
 from ..register.fields import change_label, describe, register_labels, value_text  # noqa: F401 (re-exported)
 from ..round import as_round
 from ..store import ADJUSTMENT_STATES, Store
 from ..text import fold
 from ..workspace.calendar import period_label
-from ..workspace.periods import parse_period
 from .review import Column, choice, read_review, write_review
 
 SHEET = status_word("adjust")  # the requests, as units mark a task whose adjustment they request

@@ -177,7 +177,7 @@ def _send_back(rnd, store: Store, key: str, units: set[str]) -> list[str]:
         if form.role not in ("registration", "breakthrough"):
             continue
         title_col = next((i for i, c in enumerate(form.main.columns) if c.name == "title"), 0)
-        from ..intake.read import col_letter
+        from ..read import col_letter
 
         for unit_code in sorted(units):
             sub = store.active_submission(unit_code, form.id, rnd.code)

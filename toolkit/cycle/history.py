@@ -11,12 +11,12 @@ from ..definitions.judge import STATES
 from ..definitions.vocabulary import status_word
 from ..files import atomic_path
 from ..paths import safe_filename
+from ..periods import parse_period
 from ..register.fields import change_label, register_labels, value_text
 from ..register.history import _frame, compare_with_previous, latest_states, progress_rounds  # noqa: F401
 from ..round import as_round
 from ..sheets import Formats, new_workbook, table
 from ..workspace.calendar import period_label, period_of
-from ..workspace.periods import parse_period
 
 CONFIRMATION = {None: "", "confirmed": "Đã xác nhận", "revise": "Đề nghị sửa", "refused": "Không đồng ý"}
 

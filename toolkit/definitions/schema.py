@@ -218,7 +218,7 @@ def check_settings(path: Path) -> dict:
 
 
 def _check_periods(periods, bad) -> None:
-    from ..workspace.periods import parse_period
+    from ..periods import parse_period
 
     if periods is None:
         return

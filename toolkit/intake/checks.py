@@ -12,12 +12,12 @@ from ..definitions.judge import date_in_text
 from ..definitions.vocabulary import COMPLETED
 from ..formatting import number
 from ..issues import Issue, make_issue
+from ..periods import parse_period
 from ..register.frame import as_date
 from ..register.requests import ADD, missing_values
 from ..text import fold
 from ..workspace.calendar import period_of
 from ..workspace.config import DEFAULT_SETTINGS
-from ..workspace.periods import parse_period
 from .similarity import TextGroups, jaccard
 
 if TYPE_CHECKING:  # pragma: no cover

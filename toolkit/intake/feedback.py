@@ -25,7 +25,7 @@ from openpyxl.utils import get_column_letter
 from ..files import atomic_path
 from ..issues import Severity
 from ..paths import safe_filename
-from .read import open_workbook
+from ..read import open_workbook
 from .xlsxpackage import (
     CT_COMMENTS,
     CT_SHEET,

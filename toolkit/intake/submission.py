@@ -10,9 +10,9 @@ from typing import Any
 
 from ..definitions.forms import Form, Sheet
 from ..issues import Issue, Severity, make_issue
-from ..workspace.periods import Period
+from ..periods import Period
+from ..read import cell_ref
 from ..workspace.units import Unit
-from .read import cell_ref
 
 
 @dataclass

@@ -17,9 +17,9 @@ from ..context import Context
 from ..definitions.forms import TYPE_LABELS, Column, Form, Sheet
 from ..errors import PeriodError
 from ..issues import Issue, Severity
-from ..workspace.periods import Period, parse_period
+from ..periods import Period, parse_period
+from ..read import INFO_LABELS, LISTS_SHEET, META_SHEET, SheetData, Workbook, cell_ref, col_letter
 from . import checks, coerce
-from .read import INFO_LABELS, LISTS_SHEET, META_SHEET, SheetData, Workbook, cell_ref, col_letter
 from .submission import ParsedRow, ParsedSheet, Submission  # noqa: F401 (re-exported)
 
 FEEDBACK_SHEET = "Lỗi cần sửa"  # the first sheet of a feedback copy: a unit may fix that copy and send it back

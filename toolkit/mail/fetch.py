@@ -22,8 +22,8 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path, PurePosixPath
 
-from ..intake.read import SPREADSHEET_EXTS
 from ..paths import distinct_names
+from ..read import SPREADSHEET_EXTS
 from .connection import MailError, Server, explain, login_failed, server_settings
 from .ledger import Ledger
 from .messages import MailInfo, message_id_of, read_eml

@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path, PurePosixPath
 
-from ..intake.read import SPREADSHEET_EXTS
 from ..issues import make_issue
+from ..read import SPREADSHEET_EXTS
 from .archives import ARCHIVE_EXTS, ArchiveLimits, Budget, open_archive
 from .messages import MESSAGE_EXTS, MailInfo, read_message
 

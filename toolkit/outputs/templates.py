@@ -21,7 +21,8 @@ from ..definitions.forms import TYPE_LABELS, Column, Form, Sheet
 from ..errors import ToolkitError
 from ..files import atomic_path
 from ..formatting import number
-from ..intake.read import INFO_LABELS, INFO_ROWS, LISTS_SHEET, META_SHEET, col_letter
+from ..periods import Period
+from ..read import INFO_LABELS, INFO_ROWS, LISTS_SHEET, META_SHEET, col_letter
 from ..register.frame import register_tasks, status_meaning
 from ..register.history import progress_rounds
 from ..round import (
@@ -30,7 +31,6 @@ from ..round import (
 )
 from ..sheets import fit_row
 from ..workspace.config import deadline_note
-from ..workspace.periods import Period
 from ..workspace.units import Registry, Unit
 
 PRINT_WIDTH_PER_PAGE = 190

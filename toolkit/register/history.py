@@ -7,10 +7,10 @@ import pandas as pd
 
 from .. import formatting as fmt
 from ..definitions.judge import STATES
+from ..periods import Period
 from ..round import Round
 from ..store import Store
 from ..workspace.calendar import period_of
-from ..workspace.periods import Period
 from .frame import round_frame, summarise
 
 

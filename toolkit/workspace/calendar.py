@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from functools import lru_cache
 
 from ..errors import ToolkitError
-from .periods import Period, parse_period
+from ..periods import Period, parse_period
 
 
 @lru_cache(maxsize=4096)

@@ -14,8 +14,8 @@ import yaml
 from ..definitions.rules import deep_merge as _merge
 from ..errors import WorkspaceError
 from ..files import FILE_MODE, atomic_path, atomic_write_bytes, sweep_temps, temp_prefix, workspace_lock  # noqa: F401 (re-exported)
+from ..periods import Period, parse_period
 from .office import derive_identity
-from .periods import Period, parse_period
 from .units import load_registry, write_sample_registry
 
 SETTINGS_FILE = "settings.yaml"

@@ -6,11 +6,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..files import atomic_path
-from ..intake.read import (
+from ..issues import Report, make_issue
+from ..read import (
     cell_ref,
     open_rows,  # the intake reader handles any workbook format safely
 )
-from ..issues import Report, make_issue
 from ..text import fold, normalise_name
 
 UNIT_SHEET = "Đơn vị"
