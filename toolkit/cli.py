@@ -18,6 +18,7 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, Progress, ProgressColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from . import __version__
 from .console import EXIT_DATA, EXIT_FAIL, EXIT_OK, VietnameseGroup, json_document, speak_vietnamese
@@ -125,8 +126,6 @@ class _Counter(ProgressColumn):
     """'3/20' once the number of items is known; nothing before (never '0/None')."""
 
     def render(self, task):
-        from rich.text import Text
-
         return Text("" if task.total is None else f"{int(task.completed)}/{int(task.total)}")
 
 

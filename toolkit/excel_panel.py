@@ -18,7 +18,11 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ToolkitError
+from .mail.fetch import fetch_round
 from .panel import ACTIONS, CELLS, CONTROL_SHEET, PANEL_META, record_interpreter, recorded_name
+from .periods import parse_period
+from .round import open_round
+from .workspace.config import Workspace
 
 LABEL_TO_KEY = {label: key for key, label in ACTIONS}
 
@@ -160,8 +164,6 @@ def _table(book, sheet: str, header: list[str], rows: list[list]) -> None:
 
 
 def _period(p: dict):
-    from .periods import parse_period
-
     if not p["period"]:
         raise ToolkitError(f"Chưa chọn kỳ báo cáo ở ô {CELLS['period']}.")
     return parse_period(p["period"])
@@ -169,14 +171,12 @@ def _period(p: dict):
 
 def do_templates(book, p) -> str:
     from .outputs.templates import build_templates
-    from .workspace.config import Workspace
 
     period = _period(p)
     if p["deadline"]:
         Workspace.open(p["workspace"]).set_period(period, p["deadline"])
     if not p["form"]:
         raise ToolkitError(f"Chưa chọn biểu mẫu ở ô {CELLS['form']}.")
-    from .round import open_round
 
     paths = build_templates(open_round(p["workspace"], period, p["form"]), progress=_progress(book, "Tạo biểu mẫu"))
     return f"{len(paths)} biểu mẫu trong {paths[0].parent if paths else ''}"
@@ -263,14 +263,10 @@ def do_run(book, p) -> str:
 
 def _round(p, with_form: bool = True):
     """The round the panel's cells name (its form too, unless the stage works on every form of the round)."""
-    from .round import open_round
-
     return open_round(p["workspace"], _period(p), (p["form"] or None) if with_form else None)
 
 
 def do_open(book, p) -> str:
-    from .workspace.config import Workspace
-
     folder = Workspace.open(p["workspace"]).round_dir(_period(p), "output")
     open_folder(folder)
     return str(folder)
@@ -284,8 +280,6 @@ def open_folder(folder: Path) -> None:
 
 
 def do_mail_fetch(book, p) -> str:
-    from .mail.fetch import fetch_round
-    from .round import open_round
 
     return fetch_round(open_round(p["workspace"], _period(p))).summary()
 
@@ -300,7 +294,6 @@ def _mail_rows(result) -> list[list]:
 def do_mail_draft(book, p) -> str:
     """The dry run: the messages written as .eml files for the clerk to open and check."""
     from .mail.send import send_round
-    from .round import open_round
 
     result = send_round(open_round(p["workspace"], _period(p)))
     _table(book, "Kết quả tiếp nhận", ["Mã đơn vị", "Đơn vị", "Loại thư", "Gửi tới", "Tiêu đề", "Tình trạng",
@@ -310,7 +303,6 @@ def do_mail_draft(book, p) -> str:
 
 def do_mail_send(book, p) -> str:
     from .mail.send import OUTBOX, send_round
-    from .round import open_round
 
     rnd = open_round(p["workspace"], _period(p))
     outbox = rnd.ctx.ws.round_dir(rnd.period) / OUTBOX

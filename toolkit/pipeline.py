@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .intake.collect import CollectResult, collect
+from .mail.fetch import fetch_round
 from .outputs.merge import MergeResult, merge
 from .outputs.report import ReportResult, write_reports
 from .outputs.score import ScoreResult, score
@@ -59,7 +60,6 @@ def run_round(rnd: Round, pdf: bool = False, log: Callable[[str], None] = lambda
     stage = _stages(step, total)
     fetched = None
     if fetch:  # the mailbox first (toolkit.mail.fetch): its attachments land in the round's inbox
-        from .mail.fetch import fetch_round
 
         fetched = fetch_round(rnd)
         log(f"Tải thư: {fetched.summary()}.")

@@ -7,6 +7,7 @@ progress round, with the damage real units do. Used by `make samples`, the demo,
 from __future__ import annotations
 
 import json
+import os
 import random
 import shutil
 import subprocess
@@ -19,8 +20,15 @@ from pathlib import Path
 import openpyxl
 from openpyxl.styles import Font
 
+from .context import load_context
+from .intake.collect import collect
+from .issues import CATALOGUE
+from .outputs.pdf import find_soffice, profile_argument
+from .outputs.templates import build_templates
+from .periods import parse_period
 from .round import open_round
 from .text import TCVN3_TABLE
+from .workspace.config import Workspace, init_workspace
 
 REG_PERIOD, PROG_PERIOD, YEAREND_PERIOD = "2025", "2025-H1", "2025-Y"
 REG_DEADLINE, PROG_DEADLINE, YEAREND_DEADLINE = date(2025, 1, 31), date(2025, 7, 10), date(2025, 12, 20)
@@ -193,12 +201,6 @@ DAMAGE = {}  # file name -> (description, expected codes); filled by generate()
 
 def generate(target: Path, seed: int = 2025) -> dict:
     """Write the sample province into ``target`` and return the manifest."""
-    from .context import load_context
-    from .intake.collect import collect
-    from .outputs.templates import build_templates
-    from .periods import parse_period
-    from .workspace.config import init_workspace
-
     rng = random.Random(seed)
     target = Path(target)
     if target.exists():
@@ -372,13 +374,6 @@ def _yearend(ws, target: Path, manifest: dict, rng: random.Random) -> None:
     adjustments workbook), year-end templates built (the register as adjusted, last values carried) and filled:
     every task finished or not, a few late; one percent that went down and one result copied from the unit's own
     6-month report, which the checks across periods must warn about."""
-    import os
-
-    from .context import load_context
-    from .intake.collect import collect
-    from .outputs.templates import build_templates
-    from .periods import parse_period
-
     prog, ye = parse_period(PROG_PERIOD), parse_period(YEAREND_PERIOD)
     inbox = ws.round_dir(prog, "inbox")
     for name, entry in manifest["files"].items():
@@ -464,8 +459,6 @@ def _dmy(iso: str) -> str:
 
 def write_readme(target: Path, manifest: dict) -> None:
     """sample_workbooks/README.md: every damaged file with the issue codes it must trigger."""
-    from .issues import CATALOGUE
-
     lines = [
         "# Bộ tệp mẫu / Sample workbooks",
         "",
@@ -535,8 +528,6 @@ def _drop_meta(path: Path) -> None:
 
 
 def _libreoffice_convert(src: Path, ext: str) -> bool:
-    from .outputs.pdf import find_soffice, profile_argument
-
     soffice = find_soffice()
     if not soffice:
         print(f"LibreOffice không có: bỏ qua tạo tệp .{ext}", file=sys.stderr)
@@ -553,7 +544,6 @@ def install_round(samples: Path, workspace, which: str) -> list[Path]:
     """Copy a sample round into a workspace inbox, with each file's arrival time as its mtime."""
     import os
 
-    from .workspace.config import Workspace
 
     ws = workspace if isinstance(workspace, Workspace) else Workspace.open(workspace)
     manifest = json.loads((Path(samples) / "manifest.json").read_text(encoding="utf-8"))

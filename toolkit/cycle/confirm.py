@@ -15,9 +15,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import formatting as fmt
+from ..errors import ToolkitError
 from ..intake.feedback import write_feedback
 from ..issues import make_issue
 from ..paths import safe_filename
+from ..read import col_letter
 from ..round import as_round
 from ..store import Store
 from ..text import fold
@@ -72,8 +74,6 @@ def confirmation_path(rnd) -> Path:
 def confirm(rnd) -> ConfirmResult:
     rnd = as_round(rnd)
     if rnd.period.kind not in ("year", "term"):
-        from ..errors import ToolkitError
-
         raise ToolkitError(f"Xác nhận đăng ký dùng cho kỳ đăng ký (năm hoặc nhiệm kỳ), không dùng cho "
                            f"{rnd.period.label}. Ví dụ: --period {rnd.period.start.year}.")
     key = rnd.register_key
@@ -177,7 +177,6 @@ def _send_back(rnd, store: Store, key: str, units: set[str]) -> list[str]:
         if form.role not in ("registration", "breakthrough"):
             continue
         title_col = next((i for i, c in enumerate(form.main.columns) if c.name == "title"), 0)
-        from ..read import col_letter
 
         for unit_code in sorted(units):
             sub = store.active_submission(unit_code, form.id, rnd.code)

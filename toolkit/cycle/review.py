@@ -14,7 +14,7 @@ from typing import Any
 
 from ..errors import ToolkitError
 from ..files import atomic_path
-from ..sheets import Formats, cell, fit_row, new_workbook, print_setup
+from ..sheets import Formats, cell, fit_row, new_workbook, print_setup, table
 from ..text import fold
 
 
@@ -57,8 +57,6 @@ def write_review(path: Path, sheet: str, title: str, notes: list[str], columns: 
         ws.freeze_panes(top + 1, 0)
         print_setup(ws, [col.width for col in columns if col.kind != "hidden"], top)
         for name, headers, extra_rows, widths in extra:
-            from ..sheets import table
-
             table(wb.add_worksheet(name), 0, headers, extra_rows, f, widths)
         wb.close()
     return path

@@ -23,6 +23,7 @@ from . import checks, coerce
 from .submission import ParsedRow, ParsedSheet, Submission  # noqa: F401 (re-exported)
 
 FEEDBACK_SHEET = "Lỗi cần sửa"  # the first sheet of a feedback copy: a unit may fix that copy and send it back
+from ..round import PERIOD_KIND_LABELS
 from ..text import clean_text, decode_legacy, fold, guess_legacy
 from ..workspace.units import Unit
 
@@ -73,8 +74,6 @@ def _identify_form(wb: Workbook, sub: Submission, ctx: Context, form_id: str | N
                 expected=f"{wanted.name} ({form_id})" if wanted else form_id)
         return None
     if period is not None and form.periods and period.kind not in form.periods:
-        from ..round import PERIOD_KIND_LABELS
-
         sub.add("form-period-mismatch", form=form.name or form.id, period=period.code,
                 kind=PERIOD_KIND_LABELS[period.kind], kinds=", ".join(PERIOD_KIND_LABELS[k] for k in form.periods))
         return None

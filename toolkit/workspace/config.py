@@ -12,7 +12,8 @@ from typing import Any
 import yaml
 
 from ..definitions.rules import deep_merge as _merge
-from ..errors import WorkspaceError
+from ..definitions.schema import check_settings
+from ..errors import ToolkitError, WorkspaceError
 from ..files import FILE_MODE, atomic_path, atomic_write_bytes, sweep_temps, temp_prefix, workspace_lock  # noqa: F401 (re-exported)
 from ..periods import Period, parse_period
 from .office import derive_identity
@@ -136,7 +137,6 @@ class Workspace:
         if not path.is_file():
             raise WorkspaceError(f"'{root}' không phải thư mục làm việc (thiếu {SETTINGS_FILE}). "
                                  f"Tạo mới bằng: toolkit init {root}")
-        from ..definitions.schema import check_settings
 
         data = check_settings(path)  # every mistake at once, with its line; never replaced by defaults
         return cls(root=root, settings=_merge(DEFAULT_SETTINGS, data))
@@ -253,7 +253,6 @@ def init_workspace(root: str | os.PathLike, office: str | None = None, units: st
             raise WorkspaceError(f"Không tìm thấy tệp danh sách đơn vị '{src}'.")
         registry, report = load_registry(src)
         if not report.ok:
-            from ..errors import ToolkitError
             lines = "\n".join(f"  - {i.sheet}!{i.cell}: {i.message}" for i in report.errors)
             raise ToolkitError(f"Danh sách đơn vị '{src}' có lỗi, chưa tạo thư mục làm việc:\n{lines}")
         atomic_write_bytes(ws.registry_path, src.read_bytes())
