@@ -20,6 +20,7 @@ from ..intake.feedback import write_feedback
 from ..issues import make_issue
 from ..paths import safe_filename
 from ..read import col_letter
+from ..register.fields import register_labels
 from ..round import as_round
 from ..store import Store
 from ..text import fold
@@ -31,10 +32,17 @@ DECISIONS = dict(zip((fold(c) for c in CHOICES), ("confirmed", "revise", "refuse
 LABELS = {"confirmed": "Đồng ý", "revise": "Đề nghị sửa", "refused": "Không đồng ý"}
 STATE_LABELS = {None: "Chờ ý kiến", "confirmed": "Đã xác nhận", "revise": "Đã đề nghị đơn vị sửa",
                 "refused": "Không đưa vào danh mục"}
-COLUMNS = [Column("Mã đơn vị", 10), Column("Tên đơn vị", 24), Column("Mã nhiệm vụ", 12), Column("Tên nhiệm vụ", 44),
-           Column("Chỉ tiêu", 22), Column("Mục tiêu", 10), Column("Thời hạn", 11), Column("Lãnh đạo phụ trách", 18),
-           Column("Cảnh báo khi tiếp nhận", 40), Column("Ý kiến", 14, "choice"),
-           Column("Nội dung đề nghị sửa, lý do", 36, "input"), Column("Tình trạng", 22), Column("Phiên bản", 6, "hidden")]
+
+
+def columns(labels: dict[str, str]) -> list[Column]:
+    """The review's columns; the register's fields titled as the forms title them (register/fields.py)."""
+    return [Column("Mã đơn vị", 10), Column("Tên đơn vị", 24), Column("Mã nhiệm vụ", 12), Column(labels["title"], 44),
+            Column(labels["indicator"], 22), Column(labels["target"], 10), Column(labels["deadline"], 11),
+            Column("Lãnh đạo phụ trách", 18), Column("Cảnh báo khi tiếp nhận", 40), Column("Ý kiến", 14, "choice"),
+            Column("Nội dung đề nghị sửa, lý do", 36, "input"), Column("Tình trạng", 22),
+            Column("Phiên bản", 6, "hidden")]
+
+
 NEEDED = ["Mã đơn vị", "Mã nhiệm vụ", "Ý kiến", "Nội dung đề nghị sửa, lý do", "Phiên bản"]
 WARNING_CODES = ("qualitative-task", "generic-wording", "copied-task", "outside-period", "parent-unknown",
                  "leader-other-unit", "leader-by-name")
@@ -112,7 +120,8 @@ def confirm(rnd) -> ConfirmResult:
     notes = [f"{office} — nhiệm vụ đăng ký {rnd.period.label}.",
              "Chọn ý kiến cho từng nhiệm vụ (Đồng ý / Đề nghị sửa / Không đồng ý), ghi nội dung đề nghị sửa hoặc lý do; "
              "lưu tệp rồi chạy lại lệnh 'toolkit confirm'. Không sửa các cột khác."]
-    write_review(path, SHEET, f"XÁC NHẬN NHIỆM VỤ ĐĂNG KÝ {rnd.period.label.upper()}", notes, COLUMNS, rows,
+    write_review(path, SHEET, f"XÁC NHẬN NHIỆM VỤ ĐĂNG KÝ {rnd.period.label.upper()}", notes,
+                 columns(register_labels(rnd.ctx.forms)), rows,
                  CHOICES)
     return result
 

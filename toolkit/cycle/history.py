@@ -107,8 +107,8 @@ def write_history(rnd) -> HistoryResult:
         ws = wb.add_worksheet("Diễn biến nhiệm vụ")
         ws.write_string(0, 0, f"DIỄN BIẾN THỰC HIỆN NHIỆM VỤ — {', '.join(_key_label(k).upper() for k in keys)}",
                         f.title)
-        table(ws, 2, ["Danh mục", "Mã đơn vị", "Tên đơn vị", "Mã nhiệm vụ", "Tên nhiệm vụ", "Thời hạn (hiện hành)",
-                      "Mục tiêu (hiện hành)", "Kỳ", "Tình trạng báo cáo", "% hoàn thành", "Giá trị đạt được",
+        table(ws, 2, ["Danh mục", "Mã đơn vị", "Tên đơn vị", "Mã nhiệm vụ", labels["title"],
+                      f"{labels['deadline']} (hiện hành)", f"{labels['target']} (hiện hành)", "Kỳ", "Tình trạng báo cáo", "% hoàn thành", "Giá trị đạt được",
                       "Đánh giá / xác nhận", "Kết quả, ghi chú", "Đề nghị, quyết định điều chỉnh"], trail, f,
               [14, 10, 24, 12, 40, 12, 10, 22, 22, 9, 10, 24, 40, 40])
         table(wb.add_worksheet("Thay đổi"), 0, ["Danh mục", "Mã đơn vị", "Tên đơn vị", "Mã nhiệm vụ", "Nội dung",
