@@ -180,80 +180,90 @@ def build_panel(workspace, output: str | Path | None = None, interpreter: str | 
         wb = xlsxwriter.Workbook(str(tmp_xlsm))
         wb.set_vba_name("ThisWorkbook")
         wb.add_vba_project(io.BytesIO(vba), is_stream=True)
-        f_title = wb.add_format({"bold": True, "font_size": 16, "font_name": "Times New Roman", "font_color": "#1F4E78"})
-        f_label = wb.add_format({"bold": True, "font_name": "Times New Roman", "font_size": 12})
-        f_input = wb.add_format({"bg_color": "#FFF2CC", "border": 1, "font_name": "Times New Roman", "font_size": 12})
-        f_date = wb.add_format({"bg_color": "#FFF2CC", "border": 1, "num_format": "dd/mm/yyyy",
-                                "font_name": "Times New Roman", "font_size": 12})
-        f_note = wb.add_format({"italic": True, "font_color": "#595959", "font_name": "Times New Roman",
-                                "text_wrap": True, "valign": "top"})
-        sh = wb.add_worksheet(CONTROL_SHEET)
-        sh.set_vba_name("Sheet1")
-        sh.hide_gridlines(2)
-        sh.set_column("A:A", 3)
-        sh.set_column("B:B", 24)
-        sh.set_column("C:C", 46)
-        sh.set_column("D:G", 16)
-        sh.write_string("B2", f"BẢNG ĐIỀU KHIỂN — {ws.office.get('name', '')}", f_title)
-        sh.write_string("B4", "Thư mục làm việc", f_label)
-        sh.write_string(CELLS["workspace"], str(ws.root.resolve()), f_input)
-        sh.write_string("B5", "Biểu mẫu", f_label)
-        sh.write_string(CELLS["form"], "progress" if "progress" in forms else forms[0], f_input)
-        sh.data_validation(CELLS["form"], {"validate": "list", "source": forms})
-        sh.write_string("B6", "Kỳ báo cáo", f_label)
-        sh.write_string(CELLS["period"], periods[-1], f_input)
-        sh.data_validation(CELLS["period"], {"validate": "list", "source": periods, "error_type": "information",
-                                             "error_message": "Kỳ mới: gõ dạng {0}, {0}-Q1, {0}-H1, {0}-9M, {0}-Y."
-                                             .format(periods[-1][:4] if periods and periods[-1][:4].isdigit()
-                                                     else date.today().year)})
-        sh.write_string("B7", "Hạn nộp (nếu đổi)", f_label)
-        sh.write_blank(CELLS["deadline"], None, f_date)
-        sh.data_validation(CELLS["deadline"], {"validate": "date", "criteria": ">", "minimum": datetime(2000, 1, 1)})
-        sh.write_string("B9", "Việc cần làm", f_label)
-        sh.write_string(CELLS["action"], ACTIONS[1][1], f_input)
-        sh.data_validation(CELLS["action"], {"validate": "list", "source": [a[1] for a in ACTIONS]})
-        sh.insert_button("D9", {"macro": MACRO, "caption": "▶ Chạy", "width": 110, "height": 26})
-        for i, (_, label) in enumerate(ACTIONS):
-            row, col = 11 + (i // 4) * 2, 1 + (i % 4)
-            sh.insert_button(row, col, {"macro": MACRO, "caption": label, "width": 150, "height": 30,
-                                        "x_offset": 2})
-        sh.merge_range("B18:G21", "Chọn thông số ở các ô vàng, rồi bấm nút việc cần làm (hoặc chọn ở ô 'Việc cần làm' "
-                                  "và bấm ▶ Chạy). Kết quả hiện ở các trang 'Kết quả tiếp nhận', 'Chưa nộp', 'Xếp loại'; "
-                                  "mỗi lần chạy ghi một dòng ở trang 'Nhật ký'; khi đang chạy, thanh trạng thái của Excel "
-                                  "báo tiến độ. Cần bật macro (Enable Content) và giữ các tệp BangDieuKhien.py, "
-                                  "BangDieuKhien_python.cmd cạnh tệp này.", f_note)
-        sh.merge_range("B23:G24", "Bảng điều khiển dùng mã VBA của xlwings (giấy phép BSD, xem tệp "
-                                  "xlwings-LICENSE.txt đi kèm).", f_note)
-        sh.activate()
-        for name in RESULT_SHEETS:
-            rs = wb.add_worksheet(name)
-            rs.write_string("A1", "(chưa chạy)")
-            rs.set_column("A:A", 24)
-            rs.set_column("B:K", 16)
-        meta = wb.add_worksheet(PANEL_META)
-        meta.write_row(0, 0, ["button", "action"])
-        for i, (key, label) in enumerate(ACTIONS):
-            meta.write_row(i + 1, 0, [f"Button {i + 2}", key])  # "Button 1" is ▶ Chạy
-        meta.write_row(len(ACTIONS) + 1, 0, ["Button 1", "@cell"])
-        meta.hide()
-        conf = wb.add_worksheet("xlwings.conf")
-        # no path of this machine: the launcher is found beside the panel wherever it is opened (see the docstring);
-        # the workbook's folder is on PYTHONPATH by xlwings' default (ADD_WORKBOOK_TO_PYTHONPATH)
-        rows = [("Interpreter_Win", interpreter_formula(path)),
-                ("Interpreter_Mac", interpreter if sys.platform == "darwin" else ""),
-                ("Show Console", "False")]
-        for r, (k, v) in enumerate(rows):
-            conf.write_string(r, 0, k)
-            if v.startswith("="):
-                conf.write_formula(r, 1, v, None, str(path.parent / launcher_name(path)))
-            else:
-                conf.write_string(r, 1, v)
-        conf.set_column("A:A", 18)
-        conf.set_column("B:B", 70)
-        conf.hide()
+        _control_sheet(wb, ws, forms, periods)
+        _other_sheets(wb, path, interpreter)
         wb.close()
         tmp_xlsm.replace(tmp)
     (path.parent / f"{path.stem}.py").write_text(SHIM.format(name=path.stem), encoding="utf-8")
     write_launcher(path, interpreter)
     (path.parent / "xlwings-LICENSE.txt").write_text(xlwings_license(), encoding="utf-8")
     return path
+
+
+def _control_sheet(wb, ws: Workspace, forms: list[str], periods: list[str]) -> None:
+    """The panel's first sheet: the yellow cells (workspace, form, period, deadline, action) and the buttons."""
+    f_title = wb.add_format({"bold": True, "font_size": 16, "font_name": "Times New Roman", "font_color": "#1F4E78"})
+    f_label = wb.add_format({"bold": True, "font_name": "Times New Roman", "font_size": 12})
+    f_input = wb.add_format({"bg_color": "#FFF2CC", "border": 1, "font_name": "Times New Roman", "font_size": 12})
+    f_date = wb.add_format({"bg_color": "#FFF2CC", "border": 1, "num_format": "dd/mm/yyyy",
+                            "font_name": "Times New Roman", "font_size": 12})
+    f_note = wb.add_format({"italic": True, "font_color": "#595959", "font_name": "Times New Roman",
+                            "text_wrap": True, "valign": "top"})
+    sh = wb.add_worksheet(CONTROL_SHEET)
+    sh.set_vba_name("Sheet1")
+    sh.hide_gridlines(2)
+    sh.set_column("A:A", 3)
+    sh.set_column("B:B", 24)
+    sh.set_column("C:C", 46)
+    sh.set_column("D:G", 16)
+    sh.write_string("B2", f"BẢNG ĐIỀU KHIỂN — {ws.office.get('name', '')}", f_title)
+    sh.write_string("B4", "Thư mục làm việc", f_label)
+    sh.write_string(CELLS["workspace"], str(ws.root.resolve()), f_input)
+    sh.write_string("B5", "Biểu mẫu", f_label)
+    sh.write_string(CELLS["form"], "progress" if "progress" in forms else forms[0], f_input)
+    sh.data_validation(CELLS["form"], {"validate": "list", "source": forms})
+    sh.write_string("B6", "Kỳ báo cáo", f_label)
+    sh.write_string(CELLS["period"], periods[-1], f_input)
+    sh.data_validation(CELLS["period"], {"validate": "list", "source": periods, "error_type": "information",
+                                         "error_message": "Kỳ mới: gõ dạng {0}, {0}-Q1, {0}-H1, {0}-9M, {0}-Y."
+                                         .format(periods[-1][:4] if periods and periods[-1][:4].isdigit()
+                                                 else date.today().year)})
+    sh.write_string("B7", "Hạn nộp (nếu đổi)", f_label)
+    sh.write_blank(CELLS["deadline"], None, f_date)
+    sh.data_validation(CELLS["deadline"], {"validate": "date", "criteria": ">", "minimum": datetime(2000, 1, 1)})
+    sh.write_string("B9", "Việc cần làm", f_label)
+    sh.write_string(CELLS["action"], ACTIONS[1][1], f_input)
+    sh.data_validation(CELLS["action"], {"validate": "list", "source": [a[1] for a in ACTIONS]})
+    sh.insert_button("D9", {"macro": MACRO, "caption": "▶ Chạy", "width": 110, "height": 26})
+    for i, (_, label) in enumerate(ACTIONS):
+        row, col = 11 + (i // 4) * 2, 1 + (i % 4)
+        sh.insert_button(row, col, {"macro": MACRO, "caption": label, "width": 150, "height": 30,
+                                    "x_offset": 2})
+    sh.merge_range("B18:G21", "Chọn thông số ở các ô vàng, rồi bấm nút việc cần làm (hoặc chọn ở ô 'Việc cần làm' "
+                              "và bấm ▶ Chạy). Kết quả hiện ở các trang 'Kết quả tiếp nhận', 'Chưa nộp', 'Xếp loại'; "
+                              "mỗi lần chạy ghi một dòng ở trang 'Nhật ký'; khi đang chạy, thanh trạng thái của Excel "
+                              "báo tiến độ. Cần bật macro (Enable Content) và giữ các tệp BangDieuKhien.py, "
+                              "BangDieuKhien_python.cmd cạnh tệp này.", f_note)
+    sh.merge_range("B23:G24", "Bảng điều khiển dùng mã VBA của xlwings (giấy phép BSD, xem tệp "
+                              "xlwings-LICENSE.txt đi kèm).", f_note)
+    sh.activate()
+
+
+def _other_sheets(wb, path: Path, interpreter: str) -> None:
+    """The result sheets, the hidden map of buttons to actions and xlwings' settings."""
+    for name in RESULT_SHEETS:
+        rs = wb.add_worksheet(name)
+        rs.write_string("A1", "(chưa chạy)")
+        rs.set_column("A:A", 24)
+        rs.set_column("B:K", 16)
+    meta = wb.add_worksheet(PANEL_META)
+    meta.write_row(0, 0, ["button", "action"])
+    for i, (key, label) in enumerate(ACTIONS):
+        meta.write_row(i + 1, 0, [f"Button {i + 2}", key])  # "Button 1" is ▶ Chạy
+    meta.write_row(len(ACTIONS) + 1, 0, ["Button 1", "@cell"])
+    meta.hide()
+    conf = wb.add_worksheet("xlwings.conf")
+    # no path of this machine: the launcher is found beside the panel wherever it is opened (see the docstring);
+    # the workbook's folder is on PYTHONPATH by xlwings' default (ADD_WORKBOOK_TO_PYTHONPATH)
+    rows = [("Interpreter_Win", interpreter_formula(path)),
+            ("Interpreter_Mac", interpreter if sys.platform == "darwin" else ""),
+            ("Show Console", "False")]
+    for r, (k, v) in enumerate(rows):
+        conf.write_string(r, 0, k)
+        if v.startswith("="):
+            conf.write_formula(r, 1, v, None, str(path.parent / launcher_name(path)))
+        else:
+            conf.write_string(r, 1, v)
+    conf.set_column("A:A", 18)
+    conf.set_column("B:B", 70)
+    conf.hide()
