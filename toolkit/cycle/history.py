@@ -5,6 +5,7 @@ change and decision), the latest state of a task, and the comparison of a period
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from .. import formatting as fmt
 from ..definitions.judge import STATES
@@ -38,7 +39,6 @@ class HistoryResult:
 
 def write_history(rnd) -> HistoryResult:
     """One workbook: every task's trail across the rounds (a row per task and period) and every change."""
-
     rnd = as_round(rnd)
     keys = rnd.register_keys
     names = {u.code: u.name for u in rnd.ctx.registry.units.values()}
@@ -52,17 +52,7 @@ def write_history(rnd) -> HistoryResult:
         frames = {r.code: _frame(r, store) for r in rounds}
         changes = [c for k in keys for c in store.task_changes(k)]
         adjustments = [a for k in keys for a in store.adjustments(k)]
-    by_task: dict[tuple[str, str, str], dict[str, dict]] = {}
-    for r in rounds:
-        df = frames[r.code]
-        for rec in df.to_dict("records") if len(df) else []:
-            by_task.setdefault((rec.get("_register"), rec["_unit"], rec["task_code"]), {})[r.code] = rec
-    changes_by: dict[tuple[str, str, str], list[dict]] = {}
-    for c in changes:
-        changes_by.setdefault((c["register_key"], c["unit_code"], c["task_code"]), []).append(c)
-    requests_by: dict[tuple[str, str, str], list[dict]] = {}
-    for a in adjustments:
-        requests_by.setdefault((a["register_key"], a["unit_code"], a["task_code"]), []).append(a)
+    by_task, requests_by = _by_task(rounds, frames, adjustments)
     for t in sorted(tasks, key=lambda t: (t["unit_code"], t["register_key"], t["task_code"])):
         k = (t["register_key"], t["unit_code"], t["task_code"])
         base = [_key_label(t["register_key"]), t["unit_code"], names.get(t["unit_code"], t["unit_code"]),
@@ -101,6 +91,25 @@ def write_history(rnd) -> HistoryResult:
                      a["decision_ref"] or "", fmt.moment(a["decided_at"])] for a in adjustments]
     label = "_".join(keys)
     path = rnd.ws.round_dir(parse_period(rnd.register_key), "output") / safe_filename(f"lich_su_nhiem_vu_{label}.xlsx")
+    _write_book(path, keys, labels, trail, change_rows, request_rows)
+    return HistoryResult(path=str(path), tasks=len(tasks), rows=len(trail), periods=[r.period.label for r in rounds])
+
+
+
+def _by_task(rounds, frames: dict, adjustments: list[dict]) -> tuple[dict, dict]:
+    """(register, unit, task) -> each round's row of the task; and -> the requests to adjust it."""
+    by_task: dict[tuple[str, str, str], dict[str, dict]] = {}
+    for r in rounds:
+        df = frames[r.code]
+        for rec in df.to_dict("records") if len(df) else []:
+            by_task.setdefault((rec.get("_register"), rec["_unit"], rec["task_code"]), {})[r.code] = rec
+    requests_by: dict[tuple[str, str, str], list[dict]] = {}
+    for a in adjustments:
+        requests_by.setdefault((a["register_key"], a["unit_code"], a["task_code"]), []).append(a)
+    return by_task, requests_by
+
+def _write_book(path: Path, keys: list[str], labels: dict[str, str], trail: list[list], change_rows: list[list],
+                request_rows: list[list]) -> None:
     with atomic_path(path) as tmp:
         wb = new_workbook(tmp)
         f = Formats(wb)
@@ -119,7 +128,6 @@ def write_history(rnd) -> HistoryResult:
                                                          "Thời điểm đề nghị", "Ý kiến", "Văn bản", "Thời điểm quyết định"],
               request_rows, f, [8, 10, 12, 22, 20, 20, 36, 18, 18, 12, 26, 18])
         wb.close()
-    return HistoryResult(path=str(path), tasks=len(tasks), rows=len(trail), periods=[r.period.label for r in rounds])
 
 
 def _before(code: str | None, rnd) -> bool:
