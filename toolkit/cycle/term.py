@@ -46,7 +46,7 @@ class TermResult:
 
 
 def term_view(rnd) -> TermResult:
-
+    """The term's breakthrough tasks: a workbook by task, leader and unit, a report and a card per leader."""
     started = time.perf_counter()
     rnd = as_round(rnd)
     if rnd.period.kind != "term":
@@ -54,8 +54,20 @@ def term_view(rnd) -> TermResult:
                            f"{rnd.period.label}.")
     key = rnd.register_key
     years = list(range(rnd.period.start.year, rnd.period.end.year + 1))
+    names = {u.code: u.name for u in rnd.ctx.registry.units.values()}
+    rows, by_leader, latest, warnings = _term_rows(rnd, key, years, names)
+    out = rnd.output
+    path = out / safe_filename(f"theo_doi_nhiem_ky_{rnd.code}.xlsx")
+    _write_term_book(path, rnd, names, years, rows, by_leader)
+    docs = _term_documents(rnd, out, rows, by_leader, watch_list(rows, latest) + warnings, latest)
+    return TermResult(workbook=str(path), documents=docs, tasks=len(rows), leaders=len([k for k in by_leader if k]),
+                      years=years, seconds=time.perf_counter() - started)
+
+
+def _term_rows(rnd, key: str, years: list[int], names: dict[str, str]):
+    """Each task of the term's register with its state year by year, grouped by leader; the latest round; the
+    warnings given when the tasks were registered."""
     reg = rnd.ctx.registry
-    names = {u.code: u.name for u in reg.units.values()}
     with rnd.store_handle() as store:
         tasks = [t for t in store.register(key) if not (t.get("confirmation") == "refused"
                                                         and t.get("confirmed_version") == t["version"])]
@@ -89,8 +101,10 @@ def term_view(rnd) -> TermResult:
         group["tasks"] += 1
         group[RESULT_GROUPS.get(final, "open")] += 1
         group["rows"].append(rows[-1])
-    out = rnd.output
-    path = out / safe_filename(f"theo_doi_nhiem_ky_{rnd.code}.xlsx")
+    return rows, by_leader, latest, warnings
+
+
+def _write_term_book(path, rnd, names: dict[str, str], years: list[int], rows: list[dict], by_leader: dict) -> None:
     with atomic_path(path) as tmp:
         wb = new_workbook(tmp)
         f = Formats(wb)
@@ -116,7 +130,11 @@ def term_view(rnd) -> TermResult:
               [[u, names.get(u, u), c["tasks"], c["on_time"], c["late"], c["failed"], c["open"], c["dropped"]]
                for u, c in sorted(by_unit.items())], f, [10, 30, 10, 12, 12, 12, 12, 12])
         wb.close()
-    warnings = watch_list(rows, latest) + warnings
+
+
+def _term_documents(rnd, out, rows: list[dict], by_leader: dict, warnings: list[str], latest) -> list:
+    """The term report and one card per leader (Word)."""
+    reg = rnd.ctx.registry
     docs_dir = out / "van_ban"
     docs_dir.mkdir(parents=True, exist_ok=True)
     root = rnd.ws.root
@@ -156,8 +174,7 @@ def term_view(rnd) -> TermResult:
                           "trail": r["trail"] or "Chưa có báo cáo", "result": r["result"]} for r in g["rows"]]}
         jobs.append(_job(root, "term_scorecard", cards / safe_filename(f"{leader_id}_{rnd.code}.docx"), ctx))
     docs = render_many(jobs)
-    return TermResult(workbook=str(path), documents=docs, tasks=len(rows), leaders=len([k for k in by_leader if k]),
-                      years=years, seconds=time.perf_counter() - started)
+    return docs
 
 
 WATCH = {"overdue": "quá hạn, chưa hoàn thành", "not_done": "không hoàn thành", "behind": "chậm tiến độ",
