@@ -220,140 +220,157 @@ def generate(target: Path, seed: int = 2025) -> dict:
         ws.set_period(parse_period(YEAREND_PERIOD), YEAREND_DEADLINE)
         shutil.copyfile(ws.registry_path, target / "don_vi.xlsx")
         ctx = load_context(ws)
-        reg_form, prog_form = ctx.form("registration"), ctx.form("progress")
-        templates = {p.name.split("_")[0]: p for p in build_templates(open_round(ws, parse_period(REG_PERIOD), "registration"))}
-        units = sorted(templates)
-        reg_rows: dict[str, list[dict]] = {}
-        for code in units:
-            leaders = [ldr.id for ldr in ctx.registry.leaders_of(code)]
-            reg_rows[code] = registration_rows(ctx.registry.units[code], rng, n=rng.randint(6, 9), leaders=leaders)
-        # cascade: communes' first task concretises the Organisation Board's first task
-        for code in units:
-            if code.startswith("X"):
-                reg_rows[code][0]["parent_code"] = "BTC-01"
-        # damage in the registration round
-        reg_rows["XLS"][1].update(title="Tăng cường công tác giáo dục chính trị tư tưởng", indicator=None, target=None,
-                                  unit_measure=None, baseline=None)
-        manifest["files"]["registration/XLS_dang_ky_2025.xlsx"] = {
-            "unit": "XLS", "received": "2025-01-20", "codes": ["qualitative-task", "generic-wording"],
-            "damage": "Một nhiệm vụ chỉ có từ ngữ chung chung, không có chỉ tiêu, mục tiêu."}
-        reg_rows["XCP"][2]["title"] = reg_rows["XMC"][2]["title"] = \
-            "Nâng cao chất lượng hoạt động của Mặt trận và các đoàn thể chính trị – xã hội ở cơ sở năm 2025"
-        manifest["files"]["registration/XMC_dang_ky_2025.xlsx"] = {
-            "unit": "XMC", "received": "2025-01-25", "codes": ["copied-task"],
-            "damage": "Nhiệm vụ thứ 3 giống hệt nhiệm vụ của xã Cao Phong (đăng ký rập khuôn)."}
-        reg_cols = {s.name: [c.name for c in s.columns] for s in reg_form.sheets}
-        first = {s.name: s.first_data_row for s in reg_form.sheets}
-        tasks_sheet, items_sheet = reg_form.sheets[0].name, reg_form.sheets[1].name
-        for code in units:
-            rows = reg_rows[code]
-            items = [{"item_code": f"{r['task_code']}.1", "task_code": r["task_code"],
-                      "description": f"Xây dựng kế hoạch, phân công thực hiện: {r['title'][:60]}",
-                      "roadmap": "Quý I: kế hoạch; Quý II–III: triển khai; Quý IV: đánh giá",
-                      "owner": "Văn phòng đảng ủy", "deadline": date(2025, 3, 31)} for r in rows[:3]]
-            name = f"registration/{code}_dang_ky_2025.xlsx"
-            entry = manifest["files"].setdefault(name, {"unit": code, "received": f"2025-01-{rng.randint(10, 30):02d}",
-                                                        "codes": [], "damage": ""})
-            data = {tasks_sheet: rows, items_sheet: items}
-            if code == "PKS":  # dates and numbers typed as text, Vietnamese habits
-                for r in rows:
-                    r["deadline"] = r["deadline"].strftime("%-d/%-m/%Y")
-                    r["start_date"] = "ngày 1 tháng 1 năm 2025"
-                    r["target"] = f"{r['target']:,}".replace(",", ".") + ",0"
-                entry["damage"] = "Ngày nhập dạng chữ (15/6/2025, 'ngày 1 tháng 1 năm 2025'), số có dấu phân cách kiểu Việt."
-            if code == "XTL":  # NFD text (typed on a Mac)
-                for r in rows:
-                    r["title"] = unicodedata.normalize("NFD", r["title"])
-                entry["damage"] = "Chữ tiếng Việt dạng tổ hợp (NFD) — được chuẩn hoá về NFC."
-            out = fill(templates[code], target / name, data, reg_cols, first)
-            if code == "XDB":
-                _legacy_file(out, tasks_sheet, encode_tcvn3, ".VnTime", ("title", "indicator", "unit_measure"),
-                             reg_cols[tasks_sheet], reg_form.main.first_data_row)
-                entry.update(codes=["legacy-encoding"], damage="Gõ bằng phông .VnTime (mã TCVN3/ABC).")
-            if code == "BTG":
-                _rename_and_move(out, tasks_sheet)
-                entry.update(codes=["column-renamed", "column-moved"],
-                             damage="Sửa tiêu đề cột 'Chỉ tiêu đo lường' và chuyển cột 'Ghi chú' lên đầu.")
-            if code == "XKB":
-                _drop_meta(out)
-                entry.update(codes=["metadata-missing"], damage="Sao chép sang tệp mới: mất trang thông tin ẩn.")
-        # registrations go into a store so the progress templates are prefilled from the register
-        for p in (target / "registration").glob("*.xlsx"):
-            shutil.copyfile(p, ws.round_dir(parse_period(REG_PERIOD), "inbox") / p.name)
-        collect(open_round(ws, REG_PERIOD), feedback=False)
-        prog_templates = {p.name.split("_")[0]: p for p in build_templates(open_round(ws, parse_period(PROG_PERIOD), "progress"))}
-        with load_context(ws) as session:
-            store = session.store
-            register = {}
-            for t in store.register(REG_PERIOD):
-                register.setdefault(t["unit_code"], []).append(t)
-        adjust_sheet = next(sh for sh in prog_form.sheets if sh.id == "adjust")
-        prog_cols = {sh.name: [c.name for c in sh.columns] for sh in (prog_form.main, adjust_sheet)}
-        prog_first = {sh.name: sh.first_data_row for sh in (prog_form.main, adjust_sheet)}
-        for code in sorted(prog_templates):
-            if code == "XVN":
-                manifest["missing_unit"] = "XVN"
-                continue  # a unit that does not report
-            tasks = register.get(code, [])
-            rows = progress_rows(tasks, rng, code)
-            name = f"progress/{code}_tien_do_6thang.xlsx"
-            entry = {"unit": code, "received": f"2025-07-{rng.randint(1, 10):02d}", "codes": [], "damage": ""}
-            if code in ("DUUB", "DUCQ"):
-                rows[0]["results"] = ("Đã tổ chức quán triệt, triển khai thực hiện nghiêm túc, đạt kết quả bước đầu; "
-                                      "các chỉ tiêu cơ bản bám sát kế hoạch đề ra.")
-                entry["received"] = "2025-07-02" if code == "DUUB" else "2025-07-06"
-            if code == "DUCQ":
-                entry.update(codes=["copied-report"],
-                             damage="Kết quả nhiệm vụ đầu sao chép nguyên văn báo cáo của Đảng ủy UBND tỉnh.")
-            if code == "XLT":
-                rows[0].update(status="Hoàn thành", percent=70)
-                rows[1].update(status="Chậm tiến độ", delay_cause=None, percent=40)
-                rows[2]["status"] = "Xong rồi"
-                entry.update(received="2025-07-03", codes=["status-percent", "delay-cause-missing", "choice-error"],
-                             damage="Tình trạng 'Hoàn thành' nhưng 70%; chậm tiến độ không ghi nguyên nhân; "
-                                    "tình trạng ngoài danh sách. Bị trả lại; gửi lại bản sửa (XLT_tien_do_6thang_ban_sua.xlsx).")
-            if code == "XYT":
-                entry.update(received="2025-07-18", codes=["late-submission"], damage="Nộp muộn 8 ngày.")
-            sheets = {prog_form.main.name: rows}
-            if code == ADJUST_UNIT:
-                sheets[adjust_sheet.name] = [_adjust_request(tasks, rows, manifest)]
-                entry["damage"] = (f"Đề nghị gia hạn nhiệm vụ {manifest['adjustment']['task']} (trang 'Đề nghị điều "
-                                   f"chỉnh'); Văn phòng đồng ý trong bảng đề nghị điều chỉnh.")
-            out = fill(prog_templates[code], target / name, sheets, prog_cols, prog_first)
-            if code == "XMC":
-                _legacy_file(out, prog_form.main.name, encode_vni, "VNI-Times", ("results", "difficulties", "proposals"),
-                             prog_cols[prog_form.main.name], prog_form.main.first_data_row)
-                entry.update(codes=["legacy-encoding"], damage="Gõ bằng phông VNI-Times (mã VNI).")
-            manifest["files"][name] = entry
-            if code == "XLT":  # the corrected resubmission
-                fixed = progress_rows(tasks, random.Random(seed + 1), code)
-                for r in fixed:
-                    r.pop("task_code", None)
-                name2 = "progress/XLT_tien_do_6thang_ban_sua.xlsx"
-                fill(prog_templates[code], target / name2, {prog_form.main.name: fixed}, prog_cols, prog_first)
-                manifest["files"][name2] = {"unit": "XLT", "received": "2025-07-09", "codes": ["resubmission"],
-                                            "damage": "Bản gửi lại đã sửa lỗi, thay thế bản bị trả lại."}
-        # an .xls and an .ods saved by LibreOffice, and a corrupt file
-        for code, ext in (("PTHN", "xls"), ("PKS", "ods")):
-            src = target / f"progress/{code}_tien_do_6thang.xlsx"
-            if _libreoffice_convert(src, ext):
-                manifest["files"][f"progress/{code}_tien_do_6thang.{ext}"] = {
-                    **manifest["files"].pop(f"progress/{code}_tien_do_6thang.xlsx"),
-                    "damage": f"Đơn vị lưu lại bằng LibreOffice dạng .{ext}."}
-                src.unlink()
-        corrupt = target / "progress/QSU_tien_do_6thang.xlsx"
-        data = corrupt.read_bytes()
-        corrupt.write_bytes(data[: len(data) // 3])
-        manifest["files"]["progress/QSU_tien_do_6thang.xlsx"].update(
-            codes=["file-unreadable"], damage="Tệp hỏng (bị cắt cụt khi gửi thư).")
-        (target / "progress" / "~$BTC_tien_do_6thang.xlsx").write_bytes(b"\x00lock")
-        manifest["files"]["progress/~$BTC_tien_do_6thang.xlsx"] = {
-            "unit": "", "received": "2025-07-05", "codes": ["file-skipped"], "damage": "Tệp khoá tạm của Excel."}
+        _registration_samples(ws, ctx, target, manifest, rng)
+        _progress_samples(ws, ctx, target, manifest, rng, seed)
+        _odd_samples(target, manifest)
         _yearend(ws, target, manifest, random.Random(seed + 2))
     (target / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1, sort_keys=True),
                                           encoding="utf-8")
     write_readme(target, manifest)
     return manifest
+
+
+def _registration_samples(ws, ctx, target: Path, manifest: dict, rng: random.Random) -> None:
+    """The registrations of every unit, some damaged as units damage them; recorded in the manifest."""
+    reg_form = ctx.form("registration")
+    templates = {p.name.split("_")[0]: p for p in build_templates(open_round(ws, parse_period(REG_PERIOD), "registration"))}
+    units = sorted(templates)
+    reg_rows: dict[str, list[dict]] = {}
+    for code in units:
+        leaders = [ldr.id for ldr in ctx.registry.leaders_of(code)]
+        reg_rows[code] = registration_rows(ctx.registry.units[code], rng, n=rng.randint(6, 9), leaders=leaders)
+    # cascade: communes' first task concretises the Organisation Board's first task
+    for code in units:
+        if code.startswith("X"):
+            reg_rows[code][0]["parent_code"] = "BTC-01"
+    # damage in the registration round
+    reg_rows["XLS"][1].update(title="Tăng cường công tác giáo dục chính trị tư tưởng", indicator=None, target=None,
+                              unit_measure=None, baseline=None)
+    manifest["files"]["registration/XLS_dang_ky_2025.xlsx"] = {
+        "unit": "XLS", "received": "2025-01-20", "codes": ["qualitative-task", "generic-wording"],
+        "damage": "Một nhiệm vụ chỉ có từ ngữ chung chung, không có chỉ tiêu, mục tiêu."}
+    reg_rows["XCP"][2]["title"] = reg_rows["XMC"][2]["title"] = \
+        "Nâng cao chất lượng hoạt động của Mặt trận và các đoàn thể chính trị – xã hội ở cơ sở năm 2025"
+    manifest["files"]["registration/XMC_dang_ky_2025.xlsx"] = {
+        "unit": "XMC", "received": "2025-01-25", "codes": ["copied-task"],
+        "damage": "Nhiệm vụ thứ 3 giống hệt nhiệm vụ của xã Cao Phong (đăng ký rập khuôn)."}
+    reg_cols = {s.name: [c.name for c in s.columns] for s in reg_form.sheets}
+    first = {s.name: s.first_data_row for s in reg_form.sheets}
+    tasks_sheet, items_sheet = reg_form.sheets[0].name, reg_form.sheets[1].name
+    for code in units:
+        rows = reg_rows[code]
+        items = [{"item_code": f"{r['task_code']}.1", "task_code": r["task_code"],
+                  "description": f"Xây dựng kế hoạch, phân công thực hiện: {r['title'][:60]}",
+                  "roadmap": "Quý I: kế hoạch; Quý II–III: triển khai; Quý IV: đánh giá",
+                  "owner": "Văn phòng đảng ủy", "deadline": date(2025, 3, 31)} for r in rows[:3]]
+        name = f"registration/{code}_dang_ky_2025.xlsx"
+        entry = manifest["files"].setdefault(name, {"unit": code, "received": f"2025-01-{rng.randint(10, 30):02d}",
+                                                    "codes": [], "damage": ""})
+        data = {tasks_sheet: rows, items_sheet: items}
+        if code == "PKS":  # dates and numbers typed as text, Vietnamese habits
+            for r in rows:
+                r["deadline"] = r["deadline"].strftime("%-d/%-m/%Y")
+                r["start_date"] = "ngày 1 tháng 1 năm 2025"
+                r["target"] = f"{r['target']:,}".replace(",", ".") + ",0"
+            entry["damage"] = "Ngày nhập dạng chữ (15/6/2025, 'ngày 1 tháng 1 năm 2025'), số có dấu phân cách kiểu Việt."
+        if code == "XTL":  # NFD text (typed on a Mac)
+            for r in rows:
+                r["title"] = unicodedata.normalize("NFD", r["title"])
+            entry["damage"] = "Chữ tiếng Việt dạng tổ hợp (NFD) — được chuẩn hoá về NFC."
+        out = fill(templates[code], target / name, data, reg_cols, first)
+        if code == "XDB":
+            _legacy_file(out, tasks_sheet, encode_tcvn3, ".VnTime", ("title", "indicator", "unit_measure"),
+                         reg_cols[tasks_sheet], reg_form.main.first_data_row)
+            entry.update(codes=["legacy-encoding"], damage="Gõ bằng phông .VnTime (mã TCVN3/ABC).")
+        if code == "BTG":
+            _rename_and_move(out, tasks_sheet)
+            entry.update(codes=["column-renamed", "column-moved"],
+                         damage="Sửa tiêu đề cột 'Chỉ tiêu đo lường' và chuyển cột 'Ghi chú' lên đầu.")
+        if code == "XKB":
+            _drop_meta(out)
+            entry.update(codes=["metadata-missing"], damage="Sao chép sang tệp mới: mất trang thông tin ẩn.")
+
+
+def _progress_samples(ws, ctx, target: Path, manifest: dict, rng: random.Random, seed: int) -> None:
+    """The 6-month reports, prefilled from the registrations collected; one unit silent, one late, one
+    resubmitted, one asking to adjust a task."""
+    prog_form = ctx.form("progress")
+    # registrations go into a store so the progress templates are prefilled from the register
+    for p in (target / "registration").glob("*.xlsx"):
+        shutil.copyfile(p, ws.round_dir(parse_period(REG_PERIOD), "inbox") / p.name)
+    collect(open_round(ws, REG_PERIOD), feedback=False)
+    prog_templates = {p.name.split("_")[0]: p for p in build_templates(open_round(ws, parse_period(PROG_PERIOD), "progress"))}
+    with load_context(ws) as session:
+        store = session.store
+        register = {}
+        for t in store.register(REG_PERIOD):
+            register.setdefault(t["unit_code"], []).append(t)
+    adjust_sheet = next(sh for sh in prog_form.sheets if sh.id == "adjust")
+    prog_cols = {sh.name: [c.name for c in sh.columns] for sh in (prog_form.main, adjust_sheet)}
+    prog_first = {sh.name: sh.first_data_row for sh in (prog_form.main, adjust_sheet)}
+    for code in sorted(prog_templates):
+        if code == "XVN":
+            manifest["missing_unit"] = "XVN"
+            continue  # a unit that does not report
+        tasks = register.get(code, [])
+        rows = progress_rows(tasks, rng, code)
+        name = f"progress/{code}_tien_do_6thang.xlsx"
+        entry = {"unit": code, "received": f"2025-07-{rng.randint(1, 10):02d}", "codes": [], "damage": ""}
+        if code in ("DUUB", "DUCQ"):
+            rows[0]["results"] = ("Đã tổ chức quán triệt, triển khai thực hiện nghiêm túc, đạt kết quả bước đầu; "
+                                  "các chỉ tiêu cơ bản bám sát kế hoạch đề ra.")
+            entry["received"] = "2025-07-02" if code == "DUUB" else "2025-07-06"
+        if code == "DUCQ":
+            entry.update(codes=["copied-report"],
+                         damage="Kết quả nhiệm vụ đầu sao chép nguyên văn báo cáo của Đảng ủy UBND tỉnh.")
+        if code == "XLT":
+            rows[0].update(status="Hoàn thành", percent=70)
+            rows[1].update(status="Chậm tiến độ", delay_cause=None, percent=40)
+            rows[2]["status"] = "Xong rồi"
+            entry.update(received="2025-07-03", codes=["status-percent", "delay-cause-missing", "choice-error"],
+                         damage="Tình trạng 'Hoàn thành' nhưng 70%; chậm tiến độ không ghi nguyên nhân; "
+                                "tình trạng ngoài danh sách. Bị trả lại; gửi lại bản sửa (XLT_tien_do_6thang_ban_sua.xlsx).")
+        if code == "XYT":
+            entry.update(received="2025-07-18", codes=["late-submission"], damage="Nộp muộn 8 ngày.")
+        sheets = {prog_form.main.name: rows}
+        if code == ADJUST_UNIT:
+            sheets[adjust_sheet.name] = [_adjust_request(tasks, rows, manifest)]
+            entry["damage"] = (f"Đề nghị gia hạn nhiệm vụ {manifest['adjustment']['task']} (trang 'Đề nghị điều "
+                               f"chỉnh'); Văn phòng đồng ý trong bảng đề nghị điều chỉnh.")
+        out = fill(prog_templates[code], target / name, sheets, prog_cols, prog_first)
+        if code == "XMC":
+            _legacy_file(out, prog_form.main.name, encode_vni, "VNI-Times", ("results", "difficulties", "proposals"),
+                         prog_cols[prog_form.main.name], prog_form.main.first_data_row)
+            entry.update(codes=["legacy-encoding"], damage="Gõ bằng phông VNI-Times (mã VNI).")
+        manifest["files"][name] = entry
+        if code == "XLT":  # the corrected resubmission
+            fixed = progress_rows(tasks, random.Random(seed + 1), code)
+            for r in fixed:
+                r.pop("task_code", None)
+            name2 = "progress/XLT_tien_do_6thang_ban_sua.xlsx"
+            fill(prog_templates[code], target / name2, {prog_form.main.name: fixed}, prog_cols, prog_first)
+            manifest["files"][name2] = {"unit": "XLT", "received": "2025-07-09", "codes": ["resubmission"],
+                                        "damage": "Bản gửi lại đã sửa lỗi, thay thế bản bị trả lại."}
+
+
+def _odd_samples(target: Path, manifest: dict) -> None:
+    """Files a clerk finds in an inbox: an .xls and an .ods saved by LibreOffice, a corrupt file, Excel's lock."""
+    # an .xls and an .ods saved by LibreOffice, and a corrupt file
+    for code, ext in (("PTHN", "xls"), ("PKS", "ods")):
+        src = target / f"progress/{code}_tien_do_6thang.xlsx"
+        if _libreoffice_convert(src, ext):
+            manifest["files"][f"progress/{code}_tien_do_6thang.{ext}"] = {
+                **manifest["files"].pop(f"progress/{code}_tien_do_6thang.xlsx"),
+                "damage": f"Đơn vị lưu lại bằng LibreOffice dạng .{ext}."}
+            src.unlink()
+    corrupt = target / "progress/QSU_tien_do_6thang.xlsx"
+    data = corrupt.read_bytes()
+    corrupt.write_bytes(data[: len(data) // 3])
+    manifest["files"]["progress/QSU_tien_do_6thang.xlsx"].update(
+        codes=["file-unreadable"], damage="Tệp hỏng (bị cắt cụt khi gửi thư).")
+    (target / "progress" / "~$BTC_tien_do_6thang.xlsx").write_bytes(b"\x00lock")
+    manifest["files"]["progress/~$BTC_tien_do_6thang.xlsx"] = {
+        "unit": "", "received": "2025-07-05", "codes": ["file-skipped"], "damage": "Tệp khoá tạm của Excel."}
 
 
 def _adjust_request(tasks: list[dict], rows: list[dict], manifest: dict) -> dict:
