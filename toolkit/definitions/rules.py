@@ -27,9 +27,21 @@ def deep_merge(base: dict, override: dict) -> dict:
     return out
 
 
-def load_rules(workspace_root: Path | None = None) -> dict:
-    shipped = resources() / "scoring.yaml"
-    rules = yaml.safe_load(shipped.read_text(encoding="utf-8"))
+def shipped_rules() -> dict:
+    return yaml.safe_load((resources() / "scoring.yaml").read_text(encoding="utf-8"))
+
+
+def load_rules(workspace_root: Path | None = None, use_workbook: bool = True) -> dict:
+    """The scoring rules: the workspace's definitions workbook (sheet 'Chấm điểm') when it has one; otherwise the
+    shipped scoring.yaml with the workspace's scoring.yaml laid over it."""
+    if workspace_root and use_workbook:
+        from .workbook import load_definitions, workbook_path
+
+        if workbook_path(workspace_root).is_file():
+            rules = copy.deepcopy(load_definitions(workspace_root).definitions.scoring)
+            _check_rules(rules)
+            return rules
+    rules = shipped_rules()
     if workspace_root and (Path(workspace_root) / "scoring.yaml").is_file():
         path = Path(workspace_root) / "scoring.yaml"
         try:

@@ -225,7 +225,7 @@ def _collect_files(ctx, period, form_id, inbox, feedback, progress, workers, _ho
     try:
         store.snapshot_registry(period.code, ctx.registry)
         for form in ctx.forms.values():  # the definitions the round was read with, kept in the history
-            store.save_form(form.id, form.version, Path(form.source).read_text(encoding="utf-8"))
+            store.save_form(form.id, form.version, form.definition)
         seen = store.seen_hashes()
         limits = Limits.from_settings(ctx.ws.settings["intake"])
         lookups: dict[str, Lookups] = {}
