@@ -75,7 +75,7 @@ class Header:
 
 SHEETS: dict[str, list[Header]] = {
     S_FORMS: [
-        Header("Mã biểu mẫu", "id", 14, "Mã không dấu của biểu mẫu (registration, progress...). Không đổi mã của biểu mẫu "
+        Header("Mã biểu mẫu", "id", 18, "Mã không dấu của biểu mẫu (registration, progress...). Không đổi mã của biểu mẫu "
                "đã dùng: các trang khác tham chiếu mã này."),
         Header("Tên ngắn", "name", 24, "Tên ngắn tiếng Việt dùng trong thông báo, ví dụ: báo cáo tiến độ."),
         Header("Tên tệp", "file_name", 14, "Phần tên tệp Excel gửi đơn vị: chữ thường không dấu, số, '_' (tối đa 30)."),
@@ -289,6 +289,11 @@ def write_workbook(path: Path, defs: Definitions) -> Path:
                     if isinstance(v, str) and "\n" in v:
                         cell.alignment = Alignment(wrap_text=True, vertical="top")
         ws.freeze_panes = "A3"
+        ws.page_setup.orientation = "landscape"  # printed: every column of a sheet across one page
+        ws.page_setup.paperSize = ws.PAPERSIZE_A4
+        ws.sheet_properties.pageSetUpPr.fitToPage = True
+        ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+        ws.print_title_rows = "1:1"
         ws.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{max(2, ws.max_row)}"
         last = max(ws.max_row, 2) + 500
         for c, h in enumerate(headers, start=1):
@@ -1102,6 +1107,35 @@ def sync_settings(workspace: Path, settings: dict) -> None:
     write_workbook(path, defs)
 
 
+def ensure_workbook(ws) -> Path:
+    """The workspace's definitions workbook, written from the defaults (shipped YAML, the workspace's own YAML and
+    settings) when it has none; an existing one is kept as the office edited it."""
+    path = workbook_path(ws.root)
+    if not path.is_file():
+        write_workbook(path, default_definitions(ws.root, ws.settings))
+    return path
+
+
+def export_workbook(ws, out: Path | None = None) -> Path:
+    """The definitions the workspace uses now, written to ``out`` (default: its cau_hinh.xlsx)."""
+    defs = current_definitions(ws.root, ws.settings)
+    return write_workbook(out or workbook_path(ws.root), defs)
+
+
+def check_workbook(root: Path) -> tuple[list[DefinitionProblem], Path | None, list[str]]:
+    """(every mistake, the annotated copy written when there are some, notes) of a workspace's workbook."""
+    path = workbook_path(root)
+    problems = workbook_problems(path)
+    annotated = annotated_copy(path, problems, Path(root) / ANNOTATED_FILE) if problems else None
+    if not problems and (Path(root) / ANNOTATED_FILE).is_file():
+        (Path(root) / ANNOTATED_FILE).unlink()  # an old marked copy would mislead
+    ignored = sorted(str(p.relative_to(root)) for p in [*(Path(root) / "forms").glob("*.yaml"),
+                                                         Path(root) / "scoring.yaml"] if p.is_file())
+    notes = [f"{path.name} là nguồn định nghĩa duy nhất: các tệp {', '.join(ignored)} không được dùng (đã có trong "
+             f"{path.name} nếu tệp Excel được tạo sau chúng)."] if ignored else []
+    return problems, annotated, notes
+
+
 __all__ = ["WORKBOOK_FILE", "ANNOTATED_FILE", "Definitions", "DefinitionProblem", "read_workbook", "write_workbook",
            "load_definitions", "workbook_problems", "annotated_copy", "current_definitions", "default_definitions",
-           "workbook_path", "settings_overlay", "sync_settings"]
+           "workbook_path", "settings_overlay", "sync_settings", "ensure_workbook", "export_workbook", "check_workbook"]

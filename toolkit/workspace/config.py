@@ -139,7 +139,9 @@ class Workspace:
         from ..definitions.schema import check_settings
 
         data = check_settings(path)  # every mistake at once, with its line; never replaced by defaults
-        return cls(root=root, settings=_merge(DEFAULT_SETTINGS, data))
+        from ..definitions.workbook import settings_overlay
+
+        return cls(root=root, settings=settings_overlay(root, _merge(DEFAULT_SETTINGS, data)))  # cau_hinh.xlsx
 
     # --- paths ----------------------------------------------------------------------------------
     @property
@@ -205,6 +207,9 @@ class Workspace:
     def save(self) -> None:
         text = yaml.safe_dump(self.settings, allow_unicode=True, sort_keys=False, width=100)
         atomic_write_bytes(self.root / SETTINGS_FILE, text.encode("utf-8"))
+        from ..definitions.workbook import sync_settings
+
+        sync_settings(self.root, self.settings)  # the definitions workbook says the same
 
 
 def _parse_setting_date(value: Any) -> date | None:
