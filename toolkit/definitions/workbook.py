@@ -196,6 +196,7 @@ class Definitions:
     lists: dict[str, list] = field(default_factory=dict)
     scoring: dict = field(default_factory=dict)
     settings: dict = field(default_factory=dict)  # {"office": {...}, "periods": {code: {deadline, forms}}}
+    version_cells: dict = field(default_factory=dict, compare=False)  # form id -> its version's cell ("G5")
 
 
 @dataclass
@@ -631,6 +632,7 @@ def _read_forms(rd: _Reader, defs: Definitions) -> dict[str, _Row]:
             rd.bad(row, "id", f"mã biểu mẫu '{fid}' bị trùng (ô {rows[fid].cells['id']})", "đặt mã khác hoặc xoá dòng")
             continue
         rows[fid] = row
+        defs.version_cells[fid] = row.cells["version"]
         d: dict[str, Any] = {"id": fid}
         version = _number(rd, row, "version", integer=True, lo=1)
         if row["version"] is None:
