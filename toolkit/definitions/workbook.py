@@ -309,6 +309,7 @@ def write_workbook(path: Path, defs: Definitions) -> Path:
                 ws.add_data_validation(dv)
         if title == S_SCORING:
             _scoring_dropdowns(ws, refs)
+    wb.move_sheet(choices, offset=len(wb.sheetnames) - 1 - wb.sheetnames.index(S_CHOICES))  # last, out of the way
     wb.active = wb.sheetnames.index(S_FORMS)
     with atomic_path(path) as tmp:
         wb.save(tmp)

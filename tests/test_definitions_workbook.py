@@ -1,0 +1,241 @@
+"""The definitions workbook (cau_hinh.xlsx) a clerk edits in Excel: written by init, read back unchanged, every
+mistake said at its sheet and cell, each edit (a column with a list, a "required if" rule, a renamed list value, a
+threshold) taking effect in the templates sent and the returns collected, and form versions."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from xml.etree import ElementTree
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+
+import openpyxl
+import pytest
+from clerk_helpers import fill, invoke, outbox
+
+from toolkit.definitions.forms import load_forms
+from toolkit.definitions.rules import load_rules
+from toolkit.definitions.vocabulary import shipped_lists
+from toolkit.definitions.workbook import (
+    EXAMPLE, SHEETS, WORKBOOK_FILE, default_definitions, read_workbook, write_workbook)
+from toolkit.workspace.units import write_sample_registry
+
+UNITS = [
+    ("HU", "Huyện ủy Lạc Sơn", "Huyện", "", "Bùi Văn Sơn", "Bí thư Huyện ủy", "hu@lacson.vn"),
+    ("XTA", "Đảng ủy xã Tân An", "Xã", "HU", "Hà Văn An", "Bí thư Đảng ủy", "tanan@lacson.vn"),
+    ("XBM", "Đảng ủy xã Bình Minh", "Xã", "HU", "Đinh Thị Minh", "Bí thư Đảng ủy", "binhminh@lacson.vn"),
+]
+LEADERS = [("L01", "Bùi Văn Sơn", "Bí thư Huyện ủy", "HU", "có"), ("L02", "Hà Văn An", "Bí thư xã", "XTA", "không")]
+
+
+def _workspace(tmp_path) -> Path:
+    registry = tmp_path / "don_vi.xlsx"
+    write_sample_registry(registry, UNITS, LEADERS)
+    ws = tmp_path / "ws"
+    out = invoke("init", ws, "--office", "Huyện ủy Lạc Sơn", "--parent-body", "Đảng bộ tỉnh Hòa Bình", "--units",
+                 registry, "--period", "2026", "--deadline", "2026=31/01/2026")
+    assert f"Biểu mẫu, danh mục, quy tắc, chấm điểm: {ws / WORKBOOK_FILE}" in out
+    return ws
+
+
+def _append(wb, sheet: str, values: dict) -> int:
+    """A row added below the last one, by header title, the way a clerk types it."""
+    ws = wb[sheet]
+    head = {c.value: c.column for c in ws[1]}
+    row = ws.max_row + 1
+    for title, value in values.items():
+        ws.cell(row=row, column=head[title], value=value)
+    return row
+
+
+def _find(wb, sheet: str, **match) -> int:
+    ws = wb[sheet]
+    head = {c.value: c.column for c in ws[1]}
+    for r in range(3, ws.max_row + 1):
+        if all(ws.cell(row=r, column=head[k]).value == v for k, v in match.items()):
+            return r
+    raise KeyError(match)
+
+
+def _set(wb, sheet: str, row: int, title: str, value) -> str:
+    ws = wb[sheet]
+    col = next(c.column for c in ws[1] if c.value == title)
+    ws.cell(row=row, column=col, value=value)
+    return ws.cell(row=row, column=col).coordinate
+
+
+def _reg(code, title, kind="Trọng tâm", area="Xây dựng Đảng", **extra):
+    row = {"Mã nhiệm vụ": code, "Lĩnh vực": area, "Loại nhiệm vụ": kind, "Tên nhiệm vụ": title,
+           "Chỉ tiêu đo lường": "Số đảng viên mới", "Đơn vị tính": "người", "Giá trị mục tiêu": 10,
+           "Thời hạn hoàn thành": date(2026, 12, 31), "Trọng số": 1}
+    row.update(extra)
+    return row
+
+
+# --- the workbook as written ------------------------------------------------------------------------------------
+
+def test_init_writes_a_self_explaining_workbook(tmp_path):
+    ws = _workspace(tmp_path)
+    wb = openpyxl.load_workbook(ws / WORKBOOK_FILE)
+    assert wb.sheetnames[:7] == ["Biểu mẫu", "Trang", "Cột", "Danh mục", "Quy tắc", "Chấm điểm", "Thiết lập"]
+    assert wb["_Lựa chọn"].sheet_state == "hidden"
+    for title, headers in SHEETS.items():
+        sheet = wb[title]
+        assert [c.value for c in sheet[1]][:len(headers)] == [h.title for h in headers]
+        assert all(sheet.cell(row=1, column=i + 1).comment.text == h.comment for i, h in enumerate(headers))
+        assert sheet.freeze_panes == "A3" and str(sheet["A2"].value).startswith(EXAMPLE)
+        assert sheet["A2"].font.i  # the example row is grey italics, not read
+        starts = {str(dv.sqref).split(":")[0] for dv in sheet.data_validations.dataValidation}
+        for i, h in enumerate(headers, start=1):  # a dropdown on every closed column, from the first data row
+            assert (f"{openpyxl.utils.get_column_letter(i)}3" in starts) == bool(h.choices), (title, h.title)
+    # the status list carries its meanings, in a closed dropdown
+    lists = wb["Danh mục"]
+    statuses = [(r[1], r[3]) for r in lists.iter_rows(min_row=3, values_only=True) if r[0] == "statuses"]
+    assert statuses[3] == ("Hoàn thành", "đã xong") and len(statuses) == len(shipped_lists()["statuses"])
+    meaning_dv = next(dv for dv in lists.data_validations.dataValidation if str(dv.sqref).startswith("D3"))
+    assert meaning_dv.formula1 == "'_Lựa chọn'!$D$2:$D$8" and meaning_dv.errorStyle == "stop"
+    # settings: the office identity and the deadline given to init
+    settings = {r[4]: r[2] for r in wb["Thiết lập"].iter_rows(min_row=3, values_only=True)}
+    assert settings["office.name"] == "Huyện ủy Lạc Sơn" and settings["office.parent_body"] == "ĐẢNG BỘ TỈNH HÒA BÌNH"
+    period = next(r for r in wb["Thiết lập"].iter_rows(min_row=3, values_only=True) if r[4] == "period")
+    assert period[1:3] == ("2026", "31/01/2026")
+
+
+def test_the_xlsx_parts_excel_reads_for_dropdowns_and_comments(tmp_path):
+    """No Excel here: what Excel reads is checked in the package itself (a list validation per closed column whose
+    source is the hidden sheet, and a comment part with its VML drawing for every sheet)."""
+    path = tmp_path / WORKBOOK_FILE
+    write_workbook(path, default_definitions())
+    with zipfile.ZipFile(path) as z:
+        names = z.namelist()
+        ns = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main"}
+        columns = ElementTree.fromstring(z.read("xl/worksheets/sheet3.xml"))  # Biểu mẫu, Trang, Cột
+        found = {dv.get("sqref"): (dv.get("type"), dv.get("errorStyle"), dv.get("showErrorMessage"),
+                                   dv.find("m:formula1", ns).text) for dv in columns.iter(f"{{{ns['m']}}}dataValidation")}
+        assert found["E3:E563"] == ("list", "stop", "1", "'_Lựa chọn'!$A$2:$A$10")  # the 9 types
+        assert found["G3:G563"][:2] == ("list", "warning")  # a list named before it is added: a warning only
+        assert len(max((dv.get("errorTitle") for dv in columns.iter(f"{{{ns['m']}}}dataValidation")), key=len)) <= 32
+        assert sum(n.startswith("xl/comments") for n in names) == len(SHEETS)
+        assert sum(n.startswith("xl/drawings/commentsDrawing") or n.endswith(".vml") for n in names) >= len(SHEETS)
+        workbook = z.read("xl/workbook.xml").decode()
+        assert 'state="hidden"' in workbook
+
+
+# --- round trip -------------------------------------------------------------------------------------------------
+
+def test_every_shipped_form_survives_export_and_reading_back(tmp_path):
+    ws = _workspace(tmp_path)
+    (ws / WORKBOOK_FILE).unlink()
+    invoke("forms", "export", ws)
+    shipped, back = load_forms(), load_forms(ws)
+    assert sorted(shipped) == sorted(back) == ["breakthrough", "followup", "progress", "registration"]
+    for form_id, form in shipped.items():
+        assert replace(back[form_id], source="") == replace(form, source=""), form_id
+        assert back[form_id].fingerprint == form.fingerprint
+    defs, problems = read_workbook(ws / WORKBOOK_FILE)
+    assert problems == [] and defs.scoring == load_rules() and load_rules(ws) == load_rules()
+    assert defs.lists == {k: [v if m is None else {"value": v, "meaning": m} for v, m in items]
+                          for k, items in shipped_lists().items()}
+    # exported again from the workbook: the same file contents
+    first = read_workbook(ws / WORKBOOK_FILE)[0]
+    invoke("forms", "export", ws, "--output", tmp_path / "again.xlsx")
+    assert read_workbook(tmp_path / "again.xlsx")[0] == first
+
+
+# --- a clerk's edits taking effect ------------------------------------------------------------------------------
+
+def test_clerk_edits_take_effect_in_templates_and_collection(tmp_path):
+    ws = _workspace(tmp_path)
+    book = ws / WORKBOOK_FILE
+    wb = openpyxl.load_workbook(book)
+    # 1. a new list and a column choosing from it
+    for i, value in enumerate(["Cao", "Trung bình", "Thấp"], start=1):
+        _append(wb, "Danh mục", {"Danh mục": "muc_uu_tien", "Giá trị": value, "Thứ tự": i})
+    _append(wb, "Cột", {"Biểu mẫu": "registration", "Trang": "tasks", "Tên cột": "uu_tien", "Tiêu đề cột": "Mức ưu tiên",
+                        "Kiểu": "giá trị trong danh sách", "Bắt buộc": "Có", "Danh mục": "muc_uu_tien", "Độ rộng": 12})
+    # 2. a "required if" rule with the office's own words, a comparison and a "one of two"
+    _append(wb, "Quy tắc", {"Biểu mẫu": "registration", "Trang": "tasks", "Loại quy tắc": "bắt buộc nếu",
+                            "Cột": "note", "Khi cột": "kind", "Có giá trị": "Bổ sung", "Mức độ": "lỗi",
+                            "Thông báo": "Nhiệm vụ bổ sung phải ghi căn cứ ở cột Ghi chú.",
+                            "Cách sửa": "Ghi số, ngày văn bản giao nhiệm vụ bổ sung."})
+    _append(wb, "Quy tắc", {"Biểu mẫu": "registration", "Trang": "tasks", "Loại quy tắc": "so sánh",
+                            "Cột": "weight", "Phép so sánh": "≤", "So với giá trị": 5, "Mức độ": "cảnh báo",
+                            "Thông báo": "Trọng số lớn hơn 5 là bất thường.", "Cách sửa": "Xem lại trọng số."})
+    _append(wb, "Quy tắc", {"Biểu mẫu": "registration", "Trang": "tasks", "Loại quy tắc": "một trong hai",
+                            "Cột": "leader_id", "So với cột": "coordinators", "Mức độ": "ghi chú",
+                            "Thông báo": "Nên ghi lãnh đạo phụ trách hoặc đơn vị phối hợp."})
+    # 3. a list value renamed
+    _set(wb, "Danh mục", _find(wb, "Danh mục", **{"Danh mục": "areas", "Giá trị": "Dân vận"}), "Giá trị",
+         "Công tác dân vận")
+    wb.save(book)
+    out = invoke("forms", "check", ws)
+    assert "✓ registration" in out and "✗" not in out
+
+    invoke("templates", ws, "--form", "registration", "--period", "2026")
+    tpl = outbox(ws, "2026")
+    t = openpyxl.load_workbook(tpl["XTA"])
+    sheet = t["Nhiệm vụ"]
+    head = {c.value: c.column_letter for c in sheet[6] if c.value}
+    assert "Mức ưu tiên" in head
+    lists = {str(dv.sqref).split(":")[0][:-1]: dv.formula1 for dv in sheet.data_validations.dataValidation}
+    source = lists[head["Mức ưu tiên"]]
+    values = _range_values(t, source)
+    assert values == ["Cao", "Trung bình", "Thấp"]
+    areas = _range_values(t, lists[head["Lĩnh vực"]])
+    assert "Công tác dân vận" in areas and "Dân vận" not in areas
+
+    inbox = ws / "rounds/2026/inbox"
+    fill(tpl["XTA"], inbox / "XTA.xlsx", date(2026, 1, 20), [
+        _reg("XTA-01", "Kết nạp 10 đảng viên mới tại xã Tân An", **{"Mức ưu tiên": "Cao", "Mã lãnh đạo phụ trách": "L02"}),
+        _reg("XTA-02", "Xây dựng 2 mô hình dân vận khéo ở xã Tân An", kind="Bổ sung", area="Dân vận",
+             **{"Mức ưu tiên": "Thấp", "Trọng số": 8})])
+    fill(tpl["XBM"], inbox / "XBM.xlsx", date(2026, 1, 21), [
+        _reg("XBM-01", "Kết nạp 8 đảng viên mới tại xã Bình Minh", kind="Bổ sung", area="Công tác dân vận",
+             **{"Mức ưu tiên": "Trung bình", "Ghi chú": "Công văn 12-CV/HU ngày 05/01/2026",
+                "Đơn vị phối hợp": "Đoàn xã"})])
+    out = invoke("collect", ws, "--period", "2026", "--json", code=1)  # a file refused: exit 1
+    result = json.loads(out)
+    by_unit = {f["unit"]: f for f in result["files"]}
+    assert by_unit["XBM"]["status"] == "accepted" and by_unit["XBM"]["issues"] == []
+    assert by_unit["XTA"]["status"] == "rejected"
+    said = {(i["code"], i["cell"]): i for i in by_unit["XTA"]["issues"]}
+    col = {t: openpyxl.utils.get_column_letter(i + 1) for i, t in enumerate(c.value for c in sheet[6])}
+    rule = said[("definition-rule", f"{col['Ghi chú']}8")]
+    assert (rule["severity"], rule["message"], rule["hint"]) == (
+        "error", "Nhiệm vụ bổ sung phải ghi căn cứ ở cột Ghi chú.", "Ghi số, ngày văn bản giao nhiệm vụ bổ sung.")
+    weight = said[("definition-rule", f"{col['Trọng số']}8")]
+    assert (weight["severity"], weight["message"]) == ("warning", "Trọng số lớn hơn 5 là bất thường.")
+    assert said[("definition-rule", f"{col['Mã lãnh đạo phụ trách']}8")]["severity"] == "info"
+    assert ("definition-rule", f"{col['Mã lãnh đạo phụ trách']}7") not in said  # a leader given: nothing said
+    assert said[("choice-error", f"{col['Lĩnh vực']}8")]["severity"] == "error"  # the old name is refused
+
+
+def _range_values(wb, formula: str) -> list:
+    """The values a list validation offers: an inline list or a range of the workbook."""
+    if formula.startswith('"'):
+        return formula.strip('"').split(",")
+    sheet, _, ref = formula.lstrip("=").rpartition("!")
+    cells = wb[sheet.strip("'")][ref.replace("$", "")]
+    return [c.value for row in cells for c in (row if isinstance(row, tuple) else (row,)) if c.value is not None]
+
+
+def test_the_new_column_is_kept_with_the_accepted_return(tmp_path):
+    ws = _workspace(tmp_path)
+    book = ws / WORKBOOK_FILE
+    wb = openpyxl.load_workbook(book)
+    for i, value in enumerate(["Cao", "Thấp"], start=1):
+        _append(wb, "Danh mục", {"Danh mục": "muc_uu_tien", "Giá trị": value, "Thứ tự": i})
+    _append(wb, "Cột", {"Biểu mẫu": "registration", "Trang": "tasks", "Tên cột": "uu_tien", "Tiêu đề cột": "Mức ưu tiên",
+                        "Kiểu": "giá trị trong danh sách", "Danh mục": "muc_uu_tien"})
+    wb.save(book)
+    invoke("templates", ws, "--form", "registration", "--period", "2026", "--unit", "XBM")
+    fill(outbox(ws, "2026")["XBM"], ws / "rounds/2026/inbox/XBM.xlsx", date(2026, 1, 21),
+         [_reg("XBM-01", "Kết nạp 8 đảng viên mới tại xã Bình Minh", **{"Mức ưu tiên": "Thấp"})])
+    invoke("collect", ws, "--period", "2026")
+    from toolkit.store import Store
+
+    with Store(ws / "kho_du_lieu.sqlite") as store:
+        rows = store.rows("registration", "2026")
+    assert [(r["task_code"], r["uu_tien"]) for r in rows] == [("XBM-01", "Thấp")]
