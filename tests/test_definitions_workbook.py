@@ -62,8 +62,9 @@ def _find(wb, sheet: str, **match) -> int:
 def _set(wb, sheet: str, row: int, title: str, value) -> str:
     ws = wb[sheet]
     col = next(c.column for c in ws[1] if c.value == title)
-    ws.cell(row=row, column=col, value=value)
-    return ws.cell(row=row, column=col).coordinate
+    cell = ws.cell(row=row, column=col)
+    cell.value = value  # None clears it
+    return cell.coordinate
 
 
 def _reg(code, title, kind="Trọng tâm", area="Xây dựng Đảng", **extra):
@@ -239,3 +240,142 @@ def test_the_new_column_is_kept_with_the_accepted_return(tmp_path):
     with Store(ws / "kho_du_lieu.sqlite") as store:
         rows = store.rows("registration", "2026")
     assert [(r["task_code"], r["uu_tien"]) for r in rows] == [("XBM-01", "Thấp")]
+
+
+# --- mistakes: every one at once, at its sheet and cell -----------------------------------------------------------
+
+def test_broken_definitions_are_said_at_their_cell_and_marked_in_a_copy(tmp_path):
+    ws = _workspace(tmp_path)
+    book = ws / WORKBOOK_FILE
+    wb = openpyxl.load_workbook(book)
+    row = _find(wb, "Cột", **{"Biểu mẫu": "progress", "Tên cột": "percent"})
+    cells = {
+        "type": _set(wb, "Cột", row, "Kiểu", "phần trăm"),
+        "min": _set(wb, "Cột", row, "Nhỏ nhất", 120),
+        "list": _set(wb, "Cột", _find(wb, "Cột", **{"Biểu mẫu": "progress", "Tên cột": "delay_cause"}), "Danh mục",
+                     "nguyen_nhan"),
+        "duplicate": _set(wb, "Cột", _find(wb, "Cột", **{"Biểu mẫu": "progress", "Tên cột": "evidence"}), "Tên cột",
+                          "results"),
+        "meaning": _set(wb, "Danh mục", _find(wb, "Danh mục", **{"Giá trị": "Hoàn thành"}), "Ý nghĩa", "xong rồi"),
+        "threshold": _set(wb, "Chấm điểm", _find(wb, "Chấm điểm", **{"Nội dung": "Hoàn thành tốt nhiệm vụ"}),
+                          "Giá trị", 95),
+    }
+    rule = _append(wb, "Quy tắc", {"Biểu mẫu": "progress", "Trang": "progress", "Loại quy tắc": "bắt buộc nếu",
+                                   "Cột": "ngay_xac_nhan", "Khi cột": "status", "Có giá trị": "Hoàn thành"})
+    cells["rule"] = f"D{rule}"
+    wb.save(book)
+    out = invoke("forms", "check", ws, code=1)
+    said = [line for line in out.splitlines() if line.startswith("✗")]
+    assert len(said) == 7, out
+    expected = [
+        f"Trang 'Cột', ô {cells['type']}: kiểu 'phần trăm' không có. Cách sửa: chọn trong danh sách: văn bản; số "
+        f"nguyên; số; tỷ lệ phần trăm; ngày (dd/mm/yyyy); giá trị trong danh sách; có/không; mã đơn vị; mã lãnh đạo",
+        f"Trang 'Cột', ô {cells['min']}: nhỏ nhất (120) lớn hơn lớn nhất (100). Cách sửa: sửa lại cho nhỏ nhất ≤ lớn nhất",
+        f"Trang 'Cột', ô {cells['list']}: danh mục 'nguyen_nhan' không có ở trang 'Danh mục'.",
+        f"Trang 'Cột', ô {cells['duplicate']}: tên cột 'results' bị trùng trong trang 'progress'",
+        f"Trang 'Danh mục', ô {cells['meaning']}: ý nghĩa 'xong rồi' không có trong danh sách. Cách sửa: chọn một "
+        f"trong: chưa bắt đầu làm;",
+        f"Trang 'Chấm điểm', ô {cells['threshold']}: ngưỡng điểm 95 của mức 'Hoàn thành tốt nhiệm vụ' không nhỏ hơn "
+        f"mức trên (90). Cách sửa: xếp các mức từ cao xuống thấp",
+        f"Trang 'Quy tắc', ô {cells['rule']}: cột 'ngay_xac_nhan' không có trong trang 'progress'. Cách sửa: ghi tên "
+        f"cột (không dấu) có ở trang 'Cột'",
+    ]
+    for text in expected:
+        assert any(text in line for line in said), (text, said)
+    marked = openpyxl.load_workbook(ws / "cau_hinh_loi.xlsx")
+    for key, cell in cells.items():
+        sheet = {"meaning": "Danh mục", "threshold": "Chấm điểm", "rule": "Quy tắc"}.get(key, "Cột")
+        c = marked[sheet][cell]
+        assert c.fill.fgColor.rgb.endswith("FFC7CE") and "Cách sửa:" in c.comment.text, key
+    assert marked["Cột"]["A5"].fill.fgColor.rgb != "00FFC7CE"  # only the wrong cells
+    # every other command stops with the same sentences
+    out = invoke("templates", ws, "--form", "progress", "--period", "2026", code=2)
+    assert expected[1] in " ".join(out.split())
+    # fixed: the check passes and the marked copy is gone
+    wb = openpyxl.load_workbook(book)
+    for sheet, cell, value in (("Cột", cells["type"], "tỷ lệ phần trăm"), ("Cột", cells["min"], 0),
+                               ("Cột", cells["list"], "delay_causes"), ("Cột", cells["duplicate"], "evidence"),
+                               ("Danh mục", cells["meaning"], "đã xong"), ("Chấm điểm", cells["threshold"], 70)):
+        wb[sheet][cell] = value
+    wb["Quy tắc"].delete_rows(rule)
+    wb.save(book)
+    invoke("forms", "check", ws)
+    assert not (ws / "cau_hinh_loi.xlsx").exists()
+
+
+# --- a threshold ------------------------------------------------------------------------------------------------
+
+def test_a_changed_threshold_changes_the_classification(ctx):
+    from conftest import make_return
+
+    from toolkit.intake.collect import collect
+    from toolkit.round import open_round
+
+    root = ctx.ws.root
+    make_return(ctx, "registration", "XCP", "2025", [{
+        "task_code": "XCP-01", "area": "Xây dựng Đảng", "kind": "Trọng tâm", "title": "Kết nạp 30 đảng viên ở Cao Phong",
+        "indicator": "Số đảng viên mới", "unit_measure": "người", "target": 30, "deadline": date(2025, 4, 30)}])
+    collect(open_round(ctx.ws, "2025"))
+    make_return(ctx, "progress", "XCP", "2025-H1", [
+        {"task_code": "XCP-01", "status": "Chậm tiến độ", "percent": 40, "actual": 12,
+         "delay_cause": "Thiếu nguồn lực (kinh phí, nhân lực)"}], received=date(2025, 7, 5))
+    collect(open_round(ctx.ws, "2025-H1"))
+
+    def level() -> tuple:
+        invoke("score", root, "--period", "2025-H1")
+        path = max((root / "rounds/2025-H1/output").glob("*xep_loai*.xlsx"), key=lambda p: p.stat().st_mtime)
+        wb = openpyxl.load_workbook(path)
+        head, *rows = list(wb["Xếp loại đơn vị"].iter_rows(min_row=4, values_only=True))
+        row = next(dict(zip(head, r)) for r in rows if r[head.index("Mã")] == "XCP")
+        rules = " ".join(str(v) for r in wb["Quy tắc"].iter_rows(values_only=True) for v in r if v)
+        return row["Tổng điểm"], row["Xếp loại"], rules
+
+    score, before, _ = level()
+    assert before == "Không hoàn thành nhiệm vụ" and score == 12  # quality 12/30 x 0.3 x 100
+    invoke("forms", "export", root)
+    wb = openpyxl.load_workbook(root / WORKBOOK_FILE)
+    row = _find(wb, "Chấm điểm", **{"Nội dung": "Hoàn thành nhiệm vụ"})
+    _set(wb, "Chấm điểm", row, "Giá trị", 10)
+    _set(wb, "Chấm điểm", row, "Tỷ lệ việc chậm tối đa", None)
+    wb.save(root / WORKBOOK_FILE)
+    score, after, rules = level()
+    assert (score, after) == (12, "Hoàn thành nhiệm vụ")
+    assert "10" in rules
+
+
+# --- versions ---------------------------------------------------------------------------------------------------
+
+def test_a_form_changed_after_it_was_sent_needs_a_new_version(tmp_path):
+    ws = _workspace(tmp_path)
+    book = ws / WORKBOOK_FILE
+    invoke("templates", ws, "--form", "registration", "--period", "2026")
+    old_template = outbox(ws, "2026")["XTA"]
+    kept = tmp_path / "XTA_v1.xlsx"
+    kept.write_bytes(old_template.read_bytes())
+    wb = openpyxl.load_workbook(book)
+    _append(wb, "Cột", {"Biểu mẫu": "registration", "Trang": "tasks", "Tên cột": "can_cu", "Tiêu đề cột": "Căn cứ",
+                        "Kiểu": "văn bản", "Bắt buộc": "Có"})
+    version = _set(wb, "Biểu mẫu", _find(wb, "Biểu mẫu", **{"Mã biểu mẫu": "registration"}), "Phiên bản", 1)
+    wb.save(book)
+    out = invoke("templates", ws, "--form", "registration", "--period", "2026", code=2)
+    assert (f"Biểu mẫu 'registration' (đăng ký nhiệm vụ) đã đổi cột, danh mục hoặc quy tắc sau khi đã gửi cho đơn vị "
+            f"với phiên bản 1. Ghi phiên bản mới (2) cho biểu mẫu ở trang 'Biểu mẫu', ô {version} của cau_hinh.xlsx"
+            ) in " ".join(out.split())
+    invoke("collect", ws, "--period", "2026", code=2)  # nor are returns read by a definition that is not theirs
+    wb = openpyxl.load_workbook(book)
+    wb["Biểu mẫu"][version] = 2
+    wb.save(book)
+    invoke("templates", ws, "--form", "registration", "--period", "2026")
+    new = openpyxl.load_workbook(outbox(ws, "2026")["XBM"])
+    assert "Căn cứ" in [c.value for c in new["Nhiệm vụ"][6]]
+    inbox = ws / "rounds/2026/inbox"
+    fill(kept, inbox / "XTA.xlsx", date(2026, 1, 20), [_reg("XTA-01", "Kết nạp 10 đảng viên mới tại xã Tân An")])
+    fill(outbox(ws, "2026")["XBM"], inbox / "XBM.xlsx", date(2026, 1, 21),
+         [_reg("XBM-01", "Kết nạp 8 đảng viên mới tại xã Bình Minh")])  # new version, "Căn cứ" left empty
+    result = json.loads(invoke("collect", ws, "--period", "2026", "--json", code=1))
+    by_unit = {f["unit"]: f for f in result["files"]}
+    # the version-1 return is read by version 1's definition: no "Căn cứ" asked of it
+    assert by_unit["XTA"]["status"] == "warnings", by_unit["XTA"]["issues"]  # accepted, with the version warning
+    assert [i["code"] for i in by_unit["XTA"]["issues"]] == ["form-version-old"]
+    assert by_unit["XBM"]["status"] == "rejected"
+    assert [(i["code"], i["params"].get("title")) for i in by_unit["XBM"]["issues"]] == [("missing-value", "Căn cứ")]
