@@ -208,7 +208,7 @@ def init(directory, office, parent_body, signer, signer_title, units_file, perio
                      "tạo biểu mẫu (hoặc chạy lại init với --units <tệp Excel của Văn phòng>).")
     blank = missing_identity(ws.office)
     if blank:
-        notes.append("Thông tin văn bản còn trống: " + "; ".join(blank) + ". Điền trong settings.yaml (mục office).")
+        notes.append("Thông tin văn bản còn trống: " + "; ".join(blank) + ". Điền ở trang 'Thiết lập' của cau_hinh.xlsx.")
     if as_json:
         result = {"root": str(ws.root), "office": ws.office.get("name", ""), "registry": str(ws.registry_path),
                   "settings": str(ws.root / "settings.yaml"), "notes": notes,
