@@ -160,14 +160,25 @@ def shipped_dir() -> Path:
     return resources() / "forms"
 
 
+# the reader of a workspace's definitions workbook: toolkit.definitions.workbook (built on this module) registers it
+WORKBOOK_READERS: list = []
+
+
+def workbook_source(workspace: Path | None):
+    """The workspace's definitions workbook, read (its ``forms`` and ``definitions``), or None without one."""
+    for read in WORKBOOK_READERS if workspace else ():
+        found = read(workspace)
+        if found is not None:
+            return found
+    return None
+
+
 def load_forms(workspace: Path | None = None) -> dict[str, Form]:
     """All forms. A workspace with a definitions workbook (cau_hinh.xlsx) takes them from it; otherwise the shipped
     ones, overridden by <workspace>/forms/*.yaml. Raises FormDefinitionError."""
-    if workspace:
-        from .workbook import load_definitions, workbook_path
-
-        if workbook_path(workspace).is_file():
-            return load_definitions(workspace).forms
+    found = workbook_source(workspace)
+    if found is not None:
+        return found.forms
     raw, lists, lines, problems = yaml_sources(workspace)
     forms = build_forms(raw, lists, problems, lines)
     if problems:

@@ -10,6 +10,7 @@ import yaml
 
 from .. import resources
 from ..errors import ToolkitError
+from .forms import workbook_source
 from .judge import NOT_STARTED_SHARE
 
 TIE_LABELS = {"score": "điểm", "schedule": "tiến độ", "quality": "chất lượng", "quantity": "số lượng",
@@ -34,13 +35,11 @@ def shipped_rules() -> dict:
 def load_rules(workspace_root: Path | None = None, use_workbook: bool = True) -> dict:
     """The scoring rules: the workspace's definitions workbook (sheet 'Chấm điểm') when it has one; otherwise the
     shipped scoring.yaml with the workspace's scoring.yaml laid over it."""
-    if workspace_root and use_workbook:
-        from .workbook import load_definitions, workbook_path
-
-        if workbook_path(workspace_root).is_file():
-            rules = copy.deepcopy(load_definitions(workspace_root).definitions.scoring)
-            _check_rules(rules)
-            return rules
+    found = workbook_source(workspace_root) if use_workbook else None
+    if found is not None:
+        rules = copy.deepcopy(found.definitions.scoring)
+        _check_rules(rules)
+        return rules
     rules = shipped_rules()
     if workspace_root and (Path(workspace_root) / "scoring.yaml").is_file():
         path = Path(workspace_root) / "scoring.yaml"

@@ -21,9 +21,10 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from ..errors import FormDefinitionError, ToolkitError
+from ..errors import FormDefinitionError
 from ..text import fold
-from .forms import COMPARISONS, PERIOD_KINDS, ROLES, RULES, TYPE_LABELS, TYPES, Form, build_forms
+from .forms import COMPARISONS, PERIOD_KINDS, ROLES, RULES, TYPE_LABELS, TYPES, WORKBOOK_READERS, Form, build_forms
+from .schema import period_code
 from .vocabulary import STATUS_MEANINGS, list_items
 
 WORKBOOK_FILE = "cau_hinh.xlsx"
@@ -256,7 +257,22 @@ def write_workbook(path: Path, defs: Definitions) -> Path:
     rows = {S_FORMS: _form_rows(defs), S_SHEETS: _sheet_rows(defs), S_COLUMNS: _column_rows(defs),
             S_LISTS: _list_rows(defs), S_RULES: _rule_rows(defs), S_SCORING: _scoring_rows(defs.scoring),
             S_SETTINGS: _settings_rows(defs.settings)}
-    sets = _choice_sets(defs)
+    refs = _write_choices(wb, _choice_sets(defs))
+    for title, headers in SHEETS.items():
+        ws = wb.create_sheet(title)
+        _write_sheet(ws, title, headers, rows[title], refs)
+        if title == S_SCORING:
+            _scoring_dropdowns(ws, refs)
+    choices = wb[S_CHOICES]
+    wb.move_sheet(choices, offset=len(wb.sheetnames) - 1 - wb.sheetnames.index(S_CHOICES))  # last, out of the way
+    wb.active = wb.sheetnames.index(S_FORMS)
+    with atomic_path(path) as tmp:
+        wb.save(tmp)
+    return path
+
+
+def _write_choices(wb, sets: dict[str, list[str]]) -> dict[str, str]:
+    """The hidden sheet of closed sets; the range each dropdown refers to."""
     choices = wb.create_sheet(S_CHOICES)
     refs = {}
     for i, (name, values) in enumerate(sets.items(), start=1):
@@ -266,54 +282,50 @@ def write_workbook(path: Path, defs: Definitions) -> Path:
             choices.cell(row=r, column=i, value=v)
         refs[name] = f"'{S_CHOICES}'!${letter}$2:${letter}${max(2, len(values) + 1)}"
     choices.sheet_state = "hidden"
-    for title, headers in SHEETS.items():
-        ws = wb.create_sheet(title)
-        for c, h in enumerate(headers, start=1):
-            cell = ws.cell(row=1, column=c, value=h.title)
-            cell.font = Font(bold=True, color="FFFFFF")
-            cell.fill = _HEAD_FILL
-            cell.alignment = Alignment(wrap_text=True, vertical="center")
-            comment = Comment(h.comment, "Bộ công cụ")
-            comment.width, comment.height = 320, 110
-            cell.comment = comment
-            ws.column_dimensions[get_column_letter(c)].width = h.width
-        example = list(EXAMPLES[title])
-        example[0] = EXAMPLE + str(example[0])
-        for c, v in enumerate(example, start=1):
-            ws.cell(row=2, column=c, value=v).font = _EXAMPLE_FONT
-        for r, values in enumerate(rows[title], start=3):
-            for c, v in enumerate(values, start=1):
-                if v not in (None, ""):
-                    cell = ws.cell(row=r, column=c, value=v)
-                    if isinstance(v, str):
-                        cell.data_type = "s"  # a value starting with '=' stays text
-                    if isinstance(v, str) and "\n" in v:
-                        cell.alignment = Alignment(wrap_text=True, vertical="top")
-        ws.freeze_panes = "A3"
-        ws.page_setup.orientation = "landscape"  # printed: every column of a sheet across one page
-        ws.page_setup.paperSize = ws.PAPERSIZE_A4
-        ws.sheet_properties.pageSetUpPr.fitToPage = True
-        ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
-        ws.print_title_rows = "1:1"
-        ws.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{max(2, ws.max_row)}"
-        last = max(ws.max_row, 2) + 500
-        for c, h in enumerate(headers, start=1):
-            if h.choices:
-                letter = get_column_letter(c)
-                dv = DataValidation(type="list", formula1=refs[h.choices], allow_blank=True,
-                                    showErrorMessage=True, errorStyle="stop" if h.strict else "warning",
-                                    errorTitle="Giá trị không có trong danh sách",
-                                    error="Chọn một giá trị trong danh sách thả xuống.",
-                                    promptTitle=h.title[:32], prompt=h.comment[:250], showInputMessage=True)
-                dv.add(f"{letter}3:{letter}{last}")
-                ws.add_data_validation(dv)
-        if title == S_SCORING:
-            _scoring_dropdowns(ws, refs)
-    wb.move_sheet(choices, offset=len(wb.sheetnames) - 1 - wb.sheetnames.index(S_CHOICES))  # last, out of the way
-    wb.active = wb.sheetnames.index(S_FORMS)
-    with atomic_path(path) as tmp:
-        wb.save(tmp)
-    return path
+    return refs
+
+
+def _write_sheet(ws, title: str, headers: list[Header], rows, refs: dict[str, str]) -> None:
+    """Header with its comments, the example row, the definitions, the dropdowns, frozen panes, printing."""
+    for c, h in enumerate(headers, start=1):
+        cell = ws.cell(row=1, column=c, value=h.title)
+        cell.font = Font(bold=True, color="FFFFFF")
+        cell.fill = _HEAD_FILL
+        cell.alignment = Alignment(wrap_text=True, vertical="center")
+        comment = Comment(h.comment, "Bộ công cụ")
+        comment.width, comment.height = 320, 110
+        cell.comment = comment
+        ws.column_dimensions[get_column_letter(c)].width = h.width
+    example = list(EXAMPLES[title])
+    example[0] = EXAMPLE + str(example[0])
+    for c, v in enumerate(example, start=1):
+        ws.cell(row=2, column=c, value=v).font = _EXAMPLE_FONT
+    for r, values in enumerate(rows, start=3):
+        for c, v in enumerate(values, start=1):
+            if v not in (None, ""):
+                cell = ws.cell(row=r, column=c, value=v)
+                if isinstance(v, str):
+                    cell.data_type = "s"  # a value starting with '=' stays text
+                if isinstance(v, str) and "\n" in v:
+                    cell.alignment = Alignment(wrap_text=True, vertical="top")
+    ws.freeze_panes = "A3"
+    ws.page_setup.orientation = "landscape"  # printed: every column of a sheet across one page
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+    ws.print_title_rows = "1:1"
+    ws.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{max(2, ws.max_row)}"
+    last = max(ws.max_row, 2) + 500
+    for c, h in enumerate(headers, start=1):
+        if h.choices:
+            letter = get_column_letter(c)
+            dv = DataValidation(type="list", formula1=refs[h.choices], allow_blank=True,
+                                showErrorMessage=True, errorStyle="stop" if h.strict else "warning",
+                                errorTitle="Giá trị không có trong danh sách",
+                                error="Chọn một giá trị trong danh sách thả xuống.",
+                                promptTitle=h.title[:32], prompt=h.comment[:250], showInputMessage=True)
+            dv.add(f"{letter}3:{letter}{last}")
+            ws.add_data_validation(dv)
 
 
 def _choice_sets(defs: Definitions) -> dict[str, list[str]]:
@@ -759,23 +771,7 @@ def _read_columns(rd: _Reader, defs: Definitions, sheets, lists: set[str]) -> No
                 c["choices"] = "@" + str(row["choices"])
         if typ == "choice" and "choices" not in c and row["choices"] is None:
             rd.bad(row, "choices", "cột kiểu 'giá trị trong danh sách' chưa có danh mục", "chọn danh mục")
-        lo, hi = _number(rd, row, "min"), _number(rd, row, "max")
-        if lo is not None:
-            c["min"] = lo
-        if hi is not None:
-            c["max"] = hi
-        if lo is not None and hi is not None and lo > hi:
-            rd.bad(row, "min", f"nhỏ nhất ({lo}) lớn hơn lớn nhất ({hi})", "sửa lại cho nhỏ nhất ≤ lớn nhất")
-        for k, integer in (("max_length", True), ("width", False)):
-            v = _number(rd, row, k, integer=integer, lo=1)
-            if v is not None:
-                c[k] = v
-        if row["pattern"] is not None:
-            try:
-                re.compile(str(row["pattern"]))
-                c["pattern"] = str(row["pattern"])
-            except re.error as exc:
-                rd.bad(row, "pattern", f"biểu thức mẫu sai ({exc})", "sửa biểu thức hoặc để trống")
+        _column_limits(rd, row, c)
         if row["help"] is not None:
             c["help"] = str(row["help"])
         if _yesno(rd, row, "locked"):
@@ -793,6 +789,27 @@ def _read_columns(rd: _Reader, defs: Definitions, sheets, lists: set[str]) -> No
             if k not in names:
                 rd.bad(row, "key", f"cột khoá '{k}' không có ở trang '{S_COLUMNS}' của trang '{s['id']}'",
                        "ghi tên cột có trong trang, hoặc thêm cột đó")
+
+
+def _column_limits(rd: _Reader, row: _Row, c: dict) -> None:
+    """Smallest, largest, longest, width and pattern of a column's row."""
+    lo, hi = _number(rd, row, "min"), _number(rd, row, "max")
+    if lo is not None:
+        c["min"] = lo
+    if hi is not None:
+        c["max"] = hi
+    if lo is not None and hi is not None and lo > hi:
+        rd.bad(row, "min", f"nhỏ nhất ({lo}) lớn hơn lớn nhất ({hi})", "sửa lại cho nhỏ nhất ≤ lớn nhất")
+    for k, integer in (("max_length", True), ("width", False)):
+        v = _number(rd, row, k, integer=integer, lo=1)
+        if v is not None:
+            c[k] = v
+    if row["pattern"] is not None:
+        try:
+            re.compile(str(row["pattern"]))
+            c["pattern"] = str(row["pattern"])
+        except re.error as exc:
+            rd.bad(row, "pattern", f"biểu thức mẫu sai ({exc})", "sửa biểu thức hoặc để trống")
 
 
 def _read_rules(rd: _Reader, defs: Definitions, sheets) -> None:
@@ -843,17 +860,7 @@ def _read_rules(rd: _Reader, defs: Definitions, sheets) -> None:
             if lo is not None and hi is not None and lo > hi:
                 rd.bad(row, "min", f"Từ ({lo}) lớn hơn Đến ({hi})", "sửa lại cho Từ ≤ Đến")
             r.update({k: v for k, v in (("min", lo), ("max", hi)) if v is not None})
-        for part in _split(row["params"], ";"):
-            k, eq, v = part.partition("=")
-            k, v = k.strip(), v.strip()
-            if not eq or not re.fullmatch(r"[a-z_]+", k):
-                rd.bad(row, "params", f"tham số '{part}' không đúng dạng tên=giá trị", "ghi dạng tên=giá trị; tên=giá trị")
-                continue
-            r[k] = {"true": True, "false": False}.get(v, v)
-            if k in ("after", "title", "indicator", "target", "status", "percent", "key", "parent", "actual",
-                     "results", "deadline") and v not in names:
-                rd.bad(row, "params", f"tham số {k}: cột '{v}' không có trong trang '{s['id']}'",
-                       f"ghi tên cột có ở trang '{S_COLUMNS}'")
+        _rule_params(rd, row, r, names, s["id"])
         missing = sorted(RULES[kind] - set(r))
         if missing:
             where = "column" if "column" in missing else "params"
@@ -861,19 +868,38 @@ def _read_rules(rd: _Reader, defs: Definitions, sheets) -> None:
                    "ghi đủ các cột/tham số của quy tắc (xem dòng ví dụ)")
         if kind == "ref-exists" and r.get("sheet") and (row["form"], r["sheet"]) not in sheets:
             rd.bad(row, "params", f"trang '{r['sheet']}' không có trong biểu mẫu", "ghi mã trang có ở trang 'Trang'")
-        if row["severity"] is not None:
-            sev = _from_label(row["severity"], SEVERITY_LABELS)
-            if sev is None:
-                rd.bad(row, "severity", f"mức độ '{row['severity']}' không có", "chọn lỗi, cảnh báo hoặc ghi chú")
-            else:
-                r["severity"] = sev
-        for k in ("message", "fix"):
-            if row[k] is not None:
-                r[k] = str(row[k])
-        if kind in ("compare", "one-of-two", "range") and "message" not in r:
-            rd.bad(row, "message", "quy tắc tự viết chưa có thông báo cho đơn vị",
-                   "ghi câu đơn vị đọc khi vi phạm quy tắc")
+        _rule_words(rd, row, r)
         s["rules"].append(r)
+
+
+def _rule_params(rd: _Reader, row: _Row, r: dict, names: set[str], sheet_id: str) -> None:
+    """'tên=giá trị; ...' of a built-in check; a parameter naming a column must name one of the sheet."""
+    for part in _split(row["params"], ";"):
+        k, eq, v = part.partition("=")
+        k, v = k.strip(), v.strip()
+        if not eq or not re.fullmatch(r"[a-z_]+", k):
+            rd.bad(row, "params", f"tham số '{part}' không đúng dạng tên=giá trị", "ghi dạng tên=giá trị; tên=giá trị")
+            continue
+        r[k] = {"true": True, "false": False}.get(v, v)
+        if k in ("after", "title", "indicator", "target", "status", "percent", "key", "parent", "actual",
+                 "results", "deadline") and v not in names:
+            rd.bad(row, "params", f"tham số {k}: cột '{v}' không có trong trang '{sheet_id}'",
+                   f"ghi tên cột có ở trang '{S_COLUMNS}'")
+
+
+def _rule_words(rd: _Reader, row: _Row, r: dict) -> None:
+    """The severity, message and fix the office gives a rule (a rule it writes itself needs a message)."""
+    if row["severity"] is not None:
+        sev = _from_label(row["severity"], SEVERITY_LABELS)
+        if sev is None:
+            rd.bad(row, "severity", f"mức độ '{row['severity']}' không có", "chọn lỗi, cảnh báo hoặc ghi chú")
+        else:
+            r["severity"] = sev
+    for k in ("message", "fix"):
+        if row[k] is not None:
+            r[k] = str(row[k])
+    if r["rule"] in ("compare", "one-of-two", "range") and "message" not in r:
+        rd.bad(row, "message", "quy tắc tự viết chưa có thông báo cho đơn vị", "ghi câu đơn vị đọc khi vi phạm quy tắc")
 
 
 def _read_scoring(rd: _Reader, defs: Definitions) -> dict:
@@ -918,42 +944,10 @@ def _read_scoring(rd: _Reader, defs: Definitions) -> dict:
     scoring["area_weights"] = areas
     names = [lv["name"] for lv in levels] or [lv["name"] for lv in scoring["levels"]]
     for key, row in given.items():
+        value = _scoring_value(rd, row, key, names)
+        if value is _BAD:
+            continue
         section, _, sub = key.partition(".")
-        value = row["value"]
-        if key == "general_when_missing":
-            value = _from_label(value, GENERAL_MISSING_LABELS)
-            if value is None:
-                rd.bad(row, "value", f"'{row['value']}' không có trong danh sách",
-                       "chọn: " + "; ".join(GENERAL_MISSING_LABELS.values()))
-                continue
-        elif key == "quota.base":
-            value = _from_label(value, QUOTA_BASE_LABELS)
-            if value is None:
-                rd.bad(row, "value", f"'{row['value']}' không có trong danh sách",
-                       "chọn: " + "; ".join(QUOTA_BASE_LABELS.values()))
-                continue
-        elif key == "quota.tie_break":
-            value = []
-            for p in _split(row["value"]):
-                code = _from_label(p, TIE_LABELS)
-                if code is None:
-                    rd.bad(row, "value", f"'{p}' không có", "dùng: " + ", ".join(TIE_LABELS.values()))
-                else:
-                    value.append(code)
-        elif key in ("quota.level", "quota.of_level"):
-            if str(value) not in names:
-                rd.bad(row, "value", f"mức '{value or ''}' không có trong các mức xếp loại",
-                       "chọn một mức có ở các dòng 'Mức xếp loại'")
-                continue
-        elif key == "manual_points_file":
-            value = str(value or "")
-        else:
-            hi = 1 if section in ("components", "interim", "quota") or key == "quality_cap" else None
-            value = _number(rd, row, "value", lo=0, hi=hi if key != "quality_cap" else None)
-            if value is None:
-                if row["value"] is None:
-                    rd.bad(row, "value", "thiếu giá trị", "ghi một số")
-                continue
         if sub:
             scoring.setdefault(section, {})[sub] = value
         else:
@@ -965,18 +959,54 @@ def _read_scoring(rd: _Reader, defs: Definitions) -> dict:
     return scoring
 
 
-def _read_settings(rd: _Reader, defs: Definitions) -> dict:
-    from ..workspace.periods import parse_period
+_BAD = object()
 
+
+def _scoring_value(rd: _Reader, row: _Row, key: str, names: list[str]):
+    """The value of one scoring rule's row, in the shape of scoring.yaml (_BAD when it is wrong)."""
+    value = row["value"]
+    if key in ("general_when_missing", "quota.base"):
+        labels = GENERAL_MISSING_LABELS if key == "general_when_missing" else QUOTA_BASE_LABELS
+        code = _from_label(value, labels)
+        if code is None:
+            rd.bad(row, "value", f"'{value}' không có trong danh sách", "chọn: " + "; ".join(labels.values()))
+            return _BAD
+        return code
+    if key == "quota.tie_break":
+        out = []
+        for p in _split(value):
+            code = _from_label(p, TIE_LABELS)
+            if code is None:
+                rd.bad(row, "value", f"'{p}' không có", "dùng: " + ", ".join(TIE_LABELS.values()))
+            else:
+                out.append(code)
+        return out
+    if key in ("quota.level", "quota.of_level"):
+        if str(value) not in names:
+            rd.bad(row, "value", f"mức '{value or ''}' không có trong các mức xếp loại",
+                   "chọn một mức có ở các dòng 'Mức xếp loại'")
+            return _BAD
+        return str(value)
+    if key == "manual_points_file":
+        return str(value or "")
+    share = key.partition(".")[0] in ("components", "interim", "quota")
+    number = _number(rd, row, "value", lo=0, hi=1 if share else None)
+    if number is None:
+        if value is None:
+            rd.bad(row, "value", "thiếu giá trị", "ghi một số")
+        return _BAD
+    return number
+
+
+def _read_settings(rd: _Reader, defs: Definitions) -> dict:
     office, periods = {}, {}
     for row in rd.rows(S_SETTINGS):
         key = row["key"] or ""
         if key.startswith("office.") and key[7:] in OFFICE_KEYS:
             office[key[7:]] = "" if row["value"] is None else str(row["value"])
         elif key == "period":
-            try:
-                code = parse_period(str(row["label"])).code
-            except ToolkitError:
+            code = period_code(row["label"])
+            if code is None:
                 rd.bad(row, "label", f"'{row['label'] or ''}' không phải mã kỳ",
                        "ghi mã kỳ: 2026, 2026-Q1…Q4, 2026-H1, 2026-9M, 2026-Y, 2026-2030")
                 continue
@@ -1108,6 +1138,13 @@ def sync_settings(workspace: Path, settings: dict) -> None:
     defs = copy.deepcopy(loaded.definitions)
     defs.settings = part
     write_workbook(path, defs)
+
+
+def _registered_reader(workspace) -> Loaded | None:
+    return load_definitions(workspace) if workbook_path(workspace).is_file() else None
+
+
+WORKBOOK_READERS.append(_registered_reader)
 
 
 def ensure_workbook(ws) -> Path:
