@@ -6,20 +6,25 @@ from __future__ import annotations
 
 import json
 import zipfile
-from xml.etree import ElementTree
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
+from xml.etree import ElementTree
 
 import openpyxl
-import pytest
 from clerk_helpers import fill, invoke, outbox
 
 from toolkit.definitions.forms import load_forms
 from toolkit.definitions.rules import load_rules
 from toolkit.definitions.vocabulary import shipped_lists
 from toolkit.definitions.workbook import (
-    EXAMPLE, SHEETS, WORKBOOK_FILE, default_definitions, read_workbook, write_workbook)
+    EXAMPLE,
+    SHEETS,
+    WORKBOOK_FILE,
+    default_definitions,
+    read_workbook,
+    write_workbook,
+)
 from toolkit.workspace.units import write_sample_registry
 
 UNITS = [
@@ -379,3 +384,19 @@ def test_a_form_changed_after_it_was_sent_needs_a_new_version(tmp_path):
     assert [i["code"] for i in by_unit["XTA"]["issues"]] == ["form-version-old"]
     assert by_unit["XBM"]["status"] == "rejected"
     assert [(i["code"], i["params"].get("title")) for i in by_unit["XBM"]["issues"]] == [("missing-value", "Căn cứ")]
+
+
+def test_a_renamed_status_keeps_its_meaning_and_a_meaning_is_a_closed_choice(tmp_path):
+    ws = _workspace(tmp_path)
+    book = ws / WORKBOOK_FILE
+    wb = openpyxl.load_workbook(book)
+    row = _find(wb, "Danh mục", **{"Danh mục": "statuses", "Giá trị": "Hoàn thành"})
+    _set(wb, "Danh mục", row, "Giá trị", "Đã xong")
+    wb.save(book)
+    status = load_forms(ws)["progress"].main.column("status")
+    assert "Đã xong" in status.choices and "Hoàn thành" not in status.choices
+    assert status.meaning("Đã xong") == "done"  # judged as done whatever its word
+    _set(wb, "Danh mục", row, "Ý nghĩa", None)
+    wb.save(book)
+    out = invoke("forms", "check", ws, code=1)
+    assert f"Trang 'Danh mục', ô D{row}: tình trạng 'Đã xong' chưa có ý nghĩa." in " ".join(out.split())

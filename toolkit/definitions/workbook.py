@@ -228,7 +228,8 @@ def default_definitions(workspace: Path | None = None, settings: dict | None = N
 
 _ROLE_ORDER = {"registration": 0, "breakthrough": 1, "progress": 2, "followup": 3}
 OFFICE_KEYS = {"name": "Tên cấp ủy", "parent_body": "Tổ chức đảng cấp trên", "issuing_body": "Cơ quan ban hành",
-               "place": "Địa danh", "body_code": "Ký hiệu cơ quan", "doc_number": "Tiền tố số văn bản",
+               "place": "Địa danh", "body_code": "Ký hiệu cơ quan (trong số văn bản, ví dụ -TU)",
+               "doc_number": "Số văn bản (để trống: văn thư ghi khi phát hành)",
                "signer_prefix": "Thẩm quyền ký", "signer_title": "Chức vụ người ký", "signer_name": "Họ tên người ký",
                "contact": "Nơi liên hệ"}
 
@@ -824,16 +825,7 @@ def _read_rules(rd: _Reader, defs: Definitions, sheets) -> None:
             continue
         names = {c["name"] for c in s["columns"]}
         r: dict[str, Any] = {"rule": kind}
-
-        def column(key: str, as_key: str | None = None) -> None:
-            v = row[key]
-            if v is None:
-                return
-            if str(v) not in names:
-                rd.bad(row, key, f"cột '{v}' không có trong trang '{s['id']}'",
-                       f"ghi tên cột (không dấu) có ở trang '{S_COLUMNS}': {', '.join(sorted(names))}")
-            r[as_key or key] = str(v)
-
+        column = _RuleColumns(rd, row, r, names, s["id"])
         column("column")
         if kind == "compare":
             if row["op"] not in COMPARISONS:
@@ -870,6 +862,26 @@ def _read_rules(rd: _Reader, defs: Definitions, sheets) -> None:
             rd.bad(row, "params", f"trang '{r['sheet']}' không có trong biểu mẫu", "ghi mã trang có ở trang 'Trang'")
         _rule_words(rd, row, r)
         s["rules"].append(r)
+
+
+@dataclass
+class _RuleColumns:
+    """Puts a column a rule's row names into the rule (as ``as_key``), saying so when the sheet has no such column."""
+
+    rd: _Reader
+    row: _Row
+    rule: dict
+    names: set[str]
+    sheet_id: str
+
+    def __call__(self, key: str, as_key: str | None = None) -> None:
+        v = self.row[key]
+        if v is None:
+            return
+        if str(v) not in self.names:
+            self.rd.bad(self.row, key, f"cột '{v}' không có trong trang '{self.sheet_id}'",
+                        f"ghi tên cột (không dấu) có ở trang '{S_COLUMNS}': {', '.join(sorted(self.names))}")
+        self.rule[as_key or key] = str(v)
 
 
 def _rule_params(rd: _Reader, row: _Row, r: dict, names: set[str], sheet_id: str) -> None:
