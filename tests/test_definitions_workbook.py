@@ -400,3 +400,12 @@ def test_a_renamed_status_keeps_its_meaning_and_a_meaning_is_a_closed_choice(tmp
     wb.save(book)
     out = invoke("forms", "check", ws, code=1)
     assert f"Trang 'Danh mục', ô D{row}: tình trạng 'Đã xong' chưa có ý nghĩa." in " ".join(out.split())
+
+
+def test_a_workbook_that_is_not_one_is_said_plainly(tmp_path):
+    ws = _workspace(tmp_path)
+    (ws / WORKBOOK_FILE).write_bytes(b"not a workbook")
+    out = invoke("forms", "check", ws, code=1)
+    assert "không mở được cau_hinh.xlsx" in out and "Traceback" not in out
+    out = invoke("status", ws, "--period", "2026", code=2)
+    assert "không mở được cau_hinh.xlsx" in " ".join(out.split())

@@ -1178,7 +1178,8 @@ def check_workbook(root: Path) -> tuple[list[DefinitionProblem], Path | None, li
     """(every mistake, the annotated copy written when there are some, notes) of a workspace's workbook."""
     path = workbook_path(root)
     problems = workbook_problems(path)
-    annotated = annotated_copy(path, problems, Path(root) / ANNOTATED_FILE) if problems else None
+    cells = [p for p in problems if re.fullmatch(r"[A-Z]+\d+", p.cell)]
+    annotated = annotated_copy(path, cells, Path(root) / ANNOTATED_FILE) if cells else None
     if not problems and (Path(root) / ANNOTATED_FILE).is_file():
         (Path(root) / ANNOTATED_FILE).unlink()  # an old marked copy would mislead
     ignored = sorted(str(p.relative_to(root)) for p in [*(Path(root) / "forms").glob("*.yaml"),
