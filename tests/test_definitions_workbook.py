@@ -409,3 +409,23 @@ def test_a_workbook_that_is_not_one_is_said_plainly(tmp_path):
     assert "không mở được cau_hinh.xlsx" in out and "Traceback" not in out
     out = invoke("status", ws, "--period", "2026", code=2)
     assert "không mở được cau_hinh.xlsx" in " ".join(out.split())
+
+
+def test_a_form_recorded_but_never_sent_may_still_change_under_its_version(tmp_path):
+    ws = _workspace(tmp_path)
+    book = ws / WORKBOOK_FILE
+    invoke("templates", ws, "--form", "registration", "--period", "2026", "--unit", "XBM")
+    fill(outbox(ws, "2026")["XBM"], ws / "rounds/2026/inbox/XBM.xlsx", date(2026, 1, 21),
+         [_reg("XBM-01", "Kết nạp 8 đảng viên mới tại xã Bình Minh")])
+    invoke("collect", ws, "--period", "2026")  # keeps every form's definition, breakthrough's too
+    wb = openpyxl.load_workbook(book)
+    _append(wb, "Cột", {"Biểu mẫu": "breakthrough", "Trang": "tasks", "Tên cột": "ghi_chu_them",
+                        "Tiêu đề cột": "Ghi chú thêm", "Kiểu": "văn bản"})
+    wb.save(book)
+    invoke("templates", ws, "--form", "breakthrough", "--period", "2026")  # never sent before: no new version
+    invoke("templates", ws, "--form", "breakthrough", "--period", "2026")  # sent as edited: the same again is fine
+    _append(wb, "Cột", {"Biểu mẫu": "breakthrough", "Trang": "tasks", "Tên cột": "ghi_chu_khac",
+                        "Tiêu đề cột": "Ghi chú khác", "Kiểu": "văn bản"})
+    wb.save(book)
+    out = invoke("templates", ws, "--form", "breakthrough", "--period", "2026", code=2)  # now it was sent
+    assert "Ghi phiên bản mới (2) cho biểu mẫu ở trang 'Biểu mẫu', ô G4 của cau_hinh.xlsx" in " ".join(out.split())

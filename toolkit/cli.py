@@ -225,14 +225,6 @@ def init(directory, office, parent_body, signer, signer_title, units_file, perio
     _notes(notes)
 
 
-def _check_versions(rnd) -> None:
-    """Refuse a form changed since its templates were sent without a new version number."""
-    from .definitions.versions import check_version
-
-    for form in rnd.forms:
-        _run(check_version, rnd.ctx, form)
-
-
 def _deadlines(values, periods) -> dict:
     """--deadline values, the same in init and templates: a date for the only period, or KỲ=NGÀY."""
     from .workspace.periods import parse_period
@@ -328,15 +320,10 @@ def templates(directory, form_id, period, unit_codes, old_unit_codes, deadline, 
         if rnd.code not in given:
             _fail(f"--deadline {deadline} ghi kỳ khác với --period {rnd.code}.")
         due = given[rnd.code]
-    _check_versions(rnd)
     with _progress_bar("Tạo biểu mẫu") as bar:
         task = bar.add_task("", total=None)
         result = _run(build_templates, rnd, unit_codes=codes, deadline=due,
                       progress=lambda i, n: bar.update(task, completed=i, total=n))
-    if result.paths:
-        from .definitions.versions import record
-
-        _run(record, rnd.ctx, rnd.form)  # the definition these templates were built from, kept under its version
     if as_json:
         _finish({"form": rnd.form.id, "deadline": rnd.deadline, "folder": str(result.folder),
                  "templates": [str(p) for p in result.paths], "notes": result.notes,
@@ -364,7 +351,6 @@ def collect(directory, period, form_id, inbox, no_feedback, as_json):
     from .intake.collect import collect as do_collect
 
     rnd = _round(directory, period, form_id)
-    _check_versions(rnd)
     with _progress_bar("Tiếp nhận") as bar:
         task = bar.add_task("", total=None)
         result = _run(do_collect, rnd, inbox=inbox, feedback=not no_feedback,

@@ -62,7 +62,10 @@ def check_version(ctx, form: Form) -> None:
     if not text:
         return
     before = stored_form(text, _lists(ctx))
-    if before is None or before.fingerprint == form.fingerprint or not _sent(ctx, form):
+    if before is not None and before.fingerprint == form.fingerprint:
+        return
+    if not _sent(ctx, form):  # recorded (a collect keeps every form) but never sent: the edits are this version
+        ctx.store.replace_form(form.id, form.version, form.definition)
         return
     newest = max(ctx.store.form_definitions(form.id))
     raise ToolkitError(
