@@ -172,6 +172,12 @@ def test_clerk_edits_take_effect_in_templates_and_collection(tmp_path):
     _append(wb, "Quy tắc", {"Biểu mẫu": "registration", "Trang": "tasks", "Loại quy tắc": "một trong hai",
                             "Cột": "leader_id", "So với cột": "coordinators", "Mức độ": "ghi chú",
                             "Thông báo": "Nên ghi lãnh đạo phụ trách hoặc đơn vị phối hợp."})
+    _append(wb, "Quy tắc", {"Biểu mẫu": "registration", "Trang": "tasks", "Loại quy tắc": "trong khoảng",
+                            "Cột": "target", "Từ": 1, "Đến": 1000, "Mức độ": "cảnh báo",
+                            "Thông báo": "Giá trị mục tiêu ngoài khoảng 1–1000."})
+    _append(wb, "Quy tắc", {"Biểu mẫu": "registration", "Trang": "tasks", "Loại quy tắc": "so sánh",
+                            "Cột": "target", "Phép so sánh": "≠", "So với cột": "baseline", "Mức độ": "cảnh báo",
+                            "Thông báo": "Mục tiêu bằng giá trị hiện tại: nhiệm vụ không có gì mới."})
     # 3. a list value renamed
     _set(wb, "Danh mục", _find(wb, "Danh mục", **{"Danh mục": "areas", "Giá trị": "Dân vận"}), "Giá trị",
          "Công tác dân vận")
@@ -194,9 +200,10 @@ def test_clerk_edits_take_effect_in_templates_and_collection(tmp_path):
 
     inbox = ws / "rounds/2026/inbox"
     fill(tpl["XTA"], inbox / "XTA.xlsx", date(2026, 1, 20), [
-        _reg("XTA-01", "Kết nạp 10 đảng viên mới tại xã Tân An", **{"Mức ưu tiên": "Cao", "Mã lãnh đạo phụ trách": "L02"}),
+        _reg("XTA-01", "Kết nạp 10 đảng viên mới tại xã Tân An", **{"Mức ưu tiên": "Cao", "Mã lãnh đạo phụ trách": "L02",
+                                                                   "Giá trị mục tiêu": 5000}),
         _reg("XTA-02", "Xây dựng 2 mô hình dân vận khéo ở xã Tân An", kind="Bổ sung", area="Dân vận",
-             **{"Mức ưu tiên": "Thấp", "Trọng số": 8})])
+             **{"Mức ưu tiên": "Thấp", "Trọng số": 8, "Giá trị hiện tại": 10})])
     fill(tpl["XBM"], inbox / "XBM.xlsx", date(2026, 1, 21), [
         _reg("XBM-01", "Kết nạp 8 đảng viên mới tại xã Bình Minh", kind="Bổ sung", area="Công tác dân vận",
              **{"Mức ưu tiên": "Trung bình", "Ghi chú": "Công văn 12-CV/HU ngày 05/01/2026",
@@ -214,6 +221,10 @@ def test_clerk_edits_take_effect_in_templates_and_collection(tmp_path):
     weight = said[("definition-rule", f"{col['Trọng số']}8")]
     assert (weight["severity"], weight["message"]) == ("warning", "Trọng số lớn hơn 5 là bất thường.")
     assert said[("definition-rule", f"{col['Mã lãnh đạo phụ trách']}8")]["severity"] == "info"
+    target = said[("definition-rule", f"{col['Giá trị mục tiêu']}7")]
+    assert (target["severity"], target["message"]) == ("warning", "Giá trị mục tiêu ngoài khoảng 1–1000.")
+    same = said[("definition-rule", f"{col['Giá trị mục tiêu']}8")]  # 10 is within 1–1000, but equals the baseline
+    assert same["message"] == "Mục tiêu bằng giá trị hiện tại: nhiệm vụ không có gì mới."
     assert ("definition-rule", f"{col['Mã lãnh đạo phụ trách']}7") not in said  # a leader given: nothing said
     assert said[("choice-error", f"{col['Lĩnh vực']}8")]["severity"] == "error"  # the old name is refused
 
