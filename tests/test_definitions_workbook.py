@@ -440,3 +440,27 @@ def test_a_form_recorded_but_never_sent_may_still_change_under_its_version(tmp_p
     wb.save(book)
     out = invoke("templates", ws, "--form", "breakthrough", "--period", "2026", code=2)  # now it was sent
     assert "Ghi phiên bản mới (2) cho biểu mẫu ở trang 'Biểu mẫu', ô G4 của cau_hinh.xlsx" in " ".join(out.split())
+
+
+def test_the_settings_sheet_is_the_office_identity_and_a_deadline_given_later_lands_in_it(tmp_path):
+    ws = _workspace(tmp_path)
+    book = ws / WORKBOOK_FILE
+    wb = openpyxl.load_workbook(book)
+    _set(wb, "Thiết lập", _find(wb, "Thiết lập", **{"Mã": "office.signer_name"}), "Giá trị", "Bùi Văn Sơn")
+    wb.save(book)
+    from toolkit.workspace.config import Workspace
+
+    assert Workspace.open(ws).office["signer_name"] == "Bùi Văn Sơn"
+    settings = (ws / "settings.yaml").read_text(encoding="utf-8")
+    (ws / "settings.yaml").write_text(settings.replace("name: Huyện ủy Lạc Sơn", "name: Huyện ủy Khác"),
+                                      encoding="utf-8")
+    out = invoke("forms", "check", ws)
+    assert ("Thông tin văn bản và hạn nộp lấy theo trang 'Thiết lập' của cau_hinh.xlsx: đã ghi lại settings.yaml cho "
+            "khớp (office.name, office.signer_name).") in " ".join(out.split())
+    assert "Huyện ủy Lạc Sơn" in (ws / "settings.yaml").read_text(encoding="utf-8")
+    assert "Lưu ý" not in invoke("forms", "check", ws)
+    invoke("templates", ws, "--form", "registration", "--period", "2026", "--deadline", "15/02/2026", "--unit", "XBM")
+    wb = openpyxl.load_workbook(book)
+    period = next(r for r in wb["Thiết lập"].iter_rows(min_row=3, values_only=True) if r[4] == "period")
+    assert period[1:4] == ("2026", "15/02/2026", "registration")
+    assert Workspace.open(ws).office["signer_name"] == "Bùi Văn Sơn"  # the clerk's edit survives the rewrite

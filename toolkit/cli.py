@@ -255,6 +255,10 @@ def forms_check(directory, as_json):
 
     if directory and workbook_path(directory).is_file():
         problems, annotated, notes = _run(check_workbook, Path(directory))
+        if not problems:
+            from .workspace.config import align_settings
+
+            notes += [n for n in [_run(align_settings, Path(directory))] if n]
         forms_ = [] if problems else list(load_forms(Path(directory)).values())
         if not as_json:
             for p in problems:

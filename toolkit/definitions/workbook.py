@@ -1189,6 +1189,27 @@ def check_workbook(root: Path) -> tuple[list[DefinitionProblem], Path | None, li
     return problems, annotated, notes
 
 
+def _day(value) -> str:
+    return value.strftime("%d/%m/%Y") if isinstance(value, (date, datetime)) else str(value)
+
+
+def settings_differences(root: Path) -> list[str]:
+    """settings.yaml values of the office and the deadlines that the workbook's settings sheet overrides."""
+    import yaml
+
+    try:
+        raw = yaml.safe_load((root / "settings.yaml").read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError):
+        return []
+    part = load_definitions(root).definitions.settings
+    found = [f"office.{k}" for k, v in (raw.get("office") or {}).items()
+             if k in OFFICE_KEYS and (v or "") != part["office"].get(k, "")]
+    found += [f"periods.{c}.deadline" for c, e in (raw.get("periods") or {}).items()
+              if isinstance(e, dict) and str(c) in part["periods"]
+              and e.get("deadline") is not None and _day(e["deadline"]) != part["periods"][str(c)].get("deadline")]
+    return found
+
+
 __all__ = ["WORKBOOK_FILE", "ANNOTATED_FILE", "Definitions", "DefinitionProblem", "read_workbook", "write_workbook",
            "load_definitions", "workbook_problems", "annotated_copy", "current_definitions", "default_definitions",
-           "workbook_path", "settings_overlay", "sync_settings", "ensure_workbook", "export_workbook", "check_workbook"]
+           "workbook_path", "settings_overlay", "sync_settings", "settings_differences", "ensure_workbook", "export_workbook", "check_workbook"]

@@ -212,6 +212,19 @@ class Workspace:
         sync_settings(self.root, self.settings)  # the definitions workbook says the same
 
 
+def align_settings(root: Path) -> str:
+    """settings.yaml written again when its office identity or deadlines differ from the definitions workbook's
+    (which the toolkit uses); the note saying so, or ""."""
+    from ..definitions.workbook import S_SETTINGS, WORKBOOK_FILE, settings_differences, workbook_path
+
+    found = settings_differences(root) if workbook_path(root).is_file() else []
+    if not found:
+        return ""
+    Workspace.open(root).save()
+    return (f"Thông tin văn bản và hạn nộp lấy theo trang '{S_SETTINGS}' của {WORKBOOK_FILE}: đã ghi lại "
+            f"{SETTINGS_FILE} cho khớp ({', '.join(found)}).")
+
+
 def _parse_setting_date(value: Any) -> date | None:
     if isinstance(value, datetime):
         return value.date()
