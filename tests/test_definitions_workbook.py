@@ -464,3 +464,17 @@ def test_the_settings_sheet_is_the_office_identity_and_a_deadline_given_later_la
     period = next(r for r in wb["Thiết lập"].iter_rows(min_row=3, values_only=True) if r[4] == "period")
     assert period[1:4] == ("2026", "15/02/2026", "registration")
     assert Workspace.open(ws).office["signer_name"] == "Bùi Văn Sơn"  # the clerk's edit survives the rewrite
+
+
+def test_a_workbook_open_in_excel_stops_a_new_deadline_before_anything_is_written(tmp_path, monkeypatch):
+    ws = _workspace(tmp_path)
+    before = (ws / "settings.yaml").read_bytes()
+
+    def locked(path, defs):  # what Windows answers while Excel holds the file
+        raise PermissionError(13, "The process cannot access the file", str(path))
+
+    monkeypatch.setattr("toolkit.definitions.workbook.write_workbook", locked)
+    out = invoke("templates", ws, "--form", "registration", "--period", "2026", "--deadline", "15/02/2026", code=2)
+    assert "Không ghi được hạn nộp, thông tin văn bản vào cau_hinh.xlsx (tệp đang mở trong Excel?)" in \
+        " ".join(out.split())
+    assert (ws / "settings.yaml").read_bytes() == before and not list((ws / "rounds/2026/outbox").iterdir())

@@ -21,7 +21,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from ..errors import FormDefinitionError
+from ..errors import FormDefinitionError, ToolkitError
 from ..text import fold
 from .forms import COMPARISONS, PERIOD_KINDS, ROLES, RULES, TYPE_LABELS, TYPES, WORKBOOK_READERS, Form, build_forms
 from .schema import period_code
@@ -1149,7 +1149,11 @@ def sync_settings(workspace: Path, settings: dict) -> None:
         return
     defs = copy.deepcopy(loaded.definitions)
     defs.settings = part
-    write_workbook(path, defs)
+    try:
+        write_workbook(path, defs)
+    except PermissionError:  # Windows: the clerk has it open in Excel
+        raise ToolkitError(f"Không ghi được hạn nộp, thông tin văn bản vào {path.name} (tệp đang mở trong Excel?): đóng "
+                           f"tệp rồi chạy lại lệnh.") from None
 
 
 def _registered_reader(workspace) -> Loaded | None:

@@ -205,11 +205,11 @@ class Workspace:
         self.save()
 
     def save(self) -> None:
-        text = yaml.safe_dump(self.settings, allow_unicode=True, sort_keys=False, width=100)
-        atomic_write_bytes(self.root / SETTINGS_FILE, text.encode("utf-8"))
         from ..definitions.workbook import sync_settings
 
-        sync_settings(self.root, self.settings)  # the definitions workbook says the same
+        sync_settings(self.root, self.settings)  # the definitions workbook says the same (first: it may be open)
+        text = yaml.safe_dump(self.settings, allow_unicode=True, sort_keys=False, width=100)
+        atomic_write_bytes(self.root / SETTINGS_FILE, text.encode("utf-8"))
 
 
 def align_settings(root: Path) -> str:
