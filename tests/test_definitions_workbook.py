@@ -478,3 +478,22 @@ def test_a_workbook_open_in_excel_stops_a_new_deadline_before_anything_is_writte
     assert "Không ghi được hạn nộp, thông tin văn bản vào cau_hinh.xlsx (tệp đang mở trong Excel?)" in \
         " ".join(out.split())
     assert (ws / "settings.yaml").read_bytes() == before and not list((ws / "rounds/2026/outbox").iterdir())
+
+
+def test_export_folds_a_workspace_s_own_yaml_into_the_workbook(ws):
+    """A workspace made before the workbook, with its own YAML copies: export keeps what they say."""
+    from toolkit.definitions.forms import shipped_dir
+
+    root = ws.root
+    text = (shipped_dir() / "followup.yaml").read_text(encoding="utf-8")
+    (root / "forms" / "followup.yaml").write_text(text.replace("version: 1", "version: 3"), encoding="utf-8")
+    (root / "scoring.yaml").write_text("quota: {share: 0.3}\n", encoding="utf-8")
+    before = load_forms(root)
+    invoke("forms", "export", root)
+    after = load_forms(root)
+    assert after["followup"].version == 3
+    assert {k: replace(f, source="") for k, f in after.items()} == {k: replace(f, source="") for k, f in before.items()}
+    assert load_rules(root)["quota"]["share"] == 0.3
+    out = invoke("forms", "check", root)
+    assert "cau_hinh.xlsx là nguồn định nghĩa duy nhất: các tệp forms/followup.yaml, scoring.yaml không được dùng" in \
+        " ".join(out.split())
