@@ -169,9 +169,9 @@ EXAMPLES: dict[str, list[Any]] = {
     S_COLUMNS: ["progress", "progress", "ngay_hop", "Ngày họp", TYPE_LABELS["date"], NO, "", "", "", "", "", 12,
                 "Ngày họp chi bộ gần nhất", NO, "", ""],
     S_LISTS: ["statuses", "Đã xong", 4, MEANING_LABELS["done"]],
-    S_RULES: ["progress", "progress", RULE_LABELS["required-when"], "completed_on", "", "", "", "status",
-              "Hoàn thành; Hoàn thành vượt mức", "", "", "", SEVERITY_LABELS["error"],
-              "Đã hoàn thành nhưng chưa ghi ngày hoàn thành.", "Ghi ngày hoàn thành (dd/mm/yyyy)."],
+    S_RULES: ["registration", "tasks", RULE_LABELS["required-when"], "note", "", "", "", "kind", "Bổ sung", "", "", "",
+              SEVERITY_LABELS["error"], "Nhiệm vụ bổ sung phải ghi căn cứ ở cột Ghi chú.",
+              "Ghi số, ngày văn bản giao nhiệm vụ bổ sung."],
     S_SCORING: ["Mức xếp loại", "Hoàn thành tốt nhiệm vụ", 70, 0, "level", "Từ 70 điểm, không có việc chậm."],
     S_SETTINGS: ["Kỳ báo cáo", "2026-Q1", "10/04/2026", "progress", "period"],
 }
