@@ -247,6 +247,8 @@ def _settings_part(settings: dict) -> dict:
 _HEAD_FILL = PatternFill("solid", fgColor="1F4E78")
 _EXAMPLE_FONT = Font(italic=True, color="808080")
 _BAD_FILL = PatternFill("solid", fgColor="FFC7CE")
+_TOP = Alignment(vertical="top")
+_TOP_CENTER = Alignment(vertical="top", horizontal="center")
 
 
 def write_workbook(path: Path, defs: Definitions) -> Path:
@@ -302,13 +304,20 @@ def _write_sheet(ws, title: str, headers: list[Header], rows, refs: dict[str, st
     for c, v in enumerate(example, start=1):
         ws.cell(row=2, column=c, value=v).font = _EXAMPLE_FONT
     for r, values in enumerate(rows, start=3):
+        lines = 1
         for c, v in enumerate(values, start=1):
             if v not in (None, ""):
                 cell = ws.cell(row=r, column=c, value=v)
+                cell.alignment = _TOP if isinstance(v, str) else _TOP_CENTER
                 if isinstance(v, str):
                     cell.data_type = "s"  # a value starting with '=' stays text
-                if isinstance(v, str) and "\n" in v:
-                    cell.alignment = Alignment(wrap_text=True, vertical="top")
+                    per_line = max(int(headers[c - 1].width * 1.2), 1)
+                    need = sum(max(1, -(-len(part) // per_line)) for part in v.split("\n"))
+                    if need > 1:  # wrapped, and the row made as tall as it needs (no program grows it on open)
+                        cell.alignment = Alignment(wrap_text=True, vertical="top")
+                        lines = max(lines, need)
+        if lines > 1:
+            ws.row_dimensions[r].height = 15 * lines
     ws.freeze_panes = "A3"
     ws.page_setup.orientation = "landscape"  # printed: every column of a sheet across one page
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
