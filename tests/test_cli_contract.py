@@ -58,7 +58,7 @@ def test_json_envelope_of_init_templates_collect_status_run(tmp_path):
     init = json.loads(_invoke("init", ws, "-p", "2025", "-d", "31/01/2025", "--json"))
     assert {k: init[k] for k in ENVELOPE} == {
         "schema_version": SCHEMA_VERSION, "command": "init", "period": None, "exit_code": 0,
-        "written": [str(ws / "settings.yaml"), str(ws / "don_vi.xlsx")], "error": None}
+        "written": [str(ws / "settings.yaml"), str(ws / "don_vi.xlsx"), str(ws / "cau_hinh.xlsx")], "error": None}
     assert init["deadlines"] == {"2025": "2025-01-31"}
     tpl = json.loads(_invoke("tao-bieu-mau", ws, "-f", "dang-ky", "-p", "2025", "-u", "XLS,XCP", "-u", "XMC",
                              "--json"))

@@ -190,6 +190,9 @@ def init(directory, office, parent_body, signer, signer_title, units_file, perio
     given = _deadlines(deadlines, periods)
     ws = _run(init_workspace, directory, office=office, units=units_file, periods=periods, parent_body=parent_body,
               signer_name=signer, signer_title=signer_title, deadlines=given)
+    from .definitions.workbook import ensure_workbook
+
+    book = _run(ensure_workbook, ws)  # the definitions workbook the office edits (shipped defaults)
     notes = [n for n in (deadline_note(ws, parse_period(c)) for c in periods) if n]
     if units_file:  # leaders no form can reach (a registry with errors is reported by the first command)
         from .context import load_context
@@ -204,15 +207,17 @@ def init(directory, office, parent_body, signer, signer_title, units_file, perio
                      "tạo biểu mẫu (hoặc chạy lại init với --units <tệp Excel của Văn phòng>).")
     blank = missing_identity(ws.office)
     if blank:
-        notes.append("Thông tin văn bản còn trống: " + "; ".join(blank) + ". Điền trong settings.yaml (mục office).")
+        notes.append("Thông tin văn bản còn trống: " + "; ".join(blank) + ". Điền ở trang 'Thiết lập' của cau_hinh.xlsx.")
     if as_json:
         result = {"root": str(ws.root), "office": ws.office.get("name", ""), "registry": str(ws.registry_path),
                   "settings": str(ws.root / "settings.yaml"), "notes": notes,
                   "deadlines": {parse_period(c).code: ws.deadline(parse_period(c)) for c in periods}}
-        _finish(result, written=[ws.root / "settings.yaml", ws.registry_path])
+        result["definitions"] = str(book)
+        _finish(result, written=[ws.root / "settings.yaml", ws.registry_path, book])
     console.print(f"Đã tạo thư mục làm việc [bold]{ws.root}[/] ({ws.office['name']}).")
     console.print(f"  Danh sách đơn vị: {ws.registry_path}")
     console.print(f"  Cấu hình: {ws.root / 'settings.yaml'}")
+    console.print(f"  Biểu mẫu, danh mục, quy tắc, chấm điểm: {book}")
     for code in periods:
         p = parse_period(code)
         console.print(f"  Kỳ {p.code} ({p.label}): hạn nộp {ws.deadline(p):%d/%m/%Y}")
@@ -243,9 +248,30 @@ def forms():
 @click.argument("directory", required=False, type=click.Path(file_okay=False), metavar="[THƯ_MỤC]")
 @JSON
 def forms_check(directory, as_json):
-    """Kiểm tra các tệp định nghĩa biểu mẫu (YAML), chỉ rõ vị trí từng lỗi."""
+    """Kiểm tra định nghĩa biểu mẫu (cau_hinh.xlsx, hoặc các tệp YAML), chỉ rõ vị trí từng lỗi."""
     from .definitions.forms import check_forms, load_forms
+    from .definitions.workbook import check_workbook, workbook_path
 
+    if directory and workbook_path(directory).is_file():
+        problems, annotated, notes = _run(check_workbook, Path(directory))
+        if not problems:
+            from .workspace.config import align_settings
+
+            notes += [n for n in [_run(align_settings, Path(directory))] if n]
+        forms_ = [] if problems else list(load_forms(Path(directory)).values())
+        if not as_json:
+            for p in problems:
+                console.print(f"[red]✗[/] {p}")
+            if annotated:
+                console.print(f"Đã đánh dấu {len(problems)} ô sai (tô đỏ, có ghi chú) trong bản sao: {annotated}")
+            for form in forms_:
+                console.print(f"[green]✓[/] {form.id} ({form.name}, phiên bản {form.version}): {form.title} — "
+                              f"{workbook_path(directory).name}")
+            _notes(notes)
+        _finish({"problems": [str(p) for p in problems], "annotated": str(annotated) if annotated else None,
+                 "forms": [{"id": f.id, "name": f.name, "version": f.version, "title": f.title,
+                            "source": str(f.source)} for f in forms_], "notes": notes},
+                EXIT_DATA if problems else EXIT_OK, written=[annotated] if annotated else ())
     problems = check_forms(Path(directory) if directory else None)
     forms_ = [] if problems else list(load_forms(Path(directory) if directory else None).values())
     if not as_json:
@@ -256,6 +282,23 @@ def forms_check(directory, as_json):
     _finish({"problems": problems, "forms": [{"id": f.id, "name": f.name, "version": f.version, "title": f.title,
                                               "source": str(f.source)} for f in forms_]},
             EXIT_DATA if problems else EXIT_OK)
+
+
+@forms.command("export")
+@DIRECTORY
+@click.option("--output", "-o", type=click.Path(dir_okay=False), metavar="TỆP",
+              help="Ghi ra tệp này (mặc định: cau_hinh.xlsx trong thư mục làm việc).")
+@JSON
+def forms_export(directory, output, as_json):
+    """Ghi định nghĩa đang dùng (biểu mẫu, danh mục, quy tắc, chấm điểm, thiết lập) ra tệp Excel cau_hinh.xlsx."""
+    from .definitions.workbook import export_workbook
+    from .workspace.config import Workspace
+
+    ws = _run(Workspace.open, directory)
+    path = _run(export_workbook, ws, Path(output) if output else None)
+    if not as_json:
+        console.print(f"Đã ghi định nghĩa ra {path}: sửa bằng Excel rồi chạy 'toolkit forms check {directory}'.")
+    _finish({"path": str(path)}, written=[path])
 
 
 @cli.command()
@@ -689,6 +732,7 @@ for _name, *_aliases in (("init", "khoi-tao"), ("forms", "bieu-mau"), ("template
                          ("panel", "bang-dieu-khien"), ("demo", "chay-thu"), ("codes", "ma-loi")):
     cli.alias(_name, *_aliases)
 forms.alias("check", "kiem-tra")
+forms.alias("export", "xuat")
 
 
 def main():  # pragma: no cover

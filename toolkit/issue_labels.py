@@ -34,6 +34,7 @@ LABELS = {
     "legacy-encoding": "Phông chữ cũ (đã chuyển)", "legacy-encoding-suspected": "Nghi phông chữ cũ",
     "date-order": "Ngày không hợp lý", "status-percent": "Tình trạng và % không khớp",
     "delay-cause-missing": "Thiếu nguyên nhân chậm", "outside-period": "Ngoài kỳ",
+    "definition-rule": "Vi phạm quy tắc của biểu mẫu",
     "qualitative-task": "Nhiệm vụ chưa lượng hóa", "generic-wording": "Nội dung chung chung",
     "copied-task": "Nhiệm vụ giống đơn vị khác", "copied-report": "Báo cáo sao chép",
     "progress-percent-down": "% hoàn thành giảm", "progress-actual-down": "Giá trị đạt được giảm",

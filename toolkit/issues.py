@@ -175,6 +175,7 @@ _CODES = [
          "Trạng thái 'Hoàn thành' phải đi với 100%; đạt 100% thì chọn 'Hoàn thành' hoặc 'Hoàn thành vượt mức'."),
     Code("delay-cause-missing", E, C, "Trạng thái '{status}' nhưng chưa chọn '{title}'.",
          "Chọn nguyên nhân trong danh sách thả xuống."),
+    Code("definition-rule", E, C, "{detail}", "{help}"),  # a rule of the definitions workbook: its own words
     Code("outside-period", W, C, "'{title}' ({value}) nằm ngoài {period_label} ({start} – {end}).",
          "Kiểm tra lại thời hạn."),
     Code("qualitative-task", W, R, "Nhiệm vụ '{title_text}' chưa có chỉ tiêu đo lường được ({detail}).",

@@ -356,7 +356,7 @@ def _judge(ctx, store: Store, batch: list[ArchivedFile], result: RebuildResult, 
     shutil.rmtree(staging, ignore_errors=True)
     store.snapshot_registry(period.code, ctx.registry)
     for form in ctx.forms.values():
-        store.save_form(form.id, form.version, Path(form.source).read_text(encoding="utf-8"))
+        store.save_form(form.id, form.version, form.definition)
     inbox = ctx.ws.round_dir(period, "inbox")
     claimed = {str(p.relative_to(inbox)) for p in inbox.rglob("*") if p.is_file()}
     todo = []

@@ -5,8 +5,10 @@ A workspace may override a shipped form by putting a file with the same id in <w
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +39,14 @@ RULES = {
     "progress-trend": {"status", "percent"},
     "adjust-request": {"status", "sheet"},
     "adjust-values": {"column"},
+    # written by office staff in the definitions workbook (no code): a column against another column or a constant,
+    # at least one of two columns filled, a value within a range
+    "compare": {"column", "op"},
+    "one-of-two": {"column", "other"},
+    "range": {"column"},
 }
+COMPARISONS = ("=", "≠", "<", "≤", ">", "≥")
+SEVERITIES = ("error", "warning", "info")
 TYPE_LABELS = {
     "text": "văn bản", "integer": "số nguyên", "number": "số", "percent": "tỷ lệ phần trăm",
     "date": "ngày (dd/mm/yyyy)", "choice": "giá trị trong danh sách", "bool": "có/không",
@@ -111,6 +120,14 @@ class Form:
     source: str = ""
     name: str = ""  # short Vietnamese name ("báo cáo tiến độ"), used in messages and titles
     slug: str = ""  # Vietnamese file-name stem ("tien_do"), used in the names of the files the toolkit writes
+    # the definition as the store keeps it (JSON: the form and the lists it uses), to read its returns again later
+    definition: str = field(default="", compare=False, repr=False)
+
+    @property
+    def fingerprint(self) -> str:
+        """What units fill in (sheets, columns, lists, rules), hashed: a change means a new version."""
+        text = json.dumps([asdict(s) for s in self.sheets], ensure_ascii=False, sort_keys=True, default=str)
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
     def sheet(self, sheet_id: str) -> Sheet:
         for s in self.sheets:
@@ -143,8 +160,48 @@ def shipped_dir() -> Path:
     return resources() / "forms"
 
 
+# the reader of a workspace's definitions workbook: toolkit.definitions.workbook (built on this module) registers it
+WORKBOOK_READERS: list = []
+
+
+def workbook_source(workspace: Path | None):
+    """The workspace's definitions workbook, read (its ``forms`` and ``definitions``), or None without one."""
+    for read in WORKBOOK_READERS if workspace else ():
+        found = read(workspace)
+        if found is not None:
+            return found
+    return None
+
+
 def load_forms(workspace: Path | None = None) -> dict[str, Form]:
-    """All forms: shipped ones, overridden by <workspace>/forms/*.yaml. Raises FormDefinitionError."""
+    """All forms. A workspace with a definitions workbook (cau_hinh.xlsx) takes them from it; otherwise the shipped
+    ones, overridden by <workspace>/forms/*.yaml. Raises FormDefinitionError."""
+    found = workbook_source(workspace)
+    if found is not None:
+        return found.forms
+    raw, lists, lines, problems = yaml_sources(workspace)
+    forms = build_forms(raw, lists, problems, lines)
+    if problems:
+        raise FormDefinitionError(problems)
+    return forms
+
+
+def build_forms(raw: dict[str, tuple[Path | str, Any]], lists: dict, problems: list[str],
+                lines: dict | None = None) -> dict[str, Form]:
+    """Forms built from their definitions (the YAML shape; problems appended)."""
+    forms = {}
+    for form_id, (path, data) in raw.items():
+        before = len(problems)
+        form = _build_form(path, data, lists, problems)
+        problems[before:] = annotate(problems[before:], path, (lines or {}).get(path, {}))
+        if form:
+            forms[form_id] = form
+    return forms
+
+
+def yaml_sources(workspace: Path | None = None):
+    """(form id -> (file, definition), lists, lines of each file, problems) of the shipped YAML and the workspace's
+    YAML overrides: the defaults the definitions workbook is generated from."""
     dirs = [shipped_dir()] + ([Path(workspace) / "forms"] if workspace else [])
     lists: dict[str, list] = {}
     lines: dict[Path, dict[str, int]] = {}
@@ -171,16 +228,7 @@ def load_forms(workspace: Path | None = None) -> dict[str, Form]:
                 raw[data["id"]] = (path, data)
             else:
                 problems.append(f"{path}: thiếu khoá 'id' ở cấp đầu")
-    forms = {}
-    for form_id, (path, data) in raw.items():
-        before = len(problems)
-        form = _build_form(path, data, lists, problems)
-        problems[before:] = annotate(problems[before:], path, lines.get(path, {}))
-        if form:
-            forms[form_id] = form
-    if problems:
-        raise FormDefinitionError(problems)
-    return forms
+    return raw, lists, lines, problems
 
 
 def check_forms(workspace: Path | None = None) -> list[str]:
@@ -240,9 +288,13 @@ def _build_form(path: Path, d: dict, lists: dict, problems: list[str]) -> Form |
     if len(problems) > before:
         return None
     default_name, default_slug = ROLE_NAMES.get(role, (title.lower(), d["id"]))
+    used = {c["choices"][1:] for s in raw_sheets for c in s.get("columns") or ()
+            if isinstance(c, dict) and isinstance(c.get("choices"), str) and c["choices"].startswith("@")}
+    definition = json.dumps({"form": d, "lists": {k: lists[k] for k in sorted(used) if k in lists}},
+                            ensure_ascii=False, sort_keys=True, default=str)
     return Form(id=d["id"], version=version, role=role, title=title, periods=tuple(periods),
                 sheets=tuple(sheets), instructions=tuple(d.get("instructions") or ()), source=str(path),
-                name=(name or default_name).strip(), slug=slug or default_slug)
+                name=(name or default_name).strip(), slug=slug or default_slug, definition=definition)
 
 
 def _build_sheet(sp: str, s: dict, lists: dict, problems: list[str], need, seen_sheet_ids: set) -> Sheet:
@@ -283,9 +335,16 @@ def _build_sheet(sp: str, s: dict, lists: dict, problems: list[str], need, seen_
         if missing:
             problems.append(f"{rp}: thiếu {sorted(missing)}")
             continue
-        for arg in ("column", "after", "title", "indicator", "target", "status", "percent", "when", "key"):
+        for arg in ("column", "after", "title", "indicator", "target", "status", "percent", "when", "key", "other"):
             if arg in r and r[arg] not in names:
                 problems.append(f"{rp}.{arg}: cột '{r[arg]}' không có trong columns của trang")
+        if r["rule"] == "compare" and (r["op"] not in COMPARISONS or ("other" in r) == ("value" in r)):
+            problems.append(f"{rp}: phép so sánh phải là một trong {' '.join(COMPARISONS)}, so với một cột (other) "
+                            f"hoặc một giá trị (value)")
+        if r["rule"] == "range" and r.get("min") is None and r.get("max") is None:
+            problems.append(f"{rp}: cần giá trị nhỏ nhất (min) hoặc lớn nhất (max)")
+        if r.get("severity", "error") not in SEVERITIES:
+            problems.append(f"{rp}.severity: '{r['severity']}' không hợp lệ (chọn trong {list(SEVERITIES)})")
         rules.append(dict(r))
     return Sheet(id=sid or "", name=sname or "", header_row=header_row, columns=tuple(columns), key=key,
                  rules=tuple(rules), blank_rows=int(s.get("blank_rows", 30)), optional=bool(s.get("optional", False)))

@@ -10,6 +10,7 @@ import yaml
 
 from .. import resources
 from ..errors import ToolkitError
+from .forms import workbook_source
 from .judge import NOT_STARTED_SHARE
 
 TIE_LABELS = {"score": "điểm", "schedule": "tiến độ", "quality": "chất lượng", "quantity": "số lượng",
@@ -27,9 +28,19 @@ def deep_merge(base: dict, override: dict) -> dict:
     return out
 
 
-def load_rules(workspace_root: Path | None = None) -> dict:
-    shipped = resources() / "scoring.yaml"
-    rules = yaml.safe_load(shipped.read_text(encoding="utf-8"))
+def shipped_rules() -> dict:
+    return yaml.safe_load((resources() / "scoring.yaml").read_text(encoding="utf-8"))
+
+
+def load_rules(workspace_root: Path | None = None, use_workbook: bool = True) -> dict:
+    """The scoring rules: the workspace's definitions workbook (sheet 'Chấm điểm') when it has one; otherwise the
+    shipped scoring.yaml with the workspace's scoring.yaml laid over it."""
+    found = workbook_source(workspace_root) if use_workbook else None
+    if found is not None:
+        rules = copy.deepcopy(found.definitions.scoring)
+        _check_rules(rules)
+        return rules
+    rules = shipped_rules()
     if workspace_root and (Path(workspace_root) / "scoring.yaml").is_file():
         path = Path(workspace_root) / "scoring.yaml"
         try:

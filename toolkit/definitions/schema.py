@@ -244,6 +244,16 @@ def _check_periods(periods, bad) -> None:
             bad(f"periods.{code}.forms", why, entry.get("forms"))
 
 
+def period_code(text: Any) -> str | None:
+    """The canonical code of a period written by office staff ("2026-q1" -> "2026-Q1"), None if it is none."""
+    from ..workspace.periods import parse_period
+
+    try:
+        return parse_period(str(text)).code
+    except ToolkitError:
+        return None
+
+
 def _is_date(value) -> bool:
     if isinstance(value, (date, datetime)):
         return True

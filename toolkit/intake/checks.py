@@ -5,13 +5,13 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from ..definitions.judge import date_in_text
 from ..definitions.vocabulary import COMPLETED
 from ..formatting import number
-from ..issues import Issue, make_issue
+from ..issues import Issue, Severity, make_issue
 from ..periods import parse_period
 from ..register.frame import as_date
 from ..register.requests import ADD, missing_values
@@ -235,10 +235,108 @@ def required_when(sub, ps, rule, ctx, lk) -> Iterator[Issue]:
     col, when, values = rule["column"], rule["when"], set(rule["values"])
     if col not in ps.columns:
         return
+    folded = {fold(str(v)) for v in values}
+    spec = ps.spec.column(col)
     for row in ps.rows:
-        if row.values.get(when) in values and row.values.get(col) is None and _blank(row.raw.get(col)):
-            yield _issue(sub, "delay-cause-missing", ps, ps.cell(row, col), row.excel_row,
-                         status=row.values.get(when), title=ps.spec.column(col).title)
+        value = row.values.get(when)
+        if value is not None and (value in values or fold(str(value)) in folded) and row.values.get(col) is None \
+                and _blank(row.raw.get(col)):
+            if spec.type == "choice":
+                yield _issue(sub, "delay-cause-missing", ps, ps.cell(row, col), row.excel_row,
+                             status=value, title=spec.title)
+            else:  # a "required if" of the definitions workbook on another kind of column
+                yield _own_issue(sub, ps, rule, row, col, f"'{ps.spec.column(when).title}' là '{value}' nên phải "
+                                                          f"điền '{spec.title}'.")
+
+
+# --- rules office staff write in the definitions workbook (no code): their message, fix and severity are theirs ---
+
+_OPS = {"=": lambda a, b: a == b, "≠": lambda a, b: a != b, "<": lambda a, b: a < b, "≤": lambda a, b: a <= b,
+        ">": lambda a, b: a > b, "≥": lambda a, b: a >= b}
+_SEVERITY = {"error": Severity.ERROR, "warning": Severity.WARNING, "info": Severity.INFO}
+
+
+def _own_issue(sub, ps, rule, row, column: str, default: str) -> Issue:
+    return _issue(sub, "definition-rule", ps, ps.cell(row, column), row.excel_row,
+                  severity=_SEVERITY[rule.get("severity", "error")], detail=rule.get("message") or default,
+                  help=rule.get("fix") or "")
+
+
+def _comparable(a, b):
+    """Two cell values in one kind (numbers, dates, folded text), or None when they cannot be compared."""
+    if isinstance(a, datetime):
+        a = a.date()
+    if isinstance(b, datetime):
+        b = b.date()
+    if _num(a) is not None and _num(b) is not None:
+        return _num(a), _num(b)
+    if isinstance(a, date) and isinstance(b, date):
+        return a, b
+    if isinstance(b, date) and isinstance(a, str):
+        return (as_date(a), b) if as_date(a) else None
+    if isinstance(a, str) and isinstance(b, str):
+        return fold(a), fold(b)
+    if isinstance(a, (int, float)) and isinstance(b, str):
+        try:
+            return float(a), float(b.replace(",", "."))
+        except ValueError:
+            return None
+    return None
+
+
+def compare(sub, ps, rule, ctx, lk) -> Iterator[Issue]:
+    """A column against another column or a constant (=, ≠, <, ≤, >, ≥); rows where either side is empty pass."""
+    col, op = rule["column"], _OPS[rule["op"]]
+    for row in ps.rows:
+        a = row.values.get(col)
+        b = row.values.get(rule["other"]) if "other" in rule else rule.get("value")
+        pair = _comparable(a, b) if a is not None and b is not None else None
+        if pair is not None and not op(*pair):
+            other = ps.spec.column(rule["other"]).title if "other" in rule else _fmt_value(b)
+            yield _own_issue(sub, ps, rule, row, col, f"'{ps.spec.column(col).title}' phải {rule['op']} {other}.")
+
+
+def one_of_two(sub, ps, rule, ctx, lk) -> Iterator[Issue]:
+    """At least one of two columns is filled on every row that has anything."""
+    col, other = rule["column"], rule["other"]
+    for row in ps.rows:
+        if all(row.values.get(c) is None and _blank(row.raw.get(c)) for c in (col, other)):
+            yield _own_issue(sub, ps, rule, row, col, f"Cần điền '{ps.spec.column(col).title}' hoặc "
+                                                      f"'{ps.spec.column(other).title}'.")
+
+
+def in_range(sub, ps, rule, ctx, lk) -> Iterator[Issue]:
+    """A number within [min, max] (either bound may be left out)."""
+    col, lo, hi = rule["column"], rule.get("min"), rule.get("max")
+    for row in ps.rows:
+        v = _num(row.values.get(col))
+        if v is not None and ((lo is not None and v < float(lo)) or (hi is not None and v > float(hi))):
+            yield _own_issue(sub, ps, rule, row, col, f"'{ps.spec.column(col).title}' phải từ "
+                             f"{_fmt_value(lo) if lo is not None else '…'} đến {_fmt_value(hi) if hi is not None else '…'}.")
+
+
+def _fmt_value(v) -> str:
+    if isinstance(v, (date, datetime)):
+        return v.strftime("%d/%m/%Y")
+    return number(v) if _num(v) is not None else f"'{v}'"
+
+
+def _with_own_words(fn):
+    """A built-in rule whose row of the definitions workbook gives its own severity, message or fix."""
+    def run(sub, ps, rule, ctx, lk) -> Iterator[Issue]:
+        if not any(k in rule for k in ("severity", "message", "fix")):
+            yield from fn(sub, ps, rule, ctx, lk)
+            return
+        for issue in fn(sub, ps, rule, ctx, lk):
+            if "severity" in rule:
+                issue.severity = _SEVERITY[rule["severity"]]
+            if rule.get("message"):
+                issue.message = rule["message"]
+            if rule.get("fix"):
+                issue.hint = rule["fix"]
+            yield issue
+    run.__name__, run.__doc__ = fn.__name__, fn.__doc__
+    return run
 
 
 def register_complete(sub, ps, rule, ctx, lk) -> Iterator[Issue]:
@@ -429,3 +527,5 @@ RULES = {
     "adjust-request": adjust_request,
     "adjust-values": adjust_values,
 }
+RULES = {name: _with_own_words(fn) for name, fn in RULES.items()}
+RULES.update({"compare": compare, "one-of-two": one_of_two, "range": in_range})

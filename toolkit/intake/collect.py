@@ -22,6 +22,7 @@ from pathlib import Path
 
 from ..context import Context, load_context
 from ..definitions.forms import Form
+from ..definitions.versions import check_version
 from ..files import atomic_path, workspace_lock
 from ..formatting import seconds
 from ..issue_labels import issue_label
@@ -186,6 +187,8 @@ def collect(rnd: Round, inbox: str | Path | None = None, feedback: bool = True,
     rnd = as_round(rnd)
     ctx, period = rnd.ctx, rnd.period
     form_id = rnd.form.id if rnd.explicit else None
+    for form in rnd.forms:  # returns are never read by a definition changed under their version number
+        check_version(ctx, form)
     if period.code not in (ctx.ws.settings.get("periods") or {}) and not rnd.started:
         from ..errors import ToolkitError  # a mistyped period would otherwise start a second round
 
@@ -225,7 +228,7 @@ def _collect_files(ctx, period, form_id, inbox, feedback, progress, workers, _ho
     try:
         store.snapshot_registry(period.code, ctx.registry)
         for form in ctx.forms.values():  # the definitions the round was read with, kept in the history
-            store.save_form(form.id, form.version, Path(form.source).read_text(encoding="utf-8"))
+            store.save_form(form.id, form.version, form.definition)
         seen = store.seen_hashes()
         limits = Limits.from_settings(ctx.ws.settings["intake"])
         lookups: dict[str, Lookups] = {}

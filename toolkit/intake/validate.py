@@ -84,6 +84,11 @@ def _identify_form(wb: Workbook, sub: Submission, ctx: Context, form_id: str | N
         sub.form_version = form.version
     if sub.form_version < form.version:
         sub.add("form-version-old", found=sub.form_version, expected=form.version)
+        from ..definitions.versions import kept_version
+
+        old = kept_version(ctx, form, sub.form_version)  # read by its own version's definition when kept
+        if old is not None:
+            sub.form = form = old
     return form
 
 

@@ -18,6 +18,8 @@ from xlsxwriter.utility import xl_rowcol_to_cell
 
 from .. import __version__
 from ..definitions.forms import TYPE_LABELS, Column, Form, Sheet
+from ..definitions.versions import check_version
+from ..definitions.versions import record as record_version
 from ..errors import ToolkitError
 from ..files import atomic_path
 from ..formatting import number
@@ -331,6 +333,7 @@ def build_templates(rnd, unit_codes: Iterable[str] | None = None, progress: Call
     if not rnd.explicit:
         raise ToolkitError("Chưa chọn biểu mẫu (--form).")
     form, ctx = rnd.form, rnd.ctx
+    check_version(ctx, form)  # a form changed since it was sent needs a new version number first
     if deadline:
         ctx.ws.set_period(rnd.period, deadline, [form.id])
     result = TemplatesResult(folder=rnd.outbox)
@@ -363,6 +366,8 @@ def build_templates(rnd, unit_codes: Iterable[str] | None = None, progress: Call
         if progress:
             progress(i + 1, len(units))
     ctx.ws.set_period(rnd.period, due, [form.id])
+    if result.paths:
+        record_version(ctx, form)  # the definition these templates were built from, kept under its version
     return result
 
 

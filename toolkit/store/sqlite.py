@@ -713,6 +713,15 @@ class Store:
     def log(self, action: str, detail: str) -> None:
         self.db.execute("INSERT INTO audit (at, action, detail) VALUES (?, ?, ?)", (_now(), action, detail))
 
+    # --- added by i29
+    def form_definitions(self, form_id: str) -> dict[int, str]:
+        """Version -> definition of a form as recorded when its templates were sent or its returns read."""
+        return {int(v): d for v, d in self.db.execute("SELECT version, definition FROM forms WHERE id=?", (form_id,))}
+
+    def replace_form(self, form_id: str, version: int, definition: str) -> None:
+        """A form version's definition replaced (while nothing was sent under it, it follows the office's edits)."""
+        self.db.execute("INSERT OR REPLACE INTO forms VALUES (?, ?, ?)", (form_id, version, definition))
+
 
 def _rollback(db: sqlite3.Connection) -> None:
     """Undo the transaction in progress, if SQLite has not already (a failed COMMIT on a full disk ends it): the

@@ -139,7 +139,9 @@ class Workspace:
                                  f"Tạo mới bằng: toolkit init {root}")
 
         data = check_settings(path)  # every mistake at once, with its line; never replaced by defaults
-        return cls(root=root, settings=_merge(DEFAULT_SETTINGS, data))
+        from ..definitions.workbook import settings_overlay
+
+        return cls(root=root, settings=settings_overlay(root, _merge(DEFAULT_SETTINGS, data)))  # cau_hinh.xlsx
 
     # --- paths ----------------------------------------------------------------------------------
     @property
@@ -203,8 +205,24 @@ class Workspace:
         self.save()
 
     def save(self) -> None:
+        from ..definitions.workbook import sync_settings
+
+        sync_settings(self.root, self.settings)  # the definitions workbook says the same (first: it may be open)
         text = yaml.safe_dump(self.settings, allow_unicode=True, sort_keys=False, width=100)
         atomic_write_bytes(self.root / SETTINGS_FILE, text.encode("utf-8"))
+
+
+def align_settings(root: Path) -> str:
+    """settings.yaml written again when its office identity or deadlines differ from the definitions workbook's
+    (which the toolkit uses); the note saying so, or ""."""
+    from ..definitions.workbook import S_SETTINGS, WORKBOOK_FILE, settings_differences, workbook_path
+
+    found = settings_differences(root) if workbook_path(root).is_file() else []
+    if not found:
+        return ""
+    Workspace.open(root).save()
+    return (f"Thông tin văn bản và hạn nộp lấy theo trang '{S_SETTINGS}' của {WORKBOOK_FILE}: đã ghi lại "
+            f"{SETTINGS_FILE} cho khớp ({', '.join(found)}).")
 
 
 def _parse_setting_date(value: Any) -> date | None:
