@@ -13,6 +13,7 @@ from typing import Any
 import yaml
 
 from ..errors import ToolkitError
+from ..periods import parse_period
 
 
 class SettingsError(ToolkitError):
@@ -218,7 +219,6 @@ def check_settings(path: Path) -> dict:
 
 
 def _check_periods(periods, bad) -> None:
-    from ..periods import parse_period
 
     if periods is None:
         return
@@ -246,8 +246,6 @@ def _check_periods(periods, bad) -> None:
 
 def period_code(text: Any) -> str | None:
     """The canonical code of a period written by office staff ("2026-q1" -> "2026-Q1"), None if it is none."""
-    from ..workspace.periods import parse_period
-
     try:
         return parse_period(str(text)).code
     except ToolkitError:

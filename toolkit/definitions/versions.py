@@ -11,7 +11,8 @@ from pathlib import Path
 import yaml
 
 from ..errors import FormDefinitionError, ToolkitError
-from .forms import Form, build_forms
+from .forms import Form, build_forms, yaml_sources
+from .workbook import S_FORMS, load_definitions, workbook_path
 
 _KEPT: dict[tuple[str, str, int], Form | None] = {}
 
@@ -36,8 +37,6 @@ def stored_form(text: str, lists: dict | None = None) -> Form | None:
 
 def _lists(ctx) -> dict:
     """The lists the workspace's definitions use now (to read a stored YAML definition that names them)."""
-    from .forms import yaml_sources
-    from .workbook import load_definitions, workbook_path
 
     if workbook_path(ctx.ws.root).is_file():
         return load_definitions(ctx.ws.root).definitions.lists
@@ -75,7 +74,6 @@ def check_version(ctx, form: Form) -> None:
 
 
 def _where(ctx, form: Form) -> str:
-    from .workbook import S_FORMS, load_definitions, workbook_path
 
     path = workbook_path(ctx.ws.root)
     if path.is_file():

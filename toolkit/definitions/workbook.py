@@ -22,8 +22,21 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from ..errors import FormDefinitionError, ToolkitError
+from ..files import atomic_path
 from ..text import fold
-from .forms import COMPARISONS, PERIOD_KINDS, ROLES, RULES, TYPE_LABELS, TYPES, WORKBOOK_READERS, Form, build_forms
+from .forms import (
+    COMPARISONS,
+    PERIOD_KINDS,
+    ROLES,
+    RULES,
+    TYPE_LABELS,
+    TYPES,
+    WORKBOOK_READERS,
+    Form,
+    build_forms,
+    yaml_sources,
+)
+from .rules import load_rules, shipped_rules
 from .schema import period_code
 from .vocabulary import STATUS_MEANINGS, list_items
 
@@ -215,8 +228,6 @@ def workbook_path(workspace: Path | str) -> Path:
 
 def default_definitions(workspace: Path | None = None, settings: dict | None = None) -> Definitions:
     """The shipped YAML with the workspace's own YAML overrides (forms/*.yaml, scoring.yaml) and its settings."""
-    from .forms import yaml_sources
-    from .rules import load_rules
 
     raw, lists, _, problems = yaml_sources(workspace)
     if problems:
@@ -253,7 +264,6 @@ _TOP_CENTER = Alignment(vertical="top", horizontal="center")
 
 def write_workbook(path: Path, defs: Definitions) -> Path:
     """The definitions workbook at ``path`` (written whole, atomically)."""
-    from ..files import atomic_path
 
     wb = openpyxl.Workbook()
     wb.remove(wb.active)
@@ -924,7 +934,6 @@ def _rule_words(rd: _Reader, row: _Row, r: dict) -> None:
 
 
 def _read_scoring(rd: _Reader, defs: Definitions) -> dict:
-    from .rules import shipped_rules
 
     scoring = shipped_rules()
     levels, areas = [], {}
@@ -1098,7 +1107,6 @@ def workbook_problems(path: Path) -> list[DefinitionProblem]:
 
 def annotated_copy(path: Path, problems: list[DefinitionProblem], out: Path) -> Path:
     """A copy of the workbook with each wrong cell filled red and its mistake in a comment."""
-    from ..files import atomic_path
 
     wb = openpyxl.load_workbook(path)
     by_cell: dict[tuple[str, str], list[DefinitionProblem]] = {}

@@ -15,6 +15,7 @@ from typing import Any
 
 from ..context import Context
 from ..definitions.forms import TYPE_LABELS, Column, Form, Sheet
+from ..definitions.versions import kept_version
 from ..errors import PeriodError
 from ..issues import Issue, Severity
 from ..periods import Period, parse_period
@@ -84,8 +85,6 @@ def _identify_form(wb: Workbook, sub: Submission, ctx: Context, form_id: str | N
         sub.form_version = form.version
     if sub.form_version < form.version:
         sub.add("form-version-old", found=sub.form_version, expected=form.version)
-        from ..definitions.versions import kept_version
-
         old = kept_version(ctx, form, sub.form_version)  # read by its own version's definition when kept
         if old is not None:
             sub.form = form = old

@@ -13,6 +13,14 @@ import yaml
 
 from ..definitions.rules import deep_merge as _merge
 from ..definitions.schema import check_settings
+from ..definitions.workbook import (
+    S_SETTINGS,
+    WORKBOOK_FILE,
+    settings_differences,
+    settings_overlay,
+    sync_settings,
+    workbook_path,
+)
 from ..errors import ToolkitError, WorkspaceError
 from ..files import FILE_MODE, atomic_path, atomic_write_bytes, sweep_temps, temp_prefix, workspace_lock  # noqa: F401 (re-exported)
 from ..periods import Period, parse_period
@@ -139,7 +147,6 @@ class Workspace:
                                  f"Tạo mới bằng: toolkit init {root}")
 
         data = check_settings(path)  # every mistake at once, with its line; never replaced by defaults
-        from ..definitions.workbook import settings_overlay
 
         return cls(root=root, settings=settings_overlay(root, _merge(DEFAULT_SETTINGS, data)))  # cau_hinh.xlsx
 
@@ -205,7 +212,6 @@ class Workspace:
         self.save()
 
     def save(self) -> None:
-        from ..definitions.workbook import sync_settings
 
         sync_settings(self.root, self.settings)  # the definitions workbook says the same (first: it may be open)
         text = yaml.safe_dump(self.settings, allow_unicode=True, sort_keys=False, width=100)
@@ -215,7 +221,6 @@ class Workspace:
 def align_settings(root: Path) -> str:
     """settings.yaml written again when its office identity or deadlines differ from the definitions workbook's
     (which the toolkit uses); the note saying so, or ""."""
-    from ..definitions.workbook import S_SETTINGS, WORKBOOK_FILE, settings_differences, workbook_path
 
     found = settings_differences(root) if workbook_path(root).is_file() else []
     if not found:
