@@ -20,6 +20,7 @@ def _id() -> Column:
     return Column("id", Integer, primary_key=True, autoincrement=True)
 
 
+
 forms = Table("forms", metadata, Column("id", Txt, primary_key=True), Column("version", Integer, primary_key=True),
               Column("definition", Txt))
 units = Table("units", metadata, Column("period", Txt, primary_key=True), Column("code", Txt, primary_key=True),
@@ -93,6 +94,10 @@ mail_sent = Table("mail_sent", metadata, Column("key", Txt, primary_key=True),
 # who holds a round's lock (the lock itself: a PostgreSQL advisory lock, or the workspace's lock file)
 locks = Table("locks", metadata, Column("name", Txt, primary_key=True), Column("period", Txt),
               Column("action", Txt), Column("actor", Txt), Column("machine", Txt), Column("since", Txt))
+
+# ids are never reused on SQLite either (AUTOINCREMENT, as the first schema had): the audit names them
+for _t in (submissions, rows, issues, task_changes, adjustments, audit):
+    _t.dialect_options["sqlite"]["autoincrement"] = True
 
 # --- the analysts' views (version 1): names and columns are a contract, documented in docs/analysis.md ----------
 VIEW_NAMES = ("v_submissions", "v_rows", "v_tasks", "v_scores", "v_adjustments")

@@ -883,7 +883,8 @@ class Store:
 
     def table_counts(self) -> dict[str, int]:
         """Rows of every table of the schema (a migration compares them table by table)."""
-        return {t.name: self._x(f"SELECT COUNT(*) FROM {t.name}").fetchone()[0] for t in S.metadata.sorted_tables}
+        return {t.name: self._x(f"SELECT COUNT(*) FROM {t.name}").fetchone()[0] for t in S.metadata.sorted_tables
+                if t.name != "locks"}  # who holds a lock now is no history
 
     def query(self, sql: str, args: Iterable | None = None) -> list[dict]:
         """A read of the documented views (toolkit.analysis), with ``?`` placeholders on both engines."""
