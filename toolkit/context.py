@@ -62,6 +62,13 @@ class Context:
             self._calendar = (version, Calendar.of(self.ws.settings, sorted(stored)))
         return self._calendar[1]
 
+    def round(self, period: str):
+        """The analysts' read-only view of one round: ``.rows()``, ``.scores()``, ``.submissions()``, ``.tasks()``,
+        ``.adjustments()`` as pandas DataFrames (toolkit.analysis)."""
+        from .analysis import RoundData
+
+        return RoundData(self, period)
+
     def form(self, form_id: str) -> Form:
         try:
             return self.forms[form_id] if form_id in self.forms else self.forms[canonical_form_id(form_id)]

@@ -890,6 +890,10 @@ class Store:
         """A read of the documented views (toolkit.analysis), with ``?`` placeholders on both engines."""
         return [dict(r) for r in self._x(sql, args)]
 
+    def columns(self, relation: str) -> list[str]:
+        """The column names of a table or view (an empty DataFrame still has its columns)."""
+        return self._x(f"SELECT * FROM {relation} WHERE 1=0")._keys()
+
 
 def integrity(target) -> list[str]:
     """SQLite's integrity check of a store file, read-only (["ok"] when sound); a server keeps its own."""
