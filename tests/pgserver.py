@@ -53,6 +53,9 @@ class PgServer:
             shutil.chown(self.folder, "postgres", "postgres")
         self._run(str(self.bin / "initdb"), "-D", str(self.data), "--auth=trust", "-U", "postgres", "-E", "UTF8",
                   "--locale=C.UTF-8" if _has_c_utf8() else "--locale=C")
+        hba = self.data / "pg_hba.conf"  # one user who must give a password (the wrong-password test)
+        self._run("sh", "-c", f"printf 'host all thuky 127.0.0.1/32 scram-sha-256\\n' | cat - {hba} > {hba}.new && "
+                              f"mv {hba}.new {hba}")
         opts = (f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.folder} -c fsync=off "
                 f"-c synchronous_commit=off -c full_page_writes=off -c max_connections=60")
         self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-l", str(self.folder / "log.txt"), "-o", opts,
