@@ -244,3 +244,23 @@ def test_a_new_store_is_created_at_the_latest_version(tmp_path):
     with open_store(tmp_path / "kho.sqlite", guard=False) as store:
         assert store._x("SELECT version_num FROM alembic_version").fetchone()[0] == "0002"
         assert store.table_counts()["submissions"] == 0
+
+
+@ON_PG
+def test_a_postgresql_store_is_checked_and_rebuilt_from_the_archive(ctx):
+    for code in UNITS[:3]:
+        make_return(ctx, "registration", code, "2025", [task(f"{code}-01")])
+    make_return(ctx, "registration", "XLT", "2025", [task("XLT-01", area="Sai")])  # rejected
+    assert run("collect", ctx.ws.root, "--period", "2025")[0] == 1
+    with open_store(ctx.store_target, root=ctx.ws.root) as store:
+        before = sorted((s["sha256"], s["status"], s["unit_code"]) for s in store.submissions())
+    code, out = run("store", "check", ctx.ws.root)
+    assert code == 0 and "Kho khớp với thư mục lưu trữ." in out
+    code, out = run("store", "rebuild", ctx.ws.root)
+    assert code == 0 and "4 tệp của các kỳ 2025 (3 tiếp nhận, 1 không tiếp nhận)" in out, out
+    [kept] = ctx.ws.root.glob("kho_du_lieu.truoc_khi_dung_lai_*.sqlite")  # the server's store, kept aside
+    with open_store(kept, guard=False, root=ctx.ws.root) as old:
+        assert old.table_counts()["submissions"] == 4
+    with open_store(ctx.store_target, root=ctx.ws.root) as store:
+        assert sorted((s["sha256"], s["status"], s["unit_code"]) for s in store.submissions()) == before
+    assert run("store", "check", ctx.ws.root)[0] == 0

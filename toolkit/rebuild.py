@@ -235,18 +235,22 @@ def rebuild_store(root: str | os.PathLike, progress: Callable[[int, int, str], N
     files, decisions, problems = archive_events(ws.root)
     if not files and not decisions:
         raise WorkspaceError(f"Thư mục lưu trữ của {ws.root} không có tệp nào đã nhận: không có gì để dựng lại kho.")
+    target = store_target(ws)
     with workspace_lock(ws.root):
-        aside = _set_aside(ws.db_path)
+        aside = _set_aside_server(target, ws) if is_server(target) else _set_aside(ws.db_path)
         _fill_from(aside, files)
-        result = RebuildResult(store=str(ws.db_path), kept_aside=str(aside or ""), problems=problems)
+        result = RebuildResult(store=str(target), kept_aside=str(aside or ""), problems=problems)
         GUARD["on"] = False
         try:
             _replay(ctx, files, decisions, result, progress, workers)
         except BaseException:
-            _discard(ws.db_path)
-            if aside is not None:
-                _move_db(aside, ws.db_path)
-                result.kept_aside = ""
+            if is_server(target):
+                _restore_server(target, ws, aside)
+            else:
+                _discard(ws.db_path)
+                if aside is not None:
+                    _move_db(aside, ws.db_path)
+            result.kept_aside = ""
             raise
         finally:
             GUARD["on"] = True
@@ -280,6 +284,26 @@ def _set_aside(db: Path) -> Path | None:
         target = db.with_name(f"{db.stem}.truoc_khi_dung_lai_{stamp}_{n}{db.suffix}")
     _move_db(db, target)
     return target
+
+
+def _set_aside_server(url: str, ws) -> Path:
+    """A PostgreSQL store is kept aside as a SQLite copy in the workspace, then emptied for the rebuild."""
+    from .store.transfer import copy_store, empty_store
+
+    stamp = datetime.now().strftime("%Y%m%d_%H%M%S")
+    copy = ws.db_path.with_name(f"{ws.db_path.stem}.truoc_khi_dung_lai_{stamp}{ws.db_path.suffix}")
+    with open_store(url, guard=False, root=ws.root) as server, open_store(copy, guard=False, root=ws.root) as kept:
+        copy_store(server, kept)
+        empty_store(server)
+    return copy
+
+
+def _restore_server(url: str, ws, aside: Path) -> None:
+    from .store.transfer import copy_store, empty_store
+
+    with open_store(url, guard=False, root=ws.root) as server, open_store(aside, guard=False, root=ws.root) as kept:
+        empty_store(server)
+        copy_store(kept, server)
 
 
 def _move_db(src: Path, dst: Path) -> None:
