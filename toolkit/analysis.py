@@ -17,8 +17,6 @@ import json
 
 import pandas as pd
 
-from .workspace.periods import parse_period
-
 VIEWS_VERSION = 1  # the views' names and columns are a contract (docs/analysis.md): a change is a new version
 PROVENANCE = {"period": "_period", "form_id": "_form", "unit_code": "_unit", "file_name": "_file", "sha256": "_sha256",
               "sheet": "_sheet", "excel_row": "_row", "submission_id": "_submission", "received_at": "_received_at",
@@ -28,10 +26,10 @@ PROVENANCE = {"period": "_period", "form_id": "_form", "unit_code": "_unit", "fi
 class RoundData:
     """One round's data, read-only, from the workspace's store (whichever engine keeps it)."""
 
-    def __init__(self, ctx, period: str):
+    def __init__(self, ctx, period):
         self.ctx = ctx
-        self.period = parse_period(period)
-        self.code = self.period.code
+        self.period = period  # a Period (Context.round parses the code)
+        self.code = period.code
 
     def _frame(self, sql: str, args: tuple = ()) -> pd.DataFrame:
         view = sql.split(" FROM ", 1)[1].split()[0]

@@ -89,12 +89,12 @@ def _run(fn, *args, **kwargs):
 
         _fail(describe_db_error(exc))
     except Exception as exc:  # a writer library wrapping the disk's error (xlsxwriter's FileCreateError...)
-        from .machine import describe, storage_cause
+        from .machine import describe, is_db_error, storage_cause
 
         cause = storage_cause(exc)
         if cause is None:
             raise
-        _fail(describe(cause), "Lỗi tệp/thư mục")
+        _fail(describe(cause), "Lỗi" if is_db_error(cause) else "Lỗi tệp/thư mục")  # a PostgreSQL server's error
 
 
 def _form_option(value):
@@ -626,9 +626,9 @@ def store_check(directory, as_json):
 def store_migrate(directory, to, as_json):
     """Chuyển kho dữ liệu sang PostgreSQL (hoặc về SQLite): chép mọi bảng, đối chiếu số dòng từng bảng, rồi ghi địa
     chỉ kho mới vào settings.yaml; kho cũ được giữ nguyên."""
-    from .store.transfer import migrate_workspace
+    from .rebuild import migrate_store
 
-    result = _run(migrate_workspace, directory, to)
+    result = _run(migrate_store, directory, to)
     if not as_json:
         for line in result.lines():
             console.print(line)

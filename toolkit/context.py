@@ -66,8 +66,9 @@ class Context:
         """The analysts' read-only view of one round: ``.rows()``, ``.scores()``, ``.submissions()``, ``.tasks()``,
         ``.adjustments()`` as pandas DataFrames (toolkit.analysis)."""
         from .analysis import RoundData
+        from .workspace.periods import parse_period
 
-        return RoundData(self, period)
+        return RoundData(self, parse_period(period))
 
     def form(self, form_id: str) -> Form:
         try:

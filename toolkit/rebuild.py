@@ -1,4 +1,4 @@
-"""The store checked against the archive, and rebuilt from it.
+"""The store checked against the archive, rebuilt from it, and moved to another engine.
 
 The archive of each round (``rounds/<kỳ>/archive/``) is the source of truth: every received file, named by its
 SHA-256, with a sidecar ``<sha256>.json`` of what the store knows of it (name as received, unit, form, period,
@@ -25,6 +25,7 @@ from pathlib import Path
 from .errors import ToolkitError, WorkspaceError
 from .machine import StoreError, describe_db_error
 from .store import GUARD, JOURNAL, Store, integrity, is_server, open_store, probe, read_submissions, store_target
+from .store.engine import check_url, shown
 from .workspace.config import Workspace, workspace_lock
 from .workspace.periods import parse_period
 
@@ -468,3 +469,60 @@ def store_health(root: str | os.PathLike) -> None:
     """Raise StoreError when the store cannot be opened (damaged, missing or empty while the archive holds returns)."""
     ws = Workspace.open(root)
     probe(store_target(ws), ws.root)
+
+
+# --- migrate -------------------------------------------------------------------------------------------------
+
+@dataclass
+class MigrateResult:
+    source: str
+    target: str
+    counts: dict[str, int] = field(default_factory=dict)
+    kept: str = ""
+
+    def lines(self) -> list[str]:
+        total = sum(self.counts.values())
+        out = [f"Đã chuyển kho dữ liệu: {self.source} → {self.target} ({total} dòng của {len(self.counts)} bảng; số "
+               f"dòng từng bảng đã đối chiếu, khớp)."]
+        out.extend(f"  {name}: {n}" for name, n in self.counts.items() if n)
+        out.append(f"Kho cũ được giữ nguyên: {self.kept or self.source}. settings.yaml nay dùng kho mới.")
+        return out
+
+    def to_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+def migrate_store(root: str | os.PathLike, to: str) -> MigrateResult:
+    from .context import load_context
+    from .store.lock import round_lock
+    from .store.transfer import copy_store, keep_aside
+
+    ctx = load_context(root)
+    ws = ctx.ws
+    source = store_target(ws)
+    target = ws.db_path if to.strip().lower() in ("sqlite", "") else check_url(to)
+    if str(source) == str(target):
+        raise ToolkitError(f"Thư mục làm việc đã dùng kho {shown(source)}: không có gì để chuyển.")
+    result = MigrateResult(source=shown(source), target=shown(target))
+    with ctx, round_lock(ctx, None, "chuyển kho dữ liệu"):
+        src = ctx.store
+        if not is_server(target) and Path(target).exists():  # an earlier SQLite store of this workspace: kept aside
+            aside = keep_aside(Path(target))
+            result.kept = f"{shown(source)}; tệp SQLite trước đó: {aside}"
+        with open_store(target, guard=False, root=ws.root) as dst:
+            if dst.table_counts()["seen_files"] or dst.table_counts()["tasks"]:
+                raise WorkspaceError(f"Kho đích {shown(target)} đã có dữ liệu: chọn một cơ sở dữ liệu trống (bộ công cụ "
+                                     f"không ghi đè dữ liệu đã có).")
+            copy_store(src, dst)
+            want, have = src.table_counts(), dst.table_counts()
+            differ = [f"{t}: {want[t]} → {have[t]}" for t in want if want[t] != have[t]]
+            if differ:
+                raise ToolkitError("Số dòng sau khi chép không khớp (" + "; ".join(differ) + "): settings.yaml vẫn dùng "
+                                   "kho cũ.")
+            result.counts = have
+    if is_server(target):
+        ws.settings["store"] = target
+    else:
+        ws.settings.pop("store", None)
+    ws.save()
+    return result
