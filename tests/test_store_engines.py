@@ -97,7 +97,7 @@ def test_the_audit_trail_names_the_person_and_the_pc(ctx):
         assert [s["collected_by"] for s in store.submissions()] == ["tranthib@VP-03"]
 
 
-def test_server_errors_are_said_in_vietnamese(tmp_path, pg_server):
+def test_server_errors_are_said_in_vietnamese(tmp_path, pg_server, monkeypatch):
     pg_server.sql("DO $$ BEGIN CREATE ROLE thuky LOGIN PASSWORD 'Đúng-mật-khẩu'; EXCEPTION WHEN duplicate_object "
                   "THEN NULL; END $$")
     url = pg_server.new_database()
@@ -112,6 +112,10 @@ def test_server_errors_are_said_in_vietnamese(tmp_path, pg_server):
     assert code == 2 and "Chưa có cơ sở dữ liệu trên máy chủ PostgreSQL" in out
     code, out = run("init", tmp_path / "d", "--store", clerk.replace("thuky@", "thuky:matkhau@"))
     assert code == 2 and "bộ công cụ không lưu mật khẩu" in out
+    monkeypatch.setattr("toolkit.store.engine.MIN_SERVER", 99)  # this server (15) as one too old for the toolkit
+    code, out = run("init", tmp_path / "f", "--store", url)
+    assert code == 2 and "quá cũ: bộ công cụ cần PostgreSQL 99 trở lên" in out
+    monkeypatch.undo()
     code, out = run("init", tmp_path / "e", "--store", clerk, env={"PGPASSWORD": "Đúng-mật-khẩu"})
     assert code == 0, out
     settings = (tmp_path / "e/settings.yaml").read_text(encoding="utf-8")
