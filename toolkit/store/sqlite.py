@@ -151,6 +151,17 @@ class _Result:
         return (_Row(zip(keys, r)) for r in self.cursor)
 
 
+class _Statements:
+    def __init__(self, store: Store):
+        self.store = store
+
+    def execute(self, sql: str, args: Iterable | None = None) -> _Result:
+        return self.store._x(sql, args)
+
+    def executemany(self, sql: str, rows: list) -> None:
+        self.store._many(sql, list(rows))
+
+
 def _upsert(table, cols: list[str], replace: bool) -> str:
     """INSERT … ON CONFLICT (both engines): ``replace`` behaves as SQLite's INSERT OR REPLACE (the columns not
     given go back to their defaults), else as INSERT OR IGNORE."""
@@ -253,6 +264,12 @@ class Store:
             self.conn.exec_driver_sql(sql, [tuple(r) for r in rows])
         except DBAPIError as exc:
             raise exc.orig from None
+
+    @property
+    def db(self) -> _Statements:
+        """The first store's ``store.db.execute(sql, args)`` (``?`` placeholders), kept for code written against it;
+        new code adds a method to Store instead (SQL written for SQLite alone fails on PostgreSQL)."""
+        return _Statements(self)
 
     def _begin(self) -> None:
         """A write transaction: one writer at a time (SQLite's BEGIN IMMEDIATE; on PostgreSQL a transaction
