@@ -192,6 +192,7 @@ def main() -> None:
     ap.add_argument("--rows", type=int, default=60)
     ap.add_argument("--keep", action="store_true", help="keep the generated workspace in benchmarks/work")
     ap.add_argument("--out", default=str(HERE / "results.json"))
+    ap.add_argument("--store", metavar="URL", help="run on a PostgreSQL store (an empty database): postgresql://…")
     args = ap.parse_args()
     work = HERE / "work" / f"n{args.files}"
     if work.exists():
@@ -200,6 +201,9 @@ def main() -> None:
     print(f"Tạo dữ liệu: {args.files} đơn vị × {args.rows} nhiệm vụ ...", flush=True)
     g = generate(work, args.files, args.rows)
     ws = g["workspace"]
+    if args.store:
+        ws.settings["store"] = args.store
+        ws.save()
     prog_files = sorted(p for p in ws.round_dir(PERIOD, "inbox").iterdir())
     res: dict = {"files": len(prog_files), "generate_s": round(g["generate_s"], 2), "converted_xls_ods": g["converted"]}
     t = time.perf_counter()
@@ -210,16 +214,17 @@ def main() -> None:
     t = time.perf_counter()
     result = collect(open_round(ws, PERIOD), feedback=False)
     res["collect_s"] = time.perf_counter() - t
-    res["rows"] = sum(1 for _ in __import__("toolkit.store", fromlist=["Store"]).Store(ws.db_path).rows("progress", PERIOD))
+    from toolkit.store import open_store, store_target
+
+    with open_store(store_target(ws), root=ws.root) as store:
+        res["rows"] = len(store.rows("progress", PERIOD))
     res["rejected"] = result.count("rejected")
     res["with_issues"] = sum(1 for f in result.files if f.errors or f.warnings)
     # feedback copies: exactly what collect writes for files with errors or warnings (in parallel)
     from toolkit.intake.collect import write_all_feedback
-    from toolkit.store import Store
-
     ctx = load_context(ws)
     t = time.perf_counter()
-    with Store(ws.db_path) as store:
+    with open_store(store_target(ws), root=ws.root) as store:
         write_all_feedback(ctx, store, parse_period(PERIOD), result, workers=None)
     res["feedback_s"] = time.perf_counter() - t
     res["feedback_files"] = sum(1 for f in result.files if f.feedback)
@@ -240,7 +245,8 @@ def main() -> None:
     r = write_reports(open_round(ws, PERIOD))
     res["report_s"] = time.perf_counter() - t
     res["report_docs"] = len(r.documents)
-    res["store_mb"] = round(ws.db_path.stat().st_size / 1048576, 1)
+    res["store"] = "postgresql" if args.store else "sqlite"
+    res["store_mb"] = round(ws.db_path.stat().st_size / 1048576, 1) if not args.store else 0.0
     res["peak_rss_mb"] = round(rss_mb(), 1)
     for k, v in list(res.items()):
         if k.endswith("_s"):

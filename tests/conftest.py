@@ -31,9 +31,41 @@ def require_realworld(path: Path | None = None, env=None) -> Path:
     pytest.skip(reason + "; set it up beside the clone to run this test (CI requires it)")
 
 
+# --- the two store engines -------------------------------------------------------------------------------------
+# A test that touches the store meaningfully runs on both: decorate it with @both_engines and take `store_url`
+# (None for SQLite, a fresh PostgreSQL database's URL otherwise), or the `ws` / `ctx` fixtures, which use it.
+both_engines = pytest.mark.parametrize("store_url", ["sqlite", "postgresql"], indirect=True)
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    """A real PostgreSQL server on 127.0.0.1 for the session (one per xdist worker), stopped at the end."""
+    from pgserver import MISSING, PgServer, pg_bin
+
+    folder = pg_bin()
+    if folder is None:
+        if os.environ.get("CI"):
+            pytest.fail(MISSING + "; CI requires it", pytrace=False)
+        pytest.skip(MISSING)
+    server = PgServer(folder).start()
+    yield server
+    server.stop()
+
+
 @pytest.fixture
-def ws(tmp_path):
+def store_url(request):
+    """None (the SQLite file in the workspace), or the URL of a new empty PostgreSQL database."""
+    if getattr(request, "param", "sqlite") == "sqlite":
+        return None
+    return request.getfixturevalue("pg_server").new_database()
+
+
+@pytest.fixture
+def ws(tmp_path, store_url):
     w = init_workspace(tmp_path / "ws", periods=["2025", "2025-H1"])
+    if store_url:
+        w.settings["store"] = store_url
+        w.save()
     w.set_period(parse_period("2025"), date(2025, 1, 31))
     w.set_period(parse_period("2025-H1"), date(2025, 7, 10))
     return w

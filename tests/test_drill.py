@@ -14,6 +14,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 import pytest
+from conftest import both_engines
 
 from toolkit.context import load_context
 from toolkit.intake.collect import collect
@@ -49,16 +50,45 @@ def _build(root: Path, n: int) -> Path:
     return root
 
 
-def _snapshot(db: Path) -> dict:
-    con = sqlite3.connect(db)
-    assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+def _use(root: Path, request, store_url) -> Path:
+    """A workspace copy on its own store: the SQLite file copied with it, or a new PostgreSQL database."""
+    if store_url:
+        from toolkit.workspace.config import Workspace
+
+        ws = Workspace.open(root)
+        ws.settings["store"] = request.getfixturevalue("pg_server").new_database()
+        ws.save()
+    return root
+
+
+def _target(root: Path):
+    from toolkit.store import store_target
+    from toolkit.workspace.config import Workspace
+
+    return store_target(Workspace.open(root))
+
+
+def _snapshot(root: Path) -> dict:
+    target = _target(root)
+    if isinstance(target, str):  # PostgreSQL: the same queries through psycopg
+        import psycopg
+
+        con = psycopg.connect(target, autocommit=True)
+        if con.execute("SELECT to_regclass('submissions')").fetchone()[0] is None:  # killed before creating it
+            con.close()
+            return {"submissions": [], "rows": [], "tasks": [], "issues": 0}
+    else:
+        if not Path(target).exists():  # killed before the store was created: nothing stored, consistently
+            return {"submissions": [], "rows": [], "tasks": [], "issues": 0}
+        con = sqlite3.connect(target)
+        assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     subs = sorted(con.execute("SELECT sha256, status, unit_code, active, errors, warnings FROM submissions"))
     rows = sorted(con.execute("SELECT s.sha256, r.sheet_id, r.excel_row, r.data FROM rows r JOIN submissions s "
                               "ON s.id=r.submission_id"))
     orphans = con.execute("SELECT COUNT(*) FROM rows WHERE submission_id NOT IN (SELECT id FROM submissions)").fetchone()[0]
     unseen = con.execute("SELECT COUNT(*) FROM submissions WHERE sha256 NOT IN (SELECT sha256 FROM seen_files)").fetchone()[0]
     doubles = con.execute("SELECT COUNT(*) FROM (SELECT unit_code FROM submissions WHERE active=1 "
-                          "GROUP BY unit_code, form_id, period HAVING COUNT(*) > 1)").fetchone()[0]
+                          "GROUP BY unit_code, form_id, period HAVING COUNT(*) > 1) AS d").fetchone()[0]
     tasks = sorted(con.execute("SELECT unit_code, task_code, target, active FROM tasks"))
     issues = con.execute("SELECT COUNT(*) FROM issues").fetchone()[0]
     con.close()
@@ -71,18 +101,21 @@ def _cli(root: Path) -> subprocess.Popen:
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
-def test_kill_drill_and_concurrent_collects(tmp_path):
+@both_engines
+def test_kill_drill_and_concurrent_collects(tmp_path, request, store_url):
     base = _build(tmp_path / "base", FILES)
     ref_root = tmp_path / "ref"
     shutil.copytree(base, ref_root)
+    _use(ref_root, request, store_url)
     started = time.perf_counter()
     collect(open_round(ref_root, "2025"), feedback=False)
     full = time.perf_counter() - started
-    reference = _snapshot(ref_root / "kho_du_lieu.sqlite")
+    reference = _snapshot(ref_root)
 
     rng = random.Random(2025)
     drill = tmp_path / "drill"
     shutil.copytree(base, drill)
+    _use(drill, request, store_url)
     kills, crashes, interrupted = 0, [], 0
     for _ in range(KILLS):
         proc = _cli(drill)
@@ -96,18 +129,19 @@ def test_kill_drill_and_concurrent_collects(tmp_path):
             assert proc.returncode == -signal.SIGKILL, proc.returncode  # it died of the kill, not on its own
         elif proc.returncode not in (0, 1):
             crashes.append(proc.stderr.read().decode()[-500:])
-        snap = _snapshot(drill / "kho_du_lieu.sqlite")  # consistent after every kill
+        snap = _snapshot(drill)  # consistent after every kill
         interrupted += killed and len(snap["submissions"]) < len(reference["submissions"])
     final = _cli(drill)
     final.wait()
-    got = _snapshot(drill / "kho_du_lieu.sqlite")
+    got = _snapshot(drill)
     lost = len(set(reference["rows"]) - set(got["rows"])) + len(set(reference["submissions"]) ^ set(got["submissions"]))
 
     twin = tmp_path / "twin"
     shutil.copytree(base, twin)
+    _use(twin, request, store_url)
     procs = [_cli(twin), _cli(twin)]
     codes = [p.wait() for p in procs]
-    twin_snapshot = _snapshot(twin / "kho_du_lieu.sqlite")
+    twin_snapshot = _snapshot(twin)
     figures = {"files": FILES, "uninterrupted_s": round(full, 2), "kill_runs": KILLS, "killed": kills,
                "interrupted_mid_round": interrupted, "crashes": len(crashes), "data_lost": lost,
                "issues_raised": got["issues"],

@@ -1,38 +1,37 @@
 """Issue 4: store (idempotent, atomic, concurrent), task register and adjustments, status, consolidated workbook."""
 
 import multiprocessing
-import sqlite3
 from datetime import date
 
 import openpyxl
 import pytest
-from conftest import make_return, task
+from conftest import both_engines, make_return, task
 
 from toolkit.intake.collect import collect
 from toolkit.outputs.merge import merge, round_status
 from toolkit.outputs.templates import build_templates
 from toolkit.round import open_round
-from toolkit.store import Store
+from toolkit.store import open_store
 from toolkit.workspace.periods import parse_period
 
 
-def _snapshot(db):
-    con = sqlite3.connect(db)
-    out = {t: con.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0]
-           for t in ("submissions", "rows", "issues", "tasks", "seen_files", "audit", "task_changes")}
-    con.close()
-    return out
+def _snapshot(ctx):
+    with open_store(ctx.store_target, root=ctx.ws.root) as store:  # either engine
+        counts = store.table_counts()
+    return {t: counts[t] for t in ("submissions", "rows", "issues", "tasks", "seen_files", "audit", "task_changes")}
 
 
+@both_engines
 def test_same_file_twice_changes_nothing(ctx):
     make_return(ctx, "registration", "XLS", "2025", [task("XLS-01")])
     collect(open_round(ctx.ws, "2025"))
-    before = _snapshot(ctx.ws.db_path)
+    before = _snapshot(ctx)
     again = collect(open_round(ctx.ws, "2025"))
     assert [f.status for f in again.files] == ["duplicate"]
-    assert _snapshot(ctx.ws.db_path) == before
+    assert _snapshot(ctx) == before
 
 
+@both_engines
 def test_resubmission_replaces_for_reporting_and_keeps_history(ctx):
     make_return(ctx, "registration", "XLS", "2025", [task("XLS-01"), task("XLS-02", title="Hoàn thành 5 km đường")],
                 name="v1.xlsx")
@@ -43,7 +42,7 @@ def test_resubmission_replaces_for_reporting_and_keeps_history(ctx):
     result = collect(open_round(ctx.ws, "2025"))
     [f] = [f for f in result.files if f.file == "v2.xlsx"]
     assert f.replaced == "v1.xlsx" and "resubmission" in [i.code for i in f.issues]
-    with Store(ctx.ws.db_path) as store:
+    with open_store(ctx.store_target, root=ctx.ws.root) as store:
         subs = store.submissions("registration", "2025")
         assert [(s["file_name"], s["active"], s["replaced_by"] is not None) for s in subs] == \
             [("v1.xlsx", 0, True), ("v2.xlsx", 1, False)]
@@ -59,10 +58,11 @@ def test_resubmission_replaces_for_reporting_and_keeps_history(ctx):
 
 
 @pytest.mark.parametrize("stage", ["archived", "after-rows"])
+@both_engines
 def test_crash_at_any_point_leaves_store_as_before_that_file(ctx, stage):
     make_return(ctx, "registration", "XLS", "2025", [task("XLS-01")], name="a.xlsx")
     collect(open_round(ctx.ws, "2025"))
-    before = _snapshot(ctx.ws.db_path)
+    before = _snapshot(ctx)
     make_return(ctx, "registration", "XCP", "2025", [task("XCP-01", area="Sai")], name="b.xlsx")
 
     def boom(where, name):
@@ -71,11 +71,12 @@ def test_crash_at_any_point_leaves_store_as_before_that_file(ctx, stage):
 
     with pytest.raises(KeyboardInterrupt):
         collect(open_round(ctx.ws, "2025"), _hook=boom)
-    assert _snapshot(ctx.ws.db_path) == before
+    assert _snapshot(ctx) == before
     result = collect(open_round(ctx.ws, "2025"))  # the re-run completes the work
     assert {f.file: f.status for f in result.files} == {"a.xlsx": "duplicate", "b.xlsx": "rejected"}
 
 
+@both_engines
 def test_crash_before_feedback_is_recovered_from_the_store(ctx):
     make_return(ctx, "registration", "XCP", "2025", [task("XCP-01", area="Sai")], name="b.xlsx")
 
@@ -85,7 +86,7 @@ def test_crash_before_feedback_is_recovered_from_the_store(ctx):
 
     with pytest.raises(KeyboardInterrupt):
         collect(open_round(ctx.ws, "2025"), _hook=boom)
-    with Store(ctx.ws.db_path) as store:
+    with open_store(ctx.store_target, root=ctx.ws.root) as store:
         assert [s["status"] for s in store.submissions()] == ["rejected"]  # stored whole, before the kill
     assert not list(ctx.ws.round_dir("2025", "feedback").iterdir())
     [f] = collect(open_round(ctx.ws, "2025")).files
@@ -102,6 +103,7 @@ def _collect_in_process(root, q):
         q.put(repr(exc))
 
 
+@both_engines
 def test_two_collects_at_once_do_not_corrupt(ctx):
     for code in ("XLS", "XCP", "XMC", "XTL", "XLT", "XYT"):
         make_return(ctx, "registration", code, "2025", [task(f"{code}-01", title=f"Nhiệm vụ riêng của {code} số 1")])
@@ -114,7 +116,7 @@ def test_two_collects_at_once_do_not_corrupt(ctx):
         p.join(120)
     results = [q.get(timeout=5) for _ in procs]
     assert all(isinstance(r, list) for r in results), results
-    with Store(ctx.ws.db_path) as store:
+    with open_store(ctx.store_target, root=ctx.ws.root) as store:
         subs = store.submissions("registration", "2025")
         assert len(subs) == 6 and len({s["sha256"] for s in subs}) == 6
         assert len(store.rows("registration", "2025")) == 6

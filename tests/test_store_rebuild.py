@@ -142,7 +142,7 @@ def test_a_whole_year_rebuilt_equals_the_store_it_replaces(tmp_path):
     sys.path.insert(0, str(Path(__file__).parent))
     import test_year_cycle
 
-    test_year_cycle.test_a_whole_year_as_one_cycle(tmp_path)
+    test_year_cycle.test_a_whole_year_as_one_cycle(tmp_path, None)  # on SQLite (store_url None)
     ws = tmp_path / "Lâm Giang"
     before = snapshot(ws / DB)
     assert before["adjustments"] and any(t[8] == "confirmed" for t in before["tasks"])

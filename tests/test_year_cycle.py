@@ -10,10 +10,10 @@ from pathlib import Path
 
 import openpyxl
 from click.testing import CliRunner
-from conftest import docx_text
+from conftest import both_engines, docx_text
 
 from toolkit.cli import cli
-from toolkit.store import Store
+from toolkit.store import open_store
 from toolkit.workspace.units import write_sample_registry
 
 UNITS = [
@@ -115,11 +115,12 @@ def set_opinions(path, sheet, opinions: dict, key_cols=("Mã đơn vị", "Mã n
     wb.save(path)
 
 
-def test_a_whole_year_as_one_cycle(tmp_path):
+@both_engines
+def test_a_whole_year_as_one_cycle(tmp_path, store_url):
     registry = tmp_path / "don_vi_lam_giang.xlsx"
     write_sample_registry(registry, UNITS, LEADERS)
     ws = tmp_path / "Lâm Giang"
-    invoke("init", ws, "--office", "Tỉnh ujy Lâm Giang".replace("ujy", "ủy"), "--units", registry,
+    invoke("init", ws, *(["--store", store_url] if store_url else []), "--office", "Tỉnh ujy Lâm Giang".replace("ujy", "ủy"), "--units", registry,
            "--signer", "Mạc Văn Giang", "--signer-title", "Bí thư",
            "--deadline", "2026=31/01/2026", "--deadline", "2026-Q1=10/04/2026", "--deadline", "2026-H1=10/07/2026",
            "--deadline", "2026-9M=10/10/2026", "--deadline", "2026-Y=31/12/2026")
@@ -232,7 +233,7 @@ def test_a_whole_year_as_one_cycle(tmp_path):
     out = invoke("adjust", ws, "--period", "2026")
     assert "lần này áp dụng 1 đề nghị được đồng ý, ghi nhận 1 đề nghị không đồng ý; còn 0 đề nghị chờ ý kiến." in out
     assert "lần này áp dụng 0 đề nghị được đồng ý, ghi nhận 0" in invoke("adjust", ws, "--period", "2026")
-    with Store(ws / "kho_du_lieu.sqlite") as store:
+    with open_store(store_url or ws / "kho_du_lieu.sqlite") as store:
         assert store.task("2026", "HUTS", "TS-01")["deadline"] == "2026-12-31"
         assert store.task("2026", "BDV", "DV-02")["target"] == 1
         assert store.adjustment_counts(["2026"]) == {"adjusted": 1, "added": 0, "dropped": 0, "pending": 0,
@@ -291,3 +292,5 @@ def test_a_whole_year_as_one_cycle(tmp_path):
     assert trail[4][11] == "Hoàn thành đúng hạn"
     changes = [row for row in hist["Thay đổi"].iter_rows(min_row=2, values_only=True)]
     assert ("HUTS", "TS-01", "Thời hạn", "30/09/2026", "31/12/2026") in [tuple(c[1:2]) + tuple(c[3:7]) for c in changes]
+    # on PostgreSQL the whole year leaves no SQLite file in the workspace
+    assert bool(list(ws.rglob("*.sqlite*"))) == (store_url is None)

@@ -90,12 +90,12 @@ def _run(fn, *args, **kwargs):
 
         _fail(describe_db_error(exc))
     except Exception as exc:  # a writer library wrapping the disk's error (xlsxwriter's FileCreateError...)
-        from .machine import describe, storage_cause
+        from .machine import describe, is_db_error, storage_cause
 
         cause = storage_cause(exc)
         if cause is None:
             raise
-        _fail(describe(cause), "Lỗi tệp/thư mục")
+        _fail(describe(cause), "Lỗi" if is_db_error(cause) else "Lỗi tệp/thư mục")  # a PostgreSQL server's error
 
 
 def _form_option(value):
@@ -177,8 +177,11 @@ def cli():
 @click.option("--deadline", "-d", "deadlines", multiple=True, metavar="[KỲ=]NGÀY",
               help="Hạn nộp: 31/01/2026 (khi chỉ có một --period) hoặc KỲ=NGÀY, ví dụ 2026-H1=10/07/2026. "
                    "Dùng nhiều lần được.")
+@click.option("--store", "store_url", metavar="ĐỊA_CHỈ",
+              help="Kho dữ liệu trên máy chủ PostgreSQL (nhiều người, nhiều máy): postgresql://người_dùng@máy_chủ:5432/"
+                   "tên_csdl. Mật khẩu không ghi ở đây (PGPASSWORD hoặc tệp pgpass). Bỏ trống: tệp SQLite trong thư mục.")
 @JSON
-def init(directory, office, parent_body, signer, signer_title, units_file, periods, deadlines, as_json):
+def init(directory, office, parent_body, signer, signer_title, units_file, periods, deadlines, as_json, store_url):
     """Tạo thư mục làm việc: cấu hình, danh sách đơn vị, thư mục từng đợt."""
     from .periods import parse_period
     from .workspace.config import deadline_note, default_periods, init_workspace
@@ -193,6 +196,10 @@ def init(directory, office, parent_body, signer, signer_title, units_file, perio
     from .definitions.workbook import ensure_workbook
 
     book = _run(ensure_workbook, ws)  # the definitions workbook the office edits (shipped defaults)
+    if store_url:
+        from .store.transfer import use_store
+
+        _run(use_store, ws, store_url)
     notes = [n for n in (deadline_note(ws, parse_period(c)) for c in periods) if n]
     if units_file:  # leaders no form can reach (a registry with errors is reported by the first command)
         from .context import load_context
@@ -218,6 +225,8 @@ def init(directory, office, parent_body, signer, signer_title, units_file, perio
     console.print(f"  Danh sách đơn vị: {ws.registry_path}")
     console.print(f"  Cấu hình: {ws.root / 'settings.yaml'}")
     console.print(f"  Biểu mẫu, danh mục, quy tắc, chấm điểm: {book}")
+    if store_url:
+        console.print(f"  Kho dữ liệu: {store_url} (PostgreSQL)")
     for code in periods:
         p = parse_period(code)
         console.print(f"  Kỳ {p.code} ({p.label}): hạn nộp {ws.deadline(p):%d/%m/%Y}")
@@ -649,6 +658,23 @@ def store_check(directory, as_json):
         for line in result.lines():
             console.print(line)
     _finish(result.to_dict(), EXIT_OK if result.ok else EXIT_DATA)
+
+
+@store_group.command("migrate")
+@DIRECTORY
+@click.option("--to", "to", required=True, metavar="ĐỊA_CHỈ",
+              help="Kho mới: postgresql://người_dùng@máy_chủ:5432/tên_csdl, hoặc 'sqlite' (tệp trong thư mục làm việc).")
+@JSON
+def store_migrate(directory, to, as_json):
+    """Chuyển kho dữ liệu sang PostgreSQL (hoặc về SQLite): chép mọi bảng, đối chiếu số dòng từng bảng, rồi ghi địa
+    chỉ kho mới vào settings.yaml; kho cũ được giữ nguyên."""
+    from .rebuild import migrate_store
+
+    result = _run(migrate_store, directory, to)
+    if not as_json:
+        for line in result.lines():
+            console.print(line)
+    _finish(result.to_dict())
 
 
 @store_group.command("rebuild")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from .definitions.forms import Form, canonical_form_id, load_forms
 from .errors import ToolkitError, WorkspaceError
-from .store import Store
+from .store import Store, is_server, store_target
 from .workspace.calendar import Calendar
 from .workspace.config import Workspace
 from .workspace.units import Registry, load_registry
@@ -28,13 +28,18 @@ class Context:
     def store(self) -> Store:
         """The session's one store handle, opened (and the database created) on first use."""
         if self._store is None:
-            self._store = Store(self.ws.db_path)
+            self._store = Store(self.store_target, root=self.ws.root)
         return self._store
 
     @property
+    def store_target(self):
+        """The SQLite file of the workspace, or the PostgreSQL URL of settings.yaml's ``store``."""
+        return store_target(self.ws)
+
+    @property
     def has_store(self) -> bool:
-        """Whether anything was ever stored (a read never creates the database)."""
-        return self._store is not None or self.ws.db_path.exists()
+        """Whether anything was ever stored (a read never creates a SQLite file; a server's store always is)."""
+        return self._store is not None or is_server(self.store_target) or self.ws.db_path.exists()
 
     def close(self) -> None:
         if self._store is not None:
@@ -56,6 +61,14 @@ class Context:
             stored = self.store.register_keys() if self.has_store else set()
             self._calendar = (version, Calendar.of(self.ws.settings, sorted(stored)))
         return self._calendar[1]
+
+    def round(self, period: str):
+        """The analysts' read-only view of one round: ``.rows()``, ``.scores()``, ``.submissions()``, ``.tasks()``,
+        ``.adjustments()`` as pandas DataFrames (toolkit.analysis)."""
+        from .analysis import RoundData
+        from .workspace.periods import parse_period
+
+        return RoundData(self, parse_period(period))
 
     def form(self, form_id: str) -> Form:
         try:

@@ -41,9 +41,17 @@ STORAGE_ERRNOS = set(DISK_ERRNOS)
 AGAIN = "Không có tệp nào bị tính là lỗi của đơn vị; các tệp chưa xét sẽ được đọc lại ở lần chạy sau."
 
 
+def is_db_error(exc: BaseException) -> bool:
+    """An error of either store engine: SQLite's, PostgreSQL's driver (psycopg) or SQLAlchemy's."""
+    if isinstance(exc, sqlite3.Error):
+        return True
+    module = type(exc).__module__ or ""
+    return module.startswith("psycopg") or module.startswith("sqlalchemy")
+
+
 def is_storage_error(exc: BaseException) -> bool:
     """A fault of the disk or of the store (as opposed to a fault of one received file)."""
-    if isinstance(exc, sqlite3.Error):
+    if is_db_error(exc):
         return True
     return isinstance(exc, OSError) and exc.errno in STORAGE_ERRNOS
 
@@ -74,8 +82,53 @@ def read_only_workspace(folder: str) -> str:
             f"ghi) rồi chạy lại lệnh.")
 
 
-def describe_db_error(exc: sqlite3.Error, path: str = "") -> str:
-    """A SQLite error in Vietnamese."""
+SERVER_TODO = ("Kiểm tra địa chỉ kho dữ liệu (mục store trong settings.yaml) hoặc hỏi người quản trị máy chủ, rồi chạy "
+               "lại lệnh.")
+
+
+def describe_server_error(exc: BaseException, where: str = "") -> str:
+    """A PostgreSQL error (psycopg, or SQLAlchemy around it) in Vietnamese: what happened and what to do."""
+    exc = getattr(exc, "orig", None) or exc
+    text = str(exc).lower()
+    state = getattr(exc, "sqlstate", None) or ""
+    server = f"máy chủ PostgreSQL {where}" if where else "máy chủ PostgreSQL"
+    if "password authentication failed" in text or state == "28P01":
+        return (f"Sai mật khẩu khi kết nối {server}. Bộ công cụ không lưu mật khẩu: khai báo đúng mật khẩu trong tệp "
+                f"pgpass (Windows: %APPDATA%\\postgresql\\pgpass.conf) hoặc biến môi trường PGPASSWORD rồi chạy lại.")
+    if "no password supplied" in text:
+        return (f"{server[0].upper()}{server[1:]} yêu cầu mật khẩu nhưng máy này chưa khai báo. Khai báo mật khẩu trong "
+                f"tệp pgpass (Windows: %APPDATA%\\postgresql\\pgpass.conf) hoặc biến môi trường PGPASSWORD rồi chạy lại.")
+    if "does not exist" in text and "database" in text or state == "3D000":
+        return (f"Chưa có cơ sở dữ liệu trên {server}. Tạo cơ sở dữ liệu (pgAdmin, hoặc: createdb -U postgres "
+                f"<tên>) rồi chạy lại lệnh.")
+    if "role" in text and "does not exist" in text:
+        return f"Máy chủ không có người dùng này ({server}). {SERVER_TODO}"
+    if state.startswith("28"):
+        return f"{server[0].upper()}{server[1:]} không cho máy này kết nối (pg_hba.conf). {SERVER_TODO}"
+    if any(k in text for k in ("connection refused", "could not translate host", "timeout expired", "no route to host",
+                               "could not connect", "connection timed out", "network is unreachable",
+                               "name or service not known", "server closed the connection", "connection is lost",
+                               "consuming input failed", "terminating connection")):
+        return (f"Không kết nối được {server}: máy chủ không chạy, sai địa chỉ/cổng, hoặc mạng bị chặn (tường lửa). "
+                f"Kiểm tra máy chủ đang chạy và mạng nội bộ rồi chạy lại lệnh. {AGAIN}")
+    if "ssl" in text:
+        return f"Lỗi mã hoá kết nối (SSL) với {server}: kiểm tra tham số sslmode trong địa chỉ kho. {SERVER_TODO}"
+    if state == "53100" or "disk full" in text or "no space left" in text:
+        return f"Ổ đĩa của {server} đã đầy, không ghi được kho dữ liệu. Báo người quản trị máy chủ. {AGAIN}"
+    if state == "42501" or "permission denied" in text:
+        return (f"Người dùng không có quyền ghi vào cơ sở dữ liệu trên {server}. Nhờ người quản trị cấp quyền "
+                f"(GRANT) rồi chạy lại lệnh.")
+    if state.startswith("53"):
+        return f"{server[0].upper()}{server[1:]} đang quá tải (hết bộ nhớ hoặc số kết nối). Chờ một lúc rồi chạy lại."
+    return f"Kho dữ liệu trên {server} gặp sự cố ({type(exc).__name__}: {str(exc).splitlines()[0][:160]}). {SERVER_TODO}"
+
+
+def describe_db_error(exc: BaseException, path: str = "") -> str:
+    """A store error in Vietnamese (SQLite's, or the PostgreSQL server's)."""
+    if not isinstance(exc, sqlite3.Error) and not isinstance(getattr(exc, "orig", None), sqlite3.Error) \
+            and (path.startswith("postgres") or is_db_error(exc)):
+        return describe_server_error(exc, path)
+    exc = getattr(exc, "orig", None) or exc
     text = str(exc).lower()
     where = f" ({path})" if path else ""
     folder = os.path.dirname(path) if path else ""
@@ -102,7 +155,7 @@ def describe_db_error(exc: sqlite3.Error, path: str = "") -> str:
 
 
 def describe(exc: BaseException, path: str = "") -> str:
-    if isinstance(exc, sqlite3.Error):
+    if is_db_error(exc):
         return describe_db_error(exc, path)
     if isinstance(exc, OSError):
         return describe_os_error(exc)
@@ -124,5 +177,5 @@ def storage_cause(exc: BaseException) -> BaseException | None:
 
 def as_fault(exc: BaseException, path: str = "", before: str = "") -> MachineFault:
     """The MachineFault to raise for a storage error (message in Vietnamese)."""
-    cls = StoreError if isinstance(exc, sqlite3.Error) else MachineFault
+    cls = StoreError if is_db_error(exc) else MachineFault
     return cls((before + " " if before else "") + describe(exc, path))

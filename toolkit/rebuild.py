@@ -1,4 +1,4 @@
-"""The store checked against the archive, and rebuilt from it.
+"""The store checked against the archive, rebuilt from it, and moved to another engine.
 
 The archive of each round (``rounds/<kỳ>/archive/``) is the source of truth: every received file, named by its
 SHA-256, with a sidecar ``<sha256>.json`` of what the store knows of it (name as received, unit, form, period,
@@ -17,7 +17,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -25,7 +24,8 @@ from pathlib import Path
 
 from .errors import ToolkitError, WorkspaceError
 from .machine import StoreError, describe_db_error
-from .store import GUARD, JOURNAL, Store, probe
+from .store import GUARD, JOURNAL, Store, integrity, is_server, open_store, probe, read_submissions, store_target
+from .store.engine import check_url, shown
 from .workspace.config import Workspace, workspace_lock
 from .workspace.periods import parse_period
 
@@ -134,33 +134,35 @@ class CheckResult:
 
 def check_store(root: str | os.PathLike) -> CheckResult:
     ws = Workspace.open(root)
-    result = CheckResult(store=str(ws.db_path))
+    target = store_target(ws)
+    result = CheckResult(store=str(target))
     files, decisions, problems = archive_events(ws.root)
     result.files, result.decisions = len(files), len(decisions)
     result.without_sidecar = sum(1 for f in files if not f.sidecar)
     result.missing_in_store.extend(problems)
-    if not ws.db_path.exists() or ws.db_path.stat().st_size == 0:
+    if not is_server(target) and (not ws.db_path.exists() or ws.db_path.stat().st_size == 0):
         result.integrity = ["kho dữ liệu không có (đã bị xoá) hoặc rỗng"]
         result.missing_in_store.extend(f"{f.round}: {f.file_name}" for f in files)
         return result
     try:
-        db = sqlite3.connect(f"file:{ws.db_path}?mode=ro", uri=True)
-        try:
-            db.row_factory = sqlite3.Row
-            result.integrity = [r[0] for r in db.execute("PRAGMA integrity_check(20)")]
-            if result.integrity != ["ok"]:
-                return result
-            _compare(db, files, decisions, result)
-        finally:
-            db.close()
-    except sqlite3.DatabaseError as exc:
-        result.integrity = [describe_db_error(exc, str(ws.db_path))]
+        result.integrity = integrity(target)
+        if result.integrity != ["ok"]:
+            return result
+        with open_store(target, guard=False, root=ws.root) as store:
+            _compare(store, files, decisions, result)
+    except StoreError as exc:
+        result.integrity = [str(exc)]
+    except Exception as exc:
+        from .machine import is_db_error
+
+        if not is_db_error(exc):
+            raise
+        result.integrity = [describe_db_error(exc, str(target))]
     return result
 
 
-def _compare(db, files: list[ArchivedFile], decisions: list[Decision], result: CheckResult) -> None:
-    stored = {r["sha256"]: dict(r) for r in db.execute(
-        "SELECT s.* FROM seen_files f JOIN submissions s ON s.id=f.submission_id")}
+def _compare(store: Store, files: list[ArchivedFile], decisions: list[Decision], result: CheckResult) -> None:
+    stored = store.seen_submissions()
     archived = {f.sha256: f for f in files}
     for f in files:
         s = stored.get(f.sha256)
@@ -183,15 +185,10 @@ def _compare(db, files: list[ArchivedFile], decisions: list[Decision], result: C
                     e.get("new_value"))] = e
     for k, e in latest.items():
         if k[0] == "confirm":
-            r = db.execute("SELECT confirmation FROM tasks WHERE register_key=? AND unit_code=? AND task_code=?",
-                           k[1:]).fetchone()
-            if r is None or r[0] != e.get("state"):
+            if store.task(*k[1:]) is None or store.confirmation_of(*k[1:]) != e.get("state"):
                 result.decisions_missing.append(f"xác nhận {e['unit']} {e['task']} ({e['key']}): {e.get('state')}")
         else:
-            r = db.execute("SELECT 1 FROM adjustments WHERE register_key=? AND unit_code=? AND task_code=? AND "
-                           "change=? AND COALESCE(field, '')=? AND COALESCE(new_value, '')=? AND decision=?",
-                           (*k[1:5], k[5] or "", k[6] or "", e.get("decision"))).fetchone()
-            if r is None:
+            if not store.decision_recorded(*k[1:5], k[5], k[6], e.get("decision")):
                 result.decisions_missing.append(f"điều chỉnh {e['unit']} {e['task']} ({e['key']}): "
                                                 f"{e.get('decision')}")
 
@@ -239,18 +236,22 @@ def rebuild_store(root: str | os.PathLike, progress: Callable[[int, int, str], N
     files, decisions, problems = archive_events(ws.root)
     if not files and not decisions:
         raise WorkspaceError(f"Thư mục lưu trữ của {ws.root} không có tệp nào đã nhận: không có gì để dựng lại kho.")
+    target = store_target(ws)
     with workspace_lock(ws.root):
-        aside = _set_aside(ws.db_path)
+        aside = _set_aside_server(target, ws) if is_server(target) else _set_aside(ws.db_path)
         _fill_from(aside, files)
-        result = RebuildResult(store=str(ws.db_path), kept_aside=str(aside or ""), problems=problems)
+        result = RebuildResult(store=str(target), kept_aside=str(aside or ""), problems=problems)
         GUARD["on"] = False
         try:
             _replay(ctx, files, decisions, result, progress, workers)
         except BaseException:
-            _discard(ws.db_path)
-            if aside is not None:
-                _move_db(aside, ws.db_path)
-                result.kept_aside = ""
+            if is_server(target):
+                _restore_server(target, ws, aside)
+            else:
+                _discard(ws.db_path)
+                if aside is not None:
+                    _move_db(aside, ws.db_path)
+            result.kept_aside = ""
             raise
         finally:
             GUARD["on"] = True
@@ -264,19 +265,14 @@ def _fill_from(old: Path | None, files: list[ArchivedFile]) -> None:
     if not legacy or old is None:
         return
     try:
-        db = sqlite3.connect(f"file:{old}?mode=ro", uri=True)
-        try:
-            db.row_factory = sqlite3.Row
-            for r in db.execute("SELECT * FROM submissions ORDER BY id"):
-                f = legacy.get(r["sha256"])
-                if f is not None:
-                    f.sidecar = {k: r[k] for k in r.keys() if k in ("file_name", "file_mtime", "received_at", "status",
-                                                                    "unit_code", "form_id", "period", "collected_as")}
-                    f.sidecar["seq"] = f.path.stat().st_mtime_ns
-        finally:
-            db.close()
-    except sqlite3.DatabaseError:
-        return  # too damaged to say: the files are read under their archived names
+        for r in read_submissions(old):
+            f = legacy.get(r["sha256"])
+            if f is not None:
+                f.sidecar = {k: r[k] for k in r if k in ("file_name", "file_mtime", "received_at", "status",
+                                                         "unit_code", "form_id", "period", "collected_as")}
+                f.sidecar["seq"] = f.path.stat().st_mtime_ns
+    except Exception:  # too damaged to say: the files are read under their archived names
+        return
 
 
 def _set_aside(db: Path) -> Path | None:
@@ -289,6 +285,26 @@ def _set_aside(db: Path) -> Path | None:
         target = db.with_name(f"{db.stem}.truoc_khi_dung_lai_{stamp}_{n}{db.suffix}")
     _move_db(db, target)
     return target
+
+
+def _set_aside_server(url: str, ws) -> Path:
+    """A PostgreSQL store is kept aside as a SQLite copy in the workspace, then emptied for the rebuild."""
+    from .store.transfer import copy_store, empty_store
+
+    stamp = datetime.now().strftime("%Y%m%d_%H%M%S")
+    copy = ws.db_path.with_name(f"{ws.db_path.stem}.truoc_khi_dung_lai_{stamp}{ws.db_path.suffix}")
+    with open_store(url, guard=False, root=ws.root) as server, open_store(copy, guard=False, root=ws.root) as kept:
+        copy_store(server, kept)
+        empty_store(server)
+    return copy
+
+
+def _restore_server(url: str, ws, aside: Path) -> None:
+    from .store.transfer import copy_store, empty_store
+
+    with open_store(url, guard=False, root=ws.root) as server, open_store(aside, guard=False, root=ws.root) as kept:
+        empty_store(server)
+        copy_store(kept, server)
 
 
 def _move_db(src: Path, dst: Path) -> None:
@@ -307,7 +323,7 @@ def _replay(ctx, files: list[ArchivedFile], decisions: list[Decision], result: R
             workers) -> None:
     events: list[tuple[int, object]] = [(f.seq, f) for f in files] + [(d.seq, d) for d in decisions]
     events.sort(key=lambda e: e[0])
-    store = Store(ctx.ws.db_path, guard=False)
+    store = ctx.store  # a new store (the guard is off while the rebuild writes it)
     try:
         batch: list[ArchivedFile] = []
         done = 0
@@ -326,7 +342,7 @@ def _replay(ctx, files: list[ArchivedFile], decisions: list[Decision], result: R
             _judge(ctx, store, batch, result, progress, done, len(files), workers)
         store.log("rebuild", f"dựng lại từ thư mục lưu trữ: {result.files} tệp, {result.decisions} ý kiến")
     finally:
-        store.close()
+        ctx.close()
     result.rounds = sorted({f.round for f in files})
 
 
@@ -418,7 +434,7 @@ def _keep_time(store: Store, f: ArchivedFile) -> None:
     from .intake.collect import sidecar_path
 
     if f.sidecar.get("received_at"):
-        store.db.execute("UPDATE submissions SET received_at=? WHERE sha256=?", (f.sidecar["received_at"], f.sha256))
+        store.set_received_at(f.sha256, f.sidecar["received_at"])
     side = sidecar_path(f.path)
     if f.sidecar and side.exists():
         try:
@@ -452,4 +468,61 @@ def _apply(store: Store, d: Decision, result: RebuildResult) -> None:
 def store_health(root: str | os.PathLike) -> None:
     """Raise StoreError when the store cannot be opened (damaged, missing or empty while the archive holds returns)."""
     ws = Workspace.open(root)
-    probe(ws.db_path)
+    probe(store_target(ws), ws.root)
+
+
+# --- migrate -------------------------------------------------------------------------------------------------
+
+@dataclass
+class MigrateResult:
+    source: str
+    target: str
+    counts: dict[str, int] = field(default_factory=dict)
+    kept: str = ""
+
+    def lines(self) -> list[str]:
+        total = sum(self.counts.values())
+        out = [f"Đã chuyển kho dữ liệu: {self.source} → {self.target} ({total} dòng của {len(self.counts)} bảng; số "
+               f"dòng từng bảng đã đối chiếu, khớp)."]
+        out.extend(f"  {name}: {n}" for name, n in self.counts.items() if n)
+        out.append(f"Kho cũ được giữ nguyên: {self.kept or self.source}. settings.yaml nay dùng kho mới.")
+        return out
+
+    def to_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+def migrate_store(root: str | os.PathLike, to: str) -> MigrateResult:
+    from .context import load_context
+    from .store.lock import round_lock
+    from .store.transfer import copy_store, keep_aside
+
+    ctx = load_context(root)
+    ws = ctx.ws
+    source = store_target(ws)
+    target = ws.db_path if to.strip().lower() in ("sqlite", "") else check_url(to)
+    if str(source) == str(target):
+        raise ToolkitError(f"Thư mục làm việc đã dùng kho {shown(source)}: không có gì để chuyển.")
+    result = MigrateResult(source=shown(source), target=shown(target))
+    with ctx, round_lock(ctx, None, "chuyển kho dữ liệu"):
+        src = ctx.store
+        if not is_server(target) and Path(target).exists():  # an earlier SQLite store of this workspace: kept aside
+            aside = keep_aside(Path(target))
+            result.kept = f"{shown(source)}; tệp SQLite trước đó: {aside}"
+        with open_store(target, guard=False, root=ws.root) as dst:
+            if dst.table_counts()["seen_files"] or dst.table_counts()["tasks"]:
+                raise WorkspaceError(f"Kho đích {shown(target)} đã có dữ liệu: chọn một cơ sở dữ liệu trống (bộ công cụ "
+                                     f"không ghi đè dữ liệu đã có).")
+            copy_store(src, dst)
+            want, have = src.table_counts(), dst.table_counts()
+            differ = [f"{t}: {want[t]} → {have[t]}" for t in want if want[t] != have[t]]
+            if differ:
+                raise ToolkitError("Số dòng sau khi chép không khớp (" + "; ".join(differ) + "): settings.yaml vẫn dùng "
+                                   "kho cũ.")
+            result.counts = have
+    if is_server(target):
+        ws.settings["store"] = target
+    else:
+        ws.settings.pop("store", None)
+    ws.save()
+    return result

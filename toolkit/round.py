@@ -172,7 +172,7 @@ def open_round(workspace, period: str | Period, form_id: str | None = None, ctx:
     """The round of ``period`` in a workspace (a path, a Workspace or a Context)."""
     if ctx is None:
         ctx = workspace if isinstance(workspace, Context) else load_context(workspace)
-    guard_store(ctx.ws.db_path)  # deleted, emptied or damaged while the archive holds returns: refused, once per command
+    guard_store(ctx.store_target, ctx.ws.root)  # deleted, emptied or damaged while the archive holds returns: refused, once per command
     period = period if isinstance(period, Period) else parse_period(period)
     if form_id:
         form = ctx.form(form_id)

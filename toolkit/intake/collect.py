@@ -23,7 +23,7 @@ from pathlib import Path
 from ..context import Context, load_context
 from ..definitions.forms import Form
 from ..definitions.versions import check_version
-from ..files import atomic_path, workspace_lock
+from ..files import atomic_path
 from ..formatting import seconds
 from ..issue_labels import issue_label
 from ..issues import Issue, Report, Severity, make_issue
@@ -33,6 +33,7 @@ from ..paths import distinct_names
 from ..round import Round, as_round
 from ..sheets import fit_row, print_setup
 from ..store import Store
+from ..store.lock import round_lock
 from ..text import fold, xml_safe
 from ..workspace.periods import Period, parse_period
 from .checks import Lookups
@@ -198,7 +199,7 @@ def collect(rnd: Round, inbox: str | Path | None = None, feedback: bool = True,
     if not ctx.ws.has_deadline(period):  # keep the deadline the returns are judged by
         ctx.ws.set_period(period)
     inbox = Path(inbox) if inbox else rnd.inbox
-    with workspace_lock(ctx.ws.root):
+    with round_lock(ctx, period.code):  # the workspace's lock file, or the PostgreSQL server's advisory lock
         return _collect_locked(ctx, period, form_id, inbox, feedback, progress, workers, _hook, started)
 
 

@@ -25,7 +25,6 @@ from pathlib import Path, PurePosixPath
 from ..paths import distinct_names
 from ..read import SPREADSHEET_EXTS
 from .connection import MailError, Server, explain, login_failed, server_settings
-from .ledger import Ledger
 from .messages import MailInfo, message_id_of, read_eml
 from .unpack import CONTAINER_EXTS, SIDECAR
 
@@ -100,7 +99,7 @@ def fetch_round(rnd, since: date | None = None, progress: Callable[[int, int, st
     target = rnd.inbox / MAIL_FOLDER
     conn = connect_imap(server)
     try:
-        with Ledger(ws.db_path) as ledger:
+        with rnd.store_handle() as ledger:  # the mail ledger is kept in the store
             _fetch(conn, server, ledger, rnd.code, target, since, progress, result)
     except (OSError, ssl.SSLError, imaplib.IMAP4.error) as exc:  # abort is a subclass of error
         raise explain(exc, server) from None

@@ -28,7 +28,6 @@ from ..intake.feedback import feedback_path
 from ..outputs.status import round_statuses
 from ..paths import safe_filename
 from .connection import MailError, Server, explain, login_failed, server_settings
-from .ledger import Ledger
 from .unpack import origin_of
 
 TEMPLATE_FOLDER = "mau_thu"
@@ -144,7 +143,8 @@ def send_round(rnd, send: bool = False, progress: Callable[[int, int, str], None
     office = ws.office.get("contact") or ws.office.get("name") or ""
     result = SendResult(period=rnd.code, outbox=str(outbox), sent=send)
     plans: list[tuple[Prepared, EmailMessage]] = []
-    with rnd.store_handle() as store, Ledger(ws.db_path) as ledger:
+    with rnd.store_handle() as store:
+        ledger = store  # the mail ledger is kept in the store
         for status in round_statuses(rnd, write=False):
             for us in status.units:
                 plan = _plan(rnd, store, status, us, texts, office, sender)
@@ -275,7 +275,7 @@ def connect_smtp(server: Server) -> smtplib.SMTP:
     return conn
 
 
-def _deliver(server: Server, plans, ledger: Ledger, period: str, progress) -> None:
+def _deliver(server: Server, plans, ledger, period: str, progress) -> None:
     if not plans:
         return
     conn = connect_smtp(server)

@@ -1,7 +1,11 @@
-"""The history database (SQLite in the workspace): submissions, rows with provenance, the task register,
-issues, scores and an audit log. Each received file is written in one transaction, so a crash leaves
-the store as it was before that file; SQLite's locking (WAL, BEGIN IMMEDIATE) serialises concurrent
-collects on the same workspace.
+"""The history store: submissions, rows with provenance, the task register, issues, scores, the mail ledger and an
+audit trail naming the person and the PC. One interface and one schema (toolkit.store.schema) over two engines:
+a SQLite file in the workspace (the default) or a PostgreSQL database (``store:`` in settings.yaml). Each received
+file is written in one transaction, so a crash leaves the store as it was before that file. Writers are serialised
+as SQLite serialises them (BEGIN IMMEDIATE; WAL): on PostgreSQL by a transaction advisory lock taken at BEGIN, so
+concurrent collects on several PCs record every return once.
+
+(The module keeps its first name, sqlite.py, so that methods other branches add to ``Store`` merge in place.)
 """
 
 from __future__ import annotations
@@ -13,71 +17,18 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+
 from ..issues import Issue, Severity
+from . import schema as S
+from .engine import actor, is_server, machine, make_engine, shown
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS forms (
-  id TEXT, version INTEGER, definition TEXT, PRIMARY KEY (id, version));
-CREATE TABLE IF NOT EXISTS units (
-  period TEXT, code TEXT, name TEXT, kind TEXT, parent TEXT, head_name TEXT, head_title TEXT, email TEXT,
-  PRIMARY KEY (period, code));
-CREATE TABLE IF NOT EXISTS leaders (
-  period TEXT, id TEXT, name TEXT, title TEXT, unit_code TEXT, btv_managed INTEGER, PRIMARY KEY (period, id));
-CREATE TABLE IF NOT EXISTS submissions (
-  id INTEGER PRIMARY KEY AUTOINCREMENT,
-  sha256 TEXT NOT NULL, file_name TEXT, rel_path TEXT, archived_path TEXT, format TEXT,
-  unit_code TEXT, form_id TEXT, form_version INTEGER, period TEXT,
-  received_at TEXT, file_mtime TEXT, status TEXT, errors INTEGER, warnings INTEGER,
-  active INTEGER DEFAULT 0, replaces INTEGER, replaced_by INTEGER, late_days INTEGER DEFAULT 0,
-  identified_by TEXT,
-  UNIQUE (sha256, form_id, period));
-CREATE INDEX IF NOT EXISTS sub_round ON submissions (form_id, period, unit_code, active);
-CREATE TABLE IF NOT EXISTS seen_files (
-  sha256 TEXT PRIMARY KEY, submission_id INTEGER, first_seen TEXT, file_name TEXT);
-CREATE TABLE IF NOT EXISTS rows (
-  id INTEGER PRIMARY KEY AUTOINCREMENT, submission_id INTEGER NOT NULL, sheet_id TEXT, sheet TEXT,
-  excel_row INTEGER, unit_code TEXT, task_code TEXT, data TEXT);
-CREATE INDEX IF NOT EXISTS rows_sub ON rows (submission_id);
-CREATE TABLE IF NOT EXISTS issues (
-  id INTEGER PRIMARY KEY AUTOINCREMENT, submission_id INTEGER, file_name TEXT, unit_code TEXT, code TEXT,
-  severity TEXT, sheet TEXT, cell TEXT, excel_row INTEGER, message TEXT, hint TEXT, period TEXT, form_id TEXT);
-CREATE INDEX IF NOT EXISTS issues_round ON issues (form_id, period);
-CREATE TABLE IF NOT EXISTS tasks (
-  register_key TEXT, unit_code TEXT, task_code TEXT, kind TEXT, area TEXT, title TEXT, parent_code TEXT,
-  leader_id TEXT, indicator TEXT, unit_measure TEXT, baseline REAL, target REAL, start_date TEXT,
-  deadline TEXT, weight REAL, focal_point TEXT, source_form TEXT, submission_id INTEGER,
-  active INTEGER DEFAULT 1, version INTEGER DEFAULT 1,
-  PRIMARY KEY (register_key, unit_code, task_code));
-CREATE TABLE IF NOT EXISTS work_items (
-  register_key TEXT, unit_code TEXT, item_code TEXT, task_code TEXT, description TEXT, roadmap TEXT,
-  owner TEXT, deadline TEXT, submission_id INTEGER, PRIMARY KEY (register_key, unit_code, item_code));
-CREATE TABLE IF NOT EXISTS task_changes (
-  id INTEGER PRIMARY KEY AUTOINCREMENT, register_key TEXT, unit_code TEXT, task_code TEXT, field TEXT,
-  old_value TEXT, new_value TEXT, submission_id INTEGER, at TEXT);
-CREATE TABLE IF NOT EXISTS adjustments (
-  id INTEGER PRIMARY KEY AUTOINCREMENT, register_key TEXT, unit_code TEXT, task_code TEXT, change TEXT,
-  field TEXT, old_value TEXT, new_value TEXT, reason TEXT, form_id TEXT, period TEXT, submission_id INTEGER,
-  requested_at TEXT, decision TEXT, decision_ref TEXT, decision_note TEXT, decided_at TEXT, applied_at TEXT,
-  data TEXT);
-CREATE INDEX IF NOT EXISTS adj_key ON adjustments (register_key, unit_code, task_code);
-CREATE TABLE IF NOT EXISTS scores (
-  period TEXT, subject_kind TEXT, subject_id TEXT, score REAL, level TEXT, detail TEXT, at TEXT,
-  PRIMARY KEY (period, subject_kind, subject_id));
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
-CREATE TABLE IF NOT EXISTS audit (
-  id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT, action TEXT, detail TEXT, submission_id INTEGER,
-  file_name TEXT);
-"""
-
-# columns added after the first release: existing workspaces get them on open
-MIGRATIONS = {"tasks": {"confirmation": "TEXT", "confirmation_note": "TEXT", "confirmed_version": "INTEGER",
-                        "dropped": "INTEGER DEFAULT 0"},
-              "task_changes": {"adjustment_id": "INTEGER", "decision_ref": "TEXT"},
-              "submissions": {"collected_as": "TEXT"}}  # the collect's context (form asked, round, unit list)
 ADJUSTMENT_STATES = {None: "Chờ ý kiến", "approved": "Đồng ý", "refused": "Không đồng ý"}
 
 TASK_FIELDS = ("kind", "area", "title", "parent_code", "leader_id", "indicator", "unit_measure", "baseline",
                "target", "start_date", "deadline", "weight", "focal_point")
+NUMERIC_TASK_FIELDS = {"baseline", "target", "weight"}
+WRITE_LOCK = 7_366_001  # the PostgreSQL advisory lock every write transaction takes (SQLite's BEGIN IMMEDIATE)
 
 
 def archived_returns(root: Path) -> list[Path]:
@@ -88,8 +39,12 @@ def archived_returns(root: Path) -> list[Path]:
     return out
 
 
-def guard_store(path: Path) -> None:
+def guard_store(path, root: Path | None = None) -> None:
     """Refuse a store that is missing or empty while the archive holds returns, or that SQLite finds damaged."""
+    if is_server(path):
+        probe(path, root)
+        return
+    path = Path(path)
     if not path.exists():
         refuse_lost_store(path, "missing")
         return
@@ -110,17 +65,23 @@ def guard_store(path: Path) -> None:
     probe(path)  # an empty store is refused there
 
 
+def probe(path, root: Path | None = None) -> None:
+    """Open the store and close it again: raises StoreError when it cannot be opened (damaged, unreachable, or
+    missing or empty while the archive holds returns)."""
+    open_store(path, root=root).close()
 
-def probe(path: Path) -> None:
-    """Open the store and close it again: raises StoreError when it cannot be opened (damaged, or missing or
-    empty while the archive holds returns)."""
-    Store(path).close()
+
+def open_store(target, guard: bool = True, root: Path | None = None) -> Store:
+    """The one place outside the session (toolkit.context) where a store is opened: the probe, the check of a
+    store against its archive, a migration's source and target."""
+    return Store(target, guard=guard, root=root)
 
 
-def refuse_lost_store(path: Path, how: str, created_ns: int | None = None) -> None:
+def refuse_lost_store(path: Path, how: str, created_ns: int | None = None, root: Path | None = None) -> None:
     """A store that is missing or empty while the archive holds received returns is never read as "0 units". An
     empty store younger than every archived file is a store whose first writes failed (a full disk): not refused."""
-    kept = archived_returns(path.parent) if (path.parent / "rounds").is_dir() else []
+    root = Path(root) if root is not None else Path(path).parent
+    kept = archived_returns(root) if (root / "rounds").is_dir() else []
     if created_ns is not None:
         kept = [p for p in kept if p.stat().st_mtime_ns < created_ns]
     if not kept:
@@ -129,9 +90,9 @@ def refuse_lost_store(path: Path, how: str, created_ns: int | None = None) -> No
 
     what = {"missing": "không còn (đã bị xoá hoặc chuyển đi)", "empty": "trống"}[how]
     rounds = sorted({p.parent.parent.parent.name for p in kept})
-    raise StoreError(f"Kho dữ liệu {path} {what}, trong khi thư mục lưu trữ (archive) còn {len(kept)} tệp đã nhận của "
-                     f"các kỳ {', '.join(rounds)}. Không đọc kho như thể chưa có đơn vị nào nộp. Dựng lại kho từ thư mục "
-                     f"lưu trữ: toolkit store rebuild {path.parent}")
+    raise StoreError(f"Kho dữ liệu {shown(path)} {what}, trong khi thư mục lưu trữ (archive) còn {len(kept)} tệp đã "
+                     f"nhận của các kỳ {', '.join(rounds)}. Không đọc kho như thể chưa có đơn vị nào nộp. Dựng lại kho "
+                     f"từ thư mục lưu trữ: toolkit store rebuild {root}")
 
 
 def _now() -> str:
@@ -157,50 +118,207 @@ class Recorded(NamedTuple):
     newer: dict | None  # a newer submission of the unit that stays active (this one is older)
 
 
+class _Row(dict):
+    """A result row read by name (``r["unit_code"]``, ``dict(r)``) or by position (``r[0]``, ``tuple(r)``)."""
+    __slots__ = ()
+
+    def __getitem__(self, key):
+        return tuple(self.values())[key] if isinstance(key, int) else dict.__getitem__(self, key)
+
+    def __iter__(self):
+        return iter(self.values())
+
+
+class _Result:
+    def __init__(self, cursor):
+        self.cursor = cursor
+
+    def _keys(self) -> list[str]:
+        if not self.cursor.returns_rows:
+            return []
+        keys, seen = [], set()
+        for i, k in enumerate(self.cursor.keys()):  # PostgreSQL names every COALESCE(...) "coalesce"
+            keys.append(k if k not in seen else f"{k}_{i}")
+            seen.add(k)
+        return keys
+
+    def fetchone(self) -> _Row | None:
+        r = self.cursor.fetchone()
+        return None if r is None else _Row(zip(self._keys(), r))
+
+    def __iter__(self):
+        keys = self._keys()
+        return (_Row(zip(keys, r)) for r in self.cursor)
+
+
+class _Statements:
+    def __init__(self, store: Store):
+        self.store = store
+
+    def execute(self, sql: str, args: Iterable | None = None) -> _Result:
+        return self.store._x(sql, args)
+
+    def executemany(self, sql: str, rows: list) -> None:
+        self.store._many(sql, list(rows))
+
+
+def _upsert(table, cols: list[str], replace: bool) -> str:
+    """INSERT … ON CONFLICT (both engines): ``replace`` behaves as SQLite's INSERT OR REPLACE (the columns not
+    given go back to their defaults), else as INSERT OR IGNORE."""
+    sql = f"INSERT INTO {table.name} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))}) ON CONFLICT "
+    if not replace:
+        return sql + "DO NOTHING"
+    keys = [c.name for c in table.primary_key.columns]
+    sets = [f"{c}=excluded.{c}" for c in cols if c not in keys]
+    sets += [f"{c.name}={c.server_default.arg if c.server_default is not None else 'NULL'}" for c in table.columns
+             if c.name not in cols and c.name not in keys]
+    return sql + f"({', '.join(keys)}) DO UPDATE SET {', '.join(sets)}"
+
+
+def _number(value: Any) -> Any:
+    """A register's numeric field for a typed column (SQLite kept text it could not read as a number)."""
+    if value in (None, ""):
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
 class Store:
-    def __init__(self, path: str | Path, guard: bool = True):
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+    def __init__(self, path: str | Path, guard: bool = True, root: Path | None = None):
+        self.server = is_server(path)
+        self.target = path if self.server else Path(path)
+        self.path = None if self.server else self.target  # the SQLite file (None on a server)
+        self.root = Path(root) if root is not None else (None if self.server else self.target.parent)
+        self.dialect = "postgresql" if self.server else "sqlite"
+        self.who = (actor(), machine())
+        if not self.server:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
         guard = guard and GUARD["on"]
-        if guard and (not self.path.exists() or self.path.stat().st_size == 0):
-            refuse_lost_store(self.path, "missing" if not self.path.exists() else "empty")
+        if guard and not self.server and (not self.path.exists() or self.path.stat().st_size == 0):
+            refuse_lost_store(self.path, "missing" if not self.path.exists() else "empty", root=self.root)
+        self.conn = None
         try:
-            self.db = sqlite3.connect(str(self.path), timeout=60, isolation_level=None)
-            self.db.row_factory = sqlite3.Row
-            self.db.execute("PRAGMA journal_mode=WAL")
-            self.db.execute("PRAGMA synchronous=NORMAL")
-            self.db.execute("PRAGMA busy_timeout=60000")
-            self.db.execute("PRAGMA foreign_keys=ON")
-            self._ensure_schema()
-            empty = guard and self.db.execute("SELECT 1 FROM seen_files LIMIT 1").fetchone() is None
-        except sqlite3.DatabaseError as exc:
-            if hasattr(self, "db"):
-                self.db.close()
+            self.engine = make_engine(self.target)
+            self.conn = self.engine.connect()
+            if self.server:
+                from .versions import check_server
+
+                check_server(self.conn, shown(self.target))
+            from .versions import ensure_schema
+
+            ensure_schema(self)
+            empty = guard and self._x("SELECT 1 FROM seen_files LIMIT 1").fetchone() is None
+        except (sqlite3.DatabaseError, SQLAlchemyError) as exc:
+            self._close_quietly()
             from ..machine import StoreError, describe_db_error
 
-            raise StoreError(describe_db_error(exc, str(self.path))) from None
+            raise StoreError(describe_db_error(exc, shown(self.target))) from None
+        except BaseException:
+            self._close_quietly()
+            raise
         if empty:
-            created = int(self.db.execute("SELECT value FROM meta WHERE key='created_ns'").fetchone()[0])
+            created = int(self._x("SELECT value FROM meta WHERE key='created_ns'").fetchone()[0])
             try:
-                refuse_lost_store(self.path, "empty", created)
+                refuse_lost_store(self.target, "empty", created, root=self.root)
             except Exception:
-                self.db.close()
+                self.close()
                 raise
 
-    def _ensure_schema(self) -> None:
-        self.db.executescript(SCHEMA)
-        import time
+    def _close_quietly(self) -> None:
+        try:
+            if self.conn is not None:
+                self.conn.close()
+            if hasattr(self, "engine"):
+                self.engine.dispose()
+        except Exception:
+            pass
+        self.conn = None
 
-        if self.db.execute("SELECT 1 FROM meta WHERE key='created_ns'").fetchone() is None:
-            self.db.execute("INSERT OR IGNORE INTO meta VALUES ('created_ns', ?)", (str(time.time_ns()),))
-        for table, columns in MIGRATIONS.items():
-            have = {r[1] for r in self.db.execute(f"PRAGMA table_info({table})")}
-            for name, decl in columns.items():
-                if name not in have:
-                    self.db.execute(f"ALTER TABLE {table} ADD COLUMN {name} {decl}")
+    # --- the engine underneath ---------------------------------------------------------------------
+    def _x(self, sql: str, args: Iterable | None = None) -> _Result:
+        """One statement with ``?`` placeholders, run on either engine."""
+        if self.server:
+            sql = sql.replace("?", "%s")
+        try:
+            return _Result(self.conn.exec_driver_sql(sql, tuple(args) if args is not None else ()))
+        except DBAPIError as exc:
+            raise exc.orig from None  # the driver's own error (sqlite3.Error, psycopg.Error): machine.py says it
+
+    def _many(self, sql: str, rows: list) -> None:
+        """One statement for many rows: SQLite's executemany; on PostgreSQL an INSERT becomes one multi-row
+        INSERT per 1,000 rows (a network round trip per row would be the cost otherwise)."""
+        if not rows:
+            return
+        try:
+            if self.server and sql.startswith("INSERT INTO") and "ON CONFLICT" not in sql:
+                head, values = sql.split(" VALUES ", 1)
+                for start in range(0, len(rows), 1000):
+                    chunk = rows[start:start + 1000]
+                    self.conn.exec_driver_sql(f"{head} VALUES " + ", ".join([values.replace("?", "%s")] * len(chunk)),
+                                              tuple(v for r in chunk for v in r))
+                return
+            if self.server:
+                sql = sql.replace("?", "%s")
+            self.conn.exec_driver_sql(sql, [tuple(r) for r in rows])
+        except DBAPIError as exc:
+            raise exc.orig from None
+
+    @property
+    def db(self) -> _Statements:
+        """The first store's ``store.db.execute(sql, args)`` (``?`` placeholders), kept for code written against it;
+        new code adds a method to Store instead (SQL written for SQLite alone fails on PostgreSQL)."""
+        return _Statements(self)
+
+    def _begin(self) -> None:
+        """A write transaction: one writer at a time (SQLite's BEGIN IMMEDIATE; on PostgreSQL a transaction
+        advisory lock, released at COMMIT or ROLLBACK and when a killed process's connection drops)."""
+        if self.server:
+            self._x("BEGIN")
+            self._x(f"SELECT pg_advisory_xact_lock({WRITE_LOCK})")
+        else:
+            self._x("BEGIN IMMEDIATE")
+
+    def _end(self, commit: bool) -> None:
+        self._x("COMMIT" if commit else "ROLLBACK")
+
+    def _in_transaction(self) -> bool:
+        raw = self.conn.connection.dbapi_connection
+        if self.server:
+            return raw.info.transaction_status != 0  # IDLE
+        return raw.in_transaction
+
+    def _rollback(self) -> None:
+        """Undo the transaction in progress, if the engine has not already (a failed COMMIT on a full disk ends it):
+        the error the caller sees is the one that happened, never "cannot rollback - no transaction is active"."""
+        try:
+            if self.conn is not None and self._in_transaction():
+                self._x("ROLLBACK")
+        except Exception:
+            pass
+
+    def _audit(self, action: str, detail: str, submission_id: int | None = None, file_name: str | None = None,
+               at: str | None = None) -> None:
+        self._x("INSERT INTO audit (at, action, detail, submission_id, file_name, actor, machine) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)", (at or _now(), action, detail, submission_id, file_name, *self.who))
+
+    def _typed(self, values: dict) -> dict:
+        """A task's fields for their columns: PostgreSQL's numeric columns take numbers only (SQLite kept text)."""
+        if not self.server:
+            return values
+        return {k: _number(v) if k in NUMERIC_TASK_FIELDS else v for k, v in values.items()}
+
+    def _json_field(self, column: str) -> str:
+        """SQL reading one key (a bound parameter) of a row's JSON ``data``."""
+        return f"({column}::jsonb ->> ?)" if self.server else f"json_extract({column}, '$.' || ?)"
 
     def close(self) -> None:
-        self.db.close()
+        if self.conn is not None:
+            self._rollback()
+        self._close_quietly()
+        if hasattr(self, "engine"):
+            self.engine.dispose()
 
     def __enter__(self) -> Store:
         return self
@@ -211,15 +329,15 @@ class Store:
     # --- reads -----------------------------------------------------------------------------------
     def version(self) -> tuple:
         """Changes whenever accepted data or the register change (for in-process memoisation)."""
-        a = self.db.execute("SELECT COALESCE(MAX(id), 0), COALESCE(SUM(active), 0) FROM submissions").fetchone()
-        b = self.db.execute("SELECT COUNT(*), COALESCE(SUM(version), 0) FROM tasks").fetchone()
+        a = self._x("SELECT COALESCE(MAX(id), 0), COALESCE(SUM(active), 0) FROM submissions").fetchone()
+        b = self._x("SELECT COUNT(*), COALESCE(SUM(version), 0) FROM tasks").fetchone()
         return tuple(a) + tuple(b)
 
     def seen(self, sha256: str) -> sqlite3.Row | None:
-        return self.db.execute("SELECT * FROM seen_files WHERE sha256=?", (sha256,)).fetchone()
+        return self._x("SELECT * FROM seen_files WHERE sha256=?", (sha256,)).fetchone()
 
     def seen_hashes(self) -> set[str]:
-        return {r[0] for r in self.db.execute("SELECT sha256 FROM seen_files")}
+        return {r[0] for r in self._x("SELECT sha256 FROM seen_files")}
 
     def _select(self, table: str, form_id: str | None, period: str | None) -> list[dict]:
         sql, args = f"SELECT * FROM {table} WHERE 1=1", []
@@ -229,24 +347,24 @@ class Store:
         if period:
             sql += " AND period=?"
             args.append(period)
-        return [dict(r) for r in self.db.execute(sql + " ORDER BY id", args)]
+        return [dict(r) for r in self._x(sql + " ORDER BY id", args)]
 
     def submissions(self, form_id: str | None = None, period: str | None = None) -> list[dict]:
         return self._select("submissions", form_id, period)
 
     def forms_with_returns(self, period: str) -> list[str]:
         """Forms with at least one identified return in a period (in the order first received)."""
-        return [r[0] for r in self.db.execute(
+        return [r[0] for r in self._x(
             "SELECT form_id FROM submissions WHERE period=? AND form_id IS NOT NULL AND unit_code IS NOT NULL "
             "GROUP BY form_id ORDER BY MIN(id)", (period,))]
 
     def periods_with_returns(self, form_id: str) -> list[str]:
         """Periods in which a form has accepted returns."""
-        return [r[0] for r in self.db.execute(
+        return [r[0] for r in self._x(
             "SELECT DISTINCT period FROM submissions WHERE form_id=? AND active=1 ORDER BY period", (form_id,))]
 
     def submission_by_sha(self, sha256: str) -> dict | None:
-        r = self.db.execute("SELECT s.* FROM seen_files f JOIN submissions s ON s.id=f.submission_id "
+        r = self._x("SELECT s.* FROM seen_files f JOIN submissions s ON s.id=f.submission_id "
                             "WHERE f.sha256=?", (sha256,)).fetchone()
         return dict(r) if r else None
 
@@ -255,60 +373,58 @@ class Store:
         the round or the registry (another form or period, a unit not yet in the list), which may have changed.
         The audit keeps what was forgotten. Returns False for a submission that was not rejected. (collect does
         this inside :meth:`record`, in the same transaction as the new verdict.)"""
-        db = self.db
-        db.execute("BEGIN IMMEDIATE")
+        self._begin()
         try:
             done = self._forget(submission_id, why)
-            db.execute("COMMIT" if done else "ROLLBACK")
+            self._end(done)
             return done
         except BaseException:
-            _rollback(db)
+            self._rollback()
             raise
 
     def _forget(self, submission_id: int, why: str) -> bool:
-        db = self.db
-        sub = db.execute("SELECT * FROM submissions WHERE id=?", (submission_id,)).fetchone()
+        sub = self._x("SELECT * FROM submissions WHERE id=?", (submission_id,)).fetchone()
         if sub is None or sub["status"] != "rejected" or sub["active"]:
             return False
         for table, column in (("seen_files", "submission_id"), ("issues", "submission_id"),
                               ("rows", "submission_id"), ("submissions", "id")):
-            db.execute(f"DELETE FROM {table} WHERE {column}=?", (submission_id,))
-        db.execute("INSERT INTO audit (at, action, detail, file_name) VALUES (?, ?, ?, ?)",
-                   (_now(), "reread", f"{sub['form_id'] or ''} {sub['period'] or ''}: {why}", sub["file_name"]))
+            self._x(f"DELETE FROM {table} WHERE {column}=?", (submission_id,))
+        self._audit("reread", f"{sub['form_id'] or ''} {sub['period'] or ''}: {why}", file_name=sub["file_name"])
         return True
 
     def error_codes(self, submission_id: int) -> set[str]:
-        return {r[0] for r in self.db.execute("SELECT code FROM issues WHERE submission_id=? AND severity='error'",
+        return {r[0] for r in self._x("SELECT code FROM issues WHERE submission_id=? AND severity='error'",
                                               (submission_id,))}
 
     def issues_of(self, submission_id: int) -> list:
         return [Issue(code=r["code"], severity=Severity(r["severity"]), message=r["message"], hint=r["hint"] or "",
                       file=r["file_name"], sheet=r["sheet"] or "", cell=r["cell"] or "", row=r["excel_row"],
                       unit=r["unit_code"] or "")
-                for r in self.db.execute("SELECT * FROM issues WHERE submission_id=? ORDER BY id", (submission_id,))]
+                for r in self._x("SELECT * FROM issues WHERE submission_id=? ORDER BY id", (submission_id,))]
 
     def unit_submissions(self, unit: str, form_id: str, period: str) -> list[dict]:
-        return [dict(r) for r in self.db.execute(
+        return [dict(r) for r in self._x(
             "SELECT * FROM submissions WHERE unit_code=? AND form_id=? AND period=? ORDER BY id", (unit, form_id, period))]
 
     def active_submission(self, unit: str, form_id: str, period: str) -> dict | None:
-        r = self.db.execute("SELECT * FROM submissions WHERE unit_code=? AND form_id=? AND period=? AND active=1",
+        r = self._x("SELECT * FROM submissions WHERE unit_code=? AND form_id=? AND period=? AND active=1",
                             (unit, form_id, period)).fetchone()
         return dict(r) if r else None
 
     def rows(self, form_id: str, period: str, sheet_id: str | None = None) -> list[dict]:
         """Rows of the active (latest accepted) submissions, with provenance."""
-        sql = ("SELECT r.*, s.file_name, s.sha256, s.received_at FROM rows r JOIN submissions s "
-               "ON s.id=r.submission_id WHERE s.active=1 AND s.form_id=? AND s.period=?")
+        sql = ("SELECT r.data, r.unit_code, s.file_name, s.sha256, r.sheet, r.excel_row, r.sheet_id, r.submission_id "
+               "FROM rows r JOIN submissions s ON s.id=r.submission_id WHERE s.active=1 AND s.form_id=? AND s.period=?")
         args: list[Any] = [form_id, period]
         if sheet_id:
             sql += " AND r.sheet_id=?"
             args.append(sheet_id)
         out = []
-        for r in self.db.execute(sql + " ORDER BY s.unit_code, r.sheet_id, r.excel_row", args):
-            d = json.loads(r["data"])
-            d.update(_unit=r["unit_code"], _file=r["file_name"], _sha256=r["sha256"], _sheet=r["sheet"],
-                     _row=r["excel_row"], _sheet_id=r["sheet_id"], _submission=r["submission_id"])
+        loads = json.loads
+        for data, unit, file, sha, sheet, row, sid, sub in self._x(
+                sql + " ORDER BY s.unit_code, r.sheet_id, r.excel_row", args).cursor:  # plain tuples: the hot path
+            d = loads(data)
+            d.update(_unit=unit, _file=file, _sha256=sha, _sheet=sheet, _row=row, _sheet_id=sid, _submission=sub)
             out.append(d)
         return out
 
@@ -317,15 +433,15 @@ class Store:
                              key: str | None = None) -> list[tuple[str, str, str, str]]:
         """(period, unit, key, text) of rows of a form (active ones, or every accepted one), for copy checks. The
         key is the row's task code, or the value of the column ``key`` (the cadre of a follow-up report)."""
-        key_sql = "json_extract(r.data, '$.' || ?)" if key else "r.task_code"
-        sql = (f"SELECT s.period, s.unit_code, {key_sql}, json_extract(r.data, '$.' || ?) FROM rows r "
+        key_sql = self._json_field("r.data") if key else "r.task_code"
+        sql = (f"SELECT s.period, s.unit_code, {key_sql}, {self._json_field('r.data')} FROM rows r "
                "JOIN submissions s ON s.id=r.submission_id WHERE s.form_id=? AND "
                + ("s.active=1" if active_only else "s.status='accepted'"))
         args: list[Any] = ([key] if key else []) + [column, form_id]
         if period:
             sql += " AND s.period=?"
             args.append(period)
-        return [tuple(r) for r in self.db.execute(sql, args) if r[3] and r[1] != exclude_unit]
+        return [tuple(r) for r in self._x(sql, args) if r[3] and r[1] != exclude_unit]
 
     def register(self, key: str, unit: str | None = None, active_only: bool = True) -> list[dict]:
         sql, args = "SELECT * FROM tasks WHERE register_key=?", [key]
@@ -334,22 +450,22 @@ class Store:
             args.append(unit)
         if active_only:
             sql += " AND active=1"
-        return [dict(r) for r in self.db.execute(sql + " ORDER BY unit_code, task_code", args)]
+        return [dict(r) for r in self._x(sql + " ORDER BY unit_code, task_code", args)]
 
     def register_keys(self) -> set[str]:
-        return {r[0] for r in self.db.execute("SELECT DISTINCT register_key FROM tasks")}
+        return {r[0] for r in self._x("SELECT DISTINCT register_key FROM tasks")}
 
     def work_items(self, key: str, unit: str | None = None) -> list[dict]:
         sql, args = "SELECT * FROM work_items WHERE register_key=?", [key]
         if unit:
             sql += " AND unit_code=?"
             args.append(unit)
-        return [dict(r) for r in self.db.execute(sql + " ORDER BY unit_code, task_code, item_code", args)]
+        return [dict(r) for r in self._x(sql + " ORDER BY unit_code, task_code, item_code", args)]
 
     def task_changes(self, key: str) -> list[dict]:
         """Changes to a register, oldest first. A task "added" by a unit's first accepted registration (one sent
         back for correction before) is no addition: such records, kept by earlier versions, are left out."""
-        return [dict(r) for r in self.db.execute(
+        return [dict(r) for r in self._x(
             "SELECT c.* FROM task_changes c WHERE c.register_key=? AND NOT (c.field='added' AND c.adjustment_id IS "
             "NULL AND NOT EXISTS (SELECT 1 FROM submissions s1 JOIN submissions s0 ON s0.unit_code=s1.unit_code AND "
             "s0.form_id=s1.form_id AND s0.period=s1.period AND s0.status='accepted' AND s0.id<s1.id "
@@ -359,7 +475,7 @@ class Store:
         return self._select("issues", form_id, period)
 
     def task(self, key: str, unit: str, code: str) -> dict | None:
-        r = self.db.execute("SELECT * FROM tasks WHERE register_key=? AND unit_code=? AND task_code=?",
+        r = self._x("SELECT * FROM tasks WHERE register_key=? AND unit_code=? AND task_code=?",
                             (key, unit, code)).fetchone()
         return dict(r) if r else None
 
@@ -370,7 +486,7 @@ class Store:
             args.append(key)
         if pending_only:
             sql += " AND decision IS NULL"
-        return [dict(r) for r in self.db.execute(sql + " ORDER BY id", args)]
+        return [dict(r) for r in self._x(sql + " ORDER BY id", args)]
 
     def adjustment_counts(self, keys: Iterable[str]) -> dict[str, int]:
         """Approved changes to the registers: tasks adjusted (deadline, target, wording...), added, dropped;
@@ -395,13 +511,13 @@ class Store:
     def request_adjustment(self, req: dict) -> int | None:
         """A unit's request to change its register (not applied until decided). The same pending request
         (same task, change and new value) made again is not duplicated. Returns the request id."""
-        same = self.db.execute(
+        same = self._x(
             "SELECT id FROM adjustments WHERE register_key=? AND unit_code=? AND task_code=? AND change=? AND "
             "COALESCE(field, '')=? AND COALESCE(new_value, '')=? AND decision IS NULL",
             (req["register_key"], req["unit_code"], req["task_code"], req["change"], req.get("field") or "",
              _text(req.get("new_value")) or "")).fetchone()
         if same:
-            self.db.execute("UPDATE adjustments SET reason=COALESCE(?, reason), submission_id=?, period=?, "
+            self._x("UPDATE adjustments SET reason=COALESCE(?, reason), submission_id=?, period=?, "
                             "form_id=? WHERE id=?", (req.get("reason"), req.get("submission_id"), req.get("period"),
                                                      req.get("form_id"), same[0]))
             return same[0]
@@ -410,19 +526,17 @@ class Store:
         values = {**req, "old_value": _text(req.get("old_value")), "new_value": _text(req.get("new_value")),
                   "requested_at": req.get("requested_at") or _now(),
                   "data": json.dumps(req.get("data"), ensure_ascii=False) if req.get("data") else None}
-        cur = self.db.execute(f"INSERT INTO adjustments ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
-                              [values.get(c) for c in cols])
-        return cur.lastrowid
+        return self._x(f"INSERT INTO adjustments ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))}) "
+                       f"RETURNING id", [values.get(c) for c in cols]).fetchone()[0]
 
     def decide_adjustment(self, adj_id: int, decision: str, ref: str | None, note: str | None) -> bool:
         """Record the office's decision on a pending request and, when approved, apply it to the register (one
         transaction). Returns False when the request was already decided (deciding again changes nothing)."""
-        db = self.db
-        db.execute("BEGIN IMMEDIATE")
+        self._begin()
         try:
-            a = db.execute("SELECT * FROM adjustments WHERE id=?", (adj_id,)).fetchone()
+            a = self._x("SELECT * FROM adjustments WHERE id=?", (adj_id,)).fetchone()
             if a is None or a["decision"] is not None:
-                db.execute("ROLLBACK")
+                self._end(False)
                 return False
             a = dict(a)
             at = _now()
@@ -430,45 +544,44 @@ class Store:
                                              "task": a["task_code"], "change": a["change"], "field": a["field"],
                                              "new_value": a["new_value"], "decision": decision, "ref": ref,
                                              "note": note})
-            db.execute("UPDATE adjustments SET decision=?, decision_ref=?, decision_note=?, decided_at=? WHERE id=?",
+            self._x("UPDATE adjustments SET decision=?, decision_ref=?, decision_note=?, decided_at=? WHERE id=?",
                        (decision, ref, note, at, adj_id))
             if decision == "approved":
                 self._apply_adjustment(a, ref, at)
-                db.execute("UPDATE adjustments SET applied_at=? WHERE id=?", (at, adj_id))
-            db.execute("INSERT INTO audit (at, action, detail) VALUES (?, ?, ?)",
-                       (at, "adjust", f"{a['unit_code']} {a['task_code']} {a['change']} → {decision} ({ref or ''})"))
-            db.execute("COMMIT")
+                self._x("UPDATE adjustments SET applied_at=? WHERE id=?", (at, adj_id))
+            self._audit("adjust", f"{a['unit_code']} {a['task_code']} {a['change']} → {decision} ({ref or ''})", at=at)
+            self._end(True)
             return True
         except BaseException:
-            _rollback(db)
+            self._rollback()
             raise
 
     def _apply_adjustment(self, a: dict, ref: str | None, at: str) -> None:
-        db, key, unit, code = self.db, a["register_key"], a["unit_code"], a["task_code"]
+        key, unit, code = a["register_key"], a["unit_code"], a["task_code"]
 
         def change(field: str, old, new) -> None:
-            db.execute("INSERT INTO task_changes (register_key, unit_code, task_code, field, old_value, new_value, "
+            self._x("INSERT INTO task_changes (register_key, unit_code, task_code, field, old_value, new_value, "
                        "submission_id, at, adjustment_id, decision_ref) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                        (key, unit, code, field, _text(old), _text(new), a["submission_id"], at, a["id"], ref))
 
         if a["change"] == "add":
             task = json.loads(a["data"] or "{}")
             values = {f: to_json_value(task.get(f)) for f in TASK_FIELDS}
-            db.execute(f"INSERT OR REPLACE INTO tasks (register_key, unit_code, task_code, {', '.join(TASK_FIELDS)}, "
-                       f"source_form, submission_id, active, version, confirmation, confirmed_version) VALUES "
-                       f"(?, ?, ?, {', '.join('?' * len(TASK_FIELDS))}, ?, ?, 1, 1, 'confirmed', 1)",
-                       [key, unit, code, *values.values(), a["form_id"], a["submission_id"]])
+            cols = ["register_key", "unit_code", "task_code", *TASK_FIELDS, "source_form", "submission_id", "active",
+                    "version", "confirmation", "confirmed_version"]
+            self._x(_upsert(S.tasks, cols, True), [key, unit, code, *self._typed(values).values(), a["form_id"],
+                                                   a["submission_id"], 1, 1, "confirmed", 1])
             change("added", None, values.get("title"))
         elif a["change"] == "drop":
-            db.execute("UPDATE tasks SET dropped=1, version=version+1 WHERE register_key=? AND unit_code=? AND "
+            self._x("UPDATE tasks SET dropped=1, version=version+1 WHERE register_key=? AND unit_code=? AND "
                        "task_code=?", (key, unit, code))
             change("dropped", a["old_value"], a["new_value"])
         else:
             field = a["field"]
             if field not in TASK_FIELDS:
                 raise ValueError(f"unknown field {field}")
-            db.execute(f"UPDATE tasks SET {field}=?, version=version+1 WHERE register_key=? AND unit_code=? AND "
-                       f"task_code=?", (a["new_value"], key, unit, code))
+            self._x(f"UPDATE tasks SET {field}=?, version=version+1 WHERE register_key=? AND unit_code=? AND "
+                    f"task_code=?", (self._typed({field: a["new_value"]})[field], key, unit, code))
             change(field, a["old_value"], a["new_value"])
 
     def set_confirmation(self, key: str, unit: str, code: str, state: str | None, note: str | None) -> bool:
@@ -482,24 +595,23 @@ class Store:
             return False
         self.journal(key, {"kind": "confirm", "key": key, "unit": unit, "task": code, "state": state,
                            "note": note or None})
-        self.db.execute("UPDATE tasks SET confirmation=?, confirmation_note=?, confirmed_version=? WHERE "
+        self._x("UPDATE tasks SET confirmation=?, confirmation_note=?, confirmed_version=? WHERE "
                         "register_key=? AND unit_code=? AND task_code=?",
                         (state, note or None, t["version"] if state else None, key, unit, code))
-        self.db.execute("INSERT INTO audit (at, action, detail) VALUES (?, ?, ?)",
-                        (_now(), "confirm", f"{unit} {code} {key}: {state or '(chưa có ý kiến)'} {note or ''}"))
+        self._audit("confirm", f"{unit} {code} {key}: {state or '(chưa có ý kiến)'} {note or ''}", at=_now())
         return True
 
     def is_confirmed(self, key: str, unit: str) -> bool:
         """Whether the office has confirmed any of the unit's tasks in this register (from then on a changed
         registration is a request to adjust, not a new registration)."""
-        return self.db.execute("SELECT 1 FROM tasks WHERE register_key=? AND unit_code=? AND confirmation="
+        return self._x("SELECT 1 FROM tasks WHERE register_key=? AND unit_code=? AND confirmation="
                                "'confirmed' LIMIT 1", (key, unit)).fetchone() is not None
 
     def journal(self, key: str, event: dict) -> None:
         """Keep one decision of the office in the archive of the register's round (before the store records it),
         so that a store rebuilt from the archive has it too (toolkit.rebuild)."""
-        root = self.path.parent
-        if not (root / "settings.yaml").exists() or not GUARD["on"]:
+        root = self.root
+        if root is None or not (root / "settings.yaml").exists() or not GUARD["on"]:
             return  # a store outside a workspace, or one being rebuilt from this very journal
         import time
 
@@ -511,11 +623,23 @@ class Store:
             fh.flush()
 
     def audit(self) -> list[dict]:
-        return [dict(r) for r in self.db.execute("SELECT * FROM audit ORDER BY id")]
+        return [dict(r) for r in self._x("SELECT * FROM audit ORDER BY id")]
 
     def scores(self, period: str) -> list[dict]:
-        return [dict(r) for r in self.db.execute("SELECT * FROM scores WHERE period=? ORDER BY score DESC",
-                                                 (period,))]
+        """A round's classifications, highest score first; ``detail`` is the JSON of the whole detail, as the score
+        stage gave it (its columns put back together)."""
+        out = []
+        for r in self._x("SELECT * FROM scores WHERE period=? ORDER BY score IS NULL, score DESC", (period,)):
+            row = dict(r)
+            detail = {"name": row["name"]}
+            detail.update({c: row[c] for c in S.SCORE_INTS if row[c] is not None})
+            detail.update({c: bool(detail[c]) for c in ("preliminary", "reported", "pending") if c in detail})
+            detail.update({c: row[c] for c in S.SCORE_FLOATS})
+            detail["why"] = json.loads(row["why"]) if row["why"] else []
+            detail.update(json.loads(row["detail"] or "{}"))
+            row["detail"] = json.dumps(detail, ensure_ascii=False)
+            out.append(row)
+        return out
 
     # --- writes ----------------------------------------------------------------------------------
     def record(self, sub: dict, rows: Iterable[dict], issues: Iterable[dict], register: dict | None = None,
@@ -524,17 +648,16 @@ class Store:
         one that keeps its place (a file older than the unit's latest), or all None when the same content was
         stored meanwhile (by a concurrent collect). ``forget`` (an
         earlier rejection of the same file and why it is read again) is forgotten in the same transaction."""
-        db = self.db
-        db.execute("BEGIN IMMEDIATE")
+        self._begin()
         try:
             if forget:
                 self._forget(*forget)
-            if db.execute("SELECT 1 FROM seen_files WHERE sha256=?", (sub["sha256"],)).fetchone():
-                db.execute("ROLLBACK")
+            if self._x("SELECT 1 FROM seen_files WHERE sha256=?", (sub["sha256"],)).fetchone():
+                self._end(False)
                 return Recorded(None, None, None)
             previous, newer = None, None
             if sub["status"] == "accepted" and sub.get("unit_code"):
-                r = db.execute("SELECT * FROM submissions WHERE unit_code=? AND form_id=? AND period=? AND active=1",
+                r = self._x("SELECT * FROM submissions WHERE unit_code=? AND form_id=? AND period=? AND active=1",
                                (sub["unit_code"], sub["form_id"], sub["period"])).fetchone()
                 previous = dict(r) if r else None
                 if previous and (previous["file_mtime"], previous["file_name"]) > (sub["file_mtime"], sub["file_name"]):
@@ -542,23 +665,25 @@ class Store:
             cols = ["sha256", "file_name", "rel_path", "archived_path", "format", "unit_code", "form_id",
                     "form_version", "period", "received_at", "file_mtime", "status", "errors", "warnings",
                     "late_days", "identified_by", "collected_as"]
-            cur = db.execute(f"INSERT INTO submissions ({', '.join(cols)}, active, replaces) VALUES "
-                             f"({', '.join('?' * len(cols))}, ?, ?)",
+            cols.append("collected_by")
+            sub = {**sub, "collected_by": f"{self.who[0]}@{self.who[1]}"}
+            cur = self._x(f"INSERT INTO submissions ({', '.join(cols)}, active, replaces) VALUES "
+                          f"({', '.join('?' * len(cols))}, ?, ?) RETURNING id",
                              [sub.get(c) for c in cols] + [1 if sub["status"] == "accepted" and not newer else 0,
                                                            previous["id"] if previous else None])
-            sid = cur.lastrowid
+            sid = cur.fetchone()[0]
             if newer:
-                db.execute("UPDATE submissions SET replaced_by=? WHERE id=?", (newer["id"], sid))
+                self._x("UPDATE submissions SET replaced_by=? WHERE id=?", (newer["id"], sid))
             if previous:
-                db.execute("UPDATE submissions SET active=0, replaced_by=? WHERE id=?", (sid, previous["id"]))
-            db.execute("INSERT INTO seen_files VALUES (?, ?, ?, ?)", (sub["sha256"], sid, _now(), sub["file_name"]))
-            db.executemany(
+                self._x("UPDATE submissions SET active=0, replaced_by=? WHERE id=?", (sid, previous["id"]))
+            self._x("INSERT INTO seen_files VALUES (?, ?, ?, ?)", (sub["sha256"], sid, _now(), sub["file_name"]))
+            self._many(
                 "INSERT INTO rows (submission_id, sheet_id, sheet, excel_row, unit_code, task_code, data) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?)",
                 [(sid, r["sheet_id"], r["sheet"], r["excel_row"], sub.get("unit_code"), r.get("task_code"),
                   json.dumps({k: to_json_value(v) for k, v in r["values"].items()}, ensure_ascii=False))
                  for r in rows])
-            db.executemany(
+            self._many(
                 "INSERT INTO issues (submission_id, file_name, unit_code, code, severity, sheet, cell, excel_row, "
                 "message, hint, period, form_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [(sid, sub["file_name"], sub.get("unit_code"), i["code"], i["severity"], i["sheet"], i["cell"],
@@ -567,8 +692,7 @@ class Store:
             detail = f"{sub.get('unit_code')} {sub.get('form_id')} {sub.get('period')} ({sub['status']})"
             if previous:
                 detail += f"; thay thế bản #{previous['id']} ({previous['file_name']})"
-            db.execute("INSERT INTO audit (at, action, detail, submission_id, file_name) VALUES (?, ?, ?, ?, ?)",
-                       (_now(), action, detail, sid, sub["file_name"]))
+            self._audit(action, detail, sid, sub["file_name"])
             if hook:
                 hook("after-rows")
             if register and sub["status"] == "accepted" and not newer:
@@ -576,17 +700,17 @@ class Store:
                     self._record_requests(sid, sub, register)
                 else:
                     self._update_register(sid, sub, register)
-            db.execute("COMMIT")
+            self._end(True)
             return Recorded(sid, previous, newer)
         except BaseException:
-            _rollback(db)
+            self._rollback()
             raise
 
     def _record_requests(self, sid: int, sub: dict, payload: dict) -> None:
         """A progress report's requests to change the register: kept pending for the office's decision. A later
         report of the same period replaces the requests of the earlier one that are still pending."""
         unit = sub["unit_code"]
-        self.db.execute("DELETE FROM adjustments WHERE unit_code=? AND form_id=? AND period=? AND decision IS NULL",
+        self._x("DELETE FROM adjustments WHERE unit_code=? AND form_id=? AND period=? AND decision IS NULL",
                         (unit, sub["form_id"], sub["period"]))
         for req in payload["requests"]:
             key = payload["key"]
@@ -610,9 +734,9 @@ class Store:
                                      or None})
 
     def _update_register(self, sid: int, sub: dict, register: dict) -> None:
-        db, key, unit = self.db, register["key"], sub["unit_code"]
+        key, unit = register["key"], sub["unit_code"]
         tasks = register.get("tasks", [])
-        existing = {r["task_code"]: dict(r) for r in db.execute(
+        existing = {r["task_code"]: dict(r) for r in self._x(
             "SELECT * FROM tasks WHERE register_key=? AND unit_code=? AND source_form=?",
             (key, unit, sub["form_id"]))}
         at = _now()
@@ -631,15 +755,15 @@ class Store:
                 if locked:
                     request(t["task_code"], "add", new=values.get("title"), reason=t.get("note"), data=values)
                     continue
-                db.execute(f"INSERT OR REPLACE INTO tasks (register_key, unit_code, task_code, {', '.join(TASK_FIELDS)}, "
-                           f"source_form, submission_id, active, version) VALUES (?, ?, ?, "
-                           f"{', '.join('?' * len(TASK_FIELDS))}, ?, ?, 1, 1)",
-                           [key, unit, t["task_code"], *values.values(), sub["form_id"], sid])
+                cols = ["register_key", "unit_code", "task_code", *TASK_FIELDS, "source_form", "submission_id",
+                        "active", "version"]
+                self._x(_upsert(S.tasks, cols, True),
+                        [key, unit, t["task_code"], *self._typed(values).values(), sub["form_id"], sid, 1, 1])
                 # an addition only once a register of the unit was accepted: a first registration sent back for
                 # correction, then accepted, adds nothing to a register
-                if db.execute("SELECT COUNT(*) FROM submissions WHERE unit_code=? AND form_id=? AND period=? AND "
+                if self._x("SELECT COUNT(*) FROM submissions WHERE unit_code=? AND form_id=? AND period=? AND "
                               "status='accepted' AND id<>?", (unit, sub["form_id"], sub["period"], sid)).fetchone()[0]:
-                    db.execute("INSERT INTO task_changes (register_key, unit_code, task_code, field, old_value, "
+                    self._x("INSERT INTO task_changes (register_key, unit_code, task_code, field, old_value, "
                                "new_value, submission_id, at) VALUES (?, ?, ?, 'added', NULL, ?, ?, ?)",
                                (key, unit, t["task_code"], values.get("title"), sid, at))
                 continue
@@ -651,67 +775,78 @@ class Store:
             if not old["active"]:
                 changed["active"] = ("0", "1")
             for f, (a, b) in changed.items():
-                db.execute("INSERT INTO task_changes (register_key, unit_code, task_code, field, old_value, "
+                self._x("INSERT INTO task_changes (register_key, unit_code, task_code, field, old_value, "
                            "new_value, submission_id, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                            (key, unit, t["task_code"], f, _text(a), _text(b), sid, at))
-            db.execute(f"UPDATE tasks SET {', '.join(f + '=?' for f in TASK_FIELDS)}, submission_id=?, active=1, "
+            self._x(f"UPDATE tasks SET {', '.join(f + '=?' for f in TASK_FIELDS)}, submission_id=?, active=1, "
                        f"version=version+? WHERE register_key=? AND unit_code=? AND task_code=?",
-                       [*values.values(), sid, 1 if changed else 0, key, unit, t["task_code"]])
+                       [*self._typed(values).values(), sid, 1 if changed else 0, key, unit, t["task_code"]])
         for code, old in existing.items():
             if old["active"] and old.get("confirmation") == "confirmed":
                 if not old.get("dropped"):
                     request(code, "drop", old=old["title"], reason="Không còn trong bản đăng ký đơn vị gửi lại")
             elif old["active"]:
-                db.execute("UPDATE tasks SET active=0, version=version+1 WHERE register_key=? AND unit_code=? "
+                self._x("UPDATE tasks SET active=0, version=version+1 WHERE register_key=? AND unit_code=? "
                            "AND task_code=?", (key, unit, code))
-                db.execute("INSERT INTO task_changes (register_key, unit_code, task_code, field, old_value, "
+                self._x("INSERT INTO task_changes (register_key, unit_code, task_code, field, old_value, "
                            "new_value, submission_id, at) VALUES (?, ?, ?, 'withdrawn', ?, NULL, ?, ?)",
                            (key, unit, code, old["title"], sid, at))
         if "items" in register:
-            db.execute("DELETE FROM work_items WHERE register_key=? AND unit_code=?", (key, unit))
-            db.executemany(
-                "INSERT OR REPLACE INTO work_items VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            self._x("DELETE FROM work_items WHERE register_key=? AND unit_code=?", (key, unit))
+            self._many(
+                _upsert(S.work_items, [c.name for c in S.work_items.columns], True),
                 [(key, unit, it["item_code"], it.get("task_code"), it.get("description"), it.get("roadmap"),
                   it.get("owner"), to_json_value(it.get("deadline")), sid) for it in register["items"]])
 
     def snapshot_registry(self, period: str, registry) -> None:
-        db = self.db
-        db.execute("BEGIN IMMEDIATE")
+        self._begin()
         try:
-            db.execute("DELETE FROM units WHERE period=?", (period,))
-            db.execute("DELETE FROM leaders WHERE period=?", (period,))
-            db.executemany("INSERT INTO units VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            self._x("DELETE FROM units WHERE period=?", (period,))
+            self._x("DELETE FROM leaders WHERE period=?", (period,))
+            self._many("INSERT INTO units VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                            [(period, u.code, u.name, u.kind, u.parent, u.head_name, u.head_title, u.email)
                             for u in registry.units.values()])
-            db.executemany("INSERT INTO leaders VALUES (?, ?, ?, ?, ?, ?)",
+            self._many("INSERT INTO leaders VALUES (?, ?, ?, ?, ?, ?)",
                            [(period, ldr.id, ldr.name, ldr.title, ldr.unit, int(ldr.btv_managed))
                             for ldr in registry.leaders.values()])
-            db.execute("COMMIT")
+            self._end(True)
         except BaseException:
-            _rollback(db)
+            self._rollback()
             raise
 
     def save_form(self, form_id: str, version: int, definition: str) -> None:
-        self.db.execute("INSERT OR IGNORE INTO forms VALUES (?, ?, ?)", (form_id, version, definition))
+        self._x(_upsert(S.forms, ["id", "version", "definition"], False), (form_id, version, definition))
 
     def save_scores(self, period: str, records: list[dict]) -> None:
-        db = self.db
-        db.execute("BEGIN IMMEDIATE")
+        """A round's classifications: the detail of each (counts, rates, points, rank, reasons) in columns of its
+        own (``detail`` keeps only what has no column)."""
+        cols = ["period", "subject_kind", "subject_id", "score", "level", "detail", "at", "name", *S.SCORE_INTS,
+                *S.SCORE_FLOATS, "why"]
+        at = _now()
+        values = []
+        for r in records:
+            d = dict(r.get("detail") or {})
+            typed = [d.pop("name", None)]
+            typed += [None if d.get(c) is None else int(d.pop(c)) for c in S.SCORE_INTS]
+            typed += [None if d.get(c) is None else float(d.pop(c)) for c in S.SCORE_FLOATS]
+            for c in (*S.SCORE_INTS, *S.SCORE_FLOATS):
+                d.pop(c, None)
+            why = d.pop("why", None)
+            typed.append(None if why is None else json.dumps(why, ensure_ascii=False, default=str))
+            values.append([period, r["subject_kind"], r["subject_id"], r["score"], r["level"],
+                           json.dumps(d, ensure_ascii=False, default=str) if d else None, at, *typed])
+        self._begin()
         try:
-            db.execute("DELETE FROM scores WHERE period=?", (period,))
-            db.executemany("INSERT INTO scores VALUES (?, ?, ?, ?, ?, ?, ?)",
-                           [(period, r["subject_kind"], r["subject_id"], r["score"], r["level"],
-                             json.dumps(r.get("detail", {}), ensure_ascii=False, default=str), _now())
-                            for r in records])
-            db.execute("INSERT INTO audit (at, action, detail) VALUES (?, 'score', ?)",
-                       (_now(), f"{period}: {len(records)} kết quả xếp loại"))
-            db.execute("COMMIT")
+            self._x("DELETE FROM scores WHERE period=?", (period,))
+            self._many(f"INSERT INTO scores ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})", values)
+            self._audit("score", f"{period}: {len(records)} kết quả xếp loại")
+            self._end(True)
         except BaseException:
-            _rollback(db)
+            self._rollback()
             raise
 
     def log(self, action: str, detail: str) -> None:
-        self.db.execute("INSERT INTO audit (at, action, detail) VALUES (?, ?, ?)", (_now(), action, detail))
+        self._audit(action, detail)
 
     # --- added by i29
     def form_definitions(self, form_id: str) -> dict[int, str]:
@@ -723,14 +858,98 @@ class Store:
         self.db.execute("INSERT OR REPLACE INTO forms VALUES (?, ?, ?)", (form_id, version, definition))
 
 
-def _rollback(db: sqlite3.Connection) -> None:
-    """Undo the transaction in progress, if SQLite has not already (a failed COMMIT on a full disk ends it): the
-    error the caller sees is the one that happened, never "cannot rollback - no transaction is active"."""
-    if db.in_transaction:
-        try:
-            db.execute("ROLLBACK")
-        except sqlite3.Error:
-            pass
+    # --- the check against the archive, the rebuild, the mail ledger, the round lock, the analysts ---------------
+    def seen_submissions(self) -> dict[str, dict]:
+        """Every file seen (by SHA-256) and the submission it made."""
+        return {r["sha256"]: dict(r) for r in self._x(
+            "SELECT s.* FROM seen_files f JOIN submissions s ON s.id=f.submission_id")}
+
+    def confirmation_of(self, key: str, unit: str, code: str) -> str | None:
+        t = self.task(key, unit, code)
+        return None if t is None else t["confirmation"]
+
+    def decision_recorded(self, key: str, unit: str, code: str, change: str, field: str | None,
+                          new_value: str | None, decision: str) -> bool:
+        """Whether a decision on a request to adjust the register is in the store."""
+        return self._x("SELECT 1 FROM adjustments WHERE register_key=? AND unit_code=? AND task_code=? AND change=? "
+                       "AND COALESCE(field, '')=? AND COALESCE(new_value, '')=? AND decision=?",
+                       (key, unit, code, change, field or "", new_value or "", decision)).fetchone() is not None
+
+    def set_received_at(self, sha256: str, at: str) -> None:
+        """A rebuilt submission keeps the time it was first received."""
+        self._x("UPDATE submissions SET received_at=? WHERE sha256=?", (at, sha256))
+
+    def fetched_ids(self) -> set[str]:
+        """Message-IDs of the mail already fetched."""
+        return {r[0] for r in self._x("SELECT message_id FROM mail_fetched")}
+
+    def mark_fetched(self, message_id: str, period: str, folder: str, sender: str, subject: str, sent_at: str,
+                     files: int) -> None:
+        self._x(_upsert(S.mail_fetched, [c.name for c in S.mail_fetched.columns], False),
+                (message_id, period, folder, sender, subject, sent_at, _now(), files))
+
+    def was_sent(self, key: str) -> dict | None:
+        row = self._x("SELECT * FROM mail_sent WHERE key=?", (key,)).fetchone()
+        return dict(row) if row else None
+
+    def mark_sent(self, key: str, period: str, unit: str, kind: str, recipients: list[str], subject: str,
+                  message_id: str, attachment: str) -> None:
+        self._x(_upsert(S.mail_sent, [c.name for c in S.mail_sent.columns], False),
+                (key, period, unit, kind, ", ".join(recipients), subject, message_id, attachment, _now()))
+        self._audit("mail", f"{period} {unit}: gửi {kind} tới {', '.join(recipients)}")
+
+    def try_advisory_lock(self, key: int) -> bool:
+        """PostgreSQL: take a session advisory lock if free (released at unlock or when the connection ends)."""
+        return bool(self._x(f"SELECT pg_try_advisory_lock({int(key)})").fetchone()[0])
+
+    def advisory_unlock(self, key: int) -> None:
+        self._x(f"SELECT pg_advisory_unlock({int(key)})")
+
+    def set_lock_holder(self, name: str, period: str | None, action: str) -> None:
+        """Who holds a lock (the Windows user, the PC, since when), for the one who waits."""
+        self._x(_upsert(S.locks, ["name", "period", "action", "actor", "machine", "since"], True),
+                (name, period, action, *self.who, _now()))
+
+    def clear_lock_holder(self, name: str) -> None:
+        self._x("DELETE FROM locks WHERE name=?", (name,))
+
+    def lock_holder(self, name: str) -> dict | None:
+        row = self._x("SELECT * FROM locks WHERE name=?", (name,)).fetchone()
+        return dict(row) if row else None
+
+    def table_counts(self) -> dict[str, int]:
+        """Rows of every table of the schema (a migration compares them table by table)."""
+        return {t.name: self._x(f"SELECT COUNT(*) FROM {t.name}").fetchone()[0] for t in S.metadata.sorted_tables
+                if t.name != "locks"}  # who holds a lock now is no history
+
+    def query(self, sql: str, args: Iterable | None = None) -> list[dict]:
+        """A read of the documented views (toolkit.analysis), with ``?`` placeholders on both engines."""
+        return [dict(r) for r in self._x(sql, args)]
+
+    def columns(self, relation: str) -> list[str]:
+        """The column names of a table or view (an empty DataFrame still has its columns)."""
+        return self._x(f"SELECT * FROM {relation} WHERE 1=0")._keys()
+
+
+def integrity(target) -> list[str]:
+    """SQLite's integrity check of a store file, read-only (["ok"] when sound); a server keeps its own."""
+    if is_server(target):
+        return ["ok"]
+    db = sqlite3.connect(f"file:{target}?mode=ro", uri=True)
+    try:
+        return [r[0] for r in db.execute("PRAGMA integrity_check(20)")]
+    finally:
+        db.close()
+
+
+def read_submissions(target) -> list[dict]:
+    """The submissions of a store set aside (possibly damaged: read-only, nothing upgraded), oldest first."""
+    db = sqlite3.connect(f"file:{target}?mode=ro", uri=True)
+    try:
+        db.row_factory = sqlite3.Row
+        return [dict(r) for r in db.execute("SELECT * FROM submissions ORDER BY id")]
+    finally:
+        db.close()
 
 
 def _text(v: Any) -> str | None:
