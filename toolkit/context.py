@@ -8,6 +8,7 @@ from pathlib import Path
 
 from .definitions.forms import Form, canonical_form_id, load_forms
 from .errors import ToolkitError, WorkspaceError
+from .periods import parse_period
 from .store import Store, is_server, store_target
 from .workspace.calendar import Calendar
 from .workspace.config import Workspace
@@ -66,7 +67,6 @@ class Context:
         """The analysts' read-only view of one round: ``.rows()``, ``.scores()``, ``.submissions()``, ``.tasks()``,
         ``.adjustments()`` as pandas DataFrames (toolkit.analysis)."""
         from .analysis import RoundData
-        from .workspace.periods import parse_period
 
         return RoundData(self, parse_period(period))
 

@@ -22,11 +22,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from .context import load_context
 from .errors import ToolkitError, WorkspaceError
-from .machine import StoreError, describe_db_error
+from .machine import StoreError, describe_db_error, is_db_error
 from .store import GUARD, JOURNAL, Store, integrity, is_server, open_store, probe, read_submissions, store_target
 from .store.engine import check_url, shown
-from .workspace.config import Workspace, workspace_lock
+from .store.lock import round_lock
+from .store.transfer import copy_store, empty_store, keep_aside
+from .workspace.config import Workspace, atomic_path, workspace_lock
 from .workspace.periods import parse_period
 
 SPREADSHEET_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".xlsb", ".ods", ".xltx", ".xltm"}
@@ -153,7 +156,6 @@ def check_store(root: str | os.PathLike) -> CheckResult:
     except StoreError as exc:
         result.integrity = [str(exc)]
     except Exception as exc:
-        from .machine import is_db_error
 
         if not is_db_error(exc):
             raise
@@ -229,7 +231,6 @@ class RebuildResult:
 def rebuild_store(root: str | os.PathLike, progress: Callable[[int, int, str], None] | None = None,
                   workers: int | None = None) -> RebuildResult:
     """A new store from the archive; the old one (damaged, emptied or sound) is kept aside."""
-    from .context import load_context
 
     ws = Workspace.open(root)
     ctx = load_context(ws)
@@ -289,7 +290,6 @@ def _set_aside(db: Path) -> Path | None:
 
 def _set_aside_server(url: str, ws) -> Path:
     """A PostgreSQL store is kept aside as a SQLite copy in the workspace, then emptied for the rebuild."""
-    from .store.transfer import copy_store, empty_store
 
     stamp = datetime.now().strftime("%Y%m%d_%H%M%S")
     copy = ws.db_path.with_name(f"{ws.db_path.stem}.truoc_khi_dung_lai_{stamp}{ws.db_path.suffix}")
@@ -300,8 +300,6 @@ def _set_aside_server(url: str, ws) -> Path:
 
 
 def _restore_server(url: str, ws, aside: Path) -> None:
-    from .store.transfer import copy_store, empty_store
-
     with open_store(url, guard=False, root=ws.root) as server, open_store(aside, guard=False, root=ws.root) as kept:
         empty_store(server)
         copy_store(kept, server)
@@ -442,7 +440,6 @@ def _keep_time(store: Store, f: ArchivedFile) -> None:
         except ValueError:
             now = {}
         now.update(seq=f.sidecar.get("seq"), received_at=f.sidecar.get("received_at"))
-        from .workspace.config import atomic_path
 
         with atomic_path(side) as tmp:
             tmp.write_text(json.dumps(now, ensure_ascii=False, indent=1), encoding="utf-8")
@@ -493,10 +490,6 @@ class MigrateResult:
 
 
 def migrate_store(root: str | os.PathLike, to: str) -> MigrateResult:
-    from .context import load_context
-    from .store.lock import round_lock
-    from .store.transfer import copy_store, keep_aside
-
     ctx = load_context(root)
     ws = ctx.ws
     source = store_target(ws)

@@ -14,6 +14,9 @@ import time
 from datetime import datetime
 
 from ..errors import WorkspaceError
+from ..files import workspace_lock
+from ..machine import read_only_workspace
+from .engine import is_server
 
 ROUND_LOCK = 7_366_002  # the advisory lock's key (the write transactions use 7_366_001)
 POLL_S = 0.2
@@ -42,13 +45,8 @@ class round_lock:
         self.file = None
 
     def __enter__(self) -> round_lock:
-        from .engine import is_server
-
         deadline = time.monotonic() + self.timeout
         if not is_server(self.ctx.store_target):
-            from ..files import workspace_lock
-            from ..machine import read_only_workspace
-
             lock = workspace_lock(self.ctx.ws.root, timeout=self.timeout)
             try:
                 lock.__enter__()

@@ -20,8 +20,10 @@ from typing import Any, NamedTuple
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from ..issues import Issue, Severity
+from ..machine import StoreError, describe_db_error
 from . import schema as S
 from .engine import actor, is_server, machine, make_engine, shown
+from .versions import check_server, ensure_schema
 
 ADJUSTMENT_STATES = {None: "Chờ ý kiến", "approved": "Đồng ý", "refused": "Không đồng ý"}
 
@@ -59,8 +61,6 @@ def guard_store(path, root: Path | None = None) -> None:
     except sqlite3.DatabaseError as exc:
         found = str(exc)
     if found != "ok":
-        from ..machine import StoreError, describe_db_error
-
         raise StoreError(describe_db_error(sqlite3.DatabaseError("malformed: " + found), str(path)))
     probe(path)  # an empty store is refused there
 
@@ -86,7 +86,6 @@ def refuse_lost_store(path: Path, how: str, created_ns: int | None = None, root:
         kept = [p for p in kept if p.stat().st_mtime_ns < created_ns]
     if not kept:
         return
-    from ..machine import StoreError
 
     what = {"missing": "không còn (đã bị xoá hoặc chuyển đi)", "empty": "trống"}[how]
     rounds = sorted({p.parent.parent.parent.name for p in kept})
@@ -203,16 +202,12 @@ class Store:
             self.engine = make_engine(self.target)
             self.conn = self.engine.connect()
             if self.server:
-                from .versions import check_server
-
                 check_server(self.conn, shown(self.target))
-            from .versions import ensure_schema
 
             ensure_schema(self)
             empty = guard and self._x("SELECT 1 FROM seen_files LIMIT 1").fetchone() is None
         except (sqlite3.DatabaseError, SQLAlchemyError) as exc:
             self._close_quietly()
-            from ..machine import StoreError, describe_db_error
 
             raise StoreError(describe_db_error(exc, shown(self.target))) from None
         except BaseException:

@@ -12,7 +12,10 @@ from pathlib import Path
 
 from sqlalchemy import inspect
 
+from ..machine import StoreError
+from . import engine
 from . import schema as S
+from .engine import shown
 
 HEAD = "0002"
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -37,13 +40,11 @@ def revision(store) -> str | None:
 
 def check_server(conn, where: str) -> None:
     """Refuse a PostgreSQL server older than the toolkit supports."""
-    from ..machine import StoreError
-    from .engine import MIN_SERVER
 
     number = int(conn.exec_driver_sql("SHOW server_version_num").scalar())
-    if number // 10000 < MIN_SERVER:
+    if number // 10000 < engine.MIN_SERVER:
         raise StoreError(f"Máy chủ PostgreSQL {where} là phiên bản {number // 10000}, quá cũ: bộ công cụ cần "
-                         f"PostgreSQL {MIN_SERVER} trở lên. Nâng cấp máy chủ (hoặc dùng một máy chủ mới hơn) rồi chạy "
+                         f"PostgreSQL {engine.MIN_SERVER} trở lên. Nâng cấp máy chủ (hoặc dùng một máy chủ mới hơn) rồi chạy "
                          f"lại lệnh.")
 
 
@@ -66,9 +67,6 @@ def ensure_schema(store) -> None:
     if rev == HEAD:
         return
     if rev not in ORDER and rev is not None:
-        from ..machine import StoreError
-        from .engine import shown
-
         raise StoreError(f"Kho dữ liệu {shown(store.target)} do một phiên bản mới hơn của bộ công cụ tạo (phiên bản "
                          f"lược đồ {rev}). Cài phiên bản mới của bộ công cụ trên máy này rồi chạy lại lệnh.")
     backup(store, rev)
