@@ -166,10 +166,25 @@ def _judge(df: pd.DataFrame, as_of: date, year: int, share: float | None = None,
         return df
     reported = df["_reported"].fillna(True).astype(bool) if "_reported" in df else pd.Series(True, index=df.index)
     kw = {} if share is None else {"not_started_share": share}
-    verdicts = [judge(meaning(r.get("status")), r.get("deadline"), r.get("completed_on"), as_of,
-                      start_date=r.get("start_date"), results=r.get("results"), dropped=bool(r.get("_dropped")),
-                      reported=bool(rep), span_start=_register_start(r.get("_register")) or date(year, 1, 1), **kw)
-                for r, rep in zip(df.to_dict("records"), reported)]
+    n = len(df)
+
+    def column(name: str) -> list:  # the values to_dict("records") would give, for the columns judged only
+        return df[name].tolist() if name in df else [None] * n
+
+    starts: dict = {}
+
+    def span(key) -> date:  # a register's first day, once per register (a few keys for thousands of rows)
+        if not isinstance(key, str):
+            return _register_start(key) or date(year, 1, 1)
+        if key not in starts:
+            starts[key] = _register_start(key) or date(year, 1, 1)
+        return starts[key]
+
+    verdicts = [judge(meaning(status), deadline, completed_on, as_of, start_date=start, results=results,
+                      dropped=bool(dropped), reported=bool(rep), span_start=span(register), **kw)
+                for status, deadline, completed_on, start, results, dropped, register, rep in zip(
+                    column("status"), column("deadline"), column("completed_on"), column("start_date"),
+                    column("results"), column("_dropped"), column("_register"), reported)]
     df["_state"] = [v.state for v in verdicts]
     df["_judged"] = [v.judged for v in verdicts]
     df["_on_track"] = [v.on_track for v in verdicts]
