@@ -137,7 +137,7 @@ class _BodyRenderer:
         import zipfile
 
         xml = self.template.render(context)
-        xml = re.sub(r"\n<w:p([ >])", r"<w:p\1", xml)
+        xml = xml.replace("\n<w:p ", "<w:p ").replace("\n<w:p>", "<w:p>")  # the paragraph marks put in above
         xml = xml.replace("{_{", "{{").replace("}_}", "}}").replace("{_%", "{%").replace("%_}", "%}")
         xml = self.listing(xml)
         body = self.head + xml + self.tail

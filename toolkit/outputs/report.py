@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from .. import formatting as fmt
@@ -382,13 +383,33 @@ def _pyplot(texts: list[str] = ()):
     return plt
 
 
+def _card_rows(df: pd.DataFrame) -> dict[str, dict[str, list[dict]]]:
+    """The scorecards' task lines, by unit and by leader: each row of the round formatted once (a task shows on
+    its unit's card and on its leader's), in the round's order."""
+    out: dict[str, dict[str, list[dict]]] = {"unit": {}, "leader": {}}
+    if df.empty:
+        return out
+    n = len(df)
+
+    def column(name: str) -> list:
+        return df[name].tolist() if name in df else [None] * n
+
+    lines = [{"title": fmt.text(title), "deadline": fmt.day(deadline), "status": fmt.text(status),
+              "percent": fmt.percent(percent, 0), "state": STATES.get(state, "")}
+             for title, deadline, status, percent, state in zip(df["title"].tolist(), df["deadline"].tolist(),
+                                                                column("status"), column("percent"),
+                                                                df["_state"].tolist())]
+    out["unit"] = {k: [lines[i] for i in ix] for k, ix in df.groupby("_unit").indices.items()}
+    if "leader_id" in df:
+        led = df["leader_id"].notna()
+        where = np.flatnonzero(led.to_numpy(dtype=bool))
+        out["leader"] = {k: [lines[i] for i in where[ix]] for k, ix in df[led].groupby("leader_id").indices.items()}
+    return out
+
+
 def _scorecards(rnd, df: pd.DataFrame, scores: list[StoredScore], out: Path, root) -> list:
     jobs = []
-    groups = {"unit": {}, "leader": {}}
-    if not df.empty:
-        groups["unit"] = {k: g for k, g in df.groupby("_unit")}
-        if "leader_id" in df:
-            groups["leader"] = {k: g for k, g in df[df["leader_id"].notna()].groupby("leader_id")}
+    tasks_of = _card_rows(df)
     base = _base(rnd, "scorecard")
     suffix = " (sơ bộ)" if rnd.preliminary else ""
     linted = False
@@ -396,7 +417,6 @@ def _scorecards(rnd, df: pd.DataFrame, scores: list[StoredScore], out: Path, roo
     for s in scores:
         d = s.detail
         kind = s.subject_kind
-        rows = groups[kind].get(s.subject_id, df.iloc[0:0])
         counts = (f"Số nhiệm vụ: {d['tasks']}; đến hạn hoặc đã kết thúc trong kỳ: {d['assigned']}, trong đó hoàn thành "
                   f"đúng hạn {d['on_time']}, hoàn thành quá hạn {d.get('done_late', 0)}, chưa hoàn thành "
                   f"{d.get('failed', 0)}; chưa đến hạn: {d.get('not_due', 0)} (đúng tiến độ {d.get('on_track', 0)}, "
@@ -408,9 +428,7 @@ def _scorecards(rnd, df: pd.DataFrame, scores: list[StoredScore], out: Path, roo
                   f"tổng điểm {fmt.points(s.score)}.")
         subject = {"id": s.subject_id, "name": d["name"], "counts": counts, "points": points,
                    "level": s.level + suffix + (PENDING if d.get("pending") else ""), "why": d["why"]}
-        tasks = [{"title": fmt.text(r["title"]), "deadline": fmt.day(r["deadline"]), "status": fmt.text(r.get("status")),
-                  "percent": fmt.percent(r.get("percent"), 0), "state": STATES.get(r["_state"], "")}
-                 for r in rows.to_dict("records")]
+        tasks = tasks_of[kind].get(s.subject_id, [])
         context = {**base, "title_line": f"kết quả thực hiện nhiệm vụ {rnd.period.label}{suffix}", "subject": subject,
                    "tasks": tasks, "subject_label": "Đơn vị" if kind == "unit" else "Đồng chí"}
         if not linted:
