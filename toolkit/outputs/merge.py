@@ -226,6 +226,17 @@ def _data_columns(form: Form, rnd) -> list[tuple[str, str, float, str]]:
 
 def _data_sheet(wb, f, df: pd.DataFrame, form: Form, rnd, title: str) -> None:
     """All rows with provenance, written column by column with type-specific writers (the biggest sheet)."""
+    cols, columns = data_values(df, form, rnd)
+    n = len(df)
+    for part, first in enumerate(range(0, max(n, 1), SHEET_ROWS)):  # an Excel sheet holds 1,048,576 rows
+        last = min(first + SHEET_ROWS, n)
+        ws = wb.add_worksheet(title if part == 0 else f"{title} ({part + 1})")
+        table(ws, 0, [c[1] for c in cols], [], f, [c[2] for c in cols], rows_count=last - first)
+        _write_data_rows(ws, f, columns, first, last, [c[2] for c in cols])
+
+
+def data_values(df: pd.DataFrame, form: Form, rnd) -> tuple[list, list]:
+    """The data sheet's columns (field, title, width, type) and their values, one list per column."""
     cols = _data_columns(form, rnd)
     reg = rnd.ctx.registry
     leader_cols = {c.name for c in form.main.columns if c.type == "leader"} | {"leader_id"}
@@ -244,11 +255,7 @@ def _data_sheet(wb, f, df: pd.DataFrame, form: Form, rnd, title: str) -> None:
         elif name == "_attainment":
             values = [round(v, 1) if isinstance(v, float) and v == v else None for v in values]
         columns.append(("date" if kind == "date" else kind, values))
-    for part, first in enumerate(range(0, max(n, 1), SHEET_ROWS)):  # an Excel sheet holds 1,048,576 rows
-        last = min(first + SHEET_ROWS, n)
-        ws = wb.add_worksheet(title if part == 0 else f"{title} ({part + 1})")
-        table(ws, 0, [c[1] for c in cols], [], f, [c[2] for c in cols], rows_count=last - first)
-        _write_data_rows(ws, f, columns, first, last, [c[2] for c in cols])
+    return cols, columns
 
 
 def _write_data_rows(ws, f, columns: list, first: int, last: int, widths: list[float]) -> None:
