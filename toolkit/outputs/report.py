@@ -22,6 +22,7 @@ import pandas as pd
 from .. import formatting as fmt
 from ..definitions.forms import Form
 from ..definitions.judge import FAILED, STATES
+from ..errors import TemplateError
 from ..paths import safe_filename
 from ..register.frame import round_frame, summarise
 from ..register.history import compare_with_previous
@@ -29,11 +30,12 @@ from ..round import as_round
 from ..store import Store
 from ..workspace.office import doc_number, missing_identity, unit_letterhead
 from .pdf import to_pdf
-from .render import TEMPLATES, lint, render_many, template_path
+from .render import TEMPLATES, RenderPool, lint, render_many, template_path
 from .score import StoredScore, load_rules, stored_scores
 from .status import SUBMISSION_STATES, form_status
 
 PENDING = " (tạm xếp; chờ Ban Thường vụ quyết định)"  # tied at the quota's last place
+AHEAD_UNITS = 50  # from this many units in the registry the render processes start before the data is built
 CHART_FONTS = ["Times New Roman", "Liberation Serif", "Tinos", "Noto Serif", "DejaVu Serif"]  # preference; see charts.py
 
 
@@ -70,6 +72,13 @@ def sign(office: dict) -> dict:
             "name": office.get("signer_name") or "", "recipients": list(office.get("recipients") or [])}
 
 
+def _prepared(root, kind: str) -> str:
+    try:
+        return str(template_path(root, TEMPLATES[kind]))
+    except TemplateError:
+        return ""  # said when the document is made
+
+
 def _base(rnd, kind: str) -> dict:
     office = rnd.ws.office
     return {"head": head(office, kind), "sign": sign(office), "period_label": rnd.period.label}
@@ -93,18 +102,21 @@ def write_reports(rnd, pdf: bool = False, progress: Callable[[int, int], None] |
     root = rnd.ws.root
     jobs: list[tuple[str, str, dict, dict]] = []
     notes: list[str] = []
-    with rnd.store_handle() as store:
-        for form in rnd.forms:
-            jobs.append(_not_reported(rnd, form, out, root))
-            if form.role == "progress":
-                jobs.extend(_progress_documents(rnd, store, form, out, root))
-            elif form.role == "registration":
-                jobs.extend(_commitments(rnd, store, form, out, root, notes))
-            elif form.role == "breakthrough":
-                jobs.append(_breakthrough(rnd, store, form, out, root))
-            elif form.role == "followup":
-                jobs.append(_followup(rnd, store, form, out, root))
-    docs = render_many(jobs, progress, workers)
+    many = len(rnd.ctx.registry.units) >= AHEAD_UNITS  # a document or two per unit: start the renderers now
+    templates = tuple(_prepared(root, k) for k in ("scorecard", "commitment")) if many else ()
+    with RenderPool(workers, ahead=many, templates=templates) as pool:
+        with rnd.store_handle() as store:
+            for form in rnd.forms:
+                jobs.append(_not_reported(rnd, form, out, root))
+                if form.role == "progress":
+                    jobs.extend(_progress_documents(rnd, store, form, out, root))
+                elif form.role == "registration":
+                    jobs.extend(_commitments(rnd, store, form, out, root, notes))
+                elif form.role == "breakthrough":
+                    jobs.append(_breakthrough(rnd, store, form, out, root))
+                elif form.role == "followup":
+                    jobs.append(_followup(rnd, store, form, out, root))
+        docs = render_many(jobs, progress, workers, pool)
     result = ReportResult(folder=str(out), documents=docs, notes=notes)
     blank = missing_identity(rnd.ws.office)
     if blank:
