@@ -94,7 +94,6 @@ def adjustment_notes(store: Store, keys: list[str]) -> tuple[dict, dict]:
 
 def _build(rnd, store: Store, form: Form) -> pd.DataFrame:
     reg = rnd.ctx.registry
-    rows = store.rows(form.id, rnd.period.code, form.main.id)
     progress = form.role == "progress"
     register = register_tasks(store, rnd.register_keys, rnd) if progress else {}
     adjusted, pending = adjustment_notes(store, rnd.register_keys) if progress else ({}, {})
@@ -108,6 +107,9 @@ def _build(rnd, store: Store, form: Form) -> pd.DataFrame:
         return {"_unit": unit, "_unit_name": u.name if u else unit, "_parent_unit": u.parent if u else "",
                 "_parent_name": reg.parent_name(unit)}
 
+    stream = getattr(store, "iter_rows", None)  # streamed where the store can: the rows are not held twice
+    rows = stream(form.id, rnd.period.code, form.main.id) if stream else store.rows(form.id, rnd.period.code,
+                                                                                     form.main.id)
     for r in rows:
         unit = r["_unit"]
         rec = {c.name: r.get(c.name) for c in form.main.columns}

@@ -713,6 +713,27 @@ class Store:
     def log(self, action: str, detail: str) -> None:
         self.db.execute("INSERT INTO audit (at, action, detail) VALUES (?, ?, ?)", (_now(), action, detail))
 
+    # --- added by i33
+    def iter_rows(self, form_id: str, period: str, sheet_id: str | None = None, chunk: int = 2000):
+        """:meth:`rows`, streamed: the same rows in the same order, fetched ``chunk`` at a time, so that a
+        caller building its own records never holds the round's rows twice (the round frame)."""
+        sql = ("SELECT r.*, s.file_name, s.sha256, s.received_at FROM rows r JOIN submissions s "
+               "ON s.id=r.submission_id WHERE s.active=1 AND s.form_id=? AND s.period=?")
+        args: list[Any] = [form_id, period]
+        if sheet_id:
+            sql += " AND r.sheet_id=?"
+            args.append(sheet_id)
+        cursor = self.db.execute(sql + " ORDER BY s.unit_code, r.sheet_id, r.excel_row", args)
+        while True:
+            batch = cursor.fetchmany(chunk)
+            if not batch:
+                return
+            for r in batch:
+                d = json.loads(r["data"])
+                d.update(_unit=r["unit_code"], _file=r["file_name"], _sha256=r["sha256"], _sheet=r["sheet"],
+                         _row=r["excel_row"], _sheet_id=r["sheet_id"], _submission=r["submission_id"])
+                yield d
+
 
 def _rollback(db: sqlite3.Connection) -> None:
     """Undo the transaction in progress, if SQLite has not already (a failed COMMIT on a full disk ends it): the
