@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from datetime import date, datetime
 from dataclasses import dataclass, field
+from datetime import date, datetime
 
 import pandas as pd
 

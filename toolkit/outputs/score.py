@@ -390,7 +390,10 @@ class _Rows:
         self.rate = {k: t[k].to_numpy(dtype=float) for k in ("q", "s", "a")}
         self.state = df["_state"].tolist()
         self.code = df["task_code"].tolist() if "task_code" in df else [None] * n
-        column = (lambda c: df[c].tolist() if c in df else None)
+
+        def column(name: str) -> list | None:
+            return df[name].tolist() if name in df else None
+
         self.timeline, self.date_note, self.adjusted = column("_timeline"), column("_date_note"), column("_adjusted")
         self.status = column("status") or [None] * n
         self.meaning = meaning
