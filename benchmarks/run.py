@@ -241,14 +241,15 @@ def national(args) -> None:
     sizes = args.curve or [300, 1000, 3000]
     out_dir = HERE / "results"
     out_dir.mkdir(exist_ok=True)
-    points = []
-    for n in sizes:
+    points = [json.loads(Path(f).read_text(encoding="utf-8")) for f in args.fit or []]
+    for n in sizes if not args.fit else []:
         out = out_dir / f"curve_{n}.json"
         cmd = [sys.executable, str(Path(__file__)), "--files", str(n), "--out", str(out)] + \
             (["--reuse"] if args.reuse else []) + (["--keep"] if args.keep else [])
         print("$", " ".join(cmd), flush=True)
         subprocess.run(cmd, check=True)
         points.append(json.loads(out.read_text(encoding="utf-8")))
+    sizes = [p["files"] for p in points]
     stages = ["collect_s", "merge_s", "score_s", "report_s", "run_s", "peak_rss_mb"]
     fit = {}
     for key in stages:
@@ -282,6 +283,8 @@ def main() -> None:
                     help="the national roll-up: run each size (default 300 1000 3000), fit time and memory per "
                          "unit and extrapolate to --national units; writes benchmarks/results/national.json")
     ap.add_argument("--national", type=int, default=35_000)
+    ap.add_argument("--fit", nargs="+", metavar="RESULTS_JSON",
+                    help="with --curve: fit the results of earlier runs instead of running the sizes again")
     args = ap.parse_args()
     if args.curve is not None:
         return national(args)
