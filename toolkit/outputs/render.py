@@ -209,10 +209,17 @@ class RenderPool:
     def __init__(self, workers: int | None = None, ahead: bool = False, templates: tuple[str, ...] = ()):
         self.workers = workers or min(os.cpu_count() or 1, 4)
         self.pool = None
+        self.started: dict[int, tuple] = {}  # id(job) -> (job, its future): rendered as soon as it was built
         if ahead and self.workers >= 2:
             self.pool = ProcessPoolExecutor(max_workers=self.workers)
             for _ in range(self.workers):
                 self.pool.submit(_warm, tuple(templates))
+
+    def submit(self, jobs: list) -> None:
+        """Start rendering these documents now (their data is ready; the rest of the round's is being built)."""
+        if self.pool is not None:
+            for job in jobs:
+                self.started[id(job)] = (job, self.pool.submit(_render_job, job))
 
     def __enter__(self) -> RenderPool:
         return self
@@ -231,10 +238,13 @@ def render_many(jobs: list[tuple[str, str, dict, dict]], progress=None, workers:
     out = []
     if progress:
         progress(0, len(jobs))  # the count is known before the first document is done
-    if pool is not None and pool.pool is not None and len(jobs) >= 8:
-        chunks = max(1, len(jobs) // (workers * 4))
-        for i, path in enumerate(pool.pool.map(_render_job, jobs, chunksize=chunks), start=1):
-            out.append(path)
+    if pool is not None and pool.pool is not None and (len(jobs) >= 8 or pool.started):
+        rest = [job for job in jobs if id(job) not in pool.started]
+        chunks = max(1, len(rest) // (workers * 4))
+        later = pool.pool.map(_render_job, rest, chunksize=chunks)  # the documents not started early
+        for i, job in enumerate(jobs, start=1):
+            early = pool.started.get(id(job))
+            out.append(early[1].result() if early is not None and early[0] is job else next(later))
             if progress:
                 progress(i, len(jobs))
         return out

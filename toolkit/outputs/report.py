@@ -109,7 +109,7 @@ def write_reports(rnd, pdf: bool = False, progress: Callable[[int, int], None] |
             for form in rnd.forms:
                 jobs.append(_not_reported(rnd, form, out, root))
                 if form.role == "progress":
-                    jobs.extend(_progress_documents(rnd, store, form, out, root))
+                    jobs.extend(_progress_documents(rnd, store, form, out, root, pool.submit))
                 elif form.role == "registration":
                     jobs.extend(_commitments(rnd, store, form, out, root, notes))
                 elif form.role == "breakthrough":
@@ -158,14 +158,20 @@ def status_sentence(status, noun: str = "báo cáo") -> str:
 
 # --- progress: the report and the scorecards ----------------------------------------------------------------
 
-def _progress_documents(rnd, store: Store, form: Form, out: Path, root) -> list:
+def _progress_documents(rnd, store: Store, form: Form, out: Path, root,
+                        start: Callable[[list], None] | None = None) -> list:
+    """The report and the scorecards; the scorecards (their data built first) handed to ``start`` so that they
+    are rendered while the report's tables and charts are made."""
     df = round_frame(rnd, store, form)
     status = form_status(rnd, form, write=False)
     scores = stored_scores(store, rnd.code)
+    cards = _scorecards(rnd, df, scores, out, root)
+    if start is not None:
+        start(cards)
     context = progress_context(rnd, df, status, scores, store)
     images = _charts(out / "_bieu_do", df, context.pop("_causes_counts"))
     jobs = [_job(root, "report", out / safe_filename(f"bao_cao_tong_hop_{rnd.code}.docx"), context, images)]
-    jobs.extend(_scorecards(rnd, df, scores, out, root))
+    jobs.extend(cards)
     return jobs
 
 
