@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup test test-slow demo samples bench drill lint check-windows bundle check-bundle clean
+.PHONY: setup test test-slow demo samples bench bench-small drill lint check-windows bundle check-bundle clean
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PY) -m venv $(VENV)
@@ -28,6 +28,10 @@ samples: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py --files $${N:-1000}
+
+# CI: the whole benchmark at 100 units (~1-2 min), so that it can never silently break again
+bench-small: $(STAMP)
+	$(BIN)/python benchmarks/run.py --files 100 --out benchmarks/results/ci_100.json
 
 drill: $(STAMP)
 	TOOLKIT_FUZZ_EXAMPLES=$${FUZZ:-400} $(BIN)/python -m pytest tests/test_drill.py tests/test_hostile.py -k "drill or fuzz" -s

@@ -186,6 +186,91 @@ def naive_read(files: list[Path]) -> tuple[float, int]:
     return time.perf_counter() - t, len(df)
 
 
+def merge_floor(ws, path: Path) -> float:
+    """The floor of merge: the data sheet's very rows (values prepared beforehand, not timed) written raw with
+    xlsxwriter in constant_memory mode, one write_row per row, and the file closed."""
+    import xlsxwriter
+
+    from toolkit.register.frame import round_frame
+
+    try:
+        from toolkit.outputs.merge import data_values
+    except ImportError:  # a checkout from before it was split out: the same values, built here
+        def data_values(df, form, rnd):
+            from toolkit.definitions.judge import STATES
+            from toolkit.outputs.merge import _data_columns
+
+            cols, reg, n = _data_columns(form, rnd), rnd.ctx.registry, len(df)
+            leader_cols = {c.name for c in form.main.columns if c.type == "leader"} | {"leader_id"}
+            columns = []
+            for name, _, _, kind in cols:
+                if name.endswith("__name"):
+                    base = name[: -len("__name")]
+                    names = {k: v.name for k, v in (reg.leaders if base in leader_cols else reg.units).items()}
+                    values = [names.get(c) if isinstance(c, str) else None
+                              for c in (df[base].tolist() if n and base in df else [None] * n)]
+                else:
+                    values = df[name].tolist() if n and name in df else [None] * n
+                if name == "_state":
+                    values = [STATES.get(v, v) for v in values]
+                columns.append((kind, values))
+            return cols, columns
+
+    rnd = open_round(ws, PERIOD)
+    form = rnd.form_for("progress")
+    with rnd.store_handle() as store:
+        df = round_frame(rnd, store, form)
+    cols, columns = data_values(df, form, rnd)
+    del df
+    t = time.perf_counter()
+    wb = xlsxwriter.Workbook(str(path), {"constant_memory": True, "strings_to_formulas": False,
+                                          "strings_to_urls": False})
+    sheet = wb.add_worksheet("Dữ liệu")
+    sheet.write_row(0, 0, [c[1] for c in cols])
+    for r, row in enumerate(zip(*(values for _, values in columns)), start=1):  # NaN is an empty cell
+        sheet.write_row(r, 0, [None if v != v else v for v in row])
+    wb.close()
+    took = time.perf_counter() - t
+    path.unlink(missing_ok=True)
+    return took
+
+
+def national(args) -> None:
+    """Measured points (one process tree per size, so each peak RSS is its own) and a straight-line fit per stage
+    (seconds = a + b × units; peak RSS likewise), extrapolated to ``--national`` units."""
+    sizes = args.curve or [300, 1000, 3000]
+    out_dir = HERE / "results"
+    out_dir.mkdir(exist_ok=True)
+    points = [json.loads(Path(f).read_text(encoding="utf-8")) for f in args.fit or []]
+    for n in sizes if not args.fit else []:
+        out = out_dir / f"curve_{n}.json"
+        cmd = [sys.executable, str(Path(__file__)), "--files", str(n), "--out", str(out)] + \
+            (["--reuse"] if args.reuse else []) + (["--keep"] if args.keep else [])
+        print("$", " ".join(cmd), flush=True)
+        subprocess.run(cmd, check=True)
+        points.append(json.loads(out.read_text(encoding="utf-8")))
+    sizes = [p["files"] for p in points]
+    stages = ["collect_s", "merge_s", "score_s", "report_s", "run_s", "peak_rss_mb"]
+    fit = {}
+    for key in stages:
+        xs, ys = [p["files"] for p in points], [p[key] for p in points]
+        mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
+        var = sum((x - mx) ** 2 for x in xs) or 1
+        b = sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / var
+        a = my - b * mx
+        fit[key] = {"per_unit": round(b, 6), "fixed": round(a, 3), "at_national": round(a + b * args.national, 1)}
+    result = {"national_units": args.national, "points": points, "fit": fit, "load": load(),
+              "assumption": (f"linear in units from the measured sizes {sizes}: seconds = fixed + per_unit × units "
+                             "(least squares), one machine, SQLite store, ~55 task rows per unit; report = one "
+                             "progress report + a scorecard per unit and per leader. For a national roll-up the "
+                             "Word documents are made per province (one round per province workspace, its report "
+                             "and scorecards), so the report stage splits into independent province runs that add "
+                             "up to the same document count; the figure is their sum on one machine.")}
+    (out_dir / "national.json").write_text(json.dumps(result, indent=2, ensure_ascii=False), encoding="utf-8")
+    print(f"\nNational roll-up ({args.national} units), extrapolated: " + ", ".join(
+        f"{k} {v['at_national']}" for k, v in fit.items()))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--files", type=int, default=1000)
@@ -193,24 +278,70 @@ def main() -> None:
     ap.add_argument("--keep", action="store_true", help="keep the generated workspace in benchmarks/work")
     ap.add_argument("--out", default=str(HERE / "results.json"))
     ap.add_argument("--store", metavar="URL", help="run on a PostgreSQL store (an empty database): postgresql://…")
+    ap.add_argument("--reuse", action="store_true",
+                    help="reuse the workbooks generated by an earlier run with --keep (benchmarks/work/nN/pristine)")
+    ap.add_argument("--curve", nargs="*", type=int, metavar="N",
+                    help="the national roll-up: run each size (default 300 1000 3000), fit time and memory per "
+                         "unit and extrapolate to --national units; writes benchmarks/results/national.json")
+    ap.add_argument("--national", type=int, default=35_000)
+    ap.add_argument("--fit", nargs="+", metavar="RESULTS_JSON",
+                    help="with --curve: fit the results of earlier runs instead of running the sizes again")
     args = ap.parse_args()
-    work = HERE / "work" / f"n{args.files}"
+    if args.curve is not None:
+        return national(args)
+    res = run_one(args.files, args.rows, keep=args.keep, reuse=args.reuse, store=args.store)
+    print_table(res)
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(res, indent=2), encoding="utf-8")
+
+
+def load() -> float:
+    """The machine's 1-minute load average (other jobs share its cores): noted with every figure."""
+    try:
+        return round(os.getloadavg()[0], 2)
+    except OSError:
+        return -1.0
+
+
+def prepare(work: Path, files: int, rows: int, keep: bool, reuse: bool) -> tuple[dict, dict]:
+    """The generated workspace, fresh or (reuse) restored from the pristine copy an earlier --keep run left."""
+    pristine = work / "pristine"
+    if reuse and (pristine / "ws").is_dir():
+        if (work / "ws").exists():
+            shutil.rmtree(work / "ws")
+        shutil.copytree(pristine / "ws", work / "ws", symlinks=True)
+        meta = json.loads((pristine / "meta.json").read_text(encoding="utf-8"))
+        from toolkit.workspace.config import Workspace
+
+        return {"workspace": Workspace.open(work / "ws"), **meta}, {"reused": True}
     if work.exists():
         shutil.rmtree(work)
     work.mkdir(parents=True)
-    print(f"Tạo dữ liệu: {args.files} đơn vị × {args.rows} nhiệm vụ ...", flush=True)
-    g = generate(work, args.files, args.rows)
+    print(f"Tạo dữ liệu: {files} đơn vị × {rows} nhiệm vụ ...", flush=True)
+    g = generate(work, files, rows)
+    if keep:
+        shutil.copytree(work / "ws", pristine / "ws", symlinks=True)
+        (pristine / "meta.json").write_text(json.dumps({"generate_s": g["generate_s"], "converted": g["converted"]}),
+                                            encoding="utf-8")
+    return g, {"reused": False}
+
+
+def run_one(files: int, rows: int = 60, keep: bool = False, reuse: bool = False, store: str | None = None) -> dict:
+    work = HERE / "work" / f"n{files}"
+    g, how = prepare(work, files, rows, keep or reuse, reuse)
     ws = g["workspace"]
-    if args.store:
-        ws.settings["store"] = args.store
+    if store:
+        ws.settings["store"] = store
         ws.save()
     prog_files = sorted(p for p in ws.round_dir(PERIOD, "inbox").iterdir())
-    res: dict = {"files": len(prog_files), "generate_s": round(g["generate_s"], 2), "converted_xls_ods": g["converted"]}
+    res: dict = {"files": len(prog_files), "generate_s": round(g["generate_s"], 2), "converted_xls_ods": g["converted"],
+                 "reused_workbooks": how["reused"], "load_before": load(), "cpus": os.cpu_count()}
+    print(f"{len(prog_files)} tệp; tải máy (load average 1 phút) {res['load_before']} trên {os.cpu_count()} lõi",
+          flush=True)
+    started = time.perf_counter()
     t = time.perf_counter()
     reg = collect(open_round(ws, PERIOD_REG), feedback=False)
     res["registration_collect_s"] = round(time.perf_counter() - t, 2)
-    res["floor_read_s"], _ = floor_read(prog_files)
-    res["naive_read_s"], naive_rows = naive_read(prog_files)
     t = time.perf_counter()
     result = collect(open_round(ws, PERIOD), feedback=False)
     res["collect_s"] = time.perf_counter() - t
@@ -238,6 +369,7 @@ def main() -> None:
     t = time.perf_counter()
     m = merge(open_round(ws, PERIOD))
     res["merge_s"] = time.perf_counter() - t
+    res["merge_floor_s"] = merge_floor(ws, work / "floor.xlsx")
     t = time.perf_counter()
     s = score(open_round(ws, PERIOD))
     res["score_s"] = time.perf_counter() - t
@@ -245,9 +377,14 @@ def main() -> None:
     r = write_reports(open_round(ws, PERIOD))
     res["report_s"] = time.perf_counter() - t
     res["report_docs"] = len(r.documents)
-    res["store"] = "postgresql" if args.store else "sqlite"
-    res["store_mb"] = round(ws.db_path.stat().st_size / 1048576, 1) if not args.store else 0.0
-    res["peak_rss_mb"] = round(rss_mb(), 1)
+    res["store"] = "postgresql" if store else "sqlite"
+    res["store_mb"] = round(ws.db_path.stat().st_size / 1048576, 1) if not store else 0.0
+    res["peak_rss_mb"] = round(rss_mb(), 1)  # the toolkit's stages (and their workers) only: the reads come after
+    res["floor_read_s"], _ = floor_read(prog_files)
+    res["naive_read_s"], naive_rows = naive_read(prog_files)
+    res["run_s"] = res["collect_s"] + res["merge_s"] + res["score_s"] + res["report_s"]  # toolkit run's stages
+    res["wall_s"] = time.perf_counter() - started
+    res["load_after"] = load()
     for k, v in list(res.items()):
         if k.endswith("_s"):
             res[k] = round(v, 3)
@@ -255,10 +392,9 @@ def main() -> None:
     res["merged_rows"] = m.rows
     res["scored_units"] = len(s.units)
     res["registration_files"] = len(reg.files)
-    print_table(res)
-    Path(args.out).write_text(json.dumps(res, indent=2), encoding="utf-8")
-    if not args.keep:
+    if not (keep or reuse):
         shutil.rmtree(work, ignore_errors=True)
+    return res
 
 
 def print_table(r: dict) -> None:
@@ -271,16 +407,18 @@ def print_table(r: dict) -> None:
         ("feedback copies", r["feedback_s"], f"{1000 * r['feedback_s'] / max(r['feedback_files'], 1):.0f} ms/file "
          f"({r['feedback_files']} files)"),
         ("second collect, nothing new", r["recollect_s"], ""),
-        ("merge (consolidated workbook)", r["merge_s"], f"{r['rows']} rows"),
+        ("merge (consolidated workbook)", r["merge_s"], f"{r['rows']} rows; "
+         f"{r['merge_s'] / r['merge_floor_s']:.1f}× raw constant_memory write ({r['merge_floor_s']:.2f} s)"),
         ("score", r["score_s"], f"{r['scored_units']} units"),
         ("report (Word)", r["report_s"], f"{r['report_docs'] / r['report_s']:.0f} docs/s ({r['report_docs']} docs)"),
     ]
-    print(f"\n{n} files, {r['rows']} rows, store {r['store_mb']} MB, peak RSS {r['peak_rss_mb']} MB")
+    print(f"\n{n} files, {r['rows']} rows, store {r['store_mb']} MB, peak RSS {r['peak_rss_mb']} MB; load average "
+          f"{r['load_before']} before, {r['load_after']} after ({r['cpus']} cores)")
     print(f"{'stage':45} {'seconds':>9}  rate")
     for name, sec, rate in lines:
         print(f"{name:45} {sec:9.2f}  {rate}")
-    total = r["collect_s"] + r["merge_s"] + r["score_s"] + r["report_s"]
-    print(f"{'toolkit run (collect+merge+score+report)':45} {total:9.2f}")
+    print(f"{'toolkit run (collect+merge+score+report)':45} {r['run_s']:9.2f}  "
+          f"{r['run_s'] / r['floor_read_s']:.0f}× floor")
 
 
 if __name__ == "__main__":

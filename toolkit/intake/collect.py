@@ -241,6 +241,7 @@ def _collect_files(ctx, period, form_id, inbox, feedback, progress, workers, _ho
         pending: dict[str, str] = {}  # digest -> the file of this collect judged for it
         _scan(files, inbox, store, staging, seen, context, result, todo, reread, pending, twins)
         parsed = parse_all(ctx, [(snap, r) for _, r, _, snap, _ in todo], form_id, period, limits, workers)
+        intake = Intake(ctx, store, period, form_id, lookups, claimed, _hook)
         for n, ((path, rel, digest, snap, before), (fmt, readable, sub)) in enumerate(zip(todo, parsed), start=1):
             if progress:
                 progress(n, len(todo), rel)
@@ -250,9 +251,8 @@ def _collect_files(ctx, period, form_id, inbox, feedback, progress, workers, _ho
                 fr = not_judged(rel, digest, CHANGED)
             else:
                 try:
-                    fr = _collect_one(ctx, store, path, rel, digest, period, form_id, fmt, readable, sub, lookups,
-                                      claimed, feedback, _hook, forget=reread.get(digest), snap=snap,
-                                      mtime=before.st_mtime)
+                    fr = judge_file(intake, FileJob(path, rel, digest, fmt, readable, sub, snap=snap,
+                                                    mtime=before.st_mtime, forget=reread.get(digest)))
                 except Exception as exc:  # the machine's fault, never the unit's: nothing was recorded
                     if is_storage_error(exc):
                         done = sum(1 for f in result.files if f and f.status in ("accepted", "warnings", "rejected"))
@@ -518,10 +518,51 @@ def parse_all(ctx: Context, items: list[tuple[Path, str]], form_id, period, limi
             yield "", False, Submission(path=path, file_name=rel, issues=[failure_issue(out, bounds, rel)])
 
 
+@dataclass
+class Intake:
+    """What every file of one collect is judged against: the session, its store, the round and what the files
+    judged so far have taught (lookups of tasks and texts, the file names present in the inbox)."""
+
+    ctx: Context
+    store: Store
+    period: Period
+    form_id: str | None = None
+    lookups: dict[str, Lookups] = field(default_factory=dict)
+    claimed: set[str] = field(default_factory=set)
+    hook: Callable | None = None
+    register_keys: dict[str, list[str]] = field(default_factory=dict)  # period -> the registers it reports on
+
+
+@dataclass
+class FileJob:
+    """One read file to judge and record: where it is, what it holds, and how it was read."""
+
+    path: Path  # the file in the inbox (or the archived copy when the store is rebuilt)
+    rel: str  # its name relative to the inbox: what the office sees
+    digest: str
+    fmt: str
+    readable: bool
+    sub: Submission
+    snap: Path | None = None  # the private copy it was read from
+    mtime: float | None = None  # its modification time when it was read
+    forget: tuple[int, str] | None = None  # an earlier rejection of the same content to replace
+
+
 def _collect_one(ctx: Context, store: Store, path: Path, rel: str, digest: str, period: Period,
                  form_id: str | None, fmt: str, readable: bool, sub: Submission, lookups: dict, claimed: set,
                  feedback: bool, hook, forget: tuple[int, str] | None = None, snap: Path | None = None,
                  mtime: float | None = None) -> FileResult:
+    """The former signature, for callers not yet moved to :func:`judge_file` (rebuild.py)."""
+    return judge_file(Intake(ctx, store, period, form_id, lookups, claimed, hook),
+                      FileJob(path, rel, digest, fmt, readable, sub, snap=snap, mtime=mtime, forget=forget))
+
+
+def judge_file(run: Intake, job: FileJob) -> FileResult:
+    """Validate one read file against the round, decide its status, archive it and record it in the store."""
+    ctx, store, period, form_id, lookups, claimed, hook = (run.ctx, run.store, run.period, run.form_id, run.lookups,
+                                                           run.claimed, run.hook)
+    path, rel, digest, fmt, readable, sub = job.path, job.rel, job.digest, job.fmt, job.readable, job.sub
+    snap, mtime, forget = job.snap, job.mtime, job.forget
     lk = None
     if sub.form is not None and sub.unit is not None and sub.period is not None:
         lk = lookups.get(sub.form.id) or lookups.setdefault(sub.form.id, prepare_lookups(ctx, store, sub.form, period))
@@ -581,7 +622,9 @@ def _collect_one(ctx: Context, store: Store, path: Path, rel: str, digest: str, 
         "collected_as": json.dumps(_context(ctx, period, form_id)),
     }
     rows = _rows_for_store(sub) if record["status"] == "accepted" else []
-    register = _register_payload(sub, ctx) if record["status"] == "accepted" else None
+    register = _register_payload(sub, ctx, run.register_keys) if record["status"] == "accepted" else None
+    if register and "tasks" in register:
+        run.register_keys.clear()  # a registration may open a register (a term's): asked again when needed
     write_sidecar(archived, record, period)  # the archive, not the store, is the source of truth
     recorded = store.record(record, rows, [i.to_dict() for i in sub.issues], register,
                             hook=(lambda stage: hook(stage, rel)) if hook else None, forget=forget)
@@ -767,12 +810,19 @@ def _rows_for_store(sub: Submission) -> list[dict]:
     return out
 
 
-def _register_payload(sub: Submission, ctx: Context) -> dict | None:
+def _register_payload(sub: Submission, ctx: Context, known: dict | None = None) -> dict | None:
+    """What the store records in the register for an accepted file. ``known`` keeps, within one collect, the
+    registers each progress period reports on: asking the calendar costs two scans of the whole register (its
+    version and its keys), which made every file of a large round slower than the one before."""
     if sub.form.role == "progress" and "adjust" in sub.sheets:
         from ..register.requests import requests_of
         from ..round import Round
 
-        keys = Round(ctx, sub.period, (sub.form,)).register_keys
+        if known is None or sub.period.code not in known:
+            keys = Round(ctx, sub.period, (sub.form,)).register_keys
+            if known is not None:
+                known[sub.period.code] = keys
+        keys = list(known[sub.period.code]) if known is not None else keys
         return {"key": sub.period.register_key, "keys": keys,
                 "requests": requests_of([r.values for r in sub.sheets["adjust"].rows])}
     if sub.form.role not in ("registration", "breakthrough"):

@@ -137,7 +137,7 @@ class _BodyRenderer:
         import zipfile
 
         xml = self.template.render(context)
-        xml = re.sub(r"\n<w:p([ >])", r"<w:p\1", xml)
+        xml = xml.replace("\n<w:p ", "<w:p ").replace("\n<w:p>", "<w:p>")  # the paragraph marks put in above
         xml = xml.replace("{_{", "{{").replace("}_}", "}}").replace("{_%", "{%").replace("%_}", "%}")
         xml = self.listing(xml)
         body = self.head + xml + self.tail
@@ -192,12 +192,62 @@ def _ns(value):
     return value
 
 
-def render_many(jobs: list[tuple[str, str, dict, dict]], progress=None, workers: int | None = None) -> list[str]:
-    """Render documents; a process pool when there are many (template objects are not thread-safe)."""
-    workers = workers or min(os.cpu_count() or 1, 4)
+def _warm(templates: tuple[str, ...]) -> None:
+    """In a render process: the imports and each template's preparation, done while the documents' data is built."""
+    import docx.shared  # noqa: F401
+    import docxtpl  # noqa: F401
+
+    for template in templates:
+        if template and template not in _BODY:
+            _BODY[template] = _BodyRenderer(Path(template).read_bytes())
+
+
+class RenderPool:
+    """The render processes started ahead of the documents' data (``ahead``: a round of many documents), so that
+    their start, imports and template preparation overlap the building of the data in this process."""
+
+    def __init__(self, workers: int | None = None, ahead: bool = False, templates: tuple[str, ...] = ()):
+        self.workers = workers or min(os.cpu_count() or 1, 4)
+        self.pool = None
+        self.started: dict[int, tuple] = {}  # id(job) -> (job, its future): rendered as soon as it was built
+        if ahead and self.workers >= 2:
+            self.pool = ProcessPoolExecutor(max_workers=self.workers)
+            for _ in range(self.workers):
+                self.pool.submit(_warm, tuple(templates))
+
+    def submit(self, jobs: list) -> None:
+        """Start rendering these documents now (their data is ready; the rest of the round's is being built)."""
+        if self.pool is not None:
+            for job in jobs:
+                self.started[id(job)] = (job, self.pool.submit(_render_job, job))
+
+    def __enter__(self) -> RenderPool:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+            self.pool = None
+
+
+def render_many(jobs: list[tuple[str, str, dict, dict]], progress=None, workers: int | None = None,
+                pool: RenderPool | None = None) -> list[str]:
+    """Render documents; a process pool when there are many (template objects are not thread-safe), the one
+    started ahead when given."""
+    workers = (pool.workers if pool is not None else None) or workers or min(os.cpu_count() or 1, 4)
     out = []
     if progress:
         progress(0, len(jobs))  # the count is known before the first document is done
+    if pool is not None and pool.pool is not None and (len(jobs) >= 8 or pool.started):
+        rest = [job for job in jobs if id(job) not in pool.started]
+        chunks = max(1, len(rest) // (workers * 4))
+        later = pool.pool.map(_render_job, rest, chunksize=chunks)  # the documents not started early
+        for i, job in enumerate(jobs, start=1):
+            early = pool.started.get(id(job))
+            out.append(early[1].result() if early is not None and early[0] is job else next(later))
+            if progress:
+                progress(i, len(jobs))
+        return out
     if len(jobs) < 8 or workers < 2:
         for i, job in enumerate(jobs, start=1):
             out.append(_render_job(job))

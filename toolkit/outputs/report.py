@@ -16,11 +16,13 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from .. import formatting as fmt
 from ..definitions.forms import Form
 from ..definitions.judge import FAILED, STATES
+from ..errors import TemplateError
 from ..paths import safe_filename
 from ..register.frame import round_frame, summarise
 from ..register.history import compare_with_previous
@@ -28,11 +30,12 @@ from ..round import as_round
 from ..store import Store
 from ..workspace.office import doc_number, missing_identity, unit_letterhead
 from .pdf import to_pdf
-from .render import TEMPLATES, lint, render_many, template_path
+from .render import TEMPLATES, RenderPool, lint, render_many, template_path
 from .score import StoredScore, load_rules, stored_scores
 from .status import SUBMISSION_STATES, form_status
 
 PENDING = " (tạm xếp; chờ Ban Thường vụ quyết định)"  # tied at the quota's last place
+AHEAD_UNITS = 50  # from this many units in the registry the render processes start before the data is built
 CHART_FONTS = ["Times New Roman", "Liberation Serif", "Tinos", "Noto Serif", "DejaVu Serif"]  # preference; see charts.py
 
 
@@ -69,6 +72,13 @@ def sign(office: dict) -> dict:
             "name": office.get("signer_name") or "", "recipients": list(office.get("recipients") or [])}
 
 
+def _prepared(root, kind: str) -> str:
+    try:
+        return str(template_path(root, TEMPLATES[kind]))
+    except TemplateError:
+        return ""  # said when the document is made
+
+
 def _base(rnd, kind: str) -> dict:
     office = rnd.ws.office
     return {"head": head(office, kind), "sign": sign(office), "period_label": rnd.period.label}
@@ -92,18 +102,21 @@ def write_reports(rnd, pdf: bool = False, progress: Callable[[int, int], None] |
     root = rnd.ws.root
     jobs: list[tuple[str, str, dict, dict]] = []
     notes: list[str] = []
-    with rnd.store_handle() as store:
-        for form in rnd.forms:
-            jobs.append(_not_reported(rnd, form, out, root))
-            if form.role == "progress":
-                jobs.extend(_progress_documents(rnd, store, form, out, root))
-            elif form.role == "registration":
-                jobs.extend(_commitments(rnd, store, form, out, root, notes))
-            elif form.role == "breakthrough":
-                jobs.append(_breakthrough(rnd, store, form, out, root))
-            elif form.role == "followup":
-                jobs.append(_followup(rnd, store, form, out, root))
-    docs = render_many(jobs, progress, workers)
+    many = len(rnd.ctx.registry.units) >= AHEAD_UNITS  # a document or two per unit: start the renderers now
+    templates = tuple(_prepared(root, k) for k in ("scorecard", "commitment")) if many else ()
+    with RenderPool(workers, ahead=many, templates=templates) as pool:
+        with rnd.store_handle() as store:
+            for form in rnd.forms:
+                jobs.append(_not_reported(rnd, form, out, root))
+                if form.role == "progress":
+                    jobs.extend(_progress_documents(rnd, store, form, out, root, pool.submit))
+                elif form.role == "registration":
+                    jobs.extend(_commitments(rnd, store, form, out, root, notes))
+                elif form.role == "breakthrough":
+                    jobs.append(_breakthrough(rnd, store, form, out, root))
+                elif form.role == "followup":
+                    jobs.append(_followup(rnd, store, form, out, root))
+        docs = render_many(jobs, progress, workers, pool)
     result = ReportResult(folder=str(out), documents=docs, notes=notes)
     blank = missing_identity(rnd.ws.office)
     if blank:
@@ -145,14 +158,20 @@ def status_sentence(status, noun: str = "báo cáo") -> str:
 
 # --- progress: the report and the scorecards ----------------------------------------------------------------
 
-def _progress_documents(rnd, store: Store, form: Form, out: Path, root) -> list:
+def _progress_documents(rnd, store: Store, form: Form, out: Path, root,
+                        start: Callable[[list], None] | None = None) -> list:
+    """The report and the scorecards; the scorecards (their data built first) handed to ``start`` so that they
+    are rendered while the report's tables and charts are made."""
     df = round_frame(rnd, store, form)
     status = form_status(rnd, form, write=False)
     scores = stored_scores(store, rnd.code)
+    cards = _scorecards(rnd, df, scores, out, root)
+    if start is not None:
+        start(cards)
     context = progress_context(rnd, df, status, scores, store)
     images = _charts(out / "_bieu_do", df, context.pop("_causes_counts"))
     jobs = [_job(root, "report", out / safe_filename(f"bao_cao_tong_hop_{rnd.code}.docx"), context, images)]
-    jobs.extend(_scorecards(rnd, df, scores, out, root))
+    jobs.extend(cards)
     return jobs
 
 
@@ -382,13 +401,33 @@ def _pyplot(texts: list[str] = ()):
     return plt
 
 
+def _card_rows(df: pd.DataFrame) -> dict[str, dict[str, list[dict]]]:
+    """The scorecards' task lines, by unit and by leader: each row of the round formatted once (a task shows on
+    its unit's card and on its leader's), in the round's order."""
+    out: dict[str, dict[str, list[dict]]] = {"unit": {}, "leader": {}}
+    if df.empty:
+        return out
+    n = len(df)
+
+    def column(name: str) -> list:
+        return df[name].tolist() if name in df else [None] * n
+
+    lines = [{"title": fmt.text(title), "deadline": fmt.day(deadline), "status": fmt.text(status),
+              "percent": fmt.percent(percent, 0), "state": STATES.get(state, "")}
+             for title, deadline, status, percent, state in zip(df["title"].tolist(), df["deadline"].tolist(),
+                                                                column("status"), column("percent"),
+                                                                df["_state"].tolist())]
+    out["unit"] = {k: [lines[i] for i in ix] for k, ix in df.groupby("_unit").indices.items()}
+    if "leader_id" in df:
+        led = df["leader_id"].notna()
+        where = np.flatnonzero(led.to_numpy(dtype=bool))
+        out["leader"] = {k: [lines[i] for i in where[ix]] for k, ix in df[led].groupby("leader_id").indices.items()}
+    return out
+
+
 def _scorecards(rnd, df: pd.DataFrame, scores: list[StoredScore], out: Path, root) -> list:
     jobs = []
-    groups = {"unit": {}, "leader": {}}
-    if not df.empty:
-        groups["unit"] = {k: g for k, g in df.groupby("_unit")}
-        if "leader_id" in df:
-            groups["leader"] = {k: g for k, g in df[df["leader_id"].notna()].groupby("leader_id")}
+    tasks_of = _card_rows(df)
     base = _base(rnd, "scorecard")
     suffix = " (sơ bộ)" if rnd.preliminary else ""
     linted = False
@@ -396,7 +435,6 @@ def _scorecards(rnd, df: pd.DataFrame, scores: list[StoredScore], out: Path, roo
     for s in scores:
         d = s.detail
         kind = s.subject_kind
-        rows = groups[kind].get(s.subject_id, df.iloc[0:0])
         counts = (f"Số nhiệm vụ: {d['tasks']}; đến hạn hoặc đã kết thúc trong kỳ: {d['assigned']}, trong đó hoàn thành "
                   f"đúng hạn {d['on_time']}, hoàn thành quá hạn {d.get('done_late', 0)}, chưa hoàn thành "
                   f"{d.get('failed', 0)}; chưa đến hạn: {d.get('not_due', 0)} (đúng tiến độ {d.get('on_track', 0)}, "
@@ -408,9 +446,7 @@ def _scorecards(rnd, df: pd.DataFrame, scores: list[StoredScore], out: Path, roo
                   f"tổng điểm {fmt.points(s.score)}.")
         subject = {"id": s.subject_id, "name": d["name"], "counts": counts, "points": points,
                    "level": s.level + suffix + (PENDING if d.get("pending") else ""), "why": d["why"]}
-        tasks = [{"title": fmt.text(r["title"]), "deadline": fmt.day(r["deadline"]), "status": fmt.text(r.get("status")),
-                  "percent": fmt.percent(r.get("percent"), 0), "state": STATES.get(r["_state"], "")}
-                 for r in rows.to_dict("records")]
+        tasks = tasks_of[kind].get(s.subject_id, [])
         context = {**base, "title_line": f"kết quả thực hiện nhiệm vụ {rnd.period.label}{suffix}", "subject": subject,
                    "tasks": tasks, "subject_label": "Đơn vị" if kind == "unit" else "Đồng chí"}
         if not linted:

@@ -17,6 +17,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import yaml
 
@@ -335,14 +336,19 @@ def compute(rnd, store: Store, rules: dict) -> tuple[list[Score], list[Score], l
     if not manual and rules.get("general_when_missing", "scale") == "scale":
         notes.append(f"Chưa có điểm tiêu chí chung (tệp {rules.get('manual_points_file')}: cột 'Mã', 'Điểm'): điểm "
                      f"kết quả nhiệm vụ (thang {rules['scale']['tasks']}) được quy đổi ra thang 100.")
-    units = [_score(rnd, "unit", code, df.loc[idx], t.loc[idx], rules, manual)
-             for code, idx in df.groupby("_unit").groups.items()]
+    rows = _Rows(df, t, status_meaning(rnd.form_for("progress") or rnd.form))
+    by_unit = df.groupby("_unit")
+    positions = by_unit.indices
+    units = [_score(rnd, "unit", code, rows, positions[code], rules, manual) for code in by_unit.groups]
     led = df["leader_id"].notna() if "leader_id" in df else pd.Series(False, index=df.index)
     reg = rnd.ctx.registry
-    groups = df[led].groupby("leader_id").groups
+    by_leader = df[led].groupby("leader_id")
+    groups = by_leader.groups
+    where = np.flatnonzero(led.to_numpy(dtype=bool))  # positions in df of the rows that name a leader
+    positions = by_leader.indices
     managed = {lid for lid in groups if lid not in reg.leaders or reg.leaders[lid].btv_managed}
-    leaders = [_score(rnd, "leader", lid, df.loc[idx], t.loc[idx], rules, manual)
-               for lid, idx in groups.items() if lid in managed]
+    leaders = [_score(rnd, "leader", lid, rows, where[positions[lid]], rules, manual)
+               for lid in groups if lid in managed]
     notes.extend(leader_notes(reg, set(groups), managed))
     return classify(units, rules), classify(leaders, rules), notes
 
@@ -369,12 +375,55 @@ def _leader(reg, lid: str) -> str:
     return f"{ldr.name} ({lid})" if ldr else lid
 
 
-def _codes(df: pd.DataFrame, mask) -> str:
-    rows = df[mask]
-    return ", ".join(str(c) for c in rows["task_code"].tolist()[:8]) + ("…" if len(rows) > 8 else "")
+class _Rows:
+    """The round's rows read once into plain columns (numpy arrays, lists): each unit's and leader's counts, rates
+    and explanation come from its row positions, without a pandas call per subject. The sums are numpy's over the
+    same values in the same order as pandas' per-group sums, so every figure is the same to the last bit."""
+
+    FLAGS = ("judged", "done", "on_time", "done_late", "failed", "not_due", "on_track", "behind", "late")
+
+    def __init__(self, df: pd.DataFrame, t: pd.DataFrame, meaning):
+        n = len(df)
+        self.dropped = t["dropped"].to_numpy(dtype=bool)
+        self.w = t["w"].to_numpy()
+        self.flag = {k: t[k].to_numpy(dtype=bool) for k in self.FLAGS}
+        self.rate = {k: t[k].to_numpy(dtype=float) for k in ("q", "s", "a")}
+        self.state = df["_state"].tolist()
+        self.code = df["task_code"].tolist() if "task_code" in df else [None] * n
+
+        def column(name: str) -> list | None:
+            return df[name].tolist() if name in df else None
+
+        self.timeline, self.date_note, self.adjusted = column("_timeline"), column("_date_note"), column("_adjusted")
+        self.status = column("status") or [None] * n
+        self.meaning = meaning
+
+    def counts(self, ix: np.ndarray) -> dict[str, float]:
+        """What :func:`score_group` gives for the rows at positions ``ix`` (ascending)."""
+        dropped = self.dropped[ix]
+        live = ix[~dropped]
+        n = len(live)
+        w = self.w[live]
+        if n and w.sum() == 0:
+            w = w * 0 + 1
+        total = float(w.sum()) or 1.0
+        flag = {k: int(v[live].sum()) for k, v in self.flag.items()}
+
+        def rate(k):
+            return float(np.nansum(w * self.rate[k][live]) / total) if n else 0.0
+
+        return {"tasks": n, "dropped": int(dropped.sum()), "assigned": flag["judged"], "done": flag["done"],
+                "on_time": flag["on_time"], "done_late": flag["done_late"], "failed": flag["failed"],
+                "not_due": flag["not_due"], "on_track": flag["on_track"], "behind": flag["behind"],
+                "late": flag["late"], "quantity": rate("q"), "schedule": rate("s"), "quality": rate("a"),
+                "late_share": float(np.int64(flag["late"]) / n) if n else 0.0}
+
+    def codes(self, ix, flag: str) -> str:
+        picked = [self.code[i] for i in ix[self.flag[flag][ix]]]
+        return ", ".join(str(c) for c in picked[:8]) + ("…" if len(picked) > 8 else "")
 
 
-def _score(rnd, kind: str, sid: str, df: pd.DataFrame, t: pd.DataFrame, rules: dict, manual: dict) -> Score:
+def _score(rnd, kind: str, sid: str, rows: _Rows, ix: np.ndarray, rules: dict, manual: dict) -> Score:
     reg = rnd.ctx.registry
     if kind == "unit":
         u = reg.units.get(sid)
@@ -383,9 +432,9 @@ def _score(rnd, kind: str, sid: str, df: pd.DataFrame, t: pd.DataFrame, rules: d
         ldr = reg.leaders.get(sid)
         name = f"{ldr.name} – {ldr.title}" if ldr else sid
     s = Score(subject_kind=kind, subject_id=sid, name=name, preliminary=rnd.preliminary)
-    for k, v in score_group(t).items():
+    for k, v in rows.counts(ix).items():
         setattr(s, k, v)
-    s.reported = bool((df["_state"] != "not_reported").any())
+    s.reported = any(rows.state[i] != "not_reported" for i in ix)
     comps, scale = rules["components"], rules["scale"]
     s.task_points = scale["tasks"] * (comps["quantity"] * s.quantity + comps["schedule"] * s.schedule
                                       + comps["quality"] * s.quality)
@@ -408,11 +457,11 @@ def _score(rnd, kind: str, sid: str, df: pd.DataFrame, t: pd.DataFrame, rules: d
             s.score = s.task_points * 100 / scale["tasks"]
             general_note = f", quy đổi ra thang 100 (×100/{scale['tasks']}) vì chưa có điểm tiêu chí chung"
     s.score = round(s.score, 2)
-    s.why.extend(_explain(s, df, t, general_note, scale, status_meaning(rnd.form_for("progress") or rnd.form)))
+    s.why.extend(_explain(s, rows, ix, general_note, scale))
     return s
 
 
-def _explain(s: Score, df: pd.DataFrame, t: pd.DataFrame, general_note: str, scale: dict, meaning) -> list[str]:
+def _explain(s: Score, rows: _Rows, ix: np.ndarray, general_note: str, scale: dict) -> list[str]:
     why = []
     if s.preliminary:
         why.append("Kết quả sơ bộ (chưa hết năm).")
@@ -424,24 +473,28 @@ def _explain(s: Score, df: pd.DataFrame, t: pd.DataFrame, general_note: str, sca
     if s.assigned:
         parts = [f"{s.on_time} hoàn thành đúng hạn"]
         if s.done_late:
-            parts.append(f"{s.done_late} hoàn thành quá hạn ({_codes(df, t['done_late'])})")
+            parts.append(f"{s.done_late} hoàn thành quá hạn ({rows.codes(ix, 'done_late')})")
         if s.failed:
-            parts.append(f"{s.failed} chưa hoàn thành ({_codes(df, t['failed'])})")
+            parts.append(f"{s.failed} chưa hoàn thành ({rows.codes(ix, 'failed')})")
         head += f"; {s.assigned} nhiệm vụ đến hạn hoặc đã kết thúc trong kỳ: " + ", ".join(parts)
     why.append(head + ".")
     if s.not_due:
         line = f"{s.not_due} nhiệm vụ chưa đến hạn được tính theo tiến độ: {s.on_track} đúng tiến độ"
         if s.behind:
-            line += f", {s.behind} chậm tiến độ ({_codes(df, t['behind'])}), không được tính điểm"
+            line += f", {s.behind} chậm tiến độ ({rows.codes(ix, 'behind')}), không được tính điểm"
         why.append(line + ".")
-        if "_timeline" in df:
-            for r in df[t["not_due"] & df["_state"].isin(["not_started", "behind"])].to_dict("records"):
-                if r.get("_timeline") and meaning(r.get("status")) == "not_started":
-                    why.append(f"Nhiệm vụ {r['task_code']}: {r['_timeline']}.")
-    for r in df[df["_date_note"].astype(bool)].to_dict("records") if "_date_note" in df else []:
-        why.append(f"Nhiệm vụ {r['task_code']}: {r['_date_note']}.")
-    for r in df[df["_adjusted"].astype(bool)].to_dict("records") if "_adjusted" in df else []:
-        why.append(f"Nhiệm vụ {r['task_code']} được đánh giá theo {r['_adjusted']}.")
+        if rows.timeline is not None:
+            not_due = rows.flag["not_due"]
+            for i in ix:
+                if not_due[i] and rows.state[i] in ("not_started", "behind") and rows.timeline[i] \
+                        and rows.meaning(rows.status[i]) == "not_started":
+                    why.append(f"Nhiệm vụ {rows.code[i]}: {rows.timeline[i]}.")
+    for i in ix if rows.date_note is not None else ():
+        if rows.date_note[i]:
+            why.append(f"Nhiệm vụ {rows.code[i]}: {rows.date_note[i]}.")
+    for i in ix if rows.adjusted is not None else ():
+        if rows.adjusted[i]:
+            why.append(f"Nhiệm vụ {rows.code[i]} được đánh giá theo {rows.adjusted[i]}.")
     why.append(f"Số lượng {fmt.ratio(s.quantity)}, tiến độ {fmt.ratio(s.schedule)}, chất lượng "
                f"{fmt.ratio(s.quality)}: {fmt.points(s.task_points)}/{scale['tasks']} điểm kết quả nhiệm vụ"
                f"{general_note} = {fmt.points(s.score)} điểm.")

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from ..definitions.forms import Form
@@ -53,13 +54,21 @@ def round_frame(rnd, store: Store, form: Form) -> pd.DataFrame:
            tuple(rnd.register_keys))
     frames = rnd.ctx.frames
     if key not in frames:
-        frames.clear()
+        for old in [k for k in frames if k[0] != "register"]:
+            del frames[old]  # one round frame at a time
         frames[key] = _build(rnd, store, form)
     return frames[key].copy()
 
 
-def register_tasks(store: Store, keys: list[str]) -> dict[tuple[str, str], dict]:
-    """(unit, task code) -> task, for the tasks of the given registers that the office has not refused."""
+def register_tasks(store: Store, keys: list[str], rnd=None) -> dict[tuple[str, str], dict]:
+    """(unit, task code) -> task, for the tasks of the given registers that the office has not refused. With the
+    round, memoised in its session beside the round frame (merge and the frame read it once)."""
+    if rnd is not None:
+        key = ("register", str(store.path), store.version(), tuple(keys))
+        memo = rnd.ctx.frames
+        if key not in memo:
+            memo[key] = register_tasks(store, keys)
+        return memo[key]
     out = {}
     for key in keys:
         for t in store.register(key):
@@ -85,9 +94,8 @@ def adjustment_notes(store: Store, keys: list[str]) -> tuple[dict, dict]:
 
 def _build(rnd, store: Store, form: Form) -> pd.DataFrame:
     reg = rnd.ctx.registry
-    rows = store.rows(form.id, rnd.period.code, form.main.id)
     progress = form.role == "progress"
-    register = register_tasks(store, rnd.register_keys) if progress else {}
+    register = register_tasks(store, rnd.register_keys, rnd) if progress else {}
     adjusted, pending = adjustment_notes(store, rnd.register_keys) if progress else ({}, {})
     as_of = rnd.as_of
     records = []
@@ -99,7 +107,7 @@ def _build(rnd, store: Store, form: Form) -> pd.DataFrame:
         return {"_unit": unit, "_unit_name": u.name if u else unit, "_parent_unit": u.parent if u else "",
                 "_parent_name": reg.parent_name(unit)}
 
-    for r in rows:
+    for r in store.iter_rows(form.id, rnd.period.code, form.main.id):  # streamed: the rows are not held twice
         unit = r["_unit"]
         rec = {c.name: r.get(c.name) for c in form.main.columns}
         rec.update(provenance(unit))
@@ -166,10 +174,25 @@ def _judge(df: pd.DataFrame, as_of: date, year: int, share: float | None = None,
         return df
     reported = df["_reported"].fillna(True).astype(bool) if "_reported" in df else pd.Series(True, index=df.index)
     kw = {} if share is None else {"not_started_share": share}
-    verdicts = [judge(meaning(r.get("status")), r.get("deadline"), r.get("completed_on"), as_of,
-                      start_date=r.get("start_date"), results=r.get("results"), dropped=bool(r.get("_dropped")),
-                      reported=bool(rep), span_start=_register_start(r.get("_register")) or date(year, 1, 1), **kw)
-                for r, rep in zip(df.to_dict("records"), reported)]
+    n = len(df)
+
+    def column(name: str) -> list:  # the values to_dict("records") would give, for the columns judged only
+        return df[name].tolist() if name in df else [None] * n
+
+    starts: dict = {}
+
+    def span(key) -> date:  # a register's first day, once per register (a few keys for thousands of rows)
+        if not isinstance(key, str):
+            return _register_start(key) or date(year, 1, 1)
+        if key not in starts:
+            starts[key] = _register_start(key) or date(year, 1, 1)
+        return starts[key]
+
+    verdicts = [judge(meaning(status), deadline, completed_on, as_of, start_date=start, results=results,
+                      dropped=bool(dropped), reported=bool(rep), span_start=span(register), **kw)
+                for status, deadline, completed_on, start, results, dropped, register, rep in zip(
+                    column("status"), column("deadline"), column("completed_on"), column("start_date"),
+                    column("results"), column("_dropped"), column("_register"), reported)]
     df["_state"] = [v.state for v in verdicts]
     df["_judged"] = [v.judged for v in verdicts]
     df["_on_track"] = [v.on_track for v in verdicts]
@@ -196,26 +219,50 @@ def attainment(df: pd.DataFrame) -> pd.Series:
 
 
 def summarise(df: pd.DataFrame, by: str) -> list[dict]:
-    """Counts of task states per group (unit, parent, area): tasks, each state, done, rates over the tasks due."""
+    """Counts of task states per group (unit, parent, area): tasks, each state, done, rates over the tasks due.
+
+    The columns are read once and each group taken by its row positions (groups in pandas' order: sorted, a
+    missing key last), not a pandas frame per group: the same figures, in one pass over the round."""
     out = []
     if df.empty or "_state" not in df:
         return out
-    for key, g in df.groupby(by, dropna=False, sort=True):
-        counts = Counter(g["_state"])
-        g = g[g["_state"] != "dropped"]
-        n = len(g)
-        due = int(g["_judged"].sum())
+    grouped = df.groupby(by, dropna=False, sort=True)
+    codes = grouped.ngroup().to_numpy()
+    if not len(codes):
+        return out
+    order = np.argsort(codes, kind="stable")  # rows of each group together, in the round's order
+    bounds = np.flatnonzero(np.diff(codes[order])) + 1
+    keys = df[by].to_numpy(dtype=object)
+    state = df["_state"].to_numpy(dtype=object)
+    live_all = state != "dropped"
+    judged_all = df["_judged"].astype(bool).to_numpy()
+    judged_sum = df["_judged"].to_numpy()
+    late_all = df["_late"].to_numpy()
+    done_all = df["_state"].isin(DONE).to_numpy()
+    unreported = state == "not_reported"
+    pct_all = pd.to_numeric(df["percent"], errors="coerce").to_numpy(dtype=float) if "percent" in df else None
+    for ix in np.split(order, bounds):
+        key = keys[ix[0]]
+        counts = Counter(state[ix].tolist())
+        live = ix[live_all[ix]]
+        n = len(live)
+        due = int(judged_sum[live].sum())
         done = sum(counts[s] for s in DONE)
-        pct = pd.to_numeric(g["percent"], errors="coerce") if "percent" in g else pd.Series(dtype=float)
-        judged = g["_judged"].astype(bool)
+        judged = judged_all[live]
+        if pct_all is not None:
+            pct = pct_all[live]
+            pct = np.where(np.isnan(pct), 0.0, pct)
+            avg = round(float(pct.sum() / len(pct)), 1) if len(pct) else 0.0
+        else:
+            avg = 0.0
         out.append({"key": "" if pd.isna(key) else key, "tasks": n, **{s: counts[s] for s in STATES},
-                    "due": due, "done": done, "late": int(g["_late"].sum()),
-                    "failed": int((judged & ~g["_state"].isin(DONE)).sum()),
-                    "unreported_not_due": int((~judged & (g["_state"] == "not_reported")).sum()),
+                    "due": due, "done": done, "late": int(late_all[live].sum()),
+                    "failed": int((judged & ~done_all[live]).sum()),
+                    "unreported_not_due": int((~judged & unreported[live]).sum()),
                     "done_rate": round(100 * done / n, 1) if n else 0.0,
                     "on_time_rate": round(100 * counts["done_on_time"] / n, 1) if n else 0.0,
                     "due_done_rate": round(100 * done / due, 1) if due else None,
-                    "avg_percent": round(float(pct.fillna(0).mean()), 1) if len(pct) else 0.0})
+                    "avg_percent": avg})
     return out
 
 

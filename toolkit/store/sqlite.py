@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -408,20 +408,45 @@ class Store:
 
     def rows(self, form_id: str, period: str, sheet_id: str | None = None) -> list[dict]:
         """Rows of the active (latest accepted) submissions, with provenance."""
+        return list(self.iter_rows(form_id, period, sheet_id))
+
+    def iter_rows(self, form_id: str, period: str, sheet_id: str | None = None, chunk: int = 2000) -> Iterator[dict]:
+        """:meth:`rows`, streamed ``chunk`` at a time (a server-side cursor on PostgreSQL), so that a caller building
+        its own records (the round frame) never holds the round's rows twice."""
         sql = ("SELECT r.data, r.unit_code, s.file_name, s.sha256, r.sheet, r.excel_row, r.sheet_id, r.submission_id "
                "FROM rows r JOIN submissions s ON s.id=r.submission_id WHERE s.active=1 AND s.form_id=? AND s.period=?")
         args: list[Any] = [form_id, period]
         if sheet_id:
             sql += " AND r.sheet_id=?"
             args.append(sheet_id)
-        out = []
+        sql += " ORDER BY s.unit_code, r.sheet_id, r.excel_row"
+        if self.server:
+            sql = sql.replace("?", "%s")
         loads = json.loads
-        for data, unit, file, sha, sheet, row, sid, sub in self._x(
-                sql + " ORDER BY s.unit_code, r.sheet_id, r.excel_row", args).cursor:  # plain tuples: the hot path
-            d = loads(data)
-            d.update(_unit=unit, _file=file, _sha256=sha, _sheet=sheet, _row=row, _sheet_id=sid, _submission=sub)
-            out.append(d)
-        return out
+        # a server-side cursor lives in a transaction: opened here unless one is already open (the store runs in
+        # autocommit and opens its write transactions itself); SQLite's cursor reads lazily anyway
+        own = self.server and not self._in_transaction()
+        try:
+            if own:
+                self._x("BEGIN")
+            result = self.conn.execution_options(stream_results=True).exec_driver_sql(sql, tuple(args))
+            for batch in result.partitions(chunk):  # plain tuples: the hot path
+                for data, unit, file, sha, sheet, row, sid, sub in batch:
+                    d = loads(data)
+                    d.update(_unit=unit, _file=file, _sha256=sha, _sheet=sheet, _row=row, _sheet_id=sid,
+                             _submission=sub)
+                    yield d
+        except DBAPIError as exc:
+            raise exc.orig from None
+        finally:
+            if own:
+                self._x("COMMIT")
+
+    def _in_transaction(self) -> bool:
+        """Whether the server connection is inside a transaction (BEGIN … COMMIT not ended)."""
+        from psycopg.pq import TransactionStatus
+
+        return self.conn.connection.dbapi_connection.info.transaction_status != TransactionStatus.IDLE
 
     def texts_for_copy_check(self, form_id: str, column: str, period: str | None = None,
                              exclude_unit: str | None = None, active_only: bool = True,
@@ -843,15 +868,14 @@ class Store:
     def log(self, action: str, detail: str) -> None:
         self._audit(action, detail)
 
-    # --- added by i29
+    # --- a form's versions (the definitions workbook) ----------------------------------------------------------
     def form_definitions(self, form_id: str) -> dict[int, str]:
         """Version -> definition of a form as recorded when its templates were sent or its returns read."""
-        return {int(v): d for v, d in self.db.execute("SELECT version, definition FROM forms WHERE id=?", (form_id,))}
+        return {int(v): d for v, d in self._x("SELECT version, definition FROM forms WHERE id=?", (form_id,)).cursor}
 
     def replace_form(self, form_id: str, version: int, definition: str) -> None:
         """A form version's definition replaced (while nothing was sent under it, it follows the office's edits)."""
-        self.db.execute("INSERT OR REPLACE INTO forms VALUES (?, ?, ?)", (form_id, version, definition))
-
+        self._x(_upsert(S.forms, ["id", "version", "definition"], True), (form_id, version, definition))
 
     # --- the check against the archive, the rebuild, the mail ledger, the round lock, the analysts ---------------
     def seen_submissions(self) -> dict[str, dict]:
