@@ -13,6 +13,7 @@ from xml.etree import ElementTree
 
 import openpyxl
 from clerk_helpers import fill, invoke, outbox
+from conftest import both_engines
 
 from toolkit.definitions.forms import load_forms
 from toolkit.definitions.rules import load_rules
@@ -35,12 +36,13 @@ UNITS = [
 LEADERS = [("L01", "Bùi Văn Sơn", "Bí thư Huyện ủy", "HU", "có"), ("L02", "Hà Văn An", "Bí thư xã", "XTA", "không")]
 
 
-def _workspace(tmp_path) -> Path:
+def _workspace(tmp_path, store_url: str | None = None) -> Path:
     registry = tmp_path / "don_vi.xlsx"
     write_sample_registry(registry, UNITS, LEADERS)
     ws = tmp_path / "ws"
     out = invoke("init", ws, "--office", "Huyện ủy Lạc Sơn", "--parent-body", "Đảng bộ tỉnh Hòa Bình", "--units",
-                 registry, "--period", "2026", "--deadline", "2026=31/01/2026")
+                 registry, "--period", "2026", "--deadline", "2026=31/01/2026",
+                 *(["--store", store_url] if store_url else []))
     assert f"Biểu mẫu, danh mục, quy tắc, chấm điểm: {ws / WORKBOOK_FILE}" in out
     return ws
 
@@ -361,10 +363,12 @@ def test_a_changed_threshold_changes_the_classification(ctx):
 
 # --- versions ---------------------------------------------------------------------------------------------------
 
-def test_a_form_changed_after_it_was_sent_needs_a_new_version(tmp_path):
-    ws = _workspace(tmp_path)
+@both_engines  # the versions are kept in the store: on a server too
+def test_a_form_changed_after_it_was_sent_needs_a_new_version(tmp_path, store_url):
+    ws = _workspace(tmp_path, store_url)
     book = ws / WORKBOOK_FILE
     invoke("templates", ws, "--form", "registration", "--period", "2026")
+    assert (ws / "kho_du_lieu.sqlite").exists() == (store_url is None)  # the versions went to the server's store
     old_template = outbox(ws, "2026")["XTA"]
     kept = tmp_path / "XTA_v1.xlsx"
     kept.write_bytes(old_template.read_bytes())
@@ -422,8 +426,9 @@ def test_a_workbook_that_is_not_one_is_said_plainly(tmp_path):
     assert "không mở được cau_hinh.xlsx" in " ".join(out.split())
 
 
-def test_a_form_recorded_but_never_sent_may_still_change_under_its_version(tmp_path):
-    ws = _workspace(tmp_path)
+@both_engines
+def test_a_form_recorded_but_never_sent_may_still_change_under_its_version(tmp_path, store_url):
+    ws = _workspace(tmp_path, store_url)
     book = ws / WORKBOOK_FILE
     invoke("templates", ws, "--form", "registration", "--period", "2026", "--unit", "XBM")
     fill(outbox(ws, "2026")["XBM"], ws / "rounds/2026/inbox/XBM.xlsx", date(2026, 1, 21),

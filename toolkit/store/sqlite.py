@@ -429,7 +429,7 @@ class Store:
         try:
             if own:
                 self._x("BEGIN")
-            result = self.conn.execution_options(stream_results=True).exec_driver_sql(sql, tuple(args))
+            result = self.conn.exec_driver_sql(sql, tuple(args), execution_options={"stream_results": True})
             for batch in result.partitions(chunk):  # plain tuples: the hot path
                 for data, unit, file, sha, sheet, row, sid, sub in batch:
                     d = loads(data)
