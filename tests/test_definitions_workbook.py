@@ -502,3 +502,18 @@ def test_export_folds_a_workspace_s_own_yaml_into_the_workbook(ws):
     out = invoke("forms", "check", root)
     assert "cau_hinh.xlsx là nguồn định nghĩa duy nhất: các tệp forms/followup.yaml, scoring.yaml không được dùng" in \
         " ".join(out.split())
+
+
+def test_a_register_number_typed_as_text_is_refused_at_its_cell(tmp_path):
+    """The register's numbers (target, baseline, weight) are numbers on both store engines: a clerk who types the
+    registration's target as text is told at the cell, before any template is made (no value would be kept)."""
+    ws = _workspace(tmp_path)
+    book = ws / WORKBOOK_FILE
+    wb = openpyxl.load_workbook(book)
+    cell = _set(wb, "Cột", _find(wb, "Cột", **{"Biểu mẫu": "registration", "Tên cột": "target"}), "Kiểu", "văn bản")
+    wb.save(book)
+    out = invoke("forms", "check", ws, code=1)
+    assert (f"Trang 'Cột', ô {cell}: cột 'target' là số của sổ nhiệm vụ (dùng để chấm điểm) nên phải có kiểu số, "
+            "đang là 'văn bản'. Cách sửa: chọn 'số', 'số nguyên' hoặc 'tỷ lệ phần trăm'") in out, out
+    out = invoke("templates", ws, "--form", "registration", "--period", "2026", code=2)
+    assert f"ô {cell}" in out and not list((ws / "rounds").rglob("*.xlsx"))

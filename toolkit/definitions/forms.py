@@ -19,6 +19,10 @@ from .schema import annotate, check_lists, load_yaml
 from .vocabulary import STATUS_MEANINGS, list_items, shipped_meaning
 
 TYPES = {"text", "integer", "number", "percent", "date", "choice", "bool", "unit", "leader"}
+NUMBER_TYPES = {"integer", "number", "percent"}
+# the task register's numeric fields (and the new target a unit may ask for): the store keeps them as numbers on
+# both engines, so a form column carrying one must be typed as a number
+REGISTER_NUMBERS = {"baseline", "target", "weight", "new_target"}
 ROLES = {"registration", "breakthrough", "progress", "followup"}
 # what office staff read for each role when a form definition does not say (name, file-name stem)
 ROLE_NAMES = {"registration": ("đăng ký nhiệm vụ", "dang_ky"), "breakthrough": ("việc đột phá", "viec_dot_pha"),
@@ -365,6 +369,9 @@ def _build_column(cp: str, c: Any, lists: dict, problems: list[str]) -> Column |
         problems.append(f"{cp}.title: thiếu tiêu đề cột")
     if typ not in TYPES:
         problems.append(f"{cp}.type: '{typ}' không hợp lệ (chọn trong {sorted(TYPES)})")
+    elif name in REGISTER_NUMBERS and typ not in NUMBER_TYPES:
+        problems.append(f"{cp}.type: cột '{name}' là số của sổ nhiệm vụ (dùng để chấm điểm), phải có kiểu number, "
+                        f"integer hoặc percent, đang là '{typ}'")
     choices, list_name = c.get("choices", ()), None
     if isinstance(choices, str) and choices.startswith("@"):
         if choices[1:] not in lists:

@@ -26,7 +26,9 @@ from ..files import atomic_path
 from ..text import fold
 from .forms import (
     COMPARISONS,
+    NUMBER_TYPES,
     PERIOD_KINDS,
+    REGISTER_NUMBERS,
     ROLES,
     RULES,
     TYPE_LABELS,
@@ -780,6 +782,9 @@ def _read_columns(rd: _Reader, defs: Definitions, sheets, lists: set[str]) -> No
         if typ not in TYPES:
             rd.bad(row, "type", f"kiểu '{row['type'] or ''}' không có", "chọn trong danh sách: "
                    + "; ".join(TYPE_LABELS.values()))
+        elif str(name) in REGISTER_NUMBERS and typ not in NUMBER_TYPES:
+            rd.bad(row, "type", f"cột '{name}' là số của sổ nhiệm vụ (dùng để chấm điểm) nên phải có kiểu số, "
+                   f"đang là '{row['type']}'", "chọn 'số', 'số nguyên' hoặc 'tỷ lệ phần trăm'")
         c["type"] = typ or "text"
         if _yesno(rd, row, "required"):
             c["required"] = True

@@ -29,7 +29,7 @@ ADJUSTMENT_STATES = {None: "Chờ ý kiến", "approved": "Đồng ý", "refused
 
 TASK_FIELDS = ("kind", "area", "title", "parent_code", "leader_id", "indicator", "unit_measure", "baseline",
                "target", "start_date", "deadline", "weight", "focal_point")
-NUMERIC_TASK_FIELDS = {"baseline", "target", "weight"}
+NUMERIC_TASK_FIELDS = {"baseline", "target", "weight"}  # typed as numbers by every form (definitions/forms.py)
 WRITE_LOCK = 7_366_001  # the PostgreSQL advisory lock every write transaction takes (SQLite's BEGIN IMMEDIATE)
 
 
