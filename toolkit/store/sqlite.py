@@ -442,12 +442,6 @@ class Store:
             if own:
                 self._x("COMMIT")
 
-    def _in_transaction(self) -> bool:
-        """Whether the server connection is inside a transaction (BEGIN … COMMIT not ended)."""
-        from psycopg.pq import TransactionStatus
-
-        return self.conn.connection.dbapi_connection.info.transaction_status != TransactionStatus.IDLE
-
     def texts_for_copy_check(self, form_id: str, column: str, period: str | None = None,
                              exclude_unit: str | None = None, active_only: bool = True,
                              key: str | None = None) -> list[tuple[str, str, str, str]]:
