@@ -155,5 +155,5 @@ if __name__ == "__main__":
         m, _ = module_of(p)
         EXISTING.add(m)
     inverse = {new: old for old, new in MOVES.items()}
-    inverse["toolkit.store.sqlite"] = "toolkit.store"
+    inverse["toolkit.store.core"] = "toolkit.store"
     main(sys.argv[1:], inverse)

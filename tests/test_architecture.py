@@ -31,7 +31,7 @@ def test_one_place_constructs_the_store_and_no_status_word_is_spelled_in_python(
     c = _counts()
     mods = c.modules()
     # the session's one handle; the store's own open_store (the probe, the check against the archive, a migration)
-    assert [s.split(":")[0] for s in c.store_constructions(mods)] == ["toolkit.context", "toolkit.store.sqlite"]
+    assert [s.split(":")[0] for s in c.store_constructions(mods)] == ["toolkit.context", "toolkit.store.core"]
     assert c.status_words() and c.status_word_uses(mods) == []
 
 

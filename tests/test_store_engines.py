@@ -154,6 +154,7 @@ def test_a_store_of_toolkit_0_1_is_copied_aside_then_upgraded_in_place(ctx):
     assert run("collect", ctx.ws.root, "--period", "2025")[0] == 0
     assert run("merge", ctx.ws.root, "--period", "2025")[0] == 0
     before = _merged_codes(ctx.ws.root)
+    ctx.close()  # the fixture's own handle (templates record the form versions through it) let go before the swap
     db = ctx.ws.db_path
     fresh = db.with_name("fresh.sqlite")
     db.rename(fresh)

@@ -2,7 +2,7 @@
 schema over two engines: SQLite (the default, a file in the workspace) and PostgreSQL (``store:`` in settings)."""
 
 from .engine import StoreSettingError, actor, is_server, machine, store_target
-from .sqlite import (
+from .core import (
                      ADJUSTMENT_STATES,
                      GUARD,
                      JOURNAL,

@@ -14,7 +14,7 @@ from sqlalchemy import Float, Integer, select
 from ..errors import WorkspaceError
 from . import schema as S
 from .engine import check_url
-from .sqlite import _number, open_store
+from .core import _number, open_store
 
 CHUNK = 5000
 

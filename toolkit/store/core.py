@@ -4,8 +4,6 @@ a SQLite file in the workspace (the default) or a PostgreSQL database (``store:`
 file is written in one transaction, so a crash leaves the store as it was before that file. Writers are serialised
 as SQLite serialises them (BEGIN IMMEDIATE; WAL): on PostgreSQL by a transaction advisory lock taken at BEGIN, so
 concurrent collects on several PCs record every return once.
-
-(The module keeps its first name, sqlite.py, so that methods other branches add to ``Store`` merge in place.)
 """
 
 from __future__ import annotations
