@@ -289,7 +289,7 @@ def main() -> None:
     args = ap.parse_args()
     if args.curve is not None:
         return national(args)
-    res = run_one(args.files, args.rows, keep=args.keep, reuse=args.reuse, store=args.store)
+    res = run_one(args.files, args.rows, keep=args.keep, reuse=args.reuse, store_url=args.store)
     print_table(res)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(res, indent=2), encoding="utf-8")
@@ -326,12 +326,12 @@ def prepare(work: Path, files: int, rows: int, keep: bool, reuse: bool) -> tuple
     return g, {"reused": False}
 
 
-def run_one(files: int, rows: int = 60, keep: bool = False, reuse: bool = False, store: str | None = None) -> dict:
+def run_one(files: int, rows: int = 60, keep: bool = False, reuse: bool = False, store_url: str | None = None) -> dict:
     work = HERE / "work" / f"n{files}"
     g, how = prepare(work, files, rows, keep or reuse, reuse)
     ws = g["workspace"]
-    if store:
-        ws.settings["store"] = store
+    if store_url:
+        ws.settings["store"] = store_url
         ws.save()
     prog_files = sorted(p for p in ws.round_dir(PERIOD, "inbox").iterdir())
     res: dict = {"files": len(prog_files), "generate_s": round(g["generate_s"], 2), "converted_xls_ods": g["converted"],
@@ -377,8 +377,8 @@ def run_one(files: int, rows: int = 60, keep: bool = False, reuse: bool = False,
     r = write_reports(open_round(ws, PERIOD))
     res["report_s"] = time.perf_counter() - t
     res["report_docs"] = len(r.documents)
-    res["store"] = "postgresql" if store else "sqlite"
-    res["store_mb"] = round(ws.db_path.stat().st_size / 1048576, 1) if not store else 0.0
+    res["store"] = "postgresql" if store_url else "sqlite"
+    res["store_mb"] = round(ws.db_path.stat().st_size / 1048576, 1) if not store_url else 0.0
     res["peak_rss_mb"] = round(rss_mb(), 1)  # the toolkit's stages (and their workers) only: the reads come after
     res["floor_read_s"], _ = floor_read(prog_files)
     res["naive_read_s"], naive_rows = naive_read(prog_files)
