@@ -38,7 +38,7 @@ from ..text import fold, xml_safe
 from ..workspace.periods import Period, parse_period
 from .checks import Lookups
 from .feedback import feedback_path, write_feedback
-from .pool import Bounds, default_workers, failure_issue
+from .pool import Bounds, default_workers, die_with_parent, failure_issue
 from .read import SPREADSHEET_EXTS, Limits, open_workbook
 from .similarity import TextGroups
 from .submission import counted_text, first_return
@@ -706,7 +706,7 @@ def write_all_feedback(ctx: Context, store: Store, period: Period, result: Colle
     else:
         from concurrent.futures import ProcessPoolExecutor
 
-        with ProcessPoolExecutor(max_workers=workers) as pool:
+        with ProcessPoolExecutor(max_workers=workers, initializer=die_with_parent, initargs=(os.getpid(),)) as pool:
             paths = list(pool.map(_feedback_job, args, chunksize=4))
     for (fr, _), p in zip(jobs, paths):
         if p.startswith("!"):

@@ -232,7 +232,7 @@ def _serve(conn, fn, memory_mb: int, initializer, initargs, parent_pid: int = 0)
     """A worker's loop: cap memory, initialise, then answer jobs until told to stop."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C is the parent's to handle: it ends the workers
     _quiet_stderr()
-    _die_with_parent(parent_pid)
+    die_with_parent(parent_pid)
     if memory_mb:
         limit_own_memory(memory_mb)
     try:
@@ -276,11 +276,13 @@ def _quiet_stderr() -> None:
         pass
 
 
-def _die_with_parent(parent_pid: int = 0) -> None:
+def die_with_parent(parent_pid: int = 0) -> None:
     """Linux: a worker ends when its parent is killed, even while busy with a hanging file (on Windows the Job
     Object ends its workers with the parent). A parent killed while this worker was still starting, before the
     request below, sends no signal; and a forked worker holds a copy of the parent's end of its own pipe, so it
-    would wait for a job forever: it ends here instead."""
+    would wait for a job forever: it ends here instead. Also the initializer of every other pool of worker
+    processes (feedback copies, Word rendering): a forked worker outliving a killed parent would keep the parent's
+    store connection open, and with it a PostgreSQL round lock, until someone ended it by hand."""
     if sys.platform.startswith("linux"):
         try:
             import ctypes

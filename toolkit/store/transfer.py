@@ -13,8 +13,8 @@ from sqlalchemy import Float, Integer, select
 
 from ..errors import WorkspaceError
 from . import schema as S
-from .engine import check_url
 from .core import _number, open_store
+from .engine import check_url
 
 CHUNK = 5000
 
