@@ -190,6 +190,7 @@ def test_clerks_first_round(tmp_path):
     assert "ĐẢNG BỘ TỈNH SƠN HÀ\nTỈNH ỦY" in missing and "-TB/TU" in missing
     assert "Đảng ủy xã Bình Minh | Chưa nộp | Hoàng Văn Minh (Bí thư Đảng ủy)\nbinhminh@sonha.dcs.vn" in missing
     assert "Văn bản còn để trống: số văn bản" in out
+    assert "Điền ở trang 'Thiết lập' của cau_hinh.xlsx" in out  # where this office keeps its identity
 
     # --- 6 months: tasks not yet due are judged by progress -------------------------------------------------
     out = invoke("templates", ws, "--form", "progress", "--period", "2026-H1")

@@ -22,6 +22,7 @@ import pandas as pd
 from .. import formatting as fmt
 from ..definitions.forms import Form
 from ..definitions.judge import FAILED, STATES
+from ..definitions.workbook import S_SETTINGS, workbook_path
 from ..errors import TemplateError
 from ..paths import safe_filename
 from ..register.frame import round_frame, summarise
@@ -120,8 +121,11 @@ def write_reports(rnd, pdf: bool = False, progress: Callable[[int, int], None] |
     result = ReportResult(folder=str(out), documents=docs, notes=notes)
     blank = missing_identity(rnd.ws.office)
     if blank:
-        result.notes.append("Văn bản còn để trống: " + "; ".join(blank) + ". Điền trong settings.yaml (mục office) "
-                            "hoặc bằng tay trước khi phát hành.")
+        book = workbook_path(rnd.ws.root)
+        where = (f"ở trang '{S_SETTINGS}' của {book.name}" if book.exists()  # the office's own definitions workbook
+                 else "trong settings.yaml (mục office)")
+        result.notes.append("Văn bản còn để trống: " + "; ".join(blank) + f". Điền {where} hoặc bằng tay trước khi "
+                            "phát hành.")
     if pdf:
         pdfs, result.pdf_message = to_pdf([Path(d) for d in docs], out / "pdf", rnd.ws.settings.get("pdf"))
         result.pdfs = [str(p) for p in pdfs]
