@@ -36,10 +36,10 @@ from run import make_registry, task_rows  # noqa: E402
 from toolkit.context import load_context  # noqa: E402
 from toolkit.intake.similarity import TextGroups  # noqa: E402
 from toolkit.outputs.templates import build_template  # noqa: E402
+from toolkit.periods import parse_period  # noqa: E402
 from toolkit.store import Store  # noqa: E402
 from toolkit.text import fold  # noqa: E402
 from toolkit.workspace.config import init_workspace  # noqa: E402
-from toolkit.workspace.periods import parse_period  # noqa: E402
 
 PERIOD = "2025"
 PROVINCE = [  # the province's list that units copy, {n} a number they may change

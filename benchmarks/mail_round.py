@@ -38,9 +38,9 @@ from toolkit.context import load_context  # noqa: E402
 from toolkit.intake.collect import collect  # noqa: E402
 from toolkit.mail.fetch import fetch_round  # noqa: E402
 from toolkit.outputs.templates import build_template  # noqa: E402
+from toolkit.periods import parse_period  # noqa: E402
 from toolkit.round import open_round  # noqa: E402
 from toolkit.workspace.config import init_workspace  # noqa: E402
-from toolkit.workspace.periods import parse_period  # noqa: E402
 
 VN = timezone(timedelta(hours=7))
 

@@ -32,10 +32,10 @@ from toolkit.outputs.merge import merge  # noqa: E402
 from toolkit.outputs.report import write_reports  # noqa: E402
 from toolkit.outputs.score import score  # noqa: E402
 from toolkit.outputs.templates import build_template  # noqa: E402
+from toolkit.periods import parse_period  # noqa: E402
 from toolkit.round import open_round  # noqa: E402
 from toolkit.samples import RESULT_BANK, TASK_BANK  # noqa: E402
 from toolkit.workspace.config import init_workspace  # noqa: E402
-from toolkit.workspace.periods import parse_period  # noqa: E402
 from toolkit.workspace.units import write_sample_registry  # noqa: E402
 
 SYL = ["An", "Bình", "Cao", "Đông", "Hòa", "Hưng", "Kim", "Lạc", "Lương", "Minh", "Phú", "Quang", "Sơn", "Tân",

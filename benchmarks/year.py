@@ -39,10 +39,10 @@ from toolkit.intake.collect import collect  # noqa: E402
 from toolkit.outputs.report import write_reports  # noqa: E402
 from toolkit.outputs.score import score  # noqa: E402
 from toolkit.outputs.templates import build_template, build_templates  # noqa: E402
+from toolkit.periods import parse_period  # noqa: E402
 from toolkit.round import open_round  # noqa: E402
 from toolkit.samples import RESULT_BANK  # noqa: E402
 from toolkit.workspace.config import init_workspace  # noqa: E402
-from toolkit.workspace.periods import parse_period  # noqa: E402
 
 YEAR = "2025"
 ROUNDS = [("2025-Q1", date(2025, 4, 10), date(2025, 4, 5)), ("2025-H1", date(2025, 7, 10), date(2025, 7, 5)),

@@ -8,11 +8,12 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from needs import missing
 
 from toolkit.context import load_context
 from toolkit.outputs.templates import build_template
+from toolkit.periods import parse_period
 from toolkit.workspace.config import init_workspace
-from toolkit.workspace.periods import parse_period
 
 ROOT = Path(__file__).resolve().parent.parent
 REALWORLD = ROOT.parent / "shared" / "realworld"
@@ -25,10 +26,8 @@ def require_realworld(path: Path | None = None, env=None) -> Path:
     env = os.environ if env is None else env
     if path.is_dir():
         return path
-    reason = f"the real-world corpus is missing: expected it at {path} (../shared/realworld, outside the repository)"
-    if env.get("CI"):
-        pytest.fail(reason + "; CI requires it", pytrace=False)
-    pytest.skip(reason + "; set it up beside the clone to run this test (CI requires it)")
+    missing(f"the real-world corpus is missing: expected it at {path} (../shared/realworld, outside the repository); "
+            "set it up beside the clone to run this test", env)
 
 
 # --- the two store engines -------------------------------------------------------------------------------------
@@ -44,9 +43,7 @@ def pg_server():
 
     folder = pg_bin()
     if folder is None:
-        if os.environ.get("CI"):
-            pytest.fail(MISSING + "; CI requires it", pytrace=False)
-        pytest.skip(MISSING)
+        missing(MISSING)
     server = PgServer(folder).start()
     yield server
     server.stop()

@@ -14,7 +14,7 @@ import tempfile
 import time
 from pathlib import Path
 
-import pytest
+from needs import free_port, missing
 
 DOVECOT = shutil.which("dovecot") or ("/usr/sbin/dovecot" if os.path.exists("/usr/sbin/dovecot") else None)
 USER, PASSWORD = "vanphong@tinhuy.local", "Mật-khẩu-2026"
@@ -24,17 +24,8 @@ def need_dovecot():
     """Skip (with the reason) where Dovecot is not installed; in CI (env CI set) fail instead."""
     if DOVECOT:
         return
-    reason = ("Dovecot (Debian package dovecot-imapd) is not installed: the IMAP tests need a real server "
-              "(.ci/run installs it)")
-    if os.environ.get("CI"):
-        pytest.fail(reason)
-    pytest.skip(reason)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    missing("Dovecot (Debian package dovecot-imapd) is not installed: the IMAP tests need a real server "
+            "(.ci/run installs it)")
 
 
 def make_cert(folder: Path) -> tuple[Path, Path]:

@@ -7,12 +7,12 @@ from __future__ import annotations
 import glob
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
-import time
 import uuid
 from pathlib import Path
+
+from needs import free_port
 
 
 def pg_bin() -> Path | None:
@@ -26,12 +26,6 @@ def pg_bin() -> Path | None:
 
 MISSING = ("the PostgreSQL server binaries (initdb, pg_ctl; Debian package `postgresql`) are not installed: the "
            "PostgreSQL half of the store tests needs a real server (.ci/run installs it)")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class PgServer:
@@ -90,13 +84,3 @@ def _has_c_utf8() -> bool:
     except OSError:
         return False
     return "c.utf8" in out or "c.utf-8" in out
-
-
-def wait_port(port: int, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.1)
-    raise TimeoutError(port)

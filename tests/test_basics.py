@@ -7,9 +7,9 @@ from hypothesis import strategies as st
 from toolkit.errors import PeriodError
 from toolkit.intake import coerce
 from toolkit.issues import CATALOGUE, make_issue
+from toolkit.periods import parse_period
 from toolkit.samples import encode_tcvn3, encode_vni
 from toolkit.text import clean_text, decode_tcvn3, decode_vni, fold, font_encoding, guess_legacy
-from toolkit.workspace.periods import parse_period
 
 
 def test_periods_parse_strictly():

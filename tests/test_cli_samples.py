@@ -11,11 +11,11 @@ from conftest import REALWORLD, ROOT, make_return, require_realworld, task
 from toolkit.cli import cli
 from toolkit.intake.collect import collect
 from toolkit.issues import catalogue_markdown
+from toolkit.periods import parse_period
 from toolkit.round import open_round
 from toolkit.samples import install_round
 from toolkit.store import Store
 from toolkit.workspace.config import init_workspace
-from toolkit.workspace.periods import parse_period
 from toolkit.workspace.units import write_sample_registry
 
 

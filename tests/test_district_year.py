@@ -13,8 +13,8 @@ import yaml
 from clerk_helpers import fill, invoke, outbox
 from conftest import docx_text, rows_of, workbook_text
 
+from toolkit.periods import parse_period
 from toolkit.workspace.config import nominal_deadline
-from toolkit.workspace.periods import parse_period
 from toolkit.workspace.units import write_sample_registry
 
 UNITS = [

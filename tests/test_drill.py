@@ -19,9 +19,9 @@ from conftest import both_engines
 from toolkit.context import load_context
 from toolkit.intake.collect import collect
 from toolkit.outputs.templates import build_template
+from toolkit.periods import parse_period
 from toolkit.round import open_round
 from toolkit.workspace.config import init_workspace
-from toolkit.workspace.periods import parse_period
 
 pytestmark = pytest.mark.slow
 FILES = int(os.environ.get("DRILL_FILES", "200"))

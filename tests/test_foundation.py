@@ -9,9 +9,9 @@ import xlsxwriter
 from toolkit.definitions.forms import check_forms, load_forms
 from toolkit.errors import ToolkitError
 from toolkit.outputs.templates import build_templates
+from toolkit.periods import parse_period
 from toolkit.round import open_round
 from toolkit.workspace.config import Workspace, init_workspace
-from toolkit.workspace.periods import parse_period
 from toolkit.workspace.units import load_registry
 
 

@@ -17,10 +17,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from toolkit.intake.collect import collect
-from toolkit.intake.read import Limits, open_workbook
 from toolkit.outputs.merge import merge
 from toolkit.outputs.report import write_reports
 from toolkit.panel import xlwings_vba
+from toolkit.read import Limits, open_workbook
 from toolkit.round import open_round
 from toolkit.store import Store
 
@@ -142,7 +142,7 @@ def test_huge_sheets_long_cells_control_characters(ctx):
     wb["Nhiệm vụ"]["XFD7"] = "cột cuối"
     wb.save(wide)
     from toolkit.outputs.templates import build_template
-    from toolkit.workspace.periods import parse_period
+    from toolkit.periods import parse_period
 
     ctrl = ctx.ws.round_dir("2025", "inbox") / "ctrl.xlsx"  # xlsxwriter stores control characters as _x0007_
     build_template(ctrl, ctx.form("registration"), ctx.registry.units["XCP"], parse_period("2025"),
@@ -263,7 +263,7 @@ cell = st.one_of(st.none(), st.text(max_size=40), st.integers(-10**12, 10**12),
        sheet=st.sampled_from(["Nhiệm vụ", "Sheet1", "Tiến độ", "x"]))
 def test_fuzz_generated_workbooks_never_raise(ctx, rows, header_at, sheet):
     from toolkit.intake.validate import parse_workbook
-    from toolkit.workspace.periods import parse_period
+    from toolkit.periods import parse_period
 
     path = ctx.ws.root / "fuzz.xlsx"
     wb = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_urls": False})
@@ -288,7 +288,7 @@ def test_fuzz_byte_flips_in_a_real_template_never_raise(ctx, flips):
     src = ctx.ws.root / "tpl.xlsx"
     if not src.exists():
         from toolkit.outputs.templates import build_template
-        from toolkit.workspace.periods import parse_period
+        from toolkit.periods import parse_period
 
         build_template(src, ctx.form("progress"), ctx.registry.units["XLS"], parse_period("2025-H1"),
                        date(2025, 7, 10), ctx.registry)
@@ -299,6 +299,6 @@ def test_fuzz_byte_flips_in_a_real_template_never_raise(ctx, flips):
     path.write_bytes(bytes(data))
     book = open_workbook(path, Limits(timeout_s=10))
     from toolkit.intake.validate import parse_workbook
-    from toolkit.workspace.periods import parse_period
+    from toolkit.periods import parse_period
 
     parse_workbook(book, ctx, None, parse_period("2025-H1"))

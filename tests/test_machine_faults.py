@@ -378,7 +378,7 @@ def test_unreadable_files_are_said_in_vietnamese_and_valid_odd_zips_are_read(ctx
 def test_ods_without_mimetype_is_read(ctx, tmp_path):
     import zipfile
 
-    from toolkit.intake.read import open_workbook
+    from toolkit.read import open_workbook
 
     src = next(Path(__file__).resolve().parent.parent.glob("sample_workbooks/*/*.ods"))
     bare = tmp_path / src.name

@@ -139,8 +139,8 @@ def test_the_deadline_typed_in_the_panel_is_saved_and_reaches_the_templates(pane
     _choose(book, "Tình hình nộp")  # the button decides, not the action cell
     book.sheets[CONTROL_SHEET].range(CELLS["deadline"]).value = date(2025, 2, 15)
     assert "19 biểu mẫu" in _press(book, 2)
+    from toolkit.periods import parse_period
     from toolkit.workspace.config import Workspace
-    from toolkit.workspace.periods import parse_period
 
     assert Workspace.open(ws.root).deadline(parse_period("2025")) == date(2025, 2, 15)  # reread from disk
     template = openpyxl.load_workbook(ws.root / "rounds/2025/outbox/XLS_dang_ky_2025.xlsx")
@@ -246,8 +246,8 @@ def test_failures_become_vietnamese_alerts_not_tracebacks(panel, tmp_path):
 def test_what_excel_sends_and_what_the_clerk_leaves_blank(panel, ws, monkeypatch):
     """Excel hands over a year typed in a cell as 2025.0 and a date as a datetime; a blank or wrong cell, or a
     fault of the tool, is one Vietnamese alert and one log line."""
+    from toolkit.periods import parse_period
     from toolkit.workspace.config import Workspace
-    from toolkit.workspace.periods import parse_period
 
     book = FakeBook(panel)
     book.app.api = object()  # no Caller (the macro run from the Macros dialog): the action cell decides

@@ -20,9 +20,9 @@ from toolkit.cli import cli
 from toolkit.context import load_context
 from toolkit.intake.collect import collect
 from toolkit.paths import RESERVED, distinct_names, name_key, safe_filename
+from toolkit.periods import parse_period
 from toolkit.round import open_round
 from toolkit.workspace.config import init_workspace
-from toolkit.workspace.periods import parse_period
 from toolkit.workspace.units import SAMPLE_LEADERS, SAMPLE_UNITS, write_sample_registry
 
 

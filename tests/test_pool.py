@@ -231,8 +231,8 @@ def test_a_round_of_42_returns_through_the_cli_runs_the_pool_and_parallel_feedba
     from toolkit.cli import cli
     from toolkit.context import load_context
     from toolkit.outputs.templates import build_template
+    from toolkit.periods import parse_period
     from toolkit.workspace.config import init_workspace
-    from toolkit.workspace.periods import parse_period
     from toolkit.workspace.units import write_sample_registry
 
     codes = [f"X{i:02d}" for i in range(1, 43)]

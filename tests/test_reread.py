@@ -9,9 +9,9 @@ from click.testing import CliRunner
 from conftest import make_return, task
 
 from toolkit.cli import cli
+from toolkit.periods import parse_period
 from toolkit.round import open_round
 from toolkit.store import Store
-from toolkit.workspace.periods import parse_period
 
 
 def collect(ws, *args):

@@ -11,10 +11,10 @@ from conftest import make_return, task
 
 from toolkit.intake.checks import Lookups
 from toolkit.intake.collect import collect
-from toolkit.intake.read import open_workbook
 from toolkit.intake.similarity import TextGroups, copy_groups, grams, jaccard, min_overlap
 from toolkit.intake.validate import parse_workbook, validate
 from toolkit.outputs.merge import merge
+from toolkit.read import open_workbook
 from toolkit.round import open_round
 
 VERBS = ["Nâng cao chất lượng", "Tăng cường", "Đẩy mạnh", "Tiếp tục thực hiện", "Thực hiện tốt",

@@ -10,9 +10,9 @@ from conftest import both_engines, make_return, task
 from toolkit.intake.collect import collect
 from toolkit.outputs.merge import merge, round_status
 from toolkit.outputs.templates import build_templates
+from toolkit.periods import parse_period
 from toolkit.round import open_round
 from toolkit.store import open_store
-from toolkit.workspace.periods import parse_period
 
 
 def _snapshot(ctx):

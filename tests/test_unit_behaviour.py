@@ -150,12 +150,12 @@ def test_unit_behaviour_corpus_through_the_cli(ctx, tmp_path):
     with Store(ctx.ws.db_path) as store:
         for sub in store.submissions("progress", "2025-H1"):
             if sub["status"] == "accepted":
-                stored = store.db.execute("SELECT COUNT(*) FROM rows WHERE submission_id=?", (sub["id"],)).fetchone()
-                assert stored[0] == 2, sub["file_name"]
+                stored = store.query("SELECT COUNT(*) AS n FROM rows WHERE submission_id=?", (sub["id"],))[0]
+                assert stored["n"] == 2, sub["file_name"]
         nul = next(s for s in store.submissions("progress", "2025-H1") if s["file_name"] == "nul.xlsx")
-        data = store.db.execute("SELECT data FROM rows WHERE submission_id=? AND excel_row=8", (nul["id"],)).fetchone()
-        assert json.loads(data[0])["results"] == "Đã làm xong một phần"
-        assert "\x00" in json.loads(data[0])["_original"]["results"]  # what the unit typed is kept beside it
+        data = store.query("SELECT data FROM rows WHERE submission_id=? AND excel_row=8", (nul["id"],))[0]
+        assert json.loads(data["data"])["results"] == "Đã làm xong một phần"
+        assert "\x00" in json.loads(data["data"])["_original"]["results"]  # what the unit typed is kept beside it
 
 
 def test_realworld_corpus_through_the_cli_with_feedback(tmp_path):

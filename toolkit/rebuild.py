@@ -25,12 +25,12 @@ from pathlib import Path
 from .context import load_context
 from .errors import ToolkitError, WorkspaceError
 from .machine import StoreError, describe_db_error, is_db_error
+from .periods import parse_period
 from .store import GUARD, JOURNAL, Store, integrity, is_server, open_store, probe, read_submissions, store_target
 from .store.engine import check_url, shown
 from .store.lock import round_lock
 from .store.transfer import copy_store, empty_store, keep_aside
 from .workspace.config import Workspace, atomic_path, workspace_lock
-from .workspace.periods import parse_period
 
 SPREADSHEET_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".xlsb", ".ods", ".xltx", ".xltm"}
 
@@ -354,8 +354,8 @@ def _asked(f: ArchivedFile) -> str:
 def _judge(ctx, store: Store, batch: list[ArchivedFile], result: RebuildResult, progress, done: int, total: int,
            workers) -> int:
     """Judge a run of files of one round (as one collect of that round would), in the order they were received."""
-    from .intake.collect import NotJudged, _collect_one, drop_snapshot, parse_all
-    from .intake.read import Limits
+    from .intake.collect import FileJob, Intake, NotJudged, drop_snapshot, judge_file, parse_all
+    from .read import Limits
 
     code, form_id = batch[0].round, _asked(batch[0]) or None
     try:
@@ -380,7 +380,7 @@ def _judge(ctx, store: Store, batch: list[ArchivedFile], result: RebuildResult, 
             todo.append((f, snap))
         limits = Limits.from_settings(ctx.ws.settings["intake"])
         parsed = parse_all(ctx, [(snap, f.file_name) for f, snap in todo], form_id, period, limits, workers)
-        lookups: dict = {}
+        run = Intake(ctx, store, period, form_id, claimed=claimed)  # one per round, as one collect of it
         for (f, snap), (fmt, readable, sub) in zip(todo, parsed):
             done += 1
             if progress:
@@ -388,8 +388,8 @@ def _judge(ctx, store: Store, batch: list[ArchivedFile], result: RebuildResult, 
             if isinstance(sub, NotJudged):
                 result.problems.append(f"{f.file_name}: chưa xét được ({sub.reason}); chạy lại lệnh dựng lại kho")
                 continue
-            fr = _collect_one(ctx, store, snap, f.file_name, f.sha256, period, form_id, fmt, readable, sub, lookups,
-                              claimed, False, None, snap=snap, mtime=snap.stat().st_mtime)
+            fr = judge_file(run, FileJob(snap, f.file_name, f.sha256, fmt, readable, sub, snap=snap,
+                                         mtime=snap.stat().st_mtime))
             _keep_time(store, f)
             result.files += 1
             result.accepted += fr.status in ("accepted", "warnings")

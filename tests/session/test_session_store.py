@@ -30,6 +30,6 @@ def test_the_rounds_of_a_session_share_one_store_handle(ws):
     assert again.store is handle and rnd.store is handle and [f.id for f in again.forms] == ["registration"]
     [status] = round_statuses(again)
     assert status.rates()["reported"] == 1 and merge(again).rows == 1
-    assert session.store is handle and handle.db.execute("SELECT COUNT(*) FROM submissions").fetchone()[0] == 1
+    assert session.store is handle and handle.query("SELECT COUNT(*) AS n FROM submissions")[0]["n"] == 1
     session.close()
     assert session._store is None and session.store is not handle  # reopened on the next use

@@ -30,16 +30,16 @@ from ..issues import Issue, Report, Severity, make_issue
 from ..machine import MachineFault, as_fault, is_storage_error
 from ..mail.unpack import expand_inbox, is_mail_file
 from ..paths import distinct_names
+from ..periods import Period, parse_period
+from ..read import SPREADSHEET_EXTS, Limits, open_workbook
 from ..round import Round, as_round
 from ..sheets import fit_row, print_setup
 from ..store import Store
 from ..store.lock import round_lock
 from ..text import fold, xml_safe
-from ..workspace.periods import Period, parse_period
 from .checks import Lookups
 from .feedback import feedback_path, write_feedback
 from .pool import Bounds, default_workers, die_with_parent, failure_issue
-from .read import SPREADSHEET_EXTS, Limits, open_workbook
 from .similarity import TextGroups
 from .submission import counted_text, first_return
 from .validate import Submission, parse_workbook, validate
@@ -546,15 +546,6 @@ class FileJob:
     snap: Path | None = None  # the private copy it was read from
     mtime: float | None = None  # its modification time when it was read
     forget: tuple[int, str] | None = None  # an earlier rejection of the same content to replace
-
-
-def _collect_one(ctx: Context, store: Store, path: Path, rel: str, digest: str, period: Period,
-                 form_id: str | None, fmt: str, readable: bool, sub: Submission, lookups: dict, claimed: set,
-                 feedback: bool, hook, forget: tuple[int, str] | None = None, snap: Path | None = None,
-                 mtime: float | None = None) -> FileResult:
-    """The former signature, for callers not yet moved to :func:`judge_file` (rebuild.py)."""
-    return judge_file(Intake(ctx, store, period, form_id, lookups, claimed, hook),
-                      FileJob(path, rel, digest, fmt, readable, sub, snap=snap, mtime=mtime, forget=forget))
 
 
 def judge_file(run: Intake, job: FileJob) -> FileResult:

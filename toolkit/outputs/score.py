@@ -28,8 +28,8 @@ from ..errors import ToolkitError
 from ..files import atomic_path
 from ..formatting import number
 from ..intake.coerce import is_blank, to_number
-from ..intake.read import cell_ref, open_rows
 from ..paths import safe_filename
+from ..read import cell_ref, open_rows
 from ..register.frame import attainment, round_frame, status_meaning
 from ..round import as_round, unregistered_units
 from ..sheets import Formats, fit_row, new_workbook, print_setup, table

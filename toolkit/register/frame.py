@@ -19,8 +19,8 @@ import pandas as pd
 from ..definitions.forms import Form
 from ..definitions.judge import DONE, STATES, judge
 from ..errors import PeriodError
+from ..periods import parse_period
 from ..store import Store
-from ..workspace.periods import parse_period
 from .fields import describe
 
 # register fields a progress row is completed with; the register is authoritative for the ones it sets

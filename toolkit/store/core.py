@@ -148,17 +148,6 @@ class _Result:
         return (_Row(zip(keys, r)) for r in self.cursor)
 
 
-class _Statements:
-    def __init__(self, store: Store):
-        self.store = store
-
-    def execute(self, sql: str, args: Iterable | None = None) -> _Result:
-        return self.store._x(sql, args)
-
-    def executemany(self, sql: str, rows: list) -> None:
-        self.store._many(sql, list(rows))
-
-
 def _upsert(table, cols: list[str], replace: bool) -> str:
     """INSERT … ON CONFLICT (both engines): ``replace`` behaves as SQLite's INSERT OR REPLACE (the columns not
     given go back to their defaults), else as INSERT OR IGNORE."""
@@ -258,12 +247,6 @@ class Store:
         except DBAPIError as exc:
             raise exc.orig from None
 
-    @property
-    def db(self) -> _Statements:
-        """The first store's ``store.db.execute(sql, args)`` (``?`` placeholders), kept for code written against it;
-        new code adds a method to Store instead (SQL written for SQLite alone fails on PostgreSQL)."""
-        return _Statements(self)
-
     def _begin(self) -> None:
         """A write transaction: one writer at a time (SQLite's BEGIN IMMEDIATE; on PostgreSQL a transaction
         advisory lock, released at COMMIT or ROLLBACK and when a killed process's connection drops)."""
@@ -358,7 +341,7 @@ class Store:
 
     def submission_by_sha(self, sha256: str) -> dict | None:
         r = self._x("SELECT s.* FROM seen_files f JOIN submissions s ON s.id=f.submission_id "
-                            "WHERE f.sha256=?", (sha256,)).fetchone()
+                    "WHERE f.sha256=?", (sha256,)).fetchone()
         return dict(r) if r else None
 
     def forget_rejected(self, submission_id: int, why: str) -> bool:
@@ -387,7 +370,7 @@ class Store:
 
     def error_codes(self, submission_id: int) -> set[str]:
         return {r[0] for r in self._x("SELECT code FROM issues WHERE submission_id=? AND severity='error'",
-                                              (submission_id,))}
+                                      (submission_id,))}
 
     def issues_of(self, submission_id: int) -> list:
         return [Issue(code=r["code"], severity=Severity(r["severity"]), message=r["message"], hint=r["hint"] or "",
@@ -401,7 +384,7 @@ class Store:
 
     def active_submission(self, unit: str, form_id: str, period: str) -> dict | None:
         r = self._x("SELECT * FROM submissions WHERE unit_code=? AND form_id=? AND period=? AND active=1",
-                            (unit, form_id, period)).fetchone()
+                    (unit, form_id, period)).fetchone()
         return dict(r) if r else None
 
     def rows(self, form_id: str, period: str, sheet_id: str | None = None) -> list[dict]:
@@ -488,7 +471,7 @@ class Store:
 
     def task(self, key: str, unit: str, code: str) -> dict | None:
         r = self._x("SELECT * FROM tasks WHERE register_key=? AND unit_code=? AND task_code=?",
-                            (key, unit, code)).fetchone()
+                    (key, unit, code)).fetchone()
         return dict(r) if r else None
 
     def adjustments(self, key: str | None = None, pending_only: bool = False) -> list[dict]:
@@ -530,8 +513,8 @@ class Store:
              _text(req.get("new_value")) or "")).fetchone()
         if same:
             self._x("UPDATE adjustments SET reason=COALESCE(?, reason), submission_id=?, period=?, "
-                            "form_id=? WHERE id=?", (req.get("reason"), req.get("submission_id"), req.get("period"),
-                                                     req.get("form_id"), same[0]))
+                    "form_id=? WHERE id=?", (req.get("reason"), req.get("submission_id"), req.get("period"),
+                                             req.get("form_id"), same[0]))
             return same[0]
         cols = ["register_key", "unit_code", "task_code", "change", "field", "old_value", "new_value", "reason",
                 "form_id", "period", "submission_id", "requested_at", "data"]
@@ -608,8 +591,8 @@ class Store:
         self.journal(key, {"kind": "confirm", "key": key, "unit": unit, "task": code, "state": state,
                            "note": note or None})
         self._x("UPDATE tasks SET confirmation=?, confirmation_note=?, confirmed_version=? WHERE "
-                        "register_key=? AND unit_code=? AND task_code=?",
-                        (state, note or None, t["version"] if state else None, key, unit, code))
+                "register_key=? AND unit_code=? AND task_code=?",
+                (state, note or None, t["version"] if state else None, key, unit, code))
         self._audit("confirm", f"{unit} {code} {key}: {state or '(chưa có ý kiến)'} {note or ''}", at=_now())
         return True
 
@@ -617,7 +600,7 @@ class Store:
         """Whether the office has confirmed any of the unit's tasks in this register (from then on a changed
         registration is a request to adjust, not a new registration)."""
         return self._x("SELECT 1 FROM tasks WHERE register_key=? AND unit_code=? AND confirmation="
-                               "'confirmed' LIMIT 1", (key, unit)).fetchone() is not None
+                       "'confirmed' LIMIT 1", (key, unit)).fetchone() is not None
 
     def journal(self, key: str, event: dict) -> None:
         """Keep one decision of the office in the archive of the register's round (before the store records it),
@@ -723,7 +706,7 @@ class Store:
         report of the same period replaces the requests of the earlier one that are still pending."""
         unit = sub["unit_code"]
         self._x("DELETE FROM adjustments WHERE unit_code=? AND form_id=? AND period=? AND decision IS NULL",
-                        (unit, sub["form_id"], sub["period"]))
+                (unit, sub["form_id"], sub["period"]))
         for req in payload["requests"]:
             key = payload["key"]
             old = None
@@ -934,7 +917,8 @@ class Store:
                 if t.name != "locks"}  # who holds a lock now is no history
 
     def query(self, sql: str, args: Iterable | None = None) -> list[dict]:
-        """A read of the documented views (toolkit.analysis), with ``?`` placeholders on both engines."""
+        """A read (the documented views for toolkit.analysis; a test's look inside), ``?`` placeholders on both
+        engines. Writes go through the Store's own methods."""
         return [dict(r) for r in self._x(sql, args)]
 
     def columns(self, relation: str) -> list[str]:

@@ -326,7 +326,6 @@ def write_sample_registry(path: str | Path, units=None, leaders=None) -> None:
     """Write a registry workbook in the office's format (also used by tests and benchmarks)."""
     import xlsxwriter
 
-
     units = SAMPLE_UNITS if units is None else units
     leaders = SAMPLE_LEADERS if leaders is None else leaders
     with atomic_path(Path(path)) as tmp:
