@@ -82,6 +82,9 @@ def _snapshot(root: Path) -> dict:
             return {"submissions": [], "rows": [], "tasks": [], "issues": 0}
         con = sqlite3.connect(target)
         assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        if con.execute("SELECT 1 FROM sqlite_master WHERE name='submissions'").fetchone() is None:
+            con.close()  # killed after the file was made, before its tables (the next collect makes them)
+            return {"submissions": [], "rows": [], "tasks": [], "issues": 0}
     subs = sorted(con.execute("SELECT sha256, status, unit_code, active, errors, warnings FROM submissions"))
     rows = sorted(con.execute("SELECT s.sha256, r.sheet_id, r.excel_row, r.data FROM rows r JOIN submissions s "
                               "ON s.id=r.submission_id"))

@@ -39,7 +39,7 @@ from ..store.lock import round_lock
 from ..text import fold, xml_safe
 from .checks import Lookups
 from .feedback import feedback_path, write_feedback
-from .pool import Bounds, default_workers, die_with_parent, failure_issue
+from .pool import Bounds, default_workers, failure_issue, process_pool
 from .similarity import TextGroups
 from .submission import counted_text, first_return
 from .validate import Submission, parse_workbook, validate
@@ -695,9 +695,7 @@ def write_all_feedback(ctx: Context, store: Store, period: Period, result: Colle
     if workers < 2 or len(jobs) < 8:
         paths = [_feedback_job(a) for a in args]
     else:
-        from concurrent.futures import ProcessPoolExecutor
-
-        with ProcessPoolExecutor(max_workers=workers, initializer=die_with_parent, initargs=(os.getpid(),)) as pool:
+        with process_pool(workers) as pool:
             paths = list(pool.map(_feedback_job, args, chunksize=4))
     for (fr, _), p in zip(jobs, paths):
         if p.startswith("!"):

@@ -25,6 +25,7 @@ Costs measured on the 2-core Linux machine (see docs/windows.md): starting a wor
 
 from __future__ import annotations
 
+import concurrent.futures
 import multiprocessing
 import os
 import signal
@@ -274,6 +275,13 @@ def _quiet_stderr() -> None:
         sys.stderr = open(os.devnull, "w", encoding="utf-8")
     except OSError:
         pass
+
+
+def process_pool(workers: int) -> concurrent.futures.ProcessPoolExecutor:
+    """A plain pool of worker processes for work that cannot hang (feedback copies, Word rendering): its workers end
+    with this process, as the bounded pool's do (see :func:`die_with_parent`)."""
+    return concurrent.futures.ProcessPoolExecutor(max_workers=workers, initializer=die_with_parent,
+                                                  initargs=(os.getpid(),))  # looked up when called (a test spies on it)
 
 
 def die_with_parent(parent_pid: int = 0) -> None:

@@ -8,7 +8,6 @@ from __future__ import annotations
 import io
 import os
 import re
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import jinja2
@@ -16,7 +15,7 @@ import jinja2
 from .. import resources
 from ..errors import TemplateError
 from ..files import atomic_path
-from ..intake.pool import die_with_parent
+from ..intake.pool import process_pool
 
 TEMPLATES = {"report": "bao_cao_tong_hop.docx", "scorecard": "phieu_danh_gia.docx",
              "commitment": "ban_cam_ket.docx", "not_reported": "danh_sach_chua_nop.docx",
@@ -212,8 +211,7 @@ class RenderPool:
         self.pool = None
         self.started: dict[int, tuple] = {}  # id(job) -> (job, its future): rendered as soon as it was built
         if ahead and self.workers >= 2:
-            self.pool = ProcessPoolExecutor(max_workers=self.workers, initializer=die_with_parent,
-                                            initargs=(os.getpid(),))
+            self.pool = process_pool(self.workers)
             for _ in range(self.workers):
                 self.pool.submit(_warm, tuple(templates))
 
@@ -256,7 +254,7 @@ def render_many(jobs: list[tuple[str, str, dict, dict]], progress=None, workers:
             if progress:
                 progress(i, len(jobs))
         return out
-    with ProcessPoolExecutor(max_workers=workers, initializer=die_with_parent, initargs=(os.getpid(),)) as pool:
+    with process_pool(workers) as pool:
         for i, path in enumerate(pool.map(_render_job, jobs, chunksize=max(1, len(jobs) // (workers * 4))), start=1):
             out.append(path)
             if progress:
