@@ -33,6 +33,7 @@ from toolkit.outputs.report import write_reports  # noqa: E402
 from toolkit.outputs.score import score  # noqa: E402
 from toolkit.outputs.templates import build_template  # noqa: E402
 from toolkit.periods import parse_period  # noqa: E402
+from toolkit.pipeline import release_memory  # noqa: E402
 from toolkit.round import open_round  # noqa: E402
 from toolkit.samples import RESULT_BANK, TASK_BANK  # noqa: E402
 from toolkit.workspace.config import init_workspace  # noqa: E402
@@ -44,9 +45,75 @@ PERIOD_REG, PERIOD = "2025", "2025-H1"
 
 
 def rss_mb() -> float:
+    """The largest resident set of one process of the tree (ours or a worker's). A forked worker's resident set
+    counts the pages it still shares with its parent, so this overstates what the tree takes from the machine:
+    see TreeMemory."""
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     return max(own, kids) / 1024
+
+
+class TreeMemory:
+    """Samples, every ``every`` seconds, the memory the process tree takes from the machine: the sum of the
+    proportional set sizes (Pss: a page shared by k processes counts 1/k in each) of this process and all its
+    descendants, read from /proc (Linux). The peak is `peak_tree_pss_mb`; the stages' own process's largest
+    resident set is kept apart (`peak_own_rss_mb`)."""
+
+    def __init__(self, every: float = 0.2):
+        import threading
+
+        self.every, self.peak_kb = every, 0
+        self.available = Path("/proc/self/smaps_rollup").exists()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> TreeMemory:
+        if self.available:
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        if self.available:
+            self._thread.join()
+
+    @property
+    def peak_mb(self) -> float:
+        return round(self.peak_kb / 1024, 1)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.peak_kb = max(self.peak_kb, sum(_pss_kb(pid) for pid in _tree(os.getpid())))
+            self._stop.wait(self.every)
+
+
+def _tree(root: int) -> list[int]:
+    kids: dict[int, list[int]] = {}
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            try:
+                with open(f"/proc/{entry.name}/stat", "rb") as f:
+                    ppid = int(f.read().rsplit(b")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+            kids.setdefault(ppid, []).append(int(entry.name))
+    out, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        out.append(pid)
+        todo.extend(kids.get(pid, ()))
+    return out
+
+
+def _pss_kb(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", "rb") as f:
+            for line in f:
+                if line.startswith(b"Pss:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return 0
 
 
 def make_registry(path: Path, n: int, rng: random.Random) -> list[tuple]:
@@ -250,9 +317,10 @@ def national(args) -> None:
         subprocess.run(cmd, check=True)
         points.append(json.loads(out.read_text(encoding="utf-8")))
     sizes = [p["files"] for p in points]
-    stages = ["collect_s", "merge_s", "score_s", "report_s", "run_s", "peak_rss_mb"]
+    stages = ["collect_s", "merge_s", "score_s", "report_s", "run_s", "peak_rss_mb", "peak_own_rss_mb",
+              "peak_tree_pss_mb"]
     fit = {}
-    for key in stages:
+    for key in [k for k in stages if all(k in p for p in points)]:  # older results lack the later keys
         xs, ys = [p["files"] for p in points], [p[key] for p in points]
         mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
         var = sum((x - mx) ** 2 for x in xs) or 1
@@ -339,10 +407,12 @@ def run_one(files: int, rows: int = 60, keep: bool = False, reuse: bool = False,
     print(f"{len(prog_files)} tệp; tải máy (load average 1 phút) {res['load_before']} trên {os.cpu_count()} lõi",
           flush=True)
     started = time.perf_counter()
+    tree = TreeMemory().__enter__()
     t = time.perf_counter()
     reg = collect(open_round(ws, PERIOD_REG), feedback=False)
     res["registration_collect_s"] = round(time.perf_counter() - t, 2)
     t = time.perf_counter()
+    release_memory()  # between two stages, as `toolkit run` does (timed with the stage)
     result = collect(open_round(ws, PERIOD), feedback=False)
     res["collect_s"] = time.perf_counter() - t
     from toolkit.store import open_store, store_target
@@ -367,19 +437,25 @@ def run_one(files: int, rows: int = 60, keep: bool = False, reuse: bool = False,
     seen_before = again.count("duplicate") + again.count("duplicate_rejected")
     assert seen_before == len(prog_files), {f.status for f in again.files}
     t = time.perf_counter()
+    release_memory()  # between two stages, as `toolkit run` does (timed with the stage)
     m = merge(open_round(ws, PERIOD))
     res["merge_s"] = time.perf_counter() - t
     res["merge_floor_s"] = merge_floor(ws, work / "floor.xlsx")
     t = time.perf_counter()
+    release_memory()  # between two stages, as `toolkit run` does (timed with the stage)
     s = score(open_round(ws, PERIOD))
     res["score_s"] = time.perf_counter() - t
     t = time.perf_counter()
+    release_memory()  # between two stages, as `toolkit run` does (timed with the stage)
     r = write_reports(open_round(ws, PERIOD))
     res["report_s"] = time.perf_counter() - t
     res["report_docs"] = len(r.documents)
     res["store"] = "postgresql" if store_url else "sqlite"
     res["store_mb"] = round(ws.db_path.stat().st_size / 1048576, 1) if not store_url else 0.0
+    tree.__exit__(None, None, None)
     res["peak_rss_mb"] = round(rss_mb(), 1)  # the toolkit's stages (and their workers) only: the reads come after
+    res["peak_own_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    res["peak_tree_pss_mb"] = tree.peak_mb  # what the tree took from the machine (0: not measurable here)
     res["floor_read_s"], _ = floor_read(prog_files)
     res["naive_read_s"], naive_rows = naive_read(prog_files)
     res["run_s"] = res["collect_s"] + res["merge_s"] + res["score_s"] + res["report_s"]  # toolkit run's stages
@@ -412,7 +488,8 @@ def print_table(r: dict) -> None:
         ("score", r["score_s"], f"{r['scored_units']} units"),
         ("report (Word)", r["report_s"], f"{r['report_docs'] / r['report_s']:.0f} docs/s ({r['report_docs']} docs)"),
     ]
-    print(f"\n{n} files, {r['rows']} rows, store {r['store_mb']} MB, peak RSS {r['peak_rss_mb']} MB; load average "
+    print(f"\n{n} files, {r['rows']} rows, store {r['store_mb']} MB, peak RSS {r['peak_rss_mb']} MB (own process "
+          f"{r.get('peak_own_rss_mb', '?')} MB; process tree's Pss {r.get('peak_tree_pss_mb', '?')} MB); load average "
           f"{r['load_before']} before, {r['load_after']} after ({r['cpus']} cores)")
     print(f"{'stage':45} {'seconds':>9}  rate")
     for name, sec, rate in lines:

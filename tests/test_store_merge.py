@@ -188,3 +188,26 @@ def test_large_round_streams_the_consolidated_workbook(ctx, monkeypatch):
     assert wb["Dữ liệu"].auto_filter.ref and not wb["Dữ liệu"].tables
     assert wb["Dữ liệu"]["A2"].value == "XLS" and wb["Dữ liệu (2)"]["A2"].value == "XLS"
     assert [wb[s]["C2"].value for s in ("Dữ liệu", "Dữ liệu (2)")] == ["XLS-01", "XLS-02"]
+
+
+@both_engines
+def test_a_handle_reads_the_register_again_after_writing_through_it(ctx):
+    """The register is read once per handle (a command's stages ask for it several times); a write through the
+    handle — a registration accepted, a confirmation — is seen by the next read, and a caller changing the tasks
+    it was given changes nothing for the next caller."""
+    make_return(ctx, "registration", "XLS", "2025", [task("XLS-01")], name="v1.xlsx")
+    rnd = open_round(ctx.ws, "2025")
+    store = rnd.store  # the session's one handle, as every stage of a command uses it
+    before = store.register("2025")
+    assert before == []
+    collect(rnd)
+    after = store.register("2025")
+    assert [t["task_code"] for t in after] == ["XLS-01"]
+    after[0]["title"] = "changed by a caller"
+    assert store.register("2025")[0]["title"] != "changed by a caller"
+    assert store.set_confirmation("2025", "XLS", "XLS-01", "refused", "Chưa rõ chỉ tiêu")
+    assert store.register("2025")[0]["confirmation"] == "refused"
+    make_return(ctx, "registration", "XLS", "2025", [task("XLS-01"), task("XLS-02", title="Số hoá 100% hồ sơ")],
+                name="v2.xlsx", received=date(2025, 3, 1))
+    collect(rnd)
+    assert [t["task_code"] for t in store.register("2025")] == ["XLS-01", "XLS-02"]

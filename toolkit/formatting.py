@@ -47,6 +47,11 @@ def number(value: Any, digits: int = 1, empty: str = "") -> str:
     return _formatted(str(float(value)), digits)
 
 
+def clear_caches() -> None:
+    """Forget the formatted numbers kept for speed (see pipeline.release_memory)."""
+    _formatted.cache_clear()
+
+
 @lru_cache(maxsize=1 << 16)
 def _formatted(value: str, digits: int) -> str:
     """Babel's formatting of a float given by its shortest repr (what _rounded reads): memoised, since a round's

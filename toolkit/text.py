@@ -88,6 +88,11 @@ def _fold_text(text: str) -> str:
     return _NON_ALNUM.sub(" ", text.lower().translate(_FOLD)).strip()
 
 
+def clear_caches() -> None:
+    """Forget the folded texts kept for speed (between two stages of one process: see pipeline.release_memory)."""
+    _fold_text.cache_clear()
+
+
 def fold(value: object) -> str:
     """Matching key: lower case, no accents (đ->d), single spaces, punctuation dropped."""
     if value is None:

@@ -41,6 +41,12 @@ def grams(text: str) -> frozenset[str]:
     return frozenset(f"{words[i]} {words[i + 1]}" for i in range(len(words) - 1))
 
 
+def clear_caches() -> None:
+    """Forget the word pairs and overlap bounds kept for speed (see pipeline.release_memory)."""
+    grams.cache_clear()
+    pair_overlap.cache_clear()
+
+
 def jaccard(a: str, b: str) -> float:
     """Similarity of two texts (0..1) as the checks judge it."""
     ga, gb = grams(a), grams(b)

@@ -179,6 +179,9 @@ class Store:
         self.root = Path(root) if root is not None else (None if self.server else self.target.parent)
         self.dialect = "postgresql" if self.server else "sqlite"
         self.who = (actor(), machine())
+        # reads a command repeats (the register: the round frame, the units that registered, the cascades of the
+        # copy check); emptied by any statement other than a SELECT through this handle
+        self._reads: dict[tuple, list[dict]] = {}
         if not self.server:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         guard = guard and GUARD["on"]
@@ -221,6 +224,8 @@ class Store:
     # --- the engine underneath ---------------------------------------------------------------------
     def _x(self, sql: str, args: Iterable | None = None) -> _Result:
         """One statement with ``?`` placeholders, run on either engine."""
+        if self._reads and not sql.startswith("SELECT"):
+            self._reads.clear()  # anything but a read may change what was read
         if self.server:
             sql = sql.replace("?", "%s")
         try:
@@ -233,6 +238,7 @@ class Store:
         INSERT per 1,000 rows (a network round trip per row would be the cost otherwise)."""
         if not rows:
             return
+        self._reads.clear()
         try:
             if self.server and sql.startswith("INSERT INTO") and "ON CONFLICT" not in sql:
                 head, values = sql.split(" VALUES ", 1)
@@ -439,13 +445,19 @@ class Store:
         return [tuple(r) for r in self._x(sql, args) if r[3] and r[1] != exclude_unit]
 
     def register(self, key: str, unit: str | None = None, active_only: bool = True) -> list[dict]:
-        sql, args = "SELECT * FROM tasks WHERE register_key=?", [key]
+        """The register's tasks, each a new dict the caller may change. A whole register is read once per handle
+        (until something is written through it): a command's stages ask for it several times."""
         if unit:
-            sql += " AND unit_code=?"
-            args.append(unit)
-        if active_only:
-            sql += " AND active=1"
-        return [dict(r) for r in self._x(sql + " ORDER BY unit_code, task_code", args)]
+            return [dict(r) for r in self._x("SELECT * FROM tasks WHERE register_key=? AND unit_code=?"
+                                             + (" AND active=1" if active_only else "")
+                                             + " ORDER BY unit_code, task_code", (key, unit))]
+        memo = ("register", key, active_only)
+        tasks = self._reads.get(memo)
+        if tasks is None:
+            tasks = self._reads[memo] = [
+                dict(r) for r in self._x("SELECT * FROM tasks WHERE register_key=?" + (" AND active=1" if active_only
+                                         else "") + " ORDER BY unit_code, task_code", (key,))]
+        return [dict(t) for t in tasks]
 
     def register_keys(self) -> set[str]:
         return {r[0] for r in self._x("SELECT DISTINCT register_key FROM tasks")}
