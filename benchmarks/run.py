@@ -59,10 +59,10 @@ class TreeMemory:
     descendants, read from /proc (Linux). The peak is `peak_tree_pss_mb`; the stages' own process's largest
     resident set is kept apart (`peak_own_rss_mb`)."""
 
-    def __init__(self, every: float = 0.2):
+    def __init__(self, every: float = 0.2, root: int | None = None):
         import threading
 
-        self.every, self.peak_kb = every, 0
+        self.every, self.peak_kb, self.root = every, 0, root or os.getpid()
         self.available = Path("/proc/self/smaps_rollup").exists()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -83,7 +83,7 @@ class TreeMemory:
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            self.peak_kb = max(self.peak_kb, sum(_pss_kb(pid) for pid in _tree(os.getpid())))
+            self.peak_kb = max(self.peak_kb, sum(_pss_kb(pid) for pid in _tree(self.root)))
             self._stop.wait(self.every)
 
 
@@ -114,6 +114,31 @@ def _pss_kb(pid: int) -> int:
     except (OSError, ValueError):
         pass
     return 0
+
+
+def clerk_run(root: Path) -> dict:
+    """`toolkit run` in its own process, as the clerk runs it after the registration round: collect with feedback
+    copies, the status workbooks, merge, score and the Word documents, one process (and its workers). Timed, its
+    largest resident set taken from the kernel when it ends (wait4), the tree's Pss sampled while it runs."""
+    toolkit = [sys.executable, "-m", "toolkit"]
+    env = {**os.environ, "PYTHONPATH": str(HERE.parent)}
+    subprocess.run(toolkit + ["collect", "-p", PERIOD_REG, str(root)], check=True, env=env,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    with tempfile.TemporaryFile() as err_file:  # (a pipe left unread would stop a talkative process)
+        t = time.perf_counter()
+        proc = subprocess.Popen(toolkit + ["run", "-p", PERIOD, str(root)], env=env, stdout=subprocess.DEVNULL,
+                                stderr=err_file)
+        with TreeMemory(every=0.1, root=proc.pid) as tree:  # that process and its workers, not this one
+            _, status, usage = os.wait4(proc.pid, 0)
+        took = time.perf_counter() - t
+        err_file.seek(0)
+        err = err_file.read().decode("utf-8", "replace")
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode not in (0, 1):  # 1: finished, some returns sent back (the generated round has some)
+        raise SystemExit(f"toolkit run failed ({proc.returncode}): {err[-2000:]}")
+    shutil.rmtree(root, ignore_errors=True)
+    return {"toolkit_run_s": took, "toolkit_run_rss_mb": round(usage.ru_maxrss / 1024, 1),
+            "toolkit_run_tree_pss_mb": tree.peak_mb}
 
 
 def make_registry(path: Path, n: int, rng: random.Random) -> list[tuple]:
@@ -318,7 +343,7 @@ def national(args) -> None:
         points.append(json.loads(out.read_text(encoding="utf-8")))
     sizes = [p["files"] for p in points]
     stages = ["collect_s", "merge_s", "score_s", "report_s", "run_s", "peak_rss_mb", "peak_own_rss_mb",
-              "peak_tree_pss_mb"]
+              "peak_tree_pss_mb", "toolkit_run_s", "toolkit_run_rss_mb", "toolkit_run_tree_pss_mb"]
     fit = {}
     for key in [k for k in stages if all(k in p for p in points)]:  # older results lack the later keys
         xs, ys = [p["files"] for p in points], [p[key] for p in points]
@@ -402,6 +427,10 @@ def run_one(files: int, rows: int = 60, keep: bool = False, reuse: bool = False,
         ws.settings["store"] = store_url
         ws.save()
     prog_files = sorted(p for p in ws.round_dir(PERIOD, "inbox").iterdir())
+    as_clerk = None if store_url else work / "ws_run"  # (one PostgreSQL database per run: the stages' own)
+    if as_clerk is not None:  # the same returns, untouched, for `toolkit run` as a clerk runs it (below)
+        shutil.rmtree(as_clerk, ignore_errors=True)
+        shutil.copytree(ws.root, as_clerk, symlinks=True)
     res: dict = {"files": len(prog_files), "generate_s": round(g["generate_s"], 2), "converted_xls_ods": g["converted"],
                  "reused_workbooks": how["reused"], "load_before": load(), "cpus": os.cpu_count()}
     print(f"{len(prog_files)} tệp; tải máy (load average 1 phút) {res['load_before']} trên {os.cpu_count()} lõi",
@@ -456,6 +485,8 @@ def run_one(files: int, rows: int = 60, keep: bool = False, reuse: bool = False,
     res["peak_rss_mb"] = round(rss_mb(), 1)  # the toolkit's stages (and their workers) only: the reads come after
     res["peak_own_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     res["peak_tree_pss_mb"] = tree.peak_mb  # what the tree took from the machine (0: not measurable here)
+    if as_clerk is not None:
+        res.update(clerk_run(as_clerk))
     res["floor_read_s"], _ = floor_read(prog_files)
     res["naive_read_s"], naive_rows = naive_read(prog_files)
     res["run_s"] = res["collect_s"] + res["merge_s"] + res["score_s"] + res["report_s"]  # toolkit run's stages
@@ -496,6 +527,10 @@ def print_table(r: dict) -> None:
         print(f"{name:45} {sec:9.2f}  {rate}")
     print(f"{'toolkit run (collect+merge+score+report)':45} {r['run_s']:9.2f}  "
           f"{r['run_s'] / r['floor_read_s']:.0f}× floor")
+    if "toolkit_run_s" in r:
+        print(f"{'`toolkit run` as the clerk runs it (own process)':45} {r['toolkit_run_s']:9.2f}  "
+              f"{r['toolkit_run_s'] / r['floor_read_s']:.0f}× floor; largest RSS {r['toolkit_run_rss_mb']} MB, "
+              f"process tree's Pss {r['toolkit_run_tree_pss_mb']} MB")
 
 
 if __name__ == "__main__":
