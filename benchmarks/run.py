@@ -59,7 +59,7 @@ class TreeMemory:
     descendants, read from /proc (Linux). The peak is `peak_tree_pss_mb`; the stages' own process's largest
     resident set is kept apart (`peak_own_rss_mb`)."""
 
-    def __init__(self, every: float = 0.2, root: int | None = None):
+    def __init__(self, every: float = 0.5, root: int | None = None):
         import threading
 
         self.every, self.peak_kb, self.root = every, 0, root or os.getpid()
@@ -83,8 +83,11 @@ class TreeMemory:
 
     def _run(self) -> None:
         while not self._stop.is_set():
+            t = time.perf_counter()
             self.peak_kb = max(self.peak_kb, sum(_pss_kb(pid) for pid in _tree(self.root)))
-            self._stop.wait(self.every)
+            # a sample walks the page tables of every process (~20 ms per GB here): at most ~3 % of one core, so
+            # that the measuring does not slow what it measures
+            self._stop.wait(max(self.every, 30 * (time.perf_counter() - t)))
 
 
 def _tree(root: int) -> list[int]:
@@ -121,15 +124,20 @@ def clerk_run(root: Path) -> dict:
     copies, the status workbooks, merge, score and the Word documents, one process (and its workers). Timed, its
     largest resident set taken from the kernel when it ends (wait4), the tree's Pss sampled while it runs."""
     toolkit = [sys.executable, "-m", "toolkit"]
-    env = {**os.environ, "PYTHONPATH": str(HERE.parent)}
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(HERE.parent), os.environ.get("PYTHONPATH")]))}
     subprocess.run(toolkit + ["collect", "-p", PERIOD_REG, str(root)], check=True, env=env,
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     with tempfile.TemporaryFile() as err_file:  # (a pipe left unread would stop a talkative process)
         t = time.perf_counter()
         proc = subprocess.Popen(toolkit + ["run", "-p", PERIOD, str(root)], env=env, stdout=subprocess.DEVNULL,
                                 stderr=err_file)
-        with TreeMemory(every=0.1, root=proc.pid) as tree:  # that process and its workers, not this one
-            _, status, usage = os.wait4(proc.pid, 0)
+        try:
+            with TreeMemory(root=proc.pid) as tree:  # that process and its workers, not this one
+                _, status, usage = os.wait4(proc.pid, 0)
+        except BaseException:  # Ctrl+C: the run does not go on alone
+            proc.kill()
+            proc.wait()
+            raise
         took = time.perf_counter() - t
         err_file.seek(0)
         err = err_file.read().decode("utf-8", "replace")

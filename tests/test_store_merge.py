@@ -211,3 +211,31 @@ def test_a_handle_reads_the_register_again_after_writing_through_it(ctx):
                 name="v2.xlsx", received=date(2025, 3, 1))
     collect(rnd)
     assert [t["task_code"] for t in store.register("2025")] == ["XLS-01", "XLS-02"]
+
+
+@both_engines
+def test_the_first_collect_killed_after_archiving_leaves_a_workspace_that_collects_again(ctx):
+    """The archived file is dated when it was archived, not when the unit saved it: a first collect killed after
+    archiving, before the store's first write, is not taken for a lost store on the next command."""
+    make_return(ctx, "registration", "XLS", "2025", [task("XLS-01")], name="a.xlsx")  # saved on 20/01/2025
+
+    def boom(where, name):
+        if where == "archived":
+            raise KeyboardInterrupt("killed")
+
+    with pytest.raises(KeyboardInterrupt):
+        collect(open_round(ctx.ws, "2025"), _hook=boom)
+    result = collect(open_round(ctx.ws, "2025"))
+    assert {f.file: f.status for f in result.files} == {"a.xlsx": "accepted"}
+
+
+@both_engines
+def test_a_handle_reads_the_register_again_after_another_connection_wrote_it(ctx):
+    """A clerk on another PC confirms a task while this command runs: the next read of the register sees it."""
+    make_return(ctx, "registration", "XLS", "2025", [task("XLS-01")])
+    collect(open_round(ctx.ws, "2025"))
+    mine = open_round(ctx.ws, "2025").store
+    assert mine.register("2025")[0]["confirmation"] is None
+    with open_store(ctx.store_target, root=ctx.ws.root) as other:
+        assert other.set_confirmation("2025", "XLS", "XLS-01", "refused", "Chưa rõ chỉ tiêu")
+    assert mine.register("2025")[0]["confirmation"] == "refused"

@@ -762,21 +762,30 @@ def _cap(sub: Submission, limit: int) -> None:
 
 
 def archive(folder: Path, path: Path, digest: str, private: bool = False) -> Path:
-    """The file kept under its hash, read-only. A ``private`` copy (collect's own, on the archive's disk) is
-    renamed into place, which is atomic and copies nothing; where that fails (a file still open on Windows) it
-    is copied like any other."""
+    """The file kept under its hash, read-only, dated when it was archived (an empty store younger than every
+    archived file is one whose first writes failed, see store.core.refuse_lost_store; a file without a sidecar is
+    replayed at that time by a rebuild). A ``private`` copy (collect's own, on the archive's disk) is renamed
+    into place, which is atomic and copies nothing; where that fails (a file still open on Windows) it is copied
+    like any other."""
     target = folder / digest[:2] / f"{digest}{path.suffix.lower()}"
     if not target.exists():
-        try:
-            if not private:
-                raise OSError
-            target.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(path, target)
-        except OSError:
+        moved = private and _rename(path, target)
+        if moved:
+            os.utime(target)  # the copy carried the unit's own time: now, as a copy made now has
+        else:
             with atomic_path(target) as tmp:
                 shutil.copyfile(path, tmp)
         os.chmod(target, stat.S_IREAD | stat.S_IRGRP | stat.S_IROTH)
     return target
+
+
+def _rename(path: Path, target: Path) -> bool:
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(path, target)
+    except OSError:
+        return False
+    return True
 
 
 SIDECAR_FIELDS = ("sha256", "file_name", "format", "unit_code", "form_id", "form_version", "period", "received_at",

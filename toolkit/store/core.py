@@ -180,8 +180,8 @@ class Store:
         self.dialect = "postgresql" if self.server else "sqlite"
         self.who = (actor(), machine())
         # reads a command repeats (the register: the round frame, the units that registered, the cascades of the
-        # copy check); emptied by any statement other than a SELECT through this handle
-        self._reads: dict[tuple, list[dict]] = {}
+        # copy check): emptied by a write through this handle, and taken again once another connection committed
+        self._reads: dict[tuple, tuple[Any, list[dict]]] = {}
         if not self.server:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         guard = guard and GUARD["on"]
@@ -224,8 +224,8 @@ class Store:
     # --- the engine underneath ---------------------------------------------------------------------
     def _x(self, sql: str, args: Iterable | None = None) -> _Result:
         """One statement with ``?`` placeholders, run on either engine."""
-        if self._reads and not sql.startswith("SELECT"):
-            self._reads.clear()  # anything but a read may change what was read
+        if self._reads and not sql.startswith(("SELECT", "BEGIN", "COMMIT")):
+            self._reads.clear()  # a write, or a rollback of writes, may change what was read
         if self.server:
             sql = sql.replace("?", "%s")
         try:
@@ -445,19 +445,30 @@ class Store:
         return [tuple(r) for r in self._x(sql, args) if r[3] and r[1] != exclude_unit]
 
     def register(self, key: str, unit: str | None = None, active_only: bool = True) -> list[dict]:
-        """The register's tasks, each a new dict the caller may change. A whole register is read once per handle
-        (until something is written through it): a command's stages ask for it several times."""
+        """The register's tasks, each a new dict the caller may change. A whole register is read again only when
+        something was written since, through this handle or by another connection (a command's stages ask for it
+        several times)."""
         if unit:
             return [dict(r) for r in self._x("SELECT * FROM tasks WHERE register_key=? AND unit_code=?"
                                              + (" AND active=1" if active_only else "")
                                              + " ORDER BY unit_code, task_code", (key, unit))]
-        memo = ("register", key, active_only)
-        tasks = self._reads.get(memo)
-        if tasks is None:
-            tasks = self._reads[memo] = [
+        memo, stamp = ("register", key, active_only), self._others_stamp()
+        kept = self._reads.get(memo)
+        if kept is None or kept[0] != stamp:
+            kept = self._reads[memo] = (stamp, [
                 dict(r) for r in self._x("SELECT * FROM tasks WHERE register_key=?" + (" AND active=1" if active_only
-                                         else "") + " ORDER BY unit_code, task_code", (key,))]
-        return [dict(t) for t in tasks]
+                                         else "") + " ORDER BY unit_code, task_code", (key,))])
+        return [dict(t) for t in kept[1]]
+
+    def _others_stamp(self):
+        """Changes when another connection has committed a write: SQLite's data_version of this connection; on
+        PostgreSQL the server's transaction snapshot (any write transaction begun or ended since changes it).
+        Run beside ``_x``, whose non-SELECT statements empty the memo."""
+        sql = "SELECT txid_current_snapshot()::text" if self.server else "PRAGMA data_version"
+        try:
+            return self.conn.exec_driver_sql(sql).scalar()
+        except DBAPIError as exc:
+            raise exc.orig from None
 
     def register_keys(self) -> set[str]:
         return {r[0] for r in self._x("SELECT DISTINCT register_key FROM tasks")}
