@@ -281,7 +281,7 @@ def process_pool(workers: int) -> concurrent.futures.ProcessPoolExecutor:
     """A plain pool of worker processes for work that cannot hang (feedback copies, Word rendering): its workers end
     with this process, as the bounded pool's do (see :func:`die_with_parent`)."""
     return concurrent.futures.ProcessPoolExecutor(max_workers=workers, initializer=die_with_parent,
-                                                  initargs=(os.getpid(),))  # looked up when called (a test spies on it)
+                                                  initargs=(os.getpid(),))
 
 
 def die_with_parent(parent_pid: int = 0) -> None:

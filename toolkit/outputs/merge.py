@@ -87,7 +87,7 @@ def merge_form(rnd, form: Form) -> MergeOutput:
         extra = {s.id: store.rows(form.id, rnd.code, s.id) for s in form.sheets[1:]}
         registers = form.role in ("registration", "breakthrough")
         changes = store.task_changes(rnd.register_key) if registers else []
-        register = list(register_tasks(store, rnd.register_keys, rnd).values())
+        register = list(register_tasks(store, rnd.register_keys).values())
     reported = df[df["_file"].astype(bool)] if len(df) and "_file" in df else df
     with atomic_path(path) as tmp:
         wb = new_workbook(tmp, constant_memory=len(df) > STREAM_ROWS)

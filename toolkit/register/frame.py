@@ -54,27 +54,21 @@ def round_frame(rnd, store: Store, form: Form) -> pd.DataFrame:
            tuple(rnd.register_keys))
     frames = rnd.ctx.frames
     if key not in frames:
-        for old in [k for k in frames if k[0] != "register"]:
-            del frames[old]  # one round frame at a time
+        frames.clear()  # one round frame at a time
         frames[key] = _build(rnd, store, form)
     return frames[key].copy()
 
 
-def register_tasks(store: Store, keys: list[str], rnd=None) -> dict[tuple[str, str], dict]:
-    """(unit, task code) -> task, for the tasks of the given registers that the office has not refused. With the
-    round, memoised in its session beside the round frame (merge and the frame read it once)."""
-    if rnd is not None:
-        key = ("register", str(store.path), store.version(), tuple(keys))
-        memo = rnd.ctx.frames
-        if key not in memo:
-            memo[key] = register_tasks(store, keys)
-        return memo[key]
+def register_tasks(store: Store, keys: list[str]) -> dict[tuple[str, str], dict]:
+    """(unit, task code) -> task, for the tasks of the given registers that the office has not refused (the store
+    reads a register once per command, see Store.register)."""
     out = {}
     for key in keys:
-        for t in store.register(key):
+        for t in store.register(key):  # new dicts, ours to complete
             if t.get("confirmation") == "refused" and t.get("confirmed_version") == t.get("version"):
                 continue  # refused, and not changed by the unit since
-            out[(t["unit_code"], t["task_code"])] = {**t, "_register": key}
+            t["_register"] = key
+            out[(t["unit_code"], t["task_code"])] = t
     return out
 
 
@@ -95,7 +89,7 @@ def adjustment_notes(store: Store, keys: list[str]) -> tuple[dict, dict]:
 def _build(rnd, store: Store, form: Form) -> pd.DataFrame:
     reg = rnd.ctx.registry
     progress = form.role == "progress"
-    register = register_tasks(store, rnd.register_keys, rnd) if progress else {}
+    register = register_tasks(store, rnd.register_keys) if progress else {}
     adjusted, pending = adjustment_notes(store, rnd.register_keys) if progress else ({}, {})
     as_of = rnd.as_of
     records = []
