@@ -110,10 +110,13 @@ def _env_cached() -> jinja2.Environment:
 
 
 class _BodyRenderer:
-    """Fast path for documents without images: docxtpl prepares the template once (patching the Jinja tags
-    out of Word's runs, compiling); each document is then the compiled body rendered into a copy of the
-    template package. The full docxtpl render (python-docx load and save) is used for documents with images,
-    headers or footers with tags, or column loops."""
+    """Fast path: docxtpl prepares the template once (patching the Jinja tags out of Word's runs, compiling); each
+    document is then the compiled body rendered, piece by piece, straight into a copy of the template package, with
+    the charts added as image parts. The document is never held whole, as a string or a tree: the round report of
+    a thousand units is 33 MB of XML, which the full docxtpl render parses into 500 MB of lxml. The full render
+    (python-docx load and save) is kept for templates with tags in headers, footers or properties, or column loops."""
+
+    CHUNK = 1 << 20  # characters of rendered XML finished and written at a time
 
     def __init__(self, data: bytes):
         import zipfile
@@ -132,19 +135,150 @@ class _BodyRenderer:
         tagged = [b for i, b in self.parts if i.filename.startswith(("word/header", "word/footer", "docProps/core",
                                                                       "word/footnotes"))]
         self.usable = b"{%tc" not in data and not any(b"{{" in b or b"{%" in b for b in tagged)
+        names = {i.filename for i, _ in self.parts}
+        ids = [int(x) for x in re.findall(r'\sid="(\d+)"', doc)]  # python-docx's next shape id: after the template's
+        self.next_id = max(ids, default=0) + 1
+        # pictures go in when the document declares the namespaces their XML uses and has the parts they are listed in
+        self.drawable = ('xmlns:wp="' in self.head and 'xmlns:r="' in self.head
+                         and {_RELS, _TYPES} <= names)
 
-    def render(self, context: dict, out: Path) -> None:
+    def render(self, context: dict, out: Path, images: dict[str, str] | None = None) -> None:
         import zipfile
 
-        xml = self.template.render(context)
+        pictures = _Pictures(self.parts, self.next_id) if images else None
+        if pictures is not None:
+            context = {**context, **{k: pictures.picture(v) if v else "" for k, v in images.items()}}
+        with atomic_path(out) as tmp:
+            with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
+                held = []  # the relationships, when listed before the document: known once it is written
+                done = False
+                for info, data in self.parts:
+                    name = info.filename
+                    if name == "word/document.xml":
+                        with zf.open(name, "w") as part:
+                            for piece in self._pieces(context):
+                                part.write(piece.encode("utf-8"))
+                        done = True
+                        for held_name, held_data in held:
+                            zf.writestr(held_name, pictures.relationships(held_data))
+                    elif pictures is not None and name == _RELS and not done:
+                        held.append((name, data))
+                    elif pictures is not None and name == _RELS:
+                        zf.writestr(name, pictures.relationships(data))
+                    elif pictures is not None and name == _TYPES:
+                        zf.writestr(name, pictures.content_types(data, images.values()))
+                    else:
+                        zf.writestr(name, data)
+                if pictures is not None:
+                    for name, blob in pictures.media():
+                        zf.writestr(name, blob)
+
+    def _pieces(self, context: dict):
+        """The document's XML in pieces cut after a paragraph's end (the finishing passes work within paragraphs);
+        a small document is one piece."""
+        from itertools import islice
+
+        template = self.template
+        pieces = template.root_render_func(template.new_context(context))  # what render() joins, taken in batches
+        ids = iter(range(1001, 1 << 31))  # drawing ids numbered in the document's order, as docxtpl numbers them
+        head, text = self.head, ""
+        while batch := list(islice(pieces, 4096)):
+            text += "".join(batch)
+            if len(text) >= self.CHUNK and (cut := text.rfind("</w:p>")) >= 0:
+                cut += len("</w:p>")
+                yield head + self._finish(text[:cut], ids)
+                head, text = "", text[cut:]
+        yield head + self._finish(text, ids) + self.tail
+
+    def _finish(self, xml: str, ids) -> str:
         xml = xml.replace("\n<w:p ", "<w:p ").replace("\n<w:p>", "<w:p>")  # the paragraph marks put in above
         xml = xml.replace("{_{", "{{").replace("}_}", "}}").replace("{_%", "{%").replace("%_}", "%}")
         xml = self.listing(xml)
-        body = self.head + xml + self.tail
-        with atomic_path(out) as tmp:
-            with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
-                for info, data in self.parts:
-                    zf.writestr(info.filename, body.encode("utf-8") if info.filename == "word/document.xml" else data)
+        if "<wp:docPr " in xml:
+            xml = _DOC_PR.sub(lambda m: f"{m.group(1)}{next(ids)}{m.group(2)}", xml)
+        return xml
+
+
+_RELS, _TYPES = "word/_rels/document.xml.rels", "[Content_Types].xml"
+_DOC_PR = re.compile(r'(<wp:docPr\b[^>]*?\bid=")\d+(")')
+_IMAGE_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/image"
+
+
+class _Pictures:
+    """The images of one document on the fast path, added as python-docx adds them: each distinct image once, as
+    ``word/media/imageN.ext`` with the first free N, related from the document under the first free ``rIdN``, placed
+    where its variable stands, 150 mm wide; its drawing XML is python-docx's own."""
+
+    WIDTH_MM = 150
+
+    def __init__(self, parts, shape_id: int):
+        self.shape_id = shape_id
+        rels = next(b for i, b in parts if i.filename == _RELS).decode("utf-8")
+        self.rids = set(re.findall(r'\bId="([^"]+)"', rels))
+        self.numbers = {int(m.group(1)) for i, _ in parts
+                        if (m := re.match(r"word/media/image(\d+)\.", i.filename))}
+        self.added: dict[str, tuple[str, str, object]] = {}  # sha1 -> (rId, part name, image)
+
+    def picture(self, path: str):
+        return _Picture(self, path)
+
+    def place(self, path: str) -> str:
+        from docx.image.image import Image
+        from docx.oxml.shape import CT_Inline
+        from docx.shared import Mm
+
+        image = Image.from_file(path)
+        if image.sha1 not in self.added:
+            rid = next(f"rId{n}" for n in range(1, len(self.rids) + 2) if f"rId{n}" not in self.rids)
+            number = next(n for n in range(1, len(self.numbers) + 2) if n not in self.numbers)
+            self.rids.add(rid)
+            self.numbers.add(number)
+            self.added[image.sha1] = (rid, f"word/media/image{number}.{image.ext}", image)
+        rid = self.added[image.sha1][0]
+        cx, cy = image.scaled_dimensions(Mm(self.WIDTH_MM), None)
+        inline = CT_Inline.new_pic_inline(self.shape_id, rid, image.filename, cx, cy)  # id renumbered in _finish
+        return ('</w:t></w:r><w:r><w:drawing>%s</w:drawing></w:r><w:r><w:t xml:space="preserve">' % inline.xml)
+
+    def relationships(self, data: bytes) -> bytes:
+        xml = data.decode("utf-8")
+        new = "".join(f'<Relationship Id="{rid}" Type="{_IMAGE_REL}" Target="{name[len("word/"):]}"/>'
+                      for rid, name, _ in self.added.values())
+        return xml.replace("</Relationships>", new + "</Relationships>").encode("utf-8")
+
+    def content_types(self, data: bytes, paths) -> bytes:
+        """Every image's extension declared (before the document is written: the list comes first in the package)."""
+        from docx.image.image import Image
+
+        xml = data.decode("utf-8")
+        for path in paths:
+            if not path:
+                continue
+            image = Image.from_file(path)
+            defaults = list(re.finditer(r'<Default\b[^>]*\bExtension="([^"]+)"[^>]*>', xml))
+            if image.ext.lower() in {m.group(1).lower() for m in defaults}:
+                continue
+            entry = f'<Default Extension="{image.ext}" ContentType="{image.content_type}"/>'
+            after = next((m for m in defaults if m.group(1).lower() > image.ext.lower()), None)  # in order, as
+            at = (after.start() if after else defaults[-1].end() if defaults  # python-docx lists them
+                  else re.search(r"<Types\b[^>]*>", xml).end())
+            xml = xml[:at] + entry + xml[at:]
+        return xml.encode("utf-8")
+
+    def media(self):
+        for _, name, image in self.added.values():
+            yield name, image.blob
+
+
+class _Picture:
+    """An image variable: its drawing made (and the image added to the package) where the template prints it."""
+
+    def __init__(self, pictures: _Pictures, path: str):
+        self.pictures, self.path = pictures, path
+
+    def __html__(self) -> str:
+        return self.pictures.place(self.path)
+
+    __str__ = __html__
 
 
 _BODY: dict[str, _BodyRenderer] = {}
@@ -155,23 +289,22 @@ def _render_job(job: tuple[str, str, dict, dict[str, str]]) -> str:
     from docxtpl import InlineImage
 
     template, out, context, images = job
-    if not images:
-        if template not in _BODY:
-            _BODY[template] = _BodyRenderer(Path(template).read_bytes())
-        fast = _BODY[template]
-        if fast.usable:
-            try:
-                fast.render({k: _ns(v) for k, v in context.items()}, Path(out))
-            except jinja2.UndefinedError as exc:
-                raise TemplateError(f"Mẫu Word {Path(template).name}: {exc}") from None
-            return out
+    if template not in _BODY:
+        _BODY[template] = _BodyRenderer(Path(template).read_bytes())
+    fast = _BODY[template]
+    if fast.usable and (fast.drawable or not any(images.values())):
+        try:
+            fast.render({k: _ns(v) for k, v in context.items()}, Path(out), images)
+        except jinja2.UndefinedError as exc:
+            raise TemplateError(f"Mẫu Word {Path(template).name}: {exc}") from None
+        return out
     if template not in _CACHE:
         _CACHE[template] = Path(template).read_bytes()
     tpl = _fast_template_class()(io.BytesIO(_CACHE[template]))
     tpl._has_tc = b"{%tc" in _CACHE[template] or b"%tc " in _CACHE[template]
     ctx = {k: _ns(v) for k, v in context.items()}
     for key, img in images.items():
-        ctx[key] = InlineImage(tpl, img, width=Mm(150)) if img else ""
+        ctx[key] = InlineImage(tpl, img, width=Mm(_Pictures.WIDTH_MM)) if img else ""
     try:
         tpl.render(ctx, jinja_env=_env_cached(), autoescape=True)
     except jinja2.UndefinedError as exc:

@@ -1,0 +1,154 @@
+"""The fast Word renderer against docxtpl's own render: the same template and data give the same document (XML
+compared in canonical form, relationships, content types, images), also when the document is written in many pieces
+and carries pictures, table-row loops, line breaks and a picture of the template's own. And the round report of a
+real year goes through it: its charts are in the document as Word reads it."""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from pathlib import Path
+
+import docx
+import pytest
+from docx.shared import Mm
+from lxml import etree
+from test_printed_documents import year  # noqa: F401 - the district's year, run through the CLI
+
+from toolkit.outputs import render
+
+PNG_WIDE, PNG_TALL = (640, 480), (300, 900)
+
+
+def _png(path: Path, size, colour) -> str:
+    from PIL import Image
+
+    Image.new("RGB", size, colour).save(path, dpi=(130, 130))
+    return str(path)
+
+
+def _template(path: Path, logo: str) -> Path:
+    """A report-like template made in python-docx: a letterhead picture of its own, a heading, a picture variable, a
+    table whose rows loop over the units, a paragraph loop, and the second picture at the end."""
+    d = docx.Document()
+    d.add_picture(logo, width=Mm(20))
+    d.add_paragraph("BÁO CÁO {{ title }}")
+    d.add_paragraph("{{ chart_units }}")
+    table = d.add_table(rows=3, cols=3)
+    table.rows[0].cells[0].text = "{%tr for u in units %}"
+    row = table.rows[1].cells
+    row[0].text, row[1].text, row[2].text = "{{ u.code }}", "{{ u.name }}", "{{ u.note }}"
+    table.rows[2].cells[0].text = "{%tr endfor %}"
+    d.add_paragraph("{%p for u in units %}")
+    d.add_paragraph("{{ u.name }}: {{ u.note }}")
+    d.add_paragraph("{%p endfor %}")
+    d.add_paragraph("{{ chart_causes }}")
+    d.add_paragraph("Nơi nhận: {{ title }}")
+    d.save(path)
+    return path
+
+
+def _context(n: int) -> dict:
+    return {"title": "tình hình thực hiện nhiệm vụ <năm> & cam kết",
+            "units": [{"code": f"X.{i:04d}", "name": f"Đảng ủy xã Ỹ Lữ số {i}",
+                       "note": f"Đạt {i}% & vượt\nDòng hai" + ("\tcột" if i % 7 == 0 else "")} for i in range(n)]}
+
+
+def _docxtpl(template: Path, out: Path, context: dict, images: dict) -> None:
+    """docxtpl's own render of the template (python-docx load and save), with the toolkit's Jinja environment."""
+    from docxtpl import DocxTemplate, InlineImage
+
+    tpl = DocxTemplate(str(template))
+    ctx = {**context, **{k: InlineImage(tpl, v, width=Mm(150)) if v else "" for k, v in images.items()}}
+    tpl.render(ctx, jinja_env=render._env(), autoescape=True)
+    tpl.save(str(out))
+
+
+def _canonical(data: bytes) -> bytes:
+    return etree.tostring(etree.fromstring(data), method="c14n")
+
+
+def _defaults(types: bytes) -> list[str]:
+    return re.findall(r'Extension="([^"]+)"', types.decode())
+
+
+@pytest.mark.parametrize("units, chunk", [(3, render._BodyRenderer.CHUNK), (400, 4000)])
+def test_the_fast_render_gives_docxtpl_s_document(tmp_path, monkeypatch, units, chunk):
+    """400 units written in 4,000-character pieces: every cut falls after a paragraph, the line breaks and tabs in
+    the units' notes are still resolved, the drawings are numbered in order, the pictures added once each."""
+    monkeypatch.setattr(render._BodyRenderer, "CHUNK", chunk)
+    logo = _png(tmp_path / "logo.png", (120, 120), "red")
+    template = _template(tmp_path / "mau.docx", logo)
+    images = {"chart_units": _png(tmp_path / "tinh_hinh.png", PNG_TALL, "blue"),
+              "chart_causes": _png(tmp_path / "nguyen_nhan.png", PNG_WIDE, "green")}
+    context = _context(units)
+    fast, slow = tmp_path / "out" / "nhanh.docx", tmp_path / "out" / "docxtpl.docx"
+    render.render_many([(str(template), str(fast), context, images)])  # one document: in this process
+    _docxtpl(template, slow, context, images)
+    taken = render._BODY[str(template)]
+    assert taken.usable and taken.drawable  # the fast path rendered it
+
+    a, b = zipfile.ZipFile(fast), zipfile.ZipFile(slow)
+    assert sorted(a.namelist()) == sorted(b.namelist())
+    for name in ("word/document.xml", "word/_rels/document.xml.rels"):
+        assert _canonical(a.read(name)) == _canonical(b.read(name)), name
+    assert _defaults(a.read("[Content_Types].xml")) == _defaults(b.read("[Content_Types].xml"))
+    media = sorted(n for n in a.namelist() if n.startswith("word/media/"))
+    assert len(media) == 3 and all(a.read(n) == b.read(n) for n in media)
+
+    doc = docx.Document(str(fast))  # as Word is given it
+    assert len(doc.inline_shapes) == 3
+    ids = re.findall(r'<wp:docPr id="(\d+)"', a.read("word/document.xml").decode())
+    assert ids == ["1001", "1002", "1003"]
+    xml = a.read("word/document.xml").decode()
+    assert xml.count("<w:br/>") == 2 * units and xml.count("<w:tab/>") == 2 * len(range(0, units, 7))
+    assert "&lt;năm&gt; &amp; cam kết" in xml and "{{" not in xml and "{%" not in xml
+
+
+def test_a_template_without_the_picture_namespaces_is_rendered_the_slow_way(tmp_path):
+    """A template whose document does not declare the drawing namespaces (a clerk's template saved by another program)
+    still gets its chart, through docxtpl."""
+    template = tmp_path / "mau.docx"
+    d = docx.Document()
+    d.add_paragraph("{{ chart_units }}")
+    buf = io.BytesIO()
+    d.save(buf)
+    with zipfile.ZipFile(io.BytesIO(buf.getvalue())) as src, zipfile.ZipFile(template, "w") as dst:
+        for info in src.infolist():
+            data = src.read(info.filename)
+            if info.filename == "word/document.xml":
+                data = re.sub(rb'\sxmlns:wp="[^"]+"', b"", data, count=1)
+            dst.writestr(info, data)
+    assert not render._BodyRenderer(template.read_bytes()).drawable
+    out = tmp_path / "ra.docx"
+    render.render_many([(str(template), str(out), {}, {"chart_units": _png(tmp_path / "c.png", PNG_WIDE, "blue")})])
+    assert len(docx.Document(str(out)).inline_shapes) == 1
+
+
+def test_a_round_without_charts_leaves_no_picture_behind(tmp_path):
+    logo = _png(tmp_path / "logo.png", (120, 120), "red")
+    template = _template(tmp_path / "mau.docx", logo)
+    out = tmp_path / "ra.docx"
+    render.render_many([(str(template), str(out), _context(2), {"chart_units": "", "chart_causes": ""})])
+    with zipfile.ZipFile(out) as z:
+        assert [n for n in z.namelist() if n.startswith("word/media/")] == ["word/media/image1.png"]  # the logo
+    assert len(docx.Document(str(out)).inline_shapes) == 1
+
+
+def test_the_year_s_round_report_carries_its_two_charts(year):  # noqa: F811 - the fixture imported above
+    shipped = render._BodyRenderer(render.template_path(None, render.TEMPLATES["report"]).read_bytes())
+    assert shipped.usable and shipped.drawable  # the round report is written piece by piece, never held whole
+    out = year["ws"] / "rounds/2026-Y/output/van_ban"
+    report = out / "bao_cao_tong_hop_2026-Y.docx"
+    doc = docx.Document(str(report))
+    assert len(doc.inline_shapes) == 2
+    charts = {p.read_bytes() for p in (out / "_bieu_do").glob("*.png")}
+    with zipfile.ZipFile(report) as z:
+        media = {z.read(n) for n in z.namelist() if n.startswith("word/media/")}
+        rels = z.read("word/_rels/document.xml.rels").decode()
+        types = z.read("[Content_Types].xml").decode()
+    assert media == charts and len(charts) == 2
+    assert rels.count("relationships/image") == 2 and 'Extension="png"' in types
+    widths = {round(s.width.mm) for s in doc.inline_shapes}
+    assert widths == {150}
