@@ -237,7 +237,7 @@ class _Pictures:
         rid = self.added[image.sha1][0]
         cx, cy = image.scaled_dimensions(Mm(self.WIDTH_MM), None)
         inline = CT_Inline.new_pic_inline(self.shape_id, rid, image.filename, cx, cy)  # id renumbered in _finish
-        return ('</w:t></w:r><w:r><w:drawing>%s</w:drawing></w:r><w:r><w:t xml:space="preserve">' % inline.xml)
+        return f'</w:t></w:r><w:r><w:drawing>{inline.xml}</w:drawing></w:r><w:r><w:t xml:space="preserve">'
 
     def relationships(self, data: bytes) -> bytes:
         xml = data.decode("utf-8")
