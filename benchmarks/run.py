@@ -14,6 +14,7 @@ import argparse
 import json
 import os
 import random
+import re
 import resource
 import shutil
 import subprocess
@@ -51,6 +52,30 @@ def rss_mb() -> float:
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     return max(own, kids) / 1024
+
+
+class StagePeak:
+    """The largest resident set of this process during one stage (Linux: the peak, VmHWM, is set back to the current
+    size when the stage starts; elsewhere ``mb`` stays None). Workers are not counted: see TreeMemory."""
+
+    def __init__(self, res: dict, key: str):
+        self.res, self.key = res, key
+
+    def __enter__(self) -> StagePeak:
+        try:
+            Path("/proc/self/clear_refs").write_text("5")
+        except OSError:
+            pass
+        return self
+
+    def __exit__(self, *exc) -> None:
+        try:
+            status = Path("/proc/self/status").read_text()
+        except OSError:
+            return
+        found = re.search(r"VmHWM:\s+(\d+) kB", status)
+        if found:
+            self.res[self.key] = round(int(found.group(1)) / 1024, 1)
 
 
 class TreeMemory:
@@ -446,11 +471,13 @@ def run_one(files: int, rows: int = 60, keep: bool = False, reuse: bool = False,
     started = time.perf_counter()
     tree = TreeMemory().__enter__()
     t = time.perf_counter()
-    reg = collect(open_round(ws, PERIOD_REG), feedback=False)
+    with StagePeak(res, "registration_collect_own_mb"):
+        reg = collect(open_round(ws, PERIOD_REG), feedback=False)
     res["registration_collect_s"] = round(time.perf_counter() - t, 2)
     t = time.perf_counter()
     release_memory()  # between two stages, as `toolkit run` does (timed with the stage)
-    result = collect(open_round(ws, PERIOD), feedback=False)
+    with StagePeak(res, "collect_own_mb"):
+        result = collect(open_round(ws, PERIOD), feedback=False)
     res["collect_s"] = time.perf_counter() - t
     from toolkit.store import open_store, store_target
 
@@ -475,23 +502,27 @@ def run_one(files: int, rows: int = 60, keep: bool = False, reuse: bool = False,
     assert seen_before == len(prog_files), {f.status for f in again.files}
     t = time.perf_counter()
     release_memory()  # between two stages, as `toolkit run` does (timed with the stage)
-    m = merge(open_round(ws, PERIOD))
+    with StagePeak(res, "merge_own_mb"):
+        m = merge(open_round(ws, PERIOD))
     res["merge_s"] = time.perf_counter() - t
     res["merge_floor_s"] = merge_floor(ws, work / "floor.xlsx")
     t = time.perf_counter()
     release_memory()  # between two stages, as `toolkit run` does (timed with the stage)
-    s = score(open_round(ws, PERIOD))
+    with StagePeak(res, "score_own_mb"):
+        s = score(open_round(ws, PERIOD))
     res["score_s"] = time.perf_counter() - t
     t = time.perf_counter()
     release_memory()  # between two stages, as `toolkit run` does (timed with the stage)
-    r = write_reports(open_round(ws, PERIOD))
+    with StagePeak(res, "report_own_mb"):
+        r = write_reports(open_round(ws, PERIOD))
     res["report_s"] = time.perf_counter() - t
     res["report_docs"] = len(r.documents)
     res["store"] = "postgresql" if store_url else "sqlite"
     res["store_mb"] = round(ws.db_path.stat().st_size / 1048576, 1) if not store_url else 0.0
     tree.__exit__(None, None, None)
     res["peak_rss_mb"] = round(rss_mb(), 1)  # the toolkit's stages (and their workers) only: the reads come after
-    res["peak_own_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    res["peak_own_rss_mb"] = max([round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)]
+                                 + [v for k, v in res.items() if k.endswith("_own_mb")])  # (the peak was reset)
     res["peak_tree_pss_mb"] = tree.peak_mb  # what the tree took from the machine (0: not measurable here)
     if as_clerk is not None:
         res.update(clerk_run(as_clerk))
@@ -530,6 +561,10 @@ def print_table(r: dict) -> None:
     print(f"\n{n} files, {r['rows']} rows, store {r['store_mb']} MB, peak RSS {r['peak_rss_mb']} MB (own process "
           f"{r.get('peak_own_rss_mb', '?')} MB; process tree's Pss {r.get('peak_tree_pss_mb', '?')} MB); load average "
           f"{r['load_before']} before, {r['load_after']} after ({r['cpus']} cores)")
+    if "collect_own_mb" in r:
+        print("largest resident set of the stages' own process: " + ", ".join(
+            f"{k[:-len('_own_mb')]} {r[k]} MB" for k in ("collect_own_mb", "merge_own_mb", "score_own_mb",
+                                                        "report_own_mb") if k in r))
     print(f"{'stage':45} {'seconds':>9}  rate")
     for name, sec, rate in lines:
         print(f"{name:45} {sec:9.2f}  {rate}")

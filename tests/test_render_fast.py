@@ -12,6 +12,7 @@ from pathlib import Path
 
 import docx
 import pytest
+from conftest import docx_text
 from docx.shared import Mm
 from lxml import etree
 from test_printed_documents import year  # noqa: F401 - the district's year, run through the CLI
@@ -152,3 +153,83 @@ def test_the_year_s_round_report_carries_its_two_charts(year):  # noqa: F811 - t
     assert rels.count("relationships/image") == 2 and 'Extension="png"' in types
     widths = {round(s.width.mm) for s in doc.inline_shapes}
     assert widths == {150}
+
+
+# --- what a clerk's own template may hold (the workspace's word/ folder) --------------------------------------
+
+def _render_both(tmp_path, d, context, images=None):
+    template = tmp_path / "mau.docx"
+    d.save(template)
+    fast, slow = tmp_path / "nhanh.docx", tmp_path / "docxtpl.docx"
+    render.render_many([(str(template), str(fast), context, images or {})])
+    _docxtpl(template, slow, context, images or {})
+    return template, fast, slow
+
+
+def test_a_header_tag_word_split_over_two_runs_is_filled_in(tmp_path):
+    d = docx.Document()
+    header = d.sections[0].header.paragraphs[0]
+    header.add_run("{")  # as Word leaves a tag after an edit or a spelling mark
+    header.add_run("{ office }}")
+    d.add_paragraph("Kính gửi {{ office }}")
+    _, fast, slow = _render_both(tmp_path, d, {"office": "Huyện ủy Trà Bồng Hạ"})
+    for out in (fast, slow):
+        assert [p.text for p in docx.Document(str(out)).sections[0].header.paragraphs] == ["Huyện ủy Trà Bồng Hạ"]
+
+
+def test_a_table_with_column_loops_gets_as_many_grid_columns_as_cells(tmp_path):
+    d = docx.Document()
+    table = d.add_table(rows=2, cols=4)
+    for r, body in ((0, "{{ c }}"), (1, "x")):
+        cells = table.rows[r].cells
+        cells[0].text, cells[1].text, cells[2].text, cells[3].text = "Đơn vị", "{%tc for c in cols %}", body, \
+            "{%tc endfor %}"
+    _, fast, slow = _render_both(tmp_path, d, {"cols": ["Quý I", "Quý II", "Quý III", "Quý IV", "Năm"]})
+    for out in (fast, slow):
+        xml = zipfile.ZipFile(out).read("word/document.xml").decode()
+        cells = [row.count("<w:tc>") for row in xml.split("<w:tr")[1:]]
+        assert xml.count("<w:gridCol ") == cells[0] == cells[1] == 6, out.name
+    assert [c.text for c in docx.Document(str(fast)).tables[0].rows[0].cells] == \
+        ["Đơn vị", "Quý I", "Quý II", "Quý III", "Quý IV", "Năm"]
+
+
+def test_control_characters_that_reach_a_document_are_dropped_not_written(tmp_path):
+    """Text from elsewhere than a received workbook (settings, a clerk's note) is not cleaned at intake: a \\x01
+    or a \\a the listing pass cannot turn into a paragraph would make the document one Word refuses."""
+    d = docx.Document()
+    d.add_paragraph("{{ note }}")
+    p = d.add_paragraph("Ghi chú: ")
+    p.add_run("{{ other }}")
+    _, fast, _ = _render_both(tmp_path, d, {"note": "a\x01b\x1fc", "other": "x\x0by"})
+    xml = zipfile.ZipFile(fast).read("word/document.xml")
+    etree.fromstring(xml)  # well-formed
+    assert "abc" in docx_text(fast) and "xy" in docx_text(fast)
+
+
+def test_a_template_holding_an_image_named_in_capitals_gets_the_next_number(tmp_path):
+    d = docx.Document()
+    d.add_paragraph("{{ chart_units }}")
+    plain = tmp_path / "plain.docx"
+    d.save(plain)
+    template = tmp_path / "mau.docx"
+    with zipfile.ZipFile(plain) as src, zipfile.ZipFile(template, "w") as dst:
+        for info in src.infolist():
+            dst.writestr(info, src.read(info.filename))
+        dst.writestr("word/media/Image1.png", Path(_png(tmp_path / "x.png", (10, 10), "red")).read_bytes())
+    out = tmp_path / "ra.docx"
+    render.render_many([(str(template), str(out), {}, {"chart_units": _png(tmp_path / "c.png", PNG_WIDE, "blue")})])
+    with zipfile.ZipFile(out) as z:
+        names = [n.lower() for n in z.namelist()]
+    assert len(names) == len(set(names)) and "word/media/image2.png" in names
+    assert len(docx.Document(str(out)).inline_shapes) == 1
+
+
+def test_an_image_the_template_does_not_print_need_not_exist(tmp_path):
+    d = docx.Document()
+    d.add_paragraph("{{ chart_units }}")
+    template = tmp_path / "mau.docx"
+    d.save(template)
+    out = tmp_path / "ra.docx"
+    images = {"chart_units": _png(tmp_path / "c.png", PNG_WIDE, "blue"), "chart_causes": str(tmp_path / "khong_co.png")}
+    render.render_many([(str(template), str(out), {}, images)])
+    assert len(docx.Document(str(out)).inline_shapes) == 1

@@ -16,6 +16,7 @@ from .. import resources
 from ..errors import TemplateError
 from ..files import atomic_path
 from ..intake.pool import process_pool
+from ..text import xml_safe
 
 TEMPLATES = {"report": "bao_cao_tong_hop.docx", "scorecard": "phieu_danh_gia.docx",
              "commitment": "ban_cam_ket.docx", "not_reported": "danh_sach_chua_nop.docx",
@@ -132,9 +133,10 @@ class _BodyRenderer:
         doc = next(b for i, b in self.parts if i.filename == "word/document.xml").decode("utf-8")
         start, end = doc.index("<w:body"), doc.rindex("</w:body>") + len("</w:body>")
         self.head, self.tail = doc[:start], doc[end:]
-        tagged = [b for i, b in self.parts if i.filename.startswith(("word/header", "word/footer", "docProps/core",
-                                                                      "word/footnotes"))]
-        self.usable = b"{%tc" not in data and not any(b"{{" in b or b"{%" in b for b in tagged)
+        tagged = [b.decode("utf-8", "replace") for i, b in self.parts
+                  if i.filename.startswith(("word/header", "word/footer", "docProps/core", "word/footnotes"))]
+        self.has_tc = column_loops(doc)
+        self.usable = not self.has_tc and not any(_TAG.search(x) for x in tagged)
         names = {i.filename for i, _ in self.parts}
         ids = [int(x) for x in re.findall(r'\sid="(\d+)"', doc)]  # python-docx's next shape id: after the template's
         self.next_id = max(ids, default=0) + 1
@@ -145,8 +147,8 @@ class _BodyRenderer:
     def render(self, context: dict, out: Path, images: dict[str, str] | None = None) -> None:
         import zipfile
 
-        pictures = _Pictures(self.parts, self.next_id) if images else None
-        if pictures is not None:
+        pictures = _Pictures(self.parts, self.next_id) if images and any(images.values()) else None
+        if images:  # a chart not drawn (no data) prints as nothing
             context = {**context, **{k: pictures.picture(v) if v else "" for k, v in images.items()}}
         with atomic_path(out) as tmp:
             with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
@@ -196,10 +198,16 @@ class _BodyRenderer:
         xml = self.listing(xml)
         if "<wp:docPr " in xml:
             xml = _DOC_PR.sub(lambda m: f"{m.group(1)}{next(ids)}{m.group(2)}", xml)
-        return xml
+        return xml_safe(xml)  # what the listing pass left of \a, \f and other controls (docxtpl's parser drops them)
 
 
 _RELS, _TYPES = "word/_rels/document.xml.rels", "[Content_Types].xml"
+_TAG = re.compile(r"\{(?:<[^>]*>)*[{%]")  # a Jinja tag, also one Word has split over runs
+
+
+def column_loops(document_xml: str) -> bool:
+    """Whether the document uses docxtpl's table-column loops ({%tc … %}), also split over runs."""
+    return bool(re.search(r"\{%-?\s*tc\s", re.sub(r"<[^>]+>", "", document_xml)))
 _DOC_PR = re.compile(r'(<wp:docPr\b[^>]*?\bid=")\d+(")')
 _IMAGE_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/image"
 
@@ -215,8 +223,8 @@ class _Pictures:
         self.shape_id = shape_id
         rels = next(b for i, b in parts if i.filename == _RELS).decode("utf-8")
         self.rids = set(re.findall(r'\bId="([^"]+)"', rels))
-        self.numbers = {int(m.group(1)) for i, _ in parts
-                        if (m := re.match(r"word/media/image(\d+)\.", i.filename))}
+        self.numbers = {int(m.group(1)) for i, _ in parts  # part names compare without case
+                        if (m := re.match(r"word/media/image(\d+)\.", i.filename, re.I))}
         self.added: dict[str, tuple[str, str, object]] = {}  # sha1 -> (rId, part name, image)
 
     def picture(self, path: str):
@@ -251,8 +259,8 @@ class _Pictures:
 
         xml = data.decode("utf-8")
         for path in paths:
-            if not path:
-                continue
+            if not path or not os.path.isfile(path):
+                continue  # (placing a missing image is the error, named where it is placed)
             image = Image.from_file(path)
             defaults = list(re.finditer(r'<Default\b[^>]*\bExtension="([^"]+)"[^>]*>', xml))
             if image.ext.lower() in {m.group(1).lower() for m in defaults}:
@@ -281,7 +289,18 @@ class _Picture:
     __str__ = __html__
 
 
-_BODY: dict[str, _BodyRenderer] = {}
+_BODY: dict[str, _BodyRenderer | None] = {}
+
+
+def _renderer(template: str) -> _BodyRenderer | None:
+    """The template prepared for the fast path, once per process; None for a package the fast path cannot take
+    apart (docxtpl's render then says what is wrong with it)."""
+    if template not in _BODY:
+        try:
+            _BODY[template] = _BodyRenderer(Path(template).read_bytes())
+        except Exception:
+            _BODY[template] = None
+    return _BODY[template]
 
 
 def _render_job(job: tuple[str, str, dict, dict[str, str]]) -> str:
@@ -289,10 +308,8 @@ def _render_job(job: tuple[str, str, dict, dict[str, str]]) -> str:
     from docxtpl import InlineImage
 
     template, out, context, images = job
-    if template not in _BODY:
-        _BODY[template] = _BodyRenderer(Path(template).read_bytes())
-    fast = _BODY[template]
-    if fast.usable and (fast.drawable or not any(images.values())):
+    fast = _renderer(template)
+    if fast is not None and fast.usable and (fast.drawable or not any(images.values())):
         try:
             fast.render({k: _ns(v) for k, v in context.items()}, Path(out), images)
         except jinja2.UndefinedError as exc:
@@ -301,7 +318,7 @@ def _render_job(job: tuple[str, str, dict, dict[str, str]]) -> str:
     if template not in _CACHE:
         _CACHE[template] = Path(template).read_bytes()
     tpl = _fast_template_class()(io.BytesIO(_CACHE[template]))
-    tpl._has_tc = b"{%tc" in _CACHE[template] or b"%tc " in _CACHE[template]
+    tpl._has_tc = fast.has_tc if fast is not None else True
     ctx = {k: _ns(v) for k, v in context.items()}
     for key, img in images.items():
         ctx[key] = InlineImage(tpl, img, width=Mm(_Pictures.WIDTH_MM)) if img else ""
@@ -331,8 +348,8 @@ def _warm(templates: tuple[str, ...]) -> None:
     import docxtpl  # noqa: F401
 
     for template in templates:
-        if template and template not in _BODY:
-            _BODY[template] = _BodyRenderer(Path(template).read_bytes())
+        if template:
+            _renderer(template)
 
 
 class RenderPool:
