@@ -214,6 +214,28 @@ def test_a_handle_reads_the_register_again_after_writing_through_it(ctx):
 
 
 @both_engines
+def test_the_units_of_a_register_are_read_from_its_index_and_are_those_with_an_active_task(ctx):
+    """Who registered (a progress round's expected units, its unregistered ones) without reading the register:
+    the same units as its active tasks'."""
+    from toolkit.round import register_units
+
+    make_return(ctx, "registration", "XLS", "2025", [task("XLS-01"), task("XLS-02", title="Số hoá 100% hồ sơ")],
+                name="v1.xlsx")
+    rnd = open_round(ctx.ws, "2025")
+    store = rnd.store
+    assert store.register_units("2025") == set()
+    collect(rnd)
+    assert store.register_units("2025") == {"XLS"} == {t["unit_code"] for t in store.register("2025")}
+    make_return(ctx, "registration", "XLS", "2025", [task("XLS-02", title="Số hoá 100% hồ sơ")], name="v2.xlsx",
+                received=date(2025, 3, 1))
+    collect(rnd)  # XLS-01 left the register (inactive); the unit still has XLS-02
+    assert [t["task_code"] for t in store.register("2025")] == ["XLS-02"]
+    assert store.register_units("2025") == {"XLS"}
+    assert store.register_units("2026") == set()
+    assert register_units(open_round(ctx.ws, "2025-H1")) == {"XLS"}
+
+
+@both_engines
 def test_the_first_collect_killed_after_archiving_leaves_a_workspace_that_collects_again(ctx):
     """The archived file is dated when it was archived, not when the unit saved it: a first collect killed after
     archiving, before the store's first write, is not taken for a lost store on the next command."""

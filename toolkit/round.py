@@ -244,7 +244,7 @@ def unregistered_units(rnd: Round, form: Form) -> list[Unit]:
 def register_units(rnd: Round) -> set[str]:
     if not rnd.ctx.has_store:
         return set()
-    return {t["unit_code"] for key in rnd.register_keys for t in rnd.store.register(key)}
+    return {unit for key in rnd.register_keys for unit in rnd.store.register_units(key)}
 
 
 __all__ = ["Round", "open_round", "as_round", "expected_units", "unregistered_units", "check_form_period",

@@ -473,6 +473,10 @@ class Store:
     def register_keys(self) -> set[str]:
         return {r[0] for r in self._x("SELECT DISTINCT register_key FROM tasks")}
 
+    def register_units(self, key: str) -> set[str]:
+        """The units with an active task in the register (its primary key's index, not the whole register)."""
+        return {r[0] for r in self._x("SELECT DISTINCT unit_code FROM tasks WHERE register_key=? AND active=1", (key,))}
+
     def work_items(self, key: str, unit: str | None = None) -> list[dict]:
         sql, args = "SELECT * FROM work_items WHERE register_key=?", [key]
         if unit:
