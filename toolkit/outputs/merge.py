@@ -87,13 +87,14 @@ def merge_form(rnd, form: Form) -> MergeOutput:
         extra = {s.id: store.rows(form.id, rnd.code, s.id) for s in form.sheets[1:]}
         registers = form.role in ("registration", "breakthrough")
         changes = store.task_changes(rnd.register_key) if registers else []
-        register = list(register_tasks(store, rnd.register_keys).values())
+        register = list(register_tasks(store, rnd.register_keys).values()) if form.role == "progress" else []
     reported = df[df["_file"].astype(bool)] if len(df) and "_file" in df else df
     with atomic_path(path) as tmp:
         wb = new_workbook(tmp, constant_memory=len(df) > STREAM_ROWS)
         f = Formats(wb)
         if form.role == "progress":
             _progress_sheets(wb, f, df, rnd, register)
+        register = []  # (a task a row: 60,000 at 1,000 units) not held while the other sheets are written
         if form.role == "followup":
             _followup_sheets(wb, f, df, rnd)
         _data_sheet(wb, f, df, form, rnd, "Dữ liệu")

@@ -454,11 +454,12 @@ class Store:
                                              + " ORDER BY unit_code, task_code", (key, unit))]
         memo, stamp = ("register", key, active_only), self._others_stamp()
         kept = self._reads.get(memo)
-        if kept is None or kept[0] != stamp:
-            kept = self._reads[memo] = (stamp, [
-                dict(r) for r in self._x("SELECT * FROM tasks WHERE register_key=?" + (" AND active=1" if active_only
-                                         else "") + " ORDER BY unit_code, task_code", (key,))])
-        return [dict(t) for t in kept[1]]
+        if kept is None or kept[0] != stamp:  # kept as the driver's tuples: a fifth of the memory of dicts
+            result = self._x("SELECT * FROM tasks WHERE register_key=?" + (" AND active=1" if active_only else "")
+                             + " ORDER BY unit_code, task_code", (key,))
+            kept = self._reads[memo] = (stamp, tuple(result._keys()), [tuple(r) for r in result.cursor])
+        _, keys, rows = kept
+        return [dict(zip(keys, r)) for r in rows]
 
     def _others_stamp(self):
         """Changes when another connection has committed a write: SQLite's data_version of this connection; on
