@@ -5,7 +5,6 @@ real year goes through it: its charts are in the document as Word reads it."""
 
 from __future__ import annotations
 
-import io
 import re
 import zipfile
 from pathlib import Path
@@ -111,11 +110,7 @@ def test_a_template_without_the_picture_namespaces_is_rendered_the_slow_way(tmp_
     """A template whose document does not declare the drawing namespaces (a clerk's template saved by another program)
     still gets its chart, through docxtpl."""
     template = tmp_path / "mau.docx"
-    d = docx.Document()
-    d.add_paragraph("{{ chart_units }}")
-    buf = io.BytesIO()
-    d.save(buf)
-    with zipfile.ZipFile(io.BytesIO(buf.getvalue())) as src, zipfile.ZipFile(template, "w") as dst:
+    with zipfile.ZipFile(_chart_template(tmp_path / "plain.docx")) as src, zipfile.ZipFile(template, "w") as dst:
         for info in src.infolist():
             data = src.read(info.filename)
             if info.filename == "word/document.xml":
@@ -206,11 +201,16 @@ def test_control_characters_that_reach_a_document_are_dropped_not_written(tmp_pa
     assert "abc" in docx_text(fast) and "xy" in docx_text(fast)
 
 
-def test_a_template_holding_an_image_named_in_capitals_gets_the_next_number(tmp_path):
+def _chart_template(path: Path) -> Path:
+    """A template printing one chart, saved by python-docx."""
     d = docx.Document()
     d.add_paragraph("{{ chart_units }}")
-    plain = tmp_path / "plain.docx"
-    d.save(plain)
+    d.save(path)
+    return path
+
+
+def test_a_template_holding_an_image_named_in_capitals_gets_the_next_number(tmp_path):
+    plain = _chart_template(tmp_path / "plain.docx")
     template = tmp_path / "mau.docx"
     with zipfile.ZipFile(plain) as src, zipfile.ZipFile(template, "w") as dst:
         for info in src.infolist():
@@ -225,10 +225,7 @@ def test_a_template_holding_an_image_named_in_capitals_gets_the_next_number(tmp_
 
 
 def test_an_image_the_template_does_not_print_need_not_exist(tmp_path):
-    d = docx.Document()
-    d.add_paragraph("{{ chart_units }}")
-    template = tmp_path / "mau.docx"
-    d.save(template)
+    template = _chart_template(tmp_path / "mau.docx")
     out = tmp_path / "ra.docx"
     images = {"chart_units": _png(tmp_path / "c.png", PNG_WIDE, "blue"), "chart_causes": str(tmp_path / "khong_co.png")}
     render.render_many([(str(template), str(out), {}, images)])

@@ -149,7 +149,7 @@ class _BodyRenderer:
 
         pictures = _Pictures(self.parts, self.next_id) if images and any(images.values()) else None
         if images:  # a chart not drawn (no data) prints as nothing
-            context = {**context, **{k: pictures.picture(v) if v else "" for k, v in images.items()}}
+            context = {**context, **{k: _Picture(pictures, v) if v else "" for k, v in images.items()}}
         with atomic_path(out) as tmp:
             with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
                 held = []  # the relationships, when listed before the document: known once it is written
@@ -203,13 +203,13 @@ class _BodyRenderer:
 
 _RELS, _TYPES = "word/_rels/document.xml.rels", "[Content_Types].xml"
 _TAG = re.compile(r"\{(?:<[^>]*>)*[{%]")  # a Jinja tag, also one Word has split over runs
+_DOC_PR = re.compile(r'(<wp:docPr\b[^>]*?\bid=")\d+(")')
+_IMAGE_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/image"
 
 
 def column_loops(document_xml: str) -> bool:
     """Whether the document uses docxtpl's table-column loops ({%tc … %}), also split over runs."""
     return bool(re.search(r"\{%-?\s*tc\s", re.sub(r"<[^>]+>", "", document_xml)))
-_DOC_PR = re.compile(r'(<wp:docPr\b[^>]*?\bid=")\d+(")')
-_IMAGE_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/image"
 
 
 class _Pictures:
@@ -226,16 +226,20 @@ class _Pictures:
         self.numbers = {int(m.group(1)) for i, _ in parts  # part names compare without case
                         if (m := re.match(r"word/media/image(\d+)\.", i.filename, re.I))}
         self.added: dict[str, tuple[str, str, object]] = {}  # sha1 -> (rId, part name, image)
+        self.loaded: dict[str, object] = {}  # path -> python-docx's Image, read once
 
-    def picture(self, path: str):
-        return _Picture(self, path)
+    def image(self, path: str):
+        from docx.image.image import Image
+
+        if path not in self.loaded:
+            self.loaded[path] = Image.from_file(path)
+        return self.loaded[path]
 
     def place(self, path: str) -> str:
-        from docx.image.image import Image
         from docx.oxml.shape import CT_Inline
         from docx.shared import Mm
 
-        image = Image.from_file(path)
+        image = self.image(path)
         if image.sha1 not in self.added:
             rid = next(f"rId{n}" for n in range(1, len(self.rids) + 2) if f"rId{n}" not in self.rids)
             number = next(n for n in range(1, len(self.numbers) + 2) if n not in self.numbers)
@@ -255,13 +259,11 @@ class _Pictures:
 
     def content_types(self, data: bytes, paths) -> bytes:
         """Every image's extension declared (before the document is written: the list comes first in the package)."""
-        from docx.image.image import Image
-
         xml = data.decode("utf-8")
         for path in paths:
             if not path or not os.path.isfile(path):
                 continue  # (placing a missing image is the error, named where it is placed)
-            image = Image.from_file(path)
+            image = self.image(path)
             defaults = list(re.finditer(r'<Default\b[^>]*\bExtension="([^"]+)"[^>]*>', xml))
             if image.ext.lower() in {m.group(1).lower() for m in defaults}:
                 continue

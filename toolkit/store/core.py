@@ -147,6 +147,15 @@ class _Result:
         keys = self._keys()
         return (_Row(zip(keys, r)) for r in self.cursor)
 
+    def dicts(self) -> list[dict]:
+        """The rows as plain dicts (``dict(r)`` of a _Row takes its Python ``__getitem__`` for every field)."""
+        keys = self._keys()
+        return [dict(zip(keys, r)) for r in self.cursor]
+
+    def table(self) -> tuple[tuple[str, ...], list[tuple]]:
+        """The column names and the rows as the driver's tuples (a fifth of the memory of dicts)."""
+        return tuple(self._keys()), [tuple(r) for r in self.cursor]
+
 
 def _upsert(table, cols: list[str], replace: bool) -> str:
     """INSERT … ON CONFLICT (both engines): ``replace`` behaves as SQLite's INSERT OR REPLACE (the columns not
@@ -329,7 +338,7 @@ class Store:
         if period:
             sql += " AND period=?"
             args.append(period)
-        return [dict(r) for r in self._x(sql + " ORDER BY id", args)]
+        return self._x(sql + " ORDER BY id", args).dicts()
 
     def submissions(self, form_id: str | None = None, period: str | None = None) -> list[dict]:
         return self._select("submissions", form_id, period)
@@ -385,8 +394,8 @@ class Store:
                 for r in self._x("SELECT * FROM issues WHERE submission_id=? ORDER BY id", (submission_id,))]
 
     def unit_submissions(self, unit: str, form_id: str, period: str) -> list[dict]:
-        return [dict(r) for r in self._x(
-            "SELECT * FROM submissions WHERE unit_code=? AND form_id=? AND period=? ORDER BY id", (unit, form_id, period))]
+        return self._x("SELECT * FROM submissions WHERE unit_code=? AND form_id=? AND period=? ORDER BY id",
+                       (unit, form_id, period)).dicts()
 
     def active_submission(self, unit: str, form_id: str, period: str) -> dict | None:
         r = self._x("SELECT * FROM submissions WHERE unit_code=? AND form_id=? AND period=? AND active=1",
@@ -449,15 +458,15 @@ class Store:
         something was written since, through this handle or by another connection (a command's stages ask for it
         several times)."""
         if unit:
-            return [dict(r) for r in self._x("SELECT * FROM tasks WHERE register_key=? AND unit_code=?"
-                                             + (" AND active=1" if active_only else "")
-                                             + " ORDER BY unit_code, task_code", (key, unit))]
+            return self._x("SELECT * FROM tasks WHERE register_key=? AND unit_code=?"
+                           + (" AND active=1" if active_only else "")
+                           + " ORDER BY unit_code, task_code", (key, unit)).dicts()
         memo, stamp = ("register", key, active_only), self._others_stamp()
         kept = self._reads.get(memo)
-        if kept is None or kept[0] != stamp:  # kept as the driver's tuples: a fifth of the memory of dicts
-            result = self._x("SELECT * FROM tasks WHERE register_key=?" + (" AND active=1" if active_only else "")
-                             + " ORDER BY unit_code, task_code", (key,))
-            kept = self._reads[memo] = (stamp, tuple(result._keys()), [tuple(r) for r in result.cursor])
+        if kept is None or kept[0] != stamp:  # kept as the driver's tuples
+            kept = self._reads[memo] = (stamp, *self._x(
+                "SELECT * FROM tasks WHERE register_key=?" + (" AND active=1" if active_only else "")
+                + " ORDER BY unit_code, task_code", (key,)).table())
         _, keys, rows = kept
         return [dict(zip(keys, r)) for r in rows]
 
@@ -483,16 +492,16 @@ class Store:
         if unit:
             sql += " AND unit_code=?"
             args.append(unit)
-        return [dict(r) for r in self._x(sql + " ORDER BY unit_code, task_code, item_code", args)]
+        return self._x(sql + " ORDER BY unit_code, task_code, item_code", args).dicts()
 
     def task_changes(self, key: str) -> list[dict]:
         """Changes to a register, oldest first. A task "added" by a unit's first accepted registration (one sent
         back for correction before) is no addition: such records, kept by earlier versions, are left out."""
-        return [dict(r) for r in self._x(
+        return self._x(
             "SELECT c.* FROM task_changes c WHERE c.register_key=? AND NOT (c.field='added' AND c.adjustment_id IS "
             "NULL AND NOT EXISTS (SELECT 1 FROM submissions s1 JOIN submissions s0 ON s0.unit_code=s1.unit_code AND "
             "s0.form_id=s1.form_id AND s0.period=s1.period AND s0.status='accepted' AND s0.id<s1.id "
-            "WHERE s1.id=c.submission_id)) ORDER BY c.id", (key,))]
+            "WHERE s1.id=c.submission_id)) ORDER BY c.id", (key,)).dicts()
 
     def issues(self, form_id: str | None = None, period: str | None = None) -> list[dict]:
         return self._select("issues", form_id, period)
@@ -509,7 +518,7 @@ class Store:
             args.append(key)
         if pending_only:
             sql += " AND decision IS NULL"
-        return [dict(r) for r in self._x(sql + " ORDER BY id", args)]
+        return self._x(sql + " ORDER BY id", args).dicts()
 
     def adjustment_counts(self, keys: Iterable[str]) -> dict[str, int]:
         """Approved changes to the registers: tasks adjusted (deadline, target, wording...), added, dropped;
@@ -646,7 +655,7 @@ class Store:
             fh.flush()
 
     def audit(self) -> list[dict]:
-        return [dict(r) for r in self._x("SELECT * FROM audit ORDER BY id")]
+        return self._x("SELECT * FROM audit ORDER BY id").dicts()
 
     def scores(self, period: str) -> list[dict]:
         """A round's classifications, highest score first; ``detail`` is the JSON of the whole detail, as the score
@@ -947,7 +956,7 @@ class Store:
     def query(self, sql: str, args: Iterable | None = None) -> list[dict]:
         """A read (the documented views for toolkit.analysis; a test's look inside), ``?`` placeholders on both
         engines. Writes go through the Store's own methods."""
-        return [dict(r) for r in self._x(sql, args)]
+        return self._x(sql, args).dicts()
 
     def columns(self, relation: str) -> list[str]:
         """The column names of a table or view (an empty DataFrame still has its columns)."""
