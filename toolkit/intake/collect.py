@@ -33,7 +33,7 @@ from ..paths import distinct_names
 from ..periods import Period, parse_period
 from ..read import SPREADSHEET_EXTS, Limits, open_workbook
 from ..round import Round, as_round
-from ..sheets import fit_row, print_setup
+from ..sheets import Workbook, fit_row, print_setup
 from ..store import Store
 from ..store.lock import round_lock
 from ..text import fold, xml_safe
@@ -927,11 +927,9 @@ def _index(lk: Lookups, sub: Submission) -> None:
 
 def write_issues_workbook(ctx: Context, period: Period, result: CollectResult) -> Path:
     """The office's table of every file and every issue of this collect (filterable)."""
-    import xlsxwriter
-
     path = ctx.ws.round_dir(period, "output") / f"ket_qua_tiep_nhan_{period.code}.xlsx"
     with atomic_path(path) as tmp:
-        wb = xlsxwriter.Workbook(str(tmp), {"strings_to_formulas": False, "strings_to_urls": False})
+        wb = Workbook(str(tmp), {"strings_to_formulas": False, "strings_to_urls": False})
         head = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True,
                               "font_name": "Times New Roman"})
         body = wb.add_format({"font_name": "Times New Roman", "text_wrap": True, "valign": "top"})

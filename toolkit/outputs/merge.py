@@ -24,7 +24,7 @@ from ..paths import safe_filename
 from ..register.fields import register_labels
 from ..register.frame import RESERVED_TITLES, as_date, register_tasks, round_frame, summarise
 from ..round import as_round
-from ..sheets import Formats, cell, fit_row, new_workbook, table
+from ..sheets import Formats, _Serial, cell, fit_row, new_workbook, table
 from ..text import xml_safe
 from .status import SUBMISSION_STATES, form_status, round_status, round_statuses  # noqa: F401 (re-exported)
 
@@ -260,19 +260,23 @@ def data_values(df: pd.DataFrame, form: Form, rnd) -> tuple[list, list]:
 
 
 def _write_data_rows(ws, f, columns: list, first: int, last: int, widths: list[float]) -> None:
-    """sheets.write_rows for the data sheet, the same cells and row heights at a fraction of the cost: each
-    column turned once into ready cell values (a date into its Excel serial, text cleaned of what XML forbids,
-    memoised as most values repeat), then xlsxwriter's typed writers called without the per-call A1 check."""
-    write_string, write_number = ws._write_string, ws._write_number  # what write_string/write_number call
+    """The data sheet's rows: each column turned once into ready cell values (a date into its Excel serial,
+    text cleaned of what XML forbids, memoised as most values repeat); a streamed workbook then gets them as a
+    block of XML (Sheet.stream_columns), one kept in memory cell by cell with each row as high as its text."""
     serials: dict = {}
     cleaned: dict = {}
+    formats = {int: f.num, float: f.num, _Serial: f.date, str: f.text}
 
-    def serial(v: date) -> float:
-        if v not in serials:
-            serials[v] = ws._convert_date_time(datetime(v.year, v.month, v.day))
-        return serials[v]
-
-    def text(v) -> str:
+    def value(v, kind: str):
+        if v is None or v != v:
+            return None
+        if kind == "date" and isinstance(v, date):
+            out = serials.get(v)
+            if out is None:
+                out = serials[v] = _Serial(ws._convert_date_time(datetime(v.year, v.month, v.day)))
+            return out
+        if isinstance(v, (int, float)) and not isinstance(v, bool):
+            return v if type(v) in (int, float) else float(v)
         short = isinstance(v, str) and len(v) <= 100  # codes, names, states, files repeat; long texts do not
         out = cleaned.get(v) if short else None
         if out is None:
@@ -281,29 +285,22 @@ def _write_data_rows(ws, f, columns: list, first: int, last: int, widths: list[f
                 cleaned[v] = out
         return out
 
-    heights = not ws.constant_memory
     for start in range(first, last, 4096):  # a block of rows at a time: bounded memory on any round
         end = min(start + 4096, last)
-        prepared = []  # per column: (writer, value, format) per row, None where the cell stays empty
-        for kind, values in columns:
-            cells = []
-            for v in values[start:end]:
-                if v is None or v != v:
-                    cells.append(None)
-                elif kind == "date" and isinstance(v, date):
-                    cells.append((write_number, serial(v), f.date))
-                elif isinstance(v, (int, float)) and not isinstance(v, bool):
-                    cells.append((write_number, v, f.num))
-                else:
-                    cells.append((write_string, text(v), f.text))
-            prepared.append(cells)
-        for i, row_cells in enumerate(zip(*prepared), start=start - first + 1):
-            if heights:
-                fit_row(ws, i, [(v, w) for (_, values), w in zip(columns, widths)
-                                if isinstance(v := values[first + i - 1], str) and len(v) > w], points=11)
-            for c, cell_ in enumerate(row_cells):
-                if cell_ is not None:
-                    cell_[0](i, c, cell_[1], cell_[2])
+        block = [[value(v, kind) for v in values[start:end]] for kind, values in columns]
+        top = start - first + 1
+        if ws.constant_memory:
+            ws.stream_columns(top, block, formats)
+            continue
+        raw = [values[start:end] for _, values in columns]  # row heights from the text as received
+        for i, (row, texts) in enumerate(zip(zip(*block), zip(*raw)), start=top):
+            fit_row(ws, i, [(v, w) for v, w in zip(texts, widths) if isinstance(v, str) and len(v) > w], points=11)
+            for c, v in enumerate(row):
+                if v is not None:
+                    if type(v) is str:
+                        ws._write_string(i, c, v, f.text)  # (write_string less its per-call A1 check)
+                    else:
+                        ws._write_number(i, c, v, formats[type(v)])
 
 
 def _extra_sheet(wb, f, sheet, rows: list[dict]) -> None:

@@ -13,7 +13,6 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-import xlsxwriter
 from xlsxwriter.utility import xl_rowcol_to_cell
 
 from .. import __version__
@@ -31,7 +30,7 @@ from ..round import (
     as_round,
     template_name,  # noqa: F401 (re-exported)
 )
-from ..sheets import fit_row
+from ..sheets import Workbook, fit_row
 from ..workspace.config import deadline_note
 from ..workspace.units import Registry, Unit
 
@@ -46,7 +45,7 @@ def build_template(path: Path, form: Form, unit: Unit, period: Period, deadline:
     path = Path(path)
     with atomic_path(path) as tmp:
         # in memory: no temporary file per part (a busy shared disk made those most of the time per template)
-        wb = xlsxwriter.Workbook(str(tmp), {"strings_to_formulas": False, "strings_to_urls": False, "in_memory": True})
+        wb = Workbook(str(tmp), {"strings_to_formulas": False, "strings_to_urls": False, "in_memory": True})
         wb.set_properties({"title": f"{form.title} – {unit.name}", "author": office or "Văn phòng",
                            "comments": f"form={form.id};version={form.version};unit={unit.code};period={period.code}"})
         fmt = _Formats(wb)

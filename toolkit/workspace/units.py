@@ -11,6 +11,7 @@ from ..read import (
     cell_ref,
     open_rows,  # the intake reader handles any workbook format safely
 )
+from ..sheets import Workbook
 from ..text import fold, normalise_name
 
 UNIT_SHEET = "Đơn vị"
@@ -324,12 +325,11 @@ SAMPLE_LEADERS = [
 
 def write_sample_registry(path: str | Path, units=None, leaders=None) -> None:
     """Write a registry workbook in the office's format (also used by tests and benchmarks)."""
-    import xlsxwriter
 
     units = SAMPLE_UNITS if units is None else units
     leaders = SAMPLE_LEADERS if leaders is None else leaders
     with atomic_path(Path(path)) as tmp:
-        wb = xlsxwriter.Workbook(str(tmp))
+        wb = Workbook(str(tmp))
         head = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True,
                               "font_name": "Times New Roman"})
         body = wb.add_format({"font_name": "Times New Roman", "border": 1})
