@@ -265,6 +265,9 @@ def _collect_files(ctx, period, form_id, inbox, feedback, progress, workers, _ho
             drop_snapshot(snap)
             result.files.append(fr)
         _settle(ctx, store, result, twins, pending)
+        for fid, lk in lookups.items():  # the texts' indexes, for a merge in this session (see copy_groups)
+            ctx.texts[(fid, "similar-across-units", period.code)] = lk.titles
+            ctx.texts[(fid, "copied-text", period.code)] = lk.reports
         if feedback:
             write_all_feedback(ctx, store, period, result, workers, _hook)
     finally:

@@ -349,14 +349,18 @@ class CopyGroup:
 
 
 def copy_groups(texts: Iterable[tuple[str, str, str]], threshold: float,
-                family: Callable[[str, str], str] | None = None) -> list[CopyGroup]:
+                family: Callable[[str, str], str] | None = None, known: TextGroups | None = None) -> list[CopyGroup]:
     """Group (owner, label, text) triples: texts linked by similarity >= threshold (directly or through
     others) form one group; groups used by fewer than two owners are left out. Most owners first.
-    ``family(owner, label)`` counts uses as one owner (a task and the tasks cascaded from it are not copies)."""
-    index = TextGroups(threshold)
-    for owner, label, text in texts:
-        if text:
-            index.add(owner, label, str(text))
+    ``family(owner, label)`` counts uses as one owner (a task and the tasks cascaded from it are not copies).
+    ``known``: an index already holding these texts (collect's, in the same session); when it holds every one
+    at this threshold, the links are taken from it rather than searched again — the same groups."""
+    texts = [(owner, label, str(text)) for owner, label, text in texts if text]
+    index = _linked(texts, known) if known is not None and known.threshold == threshold else None
+    if index is None:
+        index = TextGroups(threshold)
+        for owner, label, text in texts:
+            index.add(owner, label, text)
     parent = list(range(len(index.entries)))
 
     def root(i: int) -> int:
@@ -382,6 +386,38 @@ def copy_groups(texts: Iterable[tuple[str, str, str]], threshold: float,
         groups.append(CopyGroup(wording=top.text, uses=[(o, lb, e.text) for e in entries for o, lb in e.uses]))
     groups.sort(key=lambda g: (-len(g.owners), fold(g.wording)))
     return groups
+
+
+def _linked(texts: list[tuple[str, str, str]], known: TextGroups) -> TextGroups | None:
+    """The index `TextGroups.add` would build from `texts` (entries in the same order, the same uses and links),
+    each link read from `known`; None when a text is missing from `known` (another PC collected since, say).
+    Every link between two entries of an index is in it (each new entry is linked to all earlier ones at the
+    threshold), so the links among any of its texts are exact. The result holds no word pairs: not searchable."""
+    keys = [fold(text) for _, _, text in texts]
+    if any(k not in known.by_key and grams(k) for k in keys):
+        return None
+    key_of = {e.id: k for k, e in known.by_key.items()}
+    index = TextGroups(known.threshold)
+    for (owner, label, text), key in zip(texts, keys):
+        entry = index.by_key.get(key)
+        if entry is None:
+            source = known.by_key.get(key)
+            if source is None:  # a text without words: never an entry
+                continue
+            entry = Entry(len(index.entries), text, ())
+            for other, sim in source.near:
+                mine = index.by_key.get(key_of[other])
+                if mine is not None:  # linked once both are in, as add() links a new entry to the earlier ones
+                    entry.near.append((mine.id, sim))
+                    mine.near.append((entry.id, sim))
+            index.entries.append(entry)
+            index.by_key[key] = entry
+        entry.uses.append((owner, label))
+        if owner in entry.owners:
+            entry.more.setdefault(owner, []).append(label)
+        else:
+            entry.owners[owner] = label
+    return index
 
 
 # --- the office's list in the consolidated workbook -----------------------------------------------
@@ -411,7 +447,8 @@ def add_copy_sheets(wb, ctx, form, period) -> None:
                 rows = [(unit, str(key or ""), str(text)) for _, unit, key, text in
                         store.texts_for_copy_check(form.id, rule["column"], period.code, key=key_col)
                         if keep(str(text))]
-                groups = copy_groups(rows, q[setting], _cascades(store, period, rule))
+                groups = copy_groups(rows, q[setting], _cascades(store, period, rule),
+                                     known=ctx.texts.pop((form.id, rule_id, period.code), None))
                 key = rule.get("key", "task_code")  # what the store keeps as the row's key
                 label = next((c.title for c in sheet.columns if c.name == key), "Mã")
                 _write_groups(wb, title, f"{heading} — {period.label.upper()}", groups, names, q[setting])
