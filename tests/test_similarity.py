@@ -7,11 +7,11 @@ from itertools import combinations
 
 import openpyxl
 import pytest
-from conftest import make_return, task
+from conftest import both_engines, make_return, task
 
 from toolkit.intake.checks import Lookups
 from toolkit.intake.collect import collect
-from toolkit.intake.similarity import TextGroups, _linked, copy_groups, grams, jaccard, min_overlap
+from toolkit.intake.similarity import TextGroups, TextLinks, _linked, copy_groups, grams, jaccard, min_overlap
 from toolkit.intake.validate import parse_workbook, validate
 from toolkit.outputs.merge import merge
 from toolkit.read import open_workbook
@@ -203,58 +203,67 @@ def test_merge_lists_the_groups_of_copied_tasks(ctx):
 
 
 @pytest.mark.parametrize("threshold", [0.6, 0.88])
-def test_copy_groups_from_a_known_index_are_the_groups_searched_again(threshold):
-    """Merge in the session of a collect takes the links of collect's index: an index built in another order,
-    over more texts (earlier versions, short texts, texts without words), gives the very groups of a search."""
+def test_copy_groups_from_kept_links_are_the_groups_searched_again(threshold):
+    """Merge takes the links collect kept: links of an index built in another order, over more texts (earlier
+    versions, short texts, texts without words), give the very groups of a search."""
     rows = labelled_titles(1500, seed=7)
     rng = random.Random(3)
     kept = [r for r in rows if rng.random() < 0.8] + [("Z", "Z-1", "..."), ("Z", "Z-2", "")]
-    known = TextGroups(threshold)
+    index = TextGroups(threshold)
     for owner, label, text in sorted(rows + [("Y", "Y-1", "!!"), ("Y", "Y-2", "Trồng rừng")], key=lambda r: r[2]):
-        known.add(owner, label, text)
+        index.add(owner, label, text)
+    known = TextLinks.of(index)
+    assert len(known) == len(index) and len(known.pairs) == sum(len(e.near) for e in index.entries)
     searched = copy_groups(kept, threshold)
     assert len(searched) > 20
     assert copy_groups(kept, threshold, known=known) == searched
-    assert _linked(kept, known) is not None and _linked(kept + [("Q", "Q-1", "Việc khác")], known) is None
-    assert copy_groups(kept + [("Q", "Q-1", "Một việc mới hoàn toàn khác")], threshold, known=known) == \
-        copy_groups(kept + [("Q", "Q-1", "Một việc mới hoàn toàn khác")], threshold)  # not in it: searched
-    assert copy_groups(kept, threshold, known=TextGroups(0.5)) == searched  # another threshold: searched
+    assert _linked(kept, known) is not None
+    new = kept + [("Q", "Q-1", "Một việc mới hoàn toàn khác")]  # collected since: not held, so searched
+    assert _linked(new, known) is None and copy_groups(new, threshold, known=known) == copy_groups(new, threshold)
+    assert copy_groups(kept, 0.5, known=known) == copy_groups(kept, 0.5)  # another threshold: searched
 
 
-def test_toolkit_run_s_merge_takes_collect_s_links_and_lists_the_same_groups(ctx, monkeypatch):
-    """`toolkit run`: the merge after a collect in one session searches no text again; its copy sheets are
-    those of a merge in a session of its own."""
-    from toolkit.pipeline import run_round
+@both_engines
+def test_merge_takes_the_links_collect_kept_and_lists_the_same_groups(ctx, monkeypatch):
+    """The copy sheets of a merge (a command of its own) search no text again after a collect; without the kept
+    links (an older store, or a text collected by another version) they are searched, and they are the same."""
+    from toolkit.store import open_store
 
     same = "Nâng cao chất lượng hoạt động của Mặt trận và các đoàn thể chính trị – xã hội ở cơ sở năm 2025"
     for code in ("XCP", "XMC", "XLS"):
         make_return(ctx, "registration", code, "2025", [task(f"{code}-01", title=same + (" này" if code == "XLS" else "")),
                                                         task(f"{code}-02", title=f"Việc riêng của {code} số 1")])
+    collect(open_round(ctx.ws, "2025"), feedback=False)
     searches = []
     search = TextGroups._search
     monkeypatch.setattr(TextGroups, "_search", lambda self, *a: searches.append(1) or search(self, *a))
-    import toolkit.intake.similarity as sim
+    sheets = []
+    for kept in (True, False):
+        if not kept:
+            with open_store(ctx.store_target, root=ctx.ws.root) as store:
+                assert store.table_counts()["text_links"] == 1
+                store._x("DELETE FROM text_links")
+        searches.clear()
+        wb = openpyxl.load_workbook(merge(open_round(ctx.ws, "2025")).path)
+        assert (len(searches) == 0) == kept
+        sheets.append([[[c.value for c in r] for r in wb[s].iter_rows()] for s in
+                       ("Nhiệm vụ giống nhau", "Chi tiết nhiệm vụ giống nhau")])
+    assert sheets[0] == sheets[1]
+    assert sheets[0][0][3][2] == 3  # one group of three units
 
-    calls = []
-    real = sim.copy_groups
 
-    def spy(*a, **k):  # the real copy_groups; counts the searches it made
-        before = len(searches)
-        out = real(*a, **k)
-        calls.append((k.get("known"), len(searches) - before))
-        return out
-    monkeypatch.setattr(sim, "copy_groups", spy)
-    run = run_round(open_round(ctx.ws, "2025"))
-    [(known, searched)] = calls
-    assert known is not None and len(known) == 5 and searched == 0  # 5 distinct titles, none searched again
-    assert merge(open_round(ctx.ws, "2025")) and calls[1][0] is None and calls[1][1] > 0  # own session: searched
-    sheets = {}
-    for name in ("in run", "own session"):
-        wb = openpyxl.load_workbook(run.merge.path if name == "in run" else merge(open_round(ctx.ws, "2025")).path)
-        sheets[name] = [[[c.value for c in r] for r in wb[s].iter_rows()] for s in
-                        ("Nhiệm vụ giống nhau", "Chi tiết nhiệm vụ giống nhau")]
-    assert sheets["in run"] == sheets["own session"]
-    assert sheets["in run"][0][3][2] == 3  # one group of three units
+def test_kept_links_survive_the_store_and_a_damaged_one_is_no_cache(ctx):
+    index = TextGroups(0.6)
+    for owner, label, text in labelled_titles(300, seed=5):
+        index.add(owner, label, text)
+    links = TextLinks.of(index)
+    store = ctx.store
+    links.save(store, "registration", "2025", "title")
+    again = TextLinks.load(store, "registration", "2025", "title")
+    assert (again.threshold, again.digests, list(again.pairs)) == (0.6, links.digests, list(links.pairs))
+    assert TextLinks.load(store, "registration", "2026", "title") is None
+    store.save_text_links("registration", "2025", "title", 0.6, 3, b"not zlib", b"")
+    assert TextLinks.load(store, "registration", "2025", "title") is None
 
 
 def test_skipping_a_cascade_through_related_owners_equals_walking_every_use():

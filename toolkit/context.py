@@ -23,9 +23,6 @@ class Context:
     _store: Store | None = field(default=None, repr=False)
     _calendar: tuple | None = field(default=None, repr=False)
     frames: dict = field(default_factory=dict, repr=False)  # the round frame, memoised on the store's state
-    # the near-duplicate indexes a collect of this session built, by (form id, rule id, period code): the copy
-    # sheets of a merge in the same session take their links instead of searching again (see copy_groups)
-    texts: dict = field(default_factory=dict, repr=False)
 
     # --- the store ---------------------------------------------------------------------------------
     @property

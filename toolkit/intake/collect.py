@@ -40,7 +40,7 @@ from ..text import fold, xml_safe
 from .checks import Lookups
 from .feedback import feedback_path, write_feedback
 from .pool import Bounds, default_workers, failure_issue, process_pool
-from .similarity import TextGroups
+from .similarity import TextGroups, TextLinks
 from .submission import counted_text, first_return
 from .validate import Submission, parse_workbook, validate
 
@@ -265,15 +265,28 @@ def _collect_files(ctx, period, form_id, inbox, feedback, progress, workers, _ho
             drop_snapshot(snap)
             result.files.append(fr)
         _settle(ctx, store, result, twins, pending)
-        for fid, lk in lookups.items():  # the texts' indexes, for a merge in this session (see copy_groups)
-            ctx.texts[(fid, "similar-across-units", period.code)] = lk.titles
-            ctx.texts[(fid, "copied-text", period.code)] = lk.reports
+        _keep_links(ctx, store, period, lookups)
         if feedback:
             write_all_feedback(ctx, store, period, result, workers, _hook)
     finally:
         if parsed is not None:
             parsed.close()  # workers still reading are ended
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def _keep_links(ctx: Context, store: Store, period: Period, lookups: dict[str, Lookups]) -> None:
+    """The near-duplicate links of the round's texts, as this collect's indexes hold them (every accepted text of
+    the round): kept in the store for merge's copy sheets (see similarity.TextLinks)."""
+    for form_id, lk in lookups.items():
+        for rule_id, index in (("similar-across-units", lk.titles), ("copied-text", lk.reports)):
+            columns = {rule["column"] for _, rule in ctx.forms[form_id].rules(rule_id)}
+            if columns and len(index):
+                links = TextLinks.of(index)
+                for column in sorted(columns):
+                    try:
+                        links.save(store, form_id, period.code, column)
+                    except Exception:  # a cache: the returns are stored; merge searches again without it
+                        pass
 
 
 def _scan(files, inbox: Path, store: Store, staging: Path, seen: set, context: dict, result, todo: list,

@@ -23,7 +23,11 @@ templated titles (similarity 0.6–0.85 to hundreds of others) make most of its 
 from __future__ import annotations
 
 import functools
+import hashlib
 import math
+import sys
+import zlib
+from array import array
 from collections.abc import Callable, Iterable
 from contextlib import nullcontext
 from dataclasses import dataclass, field
@@ -349,12 +353,12 @@ class CopyGroup:
 
 
 def copy_groups(texts: Iterable[tuple[str, str, str]], threshold: float,
-                family: Callable[[str, str], str] | None = None, known: TextGroups | None = None) -> list[CopyGroup]:
+                family: Callable[[str, str], str] | None = None, known: TextLinks | None = None) -> list[CopyGroup]:
     """Group (owner, label, text) triples: texts linked by similarity >= threshold (directly or through
     others) form one group; groups used by fewer than two owners are left out. Most owners first.
     ``family(owner, label)`` counts uses as one owner (a task and the tasks cascaded from it are not copies).
-    ``known``: an index already holding these texts (collect's, in the same session); when it holds every one
-    at this threshold, the links are taken from it rather than searched again — the same groups."""
+    ``known``: the links collect kept (`TextLinks`); when they hold every text at this threshold, they are taken
+    rather than searched again — the same groups."""
     texts = [(owner, label, str(text)) for owner, label, text in texts if text]
     index = _linked(texts, known) if known is not None and known.threshold == threshold else None
     if index is None:
@@ -388,28 +392,89 @@ def copy_groups(texts: Iterable[tuple[str, str, str]], threshold: float,
     return groups
 
 
-def _linked(texts: list[tuple[str, str, str]], known: TextGroups) -> TextGroups | None:
-    """The index `TextGroups.add` would build from `texts` (entries in the same order, the same uses and links),
-    each link read from `known`; None when a text is missing from `known` (another PC collected since, say).
-    Every link between two entries of an index is in it (each new entry is linked to all earlier ones at the
-    threshold), so the links among any of its texts are exact. The result holds no word pairs: not searchable."""
+class TextLinks:
+    """Every pair of near-duplicate texts (similarity at the threshold) among a set of distinct folded texts: a
+    snapshot of an index (`TextGroups`), which collect keeps in the store so that merge need not search again.
+
+    A text is known by the first 8 bytes of the BLAKE2b digest of its folded form (two of 200,000 texts share one
+    with a probability near 10⁻⁹); pairs are the texts' positions, two by two. Every link between two of the
+    index's texts is in it (each text added is linked to all earlier ones), so links among any of its texts are
+    exact: merge takes them only when every text it groups is held here."""
+
+    def __init__(self, threshold: float, digests: bytes, pairs: array):
+        self.threshold = threshold
+        self.digests = digests  # 8 bytes a text, in the index's order
+        self.pairs = pairs  # positions of linked texts, flat: a0, b0, a1, b1, ...
+        self._position: dict[bytes, int] | None = None
+
+    def __len__(self) -> int:
+        return len(self.digests) // 8
+
+    @staticmethod
+    def digest(key: str) -> bytes:
+        return hashlib.blake2b(key.encode("utf-8", "surrogatepass"), digest_size=8).digest()
+
+    @classmethod
+    def of(cls, index: TextGroups) -> TextLinks:
+        keys = [""] * len(index.entries)
+        for key, entry in index.by_key.items():
+            keys[entry.id] = key
+        pairs = array("I")
+        for entry in index.entries:
+            for other, _ in entry.near:
+                if other < entry.id:
+                    pairs.extend((other, entry.id))
+        return cls(index.threshold, b"".join(cls.digest(k) for k in keys), pairs)
+
+    def position(self, key: str) -> int | None:
+        if self._position is None:
+            d = self.digests
+            self._position = {d[i:i + 8]: i // 8 for i in range(0, len(d), 8)}
+        return self._position.get(self.digest(key))
+
+    def save(self, store, form_id: str, period: str, field: str) -> None:
+        pairs = array("I", self.pairs)
+        if sys.byteorder == "big":  # kept little-endian, whichever machine wrote it
+            pairs.byteswap()
+        store.save_text_links(form_id, period, field, self.threshold, len(self), zlib.compress(self.digests, 1),
+                              zlib.compress(pairs.tobytes(), 1))
+
+    @classmethod
+    def load(cls, store, form_id: str, period: str, field: str) -> TextLinks | None:
+        try:
+            kept = store.text_links(form_id, period, field)
+        except Exception:  # (a store without its caches: see schema.CACHES)
+            return None
+        if kept is None:
+            return None
+        threshold, digests, packed = kept
+        try:
+            pairs = array("I")
+            pairs.frombytes(zlib.decompress(packed))
+            digests = zlib.decompress(digests)
+        except (zlib.error, ValueError):  # a damaged cache is no cache
+            return None
+        if sys.byteorder == "big":
+            pairs.byteswap()
+        return cls(threshold, digests, pairs)
+
+
+def _linked(texts: list[tuple[str, str, str]], known: TextLinks) -> TextGroups | None:
+    """The index `TextGroups.add` would build from `texts` (entries in the same order, the same uses, the same
+    links), the links read from `known`; None when a text is not held by `known` (collected since, say). The
+    result holds no word pairs and no similarities: it is for grouping, not for searching."""
     keys = [fold(text) for _, _, text in texts]
-    if any(k not in known.by_key and grams(k) for k in keys):
+    positions = [known.position(k) for k in keys]
+    if any(p is None and grams(k) for k, p in zip(keys, positions)):
         return None
-    key_of = {e.id: k for k, e in known.by_key.items()}
     index = TextGroups(known.threshold)
-    for (owner, label, text), key in zip(texts, keys):
+    at: dict[int, Entry] = {}  # known position -> entry
+    for (owner, label, text), key, pos in zip(texts, keys, positions):
         entry = index.by_key.get(key)
         if entry is None:
-            source = known.by_key.get(key)
-            if source is None:  # a text without words: never an entry
+            if pos is None:  # a text without words: never an entry
                 continue
-            entry = Entry(len(index.entries), text, ())
-            for other, sim in source.near:
-                mine = index.by_key.get(key_of[other])
-                if mine is not None:  # linked once both are in, as add() links a new entry to the earlier ones
-                    entry.near.append((mine.id, sim))
-                    mine.near.append((entry.id, sim))
+            entry = at[pos] = Entry(len(index.entries), text, ())
             index.entries.append(entry)
             index.by_key[key] = entry
         entry.uses.append((owner, label))
@@ -417,6 +482,12 @@ def _linked(texts: list[tuple[str, str, str]], known: TextGroups) -> TextGroups 
             entry.more.setdefault(owner, []).append(label)
         else:
             entry.owners[owner] = label
+    pairs = known.pairs
+    for n in range(0, len(pairs), 2):
+        a, b = at.get(pairs[n]), at.get(pairs[n + 1])
+        if a is not None and b is not None:
+            a.near.append((b.id, known.threshold))
+            b.near.append((a.id, known.threshold))
     return index
 
 
@@ -448,7 +519,7 @@ def add_copy_sheets(wb, ctx, form, period) -> None:
                         store.texts_for_copy_check(form.id, rule["column"], period.code, key=key_col)
                         if keep(str(text))]
                 groups = copy_groups(rows, q[setting], _cascades(store, period, rule),
-                                     known=ctx.texts.pop((form.id, rule_id, period.code), None))
+                                     known=TextLinks.load(store, form.id, period.code, rule["column"]))
                 key = rule.get("key", "task_code")  # what the store keeps as the row's key
                 label = next((c.title for c in sheet.columns if c.name == key), "Mã")
                 _write_groups(wb, title, f"{heading} — {period.label.upper()}", groups, names, q[setting])

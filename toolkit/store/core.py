@@ -453,6 +453,25 @@ class Store:
             args.append(period)
         return [tuple(r) for r in self._x(sql, args) if r[3] and r[1] != exclude_unit]
 
+    def save_text_links(self, form_id: str, period: str, field: str, threshold: float, texts: int, digests: bytes,
+                        pairs: bytes) -> None:
+        """Keep the near-duplicate links of a round's texts of one column (a cache: see schema.text_links)."""
+        self._begin()
+        try:
+            self._x("DELETE FROM text_links WHERE form_id=? AND period=? AND field=?", (form_id, period, field))
+            self._x("INSERT INTO text_links (form_id, period, field, threshold, texts, digests, pairs, at) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", (form_id, period, field, threshold, texts, digests, pairs, _now()))
+            self._end(True)
+        except BaseException:
+            self._rollback()
+            raise
+
+    def text_links(self, form_id: str, period: str, field: str) -> tuple[float, bytes, bytes] | None:
+        """(threshold, digests, pairs) kept by save_text_links, or None."""
+        r = self._x("SELECT threshold, digests, pairs FROM text_links WHERE form_id=? AND period=? AND field=?",
+                    (form_id, period, field)).fetchone()
+        return (float(r[0]), bytes(r[1]), bytes(r[2])) if r else None
+
     def register(self, key: str, unit: str | None = None, active_only: bool = True) -> list[dict]:
         """The register's tasks, each a new dict the caller may change. A whole register is read again only when
         something was written since, through this handle or by another connection (a command's stages ask for it

@@ -9,7 +9,7 @@ as the first SQLite version did, so a store moves between engines unchanged.
 
 from __future__ import annotations
 
-from sqlalchemy import Column, Float, Index, Integer, MetaData, Table, Text, UniqueConstraint
+from sqlalchemy import Column, Float, Index, Integer, LargeBinary, MetaData, Table, Text, UniqueConstraint
 
 Txt = Text().with_variant(Text(collation="C"), "postgresql")
 
@@ -94,6 +94,14 @@ mail_sent = Table("mail_sent", metadata, Column("key", Txt, primary_key=True),
 # who holds a round's lock (the lock itself: a PostgreSQL advisory lock, or the workspace's lock file)
 locks = Table("locks", metadata, Column("name", Txt, primary_key=True), Column("period", Txt),
               Column("action", Txt), Column("actor", Txt), Column("machine", Txt), Column("since", Txt))
+
+# a cache, not data: the near-duplicate links among a round's texts of one column (collect's index, kept so that
+# merge need not search again; see intake.similarity.TextLinks). Any version may ignore, empty or drop it; a text
+# it does not hold makes merge search again. Created on opening a store of schema 0002 that lacks it.
+text_links = Table("text_links", metadata, *(Column(c, Txt, primary_key=True) for c in ("form_id", "period", "field")),
+                   Column("threshold", Float), Column("texts", Integer), Column("digests", LargeBinary),
+                   Column("pairs", LargeBinary), Column("at", Txt))
+CACHES = (text_links,)
 
 # ids are never reused on SQLite either (AUTOINCREMENT, as the first schema had): the audit names them
 for _t in (submissions, rows, issues, task_changes, adjustments, audit):

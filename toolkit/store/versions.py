@@ -11,6 +11,7 @@ from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import inspect
+from sqlalchemy.exc import SQLAlchemyError
 
 from ..machine import StoreError
 from . import engine
@@ -49,7 +50,30 @@ def check_server(conn, where: str) -> None:
 
 
 def ensure_schema(store) -> None:
-    """Create the schema of a new store, or upgrade an older one (after a backup copy)."""
+    """Create the schema of a new store, or upgrade an older one (after a backup copy); then its caches."""
+    _schema(store)
+    ensure_caches(store)
+
+
+def ensure_caches(store) -> None:
+    """The cache tables (schema.CACHES) a store of this schema version lacks, created empty: they hold nothing
+    that cannot be computed again, so they need no schema version of their own."""
+    missing = [t for t in S.CACHES if not inspect(store.conn).has_table(t.name)]
+    if not missing:
+        return
+    store._begin()
+    try:
+        for table in missing:
+            table.create(store.conn, checkfirst=True)  # (checked again under the write lock)
+        store._end(True)
+    except (sqlite3.Error, SQLAlchemyError):  # a store this user may not extend (read-only, no CREATE right):
+        store._rollback()  # it works without its caches
+    except BaseException:
+        store._rollback()
+        raise
+
+
+def _schema(store) -> None:
     rev = revision(store)
     if rev == HEAD:
         return
