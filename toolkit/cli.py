@@ -108,7 +108,9 @@ def _form_option(value):
 def _round(directory, period: str, form_id: str | None = None):
     from .round import open_round
 
-    return _run(open_round, directory, period, form_id)
+    rnd = _run(open_round, directory, period, form_id)
+    click.get_current_context().call_on_close(rnd.ctx.close)  # the store's handle let go when the command ends
+    return rnd
 
 
 def _date(value: str | None, option: str) -> date | None:

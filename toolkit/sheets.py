@@ -56,22 +56,32 @@ class Sheet(Worksheet):
     per-cell writer took 60 % of merging a 1,000-unit round."""
 
     def _write_string(self, row, col, string, cell_format=None):
-        if string.startswith("<r>") and string.endswith("</r>"):
-            string = self._as_run(string)
-        return super()._write_string(row, col, string, cell_format)
+        if not string.startswith("<r>"):
+            return super()._write_string(row, col, string, cell_format)
+        text = self._cut(string)  # first cut to what a cell holds, as xlsxwriter does: then is it "<r>…</r>"?
+        if not text.endswith("</r>"):
+            return super()._write_string(row, col, text, cell_format)
+        limit = self.xls_strmax
+        self.xls_strmax = 2 ** 31  # the run's markup and escapes are not the cell's text: nothing more is cut
+        try:
+            return super()._write_string(row, col, _plain_run(text), cell_format)
+        finally:
+            self.xls_strmax = limit
 
-    def _as_run(self, text: str) -> str:
-        run = _plain_run(text)
-        while _utf16_len(run) > self.xls_strmax:  # the cut must fall in the text, never in the markup
-            text = _utf16_cut(text, _utf16_len(text) - (_utf16_len(run) - self.xls_strmax))
-            run = _plain_run(text)
-        return run
+    def _cut(self, text: str) -> str:
+        if len(text) > self.xls_strmax // 2 and _utf16_len(text) > self.xls_strmax:
+            return _utf16_cut(text, self.xls_strmax)
+        return text
 
     def stream_columns(self, first_row: int, columns: list[list], formats: dict) -> None:
         """Rows from ``first_row`` on, given column by column: each value None (no cell), an int or float, a
         `_Serial` (a date) or a str (already cleaned of what XML forbids); ``formats`` maps each of those types
-        to its cell format."""
+        to its cell format. The rows written are closed: xlsxwriter refuses a later write to them."""
         rows = max((len(v) for v in columns), default=0)
+        if any(len(v) != rows for v in columns):
+            raise ValueError("stream_columns: columns of different lengths")
+        if first_row + rows > self.xls_rowmax:
+            raise ValueError(f"stream_columns: {first_row + rows} rows, over the sheet's {self.xls_rowmax}")
         if not (self.constant_memory and self.excel_version == 2007 and not self.table.get(first_row)
                 and self.previous_row <= first_row and self.default_row_height == self.original_row_height
                 and not any(first_row <= r < first_row + rows for r in self.row_info)):
@@ -99,15 +109,16 @@ class Sheet(Worksheet):
         if used_rows:  # the sheet's dimensions, as the cells would have set them
             self._check_dimensions(used_rows[0], min(used_cols))
             self._check_dimensions(used_rows[-1], max(used_cols))
-            self.previous_row = used_rows[-1]
+            self.previous_row = used_rows[-1] + 1  # (the last row is written: a row past it is the next one)
 
     def _write_columns(self, first_row: int, columns: list[list], formats: dict) -> None:
-        for c, values in enumerate(columns):
-            for i, v in enumerate(values):
+        """Cell by cell, row by row (streaming, xlsxwriter drops a write to a row above the last one written)."""
+        for i, row in enumerate(zip(*columns), start=first_row):
+            for c, v in enumerate(row):
                 if type(v) is str:
-                    self._write_string(first_row + i, c, v, formats[str])
+                    self._write_string(i, c, v, formats[str])
                 elif v is not None:
-                    self._write_number(first_row + i, c, v, formats[type(v)])
+                    self._write_number(i, c, v, formats[type(v)])
 
     def _fragments(self, values: list, xf: dict, memo: dict) -> list[str | None]:
         """Each value's cell XML after its reference (None: no cell); short texts memoised, as they repeat."""
@@ -135,7 +146,8 @@ class Sheet(Worksheet):
     def _number_formats(columns: list[list], start: int, end: int, formats: dict, xf: dict) -> None:
         """The `s` attribute of each kind of value in rows start..end. A format gets its number when first
         written and xlsxwriter writes row by row, so formats still without one are numbered in the order their
-        first cells come row by row: the styles part is the same as cell by cell."""
+        first cells come row by row: the styles part is the same as cell by cell (unless a format is first used
+        in the block's very last row, which xlsxwriter would number only when the workbook closes)."""
         for kind, fmt in formats.items():
             if kind not in xf and fmt.xf_index is not None:
                 xf[kind] = f' s="{fmt.xf_index}"'
@@ -156,10 +168,9 @@ class Sheet(Worksheet):
 
     def _inline(self, text: str) -> str:
         """The rest of an inline-string cell after its reference, as xlsxwriter writes it in constant_memory."""
-        if len(text) > self.xls_strmax // 2 and _utf16_len(text) > self.xls_strmax:
-            text = _utf16_cut(text, self.xls_strmax)
+        text = self._cut(text)
         if text.startswith("<r>") and text.endswith("</r>"):
-            text = self._as_run(text)
+            text = _plain_run(text)
         text = self._escape_control_characters(text)
         if text.startswith("<r>") and text.endswith("</r>"):
             return f' t="inlineStr"><is>{text}</is></c>'

@@ -401,6 +401,8 @@ class TextLinks:
     index's texts is in it (each text added is linked to all earlier ones), so links among any of its texts are
     exact: merge takes them only when every text it groups is held here."""
 
+    METHOD = "fold+word-pairs+jaccard/1"  # what the links were found by: kept links of another are not used
+
     def __init__(self, threshold: float, digests: bytes, pairs: array):
         self.threshold = threshold
         self.digests = digests  # 8 bytes a text, in the index's order
@@ -436,8 +438,8 @@ class TextLinks:
         pairs = array("I", self.pairs)
         if sys.byteorder == "big":  # kept little-endian, whichever machine wrote it
             pairs.byteswap()
-        store.save_text_links(form_id, period, field, self.threshold, len(self), zlib.compress(self.digests, 1),
-                              zlib.compress(pairs.tobytes(), 1))
+        store.save_text_links(form_id, period, field, self.METHOD, self.threshold, len(self),
+                              zlib.compress(self.digests, 1), zlib.compress(pairs.tobytes(), 1))
 
     @classmethod
     def load(cls, store, form_id: str, period: str, field: str) -> TextLinks | None:
@@ -445,9 +447,9 @@ class TextLinks:
             kept = store.text_links(form_id, period, field)
         except Exception:  # (a store without its caches: see schema.CACHES)
             return None
-        if kept is None:
+        if kept is None or kept[0] != cls.METHOD:
             return None
-        threshold, digests, packed = kept
+        _, threshold, digests, packed = kept
         try:
             pairs = array("I")
             pairs.frombytes(zlib.decompress(packed))

@@ -15,6 +15,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from sqlalchemy import inspect
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from ..issues import Issue, Severity
@@ -453,24 +454,34 @@ class Store:
             args.append(period)
         return [tuple(r) for r in self._x(sql, args) if r[3] and r[1] != exclude_unit]
 
-    def save_text_links(self, form_id: str, period: str, field: str, threshold: float, texts: int, digests: bytes,
-                        pairs: bytes) -> None:
-        """Keep the near-duplicate links of a round's texts of one column (a cache: see schema.text_links)."""
+    def save_text_links(self, form_id: str, period: str, field: str, method: str, threshold: float, texts: int,
+                        digests: bytes, pairs: bytes) -> None:
+        """Keep the near-duplicate links of a round's texts of one column (a cache: see schema.text_links; the
+        table made here in a store of schema 0002 that lacks it)."""
         self._begin()
         try:
+            if not self.has_table("text_links"):
+                S.text_links.create(self.conn)
             self._x("DELETE FROM text_links WHERE form_id=? AND period=? AND field=?", (form_id, period, field))
-            self._x("INSERT INTO text_links (form_id, period, field, threshold, texts, digests, pairs, at) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", (form_id, period, field, threshold, texts, digests, pairs, _now()))
+            self._x("INSERT INTO text_links (form_id, period, field, method, threshold, texts, digests, pairs, at) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (form_id, period, field, method, threshold, texts, digests, pairs, _now()))
             self._end(True)
         except BaseException:
             self._rollback()
             raise
 
-    def text_links(self, form_id: str, period: str, field: str) -> tuple[float, bytes, bytes] | None:
-        """(threshold, digests, pairs) kept by save_text_links, or None."""
-        r = self._x("SELECT threshold, digests, pairs FROM text_links WHERE form_id=? AND period=? AND field=?",
+    def text_links(self, form_id: str, period: str, field: str) -> tuple[str, float, bytes, bytes] | None:
+        """(method, threshold, digests, pairs) kept by save_text_links, or None."""
+        if not self.has_table("text_links"):
+            return None
+        r = self._x("SELECT method, threshold, digests, pairs FROM text_links WHERE form_id=? AND period=? AND field=?",
                     (form_id, period, field)).fetchone()
-        return (float(r[0]), bytes(r[1]), bytes(r[2])) if r else None
+        return (r[0], float(r[1]), bytes(r[2]), bytes(r[3])) if r else None
+
+    def has_table(self, name: str) -> bool:
+        """Whether the store has a table (a cache table an older store may lack)."""
+        return inspect(self.conn).has_table(name)
 
     def register(self, key: str, unit: str | None = None, active_only: bool = True) -> list[dict]:
         """The register's tasks, each a new dict the caller may change. A whole register is read again only when
@@ -969,7 +980,7 @@ class Store:
 
     def table_counts(self) -> dict[str, int]:
         """Rows of every table of the schema (a migration compares them table by table)."""
-        return {t.name: self._x(f"SELECT COUNT(*) FROM {t.name}").fetchone()[0] for t in S.metadata.sorted_tables
+        return {t.name: self._x(f"SELECT COUNT(*) FROM {t.name}").fetchone()[0] for t in S.DATA_TABLES
                 if t.name != "locks"}  # who holds a lock now is no history
 
     def query(self, sql: str, args: Iterable | None = None) -> list[dict]:

@@ -97,11 +97,12 @@ locks = Table("locks", metadata, Column("name", Txt, primary_key=True), Column("
 
 # a cache, not data: the near-duplicate links among a round's texts of one column (collect's index, kept so that
 # merge need not search again; see intake.similarity.TextLinks). Any version may ignore, empty or drop it; a text
-# it does not hold makes merge search again. Created on opening a store of schema 0002 that lacks it.
+# it does not hold makes merge search again. A store of schema 0002 made before it gets it when first written.
 text_links = Table("text_links", metadata, *(Column(c, Txt, primary_key=True) for c in ("form_id", "period", "field")),
-                   Column("threshold", Float), Column("texts", Integer), Column("digests", LargeBinary),
+                   Column("method", Txt), Column("threshold", Float), Column("texts", Integer), Column("digests", LargeBinary),
                    Column("pairs", LargeBinary), Column("at", Txt))
 CACHES = (text_links,)
+DATA_TABLES = [t for t in metadata.sorted_tables if t not in CACHES]  # what a store holds (counted, compared)
 
 # ids are never reused on SQLite either (AUTOINCREMENT, as the first schema had): the audit names them
 for _t in (submissions, rows, issues, task_changes, adjustments, audit):

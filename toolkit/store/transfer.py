@@ -40,7 +40,7 @@ def copy_store(src, dst) -> None:
     try:
         dst._x("DELETE FROM meta")
         for table in S.metadata.sorted_tables:
-            if table.name == "locks":
+            if table.name == "locks" or (table in S.CACHES and not src.has_table(table.name)):
                 continue
             casts = {c.name: (int if isinstance(c.type, Integer) else _number) for c in table.columns
                      if isinstance(c.type, (Integer, Float))}
@@ -66,7 +66,7 @@ def empty_store(store) -> None:
     store._begin()
     try:
         for table in reversed(S.metadata.sorted_tables):
-            if table.name != "meta":
+            if table.name != "meta" and (table not in S.CACHES or store.has_table(table.name)):
                 store._x(f"DELETE FROM {table.name}")
         store._end(True)
     except BaseException:

@@ -11,7 +11,6 @@ from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import inspect
-from sqlalchemy.exc import SQLAlchemyError
 
 from ..machine import StoreError
 from . import engine
@@ -50,30 +49,9 @@ def check_server(conn, where: str) -> None:
 
 
 def ensure_schema(store) -> None:
-    """Create the schema of a new store, or upgrade an older one (after a backup copy); then its caches."""
-    _schema(store)
-    ensure_caches(store)
-
-
-def ensure_caches(store) -> None:
-    """The cache tables (schema.CACHES) a store of this schema version lacks, created empty: they hold nothing
-    that cannot be computed again, so they need no schema version of their own."""
-    missing = [t for t in S.CACHES if not inspect(store.conn).has_table(t.name)]
-    if not missing:
-        return
-    store._begin()
-    try:
-        for table in missing:
-            table.create(store.conn, checkfirst=True)  # (checked again under the write lock)
-        store._end(True)
-    except (sqlite3.Error, SQLAlchemyError):  # a store this user may not extend (read-only, no CREATE right):
-        store._rollback()  # it works without its caches
-    except BaseException:
-        store._rollback()
-        raise
-
-
-def _schema(store) -> None:
+    """Create the schema of a new store, or upgrade an older one (after a backup copy). The cache tables
+    (schema.CACHES) an older store lacks are made when first written (Store.save_text_links), not here: opening a
+    store never waits for its write lock."""
     rev = revision(store)
     if rev == HEAD:
         return
