@@ -233,7 +233,7 @@ def test_merge_takes_the_links_collect_kept_and_lists_the_same_groups(ctx, monke
     for code in ("XCP", "XMC", "XLS"):
         make_return(ctx, "registration", code, "2025", [task(f"{code}-01", title=same + (" này" if code == "XLS" else "")),
                                                         task(f"{code}-02", title=f"Việc riêng của {code} số 1")])
-    collect(open_round(ctx.ws, "2025"), feedback=False)
+    collect(open_round(ctx.ws, "2025"))
     searches = []
     search = TextGroups._search
     monkeypatch.setattr(TextGroups, "_search", lambda self, *a: searches.append(1) or search(self, *a))
@@ -251,7 +251,7 @@ def test_merge_takes_the_links_collect_kept_and_lists_the_same_groups(ctx, monke
     assert sheets[0] == sheets[1]
     assert sheets[0][0][3][2] == 3  # one group of three units
     make_return(ctx, "registration", "XMC", "2025", [task("XMC-01", title=same)], name="XMC_v2.xlsx")
-    collect(open_round(ctx.ws, "2025"), feedback=False)  # the next collect makes the cache table again
+    collect(open_round(ctx.ws, "2025"))  # the next collect makes the cache table again
     searches.clear()
     assert merge(open_round(ctx.ws, "2025")) and not searches
 

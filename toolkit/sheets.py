@@ -7,6 +7,7 @@ import math
 import re
 from datetime import date, datetime
 from typing import Any
+from xml.sax.saxutils import escape
 
 import xlsxwriter
 from xlsxwriter.worksheet import Worksheet
@@ -18,8 +19,7 @@ FONT = "Times New Roman"
 
 def _plain_run(text: str) -> str:
     """Text as one rich-text run of itself, escaped (see Sheet)."""
-    body = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return f'<r><t xml:space="preserve">{body}</t></r>'
+    return f'<r><t xml:space="preserve">{escape(text)}</t></r>'
 
 
 def _utf16_len(text: str) -> int:

@@ -105,6 +105,14 @@ class Entry:
         self.uses: list[tuple[str, str]] = []  # (owner, label) of every use, in order
         self.near: list[tuple[int, float]] = []  # (entry id, similarity) of other entries at the threshold
 
+    def use(self, owner: str, label: str) -> None:
+        """Record that `owner` used the text under `label`."""
+        self.uses.append((owner, label))
+        if owner in self.owners:
+            self.more.setdefault(owner, []).append(label)
+        else:
+            self.owners[owner] = label
+
 
 @dataclass
 class Hits:
@@ -159,11 +167,7 @@ class TextGroups:
                     posting.append(entry.id)
                     if len(posting) > BIG and (len(ids), i) in self.big:
                         self.big[len(ids), i].add(entry.id)
-        entry.uses.append((owner, label))
-        if owner in entry.owners:
-            entry.more.setdefault(owner, []).append(label)
-        else:
-            entry.owners[owner] = label
+        entry.use(owner, label)
 
     def labels(self, entry: Entry, owner: str) -> list[str]:
         """Every label under which `owner` used the entry's text, first use first."""
@@ -445,7 +449,7 @@ class TextLinks:
     def load(cls, store, form_id: str, period: str, field: str) -> TextLinks | None:
         try:
             kept = store.text_links(form_id, period, field)
-        except Exception:  # (a store without its caches: see schema.CACHES)
+        except Exception:  # a cache that cannot be read is no cache: merge searches
             return None
         if kept is None or kept[0] != cls.METHOD:
             return None
@@ -479,11 +483,7 @@ def _linked(texts: list[tuple[str, str, str]], known: TextLinks) -> TextGroups |
             entry = at[pos] = Entry(len(index.entries), text, ())
             index.entries.append(entry)
             index.by_key[key] = entry
-        entry.uses.append((owner, label))
-        if owner in entry.owners:
-            entry.more.setdefault(owner, []).append(label)
-        else:
-            entry.owners[owner] = label
+        entry.use(owner, label)
     pairs = known.pairs
     for n in range(0, len(pairs), 2):
         a, b = at.get(pairs[n]), at.get(pairs[n + 1])

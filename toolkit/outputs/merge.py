@@ -261,8 +261,8 @@ def data_values(df: pd.DataFrame, form: Form, rnd) -> tuple[list, list]:
 
 def _write_data_rows(ws, f, columns: list, first: int, last: int, widths: list[float]) -> None:
     """The data sheet's rows: each column turned once into ready cell values (a date into its Excel serial,
-    text cleaned of what XML forbids, memoised as most values repeat); a streamed workbook then gets them as a
-    block of XML (Sheet.stream_columns), one kept in memory cell by cell with each row as high as its text."""
+    text cleaned of what XML forbids, memoised as most values repeat), written a block at a time by
+    Sheet.stream_columns (streamed as XML; in a workbook kept in memory, each row as high as its text)."""
     serials: dict = {}
     cleaned: dict = {}
     formats = {int: f.num, float: f.num, _Serial: f.date, str: f.text}
@@ -287,20 +287,12 @@ def _write_data_rows(ws, f, columns: list, first: int, last: int, widths: list[f
 
     for start in range(first, last, 4096):  # a block of rows at a time: bounded memory on any round
         end = min(start + 4096, last)
-        block = [[value(v, kind) for v in values[start:end]] for kind, values in columns]
         top = start - first + 1
-        if ws.constant_memory:
-            ws.stream_columns(top, block, formats)
-            continue
-        raw = [values[start:end] for _, values in columns]  # row heights from the text as received
-        for i, (row, texts) in enumerate(zip(zip(*block), zip(*raw)), start=top):
-            fit_row(ws, i, [(v, w) for v, w in zip(texts, widths) if isinstance(v, str) and len(v) > w], points=11)
-            for c, v in enumerate(row):
-                if v is not None:
-                    if type(v) is str:
-                        ws._write_string(i, c, v, f.text)  # (write_string less its per-call A1 check)
-                    else:
-                        ws._write_number(i, c, v, formats[type(v)])
+        if not ws.constant_memory:  # row heights from the text as received
+            for i, texts in enumerate(zip(*(values[start:end] for _, values in columns)), start=top):
+                fit_row(ws, i, [(v, w) for v, w in zip(texts, widths) if isinstance(v, str) and len(v) > w],
+                        points=11)
+        ws.stream_columns(top, [[value(v, kind) for v in values[start:end]] for kind, values in columns], formats)
 
 
 def _extra_sheet(wb, f, sheet, rows: list[dict]) -> None:
