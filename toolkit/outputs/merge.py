@@ -22,7 +22,7 @@ from ..intake.similarity import add_copy_sheets
 from ..issue_labels import issue_label
 from ..paths import safe_filename
 from ..register.fields import register_labels
-from ..register.frame import RESERVED_TITLES, as_date, register_tasks, round_frame, summarise
+from ..register.frame import RESERVED_TITLES, TASK_FIELDS, as_date, round_frame, summarise, task_index
 from ..round import as_round
 from ..sheets import Formats, _Serial, cell, fit_row, new_workbook, table
 from ..text import xml_safe
@@ -87,14 +87,13 @@ def merge_form(rnd, form: Form) -> MergeOutput:
         extra = {s.id: store.rows(form.id, rnd.code, s.id) for s in form.sheets[1:]}
         registers = form.role in ("registration", "breakthrough")
         changes = store.task_changes(rnd.register_key) if registers else []
-        register = list(register_tasks(store, rnd.register_keys).values()) if form.role == "progress" else []
+        cascade = task_index(store, rnd.register_keys, only="cascade") if form.role == "progress" else {}
     reported = df[df["_file"].astype(bool)] if len(df) and "_file" in df else df
     with atomic_path(path) as tmp:
         wb = new_workbook(tmp, constant_memory=len(df) > STREAM_ROWS)
         f = Formats(wb)
         if form.role == "progress":
-            _progress_sheets(wb, f, df, rnd, register)
-        register = []  # (a task a row: 60,000 at 1,000 units) not held while the other sheets are written
+            _progress_sheets(wb, f, df, rnd, cascade)
         if form.role == "followup":
             _followup_sheets(wb, f, df, rnd)
         _data_sheet(wb, f, df, form, rnd, "Dữ liệu")
@@ -139,7 +138,8 @@ def _state_row(d: dict) -> list:
     return [d.get(k) for k, _ in STATE_COLUMNS]
 
 
-def _progress_sheets(wb, f, df: pd.DataFrame, rnd, register: list[dict]) -> None:
+def _progress_sheets(wb, f, df: pd.DataFrame, rnd, cascade: dict[tuple[str, str], tuple]) -> None:
+    """``cascade``: the tasks that cascade another one and those cascaded (frame.task_index)."""
     ws = wb.add_worksheet("Tổng hợp theo đơn vị")
     label = "SƠ BỘ " if rnd.preliminary else ""
     ws.write_string(0, 0, f"TỔNG HỢP {label}KẾT QUẢ THỰC HIỆN NHIỆM VỤ — {rnd.period.label.upper()}", f.title)
@@ -173,14 +173,14 @@ def _progress_sheets(wb, f, df: pd.DataFrame, rnd, register: list[dict]) -> None
           [[r["_unit"], r["_unit_name"], r["task_code"], r["proposals"]] for r in props.to_dict("records")], f,
           [10, 30, 14, 90])
     ws = wb.add_worksheet("Phân cấp nhiệm vụ")
-    by_code = {t["task_code"]: t for t in register}
-    states = dict(zip(zip(df["_unit"].tolist(), df["task_code"].tolist()), df["_state"].tolist())) if len(df) else {}
+    title, parent = TASK_FIELDS.index("title"), TASK_FIELDS.index("parent_code")
+    by_code = {code: (code, t[title], unit) for (unit, code), t in cascade.items()}
+    states = dict(zip(zip(df["_unit"].tolist(), df["task_code"].tolist()), df["_state"].tolist())) \
+        if cascade and len(df) else {}
     rows = []
-    for t in register:
-        if t.get("parent_code") and t["parent_code"] in by_code:
-            p = by_code[t["parent_code"]]
-            rows.append([p["task_code"], p["title"], p["unit_code"], t["task_code"], t["title"], t["unit_code"],
-                         STATES.get(states.get((t["unit_code"], t["task_code"])), "Chưa báo cáo")])
+    for (unit, code), t in cascade.items():
+        if t[parent] and t[parent] in by_code:
+            rows.append([*by_code[t[parent]], code, t[title], unit, STATES.get(states.get((unit, code)), "Chưa báo cáo")])
     rows.sort(key=lambda x: (x[0], x[5]))
     table(ws, 0, ["Nhiệm vụ cấp trên", "Tên nhiệm vụ cấp trên", "Đơn vị", "Nhiệm vụ cụ thể hoá", "Tên nhiệm vụ",
                   "Đơn vị thực hiện", "Tình trạng"], rows, f, [14, 40, 10, 14, 40, 12, 24])

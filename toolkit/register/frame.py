@@ -56,7 +56,7 @@ def round_frame(rnd, store: Store, form: Form) -> pd.DataFrame:
     if key not in frames:
         frames.clear()  # one round frame at a time
         frames[key] = _build(rnd, store, form)
-    return frames[key].copy()
+    return frames[key].copy(deep=False)  # copy-on-write: a stage's changes never reach the kept frame
 
 
 def register_tasks(store: Store, keys: list[str]) -> dict[tuple[str, str], dict]:
@@ -86,63 +86,142 @@ def adjustment_notes(store: Store, keys: list[str]) -> tuple[dict, dict]:
     return ({k: "; ".join(v) for k, v in adjusted.items()}, {k: "; ".join(v) for k, v in pending.items()})
 
 
+# register fields with few distinct values: one string object each is shared by every task that has it
+SHARED_FIELDS = frozenset({"area", "kind", "leader_id", "indicator", "unit_measure", "deadline", "start_date",
+                           "focal_point", "parent_code"})
+_REFUSAL = ("confirmation", "confirmed_version", "version")
+
+
+def task_index(store: Store, keys: list[str], only: str = "") -> dict[tuple[str, str], tuple]:
+    """(unit, task code) -> (the TASK_FIELDS' values…, register key, dropped) for the tasks of the given registers
+    that the office has not refused: :func:`register_tasks` as one small tuple a task, streamed from the store (the
+    frame reads a few fields of every task; a dict a task took 230 MB at 3,000 units). ``only``: see
+    Store.iter_register."""
+    out: dict[tuple[str, str], tuple] = {}
+    shared: dict = {}
+    share = [k in SHARED_FIELDS for k in TASK_FIELDS]
+    for key in keys:
+        for unit, code, *values, state, conf_v, ver, dropped in store.iter_register(
+                key, ("unit_code", "task_code", *TASK_FIELDS, *_REFUSAL, "dropped"), only):
+            if state == "refused" and conf_v == ver:
+                continue  # refused, and not changed by the unit since
+            out[(unit, code)] = (*(shared.setdefault(v, v) if s and type(v) is str else v
+                                   for v, s in zip(values, share)), key, dropped)
+    return out
+
+
+class _Rows:
+    """The frame's rows as tuples, in the order pandas would read the same records as dicts: a returned row's fields
+    in the order they are set (the unit's columns, provenance, the register's fields, the toolkit's own), then those
+    only a task not reported on has ("_reported"), NaN in a returned row. A value with few distinct values (a
+    status, an area, a date) is one object shared by every row that has it."""
+
+    PROVENANCE = ("_unit", "_unit_name", "_parent_unit", "_parent_name")
+    SOURCE = ("_file", "_sha256", "_sheet", "_row")
+
+    def __init__(self, form: Form, registry, register: dict, notes: tuple[dict, dict]):
+        self.registry, self.register, (self.adjusted, self.pending) = registry, register, notes
+        self.progress = form.role == "progress"
+        self.fcols = [c.name for c in form.main.columns]
+        own = ["_register", "_dropped", "_adjusted", "_pending"] if self.progress else []
+        added = [k for k in TASK_FIELDS if k not in self.fcols] if self.progress else []
+        self.returned = _unique([*self.fcols, *self.PROVENANCE, *self.SOURCE, *added, *own])
+        self.unreported = _unique([*self.fcols, *TASK_FIELDS, "task_code", "_register", "_dropped", "_reported",
+                                   "_adjusted", "_pending", *self.SOURCE, *self.PROVENANCE])
+        self.extras = [k for k in self.unreported if k not in self.returned] if self.progress else []
+        self.dates = {c.name for c in form.main.columns if c.type == "date"} | {"deadline", "start_date"}
+        self.date_at = [i for i, k in enumerate(self.returned) if k in self.dates]
+        self.shared_at = [i for i, c in enumerate(form.main.columns) if c.type in ("choice", "leader", "unit")]
+        self.in_form = [(self.fcols.index(k), j) for j, k in enumerate(TASK_FIELDS) if k in self.fcols] \
+            if self.progress else []
+        self.added = [TASK_FIELDS.index(k) for k in added]
+        self.seen: set[tuple[str, str]] = set()
+        self.units: dict[str, tuple] = {}
+        self.shared: dict = {}
+        self.as_date: dict = {}
+
+    def provenance(self, unit: str) -> tuple:  # once a unit
+        if unit not in self.units:
+            u = self.registry.units.get(unit)
+            self.units[unit] = (unit, u.name if u else unit, u.parent if u else "", self.registry.parent_name(unit))
+        return self.units[unit]
+
+    def date(self, value: Any) -> date | None:
+        if not isinstance(value, str):
+            return as_date(value)
+        if value not in self.as_date:
+            self.as_date[value] = as_date(value)
+        return self.as_date[value]
+
+    def of_returned(self, r: dict) -> tuple:
+        """A returned row; for a progress report completed from the register, whose adjusted values win over what
+        the template carried."""
+        vals = [r.get(n) for n in self.fcols]
+        share = self.shared.setdefault
+        for i in self.shared_at:
+            if type(vals[i]) is str:
+                vals[i] = share(vals[i], vals[i])
+        vals += self.provenance(r["_unit"])
+        vals += (r["_file"], r["_sha256"], r["_sheet"], r["_row"])
+        if self.progress:
+            unit, code = r["_unit"], r.get("task_code")
+            self.seen.add((unit, code))
+            task = self.register.get((unit, code))
+            if task is None:
+                vals += [None] * len(self.added)
+                vals += ("", False)
+            else:
+                for i, j in self.in_form:
+                    if task[j] is not None and task[j] != "":
+                        vals[i] = task[j]
+                vals += [task[j] if task[j] is not None and task[j] != "" else None for j in self.added]
+                vals += (task[-2], bool(task[-1]))
+            vals += (self.adjusted.get((unit, code), ""), self.pending.get((unit, code), ""))
+        for i in self.date_at:
+            vals[i] = self.date(vals[i])
+        vals += [np.nan] * len(self.extras)  # (pandas fills a field a record lacks with np.nan)
+        return tuple(vals)
+
+    def of_unreported(self, unit: str, code: str, task: tuple, columns: list[str]) -> tuple:
+        rec = dict.fromkeys(self.fcols)
+        rec.update(zip(TASK_FIELDS, task), task_code=code, _register=task[-2], _dropped=bool(task[-1]),
+                   _reported=False, _adjusted=self.adjusted.get((unit, code), ""),
+                   _pending=self.pending.get((unit, code), ""), _file="", _sha256="", _sheet="", _row=None)
+        rec.update(zip(self.PROVENANCE, self.provenance(unit)))
+        for name in self.dates:
+            rec[name] = self.date(rec.get(name))
+        return tuple(rec[k] for k in columns)
+
+
 def _build(rnd, store: Store, form: Form) -> pd.DataFrame:
-    reg = rnd.ctx.registry
+    """The frame from one tuple a row, read by pandas as it reads records (a dict a row took 1 GB at 3,000 units)."""
     progress = form.role == "progress"
-    register = register_tasks(store, rnd.register_keys) if progress else {}
-    adjusted, pending = adjustment_notes(store, rnd.register_keys) if progress else ({}, {})
-    as_of = rnd.as_of
-    records = []
-    seen: set[tuple[str, str]] = set()
-    dates = {c.name for c in form.main.columns if c.type == "date"} | {"deadline", "start_date"}
-
-    def provenance(unit: str) -> dict:
-        u = reg.units.get(unit)
-        return {"_unit": unit, "_unit_name": u.name if u else unit, "_parent_unit": u.parent if u else "",
-                "_parent_name": reg.parent_name(unit)}
-
-    for r in store.iter_rows(form.id, rnd.period.code, form.main.id):  # streamed: the rows are not held twice
-        unit = r["_unit"]
-        rec = {c.name: r.get(c.name) for c in form.main.columns}
-        rec.update(provenance(unit))
-        rec.update(_file=r["_file"], _sha256=r["_sha256"], _sheet=r["_sheet"], _row=r["_row"])
-        if progress:
-            task = register.get((unit, r.get("task_code"))) or {}
-            seen.add((unit, r.get("task_code")))
-            for k in TASK_FIELDS:
-                if task.get(k) not in (None, ""):
-                    rec[k] = task[k]  # the register as adjusted wins over what the template carried
-                else:
-                    rec.setdefault(k, None)
-            rec["_register"] = task.get("_register", "")
-            rec["_dropped"] = bool(task.get("dropped"))
-            rec["_adjusted"] = adjusted.get((unit, r.get("task_code")), "")
-            rec["_pending"] = pending.get((unit, r.get("task_code")), "")
-        for name in dates:
-            if name in rec:
-                rec[name] = as_date(rec.get(name))
-        records.append(rec)
+    rows = _Rows(form, rnd.ctx.registry, task_index(store, rnd.register_keys) if progress else {},
+                 adjustment_notes(store, rnd.register_keys) if progress else ({}, {}))
+    records = [rows.of_returned(r) for r in store.iter_rows(form.id, rnd.period.code, form.main.id)]  # streamed
+    columns = rows.returned + rows.extras if records else []
+    missing = []
     if progress:  # tasks of the register the unit has not reported on (no return, or a task added since), of the
         # units that report in this round (not the office's own tasks that others' cascade from)
-        reporting = {u.code for u in rnd.expected(form)} | {unit for unit, _ in seen}
-        for (unit, code), task in sorted(register.items()):
-            if (unit, code) in seen or unit not in reporting:
-                continue
-            rec = {c.name: None for c in form.main.columns}
-            rec.update({k: task.get(k) for k in TASK_FIELDS}, task_code=code, _register=task["_register"],
-                       _dropped=bool(task.get("dropped")), _reported=False,
-                       _adjusted=adjusted.get((unit, code), ""), _pending=pending.get((unit, code), ""), _file="", _sha256="", _sheet="",
-                       _row=None, **provenance(unit))
-            for name in dates:
-                rec[name] = as_date(rec.get(name))
-            records.append(rec)
-    df = pd.DataFrame.from_records(records)
+        reporting = {u.code for u in rnd.expected(form)} | {unit for unit, _ in rows.seen}
+        missing = [(unit, code, task) for (unit, code), task in sorted(rows.register.items())
+                   if (unit, code) not in rows.seen and unit in reporting]
+        if missing:
+            columns = _unique(columns + rows.unreported)  # the returned rows' order first, as pandas reads records
+        records += [rows.of_unreported(unit, code, task, columns) for unit, code, task in missing]
+    drop = rows.extras if records and not missing else []  # no task unreported: no such column
+    df = pd.DataFrame.from_records(records, columns=columns, exclude=drop) if records else pd.DataFrame.from_records([])
+    del records, rows
     if progress:
         from ..definitions.rules import load_rules, not_started_share
 
-        df = _judge(df, as_of, rnd.period.start.year, not_started_share(load_rules(rnd.ws.root)),
+        df = _judge(df, rnd.as_of, rnd.period.start.year, not_started_share(load_rules(rnd.ws.root)),
                     meaning=status_meaning(form))
     return df
+
+
+def _unique(names: list[str]) -> list[str]:
+    return list(dict.fromkeys(names))
 
 
 def _register_start(key: Any) -> date | None:
@@ -192,9 +271,10 @@ def _judge(df: pd.DataFrame, as_of: date, year: int, share: float | None = None,
     df["_on_track"] = [v.on_track for v in verdicts]
     df["_late"] = [v.late for v in verdicts]
     df["_completed_on"] = [v.completed_on for v in verdicts]
-    df["_date_note"] = [v.note for v in verdicts]
+    words: dict[str, str] = {}  # a note made afresh for each task: one object each distinct note
+    df["_date_note"] = [words.setdefault(v.note, v.note) for v in verdicts]
     df["_elapsed"] = [round(100 * v.elapsed, 1) if v.elapsed is not None else None for v in verdicts]
-    df["_timeline"] = [v.timeline for v in verdicts]
+    df["_timeline"] = [words.setdefault(v.timeline, v.timeline) for v in verdicts]
     df["_attainment"] = attainment(df) * 100
     return df
 
