@@ -26,11 +26,15 @@ if TYPE_CHECKING:  # pragma: no cover
 _QUALITY = DEFAULT_SETTINGS["quality"]
 
 
+# the fields of a registered task the checks read (Lookups.register): a check that reads another adds it here
+CHECKED_TASK_FIELDS = ("title", "deadline", "baseline", "target")
+
+
 @dataclass
 class Lookups:
     """What the rules need beyond the file itself, prepared once per collect."""
 
-    register: dict[str, dict[str, dict]] = field(default_factory=dict)  # unit -> task_code -> task
+    register: dict[str, dict[str, dict]] = field(default_factory=dict)  # unit -> code -> CHECKED_TASK_FIELDS
     register_codes: set[str] = field(default_factory=set)
     titles: TextGroups = field(default_factory=lambda: TextGroups(_QUALITY["similar_title_threshold"]))
     reports: TextGroups = field(default_factory=lambda: TextGroups(_QUALITY["copied_report_threshold"]))
