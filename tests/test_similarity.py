@@ -217,7 +217,12 @@ def test_copy_groups_from_kept_links_are_the_groups_searched_again(threshold):
     searched = copy_groups(kept, threshold)
     assert len(searched) > 20
     assert copy_groups(kept, threshold, known=known) == searched
-    assert _linked(kept, known) is not None
+    grouping, full = _linked(kept, known), TextGroups(threshold)
+    for owner, label, text in kept:
+        full.add(owner, label, text)
+    alone = [e for e in full.entries if len(e.uses) == 1 and not e.near]  # a text used once, like no other
+    assert grouping is not None and alone  # gets no entry: it can never be in a group
+    assert sum(len(e.uses) for e in grouping.entries) == sum(len(e.uses) for e in full.entries) - len(alone)
     new = kept + [("Q", "Q-1", "Một việc mới hoàn toàn khác")]  # collected since: not held, so searched
     assert _linked(new, known) is None and copy_groups(new, threshold, known=known) == copy_groups(new, threshold)
     assert copy_groups(kept, 0.5, known=known) == copy_groups(kept, 0.5)  # another threshold: searched
