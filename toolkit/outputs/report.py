@@ -117,6 +117,7 @@ def write_reports(rnd, pdf: bool = False, progress: Callable[[int, int], None] |
                     jobs.append(_breakthrough(rnd, store, form, out, root))
                 elif form.role == "followup":
                     jobs.append(_followup(rnd, store, form, out, root))
+        rnd.ctx.frames.clear()  # the round's last stage: its documents' data is made, the round frame is not kept
         docs = render_many(jobs, progress, workers, pool)
     result = ReportResult(folder=str(out), documents=docs, notes=notes)
     blank = missing_identity(rnd.ws.office)
@@ -416,9 +417,21 @@ def _card_rows(df: pd.DataFrame) -> dict[str, dict[str, list[dict]]]:
     def column(name: str) -> list:
         return df[name].tolist() if name in df else [None] * n
 
-    lines = [{"title": fmt.text(title), "deadline": fmt.day(deadline), "status": fmt.text(status),
-              "percent": fmt.percent(percent, 0), "state": STATES.get(state, "")}
-             for title, deadline, status, percent, state in zip(df["title"].tolist(), df["deadline"].tolist(),
+    days, percents = {}, {}  # a few distinct deadlines and percentages: each formatted once, its text shared
+
+    def day(value) -> str:
+        if value not in days:
+            days[value] = fmt.day(value)
+        return days[value]
+
+    def percent(value) -> str:
+        if value not in percents:
+            percents[value] = fmt.percent(value, 0)
+        return percents[value]
+
+    lines = [{"title": fmt.text(title), "deadline": day(deadline), "status": fmt.text(status),
+              "percent": percent(percent_), "state": STATES.get(state, "")}
+             for title, deadline, status, percent_, state in zip(df["title"].tolist(), df["deadline"].tolist(),
                                                                 column("status"), column("percent"),
                                                                 df["_state"].tolist())]
     out["unit"] = {k: [lines[i] for i in ix] for k, ix in df.groupby("_unit").indices.items()}
