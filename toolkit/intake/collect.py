@@ -37,7 +37,7 @@ from ..sheets import Workbook, fit_row, print_setup
 from ..store import Store
 from ..store.lock import round_lock
 from ..text import fold, xml_safe
-from .checks import CHECKED_TASK_FIELDS, Lookups
+from .checks import CHECKED_TASK_FIELDS, Lookups, TasksByUnit
 from .feedback import feedback_path, write_feedback
 from .pool import Bounds, default_workers, failure_issue, process_pool
 from .similarity import TextGroups, TextLinks
@@ -877,12 +877,16 @@ def prepare_lookups(ctx: Context, store: Store, form: Form, period: Period) -> L
     lk = Lookups(unit_names={u.code: u.name for u in ctx.registry.units.values()},
                  titles=TextGroups(q["similar_title_threshold"]), reports=TextGroups(q["copied_report_threshold"]))
     key = period.register_key
-    if form.role == "progress":  # of each task, the fields the checks read (a dict of all 25: 230 MB at 3,000 units)
+    if form.role == "progress":  # of each task, the fields the checks read, a unit at a time
         from ..register.frame import TASK_FIELDS, task_index
 
+        keys = Round(ctx, period, (form,)).register_keys
         at = [(k, TASK_FIELDS.index(k)) for k in CHECKED_TASK_FIELDS]
-        for (unit, code), t in task_index(store, Round(ctx, period, (form,)).register_keys).items():
-            lk.register.setdefault(unit, {})[code] = {k: t[i] for k, i in at}
+
+        def tasks_of(unit: str) -> dict[str, dict]:
+            return {code: {k: t[i] for k, i in at} for (_, code), t in task_index(store, keys, unit=unit).items()}
+
+        lk.register = TasksByUnit(tasks_of)
     lk.register_codes = {code for code, in store.iter_register(key, ("task_code",))}
     for sheet, rule in form.rules("similar-across-units"):
         if rule.get("parent"):

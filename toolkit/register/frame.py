@@ -92,20 +92,20 @@ SHARED_FIELDS = frozenset({"area", "kind", "leader_id", "indicator", "unit_measu
 _REFUSAL = ("confirmation", "confirmed_version", "version")
 
 
-def task_index(store: Store, keys: list[str], only: str = "") -> dict[tuple[str, str], tuple]:
+def task_index(store: Store, keys: list[str], only: str = "", unit: str | None = None) -> dict[tuple[str, str], tuple]:
     """(unit, task code) -> (the TASK_FIELDS' values…, register key, dropped) for the tasks of the given registers
     that the office has not refused: :func:`register_tasks` as one small tuple a task, streamed from the store (the
-    frame reads a few fields of every task; a dict a task took 230 MB at 3,000 units). ``only``: see
+    frame reads a few fields of every task; a dict a task took 230 MB at 3,000 units). ``only``, ``unit``: see
     Store.iter_register."""
     out: dict[tuple[str, str], tuple] = {}
     shared: dict = {}
     share = [k in SHARED_FIELDS for k in TASK_FIELDS]
     for key in keys:
-        for unit, code, *values, state, conf_v, ver, dropped in store.iter_register(
-                key, ("unit_code", "task_code", *TASK_FIELDS, *_REFUSAL, "dropped"), only):
+        for owner, code, *values, state, conf_v, ver, dropped in store.iter_register(
+                key, ("unit_code", "task_code", *TASK_FIELDS, *_REFUSAL, "dropped"), only, unit):
             if state == "refused" and conf_v == ver:
                 continue  # refused, and not changed by the unit since
-            out[(unit, code)] = (*(shared.setdefault(v, v) if s and type(v) is str else v
+            out[(owner, code)] = (*(shared.setdefault(v, v) if s and type(v) is str else v
                                    for v, s in zip(values, share)), key, dropped)
     return out
 
