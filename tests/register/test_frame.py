@@ -99,3 +99,31 @@ def test_the_frame_holds_no_dict_a_row_while_it_is_built(ws):
     assert len(df) == n
     a_dict = sys.getsizeof({k: None for k in df.columns})
     assert (peak - current) / n < a_dict, ((peak - current) / n, a_dict)
+
+
+def test_the_cascade_of_two_registers_is_taken_after_the_later_register_wins(ws):
+    """Merge's cascade sheet reads only the tasks that cascade or are cascaded; with a term register beside the year's,
+    a task's later copy wins first (the year's copy cascades TU-01, the term's does not: no cascade)."""
+    ctx = _round(ws, {"XLS": [task("XLS-01")]}, {"XLS": [_progress("XLS-01", "Đang thực hiện – đúng tiến độ")]})
+    store = ctx.store
+    cols = store.columns("tasks")
+    base = dict(zip(cols, store._x("SELECT * FROM tasks WHERE register_key='2025'").table()[1][0]))
+
+    def put(key, unit, code, parent):
+        row = dict(base, register_key=key, unit_code=unit, task_code=code, parent_code=parent, title=f"{key}:{code}")
+        store._x(f"INSERT INTO tasks ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})", [row[c] for c in cols])
+
+    store._begin()
+    for args in [("2025", "TU", "TU-01", None), ("2025", "XLS", "XLS-02", "TU-01"), ("2021-2025", "XLS", "XLS-02", None),
+                 ("2025", "XMC", "XMC-03", None), ("2021-2025", "XMC", "XMC-03", "TU-01"),
+                 ("2025", "XMC", "XMC-05", "TU-01")]:
+        put(*args)
+    store._end(True)
+    parent = TASK_FIELDS.index("parent_code")
+    for keys in (["2025", "2021-2025"], ["2021-2025", "2025"], ["2025"]):
+        every = task_index(store, keys)
+        heads = {t[parent] for t in every.values() if t[parent]}
+        expected = [(k, t) for k, t in every.items() if t[parent] or k[1] in heads]
+        assert list(task_index(store, keys, only="cascade").items()) == expected, keys
+    assert [k for k in task_index(store, ["2025", "2021-2025"], only="cascade")] == [
+        ("TU", "TU-01"), ("XMC", "XMC-03"), ("XMC", "XMC-05")]

@@ -420,14 +420,16 @@ def _card_rows(df: pd.DataFrame) -> dict[str, dict[str, list[dict]]]:
     days, percents = {}, {}  # a few distinct deadlines and percentages: each formatted once, its text shared
 
     def day(value) -> str:
-        if value not in days:
-            days[value] = fmt.day(value)
-        return days[value]
+        key = (type(value), repr(value))  # (1 == 1.0 == True and 0.0 == -0.0, but each reads its own way)
+        if key not in days:
+            days[key] = fmt.day(value)
+        return days[key]
 
     def percent(value) -> str:
-        if value not in percents:
-            percents[value] = fmt.percent(value, 0)
-        return percents[value]
+        key = (type(value), repr(value))
+        if key not in percents:
+            percents[key] = fmt.percent(value, 0)
+        return percents[key]
 
     lines = [{"title": fmt.text(title), "deadline": day(deadline), "status": fmt.text(status),
               "percent": percent(percent_), "state": STATES.get(state, "")}

@@ -97,6 +97,11 @@ def task_index(store: Store, keys: list[str], only: str = "", unit: str | None =
     that the office has not refused: :func:`register_tasks` as one small tuple a task, streamed from the store (the
     frame reads a few fields of every task; a dict a task took 230 MB at 3,000 units). ``only``, ``unit``: see
     Store.iter_register."""
+    if only == "cascade" and len(keys) > 1:  # a later register's copy of a task wins: filtered once it has won
+        tasks = task_index(store, keys, unit=unit)
+        parent = TASK_FIELDS.index("parent_code")
+        heads = {t[parent] for t in tasks.values() if t[parent]}
+        return {k: t for k, t in tasks.items() if t[parent] or k[1] in heads}
     out: dict[tuple[str, str], tuple] = {}
     shared: dict = {}
     share = [k in SHARED_FIELDS for k in TASK_FIELDS]
