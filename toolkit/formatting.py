@@ -6,6 +6,7 @@ writer: Word documents, text in workbooks, CLI lines. Built on Babel's ``vi`` lo
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
@@ -58,6 +59,20 @@ def _formatted(value: str, digits: int) -> str:
     documents write the same few thousand figures over and over (Babel takes ~70 µs a number)."""
     pattern = "#,##0" + ("." + "#" * digits if digits > 0 else "")
     return format_decimal(_rounded(float(value), digits), format=pattern, locale=LOCALE)
+
+
+def once(fn: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """``fn`` memoised for one batch of values with few distinct ones (a round's deadlines, percentages): each
+    computed once and its result shared. Keyed on the value's type and repr, not its equality: 1 == 1.0 == True and
+    0.0 == -0.0 in a dict, but each reads its own way."""
+    done: dict = {}
+
+    def cached(value: Any) -> Any:
+        key = (type(value), repr(value))
+        if key not in done:
+            done[key] = fn(value)
+        return done[key]
+    return cached
 
 
 def seconds(value: float) -> str:

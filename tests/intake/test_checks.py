@@ -91,7 +91,7 @@ def test_the_lookups_hold_of_each_task_the_fields_the_checks_read(ctx):
 
     make_return(ctx, "registration", "XLS", "2025", [task("XLS-01", deadline=date(2025, 3, 31), target=12),
                                                      task("XLS-02", baseline=11.2, target=8.5)])
-    collect(open_round(ctx, "2025"), feedback=False)
+    collect(open_round(ctx, "2025"))
     lk = prepare_lookups(ctx, ctx.store, ctx.form("progress"), parse_period("2025-H1"))
     reads = []
     load = lk.register._load

@@ -26,10 +26,10 @@ def _round(ws, tasks: dict[str, list[dict]], reports: dict[str, list[dict]]):
     ctx = load_context(ws)
     for unit, rows in tasks.items():
         make_return(ctx, "registration", unit, "2025", rows)
-    collect(open_round(ctx, "2025"), feedback=False)
+    collect(open_round(ctx, "2025"))
     for unit, rows in reports.items():
         make_return(ctx, "progress", unit, "2025-H1", rows, received=date(2025, 7, 5))
-    got = collect(open_round(ctx, "2025-H1"), feedback=False)
+    got = collect(open_round(ctx, "2025-H1"))
     assert got.count("rejected") == 0, [(f.file, [i.message for i in f.issues]) for f in got.files]
     return ctx
 

@@ -417,19 +417,7 @@ def _card_rows(df: pd.DataFrame) -> dict[str, dict[str, list[dict]]]:
     def column(name: str) -> list:
         return df[name].tolist() if name in df else [None] * n
 
-    days, percents = {}, {}  # a few distinct deadlines and percentages: each formatted once, its text shared
-
-    def day(value) -> str:
-        key = (type(value), repr(value))  # (1 == 1.0 == True and 0.0 == -0.0, but each reads its own way)
-        if key not in days:
-            days[key] = fmt.day(value)
-        return days[key]
-
-    def percent(value) -> str:
-        key = (type(value), repr(value))
-        if key not in percents:
-            percents[key] = fmt.percent(value, 0)
-        return percents[key]
+    day, percent = fmt.once(fmt.day), fmt.once(lambda v: fmt.percent(v, 0))  # few distinct: formatted once each
 
     lines = [{"title": fmt.text(title), "deadline": day(deadline), "status": fmt.text(status),
               "percent": percent(percent_), "state": STATES.get(state, "")}

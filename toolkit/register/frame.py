@@ -19,6 +19,7 @@ import pandas as pd
 from ..definitions.forms import Form
 from ..definitions.judge import DONE, STATES, judge
 from ..errors import PeriodError
+from ..formatting import once
 from ..periods import parse_period
 from ..store import Store
 from .fields import describe
@@ -59,14 +60,19 @@ def round_frame(rnd, store: Store, form: Form) -> pd.DataFrame:
     return frames[key].copy(deep=False)  # copy-on-write: a stage's changes never reach the kept frame
 
 
+def refused(confirmation: Any, confirmed_version: Any, version: Any) -> bool:
+    """A task the office refused, and the unit has not changed since: out of the register the stages read."""
+    return confirmation == "refused" and confirmed_version == version
+
+
 def register_tasks(store: Store, keys: list[str]) -> dict[tuple[str, str], dict]:
     """(unit, task code) -> task, for the tasks of the given registers that the office has not refused (the store
     reads a register once per command, see Store.register)."""
     out = {}
     for key in keys:
         for t in store.register(key):  # new dicts, ours to complete
-            if t.get("confirmation") == "refused" and t.get("confirmed_version") == t.get("version"):
-                continue  # refused, and not changed by the unit since
+            if refused(t.get("confirmation"), t.get("confirmed_version"), t.get("version")):
+                continue
             t["_register"] = key
             out[(t["unit_code"], t["task_code"])] = t
     return out
@@ -108,8 +114,8 @@ def task_index(store: Store, keys: list[str], only: str = "", unit: str | None =
     for key in keys:
         for owner, code, *values, state, conf_v, ver, dropped in store.iter_register(
                 key, ("unit_code", "task_code", *TASK_FIELDS, *_REFUSAL, "dropped"), only, unit):
-            if state == "refused" and conf_v == ver:
-                continue  # refused, and not changed by the unit since
+            if refused(state, conf_v, ver):
+                continue
             out[(owner, code)] = (*(shared.setdefault(v, v) if s and type(v) is str else v
                                    for v, s in zip(values, share)), key, dropped)
     return out
@@ -143,20 +149,13 @@ class _Rows:
         self.seen: set[tuple[str, str]] = set()
         self.units: dict[str, tuple] = {}
         self.shared: dict = {}
-        self.as_date: dict = {}
+        self.date = once(as_date)  # a few distinct deadlines: one date object each
 
     def provenance(self, unit: str) -> tuple:  # once a unit
         if unit not in self.units:
             u = self.registry.units.get(unit)
             self.units[unit] = (unit, u.name if u else unit, u.parent if u else "", self.registry.parent_name(unit))
         return self.units[unit]
-
-    def date(self, value: Any) -> date | None:
-        if not isinstance(value, str):
-            return as_date(value)
-        if value not in self.as_date:
-            self.as_date[value] = as_date(value)
-        return self.as_date[value]
 
     def of_returned(self, r: dict) -> tuple:
         """A returned row; for a progress report completed from the register, whose adjusted values win over what
