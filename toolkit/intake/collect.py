@@ -16,6 +16,7 @@ import shutil
 import stat
 import time
 from collections.abc import Callable
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -716,8 +717,11 @@ def write_all_feedback(ctx: Context, store: Store, period: Period, result: Colle
     if workers < 2 or len(jobs) < 8:
         paths = [_feedback_job(a) for a in args]
     else:
-        with process_pool(workers) as pool:
-            paths = list(pool.map(_feedback_job, args, chunksize=4))
+        try:
+            with process_pool(workers) as pool:
+                paths = list(pool.map(_feedback_job, args, chunksize=4))
+        except BrokenProcessPool:  # a worker killed from outside (the OOM killer): the copies written here instead
+            paths = [_feedback_job(a) for a in args]
     for (fr, _), p in zip(jobs, paths):
         if p.startswith("!"):
             fr.issues.append(make_issue("feedback-failed", file=fr.file, unit=fr.unit, detail=p[1:]))
