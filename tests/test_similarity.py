@@ -153,6 +153,39 @@ def test_common_wording_does_not_hide_a_near_copy():
     assert hits is not None and {o for o, _, _ in hits.first} == expected and hits.count == 600
 
 
+
+@pytest.mark.parametrize("threshold", [0.6, 0.88])
+def test_a_file_checked_then_added_links_exactly_the_near_pairs(threshold):
+    """Collect checks every text of a file, then adds them all (what a check learnt is reused when its text is
+    added: its folded key, the ids of its pairs, its matches then): every near pair is linked, as a brute force
+    over all distinct texts finds them, whatever the file sizes and however often a text repeats."""
+    rows = labelled_titles(2500, seed=7)
+    rows += [(f"V{i % 40:03d}", f"R{i}", t) for i, (_, _, t) in enumerate(rows[:300])]  # texts seen again later
+    files: dict[str, list[tuple[str, str]]] = {}
+    for owner, label, text in rows:
+        files.setdefault(owner, []).append((label, text))
+    index, one_by_one = TextGroups(threshold), TextGroups(threshold)
+    for owner, texts in files.items():
+        checked = [index.matches(text) for _, text in texts]
+        for (label, text), found in zip(texts, checked):
+            assert [(e.text, s) for e, s in found] == [(e.text, s) for e, s in one_by_one.matches(text)]
+        for label, text in texts:
+            index.add(owner, label, text)
+            one_by_one.add(owner, label, text)
+    sets = {}
+    for e in index.entries:
+        sets[e.id] = grams(e.text)
+    expected = set()
+    for (a, ga), (b, gb) in combinations(sets.items(), 2):
+        inter = len(ga & gb)
+        if inter / (len(ga) + len(gb) - inter) >= threshold:
+            expected.add((a, b))
+    linked = {(min(e.id, o), max(e.id, o)) for e in index.entries for o, _ in e.near}
+    assert linked == expected and len(expected) > 100
+    assert [(e.text, sorted(e.near), e.uses) for e in index.entries] == \
+        [(e.text, sorted(e.near), e.uses) for e in one_by_one.entries]
+    assert not index.asked and not index.folded  # nothing kept once every checked text was added
+
 @pytest.mark.parametrize("threshold", [0.5, 0.7, 0.88, 0.9, 0.95, 1.0])
 def test_min_overlap_is_the_least_overlap_reaching_the_threshold(threshold):
     for n in range(1, 200):

@@ -40,10 +40,15 @@ from ..text import fold
 @functools.lru_cache(maxsize=4096)
 def grams(text: str) -> frozenset[str]:
     """The word pairs of the folded text ("a b c" -> {"a b", "b c"}); one word -> {word}; blank -> empty."""
-    words = fold(text).split()
+    return _pairs(fold(text))
+
+
+def _pairs(key: str) -> frozenset[str]:
+    """:func:`grams` of a text already folded (a key of TextGroups)."""
+    words = key.split()
     if len(words) < 2:
         return frozenset(words)
-    return frozenset(f"{words[i]} {words[i + 1]}" for i in range(len(words) - 1))
+    return frozenset([f"{a} {b}" for a, b in zip(words, words[1:])])
 
 
 def clear_caches() -> None:
@@ -137,7 +142,10 @@ class TextGroups:
         self.df: list[int] = []  # pair id -> number of entries holding it
         self.postings: dict[int, dict[int, list[int]]] = {}  # size -> pair id -> entry ids (ascending)
         self.big: dict[tuple[int, int], set[int]] = {}  # the same as sets, for long ones once needed
-        self.asked: dict[str, tuple[int, list[tuple[int, float]]]] = {}  # text -> (entries then, its matches)
+        # a text checked and not yet added (a file's texts are checked, then added): its folded key, and
+        # key -> (entries then, its matches, ids of its pairs known then, its pairs unknown then)
+        self.folded: dict[str, str] = {}
+        self.asked: dict[str, tuple[int, list[tuple[int, float]], frozenset[int], list[str]]] = {}
         self.compared = 0  # full comparisons made (for benchmarks)
 
     def __len__(self) -> int:
@@ -145,29 +153,40 @@ class TextGroups:
 
     def add(self, owner: str, label: str, text: str) -> None:
         """Record that `owner` used `text` (under `label`, e.g. a task code)."""
-        key = fold(text)
+        key = self.folded.pop(text, None)
+        if key is None:
+            key = fold(text)
         entry = self.by_key.get(key)
         if entry is None:
-            g = grams(key)
-            if not g:
-                return
-            ids = frozenset(self._gram_id(x) for x in g)
+            then, found, known, unknown = self.asked.pop(key, (-1, None, None, None))
+            if found is None:
+                g = _pairs(key)
+                if not g:
+                    return
+                ids = frozenset(self._gram_id(x) for x in g)
+            else:  # the ids of the pairs met since it was checked are given now, in the same order as then
+                ids = known.union([self._gram_id(x) for x in unknown]) if unknown else known
             entry = Entry(len(self.entries), text, tuple(sorted(ids)))
-            entry.near = self._near(key, ids)
+            entry.near = self._near(ids, then, found)
+            entries = self.entries
             for other, sim in entry.near:
-                self.entries[other].near.append((entry.id, sim))
-            self.entries.append(entry)
+                entries[other].near.append((entry.id, sim))
+            entries.append(entry)
             self.by_key[key] = entry
-            by_gram = self.postings.setdefault(len(ids), {})
+            size = len(ids)
+            by_gram = self.postings.get(size)
+            if by_gram is None:
+                by_gram = self.postings[size] = {}
+            df, big, eid = self.df, self.big, entry.id
             for i in ids:
-                self.df[i] += 1
+                df[i] += 1
                 posting = by_gram.get(i)
                 if posting is None:
-                    by_gram[i] = [entry.id]
+                    by_gram[i] = [eid]
                 else:
-                    posting.append(entry.id)
-                    if len(posting) > BIG and (len(ids), i) in self.big:
-                        self.big[len(ids), i].add(entry.id)
+                    posting.append(eid)
+                    if len(posting) > BIG and (size, i) in big:
+                        big[size, i].add(eid)
         entry.use(owner, label)
 
     def labels(self, entry: Entry, owner: str) -> list[str]:
@@ -182,13 +201,19 @@ class TextGroups:
         if entry is not None:
             found = [(entry.id, 1.0), *entry.near]
         else:
-            g = grams(key)
+            g = _pairs(key)
             if not g:
                 return []
-            found = self._search(frozenset(self.vocab[x] for x in g if x in self.vocab), len(g))
+            vocab = self.vocab
+            known = frozenset([vocab[x] for x in g if x in vocab])
+            found = self._search(known, len(g))
             if len(self.asked) > 4096:
                 self.asked.clear()
-            self.asked[key] = (len(self.entries), found[:])  # a file's texts are checked, then added
+                self.folded.clear()
+            # a file's texts are checked, then added: what add needs again is kept
+            self.asked[key] = (len(self.entries), found[:], known,
+                               [x for x in g if x not in vocab] if len(known) < len(g) else [])
+            self.folded[text] = key
         found.sort(key=lambda x: (-x[1], x[0]))
         return [(self.entries[i], sim) for i, sim in found]
 
@@ -229,9 +254,10 @@ class TextGroups:
                     count -= 1
         return Hits(similarity=picked[0][2], first=picked, count=count)
 
-    def _near(self, key: str, ids: frozenset[int]) -> list[tuple[int, float]]:
-        """Matches of a new text: those found when it was checked, plus the few entries added since."""
-        then, found = self.asked.pop(key, (-1, None))
+    def _near(self, ids: frozenset[int], then: int, found: list[tuple[int, float]] | None
+               ) -> list[tuple[int, float]]:
+        """Matches of a new text: those found when it was checked (with ``then`` entries), plus the few entries
+        added since."""
         if found is None or len(self.entries) - then > BIG:
             return self._search(ids, len(ids))
         t, n = self.threshold, len(ids)

@@ -105,6 +105,16 @@ def to_json_value(value: Any) -> Any:
     return value
 
 
+def _json_default(value: Any) -> Any:
+    if isinstance(value, date):  # (a datetime too)
+        return to_json_value(value)
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+#: a row's values as the store keeps them: json.dumps of their to_json_value, with the encoder made once
+row_json = json.JSONEncoder(ensure_ascii=False, default=_json_default).encode
+
+
 JOURNAL = "y_kien.jsonl"  # the office's decisions on a register, kept in the archive of the register's round
 GUARD = {"on": True}  # toolkit.rebuild turns the guard off while it builds a new store from the archive
 
@@ -771,7 +781,7 @@ class Store:
                 "INSERT INTO rows (submission_id, sheet_id, sheet, excel_row, unit_code, task_code, data) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?)",
                 [(sid, r["sheet_id"], r["sheet"], r["excel_row"], sub.get("unit_code"), r.get("task_code"),
-                  json.dumps({k: to_json_value(v) for k, v in r["values"].items()}, ensure_ascii=False))
+                  row_json(r["values"]))
                  for r in rows])
             self._many(
                 "INSERT INTO issues (submission_id, file_name, unit_code, code, severity, sheet, cell, excel_row, "
