@@ -882,13 +882,13 @@ def prepare_lookups(ctx: Context, store: Store, form: Form, period: Period) -> L
                  titles=TextGroups(q["similar_title_threshold"]), reports=TextGroups(q["copied_report_threshold"]))
     key = period.register_key
     if form.role == "progress":  # of each task, the fields the checks read, a unit at a time
-        from ..register.frame import TASK_FIELDS, task_index
+        from ..register.frame import task_index
 
         keys = Round(ctx, period, (form,)).register_keys
-        at = [(k, TASK_FIELDS.index(k)) for k in CHECKED_TASK_FIELDS]
 
         def tasks_of(unit: str) -> dict[str, dict]:
-            return {code: {k: t[i] for k, i in at} for (_, code), t in task_index(store, keys, unit=unit).items()}
+            return {code: dict(zip(CHECKED_TASK_FIELDS, t))
+                    for (_, code), t in task_index(store, keys, unit=unit, fields=CHECKED_TASK_FIELDS).items()}
 
         lk.register = TasksByUnit(tasks_of)
     lk.register_codes = {code for code, in store.iter_register(key, ("task_code",))}

@@ -146,6 +146,7 @@ class TextGroups:
         # key -> (entries then, its matches, ids of its pairs known then, its pairs unknown then)
         self.folded: dict[str, str] = {}
         self.asked: dict[str, tuple[int, list[tuple[int, float]], frozenset[int], list[str]]] = {}
+        self.recent: tuple[int, dict[int, list[int]]] = (-1, {})  # (n, pair id -> ids of the entries from n on)
         self.compared = 0  # full comparisons made (for benchmarks)
 
     def __len__(self) -> int:
@@ -168,6 +169,14 @@ class TextGroups:
                 ids = known.union([self._gram_id(x) for x in unknown]) if unknown else known
             entry = Entry(len(self.entries), text, tuple(sorted(ids)))
             entry.near = self._near(ids, then, found)
+            start, recent = self.recent
+            if start >= 0:
+                for i in entry.grams:
+                    r = recent.get(i)
+                    if r is None:
+                        recent[i] = [entry.id]
+                    else:
+                        r.append(entry.id)
             entries = self.entries
             for other, sim in entry.near:
                 entries[other].near.append((entry.id, sim))
@@ -255,18 +264,33 @@ class TextGroups:
         return Hits(similarity=picked[0][2], first=picked, count=count)
 
     def _near(self, ids: frozenset[int], then: int, found: list[tuple[int, float]] | None
-               ) -> list[tuple[int, float]]:
-        """Matches of a new text: those found when it was checked (with ``then`` entries), plus the few entries
-        added since."""
+              ) -> list[tuple[int, float]]:
+        """Matches of a new text: those found when it was checked (with ``then`` entries), plus those among the few
+        entries added since (a file's earlier texts: collect checks a file's texts, then adds them). Those are
+        posted by pair in ``recent``; a match lacks at most n - min_overlap(n) of the text's n pairs, so it holds
+        one of any n - min_overlap(n) + 1 of them: the rarest are looked up, and only what they find compared."""
         if found is None or len(self.entries) - then > BIG:
+            self.recent = (-1, {})
             return self._search(ids, len(ids))
-        t, n = self.threshold, len(ids)
-        for e in self.entries[then:]:
-            m = len(e.grams)
+        start, recent = self.recent
+        if start != then:  # the entries added since `then`, afresh (at most BIG)
+            recent = {}
+            for e in self.entries[then:]:
+                for i in e.grams:
+                    recent.setdefault(i, []).append(e.id)
+            self.recent = (then, recent)
+        if not recent:
+            return found
+        t, n, entries = self.threshold, len(ids), self.entries
+        get = recent.get
+        probes = sorted([(len(get(i, ())), i) for i in ids])[:n - min_overlap(n, t) + 1]
+        candidates = {c for _, i in probes for c in get(i, ())}
+        for c in sorted(candidates):
+            m = len(entries[c].grams)
             if (m / n if m < n else n / m) >= t:
-                inter = len(ids.intersection(e.grams))
+                inter = len(ids.intersection(entries[c].grams))
                 if inter / (n + m - inter) >= t:
-                    found.append((e.id, inter / (n + m - inter)))
+                    found.append((c, inter / (n + m - inter)))
         return found
 
     def _gram_id(self, gram: str) -> int:

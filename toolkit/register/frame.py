@@ -98,22 +98,23 @@ SHARED_FIELDS = frozenset({"area", "kind", "leader_id", "indicator", "unit_measu
 _REFUSAL = ("confirmation", "confirmed_version", "version")
 
 
-def task_index(store: Store, keys: list[str], only: str = "", unit: str | None = None) -> dict[tuple[str, str], tuple]:
-    """(unit, task code) -> (the TASK_FIELDS' values…, register key, dropped) for the tasks of the given registers
-    that the office has not refused: :func:`register_tasks` as one small tuple a task, streamed from the store (the
-    frame reads a few fields of every task; a dict a task took 230 MB at 3,000 units). ``only``, ``unit``: see
-    Store.iter_register."""
+def task_index(store: Store, keys: list[str], only: str = "", unit: str | None = None,
+               fields: tuple[str, ...] = TASK_FIELDS) -> dict[tuple[str, str], tuple]:
+    """(unit, task code) -> (the values of ``fields`` (TASK_FIELDS)…, register key, dropped) for the tasks of the
+    given registers that the office has not refused: :func:`register_tasks` as one small tuple a task, streamed from
+    the store (the frame reads a few fields of every task; a dict a task took 230 MB at 3,000 units). ``only``,
+    ``unit``: see Store.iter_register."""
     if only == "cascade" and len(keys) > 1:  # a later register's copy of a task wins: filtered once it has won
-        tasks = task_index(store, keys, unit=unit)
-        parent = TASK_FIELDS.index("parent_code")
+        tasks = task_index(store, keys, unit=unit, fields=fields)
+        parent = fields.index("parent_code")
         heads = {t[parent] for t in tasks.values() if t[parent]}
         return {k: t for k, t in tasks.items() if t[parent] or k[1] in heads}
     out: dict[tuple[str, str], tuple] = {}
     shared: dict = {}
-    share = [k in SHARED_FIELDS for k in TASK_FIELDS]
+    share = [k in SHARED_FIELDS for k in fields]
     for key in keys:
         for owner, code, *values, state, conf_v, ver, dropped in store.iter_register(
-                key, ("unit_code", "task_code", *TASK_FIELDS, *_REFUSAL, "dropped"), only, unit):
+                key, ("unit_code", "task_code", *fields, *_REFUSAL, "dropped"), only, unit):
             if refused(state, conf_v, ver):
                 continue
             out[(owner, code)] = (*(shared.setdefault(v, v) if s and type(v) is str else v
