@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
+import pytest
 from conftest import make_return, task
 
 from toolkit.cycle.confirm import confirm
@@ -30,3 +31,44 @@ def test_the_review_step_comes_after_collect_and_status_and_before_the_outputs(c
                     "confirmation": 2}
     assert Path(run.merge.path).name == "tong_hop_dang_ky_2025.xlsx" and run.score is None
     assert run.to_dict()["merge"]["outputs"][0]["rows"] == 2
+
+
+def test_each_stage_runs_with_the_collector_less_often_and_gives_the_threshold_back(ctx, monkeypatch):
+    """toolkit.memory: inside collect, merge, score and report the youngest generation is collected every YOUNG
+    containers; outside (and after a stage that failed) the process has its own threshold again."""
+    import gc
+
+    import toolkit.outputs.merge as merge_module
+    import toolkit.outputs.score as score_module
+    from toolkit.errors import ToolkitError
+    from toolkit.intake.collect import collect
+    from toolkit.memory import YOUNG
+
+    before = gc.get_threshold()
+    make_return(ctx, "registration", "XLS", "2025", [task("XLS-01", deadline=date(2025, 3, 31))])
+    run_round(open_round(ctx, "2025"))
+    make_return(ctx, "progress", "XLS", "2025-H1", [{"task_code": "XLS-01", "status": "Hoàn thành", "percent": 100,
+                                                     "completed_on": date(2025, 3, 20)}], received=date(2025, 7, 5))
+    inside: dict[str, set] = {}
+
+    def spy(stage, real):
+        def wrapper(*args, **kwargs):
+            inside.setdefault(stage, set()).add(gc.get_threshold()[0])
+            return real(*args, **kwargs)
+        return wrapper
+
+    monkeypatch.setattr(merge_module, "round_frame", spy("merge", merge_module.round_frame))
+    monkeypatch.setattr(score_module, "round_frame", spy("score", score_module.round_frame))
+
+    def step(label, i, n):
+        return lambda *a: inside.setdefault(label, set()).add(gc.get_threshold()[0])
+
+    between = []
+    run = run_round(open_round(ctx, "2025-H1"), step=lambda label, i, n: (between.append(gc.get_threshold()),
+                                                                         step(label, i, n))[1])
+    assert run.score is not None and run.report.documents
+    assert inside == {"Tiếp nhận": {YOUNG}, "merge": {YOUNG}, "score": {YOUNG}, "Xuất văn bản": {YOUNG}}
+    assert set(between) == {before} and gc.get_threshold() == before
+    with pytest.raises(ToolkitError):  # a period nobody opened: collect refuses, and the threshold is given back
+        collect(open_round(ctx, "2031-H1"))
+    assert gc.get_threshold() == before

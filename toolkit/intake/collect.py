@@ -30,6 +30,7 @@ from ..issue_labels import issue_label
 from ..issues import Issue, Report, Severity, make_issue
 from ..machine import MachineFault, as_fault, is_storage_error
 from ..mail.unpack import expand_inbox, is_mail_file
+from ..memory import fewer_collections
 from ..paths import distinct_names
 from ..periods import Period, parse_period
 from ..read import SPREADSHEET_EXTS, Limits, open_workbook
@@ -179,6 +180,7 @@ def _not_regular(path: Path) -> str | None:
     return ""
 
 
+@fewer_collections
 def collect(rnd: Round, inbox: str | Path | None = None, feedback: bool = True,
             progress: Callable[[int, int, str], None] | None = None, workers: int | None = None,
             _hook: Callable[[str, str], None] | None = None) -> CollectResult:

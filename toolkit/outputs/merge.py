@@ -20,6 +20,7 @@ from ..definitions.vocabulary import status_word
 from ..files import atomic_path
 from ..intake.similarity import add_copy_sheets
 from ..issue_labels import issue_label
+from ..memory import fewer_collections
 from ..paths import safe_filename
 from ..register.fields import register_labels
 from ..register.frame import RESERVED_TITLES, TASK_FIELDS, as_date, round_frame, summarise, task_index
@@ -68,6 +69,7 @@ class MergeResult:
                 "outputs": [o.__dict__ for o in self.outputs]}
 
 
+@fewer_collections
 def merge(rnd) -> MergeResult:
     """Consolidated workbooks of a round: one per form of the round."""
     started = time.perf_counter()

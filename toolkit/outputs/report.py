@@ -24,6 +24,7 @@ from ..definitions.forms import Form
 from ..definitions.judge import FAILED, STATES
 from ..definitions.workbook import S_SETTINGS, workbook_path
 from ..errors import TemplateError
+from ..memory import fewer_collections
 from ..paths import safe_filename
 from ..register.frame import round_frame, summarise
 from ..register.history import compare_with_previous
@@ -93,6 +94,7 @@ def _job(root, kind: str, path: Path, context: dict, images: dict | None = None)
 
 # --- the round's documents --------------------------------------------------------------------------------
 
+@fewer_collections
 def write_reports(rnd, pdf: bool = False, progress: Callable[[int, int], None] | None = None,
                   workers: int | None = None) -> ReportResult:
     started = time.perf_counter()

@@ -28,6 +28,7 @@ from ..errors import ToolkitError
 from ..files import atomic_path
 from ..formatting import number
 from ..intake.coerce import is_blank, to_number
+from ..memory import fewer_collections
 from ..paths import safe_filename
 from ..read import cell_ref, open_rows
 from ..register.frame import attainment, round_frame, status_meaning
@@ -501,6 +502,7 @@ def _explain(s: Score, rows: _Rows, ix: np.ndarray, general_note: str, scale: di
     return why
 
 
+@fewer_collections
 def score(rnd) -> ScoreResult:
     started = time.perf_counter()
     rnd = as_round(rnd)
