@@ -229,7 +229,7 @@ def _data_columns(form: Form, rnd) -> list[tuple[str, str, float, str]]:
 
 def _data_sheet(wb, f, df: pd.DataFrame, form: Form, rnd, title: str) -> None:
     """All rows with provenance, written column by column with type-specific writers (the biggest sheet)."""
-    cols, columns = data_values(df, form, rnd)
+    cols, columns = data_columns(df, form, rnd)
     n = len(df)
     for part, first in enumerate(range(0, max(n, 1), SHEET_ROWS)):  # an Excel sheet holds 1,048,576 rows
         last = min(first + SHEET_ROWS, n)
@@ -238,27 +238,44 @@ def _data_sheet(wb, f, df: pd.DataFrame, form: Form, rnd, title: str) -> None:
         _write_data_rows(ws, f, columns, first, last, [c[2] for c in cols])
 
 
-def data_values(df: pd.DataFrame, form: Form, rnd) -> tuple[list, list]:
-    """The data sheet's columns (field, title, width, type) and their values, one list per column."""
+def data_columns(df: pd.DataFrame, form: Form, rnd) -> tuple[list, list]:
+    """The data sheet's columns (field, title, width, type), each with what gives its values for a block of rows
+    (``values(start, end)``): the frame's column, turned into Python values a block at a time (the whole sheet as
+    lists held 90 MB more at 3,000 units)."""
     cols = _data_columns(form, rnd)
     reg = rnd.ctx.registry
     leader_cols = {c.name for c in form.main.columns if c.type == "leader"} | {"leader_id"}
     n = len(df)
     columns = []
     for name, _, _, kind in cols:
+        base = name[: -len("__name")] if name.endswith("__name") else name
+        series = df[base] if n and base in df else None
         if name.endswith("__name"):
-            base = name[: -len("__name")]
-            codes = df[base].tolist() if n and base in df else [None] * n
             names = {k: v.name for k, v in (reg.leaders if base in leader_cols else reg.units).items()}
-            values = [names.get(c) if isinstance(c, str) else None for c in codes]
-        else:
-            values = df[name].tolist() if n and name in df else [None] * n
-        if name == "_state":
-            values = [STATES.get(v, v) for v in values]
+
+            def convert(codes: list, names=names) -> list:
+                return [names.get(c) if isinstance(c, str) else None for c in codes]
+        elif name == "_state":
+            def convert(values: list) -> list:
+                return [STATES.get(v, v) for v in values]
         elif name == "_attainment":
-            values = [round(v, 1) if isinstance(v, float) and v == v else None for v in values]
+            def convert(values: list) -> list:
+                return [round(v, 1) if isinstance(v, float) and v == v else None for v in values]
+        else:
+            convert = None
+
+        def values(start: int, end: int, series=series, convert=convert) -> list:
+            out = series.iloc[start:end].tolist() if series is not None else [None] * (end - start)
+            return convert(out) if convert is not None else out
+
         columns.append(("date" if kind == "date" else kind, values))
     return cols, columns
+
+
+def data_values(df: pd.DataFrame, form: Form, rnd) -> tuple[list, list]:
+    """The data sheet's columns (field, title, width, type) and their values, one list per column."""
+    cols, columns = data_columns(df, form, rnd)
+    return cols, [(kind, values(0, len(df))) for kind, values in columns]
 
 
 def _write_data_rows(ws, f, columns: list, first: int, last: int, widths: list[float]) -> None:
@@ -290,11 +307,12 @@ def _write_data_rows(ws, f, columns: list, first: int, last: int, widths: list[f
     for start in range(first, last, 4096):  # a block of rows at a time: bounded memory on any round
         end = min(start + 4096, last)
         top = start - first + 1
+        block = [(kind, values(start, end)) for kind, values in columns]
         if not ws.constant_memory:  # row heights from the text as received
-            for i, texts in enumerate(zip(*(values[start:end] for _, values in columns)), start=top):
+            for i, texts in enumerate(zip(*(values for _, values in block)), start=top):
                 fit_row(ws, i, [(v, w) for v, w in zip(texts, widths) if isinstance(v, str) and len(v) > w],
                         points=11)
-        ws.stream_columns(top, [[value(v, kind) for v in values[start:end]] for kind, values in columns], formats)
+        ws.stream_columns(top, [[value(v, kind) for v in values] for kind, values in block], formats)
 
 
 def _extra_sheet(wb, f, sheet, rows: list[dict]) -> None:
