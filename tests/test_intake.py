@@ -293,6 +293,22 @@ def test_real_password_protected_workbooks_are_reported_never_read(ctx, tmp_path
         "Tệp được đặt mật khẩu nên không thể đọc."
 
 
+def test_formula_cells_are_found_from_their_formulas_as_a_scan_of_every_cell_finds_them():
+    """read._formula_cells finds the cells holding "<f" from each "<f" back to its cell: the same cells as matching
+    every cell of the sheet, around columns, self-closed and attribute-less cells, inline strings, cached values and a
+    conditional format's <formula> outside any cell."""
+    from toolkit.read import _CELL, _formula_cells
+
+    xml = (b'<worksheet><cols><col min="1" max="3" width="9"/></cols><sheetData><row r="1">'
+           b'<c r="A1" t="s"><v>0</v></c><c r="B1"/><c r="C1"><f>1+1</f></c><c r="D1"><f>A1</f><v>2</v></c></row>'
+           b'<row r="2"><c r="A2" t="inlineStr"><is><t>x</t></is></c><c><f>SUM(A1:A2)</f></c>'
+           b'<c r="B2" s="3"><f t="shared" ref="B2:B3" si="0">C1*2</f></c><c r="C2" t="str"><f>"a"</f><v>a</v></c>'
+           b'</row></sheetData><conditionalFormatting sqref="A1"><cfRule type="expression" priority="1">'
+           b'<formula>A1&gt;0</formula></cfRule></conditionalFormatting></worksheet>')
+    every = [m.group(0) for m in _CELL.finditer(xml) if m.group(2) and b"<f" in m.group(2)]
+    assert [m.group(0) for m in _formula_cells(xml)] == every and len(every) == 5
+
+
 def test_formula_cells_with_and_without_cached_values(ctx, tmp_path):
     """Formulas typed by a unit into data cells. Written by a library (openpyxl), the file holds no computed value:
     the cell is reported. Saved by a spreadsheet program (LibreOffice here, Excel at the office) the file holds the

@@ -398,7 +398,7 @@ def _read_uncached_formulas(wb: Workbook) -> None:
                 if b"<f" not in xml:
                     continue
                 sheet = wb.sheets[name]
-                for cell in _CELL.finditer(xml):
+                for cell in _formula_cells(xml):
                     body = cell.group(2)
                     if not body or b"<f" not in body or _CACHED.search(body):
                         continue
@@ -407,6 +407,28 @@ def _read_uncached_formulas(wb: Workbook) -> None:
                         sheet.uncached.add((int(ref.group(2)), _col_number(ref.group(1).decode())))
     except Exception:
         return  # best effort: a file calamine read but whose package this cannot follow keeps plain values
+
+
+def _formula_cells(xml: bytes):
+    """The cells (``_CELL`` matches) of a sheet's XML that hold "<f": each found from a "<f" back to the start of
+    its cell, rather than every cell of the sheet matched (a template has a few formula cells among thousands).
+    In XML a "<" is always a tag, so the last "<c" tag before a "<f" starts the cell holding it, if any does."""
+    done = -1
+    at = xml.find(b"<f")
+    while at != -1:
+        start = at
+        while True:
+            start = xml.rfind(b"<c", 0, start)
+            after = xml[start + 2:start + 3]
+            if start == -1 or not (after.isalnum() or after == b"_"):  # (as the pattern's \b)
+                break
+        cell = _CELL.match(xml, start) if start > done else None
+        if cell is not None and cell.end() > at:  # the "<f" is inside this cell (not a later <formula>)
+            done = start
+            yield cell
+            at = xml.find(b"<f", cell.end())
+        else:
+            at = xml.find(b"<f", at + 2)
 
 
 def _col_number(letters: str) -> int:

@@ -370,7 +370,10 @@ def read_rows(sub: Submission, ctx: Context, spec: Sheet, data: SheetData, heade
 
 
 def _converted(typed: str, text: str) -> bool:
-    """True when the text differs from what was typed beyond Unicode normalisation and spacing."""
+    """True when the text differs from what was typed beyond Unicode normalisation and spacing (``text`` is
+    NFC, as clean_text returns it: the same as typed, the common case, is no conversion)."""
+    if typed == text:
+        return False
     import unicodedata
 
     return " ".join(unicodedata.normalize("NFC", typed).split()) != " ".join(text.split())
