@@ -119,12 +119,22 @@ def test_word_documents_contain_the_figures(ctx):
     assert len(doc.inline_shapes) == 2  # both charts
 
 
-def test_the_report_keeps_no_round_frame_and_formats_each_value_once(ctx):
+def test_the_report_keeps_no_round_frame_and_formats_each_value_once(ctx, monkeypatch):
     """The report is the round's last stage: once its documents' data is made, the session keeps no round frame
-    while they render (370 MB at 3,000 units); a card's deadline or percentage is one text shared by every task
-    that has it."""
+    while its charts are drawn and its documents render (370 MB at 3,000 units); a card's deadline or percentage is
+    one text shared by every task that has it."""
+    import toolkit.outputs.report as report
     from toolkit.outputs.report import _card_rows
     from toolkit.register.frame import round_frame
+
+    drawn = []
+
+    def draw(*args):
+        drawn.append(bool(rnd.ctx.frames))
+        return real(*args)
+
+    real = report._draw_charts
+    monkeypatch.setattr(report, "_draw_charts", draw)
 
     _round(ctx)
     rnd = open_round(ctx, "2025-H1")
@@ -134,7 +144,9 @@ def test_the_report_keeps_no_round_frame_and_formats_each_value_once(ctx):
     lines = [line for card in _card_rows(df)["unit"].values() for line in card]
     assert [x["percent"] for x in lines] == ["40%", "100%", "100%"] and lines[1]["percent"] is lines[2]["percent"]
     write_reports(rnd)
-    assert not rnd.ctx.frames
+    assert not rnd.ctx.frames and drawn == [False]
+    doc = docx.Document(rnd.output / "van_ban" / "bao_cao_tong_hop_2025-H1.docx")
+    assert len(doc.inline_shapes) == 2  # both charts, drawn from the data taken before the frame was let go
 
 
 def test_a_card_formats_values_equal_in_python_each_its_own_way():
