@@ -127,7 +127,8 @@ def test_a_font_without_vietnamese_is_passed_over(monkeypatch, tmp_path):
                        "_on_track": [False, False], "_judged": [True, True], "_late": [True, True]})
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        images = report._charts(tmp_path, df, [("Thiếu nguồn lực (kinh phí, nhân lực)", 1)])
+        images = report._draw_charts(tmp_path, report.unit_chart_data(df), [("Thiếu nguồn lực (kinh phí, nhân lực)", 1)],
+                                     df.empty)
     assert Path(images["chart_units"]).stat().st_size > 5000
     assert json.loads((tmp_path / "tinh_hinh_thuc_hien.json").read_text("utf-8"))["font"] == "DejaVu Serif"
 

@@ -169,14 +169,6 @@ class TextGroups:
                 ids = known.union([self._gram_id(x) for x in unknown]) if unknown else known
             entry = Entry(len(self.entries), text, tuple(sorted(ids)))
             entry.near = self._near(ids, then, found)
-            start, recent = self.recent
-            if start >= 0:
-                for i in entry.grams:
-                    r = recent.get(i)
-                    if r is None:
-                        recent[i] = [entry.id]
-                    else:
-                        r.append(entry.id)
             entries = self.entries
             for other, sim in entry.near:
                 entries[other].near.append((entry.id, sim))
@@ -187,6 +179,8 @@ class TextGroups:
             if by_gram is None:
                 by_gram = self.postings[size] = {}
             df, big, eid = self.df, self.big, entry.id
+            start, recent = self.recent
+            kept = recent if start >= 0 else None  # the file's entries by pair, while _near keeps them
             for i in ids:
                 df[i] += 1
                 posting = by_gram.get(i)
@@ -196,6 +190,8 @@ class TextGroups:
                     posting.append(eid)
                     if len(posting) > BIG and (size, i) in big:
                         big[size, i].add(eid)
+                if kept is not None:
+                    kept.setdefault(i, []).append(eid)
         entry.use(owner, label)
 
     def labels(self, entry: Entry, owner: str) -> list[str]:

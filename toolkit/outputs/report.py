@@ -349,10 +349,6 @@ def unit_chart_data(df: pd.DataFrame) -> list[dict]:
     return out
 
 
-def _charts(folder: Path, df: pd.DataFrame, causes: list[tuple[str, int]]) -> dict[str, str]:
-    return _draw_charts(folder, unit_chart_data(df), causes, df.empty)
-
-
 def _draw_charts(folder: Path, data: list[dict], causes: list[tuple[str, int]], empty: bool) -> dict[str, str]:
     """The report's charts: by unit (``data``: unit_chart_data) and the causes of delay."""
     images = {"chart_units": "", "chart_causes": ""}
