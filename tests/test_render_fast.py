@@ -106,6 +106,36 @@ def test_the_fast_render_gives_docxtpl_s_document(tmp_path, monkeypatch, units, 
     assert "&lt;năm&gt; &amp; cam kết" in xml and "{{" not in xml and "{%" not in xml
 
 
+def test_the_template_s_unchanging_parts_are_compressed_once_and_carried_whole(tmp_path):
+    """A round writes thousands of documents from one template: its styles, theme and settings go into every one
+    byte for byte and are compressed once per process; each document still holds every part of the template exactly
+    once, with or without pictures, and reads as Word reads it."""
+    logo = _png(tmp_path / "logo.png", (120, 120), "red")
+    template = _template(tmp_path / "mau.docx", logo)
+    charts = {"chart_units": _png(tmp_path / "c.png", PNG_WIDE, "blue"), "chart_causes": ""}
+    outs = [tmp_path / f"ra{i}.docx" for i in range(4)]
+    for i, out in enumerate(outs):
+        render.render_many([(str(template), str(out), _context(i + 1),
+                             charts if i % 2 else dict.fromkeys(charts, ""))])
+    taken = render._BODY[str(template)]
+    assert set(taken.bases) == {False, True}  # one package base with pictures, one without, each made once
+    with zipfile.ZipFile(template) as z:
+        parts = {n: z.read(n) for n in z.namelist()}
+    own = {"word/document.xml", "word/_rels/document.xml.rels", "[Content_Types].xml"}
+    for i, out in enumerate(outs):
+        with zipfile.ZipFile(out) as z:
+            assert z.testzip() is None
+            names = z.namelist()
+            assert len(names) == len(set(names)), out  # no part twice
+            added = {n for n in names if n not in parts}
+            assert added == ({"word/media/image2.png"} if i % 2 else set())
+            assert set(parts) <= set(names)
+            assert all(z.read(n) == data for n, data in parts.items() if n not in own)
+        doc = docx.Document(str(out))
+        assert len(doc.inline_shapes) == 1 + i % 2
+        assert f"Đảng ủy xã Ỹ Lữ số {i}: Đạt {i}% & vượt" in "\n".join(p.text for p in doc.paragraphs)
+
+
 def test_a_template_without_the_picture_namespaces_is_rendered_the_slow_way(tmp_path):
     """A template whose document does not declare the drawing namespaces (a clerk's template saved by another program)
     still gets its chart, through docxtpl."""
