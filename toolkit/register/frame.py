@@ -110,15 +110,20 @@ def task_index(store: Store, keys: list[str], only: str = "", unit: str | None =
         heads = {t[parent] for t in tasks.values() if t[parent]}
         return {k: t for k, t in tasks.items() if t[parent] or k[1] in heads}
     out: dict[tuple[str, str], tuple] = {}
-    shared: dict = {}
-    share = [k in SHARED_FIELDS for k in fields]
+    intern = {}.setdefault
+    share = [i for i, k in enumerate(fields, start=2) if k in SHARED_FIELDS]  # positions in the row read
+    n = len(fields) + 2
     for key in keys:
-        for owner, code, *values, state, conf_v, ver, dropped in store.iter_register(
-                key, ("unit_code", "task_code", *fields, *_REFUSAL, "dropped"), only, unit):
-            if refused(state, conf_v, ver):
+        for row in store.iter_register(key, ("unit_code", "task_code", *fields, *_REFUSAL, "dropped"), only, unit):
+            if row[n] == "refused" and row[n + 1] == row[n + 2]:  # refused(): the office refused this version
                 continue
-            out[(owner, code)] = (*(shared.setdefault(v, v) if s and type(v) is str else v
-                                   for v, s in zip(values, share)), key, dropped)
+            values = list(row[2:n])
+            for i in share:
+                v = row[i]
+                if type(v) is str:
+                    values[i - 2] = intern(v, v)
+            values += (key, row[-1])
+            out[(row[0], row[1])] = tuple(values)
     return out
 
 
