@@ -229,15 +229,22 @@ def _progress_tables(df: pd.DataFrame) -> dict:
                            fmt.text(r.get("delay_cause")) or ("Chưa báo cáo" if r["_state"] == "not_reported"
                                                               else STATES[r["_state"]]),
                            fmt.text(r.get("_pending"))) if x)}
-                      for r in failed.to_dict("records")]
+                      for r in _records(failed, "title", "_unit_name", "deadline", "percent", "delay_cause", "_state",
+                                        "_pending")]
     causes = Counter(x for x in df.get("delay_cause", pd.Series(dtype=object)).dropna() if not fmt.missing(x)) \
         if len(df) else Counter()
     ctx["causes"] = [{"cause": k, "count": v} for k, v in causes.most_common()]
     ctx["_causes_counts"] = causes.most_common()
     props = df[df["proposals"].notna()] if len(df) and "proposals" in df else df.iloc[0:0]
     ctx["proposals"] = [{"unit": r["_unit_name"], "text": fmt.text(r["proposals"])}
-                        for r in props.to_dict("records") if not fmt.missing(r["proposals"])]
+                        for r in _records(props, "_unit_name", "proposals") if not fmt.missing(r["proposals"])]
     return ctx
+
+
+def _records(df: pd.DataFrame, *names: str) -> list[dict]:
+    """``df.to_dict("records")`` of the columns a table reads, those the round has (not all 45 of the frame's: the
+    same values, a fraction of the work)."""
+    return df[[n for n in names if n in df]].to_dict("records")
 
 
 def _classification(rnd, scores: list[StoredScore], status) -> dict:
