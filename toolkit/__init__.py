@@ -6,6 +6,9 @@ The public API (what the skins and analysts import), loaded on first use so that
     session = open_workspace("D:/van_phong")          # workspace, forms, registry, one store handle
     rnd = open_round(session, "2025-H1")              # the Round every stage takes
     run = run_round(rnd, pdf=True)                    # collect, status, merge, score, report
+
+A script that runs rounds keeps them under ``if __name__ == "__main__":``: collect's workers and `run_round`'s merge
+start fresh interpreters (on Windows, and for the merge everywhere), which import the script's main module again.
 """
 
 from importlib import import_module

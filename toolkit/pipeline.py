@@ -5,6 +5,11 @@ It hands back the stages' own result objects (:class:`RoundRun`); ``to_dict()`` 
 prints. Between what was collected and what is produced, the office may decide on it (confirm registrations,
 adjust tasks): the ``review`` callback is called there with the round and the stages' results so far (the demo
 plays the clerk in it).
+
+Merge runs in a process of its own while score and the Word documents are made here (outputs.merge.merge_beside):
+one core's work beside stages that leave a core idle and share this process's interpreter. The stages' lines are
+said in the usual order once all are done; a merge that fails fails the run after the other stages' outputs are
+written.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from . import formatting, text
 from .intake import similarity
 from .intake.collect import CollectResult, collect
 from .mail.fetch import fetch_round
-from .outputs.merge import MergeResult, merge
+from .outputs.merge import MergeResult, merge_beside
 from .outputs.report import ReportResult, write_reports
 from .outputs.score import ScoreResult, score
 from .outputs.status import StatusResult, round_statuses
@@ -78,17 +83,24 @@ def run_round(rnd: Round, pdf: bool = False, log: Callable[[str], None] = lambda
     if review is not None:  # the office's decisions on the returns (confirmations, adjustments) come before outputs
         review(rnd, run)
     stage("Tổng hợp")
-    run.merge = merge(rnd)
+    merging = merge_beside(rnd)  # in a process of its own, while score and the Word documents are made here
+    later: list[str] = []  # their lines, said after the merge's as before
+    try:
+        if rnd.has("progress"):
+            stage("Chấm điểm, xếp loại")
+            s = run.score = score(rnd)
+            label = " sơ bộ" if s.preliminary else ""
+            later.append(f"Xếp loại{label}: {len(s.units)} đơn vị, {len(s.leaders)} lãnh đạo → {s.path}")
+            later += [f"  Lưu ý: {note}" for note in s.notes]
+        rep = run.report = write_reports(rnd, pdf=pdf, progress=stage("Xuất văn bản"))
+    except Exception:
+        merging.wait()  # the merge finishes before the run says it failed (Ctrl+C does not wait: it ends with us)
+        raise
+    run.merge = merging.result()
     for line in run.merge.lines():
         log(f"Tổng hợp — {line}")
-    if rnd.has("progress"):
-        stage("Chấm điểm, xếp loại")
-        s = run.score = score(rnd)
-        label = " sơ bộ" if s.preliminary else ""
-        log(f"Xếp loại{label}: {len(s.units)} đơn vị, {len(s.leaders)} lãnh đạo → {s.path}")
-        for note in s.notes:
-            log(f"  Lưu ý: {note}")
-    rep = run.report = write_reports(rnd, pdf=pdf, progress=stage("Xuất văn bản"))
+    for line in later:
+        log(line)
     log(f"Văn bản: {len(rep.documents)} tệp trong {rep.folder}" + (f"; {rep.pdf_message}" if pdf else ""))
     for note in rep.notes:
         log(f"  Lưu ý: {note}")

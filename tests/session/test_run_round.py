@@ -67,8 +67,81 @@ def test_each_stage_runs_with_the_collector_less_often_and_gives_the_threshold_b
     run = run_round(open_round(ctx, "2025-H1"), step=lambda label, i, n: (between.append(gc.get_threshold()),
                                                                          step(label, i, n))[1])
     assert run.score is not None and run.report.documents
-    assert inside == {"Tiếp nhận": {YOUNG}, "merge": {YOUNG}, "score": {YOUNG}, "Xuất văn bản": {YOUNG}}
+    assert inside == {"Tiếp nhận": {YOUNG}, "score": {YOUNG}, "Xuất văn bản": {YOUNG}}  # (merge: its own process)
     assert set(between) == {before} and gc.get_threshold() == before
+    merge_module.merge(open_round(ctx, "2025-H1"))  # merge as `toolkit merge` (and that process) runs it
+    assert inside["merge"] == {YOUNG} and gc.get_threshold() == before
     with pytest.raises(ToolkitError):  # a period nobody opened: collect refuses, and the threshold is given back
         collect(open_round(ctx, "2031-H1"))
     assert gc.get_threshold() == before
+
+
+def _progress_round(ctx):
+    make_return(ctx, "registration", "XLS", "2025", [task("XLS-01", deadline=date(2025, 3, 31)),
+                                                     task("XLS-02", deadline=date(2025, 12, 31))])
+    make_return(ctx, "registration", "BTC", "2025", [task("BTC-01", deadline=date(2025, 5, 31))])
+    run_round(open_round(ctx, "2025"))
+    make_return(ctx, "progress", "XLS", "2025-H1", [
+        {"task_code": "XLS-01", "status": "Hoàn thành", "percent": 100, "completed_on": date(2025, 3, 20)},
+        {"task_code": "XLS-02", "status": "Đang thực hiện – đúng tiến độ", "percent": 40}],
+                received=date(2025, 7, 5))
+
+
+def test_the_round_is_merged_in_a_process_of_its_own_beside_score_and_report(ctx, monkeypatch):
+    """`toolkit run` merges in another process while score and the Word documents are made here: this process does
+    not merge, and the workbook is the one `toolkit merge` writes."""
+    import openpyxl
+
+    import toolkit.outputs.merge as merge_module
+
+    _progress_round(ctx)
+    here: list[str] = []
+    real_merge = merge_module.merge
+    monkeypatch.setattr(merge_module, "merge", lambda rnd: (here.append(rnd.code), real_merge(rnd))[1])
+    said: list[str] = []
+    run = run_round(open_round(ctx, "2025-H1"), log=said.append)
+    assert here == []  # merged by the other process
+    assert run.score is not None and run.report.documents and (run.merge.rows, run.merge.units) == (2, 1)
+    firsts = [next(i for i, line in enumerate(said) if line.startswith(w)) for w in ("Tổng hợp", "Xếp loại", "Văn bản")]
+    assert firsts == sorted(firsts)  # said in the usual order
+
+    def sheets(path):
+        wb = openpyxl.load_workbook(path)
+        return {ws.title: [list(row) for row in ws.iter_rows(values_only=True)] for ws in wb.worksheets}
+
+    beside = sheets(run.merge.path)
+    again = real_merge(open_round(ctx, "2025-H1"))  # the same round merged on its own, in this process
+    assert sheets(again.path) == beside and again.lines() == run.merge.lines()
+    data = beside["Dữ liệu"]
+    assert sorted((r[0], r[2]) for r in data[1:] if r[0]) == [("BTC", "BTC-01"), ("XLS", "XLS-01"), ("XLS", "XLS-02")]
+
+
+def test_a_merge_process_that_cannot_start_is_replaced_by_a_merge_here(ctx, monkeypatch):
+    """A machine that refuses another process (a policy, a broken install) still gets its workbook: merged here."""
+    import toolkit.intake.pool as pool
+    from toolkit.intake.pool import WorkerError
+
+    _progress_round(ctx)
+
+    real = pool.run_bounded
+
+    def refuse(fn, *args, **kwargs):  # (collect's workers start as usual)
+        if fn.__name__ == "_merge_in_process":
+            raise WorkerError("Không khởi động được tiến trình")
+        return real(fn, *args, **kwargs)
+    monkeypatch.setattr(pool, "run_bounded", refuse)
+    run = run_round(open_round(ctx, "2025-H1"))
+    assert Path(run.merge.path).is_file() and (run.merge.rows, run.merge.units) == (2, 1)
+
+
+def test_a_merged_workbook_that_cannot_be_written_fails_the_run_after_score_and_report(ctx):
+    """The merge's error is the run's, raised with its own type once the other stages are done (their outputs
+    stand); nothing is said of a run that failed."""
+    _progress_round(ctx)
+    out = open_round(ctx, "2025-H1").output
+    (out / "tong_hop_tien_do_2025-H1.xlsx").mkdir(parents=True)  # where the workbook goes: a folder in the way
+    said: list[str] = []
+    with pytest.raises(OSError):
+        run_round(open_round(ctx, "2025-H1"), log=said.append)
+    assert (out / "xep_loai_2025-H1.xlsx").is_file() and list((out / "van_ban").rglob("*.docx"))
+    assert (out / "tong_hop_tien_do_2025-H1.xlsx").is_dir() and not any(line.startswith("Tổng hợp") for line in said)

@@ -7,6 +7,7 @@ Everything here reads the store, never the received files again.
 from __future__ import annotations
 
 import functools
+import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -79,6 +80,57 @@ def merge(rnd) -> MergeResult:
     result = MergeResult(outputs=[merge_form(rnd, form) for form in rnd.forms])
     result.seconds = time.perf_counter() - started
     return result
+
+
+class MergeBeside:
+    """:func:`merge` in a process of its own while the caller goes on (`toolkit run`: score and the Word documents).
+
+    Merge is one core's work (the round frame, then writing the workbook: 7 s at 1,000 units) beside stages that
+    leave a core idle part of the time and share this process's interpreter lock; in its own process it takes
+    neither. The process reads the store itself (its own connection) and writes the workbooks as `toolkit merge`
+    does; it is started the way collect's workers are (toolkit.intake.pool: ended with the caller, a fresh
+    interpreter on every OS). ``result()`` waits for it. When the process cannot start or does not finish (a machine
+    that refuses processes, a merge that raised), the round is merged again here: the workbooks are made, or a real
+    fault shows with its own error, as in `toolkit merge`."""
+
+    def __init__(self, rnd):
+        self._rnd = rnd
+        self._outcome = None
+        job = (str(rnd.ws.root), rnd.period.code, rnd.forms[0].id if rnd.explicit else None)
+        self._thread = threading.Thread(target=self._run, args=(job,), name="toolkit-merge", daemon=True)
+        self._thread.start()
+
+    def _run(self, job) -> None:  # (this thread only waits on the process's pipe)
+        from ..intake.pool import Bounds, run_bounded
+
+        try:
+            self._outcome = next(iter(run_bounded(_merge_in_process, [job], Bounds(0, 0, 1, "spawn"))))
+        except BaseException as exc:  # WorkerError (no process could start): merged in result()
+            self._outcome = exc
+
+    def wait(self) -> None:
+        self._thread.join()
+
+    def result(self) -> MergeResult:
+        self._thread.join()
+        out = self._outcome
+        if getattr(out, "ok", False) and isinstance(out.value, MergeResult):
+            return out.value
+        return merge(self._rnd)
+
+
+def merge_beside(rnd) -> MergeBeside:
+    """Start :func:`merge` of the round in a process of its own (see MergeBeside)."""
+    rnd = as_round(rnd)
+    rnd.require_started("tổng hợp")
+    return MergeBeside(rnd)
+
+
+def _merge_in_process(job) -> MergeResult:
+    root, period, form_id = job
+    from ..round import open_round
+
+    return merge(open_round(root, period, form_id))
 
 
 def merge_form(rnd, form: Form) -> MergeOutput:
@@ -327,5 +379,5 @@ def _extra_sheet(wb, f, sheet, rows: list[dict]) -> None:
     table(ws, 0, [c[1] for c in cols], data, f, [c[2] for c in cols])
 
 
-__all__ = ["merge", "merge_form", "MergeResult", "MergeOutput", "round_status", "round_statuses",
+__all__ = ["merge", "merge_form", "merge_beside", "MergeBeside", "MergeResult", "MergeOutput", "round_status", "round_statuses",
            "SUBMISSION_STATES", "STATE_COLUMNS"]
