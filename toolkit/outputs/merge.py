@@ -20,13 +20,14 @@ from ..definitions.judge import STATES, interim_rule
 from ..definitions.rules import load_rules, not_started_share
 from ..definitions.vocabulary import status_word
 from ..files import atomic_path
+from ..intake import pool
 from ..intake.similarity import add_copy_sheets
 from ..issue_labels import issue_label
 from ..memory import fewer_collections
 from ..paths import safe_filename
 from ..register.fields import register_labels
 from ..register.frame import RESERVED_TITLES, TASK_FIELDS, as_date, round_frame, summarise, task_index
-from ..round import as_round
+from ..round import as_round, open_round
 from ..sheets import Formats, _Serial, cell, fit_row, new_workbook, table
 from ..text import xml_safe
 from .status import SUBMISSION_STATES, form_status, round_status, round_statuses  # noqa: F401 (re-exported)
@@ -101,10 +102,8 @@ class MergeBeside:
         self._thread.start()
 
     def _run(self, job) -> None:  # (this thread only waits on the process's pipe)
-        from ..intake.pool import Bounds, run_bounded
-
         try:
-            self._outcome = next(iter(run_bounded(_merge_in_process, [job], Bounds(0, 0, 1, "spawn"))))
+            self._outcome = next(iter(pool.run_bounded(_merge_in_process, [job], pool.Bounds(0, 0, 1, "spawn"))))
         except BaseException as exc:  # WorkerError (no process could start): merged in result()
             self._outcome = exc
 
@@ -128,8 +127,6 @@ def merge_beside(rnd) -> MergeBeside:
 
 def _merge_in_process(job) -> MergeResult:
     root, period, form_id = job
-    from ..round import open_round
-
     return merge(open_round(root, period, form_id))
 
 
