@@ -7,7 +7,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from conftest import make_return, task
+from conftest import both_engines, make_return, task
 
 from toolkit.cycle.confirm import confirm
 from toolkit.pipeline import run_round
@@ -87,6 +87,7 @@ def _progress_round(ctx):
                 received=date(2025, 7, 5))
 
 
+@both_engines  # the merge's process opens the store itself: the workspace's SQLite file, or the server
 def test_the_round_is_merged_in_a_process_of_its_own_beside_score_and_report(ctx, monkeypatch):
     """`toolkit run` merges in another process while score and the Word documents are made here: this process does
     not merge, and the workbook is the one `toolkit merge` writes."""
