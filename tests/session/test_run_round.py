@@ -146,3 +146,16 @@ def test_a_merged_workbook_that_cannot_be_written_fails_the_run_after_score_and_
         run_round(open_round(ctx, "2025-H1"), log=said.append)
     assert (out / "xep_loai_2025-H1.xlsx").is_file() and list((out / "van_ban").rglob("*.docx"))
     assert (out / "tong_hop_tien_do_2025-H1.xlsx").is_dir() and not any(line.startswith("Tổng hợp") for line in said)
+
+
+def test_the_merge_process_uses_the_settings_the_caller_holds(ctx):
+    """A script that changes a setting without saving it gets one round: the merge's process, which loads the
+    workspace from disk, takes the caller's settings (here the threshold of copied reports, printed on its sheet)."""
+    import openpyxl
+
+    _progress_round(ctx)
+    rnd = open_round(ctx, "2025-H1")
+    rnd.ws.settings["quality"]["copied_report_threshold"] = 0.55  # in memory only
+    run = run_round(rnd)
+    note = openpyxl.load_workbook(run.merge.path)["Báo cáo giống nhau"]["A2"].value
+    assert "từ 55% trở lên" in note

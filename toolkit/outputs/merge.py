@@ -15,6 +15,7 @@ from datetime import date, datetime
 
 import pandas as pd
 
+from ..context import load_context
 from ..definitions.forms import Form
 from ..definitions.judge import STATES, interim_rule
 from ..definitions.rules import load_rules, not_started_share
@@ -88,16 +89,17 @@ class MergeBeside:
 
     Merge is one core's work (the round frame, then writing the workbook: 7 s at 1,000 units) beside stages that
     leave a core idle part of the time and share this process's interpreter lock; in its own process it takes
-    neither. The process reads the store itself (its own connection) and writes the workbooks as `toolkit merge`
-    does; it is started the way collect's workers are (toolkit.intake.pool: ended with the caller, a fresh
-    interpreter on every OS). ``result()`` waits for it. When the process cannot start or does not finish (a machine
+    neither. The process reads the workspace and the store itself (its own connection; the settings are the
+    caller's, as it holds them) and writes the workbooks as `toolkit merge` does; it is started the way collect's
+    workers are (toolkit.intake.pool: ended with the caller, a fresh interpreter on every OS). ``result()`` waits
+    for it. When the process cannot start or does not finish (a machine
     that refuses processes, a merge that raised), the round is merged again here: the workbooks are made, or a real
     fault shows with its own error, as in `toolkit merge`."""
 
     def __init__(self, rnd):
         self._rnd = rnd
         self._outcome = None
-        job = (str(rnd.ws.root), rnd.period.code, rnd.forms[0].id if rnd.explicit else None)
+        job = (str(rnd.ws.root), rnd.period.code, rnd.forms[0].id if rnd.explicit else None, rnd.ws.settings)
         self._thread = threading.Thread(target=self._run, args=(job,), name="toolkit-merge", daemon=True)
         self._thread.start()
 
@@ -126,8 +128,10 @@ def merge_beside(rnd) -> MergeBeside:
 
 
 def _merge_in_process(job) -> MergeResult:
-    root, period, form_id = job
-    return merge(open_round(root, period, form_id))
+    root, period, form_id, settings = job
+    ctx = load_context(root)
+    ctx.ws.settings = settings  # the caller's, as it holds them (a script may have changed them without saving)
+    return merge(open_round(ctx, period, form_id))
 
 
 def merge_form(rnd, form: Form) -> MergeOutput:
