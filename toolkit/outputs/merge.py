@@ -92,9 +92,11 @@ class MergeBeside:
     neither. The process reads the workspace and the store itself (its own connection; the settings are the
     caller's, as it holds them) and writes the workbooks as `toolkit merge` does; it is started the way collect's
     workers are (toolkit.intake.pool: ended with the caller, a fresh interpreter on every OS). ``result()`` waits
-    for it. When the process cannot start or does not finish (a machine
-    that refuses processes, a merge that raised), the round is merged again here: the workbooks are made, or a real
-    fault shows with its own error, as in `toolkit merge`."""
+    for it. When the process cannot start or does not finish (a machine that refuses processes, a merge that
+    raised), the round is merged again here: the workbooks are made, or a real fault shows with its own error, as
+    in `toolkit merge`."""
+
+    BOUNDS = pool.Bounds(timeout_s=0, memory_mb=0, workers=1, start_method="spawn")  # no limit on a whole merge
 
     def __init__(self, rnd):
         self._rnd = rnd
@@ -105,7 +107,7 @@ class MergeBeside:
 
     def _run(self, job) -> None:  # (this thread only waits on the process's pipe)
         try:
-            self._outcome = next(iter(pool.run_bounded(_merge_in_process, [job], pool.Bounds(0, 0, 1, "spawn"))))
+            self._outcome = next(iter(pool.run_bounded(_merge_in_process, [job], self.BOUNDS)))
         except BaseException as exc:  # WorkerError (no process could start): merged in result()
             self._outcome = exc
 
@@ -380,5 +382,5 @@ def _extra_sheet(wb, f, sheet, rows: list[dict]) -> None:
     table(ws, 0, [c[1] for c in cols], data, f, [c[2] for c in cols])
 
 
-__all__ = ["merge", "merge_form", "merge_beside", "MergeBeside", "MergeResult", "MergeOutput", "round_status", "round_statuses",
-           "SUBMISSION_STATES", "STATE_COLUMNS"]
+__all__ = ["merge", "merge_form", "merge_beside", "MergeBeside", "MergeResult", "MergeOutput", "round_status",
+           "round_statuses", "SUBMISSION_STATES", "STATE_COLUMNS"]

@@ -115,7 +115,7 @@ def task_index(store: Store, keys: list[str], only: str = "", unit: str | None =
     n = len(fields) + 2
     for key in keys:
         for row in store.iter_register(key, ("unit_code", "task_code", *fields, *_REFUSAL, "dropped"), only, unit):
-            if row[n] == "refused" and row[n + 1] == row[n + 2]:  # refused(): the office refused this version
+            if refused(row[n], row[n + 1], row[n + 2]):
                 continue
             values = list(row[2:n])
             for i in share:
