@@ -159,3 +159,46 @@ def test_the_merge_process_uses_the_settings_the_caller_holds(ctx):
     run = run_round(rnd)
     note = openpyxl.load_workbook(run.merge.path)["Báo cáo giống nhau"]["A2"].value
     assert "từ 55% trở lên" in note
+
+
+def test_the_merge_process_reads_the_round_frame_the_caller_built(ctx, monkeypatch):
+    """`toolkit run` builds the round frame once: score's, built before the merge starts, goes with the merge's job
+    (pickled, as the process's pipe carries it) and is read there; a frame of an older store state is not used."""
+    import pickle
+
+    import openpyxl
+
+    import toolkit.intake.pool as pool
+    import toolkit.register.frame as frame_module
+    from toolkit.intake.collect import collect
+    from toolkit.outputs.merge import _merge_in_process
+
+    _progress_round(ctx)
+    jobs: list = []
+    real = pool.run_bounded
+
+    def spy(fn, jobs_, *args, **kwargs):
+        if fn.__name__ == "_merge_in_process":
+            jobs.extend(jobs_)
+        return real(fn, jobs_, *args, **kwargs)
+    monkeypatch.setattr(pool, "run_bounded", spy)
+    run = run_round(open_round(ctx, "2025-H1"))
+    (handed,) = [j[-1] for j in jobs]
+    assert len(handed) == 1 and [key[1:3] for key in handed] == [("progress", "2025-H1")]
+    assert (run.merge.rows, run.merge.units) == (2, 1)
+
+    def rows(path):
+        return [list(r) for r in openpyxl.load_workbook(path)["Dữ liệu"].iter_rows(values_only=True)]
+
+    built: list[str] = []
+    real_build = frame_module._build
+    monkeypatch.setattr(frame_module, "_build", lambda rnd, *a: (built.append(rnd.code), real_build(rnd, *a))[1])
+    job = pickle.loads(pickle.dumps(jobs[0]))  # as the process receives it
+    merged = _merge_in_process(job)
+    assert built == [] and rows(merged.path) == rows(run.merge.path)  # the caller's frame, read, not built
+
+    make_return(ctx, "progress", "BTC", "2025-H1", [{"task_code": "BTC-01", "status": "Hoàn thành", "percent": 100,
+                                                     "completed_on": date(2025, 5, 2)}], received=date(2025, 7, 4))
+    collect(open_round(ctx, "2025-H1"))  # the store has changed since that frame was built
+    merged = _merge_in_process(pickle.loads(pickle.dumps(jobs[0])))
+    assert built == ["2025-H1"] and (merged.rows, merged.units) == (3, 2)
