@@ -7,7 +7,6 @@ VNI ("VNI-Times") is composite: a base letter followed by a Latin-1 character th
 
 from __future__ import annotations
 
-import functools
 import re
 import unicodedata
 
@@ -83,14 +82,13 @@ _FOLD = _fold_table()
 _NON_ALNUM = re.compile(r"[^0-9a-z]+")
 
 
-@functools.lru_cache(maxsize=65536)
-def _fold_text(text: str) -> str:
-    return _NON_ALNUM.sub(" ", text.lower().translate(_FOLD)).strip()
+FOLDS_KEPT = 65536  # folded texts kept at most: then forgotten all at once (a text's fold is cheap to make again)
+_folds: dict[str, str] = {}  # text -> its fold (codes and statuses met again and again; texts folded elsewhere)
 
 
 def clear_caches() -> None:
     """Forget the folded texts kept for speed (between two stages of one process: see pipeline.release_memory)."""
-    _fold_text.cache_clear()
+    _folds.clear()
 
 
 def fold(value: object) -> str:
@@ -98,7 +96,23 @@ def fold(value: object) -> str:
     if value is None:
         return ""
     text = value if isinstance(value, str) else str(value)
-    return _fold_text(text) if len(text) < 300 else _NON_ALNUM.sub(" ", text.lower().translate(_FOLD)).strip()
+    key = _folds.get(text)
+    if key is None:
+        key = _NON_ALNUM.sub(" ", text.lower().translate(_FOLD)).strip()
+        if len(text) < 300:
+            if len(_folds) >= FOLDS_KEPT:
+                _folds.clear()
+            _folds[text] = key
+    return key
+
+
+def known_folds(folds: dict[str, str]) -> None:
+    """Texts folded in another process (collect's workers fold the texts a file's near-duplicate checks compare,
+    while the collector, which checks one file after another, has the other work): kept, so that ``fold`` of
+    any of them is looked up. Each value must be ``fold`` of its key."""
+    if len(_folds) + len(folds) > FOLDS_KEPT:
+        _folds.clear()
+    _folds.update(folds)
 
 
 def normalise_name(value: object) -> str:

@@ -151,6 +151,25 @@ def measurable(sub, ps, rule, ctx, lk) -> Iterator[Issue]:
                              phrase=" ".join(title.split()[: len(phrase.split())]))
 
 
+NEAR_DUPLICATE_RULES = ("similar-across-units", "copied-text")
+
+
+def compared_folds(sub) -> dict[str, str]:
+    """The folded keys of the texts a file's near-duplicate rules compare (its report texts, its task titles), made
+    where the file is read: collect's workers, while the collector checks the files one after another (folding
+    60,000 texts of a 1,000-unit round takes it ~0.9 s). See text.known_folds."""
+    out: dict[str, str] = {}
+    for spec in sub.form.sheets if sub.form is not None else ():
+        ps = sub.sheets.get(spec.id)
+        columns = {rule["column"] for rule in spec.rules if rule["rule"] in NEAR_DUPLICATE_RULES} if ps else ()
+        for col in columns:
+            for row in ps.rows:
+                value = row.values.get(col)
+                if value.__class__ is str and value and value not in out:
+                    out[value] = fold(value)
+    return out
+
+
 def similar_across_units(sub, ps, rule, ctx, lk) -> Iterator[Issue]:
     """Titles near (lk.titles' threshold) those of other units accepted before this file in the round. With a
     ``parent`` column, a task cascaded from a superior task is not a copy of that task nor of the other tasks

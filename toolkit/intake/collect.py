@@ -38,8 +38,8 @@ from ..round import Round, as_round
 from ..sheets import Workbook, fit_row, print_setup
 from ..store import Store
 from ..store.lock import round_lock
-from ..text import fold, xml_safe
-from .checks import CHECKED_TASK_FIELDS, Lookups, TasksByUnit
+from ..text import fold, known_folds, xml_safe
+from .checks import CHECKED_TASK_FIELDS, Lookups, TasksByUnit, compared_folds
 from .feedback import feedback_path, write_feedback
 from .pool import Bounds, default_workers, failure_issue, process_pool
 from .similarity import TextGroups, TextLinks
@@ -484,6 +484,7 @@ def _parse_one(ctx: Context, path: Path, rel: str, form_id: str | None, period: 
         if sub.form is not None and sub.unit is not None and sub.period is not None:
             validate(sub, ctx, part="local")
             _timeliness(ctx, sub, path, period)
+            sub.folds = compared_folds(sub)
     except Exception as exc:
         sub = Submission(path=path, file_name=rel, format=wb.format)
         sub.add("file-failed", stage="đọc và kiểm tra", detail=_brief(exc))
@@ -581,6 +582,7 @@ def judge_file(run: Intake, job: FileJob) -> FileResult:
     lk = None
     if sub.form is not None and sub.unit is not None and sub.period is not None:
         lk = lookups.get(sub.form.id) or lookups.setdefault(sub.form.id, prepare_lookups(ctx, store, sub.form, period))
+        known_folds(sub.folds)  # folded by the worker that read the file
         validate(sub, ctx, lk, part="global")
         mine = store.unit_submissions(sub.unit.code, sub.form.id, sub.period.code)
         first = _earlier_return(mine, path)

@@ -52,6 +52,7 @@ class Submission:
     sheets: dict[str, ParsedSheet] = field(default_factory=dict)
     issues: list[Issue] = field(default_factory=list)
     format: str = ""
+    folds: dict[str, str] = field(default_factory=dict)  # text -> text.fold(text), for the near-duplicate checks
 
     def add(self, code: str, **kw) -> Issue:
         issue = make_issue(code, file=self.file_name, unit=self.unit.code if self.unit else "", **kw)
