@@ -231,6 +231,23 @@ def test_control_characters_that_reach_a_document_are_dropped_not_written(tmp_pa
     assert "abc" in docx_text(fast) and "xy" in docx_text(fast)
 
 
+def test_a_control_character_deep_in_the_data_is_dropped_and_clean_data_skips_the_pass(tmp_path):
+    """The pass removing what XML forbids runs on a document whose data holds any (in a list of rows too); data
+    without any, of the kinds the documents pass (text, numbers, dates), skips it; another kind never does."""
+    from datetime import date
+    from decimal import Decimal
+
+    d = docx.Document()
+    d.add_paragraph("{% for r in rows %}{{ r.note }}; {% endfor %}")
+    _, fast, _ = _render_both(tmp_path, d, {"rows": [{"note": "một"}, {"note": "h\x02ai"}]})
+    etree.fromstring(zipfile.ZipFile(fast).read("word/document.xml"))  # well-formed
+    assert "một; hai;" in docx_text(fast)
+    assert render._xml_clean({"rows": [{"note": "một\nhai\tba", "n": 1.5, "k": 2, "ok": True, "d": date.today()}],
+                              "none": None})
+    assert not render._xml_clean({"rows": [{"note": "h\x02ai"}]}) and not render._xml_clean({"v": "\ud800"})
+    assert not render._xml_clean({"v": Decimal("1.5")})
+
+
 def _chart_template(path: Path) -> Path:
     """A template printing one chart, saved by python-docx."""
     d = docx.Document()
