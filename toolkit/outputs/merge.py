@@ -7,15 +7,11 @@ Everything here reads the store, never the received files again.
 from __future__ import annotations
 
 import functools
-import os
-import pickle
-import tempfile
 import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from pathlib import Path
 
 import pandas as pd
 
@@ -126,7 +122,6 @@ class MergeBeside:
     def wait(self) -> None:
         self._frames.hand({})
         self._thread.join()
-        self._frames.discard()
 
     def result(self) -> MergeResult:
         self.wait()
@@ -137,16 +132,13 @@ class MergeBeside:
 
 
 class _Frames:
-    """The session's round frames as the merge process receives them: pickled when the process is ready for its job,
-    which waits until they are handed (the process starts, 1-2 s on Windows, while the caller builds the frame: 2 s
-    at 1,000 units, read back there in 0.2 s). They go through a temporary file, written and read a frame of the
-    pickle at a time, not through the pipe (which would hold the whole pickle in memory on both sides: 30 MB at
-    1,000 units); the process reads it back as a plain dict and removes it."""
+    """The session's round frames as the merge process receives them: a plain dict, pickled when the process is
+    ready for its job, which waits until they are handed (the process starts, 1-2 s on Windows, while the caller
+    builds the frame: 2 s at 1,000 units, read back there in 0.2 s)."""
 
     def __init__(self, frames: dict | None):
         self._frames: dict = {}
         self._handed = threading.Event()
-        self._file = ""
         if frames is not None:
             self.hand(frames)
 
@@ -155,28 +147,9 @@ class _Frames:
             self._frames = dict(frames)
             self._handed.set()
 
-    def discard(self) -> None:
-        """The temporary file, if the process did not remove it (it failed first)."""
-        if self._file:
-            Path(self._file).unlink(missing_ok=True)
-
     def __reduce__(self):
         self._handed.wait()
-        if not self._frames:
-            return dict, ()
-        fd, self._file = tempfile.mkstemp(prefix="toolkit-frame-", suffix=".pickle")
-        with os.fdopen(fd, "wb") as fh:
-            pickle.dump(self._frames, fh, protocol=pickle.HIGHEST_PROTOCOL)
-        return _read_frames, (self._file,)
-
-
-def _read_frames(path: str) -> dict:
-    """In the merge process: the frames the caller wrote (see _Frames), the file removed once read."""
-    try:
-        with open(path, "rb") as fh:
-            return pickle.load(fh)
-    finally:
-        Path(path).unlink(missing_ok=True)
+        return dict, (self._frames,)
 
 
 def merge_beside(rnd, frame_later: bool = False) -> MergeBeside:
