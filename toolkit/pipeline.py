@@ -84,12 +84,11 @@ def run_round(rnd: Round, pdf: bool = False, log: Callable[[str], None] = lambda
     if review is not None:  # the office's decisions on the returns (confirmations, adjustments) come before outputs
         review(rnd, run)
     stage("Tổng hợp")
-    merging = merge_beside(rnd, frame_later=True)  # in a process of its own, while score and the Word documents are
-    later: list[str] = []  # made here; their lines are said after the merge's, as before
+    if rnd.has("progress"):  # the round frame that score and the documents read, built once: the merge takes it
+        round_frame(rnd, rnd.ctx.store, scored_form(rnd))
+    merging = merge_beside(rnd)  # in a process of its own, while score and the Word documents are made here
+    later: list[str] = []  # their lines, said after the merge's as before
     try:
-        if rnd.has("progress"):  # the round frame score and the documents read, built once while the process starts
-            round_frame(rnd, rnd.ctx.store, scored_form(rnd))
-        merging.hand_frame()  # the merge reads it
         if rnd.has("progress"):
             stage("Chấm điểm, xếp loại")
             s = run.score = score(rnd)

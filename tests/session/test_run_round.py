@@ -162,9 +162,8 @@ def test_the_merge_process_uses_the_settings_the_caller_holds(ctx):
 
 
 def test_the_merge_process_reads_the_round_frame_the_caller_built(ctx, monkeypatch):
-    """`toolkit run` builds the round frame once: score's, built while the merge's process starts, goes with the
-    merge's job (pickled, as the process's pipe carries it) and is read there; a frame of an older store state is
-    not used."""
+    """`toolkit run` builds the round frame once: score's, built before the merge starts, goes with the merge's job
+    (pickled, as the process's pipe carries it) and is read there; a frame of an older store state is not used."""
     import pickle
 
     import openpyxl
@@ -184,9 +183,8 @@ def test_the_merge_process_reads_the_round_frame_the_caller_built(ctx, monkeypat
         return real(fn, jobs_, *args, **kwargs)
     monkeypatch.setattr(pool, "run_bounded", spy)
     run = run_round(open_round(ctx, "2025-H1"))
-    (job,) = jobs
-    handed = pickle.loads(pickle.dumps(job))[-1]  # as the process received it
-    assert [key[1:3] for key in handed] == [("progress", "2025-H1")] and len(handed[next(iter(handed))]) == 3
+    (handed,) = [j[-1] for j in jobs]
+    assert len(handed) == 1 and [key[1:3] for key in handed] == [("progress", "2025-H1")]
     assert (run.merge.rows, run.merge.units) == (2, 1)
 
     def rows(path):
@@ -204,15 +202,3 @@ def test_the_merge_process_reads_the_round_frame_the_caller_built(ctx, monkeypat
     collect(open_round(ctx, "2025-H1"))  # the store has changed since that frame was built
     merged = _merge_in_process(pickle.loads(pickle.dumps(jobs[0])))
     assert built == ["2025-H1"] and (merged.rows, merged.units) == (3, 2)
-
-
-def test_a_merge_waiting_for_a_frame_never_handed_merges_when_asked(ctx):
-    """A caller that said it would hand the frame and did not (a stage before it failed) is not left waiting: the
-    merge's process builds its own when the caller waits for it."""
-    from toolkit.intake.collect import collect
-    from toolkit.outputs.merge import merge_beside
-
-    _progress_round(ctx)
-    collect(open_round(ctx, "2025-H1"))
-    merged = merge_beside(open_round(ctx, "2025-H1"), frame_later=True).result()
-    assert Path(merged.path).is_file() and (merged.rows, merged.units) == (2, 1)

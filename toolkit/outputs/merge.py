@@ -98,20 +98,15 @@ class MergeBeside:
 
     BOUNDS = pool.Bounds(timeout_s=0, memory_mb=0, workers=1, start_method="spawn")  # no limit on a whole merge
 
-    def __init__(self, rnd, frame_later: bool = False):
+    def __init__(self, rnd):
         self._rnd = rnd
         self._outcome = None
-        self._frames = _Frames(None if frame_later else rnd.ctx.frames)
+        # the round frame the session holds (`toolkit run` builds it for score first) goes with the job: the process
+        # reads it rather than building it again (2 s of a core at 1,000 units; pickled and read back in 0.3 s)
         job = (str(rnd.ws.root), rnd.period.code, rnd.forms[0].id if rnd.explicit else None, rnd.ws.settings,
-               self._frames)
+               dict(rnd.ctx.frames))
         self._thread = threading.Thread(target=self._run, args=(job,), name="toolkit-merge", daemon=True)
         self._thread.start()
-
-    def hand_frame(self) -> None:
-        """The round frame the session holds now goes with the job (``frame_later``: built here while the process
-        starts); the process reads it rather than building it again, while the store's state is the one it was
-        built on. Once only; ``wait()`` and ``result()`` hand nothing when it was not called."""
-        self._frames.hand(self._rnd.ctx.frames)
 
     def _run(self, job) -> None:  # (this thread only waits on the process's pipe)
         try:
@@ -120,43 +115,21 @@ class MergeBeside:
             self._outcome = exc
 
     def wait(self) -> None:
-        self._frames.hand({})
         self._thread.join()
 
     def result(self) -> MergeResult:
-        self.wait()
+        self._thread.join()
         out = self._outcome
         if getattr(out, "ok", False) and isinstance(out.value, MergeResult):
             return out.value
         return merge(self._rnd)
 
 
-class _Frames:
-    """The session's round frames as the merge process receives them: a plain dict, pickled when the process is
-    ready for its job, which waits until they are handed (the process starts, 1-2 s on Windows, while the caller
-    builds the frame: 2 s at 1,000 units, read back there in 0.2 s)."""
-
-    def __init__(self, frames: dict | None):
-        self._frames: dict = {}
-        self._handed = threading.Event()
-        if frames is not None:
-            self.hand(frames)
-
-    def hand(self, frames: dict) -> None:
-        if not self._handed.is_set():
-            self._frames = dict(frames)
-            self._handed.set()
-
-    def __reduce__(self):
-        self._handed.wait()
-        return dict, (self._frames,)
-
-
-def merge_beside(rnd, frame_later: bool = False) -> MergeBeside:
+def merge_beside(rnd) -> MergeBeside:
     """Start :func:`merge` of the round in a process of its own (see MergeBeside)."""
     rnd = as_round(rnd)
     rnd.require_started("tổng hợp")
-    return MergeBeside(rnd, frame_later)
+    return MergeBeside(rnd)
 
 
 def _merge_in_process(job) -> MergeResult:
