@@ -25,9 +25,8 @@ from .intake.collect import CollectResult, collect
 from .mail.fetch import fetch_round
 from .outputs.merge import MergeResult, merge_beside
 from .outputs.report import ReportResult, write_reports
-from .outputs.score import ScoreResult, score, scored_form
+from .outputs.score import ScoreResult, score
 from .outputs.status import StatusResult, round_statuses
-from .register.frame import round_frame
 from .round import Round, as_round, open_round
 
 Progress = Callable[..., None]
@@ -84,8 +83,6 @@ def run_round(rnd: Round, pdf: bool = False, log: Callable[[str], None] = lambda
     if review is not None:  # the office's decisions on the returns (confirmations, adjustments) come before outputs
         review(rnd, run)
     stage("Tổng hợp")
-    if rnd.has("progress"):  # the round frame that score and the documents read, built once: the merge takes it
-        round_frame(rnd, rnd.ctx.store, scored_form(rnd))
     merging = merge_beside(rnd)  # in a process of its own, while score and the Word documents are made here
     later: list[str] = []  # their lines, said after the merge's as before
     try:

@@ -101,10 +101,7 @@ class MergeBeside:
     def __init__(self, rnd):
         self._rnd = rnd
         self._outcome = None
-        # the round frame the session holds (`toolkit run` builds it for score first) goes with the job: the process
-        # reads it rather than building it again (2 s of a core at 1,000 units; pickled and read back in 0.3 s)
-        job = (str(rnd.ws.root), rnd.period.code, rnd.forms[0].id if rnd.explicit else None, rnd.ws.settings,
-               dict(rnd.ctx.frames))
+        job = (str(rnd.ws.root), rnd.period.code, rnd.forms[0].id if rnd.explicit else None, rnd.ws.settings)
         self._thread = threading.Thread(target=self._run, args=(job,), name="toolkit-merge", daemon=True)
         self._thread.start()
 
@@ -133,11 +130,9 @@ def merge_beside(rnd) -> MergeBeside:
 
 
 def _merge_in_process(job) -> MergeResult:
-    root, period, form_id, settings, frames = job
+    root, period, form_id, settings = job
     ctx = load_context(root)
     ctx.ws.settings = settings  # the caller's, as it holds them (a script may have changed them without saving)
-    ctx.frames.update(frames)  # the caller's round frame, used while the store's state is the one it was built on
-    del frames
     return merge(open_round(ctx, period, form_id))
 
 
