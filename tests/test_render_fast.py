@@ -17,6 +17,7 @@ from lxml import etree
 from test_printed_documents import year  # noqa: F401 - the district's year, run through the CLI
 
 from toolkit.outputs import render
+from toolkit.text import xml_safe
 
 PNG_WIDE, PNG_TALL = (640, 480), (300, 900)
 
@@ -231,21 +232,23 @@ def test_control_characters_that_reach_a_document_are_dropped_not_written(tmp_pa
     assert "abc" in docx_text(fast) and "xy" in docx_text(fast)
 
 
-def test_a_control_character_deep_in_the_data_is_dropped_and_clean_data_skips_the_pass(tmp_path):
-    """The pass removing what XML forbids runs on a document whose data holds any (in a list of rows too); data
-    without any, of the kinds the documents pass (text, numbers, dates), skips it; another kind never does."""
-    from datetime import date
-    from decimal import Decimal
-
-    d = docx.Document()
-    d.add_paragraph("{% for r in rows %}{{ r.note }}; {% endfor %}")
-    _, fast, _ = _render_both(tmp_path, d, {"rows": [{"note": "một"}, {"note": "h\x02ai"}]})
+def test_what_xml_forbids_is_dropped_wherever_it_comes_from(tmp_path):
+    """Deep in the data (a list of rows, a lone surrogate), or made by the template itself (a string literal's
+    escape, a filter): the rendered body is cleaned, and stays well-formed."""
+    (tmp_path / "made").mkdir(), (tmp_path / "deep").mkdir()
+    made = docx.Document()  # clean data, the template itself makes a \v and a \x01
+    made.add_paragraph('{{ x }}{{ "a\\vb" }} {{ "%c"|format(n) }}c')
+    _, fast, _ = _render_both(tmp_path / "made", made, {"x": "ok", "n": 1})
     etree.fromstring(zipfile.ZipFile(fast).read("word/document.xml"))  # well-formed
-    assert "một; hai;" in docx_text(fast)
-    assert render._xml_clean({"rows": [{"note": "một\nhai\tba", "n": 1.5, "k": 2, "ok": True, "d": date.today()}],
-                              "none": None})
-    assert not render._xml_clean({"rows": [{"note": "h\x02ai"}]}) and not render._xml_clean({"v": "\ud800"})
-    assert not render._xml_clean({"v": Decimal("1.5")})
+    assert "okab c" in docx_text(fast)
+    deep = docx.Document()
+    deep.add_paragraph("{% for r in rows %}{{ r.note }}; {% endfor %}")
+    _, fast, _ = _render_both(tmp_path / "deep", deep, {"rows": [{"note": "một"}, {"note": "h\x02ai"},
+                                                                 {"note": "b\ud800a"}]})
+    etree.fromstring(zipfile.ZipFile(fast).read("word/document.xml"))
+    assert "một; hai; ba;" in docx_text(fast)
+    for text in ("ok", "một\nhai\tba", "x\x1fy", "x\ufffey", "x\uffffy", "x\ud800y", "\x00", "đ\x0b"):
+        assert render._xml_safe(text) == xml_safe(text), repr(text)
 
 
 def _chart_template(path: Path) -> Path:

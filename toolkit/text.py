@@ -209,16 +209,16 @@ def guess_legacy(text: str) -> str | None:
 
 # --- what writers may put into files -----------------------------------------------------------
 
-XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")  # the characters XML 1.0 forbids
+_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 
 
 def xml_safe(value):
     """Text with the characters XML 1.0 forbids (NUL, other C0 controls, lone surrogates) removed; other
     values unchanged. Every workbook writer passes received text through this."""
-    if isinstance(value, str) and XML_ILLEGAL.search(value):
-        return XML_ILLEGAL.sub("", value)
+    if isinstance(value, str) and _XML_ILLEGAL.search(value):
+        return _XML_ILLEGAL.sub("", value)
     return value
 
 
 def has_xml_illegal(text: str) -> bool:
-    return bool(XML_ILLEGAL.search(text))
+    return bool(_XML_ILLEGAL.search(text))
