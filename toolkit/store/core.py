@@ -248,12 +248,8 @@ class Store:
             self._reads.clear()  # a write, or a rollback of writes, may change what was read
         if self.server:
             sql = sql.replace("?", "%s")
-        cursor = self._driver().cursor()
-        args = tuple(args) if args is not None else ()
-        if args:  # the driver's own error (sqlite3.Error, psycopg.Error) is raised as it is: machine.py says it
-            cursor.execute(sql, args)
-        else:  # no parameters: the text is not scanned for placeholders (as SQLAlchemy does)
-            cursor.execute(sql)
+        cursor = self._driver().cursor()  # the driver's own error (sqlite3.Error, psycopg.Error) is raised as it is
+        cursor.execute(sql, tuple(args) if args is not None else ())  # (an empty tuple, as SQLAlchemy passed it)
         return _Result(cursor)
 
     def _driver(self):
