@@ -16,8 +16,10 @@ function, the jobs and the initializer must pickle, and workers rebuild their st
 
 Why not concurrent.futures or a library: ProcessPoolExecutor cannot end one worker (a dead worker breaks
 the whole pool) and has no per-job limit; pools that share one task queue between workers (pebble) must
-take care never to kill a worker while it holds the queue's lock. Here each worker has its own pipe and
-holds at most one job, so ending a worker cannot disturb another.
+take care never to kill a worker while it holds the queue's lock. Here each worker has its own pipe, so ending a
+worker cannot disturb another. A worker holds the job it runs and the next one (``DEPTH``): it starts the next as
+soon as it has sent a result, rather than waiting for the caller (which judges one file after another) to come back
+for it; a job still waiting in a worker that is ended goes back in line, charged nothing.
 
 Costs measured on the 2-core Linux machine (see docs/windows.md): starting a worker takes ~40 ms with
 ``fork`` and ~150-200 ms with ``spawn`` (Windows, macOS), once per collect; a replaced worker costs the same.
@@ -48,7 +50,8 @@ MEMORY_EXITS = {-signal.SIGABRT, 3, 0xC0000409, 0xC0000017}
 KILLED_EXITS = {-getattr(signal, name) for name in ("SIGKILL", "SIGTERM", "SIGINT", "SIGHUP") if hasattr(signal, name)}
 WINDOWS = sys.platform == "win32"
 STARTUP_TIMEOUT_S = 120
-LOOKAHEAD = 256  # results held for the caller at most (while an earlier job still runs), so memory stays bounded  # a worker that is not ready by then is a fault of the installation, not of a file
+LOOKAHEAD = 256  # results held for the caller at most (while an earlier job still runs), so memory stays bounded
+DEPTH = 2  # jobs a worker holds: the one it runs and the next (see the module's note)
 
 
 @dataclass(frozen=True)
@@ -98,6 +101,8 @@ def run_bounded(fn: Callable[[Any], Any], jobs: Sequence, bounds: Bounds, initia
             while nxt not in done:
                 for i, w in enumerate(workers):
                     outcome = w.poll(bounds)
+                    if not w.alive:  # ended or died: the jobs it held behind that one go back in line, first
+                        pending.extendleft(reversed(w.take_back()))
                     if outcome is not None and retry and outcome.failure in ("timeout", "memory", "crash") \
                             and outcome.index not in retried:
                         retried.add(outcome.index)
@@ -107,7 +112,7 @@ def run_bounded(fn: Callable[[Any], Any], jobs: Sequence, bounds: Bounds, initia
                     if not w.alive and pending:  # ended or died: a fresh worker takes the next jobs
                         workers[i] = _Worker(mp, spec, job_object)
                 for w in workers:
-                    if w.ready and w.job is None and pending and pending[0][0] < nxt + LOOKAHEAD:
+                    while w.ready and pending and pending[0][0] < nxt + LOOKAHEAD and w.takes(pending[0][0], retried):
                         w.give(*pending.popleft())
                 if nxt not in done:
                     _wait(workers, bounds)
@@ -141,20 +146,35 @@ class _Worker:
         self.started = time.monotonic()
         self.ready = False
         self.alive = True
-        self.job: tuple[int, float] | None = None  # (index, monotonic time it was given)
+        self.held: deque[tuple[int, Any]] = deque()  # (index, job) given, in order: the first is the one it runs
+        self.since = 0.0  # monotonic time the first began (given to an idle worker, or its predecessor's result seen)
+
+    def takes(self, index: int, retried: set[int]) -> bool:
+        """Whether to give it job ``index`` now: an idle worker takes any; a busy one the next in line, unless one of
+        the two is a job given again after a failure (which waits for nobody, and has nobody wait behind it)."""
+        if not self.held:
+            return True
+        return len(self.held) < DEPTH and index not in retried and self.held[0][0] not in retried
 
     def give(self, index: int, job: Any) -> None:
-        self.job = (index, time.monotonic())
+        if not self.held:
+            self.since = time.monotonic()
+        self.held.append((index, job))
         try:
             self.conn.send((index, job))
         except (OSError, EOFError):  # died meanwhile: poll() sees it and reports the job as a crash
             pass
 
+    def take_back(self) -> list[tuple[int, Any]]:
+        """The jobs an ended worker held behind the one it was running (never begun): to be given again."""
+        back, self.held = list(self.held), deque()
+        return back
+
     def deadline(self, bounds: Bounds) -> float:
         if not self.ready:
             return self.started + STARTUP_TIMEOUT_S
-        if self.job is not None and bounds.timeout_s:
-            return self.job[1] + bounds.timeout_s
+        if self.held and bounds.timeout_s:
+            return self.since + bounds.timeout_s
         return float("inf")
 
     def poll(self, bounds: Bounds) -> Outcome | None:
@@ -172,8 +192,10 @@ class _Worker:
             if message[0] == "init-failed":
                 raise WorkerError(f"Không khởi động được tiến trình đọc tệp: {message[1]}")
             index, failure, value, detail = message
-            outcome = Outcome(index, value, failure, detail, time.monotonic() - self.job[1])
-            self.job = None
+            self.held.popleft()  # (answers come in the order the jobs were given)
+            now = time.monotonic()
+            outcome = Outcome(index, value, failure, detail, now - self.since)
+            self.since = now  # the next job held, if any, began when this one ended
             return outcome
         if not self.proc.is_alive():
             return self._died(bounds)
@@ -181,11 +203,10 @@ class _Worker:
             if not self.ready:
                 self.stop()
                 raise WorkerError(f"Tiến trình đọc tệp không khởi động được sau {STARTUP_TIMEOUT_S} giây.")
-            index, given = self.job
-            self.job = None
+            index, _ = self.held.popleft()
             self.kill()
             return Outcome(index, failure="timeout", detail=f"quá {bounds.timeout_s:g} giây",
-                           seconds=time.monotonic() - given)
+                           seconds=time.monotonic() - self.since)
         return None
 
     def _died(self, bounds: Bounds) -> Outcome | None:
@@ -193,18 +214,17 @@ class _Worker:
         code = self.proc.exitcode
         self.alive = False
         self.conn.close()
-        if self.job is None:
+        if not self.held:
             if not self.ready and (code not in KILLED_EXITS or _Worker.killed_starting >= MAX_KILLED_STARTING):
                 raise WorkerError(f"Tiến trình đọc tệp dừng ngay khi khởi động (mã thoát {code}); kiểm tra "
                                   f"intake.worker_memory_mb trong settings.yaml.")
             if not self.ready:  # ended from outside while starting: another one is started
                 _Worker.killed_starting += 1
             return None
-        index, given = self.job
-        self.job = None
+        index, _ = self.held.popleft()
         memory = bool(bounds.memory_mb) and code in MEMORY_EXITS
         return Outcome(index, failure="memory" if memory else "crash", detail=f"mã thoát {code}",
-                       seconds=time.monotonic() - given, exitcode=code)
+                       seconds=time.monotonic() - self.since, exitcode=code)
 
     def kill(self) -> None:
         self.alive = False
@@ -216,7 +236,7 @@ class _Worker:
         """End the worker: politely when it is idle, at once when it is still busy."""
         if not self.alive:
             return
-        if self.job is None:
+        if not self.held:
             try:
                 self.conn.send(None)
             except (OSError, EOFError):
