@@ -8,6 +8,7 @@ concurrent collects on several PCs record every return once.
 
 from __future__ import annotations
 
+import itertools
 import json
 import sqlite3
 from collections.abc import Iterable, Iterator
@@ -135,6 +136,9 @@ class _Row(dict):
 
     def __iter__(self):
         return iter(self.values())
+
+
+_STREAMS = itertools.count(1)  # names of PostgreSQL's server-side cursors, one per stream
 
 
 class _Result:
@@ -448,14 +452,17 @@ class Store:
         # a server-side cursor lives in a transaction: opened here unless one is already open (the store runs in
         # autocommit and opens its write transactions itself); SQLite's cursor reads lazily anyway
         own = self.server and not self._in_transaction()
-        try:
-            if own:
-                self._x("BEGIN")
-            result = self.conn.exec_driver_sql(sql, tuple(args), execution_options={"stream_results": True})
-            for batch in result.partitions(chunk):  # plain tuples: the hot path
-                yield from batch
-        except DBAPIError as exc:
-            raise exc.orig from None
+        if own:
+            self._x("BEGIN")
+        try:  # on the driver's own connection, as Store._x (a named cursor is psycopg's server-side one)
+            cursor = self._driver().cursor(name=f"toolkit_stream_{next(_STREAMS)}") if self.server else \
+                self._driver().cursor()
+            try:
+                cursor.execute(sql, tuple(args))
+                while batch := cursor.fetchmany(chunk):
+                    yield from batch
+            finally:
+                cursor.close()
         finally:
             if own:
                 self._x("COMMIT")
