@@ -25,6 +25,13 @@ def sleep_then_return(job):
     return value
 
 
+def started_then_sleep(job):
+    """When the worker began the job (the clock's time), after which it sleeps ``job`` seconds."""
+    began = time.time()
+    time.sleep(job)
+    return began
+
+
 def die(job):
     os._exit(job)
 
