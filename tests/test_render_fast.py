@@ -286,28 +286,30 @@ def test_an_image_the_template_does_not_print_need_not_exist(tmp_path):
 
 def test_documents_started_early_in_batches_come_back_in_order_and_a_bad_one_fails_in_its_turn(tmp_path):
     """`toolkit run` hands the scorecards to the render processes as soon as their data is built, a few at a time
-    (RenderPool.submit). Each path comes back in the order of the jobs, every document reads as Word reads it; a
-    document whose data the template cannot print raises its own TemplateError when its turn comes, after the ones
-    before it, and does not take the others of its batch down with it."""
+    (RenderPool.submit: eight, fewer when there are few documents for the processes). Each path comes back in the
+    order of the jobs, every document reads as Word reads it; a document whose data the template cannot print raises
+    its own TemplateError when its turn comes, after the ones before it, and does not take the others of its batch
+    down with it."""
     template = _template(tmp_path / "mau.docx", _png(tmp_path / "logo.png", (120, 120), "red"))
     no_charts = {"chart_units": "", "chart_causes": ""}
-    jobs = [(str(template), str(tmp_path / f"phieu_{i:02d}.docx"), _context(i % 3 + 1), no_charts) for i in range(19)]
+    jobs = [(str(template), str(tmp_path / f"phieu_{i:02d}.docx"), _context(i % 3 + 1), no_charts) for i in range(67)]
     with render.RenderPool(2, ahead=True, templates=(str(template),)) as pool:
         pool.submit(jobs)
-        assert len(pool.started) == 19 and len({id(s[1]) for s in pool.started.values()}) == 3  # batches of 8
+        assert len(pool.started) == 67 and len({id(s[1]) for s in pool.started.values()}) == 9  # batches of 8
         seen = []
         assert render.render_many(jobs, lambda i, n: seen.append(i), pool=pool) == [j[1] for j in jobs]
-    assert seen == list(range(20))
+    assert seen == list(range(68))
     for i, (_, out, _, _) in enumerate(jobs):
         assert f"Đảng ủy xã Ỹ Lữ số {i % 3}: Đạt" in docx_text(out), out
 
     broken = [(t, str(tmp_path / f"lan2_{i:02d}.docx"), {"units": []} if i == 10 else c, im)
-              for i, (t, _, c, im) in enumerate(jobs)]  # the 11th lacks the title the template prints
+              for i, (t, _, c, im) in enumerate(jobs[:24])]  # the 11th lacks the title the template prints
     seen.clear()
     with render.RenderPool(2, ahead=True, templates=(str(template),)) as pool:
         pool.submit(broken)
-        with pytest.raises(render.TemplateError, match="mau.docx.*title"):
+        with pytest.raises(render.TemplateError, match="mau.docx.*title") as raised:
             render.render_many(broken, lambda i, n: seen.append(i), pool=pool)
+    assert "_render_job" in str(raised.value.__cause__)  # where it failed in the render process, for a developer
     assert seen == list(range(11))  # the ten before it were done, in order
-    assert all(Path(j[1]).exists() for k, j in enumerate(broken) if k != 10)  # its batch's others were rendered
+    assert all(Path(broken[k][1]).exists() for k in (*range(10), 9, 11))  # its batch (9-11) wrote the others
     assert not Path(broken[10][1]).exists()

@@ -99,21 +99,26 @@ def run_bounded(fn: Callable[[Any], Any], jobs: Sequence, bounds: Bounds, initia
         workers = [_Worker(mp, spec, job_object) for _ in range(max(1, min(bounds.workers, len(jobs))))]
         for nxt in range(len(jobs)):
             while nxt not in done:
+                back: list[tuple[int, Any]] = []  # jobs to give again: held behind a failed one, or failed once
                 for i, w in enumerate(workers):
                     outcome = w.poll(bounds)
-                    if not w.alive:  # ended or died: the jobs it held behind that one go back in line, first
-                        pending.extendleft(reversed(w.take_back()))
+                    if not w.alive:  # ended or died: the jobs it held behind that one were never begun
+                        back += w.take_back()
                     if outcome is not None and retry and outcome.failure in ("timeout", "memory", "crash") \
                             and outcome.index not in retried:
                         retried.add(outcome.index)
-                        pending.appendleft((outcome.index, jobs[outcome.index]))
+                        back.append((outcome.index, jobs[outcome.index]))
                     elif outcome is not None:
                         done[outcome.index] = outcome
-                    if not w.alive and pending:  # ended or died: a fresh worker takes the next jobs
+                    if not w.alive and (pending or back):  # ended or died: a fresh worker takes the next jobs
                         workers[i] = _Worker(mp, spec, job_object)
-                for w in workers:
-                    while w.ready and pending and pending[0][0] < nxt + LOOKAHEAD and w.takes(pending[0][0], retried):
-                        w.give(*pending.popleft())
+                if back:  # back in line in the jobs' order: the one the caller needs next comes first
+                    pending = deque(sorted([*back, *pending], key=lambda item: item[0]))
+                for depth in range(1, DEPTH + 1):  # a job for every idle worker first, then one to wait in each
+                    for w in workers:
+                        if w.ready and len(w.held) < depth and pending and pending[0][0] < nxt + LOOKAHEAD \
+                                and w.takes(pending[0][0], retried):
+                            w.give(*pending.popleft())
                 if nxt not in done:
                     _wait(workers, bounds)
             yield done.pop(nxt)
@@ -181,6 +186,7 @@ class _Worker:
         """The outcome of this worker's job if it has one now (finished, failed, died or over time)."""
         if not self.alive:
             return None
+        dead = not self.proc.is_alive()  # asked first: all a dead worker sent is in the pipe by now, and read first
         if self.conn.poll():
             try:
                 message = self.conn.recv()
@@ -197,7 +203,7 @@ class _Worker:
             outcome = Outcome(index, value, failure, detail, now - self.since)
             self.since = now  # the next job held, if any, began when this one ended
             return outcome
-        if not self.proc.is_alive():
+        if dead:
             return self._died(bounds)
         if time.monotonic() >= self.deadline(bounds):
             if not self.ready:

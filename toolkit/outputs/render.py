@@ -344,18 +344,28 @@ def _render_job(job: tuple[str, str, dict, dict[str, str]]) -> str:
 
 
 def _render_batch(jobs: list) -> list[tuple[bool, Any]]:
-    """Render several documents in one hand-over: each one's path, or the error it raised (for its own turn)."""
+    """Render several documents in one hand-over: each one's path, or the error it raised and where (for its own
+    turn, so that one document's error is not its batch's)."""
+    import traceback
+
     out: list[tuple[bool, Any]] = []
     for job in jobs:
         try:
             out.append((True, _render_job(job)))
         except Exception as exc:
             try:
-                pickle.dumps(exc)  # sent back as the pool sends an error: whole if it can be
+                pickle.loads(pickle.dumps(exc))  # sent back whole when it can come back whole
             except Exception:
                 exc = RuntimeError(f"{type(exc).__name__}: {exc}")
-            out.append((False, exc))
+            out.append((False, (exc, traceback.format_exc())))
     return out
+
+
+class _RemoteTraceback(Exception):
+    """The traceback of an error raised in a render process (what concurrent.futures attaches to its own)."""
+
+    def __str__(self) -> str:
+        return f"\n{self.args[0]}" if self.args else ""
 
 
 def _ns(value):
@@ -398,8 +408,9 @@ class RenderPool:
     def submit(self, jobs: list) -> None:
         """Start rendering these documents now (their data is ready; the rest of the round's is being built)."""
         if self.pool is not None:
-            for start in range(0, len(jobs), self.BATCH):
-                batch = jobs[start:start + self.BATCH]
+            size = max(1, min(self.BATCH, len(jobs) // (self.workers * 4)))  # a few documents: spread over all
+            for start in range(0, len(jobs), size):
+                batch = jobs[start:start + size]
                 future = self.pool.submit(_render_batch, batch)
                 for i, job in enumerate(batch):
                     self.started[id(job)] = (job, future, i)
@@ -410,7 +421,9 @@ class RenderPool:
         _, future, i = started
         ok, value = future.result()[i]
         if not ok:
-            raise value
+            error, remote = value
+            error.__cause__ = _RemoteTraceback(remote)  # where it failed in the render process, as the pool says it
+            raise error
         return value
 
     def __enter__(self) -> RenderPool:
