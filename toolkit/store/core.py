@@ -500,7 +500,8 @@ class Store:
         if period:
             sql += " AND s.period=?"
             args.append(period)
-        return [tuple(r) for r in self._x(sql, args) if r[3] and r[1] != exclude_unit]
+        # the driver's own tuples (a _Row each, read by position, cost 2-3 µs a row: merge reads 110,000 at 1,000 units)
+        return [r for r in self._x(sql, args).cursor if r[3] and r[1] != exclude_unit]
 
     def save_text_links(self, form_id: str, period: str, field: str, method: str, threshold: float, texts: int,
                         digests: bytes, pairs: bytes) -> None:
