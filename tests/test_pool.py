@@ -170,6 +170,38 @@ def test_a_worker_begins_its_next_file_without_waiting_for_the_caller():
         assert [o.index for o in outcomes] == [0, 1, 2, 3] and all(o.ok for o in outcomes)
 
 
+def test_a_dead_worker_s_pipe_that_raises_on_poll_as_windows_does_is_its_crash(monkeypatch):
+    """On Windows, polling a pipe whose other end is gone raises BrokenPipeError (PeekNamedPipe) where Linux answers
+    "ready" and then gives EOF. Emulated here on the parent's end: a worker that dies on its file is that file's
+    crash, its result before it is kept, and the round goes on; not a BrokenPipeError out of collect."""
+    import os
+    import socket
+    from multiprocessing.connection import Connection
+
+    real = Connection.poll
+
+    def windows_poll(self, timeout=0.0):
+        if not real(self, timeout):
+            return False
+        peek = socket.socket(fileno=os.dup(self.fileno()))
+        try:
+            left = peek.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT)
+        except ConnectionResetError:  # (Linux: the worker died with a job still unread in its end)
+            left = b""
+        finally:
+            peek.close()
+        if not left:  # nothing left, and nobody to write more
+            raise BrokenPipeError(109, "The pipe has been ended")
+        return True
+
+    monkeypatch.setattr(Connection, "poll", windows_poll)
+    outcomes = list(run_bounded(faults.die, [7, 3], Bounds(timeout_s=5, memory_mb=0, workers=1, start_method="fork")))
+    assert [(o.index, o.failure, o.detail) for o in outcomes] == [(0, "crash", "mã thoát 7"), (1, "crash", "mã thoát 3")]
+    mixed = list(run_bounded(faults.sleep_then_return, [(0, "a"), (0, "b")], Bounds(timeout_s=5, memory_mb=0,
+                                                                                  workers=1, start_method="fork")))
+    assert [o.value for o in mixed] == ["a", "b"]
+
+
 def _children(pid: int) -> list[int]:
     out = []
     for stat in Path("/proc").glob("[0-9]*/stat"):

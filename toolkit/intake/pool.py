@@ -187,7 +187,11 @@ class _Worker:
         if not self.alive:
             return None
         dead = not self.proc.is_alive()  # asked first: all a dead worker sent is in the pipe by now, and read first
-        if self.conn.poll():
+        try:
+            waiting = self.conn.poll()
+        except (EOFError, OSError):  # Windows: a pipe whose other end is gone and holds nothing more says so by raising
+            return self._died(bounds)
+        if waiting:
             try:
                 message = self.conn.recv()
             except (EOFError, OSError):
