@@ -200,6 +200,12 @@ def test_a_dead_worker_s_pipe_that_raises_on_poll_as_windows_does_is_its_crash(m
     mixed = list(run_bounded(faults.sleep_then_return, [(0, "a"), (0, "b")], Bounds(timeout_s=5, memory_mb=0,
                                                                                   workers=1, start_method="fork")))
     assert [o.value for o in mixed] == ["a", "b"]
+    # a result sent just before the worker died on the next job it held: read, and the death is the next job's
+    for _ in range(3):
+        outcomes = list(run_bounded(faults.return_or_die, [("ok", "a"), 7, ("ok", "b")],
+                                    Bounds(timeout_s=5, memory_mb=0, workers=1, start_method="fork")))
+        assert [(o.value, o.failure, o.detail) for o in outcomes] == [("a", "", ""), (None, "crash", "mã thoát 7"),
+                                                                      ("b", "", "")]
 
 
 def _children(pid: int) -> list[int]:
@@ -222,6 +228,21 @@ def _running(pid: int) -> bool:
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_a_worker_that_drops_its_pipe_but_runs_on_is_ended_not_left_behind():
+    """A worker whose end of the pipe is gone while its process runs on can say nothing more: its job is a crash, the
+    next job goes to a fresh worker, and the process is ended rather than left running (it was never joined)."""
+    import os
+
+    before = set(_children(os.getpid()))  # (a test run's own helpers: not ours to count)
+    outcomes = list(run_bounded(faults.close_pipe_and_linger, [60, 0], Bounds(timeout_s=120, memory_mb=0, workers=1,
+                                                                              start_method="fork")))
+    assert [o.failure for o in outcomes][0] == "crash"
+    deadline = time.monotonic() + 5
+    while set(_children(os.getpid())) - before and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert set(_children(os.getpid())) - before == set()  # no worker left running its 60 s
+
+
 def test_a_worker_stuck_on_a_file_ends_with_its_killed_parent():
     """A collect killed from outside (Task Manager, a kill drill) must not leave a worker spinning on a file."""
     import os

@@ -221,6 +221,9 @@ class _Worker:
 
     def _died(self, bounds: Bounds) -> Outcome | None:
         self.proc.join(5)
+        if self.proc.is_alive():  # its end of the pipe is gone but it runs on: of no more use, and not left behind
+            self.proc.kill()
+            self.proc.join(5)
         code = self.proc.exitcode
         self.alive = False
         self.conn.close()
