@@ -170,6 +170,7 @@ def test_a_worker_begins_its_next_file_without_waiting_for_the_caller():
         assert [o.index for o in outcomes] == [0, 1, 2, 3] and all(o.ok for o in outcomes)
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="emulates Windows on Linux's socketpair; fork")
 def test_a_dead_worker_s_pipe_that_raises_on_poll_as_windows_does_is_its_crash(monkeypatch):
     """On Windows, polling a pipe whose other end is gone raises BrokenPipeError (PeekNamedPipe) where Linux answers
     "ready" and then gives EOF. Emulated here on the parent's end: a worker that dies on its file is that file's
@@ -227,7 +228,7 @@ def _running(pid: int) -> bool:
         return False
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc; fork")
 def test_a_worker_that_drops_its_pipe_but_runs_on_is_ended_not_left_behind():
     """A worker whose end of the pipe is gone while its process runs on can say nothing more: its job is a crash, the
     next job goes to a fresh worker, and the process is ended rather than left running (it was never joined)."""
@@ -243,6 +244,7 @@ def test_a_worker_that_drops_its_pipe_but_runs_on_is_ended_not_left_behind():
     assert set(_children(os.getpid())) - before == set()  # no worker left running its 60 s
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 def test_a_worker_stuck_on_a_file_ends_with_its_killed_parent():
     """A collect killed from outside (Task Manager, a kill drill) must not leave a worker spinning on a file."""
     import os
