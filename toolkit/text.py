@@ -209,19 +209,16 @@ def guess_legacy(text: str) -> str | None:
 
 # --- what writers may put into files -----------------------------------------------------------
 
-_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
-
-
-_C0 = bytes(range(0x09)) + b"\x0b\x0c" + bytes(range(0x0e, 0x20))  # the control characters XML 1.0 forbids
+_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")  # what XML 1.0 forbids
+_C0 = bytes(range(0x09)) + b"\x0b\x0c" + bytes(range(0x0e, 0x20))  # its control characters, as UTF-8 bytes
 
 
 def xml_safe(value):
     """Text with the characters XML 1.0 forbids (NUL, other C0 controls, lone surrogates) removed; other
     values unchanged. Every workbook writer passes received text through this."""
-    if isinstance(value, str) and (_maybe_illegal(value) if len(value) > 4096 else True) \
-            and _XML_ILLEGAL.search(value):
-        return _XML_ILLEGAL.sub("", value)
-    return value
+    if not isinstance(value, str) or (len(value) > 4096 and not _maybe_illegal(value)):
+        return value
+    return _XML_ILLEGAL.sub("", value) if _XML_ILLEGAL.search(value) else value
 
 
 def _maybe_illegal(text: str) -> bool:

@@ -155,11 +155,9 @@ class _Worker:
         self.since = 0.0  # monotonic time the first began (given to an idle worker, or its predecessor's result seen)
 
     def takes(self, index: int, retried: set[int]) -> bool:
-        """Whether to give it job ``index`` now: an idle worker takes any; a busy one the next in line, unless one of
-        the two is a job given again after a failure (which waits for nobody, and has nobody wait behind it)."""
-        if not self.held:
-            return True
-        return len(self.held) < DEPTH and index not in retried and self.held[0][0] not in retried
+        """Whether it may hold job ``index`` behind what it holds (run_bounded keeps to DEPTH): an idle worker takes
+        any; a job given again after a failure waits for nobody, and has nobody wait behind it."""
+        return not self.held or (index not in retried and self.held[0][0] not in retried)
 
     def give(self, index: int, job: Any) -> None:
         if not self.held:

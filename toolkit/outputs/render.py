@@ -444,12 +444,9 @@ def render_many(jobs: list[tuple[str, str, dict, dict]], progress=None, workers:
     if progress:
         progress(0, len(jobs))  # the count is known before the first document is done
     if pool is not None and pool.pool is not None and (len(jobs) >= 8 or pool.started):
-        rest = [job for job in jobs if id(job) not in pool.started]
-        chunks = max(1, len(rest) // (workers * 4))
-        later = pool.pool.map(_render_job, rest, chunksize=chunks)  # the documents not started early
+        pool.submit([job for job in jobs if id(job) not in pool.started])  # the documents not started early
         for i, job in enumerate(jobs, start=1):
-            early = pool.started.get(id(job))
-            out.append(pool.result(early) if early is not None and early[0] is job else next(later))
+            out.append(pool.result(pool.started[id(job)]))
             if progress:
                 progress(i, len(jobs))
         return out
