@@ -500,9 +500,15 @@ def _read_fonts(wb: Workbook) -> None:
             book.release_resources()
 
 
+# The office's own workbooks (the registry, the general-criteria points) are read whole: a province's or a nation's
+# registry holds many thousands of units, and the row limit meant for a unit's return (settings' intake.max_rows)
+# would cut it short without a word. Excel's own last row is the bound.
+OFFICE_LIMITS = Limits(max_rows=1_048_576)
+
+
 def open_rows(path: str | os.PathLike) -> tuple[dict[str, list[list[Any]]], Issue | None]:
-    """Plain rows of every sheet (for office-kept workbooks such as the registry)."""
-    wb = open_workbook(path, want_fonts=False)
+    """Plain rows of every sheet, every row (for office-kept workbooks such as the registry)."""
+    wb = open_workbook(path, OFFICE_LIMITS, want_fonts=False)
     errors = [i for i in wb.issues if i.is_error]
     if errors:
         return {}, errors[0]
