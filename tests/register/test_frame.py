@@ -127,3 +127,44 @@ def test_the_cascade_of_two_registers_is_taken_after_the_later_register_wins(ws)
         assert list(task_index(store, keys, only="cascade").items()) == expected, keys
     assert [k for k in task_index(store, ["2025", "2021-2025"], only="cascade")] == [
         ("TU", "TU-01"), ("XMC", "XMC-03"), ("XMC", "XMC-05")]
+
+
+def test_rows_gathered_a_block_at_a_time_make_the_frame_from_records_makes(monkeypatch):
+    """`Records` holds at most one block of rows as tuples, and gives exactly the frame `DataFrame.from_records`
+    gives for the same rows (same dtypes, values, column and row index): every mix of the values a round's columns
+    hold, including a column of one kind only and of None only; with pandas' own converters and without them."""
+    import itertools
+    import random
+
+    import numpy as np
+    import pandas as pd
+
+    from toolkit.register import frame as F
+
+    kinds = [None, np.nan, 3, 2.5, -0.0, "Hoàn thành", "", date(2026, 6, 30), True, False, 2**70]
+    columns = [f"c{i}" for i, _ in enumerate(itertools.combinations(range(len(kinds)), 2))]
+    columns += ["one_str", "one_int", "one_float", "none", "last"]
+    rng = random.Random(3)
+    rows = []
+    for r in range(1000):
+        row = [kinds[rng.choice(pair)] for pair in itertools.combinations(range(len(kinds)), 2)]
+        row += [f"Kết quả {r}", r, r / 3, None, "x" if r == 999 else None]
+        rows.append(tuple(row))
+    expected = pd.DataFrame.from_records(rows, columns=columns, exclude=["none"])
+
+    for converters in (True, False):
+        if not converters:
+            monkeypatch.setattr(F, "to_object_array_tuples", None)
+            monkeypatch.setattr(F, "convert_object_array", None)
+        monkeypatch.setattr(F.Records, "BLOCK", 64)
+        records = F.Records()
+        for row in rows:
+            records.append(row)
+            if converters:
+                assert len(records.rows) < 64  # no tuple a row kept beyond its block
+        assert len(records) == 1000
+        got = records.frame(columns, ["none"])
+        pd.testing.assert_frame_equal(got, expected, check_exact=True, check_column_type=True,
+                                      check_index_type=True)
+        assert [got[c].dtype for c in got] == [expected[c].dtype for c in expected]
+    assert F.Records().frame([], []).shape == (0, 0)
