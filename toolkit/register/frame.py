@@ -296,7 +296,7 @@ def _register_start(key: Any) -> date | None:
 def status_meaning(form: Form) -> Callable[[Any], str | None]:
     """What a reported status of ``form`` means ("done" for "Hoàn thành"), from the definitions."""
     column = next((c for c in form.main.columns if c.name == "status"), None)
-    return column.meaning if column is not None else (lambda value: None)
+    return once(column.meaning) if column is not None else (lambda value: None)  # a few statuses, read per row
 
 
 def _judge(df: pd.DataFrame, as_of: date, year: int, share: float | None = None,
