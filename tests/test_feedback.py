@@ -87,3 +87,25 @@ def test_package_editor_hands_over_what_it_does_not_handle(ctx, tmp_path):
     sent_back = write_feedback(job, path, tmp_path)
     with pytest.raises(Unsupported):  # a feedback sheet already there: openpyxl replaces it (tested above)
         annotate_package(job, sent_back)
+
+
+def test_a_copy_made_from_values_is_read_within_the_office_s_limits(tmp_path):
+    """A return openpyxl cannot edit in place (an .xls, an .ods) is copied from its values, read again with the
+    limits collect read it with: when the office allows 8,000 rows, the copy of a 6,000-row return has them all (it
+    was cut at the default 5,060 rows)."""
+    import xlsxwriter
+
+    from toolkit.read import Limits
+
+    source = tmp_path / "XLS_dang_ky.xlsx"
+    book = xlsxwriter.Workbook(str(source))
+    sheet = book.add_worksheet("Đăng ký")
+    for r in range(6000):
+        sheet.write_row(r, 0, [f"XLS-{r:04d}", f"Nhiệm vụ {r}"])
+    book.close()
+    issue = make_issue("missing-value", sheet="Đăng ký", cell="B2", row=2, title="Tên nhiệm vụ")
+    for limits, rows in ((Limits(max_rows=8000), 6000), (None, 5060)):
+        job = FeedbackJob(source, source.name, "xls", "Đảng ủy xã Lũng Sơn", [issue], limits=limits)
+        copy = write_feedback(job, source, tmp_path / f"out{rows}")
+        ws = openpyxl.load_workbook(copy)["Đăng ký"]
+        assert ws.max_row == rows and ws.cell(row=rows, column=1).value == f"XLS-{rows - 1:04d}"

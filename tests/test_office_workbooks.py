@@ -46,3 +46,26 @@ def test_a_registry_longer_than_a_return_is_read_whole(tmp_path):
     points = manual_points(ctx, rules)
     assert len(points) == N
     assert points[last] == 20 + ((N - 1) % 11)
+
+
+def test_a_stray_value_at_the_last_row_of_the_registry_is_named_not_read_as_a_million_rows(tmp_path):
+    """A space typed by mistake in A1048576 of the registry: `init` refuses at once, naming the sheet and its last
+    row and what to do, and makes no folder; it does not turn a million empty rows into Python lists (~450 MB more,
+    on top of the ~230 MB the reader's own grid of the sheet takes)."""
+    import resource
+
+    registry = tmp_path / "don_vi.xlsx"
+    write_sample_registry(registry, [("TU", "Tỉnh ủy Lâm Hà", "Tỉnh", "", "Nguyễn Văn An", "Bí thư", "vp@lamha.vn"),
+                                     ("CB01", "Chi bộ thôn 1", "Chi bộ", "TU", "Lò Văn Một", "Bí thư", "")], [])
+    import openpyxl
+
+    wb = openpyxl.load_workbook(registry)
+    wb["Đơn vị"]["A1048576"] = " "
+    wb.save(registry)
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    out = invoke("init", tmp_path / "ws", "--office", "Tỉnh ủy Lâm Hà", "--units", registry, "--period", "2026",
+                 code=2)
+    assert "don_vi.xlsx" in out and "trang 'Đơn vị' có dữ liệu đến dòng 1.048.576 (đọc tối đa 200.000 dòng)" in out
+    assert "xoá các dòng thừa ở cuối trang" in out
+    assert not (tmp_path / "ws").exists()
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 350_000  # KB

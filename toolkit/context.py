@@ -12,7 +12,7 @@ from .periods import parse_period
 from .store import Store, is_server, store_target
 from .workspace.calendar import Calendar
 from .workspace.config import Workspace
-from .workspace.units import Registry, load_registry
+from .workspace.units import Registry, load_registry, problem_lines
 
 
 @dataclass
@@ -94,7 +94,6 @@ def load_context(workspace) -> Context:
         raise WorkspaceError(f"Thiếu danh sách đơn vị {ws.registry_path}.")
     registry, report = load_registry(ws.registry_path)
     if not report.ok:
-        lines = "\n".join(f"  - {i.sheet}!{i.cell}: {i.message} {i.hint}" for i in report.errors)
-        raise ToolkitError(f"Danh sách đơn vị {ws.registry_path.name} có lỗi:\n{lines}")
+        raise ToolkitError(f"Danh sách đơn vị {ws.registry_path.name} có lỗi:\n{problem_lines(report, hints=True)}")
     return Context(ws=ws, forms=forms, registry=registry)
 

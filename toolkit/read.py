@@ -57,6 +57,7 @@ class Limits:
     max_rows: int = 5000
     max_columns: int = 200
     timeout_s: float = 60
+    whole: bool = False  # a sheet longer than max_rows is refused rather than cut (the office's own workbooks)
 
     @classmethod
     def from_settings(cls, intake: dict) -> Limits:
@@ -342,6 +343,10 @@ def _read_values(wb: Workbook, limits: Limits) -> None:
             data = SheetData(name=meta.name, rows=[], visible=visible, total_rows=height)
             if width > limits.max_columns and height * width > 2_000_000:
                 raise _TooBig(f"trang '{meta.name}' có {width:,} cột × {height:,} dòng")
+            if limits.whole and height > limits.max_rows:
+                last, most = (f"{n:,}".replace(",", ".") for n in (height, limits.max_rows))
+                raise _TooBig(f"trang '{meta.name}' có dữ liệu đến dòng {last} (đọc tối đa {most} dòng); xoá các "
+                              "dòng thừa ở cuối trang (kể cả ô chỉ có dấu cách) rồi chạy lại")
             nrows = min(height, limits.max_rows + 60)
             rows = sheet.to_python(skip_empty_area=False, nrows=nrows) if nrows else []
             if width > limits.max_columns:
@@ -502,8 +507,9 @@ def _read_fonts(wb: Workbook) -> None:
 
 # The office's own workbooks (the registry, the general-criteria points) are read whole: a province's or a nation's
 # registry holds many thousands of units, and the row limit meant for a unit's return (settings' intake.max_rows)
-# would cut it short without a word. Excel's own last row is the bound.
-OFFICE_LIMITS = Limits(max_rows=1_048_576)
+# would cut it short without a word. A sheet longer than a national registry is refused, naming its last row (a
+# stray value at row 1,048,576 would otherwise be read as a million rows).
+OFFICE_LIMITS = Limits(max_rows=200_000, whole=True)
 
 
 def open_rows(path: str | os.PathLike) -> tuple[dict[str, list[list[Any]]], Issue | None]:

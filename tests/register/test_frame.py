@@ -152,19 +152,25 @@ def test_rows_gathered_a_block_at_a_time_make_the_frame_from_records_makes(monke
         rows.append(tuple(row))
     expected = pd.DataFrame.from_records(rows, columns=columns, exclude=["none"])
 
-    for converters in (True, False):
+    for converters, block in ((True, 64), (True, 4096), (False, 64)):
         if not converters:
             monkeypatch.setattr(F, "to_object_array_tuples", None)
             monkeypatch.setattr(F, "convert_object_array", None)
-        monkeypatch.setattr(F.Records, "BLOCK", 64)
+            monkeypatch.setattr(F, "_FAST", [])  # asked again: pandas' converters are gone
+        monkeypatch.setattr(F.Records, "BLOCK", block)
         records = F.Records()
+        assert records.fast is converters
         for row in rows:
             records.append(row)
             if converters:
-                assert len(records.rows) < 64  # no tuple a row kept beyond its block
+                assert len(records.rows) < block  # no tuple a row kept beyond its block
         assert len(records) == 1000
         got = records.frame(columns, ["none"])
         pd.testing.assert_frame_equal(got, expected, check_exact=True, check_column_type=True,
                                       check_index_type=True)
         assert [got[c].dtype for c in got] == [expected[c].dtype for c in expected]
+        assert got._mgr.nblocks == expected._mgr.nblocks  # consolidated as from_records' are
+        for blk in got._mgr.blocks if converters else ():  # no column is a view of the gathered rows (which would
+            values = getattr(blk.values, "_ndarray", blk.values)  # keep them all, and the numbers they held, alive)
+            assert values.base is None or values.base.size <= values.size
     assert F.Records().frame([], []).shape == (0, 0)

@@ -19,7 +19,7 @@ from ..errors import ToolkitError
 from ..intake.feedback import write_feedback
 from ..issues import make_issue
 from ..paths import safe_filename
-from ..read import col_letter
+from ..read import Limits, col_letter
 from ..register.fields import register_labels
 from ..round import as_round
 from ..store import Store
@@ -207,7 +207,8 @@ def _send_back(rnd, store: Store, key: str, units: set[str]) -> list[str]:
                 continue
             unit = rnd.ctx.registry.units.get(unit_code)
             copy = _Returned(file_name=sub["file_name"], unit=unit, issues=issues, format=sub["format"] or "xlsx",
-                             output_name=safe_filename(f"{unit_code}_y_kien_xac_nhan_{rnd.code}.xlsx"))
+                             output_name=safe_filename(f"{unit_code}_y_kien_xac_nhan_{rnd.code}.xlsx"),
+                             limits=Limits.from_settings(rnd.ws.settings["intake"]))
             written.append(str(write_feedback(copy, Path(sub["archived_path"]), folder)))
     return written
 
@@ -220,6 +221,7 @@ class _Returned:
     issues: list
     format: str
     output_name: str = ""
+    limits: Limits | None = None  # the intake's (settings): an .xls/.ods is read again as collect read it
 
 
 

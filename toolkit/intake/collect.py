@@ -674,6 +674,7 @@ class FeedbackJob:
     issues: list[Issue]
     output_name: str = ""  # the feedback copy's file name, distinct within the round (toolkit.paths)
     template: str = ""  # a file of another period: the right period's template the copy is made from
+    limits: Limits | None = None  # the intake's (settings): an .xls/.ods is read again as collect read it
 
     @property
     def unit(self):
@@ -712,8 +713,9 @@ def write_all_feedback(ctx: Context, store: Store, period: Period, result: Colle
             if not feedback_path(folder, job).exists():
                 jobs.append((fr, job))
     names = distinct_names([feedback_path(folder, job).name for _, job in jobs], os.listdir(folder))
+    limits = Limits.from_settings(ctx.ws.settings["intake"])
     for (_, job), name in zip(jobs, names):  # BTC.xlsx and btc.xlsx: two copies, also on Windows
-        job.output_name = name
+        job.output_name, job.limits = name, limits
     if hook:
         hook("feedback", "")
     workers = workers if workers is not None else min(os.cpu_count() or 1, 4)

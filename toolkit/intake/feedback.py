@@ -25,7 +25,7 @@ from openpyxl.utils import get_column_letter
 from ..files import atomic_path
 from ..issues import Severity
 from ..paths import safe_filename
-from ..read import open_workbook
+from ..read import Limits, open_workbook
 from .xlsxpackage import (
     CT_COMMENTS,
     CT_SHEET,
@@ -81,9 +81,9 @@ def _write_feedback(sub, source: Path, folder: Path) -> Path:
         try:
             wb = openpyxl.load_workbook(source, data_only=True, keep_links=False, keep_vba=False, rich_text=False)
         except Exception:
-            wb = _from_values(source)
+            wb = _from_values(source, getattr(sub, "limits", None))
     else:
-        wb = _from_values(source)
+        wb = _from_values(source, getattr(sub, "limits", None))
     _neutralise(wb)
     _mark(wb, sub)
     _summary(wb, sub)
@@ -92,9 +92,10 @@ def _write_feedback(sub, source: Path, folder: Path) -> Path:
     return target
 
 
-def _from_values(source: Path) -> openpyxl.Workbook:
-    """A new .xlsx holding the values of an .xls/.ods (or an .xlsx openpyxl cannot load)."""
-    data = open_workbook(source, want_fonts=False)
+def _from_values(source: Path, limits: Limits | None = None) -> openpyxl.Workbook:
+    """A new .xlsx holding the values of an .xls/.ods (or an .xlsx openpyxl cannot load), read within the limits
+    collect read it with (the settings' intake: more rows than the default when the office allows more)."""
+    data = open_workbook(source, limits, want_fonts=False)
     wb = openpyxl.Workbook()
     wb.remove(wb.active)
     for name, sheet in data.sheets.items():

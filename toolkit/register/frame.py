@@ -240,14 +240,18 @@ def _build(rnd, store: Store, form: Form) -> pd.DataFrame:
 
 
 class Records:
-    """Rows (tuples of one length) to a frame: what ``DataFrame.from_records(rows, columns=…, exclude=…)`` gives,
-    made with the same pandas functions, but gathered 4,096 rows at a time into an object array, so that no tuple a
-    row is held until the end. At 3,000 units the round's 163,000 tuples took ~70 MB that the allocator could not
-    give back after the frame was made: its pages are shared with the texts the frame keeps."""
+    """Rows to a frame: what ``DataFrame.from_records(rows, columns=…, exclude=…)`` gives for tuples of one length
+    and unique column names (as the round frame's are), made with the same pandas functions, but gathered 4,096
+    rows at a time into an object array, so that no tuple a row is held until the end. At 3,000 units the round's
+    163,000 tuples took ~70 MB that the allocator could not give back after the frame was made: its pages are shared
+    with the texts the frame keeps. The columns are copied out of the gathered array (as from_records' blocks are
+    when pandas consolidates them), so that the frame does not keep the whole array, and the Python numbers behind
+    its numeric columns, alive. One use: ``frame`` empties it."""
 
     BLOCK = 4096
 
     def __init__(self):
+        self.fast = _fast_records()
         self.blocks: list[np.ndarray] = []
         self.rows: list[tuple] = []
         self.n = 0
@@ -258,27 +262,58 @@ class Records:
     def append(self, row: tuple) -> None:
         self.rows.append(row)
         self.n += 1
-        if len(self.rows) == self.BLOCK and to_object_array_tuples is not None:
+        if len(self.rows) == self.BLOCK and self.fast:
             self.blocks.append(to_object_array_tuples(self.rows))
             self.rows = []
 
     def frame(self, columns: list[str], exclude: list[str]) -> pd.DataFrame:
         if not self.n:
             return pd.DataFrame.from_records([])
-        if convert_object_array is None:
-            return pd.DataFrame.from_records(self.rows, columns=columns, exclude=exclude)
+        if not self.fast:
+            rows, self.rows = self.rows, []
+            return pd.DataFrame.from_records(rows, columns=columns, exclude=exclude)
         if self.rows:
             self.blocks.append(to_object_array_tuples(self.rows))
             self.rows = []
         content = self.blocks[0] if len(self.blocks) == 1 else np.concatenate(self.blocks)
         self.blocks = []
-        if content.shape[1] != len(columns):
-            raise ValueError(f"{len(columns)} columns passed, passed data had {content.shape[1]} columns")
+        if content.shape[1] != len(columns) or len(set(columns)) != len(columns):
+            raise ValueError(f"{len(columns)} columns (unique: {len(set(columns))}) for rows of {content.shape[1]}")
         skip = set(exclude)
         kept = [i for i, name in enumerate(columns) if name not in skip]
         arrays = convert_object_array([content[:, i] for i in kept], dtype=None)  # as from_records types a column
         del content
-        return pd.DataFrame({columns[i]: a for i, a in zip(kept, arrays)}, copy=False)
+        return pd.DataFrame({columns[i]: a for i, a in zip(kept, arrays)}, copy=True)
+
+
+_FAST: list[bool] = []
+
+
+def _fast_records() -> bool:
+    """Whether pandas' own converters are there and give, on rows of every kind the frame holds, exactly what
+    from_records gives (asked once a process: another pandas may have moved or changed them)."""
+    if not _FAST:
+        ok = to_object_array_tuples is not None and convert_object_array is not None
+        if ok:
+            kinds = (None, np.nan, 3, 2.5, "Nhựa hoá 5 km đường", date(2026, 6, 30), True, 2**70)
+            rows = [tuple(kinds[(r + c) % len(kinds)] if c < 4 else kinds[c] for c in range(len(kinds)))
+                    for r in range(2 * len(kinds))]
+            names = [f"c{c}" for c in range(len(kinds))]
+            try:
+                _FAST.append(True)  # (asked of itself below)
+                records = Records()
+                for row in rows:
+                    records.append(row)
+                got = records.frame(names, ["c0"])
+                want = pd.DataFrame.from_records(rows, columns=names, exclude=["c0"])
+                pd.testing.assert_frame_equal(got, want, check_exact=True, check_column_type=True,
+                                              check_index_type=True)
+                ok = [str(got[c].dtype) for c in got] == [str(want[c].dtype) for c in want]
+            except Exception:
+                ok = False
+            _FAST.clear()
+        _FAST.append(ok)
+    return _FAST[0]
 
 
 def _unique(names: list[str]) -> list[str]:

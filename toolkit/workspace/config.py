@@ -25,7 +25,7 @@ from ..errors import ToolkitError, WorkspaceError
 from ..files import FILE_MODE, atomic_path, atomic_write_bytes, sweep_temps, temp_prefix, workspace_lock  # noqa: F401 (re-exported)
 from ..periods import Period, parse_period
 from .office import derive_identity
-from .units import load_registry, write_sample_registry
+from .units import load_registry, problem_lines, write_sample_registry
 
 SETTINGS_FILE = "settings.yaml"
 REGISTRY_FILE = "don_vi.xlsx"
@@ -253,6 +253,13 @@ def init_workspace(root: str | os.PathLike, office: str | None = None, units: st
     ``deadlines`` maps period codes to deadlines (others get the usual one, moved forward when already past)."""
 
     root = Path(root)
+    if units:  # checked before anything is made: a registry with errors leaves no folder behind
+        src = Path(units)
+        if not src.is_file():
+            raise WorkspaceError(f"Không tìm thấy tệp danh sách đơn vị '{src}'.")
+        registry, report = load_registry(src)
+        if not report.ok:
+            raise ToolkitError(f"Danh sách đơn vị '{src}' có lỗi, chưa tạo thư mục làm việc:\n{problem_lines(report)}")
     root.mkdir(parents=True, exist_ok=True)
     settings = copy.deepcopy(DEFAULT_SETTINGS)
     if (root / SETTINGS_FILE).exists():
@@ -271,14 +278,7 @@ def init_workspace(root: str | os.PathLike, office: str | None = None, units: st
         settings["office"]["signer_title"] = signer_title.strip().upper()
     ws = Workspace(root, settings)
     if units:
-        src = Path(units)
-        if not src.is_file():
-            raise WorkspaceError(f"Không tìm thấy tệp danh sách đơn vị '{src}'.")
-        registry, report = load_registry(src)
-        if not report.ok:
-            lines = "\n".join(f"  - {i.sheet}!{i.cell}: {i.message}" for i in report.errors)
-            raise ToolkitError(f"Danh sách đơn vị '{src}' có lỗi, chưa tạo thư mục làm việc:\n{lines}")
-        atomic_write_bytes(ws.registry_path, src.read_bytes())
+        atomic_write_bytes(ws.registry_path, Path(units).read_bytes())
     elif not ws.registry_path.exists():
         if office:  # the office's own registry to fill in: never another province's units
             write_sample_registry(ws.registry_path, [(settings["office"].get("body_code") or "CU", office.strip(),

@@ -116,6 +116,16 @@ class Registry:
         return [ldr for ldr in self.leaders.values() if ldr.unit == code]
 
 
+def problem_lines(report: Report, hints: bool = False) -> str:
+    """The registry's errors, a line each, led by where they are ("Lãnh đạo!D7", "trang 'Đơn vị'", or nothing for
+    the file as a whole)."""
+    lines = []
+    for i in report.errors:
+        where = f"{i.sheet}!{i.cell}: " if i.sheet and i.cell else f"trang '{i.sheet}': " if i.sheet else ""
+        lines.append(f"  - {where}{i.message}" + (f" {i.hint}" if hints and i.hint else ""))
+    return "\n".join(lines)
+
+
 def load_registry(path: str | Path) -> tuple[Registry, Report]:
     """Read the registry workbook; every problem is reported at once with sheet and cell."""
     report = Report()
