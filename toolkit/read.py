@@ -61,7 +61,7 @@ class Limits:
 
     @classmethod
     def from_settings(cls, intake: dict) -> Limits:
-        return cls(**{k: intake[k] for k in cls.__dataclass_fields__ if k in intake})
+        return cls(**{k: intake[k] for k in cls.__dataclass_fields__ if k in intake and k != "whole"})  # (code's)
 
 
 @dataclass
@@ -342,11 +342,11 @@ def _read_values(wb: Workbook, limits: Limits) -> None:
             height, width = (end[0] + 1, end[1] + 1) if end else (0, 0)
             data = SheetData(name=meta.name, rows=[], visible=visible, total_rows=height)
             if width > limits.max_columns and height * width > 2_000_000:
-                raise _TooBig(f"trang '{meta.name}' có {width:,} cột × {height:,} dòng")
+                raise _TooBig(f"trang '{meta.name}' có {_dots(width)} cột × {_dots(height)} dòng")
             if limits.whole and height > limits.max_rows:
-                last, most = (f"{n:,}".replace(",", ".") for n in (height, limits.max_rows))
-                raise _TooBig(f"trang '{meta.name}' có dữ liệu đến dòng {last} (đọc tối đa {most} dòng); xoá các "
-                              "dòng thừa ở cuối trang (kể cả ô chỉ có dấu cách) rồi chạy lại")
+                raise _TooBig(f"trang '{meta.name}' có dữ liệu đến dòng {_dots(height)} (đọc tối đa "
+                              f"{_dots(limits.max_rows)} dòng); xoá các dòng thừa ở cuối trang (kể cả ô chỉ có dấu "
+                              "cách) rồi chạy lại")
             nrows = min(height, limits.max_rows + 60)
             rows = sheet.to_python(skip_empty_area=False, nrows=nrows) if nrows else []
             if width > limits.max_columns:
@@ -374,6 +374,11 @@ def _read_values(wb: Workbook, limits: Limits) -> None:
 
 class _TooBig(Exception):
     pass
+
+
+def _dots(n: int) -> str:
+    """1048576 -> '1.048.576' (thousands as Vietnamese write them)."""
+    return f"{n:,}".replace(",", ".")
 
 
 _CELL = re.compile(rb'<c\b([^>]*?)(?:/>|>(.*?)</c>)', re.DOTALL)

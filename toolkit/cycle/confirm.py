@@ -182,6 +182,7 @@ def _send_back(rnd, store: Store, key: str, units: set[str]) -> list[str]:
     folder = rnd.feedback_dir / "xac_nhan"
     folder.mkdir(parents=True, exist_ok=True)
     written = []
+    limits = Limits.from_settings(rnd.ws.settings["intake"])  # an .xls/.ods read again as collect read it
     for form in rnd.forms:
         if form.role not in ("registration", "breakthrough"):
             continue
@@ -208,7 +209,7 @@ def _send_back(rnd, store: Store, key: str, units: set[str]) -> list[str]:
             unit = rnd.ctx.registry.units.get(unit_code)
             copy = _Returned(file_name=sub["file_name"], unit=unit, issues=issues, format=sub["format"] or "xlsx",
                              output_name=safe_filename(f"{unit_code}_y_kien_xac_nhan_{rnd.code}.xlsx"),
-                             limits=Limits.from_settings(rnd.ws.settings["intake"]))
+                             limits=limits)
             written.append(str(write_feedback(copy, Path(sub["archived_path"]), folder)))
     return written
 

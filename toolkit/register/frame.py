@@ -250,8 +250,8 @@ class Records:
 
     BLOCK = 4096
 
-    def __init__(self):
-        self.fast = _fast_records()
+    def __init__(self, fast: bool | None = None):
+        self.fast = _fast_records() if fast is None else fast  # (given: the check of pandas' converters itself)
         self.blocks: list[np.ndarray] = []
         self.rows: list[tuple] = []
         self.n = 0
@@ -269,6 +269,8 @@ class Records:
     def frame(self, columns: list[str], exclude: list[str]) -> pd.DataFrame:
         if not self.n:
             return pd.DataFrame.from_records([])
+        if len(set(columns)) != len(columns):  # (from_records would keep both; the frame's names are unique)
+            raise ValueError(f"{len(columns)} columns, {len(set(columns))} names")
         if not self.fast:
             rows, self.rows = self.rows, []
             return pd.DataFrame.from_records(rows, columns=columns, exclude=exclude)
@@ -277,8 +279,8 @@ class Records:
             self.rows = []
         content = self.blocks[0] if len(self.blocks) == 1 else np.concatenate(self.blocks)
         self.blocks = []
-        if content.shape[1] != len(columns) or len(set(columns)) != len(columns):
-            raise ValueError(f"{len(columns)} columns (unique: {len(set(columns))}) for rows of {content.shape[1]}")
+        if content.shape[1] != len(columns):
+            raise ValueError(f"{len(columns)} columns for rows of {content.shape[1]}")
         skip = set(exclude)
         kept = [i for i, name in enumerate(columns) if name not in skip]
         arrays = convert_object_array([content[:, i] for i in kept], dtype=None)  # as from_records types a column
@@ -286,34 +288,41 @@ class Records:
         return pd.DataFrame({columns[i]: a for i, a in zip(kept, arrays)}, copy=True)
 
 
-_FAST: list[bool] = []
+_FAST: list[bool] = []  # the answer of _fast_records, once a process
 
 
 def _fast_records() -> bool:
-    """Whether pandas' own converters are there and give, on rows of every kind the frame holds, exactly what
-    from_records gives (asked once a process: another pandas may have moved or changed them)."""
+    """Whether pandas' own converters are there and give exactly what from_records gives, on rows of every kind the
+    frame holds (asked once a process: another pandas may have moved or changed them)."""
     if not _FAST:
-        ok = to_object_array_tuples is not None and convert_object_array is not None
-        if ok:
-            kinds = (None, np.nan, 3, 2.5, "Nhựa hoá 5 km đường", date(2026, 6, 30), True, 2**70)
-            rows = [tuple(kinds[(r + c) % len(kinds)] if c < 4 else kinds[c] for c in range(len(kinds)))
-                    for r in range(2 * len(kinds))]
-            names = [f"c{c}" for c in range(len(kinds))]
-            try:
-                _FAST.append(True)  # (asked of itself below)
-                records = Records()
-                for row in rows:
-                    records.append(row)
-                got = records.frame(names, ["c0"])
-                want = pd.DataFrame.from_records(rows, columns=names, exclude=["c0"])
-                pd.testing.assert_frame_equal(got, want, check_exact=True, check_column_type=True,
-                                              check_index_type=True)
-                ok = [str(got[c].dtype) for c in got] == [str(want[c].dtype) for c in want]
-            except Exception:
-                ok = False
-            _FAST.clear()
-        _FAST.append(ok)
+        _FAST.append(_converters_match())
     return _FAST[0]
+
+
+def _converters_match() -> bool:
+    if to_object_array_tuples is None or convert_object_array is None:
+        return False
+    kinds = (None, np.nan, 3, 2.5, "Nhựa hoá 5 km đường", date(2026, 6, 30), True, 2**70)
+    n = 2 * len(kinds)
+    columns = {  # a column of every kind mixed, and the columns the frame has: one kind, with or without gaps
+        **{f"mixed{c}": [kinds[(r + c) % len(kinds)] for r in range(n)] for c in range(3)},
+        "int": list(range(n)), "int_none": [r if r % 3 else None for r in range(n)],
+        "float_nan": [r / 3 if r % 3 else np.nan for r in range(n)], "none": [None] * n,
+        "bool_none": [bool(r % 2) if r % 3 else None for r in range(n)],
+        "date_none": [date(2026, 1 + r % 12, 1) if r % 3 else None for r in range(n)],
+        "str_none": [f"Kết quả {r}" if r % 3 else None for r in range(n)], "dropped": [r for r in range(n)]}
+    names = list(columns)
+    rows = list(zip(*columns.values()))
+    try:
+        records = Records(fast=True)
+        for row in rows:
+            records.append(row)
+        got = records.frame(names, ["dropped"])
+        want = pd.DataFrame.from_records(rows, columns=names, exclude=["dropped"])
+        pd.testing.assert_frame_equal(got, want, check_exact=True, check_column_type=True, check_index_type=True)
+        return [str(got[c].dtype) for c in got] == [str(want[c].dtype) for c in want]
+    except Exception:
+        return False
 
 
 def _unique(names: list[str]) -> list[str]:

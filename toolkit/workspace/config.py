@@ -257,9 +257,11 @@ def init_workspace(root: str | os.PathLike, office: str | None = None, units: st
         src = Path(units)
         if not src.is_file():
             raise WorkspaceError(f"Không tìm thấy tệp danh sách đơn vị '{src}'.")
-        registry, report = load_registry(src)
+        _, report = load_registry(src)
         if not report.ok:
-            raise ToolkitError(f"Danh sách đơn vị '{src}' có lỗi, chưa tạo thư mục làm việc:\n{problem_lines(report)}")
+            done = "chưa thay danh sách đơn vị của thư mục làm việc" if (root / SETTINGS_FILE).exists() else \
+                "chưa tạo thư mục làm việc"
+            raise ToolkitError(f"Danh sách đơn vị '{src}' có lỗi, {done}:\n{problem_lines(report)}")
     root.mkdir(parents=True, exist_ok=True)
     settings = copy.deepcopy(DEFAULT_SETTINGS)
     if (root / SETTINGS_FILE).exists():

@@ -121,8 +121,10 @@ def problem_lines(report: Report, hints: bool = False) -> str:
     the file as a whole)."""
     lines = []
     for i in report.errors:
-        where = f"{i.sheet}!{i.cell}: " if i.sheet and i.cell else f"trang '{i.sheet}': " if i.sheet else ""
-        lines.append(f"  - {where}{i.message}" + (f" {i.hint}" if hints and i.hint else ""))
+        where = f"{i.sheet}!{i.cell}: " if i.sheet and i.cell else \
+            f"trang '{i.sheet}': " if i.sheet and i.code != "registry-sheet-missing" else ""
+        hint = hints and i.hint and not i.code.startswith("file-")  # (a file's hints speak to units sending returns)
+        lines.append(f"  - {where}{i.message}" + (f" {i.hint}" if hint else ""))
     return "\n".join(lines)
 
 
