@@ -355,7 +355,6 @@ def _judge(ctx, store: Store, batch: list[ArchivedFile], result: RebuildResult, 
            workers) -> int:
     """Judge a run of files of one round (as one collect of that round would), in the order they were received."""
     from .intake.collect import FileJob, Intake, NotJudged, drop_snapshot, judge_file, parse_all
-    from .read import Limits
 
     code, form_id = batch[0].round, _asked(batch[0]) or None
     try:
@@ -378,7 +377,7 @@ def _judge(ctx, store: Store, batch: list[ArchivedFile], result: RebuildResult, 
         for f in batch:
             snap = _staged(f, staging)
             todo.append((f, snap))
-        limits = Limits.from_settings(ctx.ws.settings["intake"])
+        limits = ctx.ws.read_limits
         parsed = parse_all(ctx, [(snap, f.file_name) for f, snap in todo], form_id, period, limits, workers)
         run = Intake(ctx, store, period, form_id, claimed=claimed)  # one per round, as one collect of it
         for (f, snap), (fmt, readable, sub) in zip(todo, parsed):

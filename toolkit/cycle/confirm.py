@@ -182,7 +182,7 @@ def _send_back(rnd, store: Store, key: str, units: set[str]) -> list[str]:
     folder = rnd.feedback_dir / "xac_nhan"
     folder.mkdir(parents=True, exist_ok=True)
     written = []
-    limits = Limits.from_settings(rnd.ws.settings["intake"])  # an .xls/.ods read again as collect read it
+    limits = rnd.ws.read_limits  # an .xls/.ods read again as collect read it
     for form in rnd.forms:
         if form.role not in ("registration", "breakthrough"):
             continue

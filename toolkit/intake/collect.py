@@ -234,7 +234,7 @@ def _collect_files(ctx, period, form_id, inbox, feedback, progress, workers, _ho
         for form in ctx.forms.values():  # the definitions the round was read with, kept in the history
             store.save_form(form.id, form.version, form.definition)
         seen = store.seen_hashes()
-        limits = Limits.from_settings(ctx.ws.settings["intake"])
+        limits = ctx.ws.read_limits
         lookups: dict[str, Lookups] = {}
         claimed = {str(p.relative_to(inbox)) for p in files}  # file names present in the inbox now
         todo: list[tuple[Path, str, str]] = []
@@ -713,7 +713,7 @@ def write_all_feedback(ctx: Context, store: Store, period: Period, result: Colle
             if not feedback_path(folder, job).exists():
                 jobs.append((fr, job))
     names = distinct_names([feedback_path(folder, job).name for _, job in jobs], os.listdir(folder))
-    limits = Limits.from_settings(ctx.ws.settings["intake"])
+    limits = ctx.ws.read_limits
     for (_, job), name in zip(jobs, names):  # BTC.xlsx and btc.xlsx: two copies, also on Windows
         job.output_name, job.limits = name, limits
     if hook:

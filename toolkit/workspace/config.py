@@ -24,6 +24,7 @@ from ..definitions.workbook import (
 from ..errors import ToolkitError, WorkspaceError
 from ..files import FILE_MODE, atomic_path, atomic_write_bytes, sweep_temps, temp_prefix, workspace_lock  # noqa: F401 (re-exported)
 from ..periods import Period, parse_period
+from ..read import Limits
 from .office import derive_identity
 from .units import load_registry, problem_lines, write_sample_registry
 
@@ -174,6 +175,12 @@ class Workspace:
 
     def intake(self, key: str):
         return self.settings["intake"][key]
+
+    @property
+    def read_limits(self) -> Limits:
+        """The bounds a unit's return is read within (settings' intake), wherever it is read: collect, the store's
+        rebuild, the feedback copies."""
+        return Limits.from_settings(self.settings["intake"])
 
     def deadline(self, period: Period) -> date:
         return self.deadline_info(period)[0]
