@@ -34,7 +34,7 @@ from toolkit.outputs.report import write_reports  # noqa: E402
 from toolkit.outputs.score import score  # noqa: E402
 from toolkit.outputs.templates import build_template  # noqa: E402
 from toolkit.periods import parse_period  # noqa: E402
-from toolkit.pipeline import release_memory  # noqa: E402
+from toolkit.pipeline import compacted, release_memory  # noqa: E402
 from toolkit.round import open_round  # noqa: E402
 from toolkit.samples import RESULT_BANK, TASK_BANK  # noqa: E402
 from toolkit.workspace.config import init_workspace  # noqa: E402
@@ -472,12 +472,12 @@ def run_one(files: int, rows: int = 60, keep: bool = False, reuse: bool = False,
     tree = TreeMemory().__enter__()
     t = time.perf_counter()
     with StagePeak(res, "registration_collect_own_mb"):
-        reg = collect(open_round(ws, PERIOD_REG), feedback=False)
+        reg = compacted(lambda: collect(open_round(ws, PERIOD_REG), feedback=False))  # as `toolkit run` keeps it
     res["registration_collect_s"] = round(time.perf_counter() - t, 2)
     t = time.perf_counter()
     release_memory()  # between two stages, as `toolkit run` does (timed with the stage)
     with StagePeak(res, "collect_own_mb"):
-        result = collect(open_round(ws, PERIOD), feedback=False)
+        result = compacted(lambda: collect(open_round(ws, PERIOD), feedback=False))
     res["collect_s"] = time.perf_counter() - t
     from toolkit.store import open_store, store_target
 
@@ -494,7 +494,7 @@ def run_one(files: int, rows: int = 60, keep: bool = False, reuse: bool = False,
     res["feedback_s"] = time.perf_counter() - t
     res["feedback_files"] = sum(1 for f in result.files if f.feedback)
     t = time.perf_counter()
-    again = collect(open_round(ws, PERIOD), feedback=False)
+    again = compacted(lambda: collect(open_round(ws, PERIOD), feedback=False))
     res["recollect_s"] = time.perf_counter() - t
     # nothing is judged twice: accepted files are "duplicate", rejected ones "duplicate_rejected" (read again only
     # when the round's context changed, which it did not here)

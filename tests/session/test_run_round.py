@@ -159,3 +159,76 @@ def test_the_merge_process_uses_the_settings_the_caller_holds(ctx):
     run = run_round(rnd)
     note = openpyxl.load_workbook(run.merge.path)["Báo cáo giống nhau"]["A2"].value
     assert "từ 55% trở lên" in note
+
+
+def test_collect_s_result_is_kept_as_a_copy_equal_to_what_collect_returned(ctx, monkeypatch):
+    """run_round keeps collect's result as a compact copy (pipeline.compacted): the same files, statuses, issues and
+    feedback copies as collect returned, in objects of their own."""
+    import toolkit.pipeline as pipeline_module
+
+    make_return(ctx, "registration", "XLS", "2025", [task("XLS-01", deadline=date(2025, 3, 31))])
+    make_return(ctx, "registration", "BTC", "2025", [task("BTC-01", deadline="31/02/2025")])  # an error: sent back
+    returned = []
+    real = pipeline_module.collect
+    monkeypatch.setattr(pipeline_module, "collect", lambda *a, **k: returned.append(real(*a, **k)) or returned[-1])
+    run = run_round(open_round(ctx, "2025"))
+    kept = run.collect
+    assert kept is not returned[0] and kept.files[0] is not returned[0].files[0]
+    assert kept.to_dict() == returned[0].to_dict()
+    assert {f.unit: f.status for f in kept.files} == {"BTC": "rejected", "XLS": "accepted"}
+    btc = next(f for f in kept.files if f.unit == "BTC")
+    assert btc.issues and btc.issues[0].severity.value == "error" and Path(btc.feedback).is_file()
+    assert type(btc.path) is type(returned[0].files[0].path)
+
+
+def test_a_result_that_cannot_be_copied_is_kept_as_it_is():
+    from toolkit.pipeline import compacted
+
+    odd = {"callback": lambda: None}  # (pickle cannot take a lambda)
+    assert compacted(lambda: odd) is odd
+    plain = {"files": [("a.xlsx", "accepted")] * 3}
+    copy = compacted(lambda: plain)
+    assert copy == plain and copy is not plain
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads the resident set from /proc (Linux)")
+def test_a_compacted_result_gives_back_the_pages_its_stage_left_it_in():
+    """The mechanism, in a fresh interpreter: a stage that makes a few small result objects a file amid objects it
+    holds to its end (collect: the index of the round's texts, ~30 KB a file) leaves them pinning those pages once
+    the stage is over; compacted, the pages go back to the system."""
+    import subprocess
+    import sys
+
+    code = r'''
+import re, sys
+from pathlib import Path
+from toolkit.intake.collect import FileResult
+from toolkit.issues import make_issue
+from toolkit.pipeline import compacted, release_memory
+
+def rss():
+    return int(re.search(r"VmRSS:\s+(\d+)", Path("/proc/self/status").read_text()).group(1)) / 1024
+
+def stage():
+    files, index = [], []
+    for n in range(4000):
+        index.append([(f"nhiem vu {n} {i} " * 4, i, str(i) * 20) for i in range(60)])
+        fr = FileResult(file=f"X{n:05d}.xlsx", status="accepted", unit=f"X{n:05d}", unit_name=f"Đơn vị {n}")
+        fr.issues = [make_issue("late-submission", file=fr.file, unit=fr.unit, days=3, deadline="10/07/2025")]
+        files.append(fr)
+    return files
+
+release_memory()
+before = rss()
+kept = compacted(stage) if sys.argv[1] == "compacted" else stage()
+release_memory()
+print(rss() - before, len(kept))
+'''
+    grown = {}
+    for how in ("plain", "compacted"):
+        out = subprocess.run([sys.executable, "-c", code, how], capture_output=True, text=True, check=True,
+                             cwd=Path(__file__).resolve().parents[2])
+        grown[how], n = out.stdout.split()
+        assert n == "4000"
+    plain, compact = float(grown["plain"]), float(grown["compacted"])
+    assert plain > 40 and compact < plain / 4, grown
