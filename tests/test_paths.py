@@ -71,6 +71,27 @@ def test_case_twins_keep_their_own_feedback_copies(ctx):
     assert len(os.listdir(ctx.ws.round_dir("2025", "feedback"))) == 3
 
 
+def test_two_returns_of_one_name_in_two_inbox_folders_are_each_judged_from_their_own_bytes(ctx):
+    """Collect reads a private copy of each file, the copies side by side: a name met twice (here two districts'
+    folders each holding "bao_cao.xlsx") gets a folder of its own, never the other file's copy."""
+    inbox = ctx.ws.round_dir(parse_period("2025"), "inbox")
+    for folder in ("huyen_a", "huyen_b"):
+        (inbox / folder).mkdir()
+    make_return(ctx, "registration", "XLS", "2025", [task("XLS-01")], name="huyen_a/bao_cao.xlsx")
+    make_return(ctx, "registration", "BTC", "2025", [task("BTC-01"), task("BTC-02")], name="huyen_b/bao_cao.xlsx")
+    result = collect(open_round(ctx.ws, "2025"))
+    got = {f.file: (f.status, f.unit) for f in result.files}
+    assert got == {os.path.join("huyen_a", "bao_cao.xlsx"): ("accepted", "XLS"),
+                   os.path.join("huyen_b", "bao_cao.xlsx"): ("accepted", "BTC")}
+    rows = ctx.store.rows("registration", "2025")
+    assert sorted((r["_unit"], r["task_code"]) for r in rows) == [("BTC", "BTC-01"), ("BTC", "BTC-02"),
+                                                                 ("XLS", "XLS-01")]
+    archive = ctx.ws.round_dir(parse_period("2025"), "archive")
+    assert not (archive / ".dang_doc").exists()  # the private copies are gone with their folders
+    kept = sorted(p.name for p in archive.rglob("*.xlsx"))
+    assert kept == sorted(f"{f.sha256}.xlsx" for f in result.files) and len(set(kept)) == 2
+
+
 def test_unit_codes_windows_forbids_never_become_file_names(tmp_path):
     units = [*SAMPLE_UNITS[:2], ("AUX", "Đảng ủy Khối Cơ quan", "Đảng ủy trực thuộc", "TU", "Vũ Văn An", "Bí thư", ""),
              ("ĐU:KCQ", "Đảng ủy Khối Doanh nghiệp", "Đảng ủy trực thuộc", "TU", "Đỗ Thị Bình", "Bí thư", "")]

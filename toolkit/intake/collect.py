@@ -383,13 +383,15 @@ def snapshots_folder(archive_dir: Path) -> Path:
 def snapshot(path: Path, staging: Path, digest: str, before: os.stat_result) -> Path | None:
     """Copy ``path`` once into a private folder (same file name, same modification time) while hashing it: the
     copy is what is judged, archived and recorded. None when the bytes differ from those hashed at the scan (the
-    file is changing)."""
-    folder = staging / digest[:16]
-    n = 0
-    while folder.exists():
+    file is changing). The copies lie side by side; a name already there (the same name in two folders of the inbox,
+    or in two cases on Windows) gets a folder of its own: a folder made for every file cost a directory's creation
+    each, as dear as a file's on a busy disk (on this machine's ext4, up to ~0.4 ms of the kernel's time)."""
+    staging.mkdir(parents=True, exist_ok=True)
+    folder, n = staging, 0
+    while (folder / path.name).exists():
         n += 1
         folder = staging / f"{digest[:16]}-{n}"
-    folder.mkdir(parents=True)
+    folder.mkdir(exist_ok=True)
     copy = folder / path.name
     h = hashlib.sha256()
     with open(path, "rb") as src, open(copy, "wb") as dst:
@@ -397,7 +399,7 @@ def snapshot(path: Path, staging: Path, digest: str, before: os.stat_result) -> 
             h.update(chunk)
             dst.write(chunk)
     if h.hexdigest() != digest or _changed(path, before):
-        shutil.rmtree(folder, ignore_errors=True)
+        drop_snapshot(copy)
         return None
     os.utime(copy, ns=(before.st_atime_ns, before.st_mtime_ns))
     return copy
