@@ -369,7 +369,7 @@ def national(args) -> None:
     points = [json.loads(Path(f).read_text(encoding="utf-8")) for f in args.fit or []]
     for n in sizes if not args.fit else []:
         out = out_dir / f"curve_{n}.json"
-        cmd = [sys.executable, str(Path(__file__)), "--files", str(n), "--out", str(out)] + \
+        cmd = [sys.executable, str(Path(__file__)), "--files", str(n), "--out", str(out), "--work", args.work] + \
             (["--reuse"] if args.reuse else []) + (["--keep"] if args.keep else [])
         print("$", " ".join(cmd), flush=True)
         subprocess.run(cmd, check=True)
@@ -402,6 +402,11 @@ def main() -> None:
     ap.add_argument("--files", type=int, default=1000)
     ap.add_argument("--rows", type=int, default=60)
     ap.add_argument("--keep", action="store_true", help="keep the generated workspace in benchmarks/work")
+    ap.add_argument("--work", metavar="DIR", default=str(HERE / "work"),
+                    help="where the workspaces are made (default benchmarks/work); with --reuse, workbooks kept in "
+                         "benchmarks/work are taken when DIR has none. On a disk whose file system was just freed "
+                         "of many files (ext4 after a workspace's removal), every file made costs the kernel up to "
+                         "~0.4 ms: a folder on tmpfs (/dev/shm/...) measures the toolkit without it")
     ap.add_argument("--out", default=str(HERE / "results.json"))
     ap.add_argument("--store", metavar="URL", help="run on a PostgreSQL store (an empty database): postgresql://…")
     ap.add_argument("--reuse", action="store_true",
@@ -415,10 +420,23 @@ def main() -> None:
     args = ap.parse_args()
     if args.curve is not None:
         return national(args)
-    res = run_one(args.files, args.rows, keep=args.keep, reuse=args.reuse, store_url=args.store)
+    res = run_one(args.files, args.rows, keep=args.keep, reuse=args.reuse, store_url=args.store, root=Path(args.work))
     print_table(res)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(res, indent=2), encoding="utf-8")
+
+
+def file_system(path: Path) -> str:
+    """The type of the file system holding ``path`` (Linux's /proc/mounts; "" elsewhere): file creation costs
+    differ widely between them, and the stages make thousands of files."""
+    try:
+        mounts = [line.split()[1:3] for line in Path("/proc/mounts").read_text().splitlines()]
+    except OSError:
+        return ""
+    where = str(Path(path).resolve())
+    best = max((m for m in mounts if where == m[0] or where.startswith(m[0].rstrip("/") + "/")),
+               key=lambda m: len(m[0]), default=None)
+    return best[1] if best else ""
 
 
 def load() -> float:
@@ -452,8 +470,13 @@ def prepare(work: Path, files: int, rows: int, keep: bool, reuse: bool) -> tuple
     return g, {"reused": False}
 
 
-def run_one(files: int, rows: int = 60, keep: bool = False, reuse: bool = False, store_url: str | None = None) -> dict:
-    work = HERE / "work" / f"n{files}"
+def run_one(files: int, rows: int = 60, keep: bool = False, reuse: bool = False, store_url: str | None = None,
+            root: Path = HERE / "work") -> dict:
+    work = root / f"n{files}"
+    kept = HERE / "work" / f"n{files}" / "pristine"  # workbooks a --keep run left in the default place
+    if reuse and not (work / "pristine" / "ws").is_dir() and (kept / "ws").is_dir():
+        work.mkdir(parents=True, exist_ok=True)
+        shutil.copytree(kept, work / "pristine", symlinks=True)
     g, how = prepare(work, files, rows, keep or reuse, reuse)
     ws = g["workspace"]
     if store_url:
@@ -465,7 +488,8 @@ def run_one(files: int, rows: int = 60, keep: bool = False, reuse: bool = False,
         shutil.rmtree(as_clerk, ignore_errors=True)
         shutil.copytree(ws.root, as_clerk, symlinks=True)
     res: dict = {"files": len(prog_files), "generate_s": round(g["generate_s"], 2), "converted_xls_ods": g["converted"],
-                 "reused_workbooks": how["reused"], "load_before": load(), "cpus": os.cpu_count()}
+                 "reused_workbooks": how["reused"], "load_before": load(), "cpus": os.cpu_count(),
+                 "work_fs": file_system(work)}
     print(f"{len(prog_files)} tệp; tải máy (load average 1 phút) {res['load_before']} trên {os.cpu_count()} lõi",
           flush=True)
     started = time.perf_counter()
@@ -560,7 +584,8 @@ def print_table(r: dict) -> None:
     ]
     print(f"\n{n} files, {r['rows']} rows, store {r['store_mb']} MB, peak RSS {r['peak_rss_mb']} MB (own process "
           f"{r.get('peak_own_rss_mb', '?')} MB; process tree's Pss {r.get('peak_tree_pss_mb', '?')} MB); load average "
-          f"{r['load_before']} before, {r['load_after']} after ({r['cpus']} cores)")
+          f"{r['load_before']} before, {r['load_after']} after ({r['cpus']} cores)"
+          + (f"; workspaces on {r['work_fs']}" if r.get("work_fs") else ""))
     if "collect_own_mb" in r:
         print("largest resident set of the stages' own process: " + ", ".join(
             f"{k[:-len('_own_mb')]} {r[k]} MB" for k in ("collect_own_mb", "merge_own_mb", "score_own_mb",
