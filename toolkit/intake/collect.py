@@ -388,13 +388,17 @@ def snapshot(path: Path, staging: Path, digest: str, before: os.stat_result) -> 
     each, as dear as a file's on a busy disk (on this machine's ext4, up to ~0.4 ms of the kernel's time)."""
     staging.mkdir(parents=True, exist_ok=True)
     folder, n = staging, 0
-    while (folder / path.name).exists():
-        n += 1
-        folder = staging / f"{digest[:16]}-{n}"
-    folder.mkdir(exist_ok=True)
-    copy = folder / path.name
+    while True:  # the file system says whether the name is taken (in any case, on Windows and macOS)
+        copy = folder / path.name
+        try:
+            dst = open(copy, "xb")
+            break
+        except FileExistsError:
+            n += 1
+            folder = staging / f"{digest[:16]}-{n}"
+            folder.mkdir(exist_ok=True)
     h = hashlib.sha256()
-    with open(path, "rb") as src, open(copy, "wb") as dst:
+    with open(path, "rb") as src, dst:
         for chunk in iter(lambda: src.read(1 << 20), b""):
             h.update(chunk)
             dst.write(chunk)
