@@ -8,7 +8,6 @@ import subprocess
 import sys
 
 import openpyxl
-import pytest
 import xlsxwriter
 from clerk_helpers import invoke
 
@@ -54,7 +53,6 @@ def test_a_registry_longer_than_a_return_is_read_whole(tmp_path):
     assert points[last] == 20 + ((N - 1) % 11)
 
 
-@pytest.mark.skipif(not hasattr(os, "wait4"), reason="the peak of one process is read with wait4 (POSIX)")
 def test_a_stray_value_at_the_last_row_of_the_registry_is_named_not_read_as_a_million_rows(tmp_path):
     """A space typed by mistake in A1048576 of the registry: `init`, run as the clerk runs it, refuses at once,
     naming the sheet and its last row and what to do, and makes no folder; it does not turn a million empty rows
@@ -69,9 +67,14 @@ def test_a_stray_value_at_the_last_row_of_the_registry_is_named_not_read_as_a_mi
                              "Tỉnh ủy Lâm Hà", "--units", str(registry), "--period", "2026"],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     out = proc.stdout.read().decode("utf-8")
-    _, status, usage = os.wait4(proc.pid, 0)
-    assert os.waitstatus_to_exitcode(status) == 2, out
+    if hasattr(os, "wait4"):  # the refusal's own peak (POSIX); elsewhere its words and what it leaves are checked
+        _, status, usage = os.wait4(proc.pid, 0)
+        code = os.waitstatus_to_exitcode(status)
+    else:
+        code, usage = proc.wait(), None
+    assert code == 2, out
     assert "don_vi.xlsx" in out and "trang 'Đơn vị' có dữ liệu đến dòng 1.048.576 (đọc tối đa 200.000 dòng)" in out
     assert "xoá các dòng thừa ở cuối trang" in out and "!:" not in out
     assert not (tmp_path / "ws").exists()
-    assert usage.ru_maxrss < 550_000, usage.ru_maxrss  # KB (Linux): the refusal's own peak
+    if usage is not None:
+        assert usage.ru_maxrss < 550_000, usage.ru_maxrss  # KB (Linux): the refusal's own peak

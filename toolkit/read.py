@@ -342,11 +342,15 @@ def _read_values(wb: Workbook, limits: Limits) -> None:
             height, width = (end[0] + 1, end[1] + 1) if end else (0, 0)
             data = SheetData(name=meta.name, rows=[], visible=visible, total_rows=height)
             if width > limits.max_columns and height * width > 2_000_000:
-                raise _TooBig(f"trang '{meta.name}' có {_dots(width)} cột × {_dots(height)} dòng")
+                from .formatting import number  # (thousands as Vietnamese write them: 1.048.576)
+
+                raise _TooBig(f"trang '{meta.name}' có {number(width, 0)} cột × {number(height, 0)} dòng")
             if limits.whole and height > limits.max_rows:
-                raise _TooBig(f"trang '{meta.name}' có dữ liệu đến dòng {_dots(height)} (đọc tối đa "
-                              f"{_dots(limits.max_rows)} dòng); xoá các dòng thừa ở cuối trang (kể cả ô chỉ có dấu "
-                              "cách) rồi chạy lại")
+                from .formatting import number
+
+                raise _TooBig(f"trang '{meta.name}' có dữ liệu đến dòng {number(height, 0)} (đọc tối đa "
+                              f"{number(limits.max_rows, 0)} dòng); xoá các dòng thừa ở cuối trang (kể cả ô chỉ có "
+                              "dấu cách) rồi chạy lại")
             nrows = min(height, limits.max_rows + 60)
             rows = sheet.to_python(skip_empty_area=False, nrows=nrows) if nrows else []
             if width > limits.max_columns:
@@ -374,11 +378,6 @@ def _read_values(wb: Workbook, limits: Limits) -> None:
 
 class _TooBig(Exception):
     pass
-
-
-def _dots(n: int) -> str:
-    """1048576 -> '1.048.576' (thousands as Vietnamese write them)."""
-    return f"{n:,}".replace(",", ".")
 
 
 _CELL = re.compile(rb'<c\b([^>]*?)(?:/>|>(.*?)</c>)', re.DOTALL)
