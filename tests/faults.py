@@ -69,6 +69,11 @@ def own_memory_limit(job):
     return resource.getrlimit(resource.RLIMIT_AS)[0]
 
 
+def note_start(path: str) -> None:
+    """An initializer that writes when its worker became ready (the clock's time) to ``path``."""
+    Path(path).write_text(repr(time.time()), encoding="utf-8")
+
+
 def broken_init(*args):
     raise RuntimeError("không có thư mục làm việc")
 

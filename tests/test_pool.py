@@ -3,6 +3,7 @@ parent (no SIGALRM), in real worker processes, with the start method Windows has
 
 from __future__ import annotations
 
+import multiprocessing
 import sys
 import time
 import types
@@ -168,6 +169,35 @@ def test_a_worker_begins_its_next_file_without_waiting_for_the_caller():
         gaps = [b - a for a, b in zip(began, began[1:])]
         assert all(g < 0.5 for g in gaps), (start, gaps)  # each job as the one before ends (0.4 s); before, ≥ 0.6 s
         assert [o.index for o in outcomes] == [0, 1, 2, 3] and all(o.ok for o in outcomes)
+
+
+def test_jobs_given_later_find_their_worker_started_and_none_ends_it(tmp_path):
+    """`toolkit run` starts the merge's process before collect (pool.Later): the worker is started, with the start
+    method Windows has, before its job exists, begins the job as soon as it is given, and a caller that has no job
+    for it after all ends it."""
+    import threading
+
+    noted = tmp_path / "ready.txt"
+    later = pool.Later()
+    given: list[float] = []
+
+    def give_after_a_while():
+        time.sleep(1.5)  # the caller's own work (collect)
+        given.append(time.time())
+        later.give([0.0])
+
+    threading.Thread(target=give_after_a_while).start()
+    bounds = Bounds(timeout_s=0, memory_mb=0, workers=1, start_method="spawn")
+    outcomes = list(run_bounded(faults.started_then_sleep, later, bounds, faults.note_start, (str(noted),)))
+    assert len(outcomes) == 1 and outcomes[0].ok
+    ready, began = float(noted.read_text(encoding="utf-8")), outcomes[0].value
+    assert ready < given[0] <= began + 0.01  # started (and ready) while the caller was still busy
+    assert began - given[0] < 0.5, began - given[0]  # no interpreter started after the job was given
+
+    unused = pool.Later()
+    threading.Timer(0.5, unused.give, ([],)).start()
+    assert list(run_bounded(faults.started_then_sleep, unused, bounds)) == []
+    assert not [p for p in multiprocessing.active_children() if p.name == "toolkit-worker"]  # ended, not left behind
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="emulates Windows on Linux's socketpair; fork")

@@ -6,8 +6,9 @@ prints. Between what was collected and what is produced, the office may decide o
 adjust tasks): the ``review`` callback is called there with the round and the stages' results so far (the demo
 plays the clerk in it).
 
-Merge runs in a process of its own while score and the Word documents are made here (outputs.merge.merge_beside):
-one core's work beside stages that leave a core idle and share this process's interpreter. The stages' lines are
+Merge runs in a process of its own while score and the Word documents are made here (outputs.merge.MergeBeside):
+one core's work beside stages that leave a core idle and share this process's interpreter; the process is started
+before collect, so that its interpreter's start and imports overlap collect. The stages' lines are
 said in the usual order once all are done; a merge that fails fails the run after the other stages' outputs are
 written.
 """
@@ -24,7 +25,7 @@ from . import formatting, text
 from .intake import similarity
 from .intake.collect import CollectResult, collect
 from .mail.fetch import fetch_round
-from .outputs.merge import MergeResult, merge_beside
+from .outputs.merge import MergeResult, prepare_merge
 from .outputs.report import ReportResult, write_reports
 from .outputs.score import ScoreResult, score
 from .outputs.status import StatusResult, round_statuses
@@ -73,19 +74,24 @@ def run_round(rnd: Round, pdf: bool = False, log: Callable[[str], None] = lambda
 
         fetched = fetch_round(rnd)
         log(f"Tải thư: {fetched.summary()}.")
-    c = compacted(lambda: collect(rnd, progress=stage("Tiếp nhận")))
-    run = RoundRun(collect=c, fetch=fetched)
-    log(f"Tiếp nhận: {c.summary()}. Bảng kết quả tiếp nhận: {c.issues_workbook}")
-    if not rnd.explicit:  # the returns just collected tell which forms the round has
-        rnd = open_round(rnd.ctx, rnd.period)
-    stage("Tình hình nộp")
-    for st in round_statuses(rnd):
-        run.statuses.append(st)
-        log(f"{st.rates().line(st.form_name)}. {st.workbook}")
-    if review is not None:  # the office's decisions on the returns (confirmations, adjustments) come before outputs
-        review(rnd, run)
-    stage("Tổng hợp")
-    merging = merge_beside(rnd)  # in a process of its own, while score and the Word documents are made here
+    merging = prepare_merge()  # the merge's process starts now: its interpreter and imports while collect reads
+    try:
+        c = compacted(lambda: collect(rnd, progress=stage("Tiếp nhận")))
+        run = RoundRun(collect=c, fetch=fetched)
+        log(f"Tiếp nhận: {c.summary()}. Bảng kết quả tiếp nhận: {c.issues_workbook}")
+        if not rnd.explicit:  # the returns just collected tell which forms the round has
+            rnd = open_round(rnd.ctx, rnd.period)
+        stage("Tình hình nộp")
+        for st in round_statuses(rnd):
+            run.statuses.append(st)
+            log(f"{st.rates().line(st.form_name)}. {st.workbook}")
+        if review is not None:  # the office's decisions on the returns (confirmations, adjustments) come before outputs
+            review(rnd, run)
+        stage("Tổng hợp")
+        merging.start(rnd)  # in its process, while score and the Word documents are made here
+    except BaseException:
+        merging.cancel()
+        raise
     later: list[str] = []  # their lines, said after the merge's as before
     try:
         if rnd.has("progress"):

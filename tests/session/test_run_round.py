@@ -117,6 +117,45 @@ def test_the_round_is_merged_in_a_process_of_its_own_beside_score_and_report(ctx
     assert sorted((r[0], r[2]) for r in data[1:] if r[0]) == [("BTC", "BTC-01"), ("XLS", "XLS-01"), ("XLS", "XLS-02")]
 
 
+def test_the_merge_process_starts_before_collect_and_ends_when_the_run_fails_before_merging(ctx, monkeypatch):
+    """Its interpreter's start and imports overlap collect (the merge is the run's last stage to end); a run that
+    fails before the merge (here collect, e.g. a store that cannot be opened) ends it: no process is left behind."""
+    import multiprocessing
+    import time
+
+    import toolkit.pipeline as pipeline_module
+
+    _progress_round(ctx)
+
+    def merge_processes():
+        return [p for p in multiprocessing.active_children() if p.name == "toolkit-worker"]
+
+    def started(within: float = 20) -> int:  # (started by the merge's own thread: on a busy machine, a moment later)
+        until = time.monotonic() + within
+        while not merge_processes() and time.monotonic() < until:
+            time.sleep(0.02)
+        return len(merge_processes())
+
+    during = []
+    real = pipeline_module.collect
+
+    def collect(*args, **kwargs):
+        during.append(started())
+        return real(*args, **kwargs)
+    monkeypatch.setattr(pipeline_module, "collect", collect)
+    run = run_round(open_round(ctx, "2025-H1"))
+    assert during == [1] and (run.merge.rows, run.merge.units) == (2, 1)
+    assert not merge_processes()
+
+    def failing(*args, **kwargs):
+        during.append(started())
+        raise OSError("ổ đĩa không đọc được")
+    monkeypatch.setattr(pipeline_module, "collect", failing)
+    with pytest.raises(OSError):
+        run_round(open_round(ctx, "2025-H1"))
+    assert during == [1, 1] and not merge_processes()
+
+
 def test_a_merge_process_that_cannot_start_is_replaced_by_a_merge_here(ctx, monkeypatch):
     """A machine that refuses another process (a policy, a broken install) still gets its workbook: merged here."""
     import toolkit.intake.pool as pool

@@ -90,26 +90,48 @@ class MergeBeside:
     Merge is one core's work (the round frame, then writing the workbook: 7 s at 1,000 units) beside stages that
     leave a core idle part of the time and share this process's interpreter lock; in its own process it takes
     neither. The process reads the workspace and the store itself (its own connection; the settings are the
-    caller's, as it holds them) and writes the workbooks as `toolkit merge` does; it is started the way collect's
-    workers are (toolkit.intake.pool: ended with the caller, a fresh interpreter on every OS). ``result()`` waits
-    for it. When the process cannot start or does not finish (a machine that refuses processes, a merge that
-    raised), the round is merged again here: the workbooks are made, or a real fault shows with its own error, as
-    in `toolkit merge`."""
+    caller's, as it holds them when the merge is started) and writes the workbooks as `toolkit merge` does; it is
+    started the way collect's workers are (toolkit.intake.pool: ended with the caller, a fresh interpreter on every
+    OS). Made without a round (:func:`prepare_merge`), the process starts at once and waits: its interpreter and
+    imports (~0.7 s here, more on Windows) overlap what the caller does before the merge (collect), and
+    ``start(rnd)`` hands it the round; ``cancel()`` ends it unused. ``result()`` waits for it. When the process
+    cannot start or does not finish (a machine that refuses processes, a merge that raised), the round is merged
+    again here: the workbooks are made, or a real fault shows with its own error, as in `toolkit merge`."""
 
     BOUNDS = pool.Bounds(timeout_s=0, memory_mb=0, workers=1, start_method="spawn")  # no limit on a whole merge
 
-    def __init__(self, rnd):
-        self._rnd = rnd
+    def __init__(self, rnd=None):
+        if rnd is not None:  # (a round that cannot be merged starts no process)
+            rnd = as_round(rnd)
+            rnd.require_started("tổng hợp")
+        self._rnd = None
         self._outcome = None
-        job = (str(rnd.ws.root), rnd.period.code, rnd.forms[0].id if rnd.explicit else None, rnd.ws.settings)
-        self._thread = threading.Thread(target=self._run, args=(job,), name="toolkit-merge", daemon=True)
+        self._later = pool.Later()
+        self._thread = threading.Thread(target=self._run, name="toolkit-merge", daemon=True)
         self._thread.start()
+        if rnd is not None:
+            self.start(rnd)
 
-    def _run(self, job) -> None:  # (this thread only waits on the process's pipe)
+    def _run(self) -> None:  # (this thread only waits on the process's pipe)
         try:
-            self._outcome = next(iter(pool.run_bounded(_merge_in_process, [job], self.BOUNDS)))
+            for outcome in pool.run_bounded(_merge_in_process, self._later, self.BOUNDS):
+                self._outcome = outcome
         except BaseException as exc:  # WorkerError (no process could start): merged in result()
             self._outcome = exc
+
+    def start(self, rnd) -> None:
+        """Merge this round (started once)."""
+        rnd = as_round(rnd)
+        rnd.require_started("tổng hợp")
+        self._rnd = rnd
+        self._later.give([(str(rnd.ws.root), rnd.period.code, rnd.forms[0].id if rnd.explicit else None,
+                           rnd.ws.settings)])
+
+    def cancel(self) -> None:
+        """End the process unused (the run failed before its merge)."""
+        if self._rnd is None:
+            self._later.give([])
+            self._thread.join(10)
 
     def wait(self) -> None:
         self._thread.join()
@@ -122,10 +144,13 @@ class MergeBeside:
         return merge(self._rnd)
 
 
+def prepare_merge() -> MergeBeside:
+    """A merge process started ahead of its round (see MergeBeside): ``start(rnd)`` when the round is ready."""
+    return MergeBeside()
+
+
 def merge_beside(rnd) -> MergeBeside:
     """Start :func:`merge` of the round in a process of its own (see MergeBeside)."""
-    rnd = as_round(rnd)
-    rnd.require_started("tổng hợp")
     return MergeBeside(rnd)
 
 
