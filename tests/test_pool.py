@@ -4,6 +4,7 @@ parent (no SIGALRM), in real worker processes, with the start method Windows has
 from __future__ import annotations
 
 import multiprocessing
+import os
 import sys
 import time
 import types
@@ -182,7 +183,10 @@ def test_jobs_given_later_find_their_worker_started_and_none_ends_it(tmp_path):
     given: list[float] = []
 
     def give_after_a_while():
-        time.sleep(1.5)  # the caller's own work (collect)
+        until = time.monotonic() + 60
+        while not noted.exists() and time.monotonic() < until:  # the caller's own work (collect) lasts until then
+            time.sleep(0.05)
+        time.sleep(0.2)
         given.append(time.time())
         later.give([0.0])
 
@@ -198,6 +202,68 @@ def test_jobs_given_later_find_their_worker_started_and_none_ends_it(tmp_path):
     threading.Timer(0.5, unused.give, ([],)).start()
     assert list(run_bounded(faults.started_then_sleep, unused, bounds)) == []
     assert not [p for p in multiprocessing.active_children() if p.name == "toolkit-worker"]  # ended, not left behind
+
+
+def test_a_worker_ended_while_it_waited_for_its_job_is_replaced_and_the_job_runs():
+    """A worker started ahead (pool.Later) and ended from outside before its job came (an operator, the OOM killer):
+    the job goes to a fresh worker, not to the dead one as a crash (the merge would then be done in the run's own
+    process, after everything else)."""
+    import threading
+
+    later = pool.Later()
+    bounds = Bounds(timeout_s=0, memory_mb=0, workers=1, start_method="spawn")
+
+    def end_it_then_give():
+        until = time.monotonic() + 60
+        while time.monotonic() < until:
+            ready = [p for p in multiprocessing.active_children() if p.name == "toolkit-worker"]
+            if ready:
+                time.sleep(1.5)  # started and ready, waiting (the caller's collect)
+                ready[0].kill()
+                ready[0].join(10)
+                break
+            time.sleep(0.05)
+        later.give([(0, "đã làm")])
+
+    threading.Thread(target=end_it_then_give).start()
+    outcomes = list(run_bounded(faults.sleep_then_return, later, bounds))
+    assert [(o.ok, o.value) for o in outcomes] == [(True, "đã làm")], [(o.failure, o.detail) for o in outcomes]
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="sends SIGINT to one process (Windows: CTRL_C_EVENT goes to the "
+                                                    "whole console); there the worker ignores it from the same point")
+def test_ctrl_c_while_a_spawned_worker_imports_its_function_is_the_parent_s_not_the_worker_s(tmp_path, monkeypatch,
+                                                                                           capfd):
+    """The job function (and with it its modules) is loaded once the worker ignores Ctrl+C and its stderr is quiet:
+    an interrupt during those imports (the first second of `toolkit run`, when the merge's process starts) neither
+    kills the worker nor prints its English traceback on the clerk's console."""
+    import signal
+    import threading
+
+    import slow_import
+
+    mark = tmp_path / "importing.txt"
+    monkeypatch.setenv("TOOLKIT_TEST_IMPORTING", str(mark))
+    later = pool.Later()
+
+    interrupted = []
+
+    def interrupt_then_give():
+        until = time.monotonic() + 60
+        while not mark.exists() and time.monotonic() < until:
+            time.sleep(0.02)
+        interrupted.append(int(mark.read_text(encoding="utf-8")))
+        os.kill(interrupted[0], signal.SIGINT)  # as the console does to every process
+        later.give([21])
+
+    threading.Thread(target=interrupt_then_give).start()
+    bounds = Bounds(timeout_s=0, memory_mb=0, workers=1, start_method="spawn")
+    outcomes = list(run_bounded(slow_import.double, later, bounds))
+    assert [(o.ok, o.value) for o in outcomes] == [(True, 42)]
+    # the worker interrupted is the one that answered (one that died of it would have been replaced, the
+    # replacement importing the module again), and nothing of it reached the console
+    assert int(mark.read_text(encoding="utf-8")) == interrupted[0]
+    assert "KeyboardInterrupt" not in capfd.readouterr().err
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="emulates Windows on Linux's socketpair; fork")

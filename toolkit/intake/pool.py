@@ -30,6 +30,7 @@ from __future__ import annotations
 import concurrent.futures
 import multiprocessing
 import os
+import pickle
 import signal
 import sys
 import threading
@@ -97,7 +98,10 @@ def run_bounded(fn: Callable[[Any], Any], jobs: Sequence | Later, bounds: Bounds
     job_object = windows_memory_job(bounds.memory_mb) if WINDOWS and bounds.memory_mb else None
     done: dict[int, Outcome] = {}
     retried: set[int] = set()
-    spec = (fn, bounds.memory_mb, initializer, initargs)
+    # (a fresh interpreter loads the function, and with it its modules, once it ignores Ctrl+C and its stderr is quiet:
+    # loaded as the process starts, an interrupt during those imports printed the child's own traceback)
+    spec = (fn, bounds.memory_mb, initializer, initargs) if mp.get_start_method() == "fork" else \
+        (pickle.dumps((fn, initializer, initargs)), bounds.memory_mb, None, ())
     workers: list[_Worker] = []
     try:
         count = later.workers if later is not None else len(jobs)
@@ -149,11 +153,20 @@ class Later:
         self.workers = workers
         self._jobs: list = []
         self._given = threading.Event()
+        self._lock = threading.Lock()
 
-    def give(self, jobs: Sequence) -> None:
-        if not self._given.is_set():
+    @property
+    def given(self) -> bool:
+        return self._given.is_set()
+
+    def give(self, jobs: Sequence) -> bool:
+        """Hand the jobs over; False (and nothing done) when they were given already."""
+        with self._lock:
+            if self._given.is_set():
+                return False
             self._jobs = list(jobs)
             self._given.set()
+            return True
 
     def wait(self) -> list:
         self._given.wait()
@@ -229,7 +242,8 @@ class _Worker:
                 return self._died(bounds)
             if message[0] == "ready":
                 self.ready = True
-                return None
+                # ended since (e.g. while it waited for a Later's jobs): replaced before it is given a job
+                return self._died(bounds) if dead else None
             if message[0] == "init-failed":
                 raise WorkerError(f"Không khởi động được tiến trình đọc tệp: {message[1]}")
             index, failure, value, detail = message
@@ -294,13 +308,16 @@ class _Worker:
 
 
 def _serve(conn, fn, memory_mb: int, initializer, initargs, parent_pid: int = 0) -> None:
-    """A worker's loop: cap memory, initialise, then answer jobs until told to stop."""
+    """A worker's loop: load the job function (``fn`` as bytes: the pickled function, initializer and its arguments,
+    whose modules are imported here), cap memory, initialise, then answer jobs until told to stop."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C is the parent's to handle: it ends the workers
     _quiet_stderr()
     die_with_parent(parent_pid)
-    if memory_mb:
-        limit_own_memory(memory_mb)
     try:
+        if isinstance(fn, bytes):
+            fn, initializer, initargs = pickle.loads(fn)
+        if memory_mb:
+            limit_own_memory(memory_mb)
         if initializer is not None:
             initializer(*initargs)
     except Exception as exc:

@@ -120,23 +120,26 @@ class MergeBeside:
             self._outcome = exc
 
     def start(self, rnd) -> None:
-        """Merge this round (started once)."""
+        """Merge this round: once (a merge already started or cancelled is not started again)."""
         rnd = as_round(rnd)
         rnd.require_started("tổng hợp")
-        self._rnd = rnd
-        self._later.give([(str(rnd.ws.root), rnd.period.code, rnd.forms[0].id if rnd.explicit else None,
-                           rnd.ws.settings)])
+        job = (str(rnd.ws.root), rnd.period.code, rnd.forms[0].id if rnd.explicit else None, rnd.ws.settings)
+        if self._rnd is None and not self._later.given:
+            self._rnd = rnd  # (before the process can answer: result() merges this round here if it must)
+            self._later.give([job])
 
     def cancel(self) -> None:
-        """End the process unused (the run failed before its merge)."""
-        if self._rnd is None:
-            self._later.give([])
+        """End the process unused (the run failed before its merge); a merge already started goes on."""
+        if self._later.give([]):
             self._thread.join(10)
 
     def wait(self) -> None:
-        self._thread.join()
+        if self._later.given:
+            self._thread.join()
 
     def result(self) -> MergeResult:
+        if self._rnd is None:
+            raise RuntimeError("result() of a merge that was not started")
         self._thread.join()
         out = self._outcome
         if getattr(out, "ok", False) and isinstance(out.value, MergeResult):
