@@ -98,10 +98,7 @@ def run_bounded(fn: Callable[[Any], Any], jobs: Sequence | Later, bounds: Bounds
     job_object = windows_memory_job(bounds.memory_mb) if WINDOWS and bounds.memory_mb else None
     done: dict[int, Outcome] = {}
     retried: set[int] = set()
-    # (a fresh interpreter loads the function, and with it its modules, once it ignores Ctrl+C and its stderr is quiet:
-    # loaded as the process starts, an interrupt during those imports printed the child's own traceback)
-    spec = (fn, bounds.memory_mb, initializer, initargs) if mp.get_start_method() == "fork" else \
-        (pickle.dumps((fn, initializer, initargs)), bounds.memory_mb, None, ())
+    spec = _spec(mp, fn, bounds, initializer, initargs)
     workers: list[_Worker] = []
     try:
         count = later.workers if later is not None else len(jobs)
@@ -141,6 +138,15 @@ def run_bounded(fn: Callable[[Any], Any], jobs: Sequence | Later, bounds: Bounds
     finally:
         for w in workers:
             w.stop()
+
+
+def _spec(mp, fn: Callable, bounds: Bounds, initializer: Callable | None, initargs: tuple) -> tuple:
+    """What a worker is started with (see _serve). A fresh interpreter gets the function pickled, and loads it (and
+    with it its modules) once it ignores Ctrl+C and its stderr is quiet: loaded as the process started, an interrupt
+    during those imports (the first second of `toolkit run`) printed the child's own traceback on the console."""
+    if mp.get_start_method() == "fork":
+        return fn, bounds.memory_mb, initializer, initargs
+    return pickle.dumps((fn, initializer, initargs)), bounds.memory_mb, None, ()
 
 
 class Later:
