@@ -74,6 +74,11 @@ def note_start(path: str) -> None:
     Path(path).write_text(repr(time.time()), encoding="utf-8")
 
 
+def say_ready(queue) -> None:
+    """An initializer handed a multiprocessing Queue: says the worker's pid on it."""
+    queue.put(os.getpid())
+
+
 def broken_init(*args):
     raise RuntimeError("không có thư mục làm việc")
 

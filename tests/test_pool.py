@@ -266,6 +266,30 @@ def test_ctrl_c_while_a_spawned_worker_imports_its_function_is_the_parent_s_not_
     assert "KeyboardInterrupt" not in capfd.readouterr().err
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="Windows has only spawn")
+def test_workers_and_process_pools_run_with_every_start_method(tmp_path):
+    """fork, spawn, and forkserver (Linux's default from Python 3.14, and a choice of intake.worker_start): a
+    forkserver's worker is the fork server's child, not ours, and took its parent for dead and ended at once. Also
+    what the initializer is handed goes the way multiprocessing hands things to a new process (a Queue here)."""
+    import subprocess
+
+    for start in ("fork", "spawn", "forkserver"):
+        mp = multiprocessing.get_context(start)
+        queue = mp.Queue()
+        bounds = Bounds(timeout_s=10, memory_mb=0, workers=2, start_method=start)
+        outcomes = list(run_bounded(faults.sleep_then_return, [(0, 1), (0, 2), (0, 3)], bounds, faults.say_ready,
+                                    (queue,)))
+        assert [(o.ok, o.value) for o in outcomes] == [(True, 1), (True, 2), (True, 3)], (start, outcomes)
+        assert isinstance(queue.get(timeout=10), int), start
+    # the plain pools (feedback copies, Word rendering) with the platform's default start method set to forkserver
+    code = ("import multiprocessing as m\nfrom toolkit.intake.pool import process_pool\nif __name__ == '__main__':\n"
+            " m.set_start_method('forkserver')\n with process_pool(2) as p: print(sum(p.map(abs, [-1, -2])))")
+    script = tmp_path / "forkserver_pool.py"
+    script.write_text(code, encoding="utf-8")
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
+    assert done.stdout.strip() == "3", done.stderr[-2000:]
+
+
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="emulates Windows on Linux's socketpair; fork")
 def test_a_dead_worker_s_pipe_that_raises_on_poll_as_windows_does_is_its_crash(monkeypatch):
     """On Windows, polling a pipe whose other end is gone raises BrokenPipeError (PeekNamedPipe) where Linux answers

@@ -141,12 +141,14 @@ def run_bounded(fn: Callable[[Any], Any], jobs: Sequence | Later, bounds: Bounds
 
 
 def _spec(mp, fn: Callable, bounds: Bounds, initializer: Callable | None, initargs: tuple) -> tuple:
-    """What a worker is started with (see _serve). A fresh interpreter gets the function pickled, and loads it (and
-    with it its modules) once it ignores Ctrl+C and its stderr is quiet: loaded as the process started, an interrupt
-    during those imports (the first second of `toolkit run`) printed the child's own traceback on the console."""
+    """What a worker is started with (see _serve). A fresh interpreter gets the function and the initializer pickled
+    (by name), and loads them (and with them their modules) once it ignores Ctrl+C and its stderr is quiet: loaded as
+    the process started, an interrupt during those imports (the first second of `toolkit run`) printed the child's
+    own traceback on the console. ``initargs`` go as the process's arguments, so that what multiprocessing hands to
+    a new process its own way (a Queue, a Lock, a Connection) still can be."""
     if mp.get_start_method() == "fork":
         return fn, bounds.memory_mb, initializer, initargs
-    return pickle.dumps((fn, initializer, initargs)), bounds.memory_mb, None, ()
+    return pickle.dumps((fn, initializer)), bounds.memory_mb, None, initargs
 
 
 class Later:
@@ -195,7 +197,7 @@ class _Worker:
 
     def __init__(self, mp, spec: tuple, job_object) -> None:
         self.conn, child = mp.Pipe(duplex=True)
-        self.proc = mp.Process(target=_serve, args=(child, *spec, os.getpid()), daemon=True, name="toolkit-worker")
+        self.proc = mp.Process(target=_serve, args=(child, *spec, _parent_pid(mp)), daemon=True, name="toolkit-worker")
         self.proc.start()
         child.close()
         if job_object is not None:
@@ -314,14 +316,14 @@ class _Worker:
 
 
 def _serve(conn, fn, memory_mb: int, initializer, initargs, parent_pid: int = 0) -> None:
-    """A worker's loop: load the job function (``fn`` as bytes: the pickled function, initializer and its arguments,
-    whose modules are imported here), cap memory, initialise, then answer jobs until told to stop."""
+    """A worker's loop: load the job function (``fn`` as bytes: the pickled function and initializer, whose modules
+    are imported here), cap memory, initialise, then answer jobs until told to stop."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C is the parent's to handle: it ends the workers
     _quiet_stderr()
     die_with_parent(parent_pid)
     try:
         if isinstance(fn, bytes):
-            fn, initializer, initargs = pickle.loads(fn)
+            fn, initializer = pickle.loads(fn)
         if memory_mb:
             limit_own_memory(memory_mb)
         if initializer is not None:
@@ -368,7 +370,14 @@ def process_pool(workers: int) -> concurrent.futures.ProcessPoolExecutor:
     """A plain pool of worker processes for work that cannot hang (feedback copies, Word rendering): its workers end
     with this process, as the bounded pool's do (see :func:`die_with_parent`)."""
     return concurrent.futures.ProcessPoolExecutor(max_workers=workers, initializer=die_with_parent,
-                                                  initargs=(os.getpid(),))
+                                                  initargs=(_parent_pid(multiprocessing.get_context()),))
+
+
+def _parent_pid(mp) -> int:
+    """The pid a worker checks its parent against (see die_with_parent): this process's; 0 (no check) with the
+    "forkserver" start method (Linux's default from Python 3.14), whose workers are the fork server's children: each
+    took its parent for dead and ended at once."""
+    return 0 if mp.get_start_method() == "forkserver" else os.getpid()
 
 
 def die_with_parent(parent_pid: int = 0) -> None:
