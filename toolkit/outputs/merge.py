@@ -110,7 +110,7 @@ class MergeBeside:
         self._thread = threading.Thread(target=self._run, name="toolkit-merge", daemon=True)
         self._thread.start()
         if rnd is not None:
-            self.start(rnd)
+            self._give(rnd)
 
     def _run(self) -> None:  # (this thread only waits on the process's pipe)
         try:
@@ -123,6 +123,9 @@ class MergeBeside:
         """Merge this round: once (a merge already started or cancelled is not started again)."""
         rnd = as_round(rnd)
         rnd.require_started("tổng hợp")
+        self._give(rnd)
+
+    def _give(self, rnd) -> None:
         job = (str(rnd.ws.root), rnd.period.code, rnd.forms[0].id if rnd.explicit else None, rnd.ws.settings)
         if self._rnd is None and not self._later.given:
             self._rnd = rnd  # (before the process can answer: result() merges this round here if it must)
