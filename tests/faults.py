@@ -74,6 +74,16 @@ def note_start(path: str) -> None:
     Path(path).write_text(repr(time.time()), encoding="utf-8")
 
 
+def own_priority(_=None) -> int:
+    """This process's priority as the OS keeps it: its niceness on POSIX, its priority class on Windows."""
+    if os.name == "nt":
+        import ctypes
+
+        kernel32 = ctypes.WinDLL("kernel32")
+        return kernel32.GetPriorityClass(kernel32.GetCurrentProcess())
+    return os.getpriority(os.PRIO_PROCESS, 0)
+
+
 def say_ready(queue) -> None:
     """An initializer handed a multiprocessing Queue: says the worker's pid on it."""
     queue.put(os.getpid())

@@ -294,6 +294,21 @@ def test_workers_and_process_pools_run_with_every_start_method(tmp_path):
     assert done.stdout.strip() == "3", done.stderr[-2000:]
 
 
+def test_a_process_pool_that_gives_way_runs_its_workers_at_a_lower_priority():
+    """`toolkit run` renders its Word documents in such a pool while the merge's process goes on beside: niceness
+    10 more than ours on POSIX (19 at most), the "below normal" class on Windows (where the code path is the same
+    but this machine cannot run it); a pool that does not give way runs at ours, and ours does not move."""
+    from toolkit.intake.pool import BELOW_NORMAL_PRIORITY_CLASS, process_pool
+
+    ours = faults.own_priority()
+    with process_pool(2, give_way=True) as pool:
+        lowered = set(pool.map(faults.own_priority, range(8)))
+    with process_pool(2) as pool:
+        usual = set(pool.map(faults.own_priority, range(8)))
+    assert lowered == {BELOW_NORMAL_PRIORITY_CLASS if os.name == "nt" else min(19, ours + 10)}
+    assert usual == {ours} and faults.own_priority() == ours
+
+
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="emulates Windows on Linux's socketpair; fork")
 def test_a_dead_worker_s_pipe_that_raises_on_poll_as_windows_does_is_its_crash(monkeypatch):
     """On Windows, polling a pipe whose other end is gone raises BrokenPipeError (PeekNamedPipe) where Linux answers

@@ -100,7 +100,8 @@ def run_round(rnd: Round, pdf: bool = False, log: Callable[[str], None] = lambda
             label = " sơ bộ" if s.preliminary else ""
             later.append(f"Xếp loại{label}: {len(s.units)} đơn vị, {len(s.leaders)} lãnh đạo → {s.path}")
             later += [f"  Lưu ý: {note}" for note in s.notes]
-        rep = run.report = write_reports(rnd, pdf=pdf, progress=stage("Xuất văn bản"))
+        # the merge, one process from start to end, is the run's longest job: the documents give way to it
+        rep = run.report = write_reports(rnd, pdf=pdf, progress=stage("Xuất văn bản"), give_way=True)
     except Exception:
         merging.wait()  # the merge finishes before the run says it failed (Ctrl+C does not wait: it ends with us)
         raise

@@ -156,6 +156,29 @@ def test_the_merge_process_starts_before_collect_and_ends_when_the_run_fails_bef
     assert during == [1, 1] and not merge_processes()
 
 
+def test_the_word_documents_give_way_to_the_merge_process(ctx, monkeypatch):
+    """The merge, one process from start to end, is the run's longest job: the render processes run at a lower
+    priority beside it (see test_pool for what that is on each OS); `toolkit report` alone renders as before."""
+    import os
+
+    import toolkit.outputs.render as render_module
+    import toolkit.outputs.report as report_module
+    from toolkit.outputs.report import write_reports
+
+    if (os.cpu_count() or 1) < 2:
+        pytest.skip("one processor: the documents are rendered in this process, no pool")
+    _progress_round(ctx)
+    monkeypatch.setattr(report_module, "AHEAD_UNITS", 1)  # the render processes of a large round, for a small one
+    asked = []
+    real = render_module.process_pool
+    monkeypatch.setattr(render_module, "process_pool", lambda workers, give_way=False: (
+        asked.append(give_way), real(workers, give_way))[1])
+    run = run_round(open_round(ctx, "2025-H1"))
+    assert asked == [True] and len(run.report.documents) >= 3 and (run.merge.rows, run.merge.units) == (2, 1)
+    write_reports(open_round(ctx, "2025-H1"))
+    assert asked == [True, False]
+
+
 def test_a_merge_process_that_cannot_start_is_replaced_by_a_merge_here(ctx, monkeypatch):
     """A machine that refuses another process (a policy, a broken install) still gets its workbook: merged here."""
     import toolkit.intake.pool as pool

@@ -398,13 +398,15 @@ class RenderPool:
 
     BATCH = 8  # documents sent to a render process at a time (one by one, the hand-over cost ~0.4 ms a document)
 
-    def __init__(self, workers: int | None = None, ahead: bool = False, templates: tuple[str, ...] = ()):
+    def __init__(self, workers: int | None = None, ahead: bool = False, templates: tuple[str, ...] = (),
+                 give_way: bool = False):
         self.workers = workers or min(os.cpu_count() or 1, 4)
+        self.give_way = give_way  # the render processes at a lower priority (pool.lower_priority)
         self.pool = None
         # id(job) -> (job, the future of its batch, its place in the batch): rendered as soon as it was built
         self.started: dict[int, tuple] = {}
         if ahead and self.workers >= 2:
-            self.pool = process_pool(self.workers)
+            self.pool = process_pool(self.workers, give_way)
             for _ in range(self.workers):
                 self.pool.submit(_warm, tuple(templates))
 
@@ -459,8 +461,10 @@ def render_many(jobs: list[tuple[str, str, dict, dict]], progress=None, workers:
             if progress:
                 progress(i, len(jobs))
         return out
-    with process_pool(workers) as pool:
-        for i, path in enumerate(pool.map(_render_job, jobs, chunksize=max(1, len(jobs) // (workers * 4))), start=1):
+    give_way = pool is not None and pool.give_way
+    with process_pool(workers, give_way) as processes:
+        for i, path in enumerate(processes.map(_render_job, jobs, chunksize=max(1, len(jobs) // (workers * 4))),
+                                 start=1):
             out.append(path)
             if progress:
                 progress(i, len(jobs))

@@ -96,7 +96,9 @@ def _job(root, kind: str, path: Path, context: dict, images: dict | None = None)
 
 @fewer_collections
 def write_reports(rnd, pdf: bool = False, progress: Callable[[int, int], None] | None = None,
-                  workers: int | None = None) -> ReportResult:
+                  workers: int | None = None, give_way: bool = False) -> ReportResult:
+    """The round's Word documents (and their PDFs). ``give_way``: the render processes run at a lower priority, for
+    a caller with a longer job beside them (`toolkit run`'s merge: see pool.lower_priority)."""
     started = time.perf_counter()
     rnd = as_round(rnd)
     rnd.require_started("xuất văn bản")
@@ -107,7 +109,7 @@ def write_reports(rnd, pdf: bool = False, progress: Callable[[int, int], None] |
     notes: list[str] = []
     many = len(rnd.ctx.registry.units) >= AHEAD_UNITS  # a document or two per unit: start the renderers now
     templates = tuple(_prepared(root, k) for k in ("scorecard", "commitment")) if many else ()
-    with RenderPool(workers, ahead=many, templates=templates) as pool:
+    with RenderPool(workers, ahead=many, templates=templates, give_way=give_way) as pool:
         with rnd.store_handle() as store:
             for form in rnd.forms:
                 jobs.append(_not_reported(rnd, form, out, root))
