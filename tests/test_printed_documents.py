@@ -246,7 +246,8 @@ def _printed_width(sheet) -> float:
 
 
 def _assert_readable(path):
-    """Every sheet prints on A4 at 70 % or more of its size: the pages across it is fitted to hold its width."""
+    """Every sheet prints on A4 at 70 % or more of its size: the pages across it is fitted to hold its width; and
+    its notes are not cut at the page's edge (_assert_notes_fit)."""
     wb = openpyxl.load_workbook(path)
     for sheet in wb.worksheets:
         setup = sheet.page_setup
@@ -254,7 +255,41 @@ def _assert_readable(path):
         across = int(setup.fitToWidth or 1) if sheet.sheet_properties.pageSetUpPr.fitToPage else 1
         per_page = 150 if setup.orientation == "landscape" else 100
         assert _printed_width(sheet) <= across * per_page / 0.7 + 1, (path.name, sheet.title, across)
+        _assert_notes_fit(path.name, sheet)
     return wb
+
+
+def _assert_notes_fit(name: str, sheet) -> int:
+    """A note above a table (italic, in its first rows) longer than its cell is wrapped within the printed columns, in
+    a row as high as its lines: left in one cell, it runs on over the empty cells on screen and the printed page cuts
+    it at its right edge. Returns how many such notes the sheet has."""
+    from openpyxl.utils import column_index_from_string
+
+    area = sheet.print_area
+    printed = column_index_from_string(area.split(":")[-1].replace("$", "").rstrip("0123456789")) if area \
+        else sheet.max_column
+    spans = {(m.min_row, m.min_col): m for m in sheet.merged_cells.ranges}
+    widths = {}
+    for dim in sheet.column_dimensions.values():
+        for c in range(dim.min or 1, (dim.max or dim.min or 1) + 1):
+            widths[c] = dim.width or 8.43
+    long_notes = 0
+    for row in sheet.iter_rows(min_row=1, max_row=4):
+        for c in row:
+            if not (isinstance(c.value, str) and c.font and c.font.i):
+                continue
+            where = (name, sheet.title, c.coordinate, c.value[:60])
+            if not c.alignment.wrap_text:  # it runs on over the cells to its right, up to the page's edge only
+                room = sum(widths.get(k, 8.43) for k in range(c.column, printed + 1))
+                assert len(c.value) <= 1.2 * room, where  # (11 pt Times: ~1.2 characters a unit of width)
+                continue
+            span = spans.get((c.row, c.column))
+            last = span.max_col if span else c.column
+            width = sum(widths.get(k, 8.43) for k in range(c.column, last + 1))
+            lines = -(-len(c.value) // (1.2 * width))
+            long_notes += lines > 1
+            assert last <= printed and (sheet.row_dimensions[c.row].height or 15) >= 14 * lines, where
+    return long_notes
 
 
 def test_workbooks_print_readably(year):
@@ -269,8 +304,11 @@ def test_workbooks_print_readably(year):
     explained = {r[1]: r[4] for r in classification["Giải thích đơn vị"].iter_rows(min_row=2, values_only=True)}
     assert explained["X.DMA"].startswith("- Có 4 nhiệm vụ; 4 nhiệm vụ đến hạn")
     assert classification["Giải thích đơn vị"].column_dimensions["E"].width >= 80
+    # the classification's notes (here: no general-criteria points yet) and the rule for tasks not yet due
+    assert _assert_notes_fit("xep_loai", ranking) == 1 and [m.coord for m in ranking.merged_cells.ranges] == ["A2:R2"]
     consolidated = _assert_readable(ws / "rounds/2026-Y/output/tong_hop_tien_do_2026-Y.xlsx")
     sheet = consolidated["Tổng hợp theo đơn vị"]
+    assert _assert_notes_fit("tong_hop", sheet) == 1 and sheet["A2"].value.startswith("Tính đến ngày 31/12/2026.")
     # "Tỷ lệ hoàn thành đúng hạn trên tổng số nhiệm vụ (%)" in an 11-wide column needs 4 lines, not 30 pt
     assert sheet.row_dimensions[4].height >= 60
     for path in (ws / "rounds/2026-Y/output").glob("*.xlsx"):

@@ -192,6 +192,7 @@ class Formats:
         base = {"font_name": FONT, "font_size": 11, "valign": "top"}
         self.title = wb.add_format({**base, "bold": True, "font_size": 14})
         self.note = wb.add_format({**base, "italic": True})
+        self.note_wrapped = wb.add_format({**base, "italic": True, "text_wrap": True})
         self.head = wb.add_format({**base, "bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True,
                                    "align": "center", "valign": "vcenter"})
         self.text = wb.add_format({**base, "text_wrap": True})
@@ -213,6 +214,19 @@ def fit_row(ws, r: int, cells, points: float = 12, least: float = 0) -> None:
                  for text, width in cells if isinstance(text, str) and text), default=1)
     if lines > 1 or least:
         ws.set_row(r, max((points + 4) * lines, least))
+
+
+def note_across(ws, r: int, text: str, f: Formats, widths: list[float], landscape: bool = True) -> None:
+    """A note above a table, wrapped within the columns of the first printed page (``widths``: the table's printed
+    columns, see :func:`print_setup`) and as high as its text. Left in one cell, a long note runs on over the empty
+    cells on screen, but the printed page cuts it at its right edge (the classification's notes, the rule for tasks
+    not yet due)."""
+    n = first_page_columns(widths, landscape)
+    if n > 1:
+        ws.merge_range(r, 0, r, n - 1, text, f.note_wrapped)
+    else:
+        ws.write_string(r, 0, text, f.note_wrapped)
+    fit_row(ws, r, [(text, sum(widths[:n]))], points=11)
 
 
 def missing(v: Any) -> bool:
@@ -265,6 +279,28 @@ PRINT_WIDTH = {True: 150, False: 100}  # column width units an A4 page holds at 
 MIN_SCALE = 0.7  # below this Times 11 prints under 8 pt: print on more pages across instead
 
 
+def pages_across(widths: list[float], landscape: bool = True) -> int:
+    """How many A4 pages across :func:`print_setup` prints columns of these widths on."""
+    return max(1, math.ceil(sum(widths) * MIN_SCALE / PRINT_WIDTH[landscape] - 1e-9))
+
+
+def first_page_columns(widths: list[float], landscape: bool = True) -> int:
+    """How many of these columns print on the first page: all when the sheet is fitted to one page's width; else those
+    within 85 % of a page at the scale printed (Excel and LibreOffice do not measure a width alike: LibreOffice put 8
+    columns of 121 units on a landscape page said to hold 150)."""
+    across = pages_across(widths, landscape)
+    if across == 1:
+        return len(widths)
+    room = 0.85 * PRINT_WIDTH[landscape] / min(1.0, across * PRINT_WIDTH[landscape] / sum(widths))
+    n, used = 0, 0.0
+    for w in widths:
+        used += w
+        if used > room:
+            break
+        n += 1
+    return max(n, 1)
+
+
 def print_setup(ws, widths: list[float], top: int = 0, landscape: bool = True) -> None:
     """A4, the header row repeated on every page, scaled to the page width when that keeps the text at 70 % or
     more; a wider sheet prints on several pages across (its first column repeated) rather than unreadably small.
@@ -275,7 +311,7 @@ def print_setup(ws, widths: list[float], top: int = 0, landscape: bool = True) -
         ws.set_portrait()
     ws.set_paper(9)
     ws.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
-    across = max(1, math.ceil(sum(widths) * MIN_SCALE / PRINT_WIDTH[landscape] - 1e-9))
+    across = pages_across(widths, landscape)
     ws.fit_to_pages(across, 0)
     if across > 1:
         ws.repeat_columns(0, 0)

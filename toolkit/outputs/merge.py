@@ -29,7 +29,7 @@ from ..paths import safe_filename
 from ..register.fields import register_labels
 from ..register.frame import RESERVED_TITLES, TASK_FIELDS, as_date, round_frame, summarise, task_index
 from ..round import as_round, open_round
-from ..sheets import Formats, _Serial, cell, fit_row, new_workbook, table
+from ..sheets import Formats, _Serial, cell, fit_row, new_workbook, note_across, table
 from ..text import xml_safe
 from .status import SUBMISSION_STATES, form_status, round_status, round_statuses  # noqa: F401 (re-exported)
 
@@ -233,12 +233,12 @@ def _progress_sheets(wb, f, df: pd.DataFrame, rnd, cascade: dict[tuple[str, str]
     ws = wb.add_worksheet("Tổng hợp theo đơn vị")
     label = "SƠ BỘ " if rnd.preliminary else ""
     ws.write_string(0, 0, f"TỔNG HỢP {label}KẾT QUẢ THỰC HIỆN NHIỆM VỤ — {rnd.period.label.upper()}", f.title)
-    ws.write_string(1, 0, f"Tính đến ngày {rnd.as_of:%d/%m/%Y}. " + " ".join(interim_rule(_share(rnd))), f.note)
+    widths = [10, 32, 24] + [11] * len(STATE_COLUMNS)
+    note_across(ws, 1, f"Tính đến ngày {rnd.as_of:%d/%m/%Y}. " + " ".join(interim_rule(_share(rnd))), f, widths)
     names = df.drop_duplicates("_unit").set_index("_unit")[["_unit_name", "_parent_name"]].to_dict("index") \
         if len(df) else {}
     rows = [[d["key"], names[d["key"]]["_unit_name"], names[d["key"]]["_parent_name"], *_state_row(d)]
             for d in summarise(df, "_unit")]
-    widths = [10, 32, 24] + [11] * len(STATE_COLUMNS)
     table(ws, 3, ["Mã đơn vị", "Tên đơn vị", "Đơn vị cấp trên", *STATE_HEADERS], rows, f, widths)
     if rows:
         total = summarise(df.assign(_all="Tổng cộng"), "_all")[0]

@@ -33,7 +33,7 @@ from ..paths import safe_filename
 from ..read import cell_ref, open_rows
 from ..register.frame import attainment, round_frame, status_meaning
 from ..round import as_round, unregistered_units
-from ..sheets import Formats, fit_row, new_workbook, print_setup, table
+from ..sheets import Formats, fit_row, new_workbook, note_across, print_setup, table
 from ..store import Store
 from ..text import fold
 from ..workspace.units import LEADER_COLUMNS
@@ -540,7 +540,8 @@ def write_classification(rnd, result: ScoreResult, rules: dict) -> Path:
         for title, scores in (("Xếp loại đơn vị", result.units), ("Xếp loại lãnh đạo", result.leaders)):
             ws = wb.add_worksheet(title)
             ws.write_string(0, 0, f"{title.upper()}{label} — {rnd.period.label.upper()}", f.title)
-            ws.write_string(1, 0, " ".join(result.notes) or f"Tính đến ngày {rnd.as_of:%d/%m/%Y}.", f.note)
+            note_across(ws, 1, " ".join(result.notes) or f"Tính đến ngày {rnd.as_of:%d/%m/%Y}.", f,
+                        WIDTHS[:len(HEADERS) - 1])
             rows = [[s.rank, s.subject_id, s.name, s.tasks, s.assigned, s.on_time, s.done_late, s.failed,
                      s.on_track, s.behind, round(100 * s.quantity, 1), round(100 * s.schedule, 1),
                      round(100 * s.quality, 1), round(s.task_points, 2), s.general_points, s.score, s.level,
