@@ -78,8 +78,12 @@ def own_priority(_=None) -> int:
     """This process's priority as the OS keeps it: its niceness on POSIX, its priority class on Windows."""
     if os.name == "nt":
         import ctypes
+        from ctypes import wintypes
 
         kernel32 = ctypes.WinDLL("kernel32")
+        kernel32.GetCurrentProcess.restype = wintypes.HANDLE
+        kernel32.GetPriorityClass.argtypes = (wintypes.HANDLE,)
+        kernel32.GetPriorityClass.restype = wintypes.DWORD
         return kernel32.GetPriorityClass(kernel32.GetCurrentProcess())
     return os.getpriority(os.PRIO_PROCESS, 0)
 

@@ -265,6 +265,8 @@ def _assert_notes_fit(name: str, sheet) -> int:
     it at its right edge. Returns how many such notes the sheet has."""
     from openpyxl.utils import column_index_from_string
 
+    from toolkit.sheets import first_page_columns
+
     area = sheet.print_area
     printed = column_index_from_string(area.split(":")[-1].replace("$", "").rstrip("0123456789")) if area \
         else sheet.max_column
@@ -272,7 +274,10 @@ def _assert_notes_fit(name: str, sheet) -> int:
     widths = {}
     for dim in sheet.column_dimensions.values():
         for c in range(dim.min or 1, (dim.max or dim.min or 1) + 1):
-            widths[c] = dim.width or 8.43
+            widths[c] = (dim.width or 8.43) - 0.71  # the padding Excel adds to a width in characters
+    # a sheet printed on several pages across: its notes within the columns of the first page
+    printed = first_page_columns([widths.get(c, 8.43) for c in range(1, printed + 1)],
+                                 sheet.page_setup.orientation == "landscape")
     long_notes = 0
     for row in sheet.iter_rows(min_row=1, max_row=4):
         for c in row:
@@ -309,6 +314,7 @@ def test_workbooks_print_readably(year):
     consolidated = _assert_readable(ws / "rounds/2026-Y/output/tong_hop_tien_do_2026-Y.xlsx")
     sheet = consolidated["Tổng hợp theo đơn vị"]
     assert _assert_notes_fit("tong_hop", sheet) == 1 and sheet["A2"].value.startswith("Tính đến ngày 31/12/2026.")
+    assert [m.coord for m in sheet.merged_cells.ranges] == ["A2:H2"]  # 2 pages across: the first page's 8 columns
     # "Tỷ lệ hoàn thành đúng hạn trên tổng số nhiệm vụ (%)" in an 11-wide column needs 4 lines, not 30 pt
     assert sheet.row_dimensions[4].height >= 60
     for path in (ws / "rounds/2026-Y/output").glob("*.xlsx"):

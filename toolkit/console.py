@@ -249,37 +249,62 @@ class CtrlCKept:
     ``__del__`` or a weakref callback (SQLAlchemy keeps some; the collector runs them at any allocation), CPython
     cannot raise it there: it prints "Exception ignored in: ... KeyboardInterrupt" in English and the command goes
     on to its end. Seen once in seven tries on `toolkit run`. Within this context such an interrupt is said nowhere
-    and given again to the main thread a moment later (``_thread.interrupt_main``, by a thread of its own, so that it
-    lands after the callback has returned); the command then stops as for any Ctrl+C ("Đã dừng."). Any other
-    exception of a destructor goes to the hook there was before."""
+    and given again to the main thread a moment later, by a thread of its own (started on entering: the hook, which
+    runs inside the callback, only sets an event), so that it lands after the callback has returned: as a real
+    SIGINT to the main thread on POSIX, which also ends a wait it is blocked in (a render's result, the merge's
+    process), as ``signal.raise_signal`` on Windows, where Python's handler also sets the event its waits watch. The
+    command then stops as for any Ctrl+C ("Đã dừng."). An interrupt not yet given again when the command ends is
+    dropped (the command is over). Any other exception of a destructor goes to the hook there was before; a hook set
+    meanwhile (`cli._fail` silences a writer half-open after a disk fault) is left in place."""
 
     DELAY_S = 0.05
 
     def __enter__(self) -> CtrlCKept:
+        import threading
+
         self.before = sys.unraisablehook
-        sys.unraisablehook = self._hook
+        self.main = threading.main_thread().ident
+        self.asked, self.lock, self.closed = threading.Event(), threading.Lock(), False
+        if threading.current_thread() is threading.main_thread():  # (signals reach the main thread only)
+            try:
+                threading.Thread(target=self._again, name="toolkit-ctrl-c", daemon=True).start()
+                sys.unraisablehook = self._hook
+            except RuntimeError:  # (no thread can start: Python's own behaviour)
+                pass
         return self
 
     def __exit__(self, *exc) -> None:
-        sys.unraisablehook = self.before
+        with self.lock:
+            self.closed = True
+        self.asked.set()  # (the thread ends)
+        if sys.unraisablehook == self._hook:
+            sys.unraisablehook = self.before
 
     def _hook(self, unraisable) -> None:
         import threading
 
         if isinstance(unraisable.exc_value, KeyboardInterrupt) and threading.current_thread() is threading.main_thread():
-            try:
-                threading.Thread(target=self._again, name="toolkit-ctrl-c", daemon=True).start()
-                return
-            except RuntimeError:  # (the interpreter is ending: nothing left to stop)
-                pass
-        self.before(unraisable)
+            self.asked.set()
+        else:
+            self.before(unraisable)
 
     def _again(self) -> None:
-        import _thread
+        import signal
         import time
 
-        time.sleep(self.DELAY_S)
-        _thread.interrupt_main()
+        while True:
+            self.asked.wait()
+            time.sleep(self.DELAY_S)
+            with self.lock:
+                if self.closed:
+                    return
+                self.asked.clear()
+                if not callable(signal.getsignal(signal.SIGINT)):  # ignored, or the OS's default (which would kill)
+                    continue
+                if hasattr(signal, "pthread_kill"):
+                    signal.pthread_kill(self.main, signal.SIGINT)
+                else:
+                    signal.raise_signal(signal.SIGINT)
 
 
 def _metavar(param) -> str | None:

@@ -380,21 +380,31 @@ def _start_worker(parent_pid: int, give_way: bool) -> None:
         lower_priority()
 
 
-BELOW_NORMAL_PRIORITY_CLASS = 0x4000  # Windows' SetPriorityClass
+IDLE_PRIORITY_CLASS, BELOW_NORMAL_PRIORITY_CLASS = 0x40, 0x4000  # Windows' priority classes (lower than normal)
 
 
 def lower_priority() -> bool:
     """This process gives way to the others for the processor: ``nice`` 10 on POSIX, the "below normal" class on
-    Windows. For work the run can leave for later while a longer one goes on beside it: `toolkit run` renders the Word
-    documents while the merge, one process from start to end, writes the consolidated workbook; with equal shares the
-    merge ended alone, ~1 s after the documents at 1,000 units on 2 cores. Only the share of a busy processor moves:
-    a machine with a core to spare runs every process as before. False where the platform refused."""
+    Windows (unless already as low). For work the run can leave for later while a longer one goes on beside it:
+    `toolkit run` renders the Word documents while the merge, one process from start to end, writes the consolidated
+    workbook; with equal shares the merge ended alone, ~1 s after the documents at 1,000 units on 2 cores. Only the
+    share of a busy processor moves: a machine with a core to spare runs every process as before. False where the
+    platform refused."""
     try:
         if sys.platform == "win32":
             import ctypes
+            from ctypes import wintypes
 
-            kernel32 = ctypes.WinDLL("kernel32", use_last_error=True)
-            return bool(kernel32.SetPriorityClass(kernel32.GetCurrentProcess(), BELOW_NORMAL_PRIORITY_CLASS))
+            kernel32 = ctypes.WinDLL("kernel32")
+            kernel32.GetCurrentProcess.restype = wintypes.HANDLE  # (a pseudo-handle, -1: not an int's worth)
+            kernel32.GetPriorityClass.argtypes = (wintypes.HANDLE,)
+            kernel32.GetPriorityClass.restype = wintypes.DWORD
+            kernel32.SetPriorityClass.argtypes = (wintypes.HANDLE, wintypes.DWORD)
+            kernel32.SetPriorityClass.restype = wintypes.BOOL
+            me = kernel32.GetCurrentProcess()
+            if kernel32.GetPriorityClass(me) in (IDLE_PRIORITY_CLASS, BELOW_NORMAL_PRIORITY_CLASS):
+                return True  # (started low, e.g. `start /low`: not raised)
+            return bool(kernel32.SetPriorityClass(me, BELOW_NORMAL_PRIORITY_CLASS))
         os.nice(10)
         return True
     except (OSError, AttributeError):
