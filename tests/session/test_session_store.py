@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from conftest import make_return, task
+from conftest import both_engines, make_return, task
 
 from toolkit.context import load_context
 from toolkit.intake.collect import collect
@@ -33,3 +33,31 @@ def test_the_rounds_of_a_session_share_one_store_handle(ws):
     assert session.store is handle and handle.query("SELECT COUNT(*) AS n FROM submissions")[0]["n"] == 1
     session.close()
     assert session._store is None and session.store is not handle  # reopened on the next use
+
+
+@both_engines  # (the store's version read from either engine)
+def test_a_task_refused_in_a_session_leaves_the_frames_the_session_builds_next(ctx):
+    """The round frame is kept in the session while the store does not change (Store.version); refusing a task at
+    confirmation changes no task's version. A session (the library's user, a review step of `run_round`) that built
+    the progress round's frame, then refused a task, went on reading the refused task: scored, merged, reported."""
+    from clerk_helpers import set_opinions
+
+    from toolkit.cycle.confirm import confirm
+    from toolkit.register.frame import round_frame
+
+    make_return(ctx, "registration", "XLS", "2025", [task("XLS-01", deadline=date(2025, 3, 31)), task("XLS-02")])
+    collect(open_round(ctx, "2025"))
+    make_return(ctx, "progress", "XLS", "2025-H1", [{"task_code": "XLS-01", "status": "Hoàn thành", "percent": 100,
+                                                     "completed_on": date(2025, 3, 20)}], received=date(2025, 7, 5))
+    collect(open_round(ctx, "2025-H1"))
+
+    def tasks() -> list[str]:
+        rnd = open_round(ctx, "2025-H1")
+        return sorted(round_frame(rnd, ctx.store, rnd.forms[0])["task_code"].dropna())
+
+    assert tasks() == ["XLS-01", "XLS-02"]
+    review = confirm(open_round(ctx, "2025")).path  # the office's sheet, then its opinion on XLS-02
+    set_opinions(review, "Xác nhận đăng ký", {("XLS", "XLS-02"): {"Ý kiến": "Không đồng ý",
+                                                                "Nội dung đề nghị sửa, lý do": "Trùng XLS-01."}})
+    assert confirm(open_round(ctx, "2025")).refused == 1
+    assert tasks() == ["XLS-01"]

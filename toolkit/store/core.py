@@ -341,10 +341,14 @@ class Store:
 
     # --- reads -----------------------------------------------------------------------------------
     def version(self) -> tuple:
-        """Changes whenever accepted data or the register change (for in-process memoisation)."""
+        """Changes whenever accepted data, the register or the office's decisions on it change (for in-process
+        memoisation: the round frame, the calendar). A decision changes no task's version when it refuses (a task
+        refused at confirmation, a request to adjust refused): each is audited, and the last such entry counts too;
+        a session that kept the round frame built before a refusal went on reading the refused task."""
         a = self._x("SELECT COALESCE(MAX(id), 0), COALESCE(SUM(active), 0) FROM submissions").fetchone()
         b = self._x("SELECT COUNT(*), COALESCE(SUM(version), 0) FROM tasks").fetchone()
-        return tuple(a) + tuple(b)
+        c = self._x("SELECT COALESCE(MAX(id), 0) FROM audit WHERE action IN ('confirm', 'adjust')").fetchone()
+        return tuple(a) + tuple(b) + tuple(c)
 
     def seen(self, sha256: str) -> sqlite3.Row | None:
         return self._x("SELECT * FROM seen_files WHERE sha256=?", (sha256,)).fetchone()
