@@ -87,6 +87,9 @@ def test_numbers_dates_and_text_in_vietnamese_style():
             f.number(None, empty="—"), f.number(1234.5, 0)] == ["1.234.567,5", "4", "4,6", "có", "abc", "—", "1.235"]
     assert [f.percent(29.25), f.percent(None), f.ratio(0.292), f.ratio(None, empty="-"), f.points(23.65)] == [
         "29,3%", "", "29,2%", "-", "23,7"]
+    # what rounds to zero is zero, whatever its sign: never "-0%" on a scorecard
+    assert [f.percent(-0.04), f.percent(-0.0), f.ratio(-1e-9), f.number(-0.4, 0), f.points(-0.04), f.percent(-0.05)] \
+        == ["0%", "0%", "0%", "0", "0", "-0,1%"]
     assert [f.day(v) for v in (datetime(2025, 6, 15, 8), "2025-06-15T00:00", "2025-13-45xx", "hôm qua", None, 5)] \
         == ["15/06/2025", "15/06/2025", "2025-13-45xx", "hôm qua", "", "5"]
     assert [f.text(v) for v in (date(2025, 6, 15), 3.14159, True, False, None, "x")] == [

@@ -150,14 +150,15 @@ def test_the_report_keeps_no_round_frame_and_formats_each_value_once(ctx, monkey
 
 
 def test_a_card_formats_values_equal_in_python_each_its_own_way():
-    """0.0 and -0.0 (a unit may type "-0"), 1 and 1.0 are equal keys of a dict: each still reads as it did."""
+    """0.0 and -0.0 (a unit may type "-0"), 1 and 1.0 are equal keys of a dict: each reads as formatting says (a
+    value that rounds to zero reads "0%", whatever its sign: the card printed "-0%" before)."""
     import pandas as pd
 
     from toolkit.outputs.report import _card_rows
 
     df = pd.DataFrame({"title": list("abcde"), "deadline": [date(2025, 6, 30)] * 5, "status": ["x"] * 5,
                        "percent": [-0.0, 0.0, float("nan"), 12.0, -0.0], "_state": ["behind"] * 5, "_unit": ["U"] * 5})
-    assert [x["percent"] for x in _card_rows(df)["unit"]["U"]] == ["-0%", "0%", "", "12%", "-0%"]
+    assert [x["percent"] for x in _card_rows(df)["unit"]["U"]] == ["0%", "0%", "", "12%", "0%"]
 
 
 def test_commitment_forms_for_registration_round(ctx):

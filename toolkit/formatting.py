@@ -34,7 +34,9 @@ def missing(value: Any) -> bool:
 
 
 def _rounded(value: float, digits: int) -> Decimal:
-    return Decimal(str(value)).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)
+    """Half up to ``digits``; a value that rounds to zero is zero, never "-0" (−0.04 % printed "-0%")."""
+    rounded = Decimal(str(value)).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)
+    return rounded if rounded else rounded.copy_abs()
 
 
 def number(value: Any, digits: int = 1, empty: str = "") -> str:
