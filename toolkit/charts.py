@@ -8,6 +8,7 @@ DejaVu Serif ships inside matplotlib and covers Vietnamese, so the list always e
 
 from __future__ import annotations
 
+import textwrap
 from functools import lru_cache
 
 # every letter of Vietnamese, lower and upper case, with the Vietnamese digits' neighbours and punctuation used
@@ -57,3 +58,16 @@ def chart_fonts(texts, candidates: list[str]) -> list[str]:
 
 
 __all__ = ["chart_fonts", "missing_letters", "font_file", "VIETNAMESE"]
+
+
+def chart_label(text: str, width: int, lines: int = 1) -> str:
+    """A bar's label: whole words in at most ``lines`` lines of ``width`` characters; a longer text ends with "…".
+    (Cut at a fixed length, "… ý kiến của trung ương, bộ ngàn" read as another word.)"""
+    parts = textwrap.wrap(" ".join(str(text).split()), width) or [""]
+    if len(parts) > lines:
+        rest = " ".join(parts[lines - 1:])
+        last = textwrap.shorten(rest, width, placeholder=" …")
+        if last == "…":  # (one word longer than the line)
+            last = rest[:width - 1] + "…"
+        parts = parts[:lines - 1] + [last]
+    return "\n".join(parts)

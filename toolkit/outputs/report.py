@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from .. import formatting as fmt
+from ..charts import chart_label
 from ..definitions.forms import Form
 from ..definitions.judge import FAILED, STATES
 from ..definitions.workbook import S_SETTINGS, workbook_path
@@ -366,19 +367,19 @@ def _draw_charts(folder: Path, data: list[dict], causes: list[tuple[str, int]], 
     folder.mkdir(parents=True, exist_ok=True)
     if data:
         data = sorted(data, key=lambda d: (d["done_on_time"] + d["done_late"], d["on_track"], d["unit"]))[-30:]
-        texts = [d["unit"][:38] for d in data] + [c[1] for c in UNIT_CATEGORIES] + \
-            ["Số nhiệm vụ", "Tình hình thực hiện nhiệm vụ theo đơn vị"]
-        plt = _pyplot(texts)
+        names = [chart_label(d["unit"], 38) for d in data]
+        plt = _pyplot(names + [c[1] for c in UNIT_CATEGORIES] + ["Số nhiệm vụ", "Tình hình thực hiện nhiệm vụ theo đơn vị"])
         from matplotlib.ticker import MaxNLocator
 
         fig, ax = plt.subplots(figsize=(7.5, max(2.8, 0.3 * len(data) + 1.6)), layout="constrained")
-        names = [d["unit"][:38] for d in data]
+        rows = list(range(len(data)))  # (a bar a unit, even if two names read alike once shortened)
         left = [0] * len(data)
         for key, label, color in UNIT_CATEGORIES:
             values = [d[key] for d in data]
             if any(values):
-                ax.barh(names, values, left=left, color=color, label=label)
+                ax.barh(rows, values, left=left, color=color, label=label)
                 left = [a + b for a, b in zip(left, values)]
+        ax.set_yticks(rows, names)
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_xlabel("Số nhiệm vụ")
         ax.set_title("Tình hình thực hiện nhiệm vụ theo đơn vị")
@@ -390,12 +391,15 @@ def _draw_charts(folder: Path, data: list[dict], causes: list[tuple[str, int]], 
             {"categories": {k: label for k, label, _ in UNIT_CATEGORIES}, "font": plt.rcParams["font.family"][0],
              "units": data}, ensure_ascii=False, indent=1), encoding="utf-8")
     if causes:
-        labels = [c[:45] for c, _ in causes][::-1]
+        labels = [chart_label(c, 45, lines=2) for c, _ in causes][::-1]
         plt = _pyplot(labels + ["Số nhiệm vụ", "Nguyên nhân chậm tiến độ"])
         from matplotlib.ticker import MaxNLocator
 
-        fig, ax = plt.subplots(figsize=(7.5, 0.45 * len(causes) + 1.2))
-        ax.barh(labels, [n for _, n in causes][::-1], color="#C55A11")
+        second = sum(label.count("\n") for label in labels)  # a cause on two lines takes a little more room
+        fig, ax = plt.subplots(figsize=(7.5, 0.45 * len(causes) + 0.15 * second + 1.2))
+        rows = list(range(len(causes)))
+        ax.barh(rows, [n for _, n in causes][::-1], color="#C55A11")
+        ax.set_yticks(rows, labels)
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_xlabel("Số nhiệm vụ")
         ax.set_title("Nguyên nhân chậm tiến độ")
