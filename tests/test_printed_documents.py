@@ -135,8 +135,9 @@ def test_a_font_without_vietnamese_is_passed_over(monkeypatch, tmp_path):
 
 def test_chart_labels_keep_whole_words_and_every_unit_its_bar(monkeypatch, tmp_path):
     """A cause longer than a line is drawn on two lines of whole words (it was cut at 45 characters mid-word: "… ý
-    kiến của trung ương, bộ ngàn"); a unit's name too long for its label ends with "…" after a whole word; two units
-    whose names read alike once shortened keep a bar each (bars placed by name drew them as one)."""
+    kiến của trung ương, bộ ngàn"); a unit's name too long for its label ends with "…" after a whole word (a code
+    with a hyphen is a word); two units whose names would read alike once shortened keep their last words, and a bar
+    each (bars placed by name drew them as one)."""
     import matplotlib.pyplot as plt
     import pandas as pd
 
@@ -147,14 +148,16 @@ def test_chart_labels_keep_whole_words_and_every_unit_its_bar(monkeypatch, tmp_p
     monkeypatch.setattr(plt, "subplots", lambda *a, **k: drawn.append(real(*a, **k)) or drawn[-1])
     long_a = "Ban Tuyên giáo và Dân vận Huyện ủy huyện Krông Pắc (cơ quan A)"
     long_b = "Ban Tuyên giáo và Dân vận Huyện ủy huyện Krông Pắc (cơ quan B)"
-    df = pd.DataFrame({"_unit_name": [long_a, long_b, "Đảng ủy xã Ea Tân"], "_state": ["done_late", "overdue", "overdue"],
-                       "_on_track": [False, False, False]})
+    hyphen = "Đảng ủy Khối cơ quan tỉnh Bà Rịa-Vũng Tàu (mới)"
+    df = pd.DataFrame({"_unit_name": [long_a, long_b, "Đảng ủy xã Ea Tân", hyphen],
+                       "_state": ["done_late", "overdue", "overdue", "overdue"], "_on_track": [False] * 4})
     cause = "Chưa nhận được hướng dẫn, ý kiến của trung ương, bộ ngành liên quan"
     report._draw_charts(tmp_path, report.unit_chart_data(df), [(cause, 2), ("Thiếu kinh phí", 1)], df.empty)
     (_, units), (_, causes) = drawn
     names = [t.get_text() for t in units.get_yticklabels()]
-    assert sorted(names) == ["Ban Tuyên giáo và Dân vận Huyện ủy …"] * 2 + ["Đảng ủy xã Ea Tân"]
-    assert len({round(p.get_y(), 3) for p in units.patches}) == 3  # a bar for each of the three units
+    assert sorted(names) == ["Ban Tuyên giáo và … Pắc (cơ quan A)", "Ban Tuyên giáo và … Pắc (cơ quan B)",
+                             "Đảng ủy Khối cơ quan tỉnh Bà …", "Đảng ủy xã Ea Tân"]
+    assert len({round(p.get_y(), 3) for p in units.patches}) == 4  # a bar for each of the four units
     labels = [t.get_text() for t in causes.get_yticklabels()]
     assert labels == ["Thiếu kinh phí", "Chưa nhận được hướng dẫn, ý kiến của trung\nương, bộ ngành liên quan"]
     assert [p.get_width() for p in causes.patches] == [1, 2]

@@ -9,6 +9,7 @@ DejaVu Serif ships inside matplotlib and covers Vietnamese, so the list always e
 from __future__ import annotations
 
 import textwrap
+from collections import Counter
 from functools import lru_cache
 
 # every letter of Vietnamese, lower and upper case, with the Vietnamese digits' neighbours and punctuation used
@@ -62,12 +63,34 @@ __all__ = ["chart_fonts", "missing_letters", "font_file", "VIETNAMESE"]
 
 def chart_label(text: str, width: int, lines: int = 1) -> str:
     """A bar's label: whole words in at most ``lines`` lines of ``width`` characters; a longer text ends with "…".
-    (Cut at a fixed length, "… ý kiến của trung ương, bộ ngàn" read as another word.)"""
-    parts = textwrap.wrap(" ".join(str(text).split()), width) or [""]
+    (Cut at a fixed length, "… ý kiến của trung ương, bộ ngàn" read as another word.) Codes with hyphens
+    ("NĐ-CP") are words too."""
+    parts = textwrap.wrap(" ".join(str(text).split()), width, break_on_hyphens=False) or [""]
     if len(parts) > lines:
         rest = " ".join(parts[lines - 1:])
-        last = textwrap.shorten(rest, width, placeholder=" …")
+        last = textwrap.shorten(rest, width, placeholder=" …", break_on_hyphens=False)
         if last == "…":  # (one word longer than the line)
             last = rest[:width - 1] + "…"
         parts = parts[:lines - 1] + [last]
     return "\n".join(parts)
+
+
+def chart_labels(texts: list[str], width: int, lines: int = 1) -> list[str]:
+    """:func:`chart_label` of each text; texts whose labels would read alike keep their last words instead ("Ban
+    Tuyên giáo và Dân vận … (cơ quan A)"), where two units' names most often differ."""
+    labels = [chart_label(t, width, lines) for t in texts]
+    alike = Counter(labels)
+    return [_both_ends(t, width) if alike[label] > 1 and label != " ".join(str(t).split()) else label
+            for t, label in zip(texts, labels)]
+
+
+def _both_ends(text: str, width: int) -> str:
+    words = " ".join(str(text).split()).split(" ")
+    tail: list[str] = []
+    while len(words) > 1 and len(" ".join([words[-1], *tail])) <= width // 2:
+        tail.insert(0, words.pop())
+    if not tail:  # one word longer than half the line: its end
+        return "…" + words[-1][-(width // 2):]
+    end = " ".join(tail)
+    head = textwrap.shorten(" ".join(words), max(width - len(end) - 1, 4), placeholder=" …", break_on_hyphens=False)
+    return f"{head} {end}" if head not in ("", "…") else f"… {end}"

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from .. import formatting as fmt
-from ..charts import chart_label
+from ..charts import chart_labels
 from ..definitions.forms import Form
 from ..definitions.judge import FAILED, STATES
 from ..definitions.workbook import S_SETTINGS, workbook_path
@@ -367,7 +367,7 @@ def _draw_charts(folder: Path, data: list[dict], causes: list[tuple[str, int]], 
     folder.mkdir(parents=True, exist_ok=True)
     if data:
         data = sorted(data, key=lambda d: (d["done_on_time"] + d["done_late"], d["on_track"], d["unit"]))[-30:]
-        names = [chart_label(d["unit"], 38) for d in data]
+        names = chart_labels([d["unit"] for d in data], 38)
         plt = _pyplot(names + [c[1] for c in UNIT_CATEGORIES] + ["Số nhiệm vụ", "Tình hình thực hiện nhiệm vụ theo đơn vị"])
         from matplotlib.ticker import MaxNLocator
 
@@ -391,7 +391,7 @@ def _draw_charts(folder: Path, data: list[dict], causes: list[tuple[str, int]], 
             {"categories": {k: label for k, label, _ in UNIT_CATEGORIES}, "font": plt.rcParams["font.family"][0],
              "units": data}, ensure_ascii=False, indent=1), encoding="utf-8")
     if causes:
-        labels = [chart_label(c, 45, lines=2) for c, _ in causes][::-1]
+        labels = chart_labels([c for c, _ in causes], 45, lines=2)[::-1]
         plt = _pyplot(labels + ["Số nhiệm vụ", "Nguyên nhân chậm tiến độ"])
         from matplotlib.ticker import MaxNLocator
 

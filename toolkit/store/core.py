@@ -713,10 +713,16 @@ class Store:
             return False
         self.journal(key, {"kind": "confirm", "key": key, "unit": unit, "task": code, "state": state,
                            "note": note or None})
-        self._x("UPDATE tasks SET confirmation=?, confirmation_note=?, confirmed_version=? WHERE "
-                "register_key=? AND unit_code=? AND task_code=?",
-                (state, note or None, t["version"] if state else None, key, unit, code))
-        self._audit("confirm", f"{unit} {code} {key}: {state or '(chưa có ý kiến)'} {note or ''}", at=_now())
+        self._begin()  # the opinion and its audit entry together (the entry is what `version` sees of a refusal)
+        try:
+            self._x("UPDATE tasks SET confirmation=?, confirmation_note=?, confirmed_version=? WHERE "
+                    "register_key=? AND unit_code=? AND task_code=?",
+                    (state, note or None, t["version"] if state else None, key, unit, code))
+            self._audit("confirm", f"{unit} {code} {key}: {state or '(chưa có ý kiến)'} {note or ''}", at=_now())
+            self._end(True)
+        except BaseException:
+            self._rollback()
+            raise
         return True
 
     def is_confirmed(self, key: str, unit: str) -> bool:
