@@ -188,6 +188,12 @@ def test_large_round_streams_the_consolidated_workbook(ctx, monkeypatch):
     assert wb["Dữ liệu"].auto_filter.ref and not wb["Dữ liệu"].tables
     assert wb["Dữ liệu"]["A2"].value == "XLS" and wb["Dữ liệu (2)"]["A2"].value == "XLS"
     assert [wb[s]["C2"].value for s in ("Dữ liệu", "Dữ liệu (2)")] == ["XLS-01", "XLS-02"]
+    # a streamed row of long text is as high as its lines, as in the workbook held in memory (it printed one line)
+    streamed = [wb[s].row_dimensions[2].height for s in ("Dữ liệu", "Dữ liệu (2)")]
+    monkeypatch.setattr(merge_module, "STREAM_ROWS", 30_000)
+    monkeypatch.setattr(merge_module, "SHEET_ROWS", 1_000)
+    held = openpyxl.load_workbook(merge(open_round(ctx.ws, "2025")).path)["Dữ liệu"]
+    assert streamed == [held.row_dimensions[r].height for r in (2, 3)] and all(h and h >= 30 for h in streamed)
 
 
 @both_engines

@@ -73,18 +73,23 @@ class Sheet(Worksheet):
             return _utf16_cut(text, self.xls_strmax)
         return text
 
-    def stream_columns(self, first_row: int, columns: list[list], formats: dict) -> None:
+    def stream_columns(self, first_row: int, columns: list[list], formats: dict,
+                       heights: dict[int, float] | None = None) -> None:
         """Rows from ``first_row`` on, given column by column: each value None (no cell), an int or float, a
         `_Serial` (a date) or a str (already cleaned of what XML forbids); ``formats`` maps each of those types
-        to its cell format. The rows written are closed: xlsxwriter refuses a later write to them."""
+        to its cell format; ``heights``: row -> its height (points), for rows of wrapped text (see
+        :func:`row_height`). The rows written are closed: xlsxwriter refuses a later write to them."""
         rows = max((len(v) for v in columns), default=0)
         if any(len(v) != rows for v in columns):
             raise ValueError("stream_columns: columns of different lengths")
         if first_row + rows > self.xls_rowmax:
             raise ValueError(f"stream_columns: {first_row + rows} rows, over the sheet's {self.xls_rowmax}")
+        heights = heights or {}
         if not (self.constant_memory and self.excel_version == 2007 and not self.table.get(first_row)
                 and self.previous_row <= first_row and self.default_row_height == self.original_row_height
                 and not any(first_row <= r < first_row + rows for r in self.row_info)):
+            for r, height in heights.items():  # (xlsxwriter writes them with the rows)
+                self.set_row(r, height)
             self._write_columns(first_row, columns, formats)  # rows in memory (or an unusual sheet)
             return
         if self.previous_row < first_row:
@@ -102,7 +107,9 @@ class Sheet(Worksheet):
                 r = str(i + 1)
                 row = [f'<c r="{letters[c]}{r}"{frag}' for c, frag in enumerate(cells) if frag is not None]
                 if row:
-                    chunk.append(f'<row r="{r}">{"".join(row)}</row>')
+                    height = heights.get(i)
+                    tall = f' ht="{height:g}" customHeight="1"' if height else ""  # (as xlsxwriter writes set_row's)
+                    chunk.append(f'<row r="{r}"{tall}>{"".join(row)}</row>')
                     used_rows.append(i)
             used_cols.update(c for c, col in enumerate(frags) if c not in used_cols and any(col))
             self.row_data_fh.write("".join(chunk))
@@ -209,11 +216,35 @@ def fit_row(ws, r: int, cells, points: float = 12, least: float = 0) -> None:
     """Give a row of wrapped text the height its longest cell needs: a row left at the default height prints
     its text over the next rows (neither Excel nor LibreOffice grows it on open). ``cells`` are (text, column
     width) pairs; Times at ``points`` fits ~1.2 characters per unit of width at 12 pt."""
-    per_unit = 1.2 * 12 / points
-    lines = max((sum(max(1, -(-len(part) // max(int(width * per_unit), 1))) for part in text.split("\n"))
-                 for text, width in cells if isinstance(text, str) and text), default=1)
-    if lines > 1 or least:
-        ws.set_row(r, max((points + 4) * lines, least))
+    height = row_height(cells, points, least)
+    if height is not None:
+        ws.set_row(r, height)
+
+
+def row_height(cells, points: float = 12, least: float = 0) -> float | None:
+    """The height :func:`fit_row` gives a row (None: the default height will do)."""
+    lines = max((_lines(text, width, points) for text, width in cells if isinstance(text, str) and text), default=1)
+    return max((points + 4) * lines, least) if lines > 1 or least else None
+
+
+def _lines(text: str, width: float, points: float) -> int:
+    """The lines a wrapped text takes in a column ``width`` wide: Times at ``points`` fits ~1.2 characters per unit
+    of width at 12 pt."""
+    chars = max(int(width * 1.2 * 12 / points), 1)
+    return sum(max(1, -(-len(part) // chars)) for part in text.split("\n"))
+
+
+def column_heights(columns: list[list], widths: list[float], first: int, points: float = 12) -> dict[int, float]:
+    """Row (from ``first``) -> height, for the rows of columns of values (a block of a sheet) holding a text longer
+    than its column is wide: what :func:`row_height` gives each row for those texts, column by column (rows of a
+    large sheet: most values are short, and one test a cell is all they cost)."""
+    need: dict[int, int] = {}
+    for values, width in zip(columns, widths):
+        for i in [i for i, v in enumerate(values) if isinstance(v, str) and len(v) > width]:
+            n = _lines(values[i], width, points)
+            if n > need.get(i, 1):
+                need[i] = n
+    return {first + i: (points + 4) * n for i, n in need.items()}
 
 
 def note_across(ws, r: int, text: str, f: Formats, widths: list[float], landscape: bool = True) -> None:

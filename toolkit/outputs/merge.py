@@ -29,7 +29,7 @@ from ..paths import safe_filename
 from ..register.fields import register_labels
 from ..register.frame import RESERVED_TITLES, TASK_FIELDS, as_date, round_frame, summarise, task_index
 from ..round import as_round, open_round
-from ..sheets import Formats, _Serial, cell, fit_row, new_workbook, note_across, table
+from ..sheets import Formats, _Serial, cell, column_heights, new_workbook, note_across, table
 from ..text import xml_safe
 from .status import SUBMISSION_STATES, form_status, round_status, round_statuses  # noqa: F401 (re-exported)
 
@@ -397,11 +397,9 @@ def _write_data_rows(ws, f, columns: list, first: int, last: int, widths: list[f
         end = min(start + 4096, last)
         top = start - first + 1
         block = [(kind, values(start, end)) for kind, values in columns]
-        if not ws.constant_memory:  # row heights from the text as received
-            for i, texts in enumerate(zip(*(values for _, values in block)), start=top):
-                fit_row(ws, i, [(v, w) for v, w in zip(texts, widths) if isinstance(v, str) and len(v) > w],
-                        points=11)
-        ws.stream_columns(top, [[value(v, kind) for v in values] for kind, values in block], formats)
+        # row heights from the text as received (streamed rows too: each long text printed one line)
+        heights = column_heights([values for _, values in block], widths, top, points=11)
+        ws.stream_columns(top, [[value(v, kind) for v in values] for kind, values in block], formats, heights)
 
 
 def _extra_sheet(wb, f, sheet, rows: list[dict]) -> None:
