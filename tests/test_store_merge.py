@@ -267,3 +267,23 @@ def test_a_handle_reads_the_register_again_after_another_connection_wrote_it(ctx
     with open_store(ctx.store_target, root=ctx.ws.root) as other:
         assert other.set_confirmation("2025", "XLS", "XLS-01", "refused", "Chưa rõ chỉ tiêu")
     assert mine.register("2025")[0]["confirmation"] == "refused"
+
+
+def test_streamed_rows_are_given_the_heights_rows_held_in_memory_get():
+    """sheets.column_heights (the streamed data sheet's rows, a block at a time, column by column) gives each row
+    what sheets.row_height gives it from its cells (the rows held in memory, one at a time)."""
+    import random
+
+    from toolkit.sheets import column_heights, row_height
+
+    rng = random.Random(7)
+    words = ["Xây", "dựng", "Đảng", "chính quyền", "e\nf", "", "1.200 km"]
+    columns = [[rng.choice([None, 3, 2.5, " ".join(rng.choices(words, k=rng.randint(0, 30)))]) for _ in range(400)]
+               for _ in range(5)]
+    widths = [5, 10, 20, 7.5, 40]
+    expected = {}
+    for i, row in enumerate(zip(*columns), start=12):
+        height = row_height([(v, w) for v, w in zip(row, widths) if isinstance(v, str) and len(v) > w], points=11)
+        if height is not None:
+            expected[i] = height
+    assert column_heights(columns, widths, 12, points=11) == expected and len(expected) > 100

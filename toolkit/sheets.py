@@ -240,8 +240,10 @@ def column_heights(columns: list[list], widths: list[float], first: int, points:
     large sheet: most values are short, and one test a cell is all they cost)."""
     need: dict[int, int] = {}
     for values, width in zip(columns, widths):
+        chars = max(int(width * 1.2 * 12 / points), 1)  # (as _lines: one line of a text without a line break)
         for i in [i for i, v in enumerate(values) if isinstance(v, str) and len(v) > width]:
-            n = _lines(values[i], width, points)
+            v = values[i]
+            n = -(-len(v) // chars) if "\n" not in v else _lines(v, width, points)
             if n > need.get(i, 1):
                 need[i] = n
     return {first + i: (points + 4) * n for i, n in need.items()}
