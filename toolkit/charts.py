@@ -58,9 +58,6 @@ def chart_fonts(texts, candidates: list[str]) -> list[str]:
     return list(dict.fromkeys([*covering, *LAST_RESORT]))
 
 
-__all__ = ["chart_fonts", "missing_letters", "font_file", "VIETNAMESE"]
-
-
 def chart_label(text: str, width: int, lines: int = 1) -> str:
     """A bar's label: whole words in at most ``lines`` lines of ``width`` characters; a longer text ends with "…".
     (Cut at a fixed length, "… ý kiến của trung ương, bộ ngàn" read as another word.) Codes with hyphens
@@ -94,3 +91,6 @@ def _both_ends(text: str, width: int) -> str:
     end = " ".join(tail)
     head = textwrap.shorten(" ".join(words), max(width - len(end) - 1, 4), placeholder=" …", break_on_hyphens=False)
     return f"{head} {end}" if head not in ("", "…") else f"… {end}"
+
+
+__all__ = ["chart_fonts", "chart_label", "chart_labels", "missing_letters", "font_file", "VIETNAMESE"]

@@ -231,6 +231,8 @@ def _lines(text: str, width: float, points: float) -> int:
     """The lines a wrapped text takes in a column ``width`` wide: Times at ``points`` fits ~1.2 characters per unit
     of width at 12 pt."""
     chars = max(int(width * 1.2 * 12 / points), 1)
+    if "\n" not in text:  # (most texts: one paragraph)
+        return max(1, -(-len(text) // chars))
     return sum(max(1, -(-len(part) // chars)) for part in text.split("\n"))
 
 
@@ -240,10 +242,8 @@ def column_heights(columns: list[list], widths: list[float], first: int, points:
     large sheet: most values are short, and one test a cell is all they cost)."""
     need: dict[int, int] = {}
     for values, width in zip(columns, widths):
-        chars = max(int(width * 1.2 * 12 / points), 1)  # (as _lines: one line of a text without a line break)
         for i in [i for i, v in enumerate(values) if isinstance(v, str) and len(v) > width]:
-            v = values[i]
-            n = -(-len(v) // chars) if "\n" not in v else _lines(v, width, points)
+            n = _lines(values[i], width, points)
             if n > need.get(i, 1):
                 need[i] = n
     return {first + i: (points + 4) * n for i, n in need.items()}
