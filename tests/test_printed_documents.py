@@ -163,6 +163,28 @@ def test_chart_labels_keep_whole_words_and_every_unit_its_bar(monkeypatch, tmp_p
     assert [p.get_width() for p in causes.patches] == [1, 2]
 
 
+def test_a_dollar_sign_in_a_name_or_a_cause_is_drawn_as_typed(monkeypatch, tmp_path):
+    """matplotlib reads text between two "$" as maths notation: a unit's name or a cause holding "$b_$" stopped the
+    report with a parse error, and "$100$" was drawn in italics without its "$". Both are drawn as typed."""
+    import matplotlib.pyplot as plt
+    import pandas as pd
+
+    from toolkit.outputs import report
+
+    drawn = []
+    real = plt.subplots
+    monkeypatch.setattr(plt, "subplots", lambda *a, **k: drawn.append(real(*a, **k)) or drawn[-1])
+    df = pd.DataFrame({"_unit_name": ["Chi bộ $b_$ c", "Đảng ủy xã Ea Tân"], "_state": ["overdue", "done_late"],
+                       "_on_track": [False, False]})
+    images = report._draw_charts(tmp_path, report.unit_chart_data(df),
+                                 [("Thiếu kinh phí (dưới $100$ đồng)", 2), ("Chờ $\\frac$ ý kiến", 1)], df.empty)
+    (_, units), (_, causes) = drawn
+    assert sorted(t.get_text() for t in units.get_yticklabels()) == ["Chi bộ $b_$ c", "Đảng ủy xã Ea Tân"]
+    assert [t.get_text() for t in causes.get_yticklabels()] == ["Chờ $\\frac$ ý kiến", "Thiếu kinh phí (dưới $100$ đồng)"]
+    assert not any(t.get_parse_math() for ax in (units, causes) for t in ax.get_yticklabels())
+    assert all(Path(images[k]).stat().st_size > 5000 for k in ("chart_units", "chart_causes"))
+
+
 # --- item 8: one task, one category in the per-unit chart --------------------------------------------------
 
 def test_unit_chart_counts_each_task_once(year):

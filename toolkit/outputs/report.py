@@ -379,7 +379,7 @@ def _draw_charts(folder: Path, data: list[dict], causes: list[tuple[str, int]], 
             if any(values):
                 ax.barh(rows, values, left=left, color=color, label=label)
                 left = [a + b for a, b in zip(left, values)]
-        ax.set_yticks(rows, names)
+        ax.set_yticks(rows, names, parse_math=False)  # a name is drawn as typed: "$" is no maths notation
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_xlabel("Số nhiệm vụ")
         ax.set_title("Tình hình thực hiện nhiệm vụ theo đơn vị")
@@ -399,7 +399,7 @@ def _draw_charts(folder: Path, data: list[dict], causes: list[tuple[str, int]], 
         fig, ax = plt.subplots(figsize=(7.5, 0.45 * len(causes) + 0.15 * second + 1.2))
         rows = list(range(len(causes)))
         ax.barh(rows, [n for _, n in causes][::-1], color="#C55A11")
-        ax.set_yticks(rows, labels)
+        ax.set_yticks(rows, labels, parse_math=False)
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_xlabel("Số nhiệm vụ")
         ax.set_title("Nguyên nhân chậm tiến độ")
