@@ -45,6 +45,30 @@ def test_content_guess_does_not_misfire_on_foreign_names():
         assert guess_legacy(foreign) is None
 
 
+def test_fold_the_quick_way_gives_the_tables_key_for_every_character():
+    """fold takes a quicker way (NFD, marks dropped) for texts of Vietnamese and Latin letters; for every code point,
+    between letters (and in the basic plane after a decomposed Vietnamese letter), it gives the key the table gives, and texts of
+    any mix of characters (marks, CJK, Greek, signs that lower-case to Latin, surrogates, spaces) too."""
+    import random
+
+    from toolkit.text import _fold, _fold_by_table
+
+    differ = []
+    for cp in range(0x110000):  # (after a decomposed letter: the planes where letters decompose)
+        for text in (f"a{chr(cp)}b", f"Ê{chr(cp)}\u0301 1") if cp < 0x10000 else (f"a{chr(cp)}b",):
+            if _fold(text) != _fold_by_table(text):
+                differ.append((hex(cp), text))
+    assert differ == []
+    rng = random.Random(7)
+    pool = list("aAđĐoOêÊ ,.-_\t\n\x0b\x1c\u00a0\u200b09zZ") + [
+        "\u0301", "\u0323", "\u0302", "\u0306", "\u031b", "\u20d0", "中", "Σ", "ß", "İ", "\u212b", "\u212a", "\ud800",
+        "ǅ", "ẞ", "ﬁ", "①", "Å", "é", "ữ", "Ỵ", "Ð"]
+    texts = ["".join(rng.choice(pool) for _ in range(rng.randint(0, 14))) for _ in range(50_000)]
+    assert [_fold(t) for t in texts] == [_fold_by_table(t) for t in texts]
+    assert _fold("Đảng ủy xã Ea Tân – KẾ HOẠCH số 12/KH-ĐU") == "dang uy xa ea tan ke hoach so 12 kh du"
+    assert _fold("Thuỷ  lợi\u00a0(2025)") == "thuy loi 2025" and _fold("中文 a") == "中文 a".replace("中文", " ").strip()
+
+
 def test_clean_and_fold():
     text, ctrl = clean_text("\u00a0 Ke\u0302\u0301t\u200b  na\u0323p\x07 ")
     assert (text, ctrl) == ("Kết nạp", True)

@@ -80,6 +80,12 @@ def _fold_table() -> dict[int, str]:
 
 _FOLD = _fold_table()
 _NON_ALNUM = re.compile(r"[^0-9a-z]+")
+# the quick way to the same key, for a text of ASCII and letters that decompose (NFD) into ASCII and marks
+# U+0300–U+036F (Vietnamese, most Latin), and đ: decomposed, the marks dropped, every other byte a space. Any other
+# character (Greek, CJK, a mark outside that block, a lone surrogate) takes the table above. The two ways give the
+# same key for every code point, alone and between letters (tests/test_basics.py checks them all).
+_OTHER = re.compile("[^\x00-\x7f\u0300-\u036f]")
+_ALNUM_BYTES = bytes(b if 48 <= b <= 57 or 97 <= b <= 122 else 32 for b in range(256))
 
 
 FOLDS_KEPT = 65536  # folded texts kept at most: then forgotten all at once (a text's fold is cheap to make again)
@@ -98,12 +104,27 @@ def fold(value: object) -> str:
     text = value if isinstance(value, str) else str(value)
     key = _folds.get(text)
     if key is None:
-        key = _NON_ALNUM.sub(" ", text.lower().translate(_FOLD)).strip()
+        key = _fold(text)
         if len(text) < 300:
             if len(_folds) >= FOLDS_KEPT:
                 _folds.clear()
             _folds[text] = key
     return key
+
+
+def _fold(text: str) -> str:
+    low = text.lower()
+    if not low.isascii():
+        parts = unicodedata.normalize("NFD", low).replace("đ", "d")
+        if _OTHER.search(parts):
+            return _fold_by_table(text)
+        low = parts
+    return " ".join(low.encode("ascii", "ignore").translate(_ALNUM_BYTES).decode("ascii").split())
+
+
+def _fold_by_table(text: str) -> str:
+    """``fold`` one character at a time through the table (every text; the quick way is checked against it)."""
+    return _NON_ALNUM.sub(" ", text.lower().translate(_FOLD)).strip()
 
 
 def known_folds(folds: dict[str, str]) -> None:

@@ -26,15 +26,14 @@ def test_the_collector_looks_up_the_folds_its_workers_made_and_still_finds_the_c
     make_return(ctx, "progress", "BTC", "2025-H1", [{"task_code": "BTC-01", **done, "completed_on": date(2025, 5, 2),
                                                      "results": SAME}],
                 received=date(2025, 7, 4))
-    folded_here: list[str] = []  # texts this process folds (the workers have their own copy of the module)
-    real = text_module._NON_ALNUM
+    folded_here: list[str] = []  # keys this process folds (the workers have their own copy of the module)
+    real = text_module._fold
 
-    class Spy:
-        def sub(self, repl, value):
-            folded_here.append(value)
-            return real.sub(repl, value)
+    def spy(value):
+        folded_here.append(real(value))
+        return folded_here[-1]
 
-    monkeypatch.setattr(text_module, "_NON_ALNUM", Spy())
+    monkeypatch.setattr(text_module, "_fold", spy)
     text_module.clear_caches()
     result = collect(open_round(ctx, "2025-H1"), workers=2)  # the workers' path, as a clerk's collect takes
     copies = [(f.unit, i.code) for f in result.files for i in f.issues if i.code == "copied-report"]
