@@ -68,8 +68,13 @@ def once(fn: Callable[[Any], Any]) -> Callable[[Any], Any]:
     computed once and its result shared. Keyed on the value's type and repr, not its equality: 1 == 1.0 == True and
     0.0 == -0.0 in a dict, but each reads its own way."""
     done: dict = {}
+    texts: dict = {}  # a str (not a subclass) is alike any str it equals: keyed on itself, without a repr
 
     def cached(value: Any) -> Any:
+        if value.__class__ is str:
+            if value not in texts:
+                texts[value] = fn(value)
+            return texts[value]
         key = (type(value), repr(value))
         if key not in done:
             done[key] = fn(value)

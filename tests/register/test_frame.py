@@ -174,3 +174,41 @@ def test_rows_gathered_a_block_at_a_time_make_the_frame_from_records_makes(monke
             values = getattr(blk.values, "_ndarray", blk.values)  # keep them all, and the numbers they held, alive)
             assert values.base is None or values.base.size <= values.size
     assert F.Records().frame([], []).shape == (0, 0)
+
+
+def test_tasks_that_give_the_same_values_share_a_verdict_that_is_the_one_judge_gives_each():
+    """_judge judges a task once for each distinct set of the values a verdict depends on; a finished task without
+    its completion date is judged on its own (its date is read from its result text). Every row's verdict is the
+    one judge() gives that row, over random rows drawn from few values (and keys that are equal but not alike:
+    1 and True, a register "1" and 1)."""
+    import random
+
+    import pandas as pd
+
+    from toolkit.definitions.judge import judge
+    from toolkit.register import frame as F
+
+    rng = random.Random(11)
+    statuses = ["Hoàn thành", "Đang thực hiện", "Chưa triển khai", "Chậm tiến độ", "Không thực hiện được", None]
+    meanings = {"Hoàn thành": "done", "Đang thực hiện": "on_schedule", "Chưa triển khai": "not_started",
+                "Chậm tiến độ": "behind", "Không thực hiện được": "not_done"}
+    days = [None, date(2025, 3, 31), date(2025, 6, 30), date(2025, 7, 1), date(2025, 12, 31)]
+    texts = [None, "Đã xong ngày 15/5", "Hoàn thành 02/06/2025", "Đang làm", "ngày 20/7"]
+    n = 3000
+    df = pd.DataFrame({
+        "status": [rng.choice(statuses) for _ in range(n)], "deadline": [rng.choice(days) for _ in range(n)],
+        "completed_on": [rng.choice(days[:4]) for _ in range(n)], "start_date": [rng.choice(days[:3]) for _ in range(n)],
+        "results": [rng.choice(texts) for _ in range(n)], "_dropped": [rng.choice([False, True, 0, 1]) for _ in range(n)],
+        "_register": [rng.choice(["2025", "2021-2025", 1, "1", None]) for _ in range(n)],
+        "_reported": [rng.choice([True, True, False]) for _ in range(n)]})
+    as_of = date(2025, 6, 30)
+    got = F._judge(df.copy(), as_of, 2025, 0.3, meaning=meanings.get)
+    for i, row in enumerate(df.itertuples(index=False)):
+        start = F._register_start(row._6) or date(2025, 1, 1)
+        want = judge(meanings.get(row.status), row.deadline, row.completed_on, as_of, start_date=row.start_date,
+                     results=row.results, dropped=bool(row._5), reported=bool(row._7), span_start=start,
+                     not_started_share=0.3)
+        assert (got["_state"][i], got["_completed_on"][i], got["_date_note"][i], got["_timeline"][i]) == (
+            want.state, want.completed_on, want.note, want.timeline), (i, row)
+        assert (got["_judged"][i], got["_on_track"][i], got["_late"][i]) == (want.judged, want.on_track, want.late)
+    assert got["_date_note"].str.contains("theo nội dung báo cáo").any()  # dates read from the texts: each its own

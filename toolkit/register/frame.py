@@ -23,7 +23,7 @@ except ImportError:  # (moved in another pandas: the rows are kept whole and han
     to_object_array_tuples = convert_object_array = None
 
 from ..definitions.forms import Form
-from ..definitions.judge import DONE, STATES, judge
+from ..definitions.judge import COMPLETED, DONE, STATES, judge
 from ..errors import PeriodError
 from ..formatting import once
 from ..periods import parse_period
@@ -358,6 +358,25 @@ def _judge(df: pd.DataFrame, as_of: date, year: int, share: float | None = None,
         return df[name].tolist() if name in df else [None] * n
 
     starts: dict = {}
+    verdicts_of: dict = {}  # a round's tasks share a few deadlines, start dates and statuses: a verdict each
+
+    def verdict(meaning_, deadline, completed_on, start, results, dropped, rep, register):
+        """judge(), its verdict shared by the tasks that give it the same values. The result text is read only for
+        a finished task without its completion date: such a task is judged on its own. A value is keyed with its
+        type (1 == 1.0 == True, a datetime is not its date); an unhashable one is judged on its own."""
+        args = (meaning_, deadline, completed_on, as_of)
+        kwargs = dict(start_date=start, results=results, dropped=dropped, reported=rep, span_start=span(register), **kw)
+        if completed_on is None and meaning_ in COMPLETED:
+            return judge(*args, **kwargs)
+        key = (meaning_, type(deadline), deadline, type(completed_on), completed_on, type(start), start, dropped,
+               rep, type(register), register)
+        try:
+            found = verdicts_of.get(key)
+        except TypeError:
+            return judge(*args, **kwargs)
+        if found is None:
+            found = verdicts_of[key] = judge(*args, **kwargs)
+        return found
 
     def span(key) -> date:  # a register's first day, once per register (a few keys for thousands of rows)
         if not isinstance(key, str):
@@ -366,8 +385,7 @@ def _judge(df: pd.DataFrame, as_of: date, year: int, share: float | None = None,
             starts[key] = _register_start(key) or date(year, 1, 1)
         return starts[key]
 
-    verdicts = [judge(meaning(status), deadline, completed_on, as_of, start_date=start, results=results,
-                      dropped=bool(dropped), reported=bool(rep), span_start=span(register), **kw)
+    verdicts = [verdict(meaning(status), deadline, completed_on, start, results, bool(dropped), bool(rep), register)
                 for status, deadline, completed_on, start, results, dropped, register, rep in zip(
                     column("status"), column("deadline"), column("completed_on"), column("start_date"),
                     column("results"), column("_dropped"), column("_register"), reported)]
