@@ -61,3 +61,43 @@ def test_a_task_refused_in_a_session_leaves_the_frames_the_session_builds_next(c
                                                                 "Nội dung đề nghị sửa, lý do": "Trùng XLS-01."}})
     assert confirm(open_round(ctx, "2025")).refused == 1
     assert tasks() == ["XLS-01"]
+
+
+@both_engines
+def test_a_write_transaction_commits_at_its_end_and_rolls_back_a_failure(ctx, monkeypatch):
+    """Store.transaction, the one way every write of the store is made: committed when the block ends; rolled back
+    when the block raises, when it sets ``commit`` False, and when COMMIT itself fails (a full disk), the error
+    raised being the one that happened and no transaction left open."""
+    import pytest
+
+    store = ctx.store
+
+    def entries() -> list[str]:
+        return [r["detail"] for r in store.query("SELECT detail FROM audit WHERE action='test' ORDER BY id")]
+
+    with store.transaction():
+        store.log("test", "kept")
+    with pytest.raises(KeyError):
+        with store.transaction():
+            store.log("test", "raised")
+            raise KeyError("x")
+    with store.transaction() as tx:
+        store.log("test", "not wanted")
+        tx.commit = False
+    real = store._end
+
+    def full_disk(commit: bool) -> None:
+        if commit:
+            raise OSError(28, "No space left on device")
+        real(commit)
+
+    monkeypatch.setattr(store, "_end", full_disk)
+    with pytest.raises(OSError, match="No space left"):
+        with store.transaction():
+            store.log("test", "commit failed")
+    monkeypatch.undo()
+    assert not store._in_transaction()
+    assert entries() == ["kept"]
+    with store.transaction():  # the store goes on after each
+        store.log("test", "after")
+    assert entries() == ["kept", "after"]

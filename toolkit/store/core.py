@@ -12,6 +12,7 @@ import itertools
 import json
 import sqlite3
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -199,6 +200,12 @@ def _number(value: Any) -> Any:
         return None
 
 
+class Transaction:
+    """A write transaction in progress (Store.transaction): ``commit`` False rolls it back when its block ends."""
+
+    commit = True
+
+
 class Store:
     def __init__(self, path: str | Path, guard: bool = True, root: Path | None = None):
         self.server = is_server(path)
@@ -296,6 +303,20 @@ class Store:
     def _end(self, commit: bool) -> None:
         self._x("COMMIT" if commit else "ROLLBACK")
 
+    @contextmanager
+    def transaction(self) -> Iterator[Transaction]:
+        """One write transaction (see _begin): committed when the block ends, unless it set ``commit`` False (then
+        rolled back); rolled back when the block raises, or when COMMIT fails (a full disk), and the error raised is
+        the one that happened."""
+        tx = Transaction()
+        self._begin()
+        try:
+            yield tx
+            self._end(tx.commit)
+        except BaseException:
+            self._rollback()
+            raise
+
     def _in_transaction(self) -> bool:
         raw = self.conn.connection.dbapi_connection
         if self.server:
@@ -390,14 +411,10 @@ class Store:
         the round or the registry (another form or period, a unit not yet in the list), which may have changed.
         The audit keeps what was forgotten. Returns False for a submission that was not rejected. (collect does
         this inside :meth:`record`, in the same transaction as the new verdict.)"""
-        self._begin()
-        try:
+        with self.transaction() as tx:
             done = self._forget(submission_id, why)
-            self._end(done)
+            tx.commit = done
             return done
-        except BaseException:
-            self._rollback()
-            raise
 
     def _forget(self, submission_id: int, why: str) -> bool:
         sub = self._x("SELECT * FROM submissions WHERE id=?", (submission_id,)).fetchone()
@@ -514,18 +531,13 @@ class Store:
                         digests: bytes, pairs: bytes) -> None:
         """Keep the near-duplicate links of a round's texts of one column (a cache: see schema.text_links; the
         table made here in a store of schema 0002 that lacks it)."""
-        self._begin()
-        try:
+        with self.transaction():
             if not self.has_table("text_links"):
                 S.text_links.create(self.conn)
             self._x("DELETE FROM text_links WHERE form_id=? AND period=? AND field=?", (form_id, period, field))
             self._x("INSERT INTO text_links (form_id, period, field, method, threshold, texts, digests, pairs, at) "
                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (form_id, period, field, method, threshold, texts, digests, pairs, _now()))
-            self._end(True)
-        except BaseException:
-            self._rollback()
-            raise
 
     def text_links(self, form_id: str, period: str, field: str) -> tuple[str, float, bytes, bytes] | None:
         """(method, threshold, digests, pairs) kept by save_text_links, or None."""
@@ -650,11 +662,10 @@ class Store:
     def decide_adjustment(self, adj_id: int, decision: str, ref: str | None, note: str | None) -> bool:
         """Record the office's decision on a pending request and, when approved, apply it to the register (one
         transaction). Returns False when the request was already decided (deciding again changes nothing)."""
-        self._begin()
-        try:
+        with self.transaction() as tx:
             a = self._x("SELECT * FROM adjustments WHERE id=?", (adj_id,)).fetchone()
             if a is None or a["decision"] is not None:
-                self._end(False)
+                tx.commit = False
                 return False
             a = dict(a)
             at = _now()
@@ -668,11 +679,7 @@ class Store:
                 self._apply_adjustment(a, ref, at)
                 self._x("UPDATE adjustments SET applied_at=? WHERE id=?", (at, adj_id))
             self._audit("adjust", f"{a['unit_code']} {a['task_code']} {a['change']} → {decision} ({ref or ''})", at=at)
-            self._end(True)
             return True
-        except BaseException:
-            self._rollback()
-            raise
 
     def _apply_adjustment(self, a: dict, ref: str | None, at: str) -> None:
         key, unit, code = a["register_key"], a["unit_code"], a["task_code"]
@@ -713,16 +720,12 @@ class Store:
             return False
         self.journal(key, {"kind": "confirm", "key": key, "unit": unit, "task": code, "state": state,
                            "note": note or None})
-        self._begin()  # the opinion and its audit entry together (the entry is what `version` sees of a refusal)
-        try:
+        # the opinion and its audit entry together (the entry is what `version` sees of a refusal)
+        with self.transaction():
             self._x("UPDATE tasks SET confirmation=?, confirmation_note=?, confirmed_version=? WHERE "
                     "register_key=? AND unit_code=? AND task_code=?",
                     (state, note or None, t["version"] if state else None, key, unit, code))
             self._audit("confirm", f"{unit} {code} {key}: {state or '(chưa có ý kiến)'} {note or ''}", at=_now())
-            self._end(True)
-        except BaseException:
-            self._rollback()
-            raise
         return True
 
     def is_confirmed(self, key: str, unit: str) -> bool:
@@ -772,12 +775,11 @@ class Store:
         one that keeps its place (a file older than the unit's latest), or all None when the same content was
         stored meanwhile (by a concurrent collect). ``forget`` (an
         earlier rejection of the same file and why it is read again) is forgotten in the same transaction."""
-        self._begin()
-        try:
+        with self.transaction() as tx:
             if forget:
                 self._forget(*forget)
             if self._x("SELECT 1 FROM seen_files WHERE sha256=?", (sub["sha256"],)).fetchone():
-                self._end(False)
+                tx.commit = False
                 return Recorded(None, None, None)
             previous, newer = None, None
             if sub["status"] == "accepted" and sub.get("unit_code"):
@@ -824,11 +826,7 @@ class Store:
                     self._record_requests(sid, sub, register)
                 else:
                     self._update_register(sid, sub, register)
-            self._end(True)
             return Recorded(sid, previous, newer)
-        except BaseException:
-            self._rollback()
-            raise
 
     def _record_requests(self, sid: int, sub: dict, payload: dict) -> None:
         """A progress report's requests to change the register: kept pending for the office's decision. A later
@@ -923,8 +921,7 @@ class Store:
                   it.get("owner"), to_json_value(it.get("deadline")), sid) for it in register["items"]])
 
     def snapshot_registry(self, period: str, registry) -> None:
-        self._begin()
-        try:
+        with self.transaction():
             self._x("DELETE FROM units WHERE period=?", (period,))
             self._x("DELETE FROM leaders WHERE period=?", (period,))
             self._many("INSERT INTO units VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -933,10 +930,6 @@ class Store:
             self._many("INSERT INTO leaders VALUES (?, ?, ?, ?, ?, ?)",
                            [(period, ldr.id, ldr.name, ldr.title, ldr.unit, int(ldr.btv_managed))
                             for ldr in registry.leaders.values()])
-            self._end(True)
-        except BaseException:
-            self._rollback()
-            raise
 
     def save_form(self, form_id: str, version: int, definition: str) -> None:
         self._x(_upsert(S.forms, ["id", "version", "definition"], False), (form_id, version, definition))
@@ -959,15 +952,10 @@ class Store:
             typed.append(None if why is None else json.dumps(why, ensure_ascii=False, default=str))
             values.append([period, r["subject_kind"], r["subject_id"], r["score"], r["level"],
                            json.dumps(d, ensure_ascii=False, default=str) if d else None, at, *typed])
-        self._begin()
-        try:
+        with self.transaction():
             self._x("DELETE FROM scores WHERE period=?", (period,))
             self._many(f"INSERT INTO scores ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})", values)
             self._audit("score", f"{period}: {len(records)} kết quả xếp loại")
-            self._end(True)
-        except BaseException:
-            self._rollback()
-            raise
 
     def log(self, action: str, detail: str) -> None:
         self._audit(action, detail)

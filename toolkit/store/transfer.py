@@ -36,8 +36,7 @@ def use_store(ws, url: str) -> None:
 
 def copy_store(src, dst) -> None:
     """Every table of ``src`` into the empty ``dst`` (one transaction), ids kept, the server's counters moved on."""
-    dst._begin()
-    try:
+    with dst.transaction():
         dst._x("DELETE FROM meta")
         for table in S.metadata.sorted_tables:
             if table.name == "locks" or (table in S.CACHES and not src.has_table(table.name)):
@@ -55,23 +54,14 @@ def copy_store(src, dst) -> None:
             if dst.server and "id" in table.c and isinstance(table.c.id.type, Integer):
                 dst._x(f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
                        f"COALESCE((SELECT MAX(id) FROM {table.name}), 0) + 1, false)")
-        dst._end(True)
-    except BaseException:
-        dst._rollback()
-        raise
 
 
 def empty_store(store) -> None:
     """Every table of a server's store emptied (the rebuild of a PostgreSQL store, after a copy was kept)."""
-    store._begin()
-    try:
+    with store.transaction():
         for table in reversed(S.metadata.sorted_tables):
             if table.name != "meta" and (table not in S.CACHES or store.has_table(table.name)):
                 store._x(f"DELETE FROM {table.name}")
-        store._end(True)
-    except BaseException:
-        store._rollback()
-        raise
 
 
 def keep_aside(path: Path) -> Path:

@@ -55,17 +55,12 @@ def ensure_schema(store) -> None:
     rev = revision(store)
     if rev == HEAD:
         return
-    store._begin()
-    try:
+    with store.transaction() as tx:
         rev = revision(store)  # again, under the write lock: another PC may have just created it
         if rev is None and not inspect(store.conn).has_table("submissions"):
             _create(store)
-            store._end(True)
             return
-        store._end(False)
-    except BaseException:
-        store._rollback()
-        raise
+        tx.commit = False
     if rev == HEAD:
         return
     if rev not in ORDER and rev is not None:
