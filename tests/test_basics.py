@@ -65,8 +65,24 @@ def test_fold_the_quick_way_gives_the_tables_key_for_every_character():
         "ǅ", "ẞ", "ﬁ", "①", "Å", "é", "ữ", "Ỵ", "Ð"]
     texts = ["".join(rng.choice(pool) for _ in range(rng.randint(0, 14))) for _ in range(50_000)]
     assert [_fold(t) for t in texts] == [_fold_by_table(t) for t in texts]
-    assert _fold("Đảng ủy xã Ea Tân – KẾ HOẠCH số 12/KH-ĐU") == "dang uy xa ea tan ke hoach so 12 kh du"
-    assert _fold("Thuỷ  lợi\u00a0(2025)") == "thuy loi 2025" and _fold("中文 a") == "中文 a".replace("中文", " ").strip()
+    pool = list("–—“”…°²№\u00a0\u2009\u202f\u2212\u2028")  # office punctuation between letters, as Word writes it
+    texts = ["".join(rng.choice(pool + list("aĐê ữ.")) for _ in range(rng.randint(0, 10))) for _ in range(20_000)]
+    assert [_fold(t) for t in texts] == [_fold_by_table(t) for t in texts]
+    assert _fold("中文 a") == "a"
+
+
+def test_fold_takes_the_quick_way_for_vietnamese_with_the_punctuation_word_writes(monkeypatch):
+    """Vietnamese office text with the dashes, quotes, ellipses and no-break spaces Word puts in it is folded the quick
+    way (the table is not asked)."""
+    from toolkit import text as text_module
+
+    def table(value):
+        raise AssertionError(f"folded through the table: {value!r}")
+
+    monkeypatch.setattr(text_module, "_fold_by_table", table)
+    assert text_module._fold("Đảng ủy xã Ea Tân – “KẾ HOẠCH” số 12/KH-ĐU…\u00a0đạt 95°, № 3") == \
+        "dang uy xa ea tan ke hoach so 12 kh du dat 95 3"
+    assert text_module._fold("Thuỷ  lợi\u00a0(2025) — Kinh tế – xã hội") == "thuy loi 2025 kinh te xa hoi"
 
 
 def test_clean_and_fold():

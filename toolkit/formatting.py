@@ -71,7 +71,7 @@ def once(fn: Callable[[Any], Any]) -> Callable[[Any], Any]:
     texts: dict = {}  # a str (not a subclass) is alike any str it equals: keyed on itself, without a repr
 
     def cached(value: Any) -> Any:
-        if value.__class__ is str:
+        if type(value) is str:
             if value not in texts:
                 texts[value] = fn(value)
             return texts[value]

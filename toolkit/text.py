@@ -81,10 +81,13 @@ def _fold_table() -> dict[int, str]:
 _FOLD = _fold_table()
 _NON_ALNUM = re.compile(r"[^0-9a-z]+")
 # the quick way to the same key, for a text of ASCII and letters that decompose (NFD) into ASCII and marks
-# U+0300–U+036F (Vietnamese, most Latin), and đ: decomposed, the marks dropped, every other byte a space. Any other
-# character (Greek, CJK, a mark outside that block, a lone surrogate) takes the table above. The two ways give the
-# same key for every code point, alone and between letters (tests/test_basics.py checks them all).
+# U+0300–U+036F (Vietnamese, most Latin), and đ: decomposed, the marks dropped, every other byte a space; the
+# punctuation and spaces Word puts in office texts (NBSP, – — “ ” … °, № …: Latin-1's U+00A0–U+00BF, the General
+# Punctuation block, №, −) made spaces first, as the table leaves them to be. Any other character (Greek, CJK, a mark
+# outside that block, a lone surrogate) takes the table above. The two ways give the same key for every code point,
+# alone and between letters (tests/test_basics.py checks them all).
 _OTHER = re.compile("[^\x00-\x7f\u0300-\u036f]")
+_SPACED = re.compile("[\u00a0-\u00bf\u2000-\u206f\u2116\u2212]+")
 _ALNUM_BYTES = bytes(b if 48 <= b <= 57 or 97 <= b <= 122 else 32 for b in range(256))
 
 
@@ -117,7 +120,9 @@ def _fold(text: str) -> str:
     if not low.isascii():
         parts = unicodedata.normalize("NFD", low).replace("đ", "d")
         if _OTHER.search(parts):
-            return _fold_by_table(text)
+            parts = _SPACED.sub(" ", parts)
+            if _OTHER.search(parts):
+                return _fold_by_table(text)
         low = parts
     return " ".join(low.encode("ascii", "ignore").translate(_ALNUM_BYTES).decode("ascii").split())
 
