@@ -101,3 +101,11 @@ def test_a_write_transaction_commits_at_its_end_and_rolls_back_a_failure(ctx, mo
     with store.transaction():  # the store goes on after each
         store.log("test", "after")
     assert entries() == ["kept", "after"]
+    with pytest.raises(KeyError):  # never nested (PostgreSQL took the inner COMMIT for the outer's): refused
+        with store.transaction():
+            store.log("test", "outer")
+            with pytest.raises(RuntimeError, match="already open"):
+                with store.transaction():
+                    store.log("test", "inner")
+            raise KeyError("x")
+    assert entries() == ["kept", "after"] and not store._in_transaction()

@@ -307,7 +307,10 @@ class Store:
     def transaction(self) -> Iterator[Transaction]:
         """One write transaction (see _begin): committed when the block ends, unless it set ``commit`` False (then
         rolled back); rolled back when the block raises, or when COMMIT fails (a full disk), and the error raised is
-        the one that happened."""
+        the one that happened. Never nested: SQLite refuses a second BEGIN, and PostgreSQL would take the inner
+        COMMIT for the outer transaction's (or end a stream's transaction under its cursor), so both refuse it here."""
+        if self._in_transaction():
+            raise RuntimeError("Store.transaction: a write transaction is already open on this connection")
         tx = Transaction()
         self._begin()
         try:
