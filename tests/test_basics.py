@@ -153,3 +153,20 @@ def test_issue_catalogue_rejects_unknown_codes():
     issue = make_issue("missing-value", file="a.xlsx", sheet="Nhiệm vụ", cell="D7", title="Tên nhiệm vụ")
     assert issue.message == "Chưa điền 'Tên nhiệm vụ'." and issue.is_error
     assert all(c.code == c.code.lower() and " " not in c.code for c in CATALOGUE.values())
+
+
+def test_the_utf8_of_a_text_safe_for_xml_is_the_encoding_of_xml_safe():
+    """A Word document's body is checked for what XML forbids on the UTF-8 it is written with (encoded once):
+    the bytes are those of xml_safe's text, for clean texts and for texts holding control characters, U+FFFE/U+FFFF
+    and lone surrogates, short and long (xml_safe's quick check starts above 4,096 characters)."""
+    import random
+
+    from toolkit.text import xml_safe, xml_safe_utf8
+
+    rng = random.Random(5)
+    pool = list("aĐê ữ<>&\n\t\r") + ["\x00", "\x07", "\x0c", "\x1f", "\ufffe", "\uffff", "\ud800", "\udfff", "中", "–"]
+    for n in (0, 1, 50, 5000):
+        for _ in range(300):
+            text = "".join(rng.choice(pool if rng.random() < 0.3 else pool[:12]) for _ in range(n))
+            assert xml_safe_utf8(text) == xml_safe(text).encode("utf-8"), text[:80]
+    assert xml_safe_utf8("Đã xong\x07 ngày 5/6\ufffe") == "Đã xong ngày 5/6".encode()

@@ -252,11 +252,25 @@ def _maybe_illegal(text: str) -> bool:
     forbids, found in a fifth of the regular expression's time: a lone surrogate fails the UTF-8 encoding, U+FFFE and
     U+FFFF are looked for as characters, and a forbidden control character is a byte below 0x20 of the encoding
     (every other byte of UTF-8 is 0x20 or above)."""
+    return _clean_utf8(text) is None
+
+
+def _clean_utf8(text: str) -> bytes | None:
+    """The UTF-8 of a text that surely holds nothing XML forbids (see _maybe_illegal), else None."""
     try:
         data = text.encode("utf-8")
     except UnicodeEncodeError:
-        return True
-    return "\ufffe" in text or "\uffff" in text or len(data.translate(None, _C0)) != len(data)
+        return None
+    if "\ufffe" in text or "\uffff" in text or len(data.translate(None, _C0)) != len(data):
+        return None
+    return data
+
+
+def xml_safe_utf8(text: str) -> bytes:
+    """``xml_safe(text).encode("utf-8")``, the text encoded once when it is clean (a Word document's body: the check
+    reads the encoding the file is written with)."""
+    data = _clean_utf8(text)
+    return data if data is not None else _XML_ILLEGAL.sub("", text).encode("utf-8")
 
 
 def has_xml_illegal(text: str) -> bool:
