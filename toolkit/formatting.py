@@ -68,14 +68,10 @@ def once(fn: Callable[[Any], Any]) -> Callable[[Any], Any]:
     computed once and its result shared. Keyed on the value's type and repr, not its equality: 1 == 1.0 == True and
     0.0 == -0.0 in a dict, but each reads its own way."""
     done: dict = {}
-    texts: dict = {}  # a str (not a subclass) is alike any str it equals: keyed on itself, without a repr
 
     def cached(value: Any) -> Any:
-        if type(value) is str:
-            if value not in texts:
-                texts[value] = fn(value)
-            return texts[value]
-        key = (type(value), repr(value))
+        # a str (not a subclass) is alike any str it equals: keyed on itself (no key of a tuple equals it)
+        key = value if type(value) is str else (type(value), repr(value))
         if key not in done:
             done[key] = fn(value)
         return done[key]

@@ -113,12 +113,11 @@ def test_the_cascade_of_two_registers_is_taken_after_the_later_register_wins(ws)
         row = dict(base, register_key=key, unit_code=unit, task_code=code, parent_code=parent, title=f"{key}:{code}")
         store._x(f"INSERT INTO tasks ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})", [row[c] for c in cols])
 
-    store._begin()
-    for args in [("2025", "TU", "TU-01", None), ("2025", "XLS", "XLS-02", "TU-01"), ("2021-2025", "XLS", "XLS-02", None),
-                 ("2025", "XMC", "XMC-03", None), ("2021-2025", "XMC", "XMC-03", "TU-01"),
-                 ("2025", "XMC", "XMC-05", "TU-01")]:
-        put(*args)
-    store._end(True)
+    with store.transaction():
+        for args in [("2025", "TU", "TU-01", None), ("2025", "XLS", "XLS-02", "TU-01"),
+                     ("2021-2025", "XLS", "XLS-02", None), ("2025", "XMC", "XMC-03", None),
+                     ("2021-2025", "XMC", "XMC-03", "TU-01"), ("2025", "XMC", "XMC-05", "TU-01")]:
+            put(*args)
     parent = TASK_FIELDS.index("parent_code")
     for keys in (["2025", "2021-2025"], ["2021-2025", "2025"], ["2025"]):
         every = task_index(store, keys)

@@ -364,18 +364,20 @@ def _judge(df: pd.DataFrame, as_of: date, year: int, share: float | None = None,
         """judge(), its verdict shared by the tasks that give it the same values. The result text is read only for
         a finished task without its completion date: such a task is judged on its own. A value is keyed with its
         type (1 == 1.0 == True, a datetime is not its date); an unhashable one is judged on its own."""
-        args = (meaning_, deadline, completed_on, as_of)
-        kwargs = dict(start_date=start, results=results, dropped=dropped, reported=rep, span_start=span(register), **kw)
-        if completed_on is None and meaning_ in COMPLETED:
-            return judge(*args, **kwargs)
-        key = (meaning_, type(deadline), deadline, type(completed_on), completed_on, type(start), start, dropped,
-               rep, type(register), register)
-        try:
-            found = verdicts_of.get(key)
-        except TypeError:
-            return judge(*args, **kwargs)
-        if found is None:
-            found = verdicts_of[key] = judge(*args, **kwargs)
+        key = None
+        if completed_on is not None or meaning_ not in COMPLETED:
+            key = (meaning_, type(deadline), deadline, type(completed_on), completed_on, type(start), start, dropped,
+                   rep, type(register), register)
+            try:
+                found = verdicts_of.get(key)
+            except TypeError:
+                key = found = None
+            if found is not None:
+                return found
+        found = judge(meaning_, deadline, completed_on, as_of, start_date=start, results=results, dropped=dropped,
+                      reported=rep, span_start=span(register), **kw)
+        if key is not None:
+            verdicts_of[key] = found
         return found
 
     def span(key) -> date:  # a register's first day, once per register (a few keys for thousands of rows)
