@@ -54,5 +54,7 @@ def test_few_toolkit_imports_inside_functions():
     c = _counts()
     # what is left: the CLI's and the Excel panel's stages, loaded when their command runs so that `toolkit --help`
     # starts without pandas, openpyxl or yaml (the CLI's startup loads toolkit, console and errors only); the files
-    # other work owned when this was counted (the store, collect, score, report, frame, rebuild, definitions)
-    assert len(c.function_imports(c.modules())) <= 74
+    # other work owned when this was counted (the store, collect, score, report, frame, rebuild, definitions); the
+    # merge's module, loaded by outputs.beside where it is needed (`toolkit run` starts the merge's process from there
+    # before it imports the stages)
+    assert len(c.function_imports(c.modules())) <= 76

@@ -144,3 +144,64 @@ def test_files_the_toolkit_writes_name_their_encoding():
                     and "encoding" not in keywords:
                 missing.append(f"{path.name}:{node.lineno}")
     assert missing == []
+
+
+
+_ENDING = r'''
+import atexit, sys, threading, time
+from pathlib import Path
+import click
+from toolkit.console import VietnameseGroup
+
+out = Path(sys.argv.pop(1))  # (the rest is the command line, read by click as a program's)
+
+
+class Kept:  # freed by Python's teardown (a module's global): its destructor leaves a mark
+    def __del__(self):
+        (out / "freed").write_text("yes")
+
+
+KEPT = Kept()
+
+
+@click.group(cls=VietnameseGroup)
+def cli():
+    pass
+
+
+@cli.command()
+@click.option("--code", type=int, default=0)
+@click.option("--thread", is_flag=True)
+def work(code, thread):
+    atexit.register(lambda: (out / "atexit").write_text("yes"))
+    if thread:  # a thread of the program's own still at work: waited for, as at a normal exit
+        threading.Thread(target=lambda: (time.sleep(0.3), (out / "thread").write_text("yes"))).start()
+    sys.stdout.write("Xong: đã ghi hết" * 2000)  # (buffered, no newline)
+    sys.exit(code)
+
+
+if __name__ == "__main__":
+    cli(prog_name="toolkit")
+'''
+
+
+@pytest.mark.parametrize("code", [0, 1, 2])
+def test_the_program_ends_without_python_s_teardown_once_its_command_is_done(tmp_path, code):
+    """console.end_program: the exit code kept, the exit functions run and the output flushed, the objects not freed
+    one by one (a module global's destructor does not run); a thread of the program's own is waited for."""
+    script = tmp_path / "prog.py"
+    script.write_text(_ENDING, encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+
+    def run(*args):
+        folder = tmp_path / f"out{len(list(tmp_path.glob('out*')))}"
+        folder.mkdir()
+        done = subprocess.run([sys.executable, str(script), str(folder), "work", *args], capture_output=True, env=env,
+                              timeout=60)
+        return done, {p.name for p in folder.iterdir()}
+
+    done, marks = run("--code", str(code))
+    assert done.returncode == code and done.stdout.decode("utf-8").count("Xong: đã ghi hết") == 2000
+    assert marks == {"atexit"} and not done.stderr
+    done, marks = run("--code", str(code), "--thread")
+    assert done.returncode == code and marks == {"atexit", "thread", "freed"}

@@ -556,10 +556,18 @@ def report(directory, period, form_id, pdf, as_json):
 @JSON
 def run(directory, period, form_id, pdf, fetch, as_json):
     """Chạy cả đợt: (tải thư →) tiếp nhận → tình hình nộp → tổng hợp → xếp loại → văn bản."""
-    from .pipeline import run_round
+    from .outputs.beside import prepare_merge
 
-    rnd = _round(directory, period, form_id)
-    result = _run(run_round, rnd, pdf=pdf, log=(lambda line: None) if as_json else console.print, fetch=fetch).to_dict()
+    merging = prepare_merge()  # the merge's process starts first: its imports beside this process's (outputs.beside)
+    try:
+        from .pipeline import run_round
+
+        rnd = _round(directory, period, form_id)
+    except BaseException:
+        merging.cancel()
+        raise
+    result = _run(run_round, rnd, pdf=pdf, log=(lambda line: None) if as_json else console.print, fetch=fetch,
+                  merging=merging).to_dict()
     written = [result["collect"]["issues_workbook"], *(s["workbook"] for s in result["status"]),
                result["merge"]["path"], (result.get("score") or {}).get("path"),
                *result["report"]["documents"], *result["report"]["pdfs"]]

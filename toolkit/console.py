@@ -307,6 +307,37 @@ class CtrlCKept:
                     signal.raise_signal(signal.SIGINT)
 
 
+def end_program(code) -> None:
+    """End the program with ``code`` (as ``sys.exit`` takes it) once its command is done, without Python's
+    teardown, which frees every object and module one by one: ~0.35 s after `toolkit run` at 1,000 units (pandas,
+    matplotlib and numpy's modules alone ~0.25 s), on one core, after the clerk has read the last line. What the
+    teardown does that matters is done first: the exit functions (logging's flush, multiprocessing's and
+    concurrent.futures' ends of their workers, temporary folders) and both streams flushed. Every file the toolkit
+    writes is closed, and every store write committed, before its command returns. Returns (and the caller exits
+    as usual) while a thread of the program's own still runs: such a thread is waited for at a normal exit."""
+    import atexit
+    import threading
+
+    if any(t.is_alive() and not t.daemon for t in threading.enumerate() if t is not threading.current_thread()):
+        return
+    if code is None:
+        status = 0
+    elif isinstance(code, int):
+        status = code
+    else:  # (sys.exit("text"): the text on stderr, status 1)
+        print(code, file=sys.stderr)
+        status = 1
+    try:
+        atexit._run_exitfuncs()
+    finally:
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except Exception:  # (a closed pipe: nothing more can be said on it)
+                pass
+        os._exit(status & 0xFF if os.name != "nt" else status)
+
+
 def _metavar(param) -> str | None:
     import click
 
@@ -369,8 +400,13 @@ def _vietnamese_group():
         def main(self, args=None, *rest, **kwargs):
             words = sys.argv[1:] if args is None else list(args)
             setup_streams(machine_output=bool(MACHINE_FORMATS & set(words)))
-            with CtrlCKept():
-                return super().main(args, *rest, **kwargs)
+            try:
+                with CtrlCKept():
+                    return super().main(args, *rest, **kwargs)
+            except SystemExit as done:
+                if args is None and kwargs.get("standalone_mode", True):  # the program itself, not a caller's call
+                    end_program(done.code)
+                raise
 
     return Group
 

@@ -6,15 +6,18 @@ prints. Between what was collected and what is produced, the office may decide o
 adjust tasks): the ``review`` callback is called there with the round and the stages' results so far (the demo
 plays the clerk in it).
 
-Merge runs in a process of its own while score and the Word documents are made here (outputs.merge.MergeBeside):
+Merge runs in a process of its own while score and the Word documents are made here (outputs.beside.MergeBeside):
 one core's work beside stages that leave a core idle and share this process's interpreter; the process is started
-before collect, so that its interpreter's start and imports overlap collect. The stages' lines are
-said in the usual order once all are done; a merge that fails fails the run after the other stages' outputs are
+before collect (`toolkit run` starts it before it even imports the stages), so that its interpreter's start and
+imports overlap this process's own. Without a review step the merge starts as soon as collect has stored the returns,
+beside collect's own workbooks and the status workbooks; with one, after the office's decisions. The stages' lines
+are said in the usual order once all are done; a merge that fails fails the run after the other stages' outputs are
 written.
 """
 
 from __future__ import annotations
 
+import functools
 import pickle
 import sys
 from collections.abc import Callable
@@ -25,7 +28,8 @@ from . import formatting, text
 from .intake import similarity
 from .intake.collect import CollectResult, collect
 from .mail.fetch import fetch_round
-from .outputs.merge import MergeResult, prepare_merge
+from .outputs.beside import MergeBeside, prepare_merge
+from .outputs.merge import MergeResult
 from .outputs.report import ReportResult, write_reports
 from .outputs.score import ScoreResult, score
 from .outputs.status import StatusResult, round_statuses
@@ -64,19 +68,23 @@ class RoundRun:
 
 
 def run_round(rnd: Round, pdf: bool = False, log: Callable[[str], None] = lambda s: None, fetch: bool = False,
-              step: Step | None = None, review: Review | None = None) -> RoundRun:
+              step: Step | None = None, review: Review | None = None, merging: MergeBeside | None = None) -> RoundRun:
+    """The whole round (see the module's note). ``merging``: the merge's process, when the caller started it
+    already (:func:`~toolkit.outputs.beside.prepare_merge`); it is ended if the run fails before its merge."""
     rnd = as_round(rnd)
     scored = rnd.has("progress")
     total = 4 + scored
     stage = _stages(step, total)
     fetched = None
-    if fetch:  # the mailbox first (toolkit.mail.fetch): its attachments land in the round's inbox
-
-        fetched = fetch_round(rnd)
-        log(f"Tải thư: {fetched.summary()}.")
-    merging = prepare_merge()  # the merge's process starts now: its interpreter and imports while collect reads
+    if merging is None:
+        merging = prepare_merge()  # the merge's process starts now: its interpreter and imports while collect reads
     try:
-        c = compacted(lambda: collect(rnd, progress=stage("Tiếp nhận")))
+        if fetch:  # the mailbox first (toolkit.mail.fetch): its attachments land in the round's inbox
+            fetched = fetch_round(rnd)
+            log(f"Tải thư: {fetched.summary()}.")
+        # no decision of the office comes between collect and the merge: the merge starts once the returns are stored
+        early = functools.partial(merging.start_early, rnd) if review is None else None
+        c = compacted(lambda: collect(rnd, progress=stage("Tiếp nhận"), stored=early))
         run = RoundRun(collect=c, fetch=fetched)
         log(f"Tiếp nhận: {c.summary()}. Bảng kết quả tiếp nhận: {c.issues_workbook}")
         if not rnd.explicit:  # the returns just collected tell which forms the round has
@@ -88,7 +96,7 @@ def run_round(rnd: Round, pdf: bool = False, log: Callable[[str], None] = lambda
         if review is not None:  # the office's decisions on the returns (confirmations, adjustments) come before outputs
             review(rnd, run)
         stage("Tổng hợp")
-        merging.start(rnd)  # in its process, while score and the Word documents are made here
+        merging.start(rnd)  # in its process (started already without a review), while score and the documents are made here
     except BaseException:
         merging.cancel()
         raise

@@ -310,3 +310,75 @@ print(rss() - before, len(kept))
         assert n == "4000"
     plain, compact = float(grown["plain"]), float(grown["compacted"])
     assert plain > 40 and compact < plain / 4, grown
+
+
+@pytest.mark.parametrize("with_review", [False, True])
+def test_without_a_review_the_merge_starts_once_collect_has_stored_the_returns(ctx, monkeypatch, with_review):
+    """No decision of the office comes between collect and the merge: the merge's process gets the round as soon as
+    the returns are stored, and works while collect writes its workbook and the status workbooks are made. With a
+    review step, it gets the round after the office's decisions. The merged workbook is the same either way."""
+    import openpyxl
+
+    import toolkit.intake.collect as collect_module
+    import toolkit.pipeline as pipeline_module
+    from toolkit.outputs.beside import MergeBeside
+
+    _progress_round(ctx)
+    order: list[str] = []
+    real_give, real_book, real_statuses = MergeBeside._give, collect_module.write_issues_workbook, \
+        pipeline_module.round_statuses
+    monkeypatch.setattr(MergeBeside, "_give", lambda self, rnd: (order.append("merge" if not self.started else
+                                                                              "merge again"), real_give(self, rnd))[1])
+    monkeypatch.setattr(collect_module, "write_issues_workbook",
+                        lambda *a: (order.append("collect's workbook"), real_book(*a))[1])
+    monkeypatch.setattr(pipeline_module, "round_statuses", lambda rnd: (order.append("status"), real_statuses(rnd))[1])
+    review = (lambda rnd, run: order.append("review")) if with_review else None
+    run = run_round(open_round(ctx, "2025-H1"), review=review)
+    if with_review:
+        assert order == ["collect's workbook", "status", "review", "merge"]
+    else:
+        assert order == ["merge", "collect's workbook", "status", "merge again"]
+    rows = [r for r in openpyxl.load_workbook(run.merge.path)["Dữ liệu"].iter_rows(values_only=True)][1:]
+    assert sorted((r[0], r[2]) for r in rows if r[0]) == [("BTC", "BTC-01"), ("XLS", "XLS-01"), ("XLS", "XLS-02")]
+    assert (run.merge.rows, run.merge.units) == (2, 1)
+
+
+def test_a_run_on_a_round_with_nothing_to_merge_stops_where_it_did(ctx):
+    """The merge started early does not start on a round nothing was issued for nor received in: the run stops
+    where it did, at the status workbooks, with the same sentence; no process is left behind."""
+    import multiprocessing
+
+    from toolkit.errors import ToolkitError
+
+    with pytest.raises(ToolkitError, match="chưa phát hành biểu mẫu nào và chưa tiếp nhận tệp nào, nên chưa có gì để "
+                                           "xem tình hình nộp"):
+        run_round(open_round(ctx, "2025-H1"))
+    assert not [p for p in multiprocessing.active_children() if p.name == "toolkit-worker"]
+
+
+def test_the_round_report_is_rendered_among_the_scorecards_not_after_them(ctx, monkeypatch):
+    """The round report is the longest document to render: handed to the render processes between the first half of
+    the scorecards and the second, never last in line (rendered alone at the end of the run, a core idle); the
+    not-reported list first. The documents come back in the usual order."""
+    import os
+
+    import toolkit.outputs.report as report_module
+    from toolkit.outputs.render import RenderPool
+    from toolkit.outputs.report import write_reports
+
+    if (os.cpu_count() or 1) < 2:
+        pytest.skip("one processor: the documents are rendered in this process, no pool")
+    _progress_round(ctx)
+    first = run_round(open_round(ctx, "2025-H1")).report.documents
+    monkeypatch.setattr(report_module, "AHEAD_UNITS", 1)  # the render processes of a large round, for a small one
+    handed: list[str] = []
+    real = RenderPool.submit
+    monkeypatch.setattr(RenderPool, "submit", lambda self, jobs: (handed.extend(Path(j[1]).name for j in jobs),
+                                                                  real(self, jobs))[1])
+    docs = write_reports(open_round(ctx, "2025-H1")).documents
+    cards = [n for n in handed if not n.startswith(("danh_sach_chua_nop", "bao_cao_tong_hop"))]
+    assert handed[0].startswith("danh_sach_chua_nop") and len(cards) >= 2 and sorted(handed) == sorted(
+        Path(d).name for d in docs)
+    report = handed.index("bao_cao_tong_hop_2025-H1.docx")
+    assert 1 < report < len(handed) - 1 and handed[report + 1:] == cards[len(cards) // 2:]
+    assert [Path(d).name for d in docs] == [Path(d).name for d in first]

@@ -183,10 +183,13 @@ def _not_regular(path: Path) -> str | None:
 @fewer_collections
 def collect(rnd: Round, inbox: str | Path | None = None, feedback: bool = True,
             progress: Callable[[int, int, str], None] | None = None, workers: int | None = None,
-            _hook: Callable[[str, str], None] | None = None) -> CollectResult:
+            _hook: Callable[[str, str], None] | None = None, stored: Callable[[], None] | None = None
+            ) -> CollectResult:
     """Collect every returned workbook of a round (a Round, or a workspace and a period). Bad files become
     issues; this raises only for tool faults (no workspace, broken form definitions or registry). A form named
-    by the round restricts what is accepted; otherwise any form of the period's kind is."""
+    by the round restricts what is accepted; otherwise any form of the period's kind is. ``stored()`` is called
+    once the store holds all this collect keeps (every file judged, the text links), before the feedback copies
+    and the office's workbook are written: `toolkit run` starts its merge there."""
     started = time.perf_counter()
     rnd = as_round(rnd)
     ctx, period = rnd.ctx, rnd.period
@@ -203,13 +206,14 @@ def collect(rnd: Round, inbox: str | Path | None = None, feedback: bool = True,
         ctx.ws.set_period(period)
     inbox = Path(inbox) if inbox else rnd.inbox
     with round_lock(ctx, period.code):  # the workspace's lock file, or the PostgreSQL server's advisory lock
-        return _collect_locked(ctx, period, form_id, inbox, feedback, progress, workers, _hook, started)
+        return _collect_locked(ctx, period, form_id, inbox, feedback, progress, workers, _hook, started, stored)
 
 
-def _collect_locked(ctx, period, form_id, inbox, feedback, progress, workers, _hook, started) -> CollectResult:
+def _collect_locked(ctx, period, form_id, inbox, feedback, progress, workers, _hook, started, stored=None
+                    ) -> CollectResult:
     result = CollectResult(period=period.code)
     try:
-        _collect_files(ctx, period, form_id, inbox, feedback, progress, workers, _hook, result)
+        _collect_files(ctx, period, form_id, inbox, feedback, progress, workers, _hook, result, stored)
     except BaseException as exc:  # the office's table is written whatever happened to the files, unless the
         if not isinstance(exc, MachineFault) and not is_storage_error(exc):  # disk itself is what failed
             try:
@@ -222,7 +226,7 @@ def _collect_locked(ctx, period, form_id, inbox, feedback, progress, workers, _h
     return result
 
 
-def _collect_files(ctx, period, form_id, inbox, feedback, progress, workers, _hook, result) -> None:
+def _collect_files(ctx, period, form_id, inbox, feedback, progress, workers, _hook, result, stored=None) -> None:
     result.files.extend(FileResult(**note) for note in expand_inbox(inbox, ctx.ws.settings))  # zip, eml, msg...
     files, skipped = scan_inbox(inbox)
     result.files.extend(skipped)
@@ -269,6 +273,8 @@ def _collect_files(ctx, period, form_id, inbox, feedback, progress, workers, _ho
             result.files.append(fr)
         _settle(ctx, store, result, twins, pending)
         _keep_links(ctx, store, period, lookups)
+        if stored is not None:
+            stored()
         if feedback:
             write_all_feedback(ctx, store, period, result, workers, _hook)
     finally:

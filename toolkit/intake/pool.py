@@ -299,10 +299,11 @@ class _Worker:
         self.conn.close()
 
     def stop(self) -> None:
-        """End the worker: politely when it is idle, at once when it is still busy."""
+        """End the worker: politely when it is idle, at once when it is still busy or still starting (a fresh
+        interpreter importing what its job needs, ended unused: `toolkit run` given a wrong folder)."""
         if not self.alive:
             return
-        if not self.held:
+        if not self.held and self.ready:
             try:
                 self.conn.send(None)
             except (OSError, EOFError):

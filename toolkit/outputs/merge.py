@@ -7,7 +7,6 @@ Everything here reads the store, never the received files again.
 from __future__ import annotations
 
 import functools
-import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -21,7 +20,6 @@ from ..definitions.judge import STATES, interim_rule
 from ..definitions.rules import load_rules, not_started_share
 from ..definitions.vocabulary import status_word
 from ..files import atomic_path
-from ..intake import pool
 from ..intake.similarity import add_copy_sheets
 from ..issue_labels import issue_label
 from ..memory import fewer_collections
@@ -84,83 +82,9 @@ def merge(rnd) -> MergeResult:
     return result
 
 
-class MergeBeside:
-    """:func:`merge` in a process of its own while the caller goes on (`toolkit run`: score and the Word documents).
-
-    Merge is one core's work (the round frame, then writing the workbook: 7 s at 1,000 units) beside stages that
-    leave a core idle part of the time and share this process's interpreter lock; in its own process it takes
-    neither. The process reads the workspace and the store itself (its own connection; the settings are the
-    caller's, as it holds them when the merge is started) and writes the workbooks as `toolkit merge` does; it is
-    started the way collect's workers are (toolkit.intake.pool: ended with the caller, a fresh interpreter on every
-    OS). Made without a round (:func:`prepare_merge`), the process starts at once and waits: its interpreter and
-    imports (~0.7 s here, more on Windows) overlap what the caller does before the merge (collect), and
-    ``start(rnd)`` hands it the round; ``cancel()`` ends it unused. ``result()`` waits for it. When the process
-    cannot start or does not finish (a machine that refuses processes, a merge that raised), the round is merged
-    again here: the workbooks are made, or a real fault shows with its own error, as in `toolkit merge`."""
-
-    BOUNDS = pool.Bounds(timeout_s=0, memory_mb=0, workers=1, start_method="spawn")  # no limit on a whole merge
-
-    def __init__(self, rnd=None):
-        if rnd is not None:  # (a round that cannot be merged starts no process)
-            rnd = as_round(rnd)
-            rnd.require_started("tổng hợp")
-        self._rnd = None
-        self._outcome = None
-        self._later = pool.Later()
-        self._thread = threading.Thread(target=self._run, name="toolkit-merge", daemon=True)
-        self._thread.start()
-        if rnd is not None:
-            self._give(rnd)
-
-    def _run(self) -> None:  # (this thread only waits on the process's pipe)
-        try:
-            for outcome in pool.run_bounded(_merge_in_process, self._later, self.BOUNDS):
-                self._outcome = outcome
-        except BaseException as exc:  # WorkerError (no process could start): merged in result()
-            self._outcome = exc
-
-    def start(self, rnd) -> None:
-        """Merge this round: once (a merge already started or cancelled is not started again)."""
-        rnd = as_round(rnd)
-        rnd.require_started("tổng hợp")
-        self._give(rnd)
-
-    def _give(self, rnd) -> None:
-        job = (str(rnd.ws.root), rnd.period.code, rnd.forms[0].id if rnd.explicit else None, rnd.ws.settings)
-        if self._rnd is None and not self._later.given:
-            self._rnd = rnd  # (before the process can answer: result() merges this round here if it must)
-            self._later.give([job])
-
-    def cancel(self) -> None:
-        """End the process unused (the run failed before its merge); a merge already started goes on."""
-        if self._later.give([]):
-            self._thread.join(10)
-
-    def wait(self) -> None:
-        if self._later.given:
-            self._thread.join()
-
-    def result(self) -> MergeResult:
-        if self._rnd is None:
-            raise RuntimeError("result() of a merge that was not started")
-        self._thread.join()
-        out = self._outcome
-        if getattr(out, "ok", False) and isinstance(out.value, MergeResult):
-            return out.value
-        return merge(self._rnd)
-
-
-def prepare_merge() -> MergeBeside:
-    """A merge process started ahead of its round (see MergeBeside): ``start(rnd)`` when the round is ready."""
-    return MergeBeside()
-
-
-def merge_beside(rnd) -> MergeBeside:
-    """Start :func:`merge` of the round in a process of its own (see MergeBeside)."""
-    return MergeBeside(rnd)
-
-
-def _merge_in_process(job) -> MergeResult:
+def merge_in_process(job) -> MergeResult:
+    """A merge process's job (see beside.MergeBeside): the round opened afresh from the workspace on disk, with the
+    caller's settings."""
     root, period, form_id, settings = job
     ctx = load_context(root)
     ctx.ws.settings = settings  # the caller's, as it holds them (a script may have changed them without saving)
@@ -411,5 +335,5 @@ def _extra_sheet(wb, f, sheet, rows: list[dict]) -> None:
     table(ws, 0, [c[1] for c in cols], data, f, [c[2] for c in cols])
 
 
-__all__ = ["merge", "merge_form", "merge_beside", "MergeBeside", "MergeResult", "MergeOutput", "round_status",
+__all__ = ["merge", "merge_form", "merge_in_process", "MergeResult", "MergeOutput", "round_status",
            "round_statuses", "SUBMISSION_STATES", "STATE_COLUMNS"]
