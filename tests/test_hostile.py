@@ -302,3 +302,58 @@ def test_fuzz_byte_flips_in_a_real_template_never_raise(ctx, flips):
     from toolkit.periods import parse_period
 
     parse_workbook(book, ctx, None, parse_period("2025-H1"))
+
+
+def _formula_and_legacy_font_book(path: Path) -> Path:
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Nhiệm vụ"
+    ws["A1"], ws["B1"] = "Mã", "Tên"
+    ws["A2"], ws["B2"] = "NV-01", "=A2&\"x\""  # openpyxl keeps no computed value: calamine reads it empty
+    ws["A3"] = "Hoµn thµnh"  # typed in a TCVN3 font
+    ws["A3"].font = openpyxl.styles.Font(name=".VnTime")
+    wb.save(path)
+    return path
+
+
+def test_the_package_s_parts_are_read_once_for_fonts_and_formulas(tmp_path, monkeypatch):
+    """check_zip decompresses every part anyway: the styles, the workbook and the sheets are kept as it reads them, so
+    the font and formula passes read them from there, not from the file again; a part beyond the budget is read from
+    the file, with the same findings."""
+    import toolkit.read as read_module
+
+    path = _formula_and_legacy_font_book(tmp_path / "don_vi.xlsx")
+    opened = []
+    real = read_module.zipfile.ZipFile
+    monkeypatch.setattr(read_module.zipfile, "ZipFile", lambda *a, **k: (opened.append(a[0]), real(*a, **k))[1])
+
+    def findings():
+        opened.clear()
+        sheet = open_workbook(path, Limits()).sheets["Nhiệm vụ"]
+        return sheet.uncached, sheet.fonts, len(opened)
+
+    uncached, fonts, kept_opens = findings()
+    assert uncached == {(2, 2)} and fonts == {(3, 1): ("tcvn3", ".VnTime")}
+    monkeypatch.setattr(read_module.Package, "KEEP_MB", 0)  # nothing kept: read from the file as before
+    assert findings() == (uncached, fonts, kept_opens + 1)
+
+
+def test_a_part_named_twice_is_read_as_zipfile_reads_it(tmp_path):
+    """A crafted package with a part twice: the part kept is the one zipfile (and so the file's reader) reads."""
+    import warnings
+
+    from toolkit.read import Package, check_zip
+
+    path = _formula_and_legacy_font_book(tmp_path / "hai_lan.xlsx")
+    with zipfile.ZipFile(path) as zf:
+        parts = {i.filename: zf.read(i.filename) for i in zf.infolist()}
+    with warnings.catch_warnings(), zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        warnings.simplefilter("ignore")  # (zipfile warns of the duplicate name)
+        for name, data in parts.items():
+            zf.writestr(name, data)
+        zf.writestr("xl/styles.xml", parts["xl/styles.xml"].replace(b".VnTime", b"Arial"))
+    package = Package(path)
+    assert check_zip(path, Limits(), package) == []
+    with zipfile.ZipFile(path) as zf:
+        assert package.read("xl/styles.xml") == zf.read("xl/styles.xml") and b"Arial" in package.kept["xl/styles.xml"]
+    assert open_workbook(path, Limits()).sheets["Nhiệm vụ"].fonts == {}

@@ -160,10 +160,52 @@ def _looks_like_text(path: Path) -> str:
     return "CSV" if text.count(",") + text.count(";") > 2 else "text"
 
 
-def check_zip(path: Path, limits: Limits) -> list[Issue]:
-    """Zip-bomb and dangerous-content checks done before any parser sees the file."""
+class Package:
+    """The parts of an .xlsx package that the passes after calamine's read (the styles for legacy fonts; the workbook,
+    its relationships and the sheets for formulas without a value), as :func:`check_zip` decompressed them while it
+    checked every part: each read once rather than three times (`KEEP_MB` in all; a part beyond that, or a package
+    not checked, is read from the file when asked for)."""
+
+    KEEP_MB = 16  # (a unit's return: well under 1 MB of XML)
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.names: set[str] | None = None  # every part's name, once known
+        self.kept: dict[str, bytes] = {}
+        self._zf: zipfile.ZipFile | None = None
+
+    @staticmethod
+    def wanted(part: str) -> bool:
+        return part in ("xl/styles.xml", "xl/workbook.xml", "xl/_rels/workbook.xml.rels") or (
+            part.startswith("xl/worksheets/") and part.endswith(".xml"))
+
+    def namelist(self) -> set[str]:
+        if self.names is None:
+            self.names = set(self._zip().namelist())
+        return self.names
+
+    def read(self, part: str) -> bytes:
+        data = self.kept.get(part)
+        return data if data is not None else self._zip().read(part)
+
+    def _zip(self) -> zipfile.ZipFile:
+        if self._zf is None:
+            self._zf = zipfile.ZipFile(self.path)
+        return self._zf
+
+    def close(self) -> None:
+        self.kept = {}
+        if self._zf is not None:
+            self._zf.close()
+            self._zf = None
+
+
+def check_zip(path: Path, limits: Limits, package: Package | None = None) -> list[Issue]:
+    """Zip-bomb and dangerous-content checks done before any parser sees the file; the parts ``package`` wants are
+    kept there as they are read (checked: a file that fails here keeps nothing)."""
     issues: list[Issue] = []
     name = path.name
+    budget = Package.KEEP_MB << 20
     try:
         with zipfile.ZipFile(path) as zf:
             infos = zf.infolist()
@@ -180,14 +222,23 @@ def check_zip(path: Path, limits: Limits) -> list[Issue]:
                                        detail=f"phần '{info.filename}' nén bất thường (tỷ lệ "
                                               f"{info.file_size // max(info.compress_size, 1):,}:1)")]
             names = [i.filename for i in infos]
-            for part in names:  # one pass: DTD/entity declarations, and every CRC-32 checked by zipfile
-                with zf.open(part) as fh:
+            kept: dict[str, bytes] = {}
+            for info in infos:  # one pass: DTD/entity declarations, and every CRC-32 checked by zipfile
+                part = info.filename
+                with zf.open(info) as fh:
                     head = fh.read(4096)
-                    while fh.read(1 << 20):
-                        pass
+                    keep = package is not None and Package.wanted(part) and info.file_size <= budget
+                    chunks = [head] if keep else None
+                    while chunk := fh.read(1 << 20):
+                        if keep:
+                            chunks.append(chunk)
                 if part.endswith((".xml", ".rels")) and (b"<!DOCTYPE" in head or b"<!ENTITY" in head):
                     return [make_issue("file-unreadable", file=name,
                                        detail=f"phần '{part}' chứa khai báo DTD/ENTITY không an toàn")]
+                if keep:  # (a name twice in a package: the last kept, as zipfile reads the last)
+                    budget += len(kept.get(part, b""))
+                    kept[part] = b"".join(chunks)
+                    budget -= len(kept[part])
             if any(n.lower().endswith("vbaproject.bin") for n in names):
                 issues.append(make_issue("macros-ignored", file=name))
             if any(n.startswith("xl/externalLinks/") for n in names):
@@ -196,6 +247,8 @@ def check_zip(path: Path, limits: Limits) -> list[Issue]:
                 return [make_issue("file-encrypted", file=name)]
     except Exception as exc:  # BadZipFile, zlib.error, NotImplementedError (compression), ... on untrusted bytes
         return [make_issue("file-unreadable", file=name, detail=_short_error(exc))]
+    if package is not None:
+        package.names, package.kept = set(names), kept
     return issues
 
 
@@ -242,8 +295,17 @@ def open_workbook(path: str | os.PathLike, limits: Limits | None = None, want_fo
         wb.issues.append(problem)
         return wb
     wb.format = fmt
-    if fmt in ("xlsx", "xlsb", "ods"):
-        zip_issues = check_zip(path, limits)
+    package = Package(path)
+    try:
+        return _open_checked(wb, limits, want_fonts, package)
+    finally:
+        package.close()
+
+
+def _open_checked(wb: Workbook, limits: Limits, want_fonts: bool, package: Package) -> Workbook:
+    path = wb.path
+    if wb.format in ("xlsx", "xlsb", "ods"):
+        zip_issues = check_zip(path, limits, package if wb.format == "xlsx" else None)
         wb.issues.extend(zip_issues)
         if any(i.is_error for i in zip_issues):
             return wb
@@ -251,9 +313,9 @@ def open_workbook(path: str | os.PathLike, limits: Limits | None = None, want_fo
         with time_limit(limits.timeout_s), _readable_copy(wb):
             _read_values(wb, limits)
             if want_fonts and wb.sheets:
-                _read_fonts(wb)
+                _read_fonts(wb, package)
             if wb.format == "xlsx" and wb.sheets:
-                _read_uncached_formulas(wb)
+                _read_uncached_formulas(wb, package)
     except _Timeout:
         wb.sheets = {}
         wb.issues.append(make_issue("file-timeout", file=path.name, seconds=limits.timeout_s))
@@ -385,35 +447,35 @@ _REF_ATTR = re.compile(rb'\br="([A-Z]{1,3})([0-9]{1,7})"')
 _CACHED = re.compile(rb'<v>[^<]+</v>|<is>', re.DOTALL)
 
 
-def _read_uncached_formulas(wb: Workbook) -> None:
+def _read_uncached_formulas(wb: Workbook, package: Package) -> None:
     """Cells of an .xlsx holding a formula but no cached result (files saved by scripts and some tools):
     calamine reads them as empty, and the unit must be told why rather than 'not filled'."""
     try:
-        with zipfile.ZipFile(wb.path) as zf:
-            names = set(zf.namelist())
-            rels = zf.read("xl/_rels/workbook.xml.rels") if "xl/_rels/workbook.xml.rels" in names else b""
-            book = zf.read("xl/workbook.xml") if "xl/workbook.xml" in names else b""
-            targets = {m.group(1): m.group(2) for m in re.finditer(
-                rb'<Relationship\b[^>]*?Id="([^"]+)"[^>]*?Target="([^"]+)"', rels)}
-            targets.update({m.group(2): m.group(1) for m in re.finditer(
-                rb'<Relationship\b[^>]*?Target="([^"]+)"[^>]*?Id="([^"]+)"', rels)})
-            for m in re.finditer(rb'<sheet\b[^>]*?name="([^"]*)"[^>]*?r:id="([^"]+)"', book):
-                name = _xml_unescape(m.group(1).decode("utf-8", "replace"))
-                target = targets.get(m.group(2), b"").decode("utf-8", "replace").lstrip("/")
-                part = target if target.startswith("xl/") else f"xl/{target}"
-                if name not in wb.sheets or part not in names:
+        # the package's parts, as check_zip kept them, or read from the file now
+        names = package.namelist()
+        rels = package.read("xl/_rels/workbook.xml.rels") if "xl/_rels/workbook.xml.rels" in names else b""
+        book = package.read("xl/workbook.xml") if "xl/workbook.xml" in names else b""
+        targets = {m.group(1): m.group(2) for m in re.finditer(
+            rb'<Relationship\b[^>]*?Id="([^"]+)"[^>]*?Target="([^"]+)"', rels)}
+        targets.update({m.group(2): m.group(1) for m in re.finditer(
+            rb'<Relationship\b[^>]*?Target="([^"]+)"[^>]*?Id="([^"]+)"', rels)})
+        for m in re.finditer(rb'<sheet\b[^>]*?name="([^"]*)"[^>]*?r:id="([^"]+)"', book):
+            name = _xml_unescape(m.group(1).decode("utf-8", "replace"))
+            target = targets.get(m.group(2), b"").decode("utf-8", "replace").lstrip("/")
+            part = target if target.startswith("xl/") else f"xl/{target}"
+            if name not in wb.sheets or part not in names:
+                continue
+            xml = package.read(part)
+            if b"<f" not in xml:
+                continue
+            sheet = wb.sheets[name]
+            for cell in _formula_cells(xml):
+                body = cell.group(2)
+                if not body or b"<f" not in body or _CACHED.search(body):
                     continue
-                xml = zf.read(part)
-                if b"<f" not in xml:
-                    continue
-                sheet = wb.sheets[name]
-                for cell in _formula_cells(xml):
-                    body = cell.group(2)
-                    if not body or b"<f" not in body or _CACHED.search(body):
-                        continue
-                    ref = _REF_ATTR.search(cell.group(1))
-                    if ref:
-                        sheet.uncached.add((int(ref.group(2)), _col_number(ref.group(1).decode())))
+                ref = _REF_ATTR.search(cell.group(1))
+                if ref:
+                    sheet.uncached.add((int(ref.group(2)), _col_number(ref.group(1).decode())))
     except Exception:
         return  # best effort: a file calamine read but whose package this cannot follow keeps plain values
 
@@ -452,12 +514,11 @@ def _xml_unescape(text: str) -> str:
         .replace("&amp;", "&")
 
 
-def _read_fonts(wb: Workbook) -> None:
+def _read_fonts(wb: Workbook, package: Package) -> None:
     """Cells whose font is a legacy Vietnamese font (.VnTime, VNI-Times...)."""
     if wb.format == "xlsx":
         try:
-            with zipfile.ZipFile(wb.path) as zf:
-                styles = zf.read("xl/styles.xml") if "xl/styles.xml" in zf.namelist() else b""
+            styles = package.read("xl/styles.xml") if "xl/styles.xml" in package.namelist() else b""
         except Exception:
             return
         if not re.search(rb'name val="(\.vn|vni)', styles, re.IGNORECASE):
