@@ -172,11 +172,12 @@ def cli():
 @cli.command()
 @click.option("--code", type=int, default=0)
 @click.option("--thread", is_flag=True)
-def work(code, thread):
+@click.option("--little", is_flag=True)
+def work(code, thread, little):
     atexit.register(lambda: (out / "atexit").write_text("yes"))
     if thread:  # a thread of the program's own still at work: waited for, as at a normal exit
         threading.Thread(target=lambda: (time.sleep(0.3), (out / "thread").write_text("yes"))).start()
-    sys.stdout.write("Xong: đã ghi hết" * 2000)  # (buffered, no newline)
+    sys.stdout.write("Xong: đã ghi hết" * (1 if little else 2000))  # (buffered, no newline)
     sys.exit(code)
 
 
@@ -205,3 +206,24 @@ def test_the_program_ends_without_python_s_teardown_once_its_command_is_done(tmp
     assert marks == {"atexit"} and not done.stderr
     done, marks = run("--code", str(code), "--thread")
     assert done.returncode == code and marks == {"atexit", "thread", "freed"}
+    if Path("/dev/full").exists():  # output that cannot be written at the end (a full disk): 120, as Python says it
+        folder = tmp_path / "full"
+        folder.mkdir()
+        buffered = {k: v for k, v in env.items() if k != "PYTHONUNBUFFERED"}  # (the output written as it ends)
+        with open("/dev/full", "w") as full:
+            ended = subprocess.run([sys.executable, str(script), str(folder), "work", "--code", str(code), "--little"],
+                                   stdout=full, stderr=subprocess.PIPE, env=buffered, timeout=60)
+        assert ended.returncode == (code or 120)
+
+
+def test_a_profiled_program_ends_as_python_ends_it(tmp_path):
+    """Under cProfile (or pdb, trace) the program is left to end as usual: they write what they found after it."""
+    script = tmp_path / "prog.py"
+    script.write_text(_ENDING, encoding="utf-8")
+    folder = tmp_path / "out"
+    folder.mkdir()
+    subprocess.run([sys.executable, "-m", "cProfile", "-o", str(tmp_path / "p.prof"), str(script), str(folder),
+                           "work", "--code", "1"], capture_output=True, env={**os.environ, "PYTHONPATH": str(ROOT)},
+                          timeout=60)
+    assert (tmp_path / "p.prof").stat().st_size > 0  # (cProfile takes the exit code in: it ends with 0)
+    assert {p.name for p in folder.iterdir()} == {"atexit", "freed"}

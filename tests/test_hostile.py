@@ -338,8 +338,9 @@ def test_the_package_s_parts_are_read_once_for_fonts_and_formulas(tmp_path, monk
     assert findings() == (uncached, fonts, kept_opens + 1)
 
 
-def test_a_part_named_twice_is_read_as_zipfile_reads_it(tmp_path):
-    """A crafted package with a part twice: the part kept is the one zipfile (and so the file's reader) reads."""
+def test_a_part_named_twice_is_read_as_zipfile_reads_it(tmp_path, monkeypatch):
+    """A crafted package with a part twice: what is read of it is the one zipfile (and so calamine) reads, the last,
+    whether it is kept or, beyond what is kept, read from the file."""
     import warnings
 
     from toolkit.read import Package, check_zip
@@ -347,13 +348,27 @@ def test_a_part_named_twice_is_read_as_zipfile_reads_it(tmp_path):
     path = _formula_and_legacy_font_book(tmp_path / "hai_lan.xlsx")
     with zipfile.ZipFile(path) as zf:
         parts = {i.filename: zf.read(i.filename) for i in zf.infolist()}
+    sheet = parts["xl/worksheets/sheet1.xml"]
+    computed = sheet.replace(b"</f><v></v>", b"</f><v>NV-01x</v>").replace(  # the last copy: the value computed,
+        b"<sheetData>", b"<!--" + b" " * (2 << 20) + b"--><sheetData>")       # and 2 MB long
+    assert computed != sheet
     with warnings.catch_warnings(), zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
         warnings.simplefilter("ignore")  # (zipfile warns of the duplicate name)
         for name, data in parts.items():
             zf.writestr(name, data)
         zf.writestr("xl/styles.xml", parts["xl/styles.xml"].replace(b".VnTime", b"Arial"))
+        zf.writestr("xl/worksheets/sheet1.xml", computed)
     package = Package(path)
     assert check_zip(path, Limits(), package) == []
     with zipfile.ZipFile(path) as zf:
-        assert package.read("xl/styles.xml") == zf.read("xl/styles.xml") and b"Arial" in package.kept["xl/styles.xml"]
-    assert open_workbook(path, Limits()).sheets["Nhiệm vụ"].fonts == {}
+        for part in ("xl/styles.xml", "xl/worksheets/sheet1.xml"):
+            assert package.read(part) == zf.read(part) and part in package.kept
+    read = open_workbook(path, Limits()).sheets["Nhiệm vụ"]
+    assert read.fonts == {} and read.uncached == set()
+    monkeypatch.setattr(Package, "KEEP_MB", 1)  # the last copy of the sheet beyond it: read from the file
+    package = Package(path)
+    check_zip(path, Limits(), package)
+    assert "xl/worksheets/sheet1.xml" not in package.kept and "xl/styles.xml" in package.kept
+    assert package.read("xl/worksheets/sheet1.xml") == computed
+    read = open_workbook(path, Limits()).sheets["Nhiệm vụ"]
+    assert read.fonts == {} and read.uncached == set()

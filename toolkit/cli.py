@@ -564,7 +564,7 @@ def run(directory, period, form_id, pdf, fetch, as_json):
 
         rnd = _round(directory, period, form_id)
     except BaseException:
-        merging.cancel()
+        merging.abort()  # (still starting: ended at once)
         raise
     result = _run(run_round, rnd, pdf=pdf, log=(lambda line: None) if as_json else console.print, fetch=fetch,
                   merging=merging).to_dict()

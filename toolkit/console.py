@@ -23,6 +23,7 @@ Only the CLI imports this module; it imports click but never prints.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import errno
 import os
 import stat
@@ -307,6 +308,16 @@ class CtrlCKept:
                     signal.raise_signal(signal.SIGINT)
 
 
+@contextlib.contextmanager
+def _ends_program(program: bool):
+    try:
+        yield
+    except SystemExit as done:
+        if program:
+            end_program(done.code)
+        raise
+
+
 def end_program(code) -> None:
     """End the program with ``code`` (as ``sys.exit`` takes it) once its command is done, without Python's
     teardown, which frees every object and module one by one: ~0.35 s after `toolkit run` at 1,000 units (pandas,
@@ -314,10 +325,15 @@ def end_program(code) -> None:
     teardown does that matters is done first: the exit functions (logging's flush, multiprocessing's and
     concurrent.futures' ends of their workers, temporary folders) and both streams flushed. Every file the toolkit
     writes is closed, and every store write committed, before its command returns. Returns (and the caller exits
-    as usual) while a thread of the program's own still runs: such a thread is waited for at a normal exit."""
+    as usual) while a thread of the program's own still runs (such a thread is waited for at a normal exit, and the
+    exit functions of its library with it: concurrent.futures' threads), or under a profiler, a debugger or a tracer
+    (cProfile, pdb, trace: they write what they found once the program has returned to them)."""
     import atexit
     import threading
 
+    tracer = sys.gettrace()  # (coverage's tracer saves what it found in an exit function: it is run below)
+    if sys.getprofile() is not None or (tracer is not None and not type(tracer).__module__.startswith("coverage")):
+        return
     if any(t.is_alive() and not t.daemon for t in threading.enumerate() if t is not threading.current_thread()):
         return
     if code is None:
@@ -333,8 +349,10 @@ def end_program(code) -> None:
         for stream in (sys.stdout, sys.stderr):
             try:
                 stream.flush()
-            except Exception:  # (a closed pipe: nothing more can be said on it)
+            except BrokenPipeError:  # (a reader gone: nothing more can be said to it, as StreamGuard has it)
                 pass
+            except (OSError, ValueError):  # (a full disk under a redirection): as Python ends then, 120
+                status = status or 120
         os._exit(status & 0xFF if os.name != "nt" else status)
 
 
@@ -400,13 +418,9 @@ def _vietnamese_group():
         def main(self, args=None, *rest, **kwargs):
             words = sys.argv[1:] if args is None else list(args)
             setup_streams(machine_output=bool(MACHINE_FORMATS & set(words)))
-            try:
-                with CtrlCKept():
-                    return super().main(args, *rest, **kwargs)
-            except SystemExit as done:
-                if args is None and kwargs.get("standalone_mode", True):  # the program itself, not a caller's call
-                    end_program(done.code)
-                raise
+            # the program itself (not a caller's cli.main([...])) ends once its command is done
+            with _ends_program(args is None and kwargs.get("standalone_mode", True)), CtrlCKept():
+                return super().main(args, *rest, **kwargs)
 
     return Group
 

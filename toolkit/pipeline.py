@@ -97,8 +97,8 @@ def run_round(rnd: Round, pdf: bool = False, log: Callable[[str], None] = lambda
             review(rnd, run)
         stage("Tổng hợp")
         merging.start(rnd)  # in its process (started already without a review), while score and the documents are made here
-    except BaseException:
-        merging.cancel()
+    except BaseException as exc:
+        merging.failed(exc)  # (not started: ended unused; started from collect: finished; Ctrl+C: ended)
         raise
     later: list[str] = []  # their lines, said after the merge's as before
     try:
@@ -110,8 +110,8 @@ def run_round(rnd: Round, pdf: bool = False, log: Callable[[str], None] = lambda
             later += [f"  Lưu ý: {note}" for note in s.notes]
         # the merge, one process from start to end, is the run's longest job: the documents give way to it
         rep = run.report = write_reports(rnd, pdf=pdf, progress=stage("Xuất văn bản"), give_way=True)
-    except Exception:
-        merging.wait()  # the merge finishes before the run says it failed (Ctrl+C does not wait: it ends with us)
+    except BaseException as exc:
+        merging.failed(exc)  # it finishes before the run says it failed; Ctrl+C does not wait: it ends with the run
         raise
     run.merge = merging.result()
     for line in run.merge.lines():

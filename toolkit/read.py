@@ -223,20 +223,21 @@ def check_zip(path: Path, limits: Limits, package: Package | None = None) -> lis
                                               f"{info.file_size // max(info.compress_size, 1):,}:1)")]
             names = [i.filename for i in infos]
             kept: dict[str, bytes] = {}
-            for info in infos:  # one pass: DTD/entity declarations, and every CRC-32 checked by zipfile
-                part = info.filename
-                with zf.open(info) as fh:
+            for part in names:  # one pass: DTD/entity declarations, and every CRC-32 checked by zipfile
+                # (a part named twice is read by its name, as every reader reads it: the last one, each time)
+                keep = package is not None and part not in kept and Package.wanted(part) \
+                    and zf.getinfo(part).file_size <= budget
+                chunks = []
+                with zf.open(part) as fh:
                     head = fh.read(4096)
-                    keep = package is not None and Package.wanted(part) and info.file_size <= budget
-                    chunks = [head] if keep else None
+                    chunks.append(head)
                     while chunk := fh.read(1 << 20):
                         if keep:
                             chunks.append(chunk)
                 if part.endswith((".xml", ".rels")) and (b"<!DOCTYPE" in head or b"<!ENTITY" in head):
                     return [make_issue("file-unreadable", file=name,
                                        detail=f"phần '{part}' chứa khai báo DTD/ENTITY không an toàn")]
-                if keep:  # (a name twice in a package: the last kept, as zipfile reads the last)
-                    budget += len(kept.get(part, b""))
+                if keep:
                     kept[part] = b"".join(chunks)
                     budget -= len(kept[part])
             if any(n.lower().endswith("vbaproject.bin") for n in names):

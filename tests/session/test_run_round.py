@@ -382,3 +382,38 @@ def test_the_round_report_is_rendered_among_the_scorecards_not_after_them(ctx, m
     report = handed.index("bao_cao_tong_hop_2025-H1.docx")
     assert 1 < report < len(handed) - 1 and handed[report + 1:] == cards[len(cards) // 2:]
     assert [Path(d).name for d in docs] == [Path(d).name for d in first]
+
+
+def test_a_run_that_fails_after_its_merge_started_early_lets_it_finish_and_ctrl_c_ends_it(ctx, monkeypatch):
+    """The merge started from collect: a run failing later (a status workbook open in Excel) says so once the merge
+    has finished, its workbook whole, no process left behind; Ctrl+C there ends the merge at once, and it is not taken
+    for a process that died and started again."""
+    import multiprocessing
+
+    import toolkit.pipeline as pipeline_module
+
+    _progress_round(ctx)
+
+    def failing(rnd):
+        raise PermissionError(13, "Tệp đang mở trong Excel", "danh_sach_chua_nop_tien_do_2025-H1.xlsx")
+    monkeypatch.setattr(pipeline_module, "round_statuses", failing)
+    out = open_round(ctx, "2025-H1").output
+    with pytest.raises(PermissionError):
+        run_round(open_round(ctx, "2025-H1"))
+    merged = out / "tong_hop_tien_do_2025-H1.xlsx"
+    import openpyxl
+
+    assert merged.is_file() and openpyxl.load_workbook(merged)["Dữ liệu"].max_row >= 3
+    assert not [p for p in multiprocessing.active_children() if p.name == "toolkit-worker"]
+
+    def interrupted(rnd):
+        raise KeyboardInterrupt
+    monkeypatch.setattr(pipeline_module, "round_statuses", interrupted)
+    started = []
+    real_spawn = multiprocessing.get_context("spawn").Process.start
+    monkeypatch.setattr(multiprocessing.get_context("spawn").Process, "start",
+                        lambda self: (started.append(self.name), real_spawn(self))[1])
+    with pytest.raises(KeyboardInterrupt):
+        run_round(open_round(ctx, "2025-H1"))
+    assert not [p for p in multiprocessing.active_children() if p.name == "toolkit-worker"]
+    assert started.count("toolkit-worker") == 1  # the merge's process, ended, not started again

@@ -105,7 +105,7 @@ def run_bounded(fn: Callable[[Any], Any], jobs: Sequence | Later, bounds: Bounds
         workers = [_Worker(mp, spec, job_object) for _ in range(max(1, min(bounds.workers, count)))]
         if later is not None:
             jobs = later.wait()  # while the workers start (and import what their function needs)
-            if not jobs:
+            if not jobs or later.aborted:
                 return
             for w in workers:  # the start's time limit counts from now: a start slowed by the caller's work is no fault
                 w.started = time.monotonic()
@@ -132,12 +132,14 @@ def run_bounded(fn: Callable[[Any], Any], jobs: Sequence | Later, bounds: Bounds
                         if w.ready and len(w.held) < depth and pending and pending[0][0] < nxt + LOOKAHEAD \
                                 and w.takes(pending[0][0], retried):
                             w.give(*pending.popleft())
-                if nxt not in done:
-                    _wait(workers, bounds)
+                if nxt not in done and _wait(workers, bounds, later):
+                    return  # the caller aborted
             yield done.pop(nxt)
     finally:
         for w in workers:
             w.stop()
+        if later is not None:
+            later.close()
 
 
 def _spec(mp, fn: Callable, bounds: Bounds, initializer: Callable | None, initargs: tuple) -> tuple:
@@ -155,13 +157,25 @@ class Later:
     """Jobs given after their workers have started: :func:`run_bounded`, run in another thread, starts the workers at
     once and waits here, so that a fresh interpreter's start and imports (~0.7 s for the merge, more on Windows)
     overlap the caller's work (`toolkit run`: collect). ``give(jobs)`` hands them over, once; ``give([])`` ends the
-    workers unused (the caller failed before it had a job for them)."""
+    workers unused (the caller failed before it had a job for them); ``abort()`` ends them now, busy or not, and
+    none is started again (Ctrl+C: a worker ended then is not replaced as if it had died on its own)."""
 
     def __init__(self, workers: int = 1) -> None:
         self.workers = workers
         self._jobs: list = []
         self._given = threading.Event()
         self._lock = threading.Lock()
+        self.aborted = False
+        self._wake_read, self._wake_write = multiprocessing.Pipe(duplex=False)  # wakes run_bounded's wait
+
+    def abort(self) -> None:
+        with self._lock:
+            self.aborted = True
+            self._given.set()
+        try:
+            self._wake_write.send_bytes(b"!")
+        except OSError:  # (closed: run_bounded is over)
+            pass
 
     @property
     def given(self) -> bool:
@@ -180,13 +194,19 @@ class Later:
         self._given.wait()
         return self._jobs
 
+    def close(self) -> None:
+        with self._lock:
+            for end in (self._wake_read, self._wake_write):
+                end.close()
 
-def _wait(workers: list[_Worker], bounds: Bounds) -> None:
-    """Sleep until a worker has something to say, died, or a time limit falls due."""
+
+def _wait(workers: list[_Worker], bounds: Bounds, later: Later | None = None) -> bool:
+    """Sleep until a worker has something to say, died, a time limit falls due, or the caller aborts (True)."""
     alive = [w for w in workers if w.alive]
     due = min((w.deadline(bounds) for w in alive), default=float("inf"))
     timeout = None if due == float("inf") else max(0.0, due - time.monotonic())
-    wait([w.conn for w in alive] + [w.proc.sentinel for w in alive], timeout)
+    wait([w.conn for w in alive] + [w.proc.sentinel for w in alive] + ([later._wake_read] if later else []), timeout)
+    return later is not None and later.aborted
 
 
 MAX_KILLED_STARTING = 20  # workers ended from outside while starting, replaced before the collect gives up

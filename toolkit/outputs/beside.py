@@ -12,7 +12,6 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING
 
-from ..errors import ToolkitError
 from ..intake import pool
 
 if TYPE_CHECKING:
@@ -28,24 +27,20 @@ class MergeBeside:
     neither. The process reads the workspace and the store itself (its own connection; the settings are the
     caller's, as it holds them when the merge is started) and writes the workbooks as `toolkit merge` does; it is
     started the way collect's workers are (toolkit.intake.pool: ended with the caller, a fresh interpreter on every
-    OS). Made without a round (:func:`prepare_merge`), the process starts at once and waits: its interpreter and
-    imports overlap what the caller does before the merge, and ``start(rnd)`` hands it the round; ``cancel()`` ends
-    it unused. ``result()`` waits for it. When the process cannot start or does not finish (a machine that refuses
-    processes, a merge that raised), the round is merged again here: the workbooks are made, or a real fault shows
-    with its own error, as in `toolkit merge`."""
+    OS). The process starts at once and waits: its interpreter and imports overlap what the caller does before the
+    merge, and ``start(rnd)`` hands it the round; ``cancel()`` ends it unused, ``abort()`` ends it at once, merging or
+    not (Ctrl+C). ``result()`` waits for it. When the process cannot start or does not finish (a machine that
+    refuses processes, a merge that raised), the round is merged again here: the workbooks are made, or a real fault
+    shows with its own error, as in `toolkit merge`."""
 
     BOUNDS = pool.Bounds(timeout_s=0, memory_mb=0, workers=1, start_method="spawn")  # no limit on a whole merge
 
-    def __init__(self, rnd: Round | None = None):
-        if rnd is not None:  # (a round that cannot be merged starts no process)
-            rnd = _started(rnd)
+    def __init__(self):
         self._rnd = None
         self._outcome = None
         self._later = pool.Later()
         self._thread = threading.Thread(target=self._run, name="toolkit-merge", daemon=True)
         self._thread.start()
-        if rnd is not None:
-            self._give(rnd)
 
     def _run(self) -> None:  # (this thread only waits on the process's pipe)
         try:
@@ -66,7 +61,7 @@ class MergeBeside:
         started, when the round cannot be merged yet: ``start`` says why where the run merges."""
         try:
             self.start(rnd)
-        except ToolkitError:
+        except Exception:  # (a sooner start only: whatever stops it here is said where the run merges)
             return False
         return True
 
@@ -88,6 +83,22 @@ class MergeBeside:
         """End the process unused (the run failed before its merge); a merge already started goes on."""
         if self._later.give([]):
             self._thread.join(10)
+
+    def failed(self, exc: BaseException) -> None:
+        """The run failed (``exc``): a merge not started is ended unused; one started (from collect, or at its turn)
+        finishes before the run says it failed, its workbook whole; Ctrl+C ends it at once."""
+        if not isinstance(exc, Exception):
+            self.abort()
+        elif self.started:
+            self.wait()
+        else:
+            self.cancel()
+
+    def abort(self) -> None:
+        """End the process now, merging or not, and wait until it is ended (Ctrl+C: the run stops, and the process is
+        not left to be ended, and taken for dead and started again, as the program exits)."""
+        self._later.abort()
+        self._thread.join(10)
 
     def wait(self) -> None:
         if self._later.given:
