@@ -233,6 +233,34 @@ def test_a_worker_ended_while_it_waited_for_its_job_is_replaced_and_the_job_runs
     assert [(o.ok, o.value) for o in outcomes] == [(True, "đã làm")], [(o.failure, o.detail) for o in outcomes]
 
 
+def test_an_aborted_later_ends_its_busy_worker_at_once_and_starts_none(monkeypatch):
+    """Ctrl+C during `toolkit run` with the merge at work (pool.Later.abort): the pool's wait is woken, the worker is
+    ended though busy, none is started in its place, and no outcome is given; an abort once the pool is over is
+    nothing."""
+    import threading
+
+    later = pool.Later()
+    bounds = Bounds(timeout_s=0, memory_mb=0, workers=1, start_method="spawn")
+    started = []
+    real = multiprocessing.get_context("spawn").Process.start
+
+    def abort_once_busy():
+        _until(lambda: [p for p in multiprocessing.active_children() if p.name == "toolkit-worker"])
+        later.give([(60, "không bao giờ")])
+        time.sleep(1.5)  # (the job begun: a minute's sleep)
+        started.append(time.monotonic())
+        later.abort()
+
+    monkeypatch.setattr(multiprocessing.get_context("spawn").Process, "start",
+                        lambda self: (started.append(self.name), real(self))[1])
+    threading.Thread(target=abort_once_busy).start()
+    outcomes = list(run_bounded(faults.sleep_then_return, later, bounds))
+    assert outcomes == [] and time.monotonic() - started[-1] < 10
+    assert started.count("toolkit-worker") == 1
+    assert not [p for p in multiprocessing.active_children() if p.name == "toolkit-worker"]
+    later.abort()  # (the pool is over, its pipe closed)
+
+
 @pytest.mark.skipif(sys.platform == "win32", reason="sends SIGINT to one process (Windows: CTRL_C_EVENT goes to the "
                                                     "whole console); there the worker ignores it from the same point")
 def test_ctrl_c_while_a_spawned_worker_imports_its_function_is_the_parent_s_not_the_worker_s(tmp_path, monkeypatch,

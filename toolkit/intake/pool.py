@@ -169,13 +169,11 @@ class Later:
         self._wake_read, self._wake_write = multiprocessing.Pipe(duplex=False)  # wakes run_bounded's wait
 
     def abort(self) -> None:
-        with self._lock:
+        with self._lock:  # (with close(): the pipe is written only while it is open)
             self.aborted = True
             self._given.set()
-        try:
-            self._wake_write.send_bytes(b"!")
-        except OSError:  # (closed: run_bounded is over)
-            pass
+            if not self._wake_write.closed:
+                self._wake_write.send_bytes(b"!")
 
     @property
     def given(self) -> bool:
