@@ -155,3 +155,30 @@ def test_a_title_that_looks_like_rich_text_reaches_the_consolidated_workbook(ctx
     assert title in titles
     dates = [r[head.index(h)] for r in rows[1:] for h in head if h and "hạn" in h.lower()]
     assert date(2025, 12, 15) in [d.date() if isinstance(d, datetime) else d for d in dates]
+
+
+@pytest.mark.parametrize("stream_rows", [30_000, 0], ids=["in-memory", "streamed"])
+def test_an_empty_text_is_an_empty_cell_in_the_consolidated_workbook(ctx, monkeypatch, stream_rows):
+    """A note the round does not have (no adjustment agreed, none pending): no cell, not a cell holding an empty text,
+    which Excel's COUNTA counts and ISBLANK does not take for blank."""
+    import re
+    import zipfile
+
+    import toolkit.outputs.merge as merge_module
+
+    monkeypatch.setattr(merge_module, "STREAM_ROWS", stream_rows)  # a small round, written as a large one is
+    make_return(ctx, "registration", "XLS", "2025", [task("XLS-01"), task("XLS-02")])
+    collect(open_round(ctx.ws, "2025"))
+    make_return(ctx, "progress", "XLS", "2025-H1", [{"task_code": "XLS-01", "status": "Hoàn thành", "percent": 100,
+                                                     "completed_on": date(2025, 3, 20)}], received=date(2025, 7, 5))
+    collect(open_round(ctx.ws, "2025-H1"))
+    path = merge(open_round(ctx.ws, "2025-H1")).path
+    names = openpyxl.load_workbook(path, read_only=True).sheetnames
+    with zipfile.ZipFile(path) as z:
+        sheet = z.read(f"xl/worksheets/sheet{names.index('Dữ liệu') + 1}.xml").decode("utf-8")
+        shared = z.read("xl/sharedStrings.xml").decode("utf-8") if "xl/sharedStrings.xml" in z.namelist() else ""
+    empty = {i for i, s in enumerate(re.findall(r"<si>(.*?)</si>", shared, re.S)) if s in ("<t/>", "<t></t>")}
+    shared_cells = [int(v) for v in re.findall(r'<c [^>]*t="s"[^>]*><v>(\d+)</v>', sheet)]
+    assert len(shared_cells) + sheet.count("<is>") > 20  # (the sheet's texts, one way or the other)
+    assert not [v for v in shared_cells if v in empty] and not re.findall(r"<is><t(?: [^>]*)?(?:/>|></t>)", sheet)
+

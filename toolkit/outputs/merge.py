@@ -310,6 +310,8 @@ def _write_data_rows(ws, f, columns: list, first: int, last: int, widths: list[f
         if isinstance(v, (int, float)) and not isinstance(v, bool):
             return v if type(v) in (int, float) else float(v)
         short = isinstance(v, str) and len(v) <= 100  # codes, names, states, files repeat; long texts do not
+        if short and not v:
+            return None  # an empty text is an empty cell (a cell holding "" is counted by COUNTA, not blank to ISBLANK)
         out = cleaned.get(v) if short else None
         if out is None:
             out = xml_safe(str(v))
