@@ -364,10 +364,9 @@ def test_the_round_report_is_rendered_among_the_scorecards_not_after_them(ctx, m
 
     import toolkit.outputs.report as report_module
     from toolkit.outputs.render import RenderPool
-    from toolkit.outputs.report import write_reports
 
-    if (os.cpu_count() or 1) < 2:
-        pytest.skip("one processor: the documents are rendered in this process, no pool")
+    if (os.cpu_count() or 1) < 2:  # (what the run does there: no order to keep)
+        pytest.skip("one processor: `toolkit run` renders the documents in its own process, one after the other")
     _progress_round(ctx)
     first = run_round(open_round(ctx, "2025-H1")).report.documents
     monkeypatch.setattr(report_module, "AHEAD_UNITS", 1)  # the render processes of a large round, for a small one
@@ -375,7 +374,7 @@ def test_the_round_report_is_rendered_among_the_scorecards_not_after_them(ctx, m
     real = RenderPool.submit
     monkeypatch.setattr(RenderPool, "submit", lambda self, jobs: (handed.extend(Path(j[1]).name for j in jobs),
                                                                   real(self, jobs))[1])
-    docs = write_reports(open_round(ctx, "2025-H1")).documents
+    docs = run_round(open_round(ctx, "2025-H1")).report.documents  # the same returns again, as `toolkit run`
     cards = [n for n in handed if not n.startswith(("danh_sach_chua_nop", "bao_cao_tong_hop"))]
     assert handed[0].startswith("danh_sach_chua_nop") and len(cards) >= 2 and sorted(handed) == sorted(
         Path(d).name for d in docs)

@@ -28,8 +28,8 @@ class MergeBeside:
     caller's, as it holds them when the merge is started) and writes the workbooks as `toolkit merge` does; it is
     started the way collect's workers are (toolkit.intake.pool: ended with the caller, a fresh interpreter on every
     OS). The process starts at once and waits: its interpreter and imports overlap what the caller does before the
-    merge, and ``start(rnd)`` hands it the round; ``cancel()`` ends it unused, ``abort()`` ends it at once, merging or
-    not (Ctrl+C). ``result()`` waits for it. When the process cannot start or does not finish (a machine that
+    merge, and ``start(rnd)`` hands it the round; ``abort()`` ends it at once, unused or merging (a run that failed
+    before its merge, Ctrl+C). ``result()`` waits for it. When the process cannot start or does not finish (a machine that
     refuses processes, a merge that raised), the round is merged again here: the workbooks are made, or a real fault
     shows with its own error, as in `toolkit merge`."""
 
@@ -50,10 +50,11 @@ class MergeBeside:
             self._outcome = exc
 
     def start(self, rnd: Round) -> None:
-        """Merge this round: once (a merge already started or cancelled is not started again). Called again once
+        """Merge this round: once (a merge already started or aborted is not started again). Called again once
         the merge has started, it only keeps the round as the caller now holds it, for a merge made here
         (``result()``, when the process failed)."""
-        self._give(_started(rnd))
+        rnd.require_started("tổng hợp")  # (a mistyped period: said before any process works on it)
+        self._give(rnd)
 
     def start_early(self, rnd: Round) -> bool:
         """Start the merge as soon as the store holds everything it merges (`toolkit run` without a review step:
@@ -69,7 +70,7 @@ class MergeBeside:
         if self._rnd is not None:
             self._rnd = rnd
             return
-        if self._later.given:  # cancelled
+        if self._later.given:  # aborted
             return
         job = (str(rnd.ws.root), rnd.period.code, rnd.forms[0].id if rnd.explicit else None, rnd.ws.settings)
         self._rnd = rnd  # (before the process can answer: result() merges this round here if it must)
@@ -79,20 +80,13 @@ class MergeBeside:
     def started(self) -> bool:
         return self._rnd is not None
 
-    def cancel(self) -> None:
-        """End the process unused (the run failed before its merge); a merge already started goes on."""
-        if self._later.give([]):
-            self._thread.join(10)
-
     def failed(self, exc: BaseException) -> None:
-        """The run failed (``exc``): a merge not started is ended unused; one started (from collect, or at its turn)
-        finishes before the run says it failed, its workbook whole; Ctrl+C ends it at once."""
-        if not isinstance(exc, Exception):
-            self.abort()
-        elif self.started:
+        """The run failed (``exc``): a merge started (from collect, or at its turn) finishes before the run says it
+        failed, its workbook whole; one not started is ended unused, and Ctrl+C ends it at once."""
+        if self.started and isinstance(exc, Exception):
             self.wait()
         else:
-            self.cancel()
+            self.abort()
 
     def abort(self) -> None:
         """End the process now, merging or not, and wait until it is ended (Ctrl+C: the run stops, and the process is
@@ -101,8 +95,8 @@ class MergeBeside:
         self._thread.join(10)
 
     def wait(self) -> None:
-        if self._later.given:
-            self._thread.join()
+        """Until the merge started is done (its outcome kept for ``result()``)."""
+        self._thread.join()
 
     def result(self):
         """The :class:`~toolkit.outputs.merge.MergeResult`, from the process or, when it failed, merged here."""
@@ -119,11 +113,6 @@ class MergeBeside:
 def prepare_merge() -> MergeBeside:
     """A merge process started ahead of its round (see MergeBeside): ``start(rnd)`` when the round is ready."""
     return MergeBeside()
-
-
-def _started(rnd: Round) -> Round:
-    rnd.require_started("tổng hợp")  # (a mistyped period: said before any process works on it)
-    return rnd
 
 
 def _merge_module():
