@@ -97,7 +97,8 @@ def test_coercions_vietnamese_habits():
     assert coerce.to_percent("80%") == coerce.to_percent(80) == coerce.to_percent(0.8) == (80.0, None)
     for text in ("15/6/2025", "15-06-25", "15.6.2025", "ngày 15 tháng 6 năm 2025", 45823.0, "2025-06-15"):
         assert coerce.to_date(text) == (date(2025, 6, 15), None), text
-    assert coerce.to_date("31/2/2025")[1] == "ngày không tồn tại"
+    assert coerce.to_date("31/2/2025")[1] == "tháng 2/2025 chỉ có 28 ngày"  # which part is wrong, said
+    assert coerce.to_date("15/13/2025")[1] == "không có tháng 13"
     assert coerce.to_bool("Có") == (True, None) and coerce.to_bool("x") == (True, None)
     assert coerce.to_choice("hoàn  THÀNH", ("Chưa triển khai", "Hoàn thành")) == ("Hoàn thành", None)
 

@@ -134,6 +134,14 @@ def test_redirected_output_starts_with_one_byte_order_mark(rejected, tmp_path):
         subprocess.run([str(TOOLKIT), "status", str(tmp_path / "khong_co"), "-p", "2025"], stdout=subprocess.DEVNULL,
                        stderr=fe, env=_env(), check=False)
     assert err.read_bytes().startswith(BOM + "Lỗi".encode())
+    # a clean run with its errors redirected apart leaves that file empty (a progress bar, never drawn on a file,
+    # wrote its closing line break there, and with it a mark: a log of errors that looked non-empty)
+    quiet = tmp_path / "loi_rong.txt"
+    with open(tmp_path / "bieu_mau.txt", "wb") as fh, open(quiet, "wb") as fe:
+        code = subprocess.run([str(TOOLKIT), "templates", str(rejected), "-f", "registration", "-p", "2025"],
+                              stdout=fh, stderr=fe, env=_env(), check=False).returncode
+    assert code == 0 and quiet.read_bytes() == b""
+    assert "Đã tạo" in (tmp_path / "bieu_mau.txt").read_bytes().decode("utf-8-sig")
     # machine formats, appends and pipes: no mark
     js = tmp_path / "tinh_hinh.json"
     with open(js, "wb") as fh:

@@ -135,6 +135,12 @@ def test_templates_carry_dropdowns_protection_comments_and_metadata(ws):
     assert lists["E7"].type == "date" and lists["G7"].type == "decimal"
     assert sh["F7"].protection.locked is False and sh["F6"].protection.locked is True
     assert sh.page_setup.orientation == "landscape" and sh.print_title_rows == "$6:$6"
+    # the help reads as sentences: a full stop before the next one ("Giá trị trong danh sách Chọn…" ran on), and
+    # no double space where a column has no help of its own
+    notes = [c.comment.text for c in sh[6] if c.comment]
+    assert len(notes) > 5 and all(" Chọn trong" not in n or ". Chọn trong" in n for n in notes), notes
+    guide = [c.value for c in wb["Hướng dẫn"]["B"] if isinstance(c.value, str)]
+    assert "Giá trị trong danh sách." in " ".join(guide) and not [t for t in guide if "  " in t]
 
 
 def test_long_or_comma_lists_go_to_hidden_sheet(ws):

@@ -62,9 +62,12 @@ def test_bad_values_exact_cells(ctx):
     f, codes = issues_of(result, path.name)
     assert f.status == "rejected"
     assert sorted(codes) == sorted([
-        ("choice-error", "B7"), ("type-error", "K7"), ("type-error", "M7"), ("out-of-range", "N8"),
+        ("choice-error", "B7"), ("type-error", "K7"), ("date-invalid", "M7"), ("out-of-range", "N8"),
         ("pattern-error", "A9"), ("missing-value", "D9"), ("duplicate-key", "A8"), ("date-order", "M8"),
     ])  # no qualitative-task on K7: the target was given, it is only unreadable
+    # a date written as dd/mm/yyyy that no calendar has is not called a format error: the unit is told what is wrong
+    wrong_day = next(i for i in f.issues if i.code == "date-invalid")
+    assert wrong_day.message == "Ngày '31/2/2025' ở cột 'Thời hạn hoàn thành' không hợp lệ: tháng 2/2025 chỉ có 28 ngày."
 
 
 def test_moved_renamed_extra_missing_columns(ctx):

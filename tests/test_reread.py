@@ -4,6 +4,7 @@ accepted once the reason is gone; a file rejected for its own content stays reje
 
 import json
 import shutil
+from datetime import date
 
 from click.testing import CliRunner
 from conftest import make_return, task
@@ -98,3 +99,40 @@ def test_a_failure_while_storing_the_new_verdict_keeps_the_earlier_rejection(ctx
         assert not [a for a in store.audit() if a["action"] == "reread"]
     code, files = collect(ctx.ws, "--period", "2025")  # the next collect reads it again and accepts it
     assert code == 0 and files["XLS.xlsx"]["status"] == "accepted"
+
+
+def test_a_return_accepted_in_another_round_is_sent_back_not_passed_over(ctx):
+    """A unit sends, for the 6-month round, the registration the office accepted for the year (the same bytes): it
+    was answered "received before, nothing to do", and the unit stayed "not reported" with nothing to tell it. It
+    is refused for this round, nothing of it stored, with this round's template as its feedback; once the unit's
+    report of the round is accepted, the stray copy is only noted and the round is no longer in error for it."""
+    import openpyxl
+
+    path = make_return(ctx, "registration", "XLS", "2025", [task("XLS-01")], name="XLS.xlsx")
+    code, files = collect(ctx.ws, "--period", "2025")
+    assert code == 0 and files["XLS.xlsx"]["status"] == "accepted"
+    r = CliRunner().invoke(cli, ["templates", str(ctx.ws.root), "--form", "progress", "--period", "2025-H1",
+                                 "--unit", "XLS"])
+    assert r.exit_code == 0, r.output
+    inbox = ctx.ws.round_dir(parse_period("2025-H1"), "inbox")
+    shutil.copy2(path, inbox / "XLS bao cao 6 thang.xlsx")
+    code, files = collect(ctx.ws, "--period", "2025-H1")
+    stray = files["XLS bao cao 6 thang.xlsx"]
+    assert code == 1 and (stray["status"], stray["unit"]) == ("rejected", "XLS")
+    [issue] = stray["issues"]
+    assert issue["code"] == "file-other-round" and issue["severity"] == "error"
+    assert "kỳ 2025" in issue["message"] and "'XLS.xlsx'" in issue["message"] and "2025-H1" in issue["message"]
+    sheet = openpyxl.load_workbook(stray["feedback"])["Lỗi cần sửa"]
+    assert "XLS_" in sheet["A2"].value and "_2025-H1.xlsx" in sheet["A2"].value  # this round's template, to fill
+    with Store(ctx.ws.db_path) as store:
+        assert store.submissions(period="2025-H1") == []
+        assert [s["file_name"] for s in store.submissions(period="2025")] == ["XLS.xlsx"]
+    make_return(ctx, "progress", "XLS", "2025-H1", [{"task_code": "XLS-01", "status": "Đang thực hiện – đúng tiến độ",
+                                                     "percent": 50}], name="XLS_6_thang.xlsx",
+                received=date(2025, 7, 1))
+    code, files = collect(ctx.ws, "--period", "2025-H1")
+    assert files["XLS_6_thang.xlsx"]["status"] in ("accepted", "warnings"), files["XLS_6_thang.xlsx"]["issues"]
+    stray = files["XLS bao cao 6 thang.xlsx"]
+    assert code == 0 and stray["status"] == "duplicate"
+    [issue] = stray["issues"]
+    assert issue["code"] == "file-other-round-replaced" and "'XLS_6_thang.xlsx'" in issue["message"]

@@ -31,6 +31,10 @@ def test_thresholds_and_conditions():
     assert (out["b"], out["c"], out["d"], out["e"], out["f"]) == (TOT, TOT, HT, HT, KHT)
     assert out["g"] == HT  # 92 points but 10% late: neither "xuất sắc" nor "tốt" (all on time), 10% <= 20%
     assert out["h"] == HT and out["i"] == KHT
+    # why a level was passed over, in a sentence a committee reads as it is
+    g = next(x for x in classify([s("g", 92, late=0.1)], RULES) if x.subject_id == "g")
+    assert "có 10% nhiệm vụ chậm, quá hạn hoặc chưa hoàn thành (mức này không cho phép nhiệm vụ nào chậm) nên " \
+           "xét mức dưới" in " ".join(g.why)
 
 
 def test_quota_top_level_capped_after_ranking_with_ties_explained():

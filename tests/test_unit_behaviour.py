@@ -24,7 +24,7 @@ PROGRESS = [
     {"status": "Hoàn thành", "percent": 100, "actual": 50, "completed_on": date(2025, 3, 1)},
     {"status": "Đang thực hiện – đúng tiến độ", "percent": 40, "actual": 5},
 ]
-UNITS = ["XLS", "XCP", "XMC", "XTL", "XLT", "XYT", "XDB", "XKB", "XLG", "XVN"]
+UNITS = ["XLS", "XCP", "XMC", "XTL", "XLT", "XYT", "XDB", "XKB", "XLG", "XVN", "BTG"]
 
 
 def _register(ctx):
@@ -73,6 +73,12 @@ def _footer_merged(ws):  # the place-and-date line and the signatures in merged 
     ws.merge_cells("F12:N14")
 
 
+def _footer_in_code_column(ws):  # the signature block typed in column A, the task code's, as clerks often do
+    ws["A10"] = "Người lập biểu"
+    ws["A11"] = "(Ký, ghi rõ họ tên)"
+    ws["A14"], ws["J14"] = "Quách Thị Nga", "Lương Văn Sơn"
+
+
 def _formula_uncached(ws):  # a script wrote a formula into a required column: no computed value in the file
     ws["G8"] = "=F7*0+40"
 
@@ -86,6 +92,7 @@ CASES = {
     "footer_under.xlsx": ("XLS", _footer_under, "accepted", {("table-footer", "A9")}),
     "footer_gap.xlsx": ("XCP", _footer_after_gap, "accepted", {("table-footer", "A13")}),
     "footer_merged.xlsx": ("XMC", _footer_merged, "accepted", {("table-footer", "A10")}),
+    "footer_code_column.xlsx": ("BTG", _footer_in_code_column, "accepted", {("table-footer", "A10")}),
     "formula.xlsx": ("XTL", _formula_uncached, "rejected", {("formula-no-value", "G8")}),
     "nul.xlsx": ("XLT", _nul_text, "warnings", {("control-characters", "J8")}),
 }

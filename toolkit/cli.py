@@ -132,8 +132,9 @@ class _Counter(ProgressColumn):
 
 
 def _progress_bar(label: str):
-    return Progress(TextColumn(label), BarColumn(), _Counter(),
-                    TextColumn("{task.description}"), TimeElapsedColumn(), console=err, transient=True)
+    # drawn on a terminal only: on a redirected stderr rich would still write a line break as it stops
+    return Progress(TextColumn(label), BarColumn(), _Counter(), TextColumn("{task.description}"),
+                    TimeElapsedColumn(), console=err, transient=True, disable=not err.is_interactive)
 
 
 def _emit_json(data) -> None:

@@ -8,6 +8,7 @@ from .issues import CATALOGUE
 LABELS = {
     "file-skipped": "Tệp không phải bảng tính", "file-already-collected": "Đã tiếp nhận trước đó",
     "file-seen-rejected": "Đã trả lại, chưa có bản sửa", "file-seen-rejected-replaced": "Đã trả lại, đã có bản sửa",
+    "file-other-round": "Tệp của kỳ khác", "file-other-round-replaced": "Tệp của kỳ khác, đã có bản đúng",
     "file-empty": "Tệp rỗng", "file-not-spreadsheet": "Không phải bảng tính", "file-unreadable": "Tệp hỏng, không đọc được",
     "file-encrypted": "Tệp có mật khẩu", "file-too-large": "Tệp quá lớn", "file-timeout": "Đọc tệp quá lâu",
     "file-failed": "Không đọc được tệp", "feedback-failed": "Không tạo được tệp phản hồi",
@@ -28,7 +29,7 @@ LABELS = {
     "column-moved": "Cột bị đổi chỗ", "column-extra": "Cột thừa", "rows-truncated": "Quá nhiều dòng (đã cắt bớt)",
     "missing-value": "Thiếu giá trị bắt buộc", "formula-no-value": "Công thức không có giá trị",
     "table-footer": "Dòng tổng cộng, chữ ký (bỏ qua)", "rows-below-footer": "Dòng dưới phần chữ ký",
-    "type-error": "Sai kiểu dữ liệu", "choice-error": "Giá trị ngoài danh sách", "out-of-range": "Ngoài khoảng cho phép",
+    "type-error": "Sai kiểu dữ liệu", "date-invalid": "Ngày không hợp lệ", "choice-error": "Giá trị ngoài danh sách", "out-of-range": "Ngoài khoảng cho phép",
     "pattern-error": "Sai dạng mã", "duplicate-key": "Trùng mã", "merged-cells": "Ô bị gộp",
     "text-too-long": "Nội dung quá dài", "control-characters": "Ký tự lạ (đã bỏ)",
     "legacy-encoding": "Phông chữ cũ (đã chuyển)", "legacy-encoding-suspected": "Nghi phông chữ cũ",

@@ -6,6 +6,7 @@ datetime, or '') and returns ``(value, problem)``; ``problem`` is None or a shor
 
 from __future__ import annotations
 
+import calendar
 import math
 import re
 from datetime import date, datetime, timedelta
@@ -106,6 +107,9 @@ def to_percent(value: Any) -> tuple[float | None, str | None]:
     return round(number, 6), None
 
 
+NOT_A_DATE = "không phải ngày"  # (any other problem of to_date: written as a date, but not a real one)
+
+
 def to_date(value: Any) -> tuple[date | None, str | None]:
     if isinstance(value, datetime):
         return value.date(), None
@@ -118,7 +122,7 @@ def to_date(value: Any) -> tuple[date | None, str | None]:
             result = _EXCEL_EPOCH + timedelta(days=int(value))
             if 1990 <= result.year <= 2100:
                 return result, None
-        return None, "không phải ngày"
+        return None, NOT_A_DATE
     text = fold(value) if not re.search(r"\d[/\-.]\d", str(value)) else str(value).strip()
     m = _MONTH_WORDS.search(fold(value))
     if m:
@@ -129,7 +133,7 @@ def to_date(value: Any) -> tuple[date | None, str | None]:
     m = _DMY.fullmatch(text)
     if m:
         return _mk(int(m.group(3)), int(m.group(2)), int(m.group(1)))
-    return None, "không phải ngày"
+    return None, NOT_A_DATE
 
 
 def _mk(y: int, m: int, d: int) -> tuple[date | None, str | None]:
@@ -137,8 +141,12 @@ def _mk(y: int, m: int, d: int) -> tuple[date | None, str | None]:
         y += 2000
     try:
         result = date(y, m, d)
-    except ValueError:
-        return None, "ngày không tồn tại"
+    except ValueError:  # written as a date, but not one of the calendar: say which part is wrong
+        if not 1 <= m <= 12:
+            return None, f"không có tháng {m}"
+        if 1 <= y <= 9999 and d > 0:
+            return None, f"tháng {m}/{y} chỉ có {calendar.monthrange(y, m)[1]} ngày"
+        return None, f"không có ngày {d}"
     if not 1990 <= result.year <= 2100:
         return None, "năm ngoài khoảng 1990–2100"
     return result, None

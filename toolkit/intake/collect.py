@@ -40,7 +40,7 @@ from ..store import Store
 from ..store.lock import round_lock
 from ..text import fold, known_folds, xml_safe
 from .checks import CHECKED_TASK_FIELDS, Lookups, TasksByUnit, compared_folds
-from .feedback import feedback_path, write_feedback
+from .feedback import WRONG_PERIOD, feedback_path, write_feedback
 from .pool import Bounds, default_workers, failure_issue, process_pool
 from .similarity import TextGroups, TextLinks
 from .submission import counted_text, first_return
@@ -271,7 +271,7 @@ def _collect_files(ctx, period, form_id, inbox, feedback, progress, workers, _ho
                 seen.discard(digest)
             drop_snapshot(snap)
             result.files.append(fr)
-        _settle(ctx, store, result, twins, pending)
+        _settle(ctx, store, result, twins, pending, period.code)
         _keep_links(ctx, store, period, lookups)
         if stored is not None:
             stored()
@@ -316,7 +316,7 @@ def _scan(files, inbox: Path, store: Store, staging: Path, seen: set, context: d
             continue
         again = _read_again(store, digest, context) if digest in seen else None
         if digest in seen and not again:
-            result.files.append(_seen_before(store, rel, digest, path))
+            result.files.append(_seen_before(store, rel, digest, path, context["period"]))
             continue
         try:  # the bytes judged are the bytes archived and hashed: a private copy, read once
             snap = snapshot(path, staging, digest, before)
@@ -334,14 +334,18 @@ def _scan(files, inbox: Path, store: Store, staging: Path, seen: set, context: d
         todo.append((path, rel, digest, snap, before))
 
 
-def _settle(ctx, store: Store, result, twins: list, pending: dict) -> None:
+def _settle(ctx, store: Store, result, twins: list, pending: dict, period: str) -> None:
     """Twins of a file judged in this collect are answered like it; files seen before are named like the others,
     and a rejected one whose unit sent a corrected file since says so."""
     for i, rel, digest, path in twins:
         if store.submission_by_sha(digest) is None:  # the original could not be judged either
             result.files[i] = not_judged(rel, digest, f"cùng nội dung với tệp {pending[digest]} chưa xét được")
         else:
-            result.files[i] = _seen_before(store, rel, digest, path)
+            result.files[i] = _seen_before(store, rel, digest, path, period)
+    for i, fr in enumerate(result.files):  # another round's file whose unit's return of this round came with it
+        if fr.issues and fr.issues[0].code == "file-other-round":
+            result.files[i] = _other_round(store, store.submission_by_sha(fr.sha256), fr.file, fr.sha256, fr.path,
+                                           period)
     for fr in result.files:  # a file rejected before whose unit sent a corrected one later in this collect
         if fr.unit and not fr.unit_name and fr.unit in ctx.registry.units:
             fr.unit_name = ctx.registry.units[fr.unit].name  # files seen before: named like the others
@@ -464,9 +468,11 @@ def _read_again(store: Store, digest: str, context: dict) -> tuple[int, str] | N
     return earlier["id"], ", ".join(sorted(codes))
 
 
-def _seen_before(store: Store, rel: str, digest: str, path: Path) -> FileResult:
-    """A file whose content was processed before: say what was decided then."""
+def _seen_before(store: Store, rel: str, digest: str, path: Path, period: str) -> FileResult:
+    """A file whose content was processed before: say what was decided then (in another round: see _other_round)."""
     earlier = store.submission_by_sha(digest)
+    if earlier and earlier["unit_code"] and earlier["period"] and earlier["period"] != period:
+        return _other_round(store, earlier, rel, digest, path, period)
     if earlier and earlier["status"] == "rejected":
         later = earlier["unit_code"] and store.active_submission(earlier["unit_code"], earlier["form_id"],
                                                                    earlier["period"])
@@ -482,6 +488,24 @@ def _seen_before(store: Store, rel: str, digest: str, path: Path) -> FileResult:
     return FileResult(file=rel, status="duplicate", sha256=digest, path=path, unit=earlier.get("unit_code") or "",
                       form=earlier.get("form_id") or "", period=earlier.get("period") or "",
                       issues=[make_issue("file-already-collected", file=rel)])
+
+
+def _other_round(store: Store, earlier: dict, rel: str, digest: str, path: Path, period: str) -> FileResult:
+    """A file received before in another round (a unit sending last round's workbook again, the wrong attachment):
+    this round has nothing from it. Refused for this round, nothing stored, its feedback this round's template as
+    for a file of another period; only noted once the unit's return of this round is accepted."""
+    unit = earlier["unit_code"]
+    now = next((s for s in store.submissions(period=period)
+                if s["unit_code"] == unit and s["active"] and s["status"] == "accepted"), None)
+    said = dict(file=rel, other=earlier["file_name"], found=earlier["period"], expected=period)
+    fr = FileResult(file=rel, status="rejected", unit=unit, form=earlier["form_id"] or "", period=period,
+                    sha256=digest, path=path)
+    if now is not None:
+        fr.status, fr.issues = "duplicate", [make_issue("file-other-round-replaced", now=now["file_name"], **said)]
+    else:
+        fr.errors, fr.readable, fr.format = 1, True, earlier["format"] or ""
+        fr.issues = [make_issue("file-other-round", **said)]
+    return fr
 
 
 _WORKER_CTX: dict = {}
@@ -717,7 +741,8 @@ def write_all_feedback(ctx: Context, store: Store, period: Period, result: Colle
             jobs.append((fr, FeedbackJob(fr.path, fr.file, fr.format, fr.unit_name, fr.issues)))
         elif fr.status in ("duplicate", "duplicate_rejected") and fr.path is not None:
             sub = store.submission_by_sha(fr.sha256)
-            if not sub or not (sub["errors"] or sub["warnings"]) or sub["format"] in ("", None):
+            if not sub or not (sub["errors"] or sub["warnings"]) or sub["format"] in ("", None) or \
+                    sub["period"] != fr.period:  # (a file of another round: its copy was that round's)
                 continue
             issues = store.issues_of(sub["id"])
             job = FeedbackJob(fr.path, sub["file_name"], sub["format"], ctx.registry.units[sub["unit_code"]].name
@@ -767,14 +792,11 @@ def _correction_asked(store: Store, sub: Submission, submissions: list[dict]) ->
     return False
 
 
-WRONG_PERIOD = ("period-mismatch", "form-period-mismatch")
-
-
 def _right_template(ctx: Context, period: Period, fr: FileResult) -> Path | None:
     """For a file refused only because it belongs to another period (or its form is not this period's), the
     template the office sent this unit for this round, from the outbox; None otherwise."""
     codes = {i.code for i in fr.issues if i.severity is Severity.ERROR}
-    if not codes & set(WRONG_PERIOD) or not codes <= CONTEXT_ERRORS:
+    if not codes & set(WRONG_PERIOD) or not codes <= CONTEXT_ERRORS | set(WRONG_PERIOD):
         return None
     outbox = ctx.ws.round_dir(period, "outbox")
     found = sorted(p for p in outbox.glob("*.xlsx") if p.name.startswith(f"{fr.unit}_")

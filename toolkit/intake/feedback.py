@@ -52,6 +52,10 @@ HEADERS = ["STT", "Mức độ", "Trang", "Ô", "Nội dung", "Cách sửa"]
 WIDTHS = [5, 10, 16, 8, 62, 55]
 
 
+# a file refused only for belonging to another round: its feedback is this round's template when the office has one
+WRONG_PERIOD = ("period-mismatch", "form-period-mismatch", "file-other-round")
+
+
 def feedback_path(folder: Path, sub) -> Path:
     if getattr(sub, "output_name", ""):  # chosen by the collect so that no two copies share a name
         return folder / sub.output_name
@@ -226,7 +230,7 @@ def _verdict(sub) -> str:
         todo = "sửa và gửi lại bản đăng ký" if revise else \
             "nhiệm vụ không được đồng ý không đưa vào bản cam kết; đơn vị có thể đăng ký nhiệm vụ khác thay thế"
         return f"VĂN PHÒNG {', '.join(parts)} — xem ý kiến ở các ô được đánh dấu; {todo}."
-    wrong_period = any(i.code in ("period-mismatch", "form-period-mismatch") for i in sub.issues if i.is_error)
+    wrong_period = any(i.code in WRONG_PERIOD for i in sub.issues if i.is_error)
     if wrong_period and getattr(sub, "template", ""):
         return (f"KHÔNG TIẾP NHẬN — tệp {sub.file_name} là biểu mẫu của kỳ khác. Tệp này là biểu mẫu đúng kỳ "
                 f"({sub.template}): điền vào tệp này rồi gửi lại, không sửa tệp đã gửi.")

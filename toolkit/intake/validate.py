@@ -430,8 +430,9 @@ def table_end(data: SheetData, spec: Sheet, header_row: int, mapping: dict[str, 
     """The first Excel row below the table (len(rows) + 1 when the table runs to the end) and what is there.
 
     The table ends at the first row without a task code (the sheet's key) that holds footer wording (a totals
-    row, a note, a place-and-date line, a signature block), or, after a blank gap below the last coded row, at a
-    row without a code that holds no task data (fewer than two of the required columns)."""
+    row, a note, a place-and-date line, a signature block; in the code column itself too, when the row holds no
+    task data), or, after a blank gap below the last coded row, at a row without a code that holds no task data
+    (fewer than two of the required columns)."""
     rows = data.rows
     keys = [mapping[k] for k in spec.key if k in mapping]
     required = [mapping[c.name] for c in spec.columns if c.required and c.name in mapping and c.name not in spec.key]
@@ -443,7 +444,12 @@ def table_end(data: SheetData, spec: Sheet, header_row: int, mapping: dict[str, 
             gap += 1
             continue
         key_values = [row[c - 1] for c in keys if c - 1 < len(row) and not coerce.is_blank(row[c - 1])]
-        has_key = any(not (isinstance(v, str) and footer_kind(v) == "dòng tổng cộng") for v in key_values)  # "Cộng"
+        has_key = any(not (isinstance(v, str) and footer_kind(v)) for v in key_values)  # "Cộng", "Người lập biểu"
+        if not has_key and any(footer_kind(v) != "dòng tổng cộng" for v in key_values):
+            # footer wording typed in the code column (a signature block in column A) is the footer, unless the row
+            # holds task data besides footer wording: then it is a task row with a wrong code, and is said so
+            has_key = sum(1 for c in required if c - 1 < len(row) and not coerce.is_blank(row[c - 1])
+                          and not (isinstance(row[c - 1], str) and footer_kind(row[c - 1]))) >= 2
         if not has_key:
             for v in filled:
                 if isinstance(v, str):
@@ -535,6 +541,9 @@ def _coerce_cell(sub: Submission, ctx: Context, col: Column, v: Any, sheet: str,
         value, problem = (unit.code, None) if unit else (None, "không có trong danh sách đơn vị")
     elif t == "leader":
         return _leader_cell(sub, ctx, col, coerce.to_text(v), sheet, ref, r)
+    if problem and t == "date" and problem != coerce.NOT_A_DATE:  # a date of no calendar ("31/02/2026")
+        sub.add("date-invalid", sheet=sheet, cell=ref, row=r, value=coerce.to_text(v), title=col.title, why=problem)
+        return None
     if problem:
         year = sub.period.end.year if getattr(sub, "period", None) else date.today().year
         example = {"date": f" (ví dụ 15/06/{year})", "percent": " (ví dụ 80)", "number": " (ví dụ 1.234,5)",

@@ -147,10 +147,11 @@ def classify(scores: list[Score], rules: dict) -> list[Score]:
                 continue
             limit = lv.get("max_late_share")
             if limit is not None and s.late_share > limit + 1e-9:
-                allowed = "không có nhiệm vụ nào" if limit == 0 else f"tối đa {fmt.ratio(limit)}"
+                allowed = "mức này không cho phép nhiệm vụ nào chậm" if limit == 0 else \
+                    f"mức này cho phép tối đa {fmt.ratio(limit)}"
                 s.why.append(f"Đủ điểm mức '{lv['name']}' ({fmt.points(s.score)} ≥ {lv['min']}) nhưng có "
-                             f"{fmt.ratio(s.late_share)} nhiệm vụ chậm, quá hạn hoặc chưa hoàn thành ({allowed} "
-                             f"được phép) nên xét mức dưới.")
+                             f"{fmt.ratio(s.late_share)} nhiệm vụ chậm, quá hạn hoặc chưa hoàn thành ({allowed}) "
+                             f"nên xét mức dưới.")
                 continue
             s.level = lv["name"]
             if lv is levels[-1]:

@@ -38,6 +38,12 @@ PRINT_WIDTH_PER_PAGE = 190
 FONT = "Times New Roman"
 
 
+def _sentence(text: str) -> str:
+    """``text`` ending as a sentence ends (a help written without its full stop), so that two run on correctly."""
+    text = text.strip()
+    return text if not text or text[-1] in ".!?…:" else text + "."
+
+
 def build_template(path: Path, form: Form, unit: Unit, period: Period, deadline: date,
                    registry: Registry | None = None, prefill: dict[str, list[dict]] | None = None,
                    office: str = "") -> Path:
@@ -162,8 +168,9 @@ def _instructions(wb, fmt, form: Form, unit: Unit, period: Period, deadline: dat
         r += 1
         for col in sheet.columns:
             req = " (bắt buộc)" if col.required else ""
-            extra = f" Danh sách: {'; '.join(col.choices)}." if col.type == "choice" and len(col.choices) <= 8 else ""
-            text = f"{TYPE_LABELS[col.type].capitalize()}. {col.help_for(unit.code)}{extra}".strip()
+            extra = f"Danh sách: {'; '.join(col.choices)}." if col.type == "choice" and len(col.choices) <= 8 else ""
+            text = " ".join(x for x in (_sentence(TYPE_LABELS[col.type].capitalize()),
+                                        _sentence(col.help_for(unit.code)), extra) if x)
             ws.write_string(r, 0, col.title + req, fmt.wrap)
             ws.write_string(r, 1, text, fmt.wrap)
             fit_row(ws, r, [(col.title + req, 26), (text, 66)])
@@ -210,7 +217,7 @@ def _data_sheet(wb, fmt, lists: _ListWriter, form: Form, sheet: Sheet, unit: Uni
     for c, col in enumerate(sheet.columns):
         ws.set_column(c, c, col.width)
         ws.write_string(hr, c, col.title, fmt.header_req if col.required else fmt.header)
-        note = col.help_for(unit.code) or TYPE_LABELS[col.type].capitalize()
+        note = _sentence(col.help_for(unit.code) or TYPE_LABELS[col.type].capitalize())
         if col.type == "choice":
             note += " Chọn trong danh sách thả xuống."
         ws.write_comment(hr, c, note, {"author": "Hướng dẫn", "x_scale": 2, "y_scale": 1.5,
