@@ -152,8 +152,8 @@ def test_a_term_of_two_years_with_breakthrough_tasks(tmp_path):
     assert [r[0:2] + r[3:4] + r[5:] for r in rows[1:]] == [
         ("Lê Văn Thạch – Bí thư Huyện ủy Thạch Sơn", "HUTS", "DP-TS-01", "30/06/2027", ON_TRACK,
          "Hoàn thành đúng hạn", None, None, None, "Hoàn thành đúng hạn"),
-        ("Vũ Thị Lập – Bí thư Đảng ủy xã Tân Lập", "XTL", "DP-TL-01", "31/12/2027", ON_TRACK,
-         "Quá hạn, chưa hoàn thành", None, None, None, "Quá hạn, chưa hoàn thành"),
+        ("Vũ Thị Lập – Bí thư Đảng ủy xã Tân Lập", "XTL", "DP-TL-01", "31/12/2027", ON_TRACK,  # reported so by
+         "Không hoàn thành", None, None, None, "Không hoàn thành"),  # the unit at its deadline: not "overdue"
         ("Ngô Thị Vân – Trưởng Ban Dân vận", "BDV", "DP-DV-01", "31/12/2030", ON_TRACK, ON_TRACK,
          None, None, None, ON_TRACK),
         ("Ngô Thị Vân – Trưởng Ban Dân vận", "BDV", "DP-DV-02", "31/12/2026", "Hoàn thành đúng hạn",
@@ -189,4 +189,4 @@ def test_a_term_of_two_years_with_breakthrough_tasks(tmp_path):
     assert "Xây dựng xã Tân Lập" not in card
     card = docx_text(docs / "phieu_theo_doi_nhiem_ky/LD2_2026-2030.docx")
     assert "Kết quả nhiệm kỳ: Chưa hoàn thành 1/1 việc đã đến hạn." in card
-    assert "2026: Đang thực hiện, đúng tiến độ; 2027: Quá hạn, chưa hoàn thành" in card
+    assert "2026: Đang thực hiện, đúng tiến độ; 2027: Không hoàn thành" in card

@@ -55,3 +55,16 @@ def test_an_unknown_meaning_is_refused_by_forms_check(tmp_path):
     assert len(problems) == 1 and "'Xong'" in problems[0] and "finished" in problems[0]
     with pytest.raises(FormDefinitionError):
         load_forms(tmp_path)
+
+
+def test_not_done_stays_not_done_past_its_deadline():
+    """A unit's own "Không hoàn thành" on a task past its deadline (every task, at the year end) is shown as that,
+    not as merely overdue (the summary's "Không hoàn thành" column stayed 0 at every year end); it counts as failed
+    as an overdue task does. Any other unfinished status past the deadline, a pending request included, is overdue."""
+    year_end, due = date(2026, 12, 31), date(2026, 6, 30)
+    before, after = judge("not_done", date(2027, 3, 31), None, year_end), judge("not_done", due, None, year_end)
+    assert before.state == after.state == "not_done"
+    assert (after.judged, after.on_track, after.late) == (True, False, True)
+    overdue = [judge(m, due, None, year_end) for m in ("behind", "on_schedule", "adjust", "not_started")]
+    assert {v.state for v in overdue} == {"overdue"}
+    assert {(v.judged, v.on_track, v.late) for v in overdue} == {(after.judged, after.on_track, after.late)}

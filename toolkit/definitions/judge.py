@@ -7,8 +7,9 @@ share of its span (start date to deadline; a task without a start date starts wi
 the term) that has elapsed at the period's end. Reported "Chậm tiến độ", it is behind; reported "Chưa triển
 khai", it is behind only once more than a set share of its span has elapsed (``interim_rule``), so a term-long
 task is not behind for not having started in its first quarter. A task the unit sent no report on counts as not
-done. A pending request to adjust a task already past its deadline does not hide it: it is overdue until the
-office approves the change.
+done. A task reported "Không hoàn thành" is not done, before its deadline and after it (at the year end every
+task is due: the unit's own word is kept, not shown as merely overdue). A pending request to adjust a task
+already past its deadline does not hide it: it is overdue until the office approves the change.
 """
 
 from __future__ import annotations
@@ -121,10 +122,10 @@ def judge(meaning: str | None, deadline: date | None, completed_on: date | None,
                 note = "không ghi ngày hoàn thành nên không xác định được là đúng hạn"
         late = bool(deadline and ((completed_on and completed_on > deadline) or (completed_on is None and due)))
         return Verdict("done_late" if late else "done_on_time", True, not late, late, completed_on, note)
+    if meaning == "not_done":  # the unit's own word that it was not done, before or after its deadline
+        return Verdict("not_done", True, False, True)
     if due:  # not finished and past its deadline, whatever else was reported (a pending request included)
         return Verdict("overdue", True, False, True)
-    if meaning == "not_done":
-        return Verdict("not_done", True, False, True)
     start = start_date or span_start
     share = elapsed_share(start, deadline, as_of)
     span = (f"đã qua {_pct(share)} thời gian thực hiện ({start:%d/%m/%Y} – {deadline:%d/%m/%Y})"
