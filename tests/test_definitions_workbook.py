@@ -417,6 +417,53 @@ def test_a_renamed_status_keeps_its_meaning_and_a_meaning_is_a_closed_choice(tmp
     assert f"Trang 'Danh mục', ô D{row}: tình trạng 'Đã xong' chưa có ý nghĩa." in " ".join(out.split())
 
 
+def test_a_status_renamed_after_a_round_keeps_that_round_s_scores_and_the_word_carried_on(ctx):
+    """The office renames "Hoàn thành" to "Đã hoàn thành" (its meaning kept, a new version) after the 6-month round
+    was collected: that round's returns still say "Hoàn thành", a word the definitions no longer have. They were
+    judged "not done" (a unit at 100 points fell to 30, with no warning); they are judged by the meaning the word
+    had in the version they were read with, and the next round's template carries the task's status in the word of
+    today's list, not one its dropdown refuses."""
+    from conftest import make_return, rows_of
+
+    from toolkit.intake.collect import collect
+    from toolkit.round import open_round
+
+    root = ctx.ws.root
+    make_return(ctx, "registration", "XCP", "2025", [{
+        "task_code": "XCP-01", "area": "Xây dựng Đảng", "kind": "Trọng tâm", "title": "Kết nạp 30 đảng viên ở Cao Phong",
+        "indicator": "Số đảng viên mới", "unit_measure": "người", "target": 30, "deadline": date(2025, 4, 30)}])
+    collect(open_round(ctx.ws, "2025"))
+    make_return(ctx, "progress", "XCP", "2025-H1", [
+        {"task_code": "XCP-01", "status": "Hoàn thành", "percent": 100, "actual": 30, "completed_on": date(2025, 4, 20)}],
+        received=date(2025, 7, 5))
+    collect(open_round(ctx.ws, "2025-H1"))
+
+    def judged() -> tuple:
+        scored = json.loads(invoke("score", root, "--period", "2025-H1", "--json"))
+        unit = next(u for u in scored["units"] if u["subject_id"] == "XCP")
+        invoke("merge", root, "--period", "2025-H1")
+        [row] = [r for r in rows_of(root / "rounds/2025-H1/output/tong_hop_tien_do_2025-H1.xlsx", "Dữ liệu")
+                 if r["Mã nhiệm vụ"] == "XCP-01"]
+        return unit["score"], unit["level"], row["Tình trạng"], row["Đánh giá"]
+
+    before = judged()
+    assert before[2:] == ("Hoàn thành", "Hoàn thành đúng hạn") and before[0] > 90
+    invoke("forms", "export", root)
+    wb = openpyxl.load_workbook(root / WORKBOOK_FILE)
+    _set(wb, "Danh mục", _find(wb, "Danh mục", **{"Danh mục": "statuses", "Giá trị": "Hoàn thành"}), "Giá trị",
+         "Đã hoàn thành")
+    _set(wb, "Biểu mẫu", _find(wb, "Biểu mẫu", **{"Mã biểu mẫu": "progress"}), "Phiên bản", 2)
+    wb.save(root / WORKBOOK_FILE)
+    invoke("forms", "check", root)
+    assert judged() == before  # the round's verdicts and scores as they were
+    invoke("templates", root, "--form", "progress", "--period", "2025-9M", "--deadline", "15/10/2025", "--unit", "XCP")
+    sheet = openpyxl.load_workbook(outbox(root, "2025-9M")["XCP"])["Tiến độ"]
+    head = {c.value: c.column for c in sheet[6]}
+    carried = next(sheet.cell(row=r, column=head["Tình trạng"]).value for r in range(7, 20)
+                   if sheet.cell(row=r, column=1).value == "XCP-01")
+    assert carried == "Đã hoàn thành"
+
+
 def test_a_workbook_that_is_not_one_is_said_plainly(tmp_path):
     ws = _workspace(tmp_path)
     (ws / WORKBOOK_FILE).write_bytes(b"not a workbook")

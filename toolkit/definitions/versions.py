@@ -103,4 +103,13 @@ def kept_version(ctx, form: Form, version: int) -> Form | None:
     return _KEPT[key]
 
 
-__all__ = ["check_version", "record", "kept_version", "stored_form"]
+def earlier_versions(ctx, form: Form) -> list[Form]:
+    """The kept definitions of ``form``'s other versions, newest first (what the returns read with them meant)."""
+    if not ctx.has_store:
+        return []
+    found = (kept_version(ctx, form, v) for v in sorted(ctx.store.form_definitions(form.id), reverse=True)
+             if v != form.version)
+    return [f for f in found if f is not None]
+
+
+__all__ = ["check_version", "record", "kept_version", "earlier_versions", "stored_form"]
