@@ -271,3 +271,17 @@ def test_a_postgresql_store_is_checked_and_rebuilt_from_the_archive(ctx):
     with open_store(ctx.store_target, root=ctx.ws.root) as store:
         assert sorted((s["sha256"], s["status"], s["unit_code"]) for s in store.submissions()) == before
     assert run("store", "check", ctx.ws.root)[0] == 0
+
+
+@ON_PG
+def test_a_second_workspace_is_not_made_on_a_store_holding_another_s_returns(ctx, tmp_path):
+    """A second clerk who runs `init --store` on the office's database (instead of opening the shared workspace)
+    would later rebuild that store from an archive of their own and drop every return it does not hold: refused."""
+    make_return(ctx, "registration", "XLS", "2025", [task("XLS-01")])
+    assert run("collect", ctx.ws.root, "--period", "2025")[0] == 0
+    code, out = run("init", tmp_path / "may_hai", "--store", ctx.store_target)
+    assert code == 2 and "đã có dữ liệu của một thư mục làm việc khác (1 tệp đã nhận)" in out, out
+    assert "mở chung thư mục làm việc đó" in out
+    assert "store" not in (tmp_path / "may_hai" / "settings.yaml").read_text(encoding="utf-8")
+    with open_store(ctx.store_target, root=ctx.ws.root) as store:
+        assert store.table_counts()["submissions"] == 1  # untouched

@@ -122,6 +122,31 @@ def test_emptied_and_damaged_store_are_refused_and_rebuilt(ctx):
     assert _merged(ctx.ws.root) == VALID
 
 
+def test_a_store_holding_returns_this_archive_lacks_is_not_rebuilt_from_it(ctx):
+    """A second workspace pointed at a shared store (or an archive that lost a file) would rebuild the store from
+    its own archive and drop every return it does not hold: `store check` says so instead of advising the rebuild,
+    and `store rebuild` refuses (nothing touched) unless told --force."""
+    _small_round(ctx)
+    db = ctx.ws.root / DB
+    before = snapshot(db)
+    archive = ctx.ws.root / "rounds/2025/archive"
+    sidecar = next(p for p in archive.rglob("*.json") if json.loads(p.read_text("utf-8")).get("file_name") == "XKB.xlsx")
+    outside = ctx.ws.root.parent / "elsewhere"
+    outside.mkdir()
+    for p in sidecar.parent.glob(sidecar.stem + "*"):  # the file and its sidecar: held by "another workspace"
+        p.rename(outside / p.name)
+    code, out = run("store", "check", ctx.ws.root)
+    out = " ".join(out.split())
+    assert code == 1 and "Kho có 1 tệp đã nhận không có trong thư mục lưu trữ này" in out
+    assert "store rebuild" not in out
+    code, out = run("store", "rebuild", ctx.ws.root)
+    out = " ".join(out.split())
+    assert code == 2 and "có 1 tệp đã nhận không có trong thư mục lưu trữ" in out and "2025: XKB.xlsx" in out
+    assert "--force" in out and snapshot(db) == before and not list(ctx.ws.root.glob("*truoc_khi_dung_lai*"))
+    code, out = run("store", "rebuild", ctx.ws.root, "--force")
+    assert code == 0 and sorted(s[1] for s in snapshot(db)["submissions"]) == ["XCP.xlsx", "XLS.xlsx", "XTL.xlsx"]
+
+
 def test_sidecar_says_what_the_store_knows(ctx):
     _small_round(ctx)
     sides = sorted((ctx.ws.root / "rounds/2025/archive").glob("??/*.json"))

@@ -690,15 +690,17 @@ def store_migrate(directory, to, as_json):
 
 @store_group.command("rebuild")
 @DIRECTORY
+@click.option("--force", is_flag=True, help="Dựng lại cả khi kho có tệp đã nhận không có trong thư mục lưu trữ này "
+              "(các tệp đó sẽ không còn trong kho mới).")
 @JSON
-def store_rebuild(directory, as_json):
+def store_rebuild(directory, force, as_json):
     """Dựng lại kho dữ liệu từ thư mục lưu trữ: xét lại mọi tệp đã nhận của mọi kỳ theo thứ tự nhận, áp dụng lại
     ý kiến xác nhận và điều chỉnh; kho cũ được giữ lại bên cạnh."""
     from .rebuild import rebuild_store
 
     with _progress_bar("Dựng lại kho") as bar:
         task = bar.add_task("", total=None)
-        result = _run(rebuild_store, directory,
+        result = _run(rebuild_store, directory, force=force,
                       progress=lambda i, n, name: bar.update(task, completed=i, total=n, description=name[-40:]))
     if not as_json:
         for line in result.lines():

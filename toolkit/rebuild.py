@@ -110,10 +110,11 @@ class CheckResult:
 
     def lines(self) -> list[str]:
         out = [f"Kho dữ liệu: {self.store}"]
+        engine = "PostgreSQL" if is_server(self.store) else "SQLite"
         if self.integrity == ["ok"]:
-            out.append("Kiểm tra toàn vẹn SQLite: tốt.")
+            out.append(f"Kiểm tra toàn vẹn {engine}: tốt.")
         else:
-            out.append("Kiểm tra toàn vẹn SQLite: KHO BỊ HỎNG — " + "; ".join(self.integrity[:5]))
+            out.append(f"Kiểm tra toàn vẹn {engine}: KHO BỊ HỎNG — " + "; ".join(self.integrity[:5]))
         out.append(f"Thư mục lưu trữ: {self.files} tệp đã nhận, {self.decisions} ý kiến của Văn phòng"
                    + (f", {self.without_sidecar} tệp lưu trữ từ phiên bản cũ (không có tệp kèm theo)"
                       if self.without_sidecar else "") + ".")
@@ -126,9 +127,15 @@ class CheckResult:
                 out.extend(f"  - {i}" for i in items[:20])
                 if len(items) > 20:
                     out.append(f"  … và {len(items) - 20} mục khác")
-        out.append("Kho khớp với thư mục lưu trữ." if self.ok else
-                   "Kho không khớp với thư mục lưu trữ: dựng lại bằng 'toolkit store rebuild <thư mục>' "
-                   "(kho cũ được giữ lại bên cạnh).")
+        if self.ok:
+            out.append("Kho khớp với thư mục lưu trữ.")
+        elif self.missing_in_archive and self.integrity == ["ok"]:  # not this folder's to rebuild alone
+            out.append(f"Kho có {len(self.missing_in_archive)} tệp đã nhận không có trong thư mục lưu trữ này: kho có "
+                       f"thể đang dùng chung với một thư mục làm việc khác. Không dựng lại kho từ thư mục này (các tệp "
+                       f"đó sẽ mất khỏi kho); mọi người cùng làm mở chung một thư mục làm việc.")
+        else:
+            out.append("Kho không khớp với thư mục lưu trữ: dựng lại bằng 'toolkit store rebuild <thư mục>' "
+                       "(kho cũ được giữ lại bên cạnh).")
         return out
 
     def to_dict(self) -> dict:
@@ -229,8 +236,9 @@ class RebuildResult:
 
 
 def rebuild_store(root: str | os.PathLike, progress: Callable[[int, int, str], None] | None = None,
-                  workers: int | None = None) -> RebuildResult:
-    """A new store from the archive; the old one (damaged, emptied or sound) is kept aside."""
+                  workers: int | None = None, force: bool = False) -> RebuildResult:
+    """A new store from the archive; the old one (damaged, emptied or sound) is kept aside. A sound store holding
+    returns this archive lacks (another workspace's, on a shared server) is not rebuilt without ``force``."""
 
     ws = Workspace.open(root)
     ctx = load_context(ws)
@@ -238,6 +246,13 @@ def rebuild_store(root: str | os.PathLike, progress: Callable[[int, int, str], N
     if not files and not decisions:
         raise WorkspaceError(f"Thư mục lưu trữ của {ws.root} không có tệp nào đã nhận: không có gì để dựng lại kho.")
     target = store_target(ws)
+    others = [] if force else _not_archived(target, ws, files)
+    if others:
+        raise WorkspaceError(
+            f"Kho {shown(target) if is_server(target) else target} có {len(others)} tệp đã nhận không có trong thư mục "
+            f"lưu trữ của {ws.root} (ví dụ {'; '.join(others[:3])}): dựng lại từ thư mục này sẽ bỏ mất chúng khỏi kho. "
+            f"Có thể kho đang dùng chung với một thư mục làm việc khác: dựng lại từ thư mục làm việc giữ các tệp đó. "
+            f"Nếu chắc chắn không cần các tệp này nữa, chạy lại với --force.")
     with workspace_lock(ws.root):
         aside = _set_aside_server(target, ws) if is_server(target) else _set_aside(ws.db_path)
         _fill_from(aside, files)
@@ -257,6 +272,22 @@ def rebuild_store(root: str | os.PathLike, progress: Callable[[int, int, str], N
         finally:
             GUARD["on"] = True
     return result
+
+
+def _not_archived(target, ws, files: list[ArchivedFile]) -> list[str]:
+    """The returns a sound store holds without a copy in this workspace's archive ("kỳ: tệp"); none when the store
+    is missing, empty or damaged (what a rebuild is for) or cannot be read."""
+    if not is_server(target) and (not ws.db_path.exists() or ws.db_path.stat().st_size == 0):
+        return []
+    archived = {f.sha256 for f in files}
+    try:
+        if integrity(target) != ["ok"]:
+            return []
+        with open_store(target, guard=False, root=ws.root) as store:
+            return [f"{s['period']}: {s['file_name']}" for sha, s in store.seen_submissions().items()
+                    if sha not in archived]
+    except Exception:  # (an old store to upgrade, a store that cannot be opened: the rebuild says so itself)
+        return []
 
 
 def _fill_from(old: Path | None, files: list[ArchivedFile]) -> None:

@@ -14,7 +14,7 @@ from sqlalchemy import Float, Integer, select
 from ..errors import WorkspaceError
 from . import schema as S
 from .core import _number, open_store
-from .engine import check_url
+from .engine import check_url, shown
 
 CHUNK = 5000
 
@@ -28,8 +28,14 @@ def use_store(ws, url: str) -> None:
             if old.table_counts()["seen_files"]:
                 raise WorkspaceError(f"Thư mục làm việc {ws.root} đã có dữ liệu trong tệp {ws.db_path.name}: chuyển "
                                      f"sang máy chủ bằng 'toolkit store migrate {ws.root} --to {url}'.")
-    with open_store(url, guard=False, root=ws.root):
-        pass
+    with open_store(url, guard=False, root=ws.root) as store:
+        counts = store.table_counts()
+        if counts["seen_files"] or counts["tasks"]:  # another workspace's store: a second folder would rebuild it
+            raise WorkspaceError(  # from its own archive and drop every return it does not hold
+                f"Cơ sở dữ liệu {shown(url)} đã có dữ liệu của một thư mục làm việc khác ({counts['seen_files']} tệp "
+                f"đã nhận). Mỗi kho trên máy chủ thuộc về một thư mục làm việc: mọi người cùng làm mở chung thư mục "
+                f"làm việc đó (để trên ổ mạng), không tạo thư mục mới. Thư mục làm việc mới cần một cơ sở dữ liệu "
+                f"trống (CREATE DATABASE …).")
     ws.settings["store"] = url
     ws.save()
 
