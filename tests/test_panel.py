@@ -98,6 +98,9 @@ def test_panel_workbook_has_vba_buttons_and_conf(panel, ws):
     # no path of the machine that built it: the launcher beside the panel, found by Excel (test_panel_launcher.py)
     assert conf["Interpreter_Win"].endswith('&"BangDieuKhien_python.cmd"') and "PYTHONPATH" not in conf
     assert wb[CONTROL_SHEET][CELLS["workspace"]].value == str(ws.root.resolve())
+    # the ▶ Chạy dropdown as Excel reads it (a list split at its commas): one item per action, each one a button runs
+    lists = {str(dv.sqref): dv.formula1 for dv in wb[CONTROL_SHEET].data_validations.dataValidation}
+    assert lists[CELLS["action"]].strip('"').split(",") == [a[1] for a in ACTIONS]
     shim = panel.with_suffix(".py")
     assert "from toolkit.excel_panel import main" in shim.read_text(encoding="utf-8")
     from importlib.metadata import distribution
@@ -196,7 +199,7 @@ def test_every_button_changes_the_workspace_and_the_saved_panel(panel, ws, ctx, 
     assert (out / "van_ban/ban_cam_ket/ban_cam_ket_XCP_2025.docx").is_file()
     _press(book, 9)  # Mở thư mục kết quả
     assert launched == [["xdg-open", str(out)]]
-    # the 6-month round: templates prefilled from the register, a report, then Chấm điểm, xếp loại
+    # the 6-month round: templates prefilled from the register, a report, then Chấm điểm và xếp loại
     _choose(book, "Tình hình nộp", period="2025-H1", form="progress")
     _press(book, 2)
     make_return(ctx, "progress", "XLS", "2025-H1", [{"task_code": "XLS-01", "status": "Hoàn thành", "percent": 100,
@@ -221,7 +224,7 @@ def test_every_button_changes_the_workspace_and_the_saved_panel(panel, ws, ctx, 
     assert log[0] == ("Thời điểm", "Việc", "Kết quả", "Chi tiết")
     assert [r[1] for r in log[1:]] == ["Tạo biểu mẫu", "Tiếp nhận và kiểm tra", "Tình hình nộp", "Tổng hợp",
                                        "Xuất văn bản", "Chạy cả đợt", "Mở thư mục kết quả", "Tạo biểu mẫu",
-                                       "Tiếp nhận và kiểm tra", "Chấm điểm, xếp loại", "Tình hình nộp"]
+                                       "Tiếp nhận và kiểm tra", "Chấm điểm và xếp loại", "Tình hình nộp"]
     assert {r[2] for r in log[1:]} == {"Xong"}
     assert [a.split(" (")[0] for a in book.app.alerts] == ["Đã chạy xong cả đợt"]  # Chạy cả đợt's summary, no error
     wb = openpyxl.load_workbook(panel, keep_vba=True)

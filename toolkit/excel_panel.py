@@ -24,7 +24,8 @@ from .periods import parse_period
 from .round import open_round
 from .workspace.config import Workspace
 
-LABEL_TO_KEY = {label: key for key, label in ACTIONS}
+LABEL_TO_KEY = {label: key for key, label in ACTIONS} | {"Chấm điểm": "score"}  # (a panel made before: its list
+# split "Chấm điểm, xếp loại" at the comma)
 
 
 def main(book=None) -> None:
@@ -74,8 +75,10 @@ def params(book) -> dict:
     if not folder:
         raise ToolkitError(f"Chưa ghi thư mục làm việc ở ô {CELLS['workspace']}.")
     if not Path(folder).is_dir():
-        raise ToolkitError(f"Không tìm thấy thư mục làm việc '{folder}' (ô {CELLS['workspace']}). Nếu thư mục nằm "
-                           "trên OneDrive, chọn 'Always keep on this device' rồi thử lại.")
+        raise ToolkitError(f"Không tìm thấy thư mục làm việc '{folder}' (ô {CELLS['workspace']}). Ghi vào ô "
+                           f"{CELLS['workspace']} đường dẫn thư mục làm việc trên máy này (bảng điều khiển chép từ máy "
+                           "khác vẫn giữ đường dẫn của máy đó). Nếu thư mục nằm trên OneDrive, chọn 'Always keep on "
+                           "this device' rồi thử lại.")
     deadline = values["deadline"]
     if isinstance(deadline, datetime):
         deadline = deadline.date()

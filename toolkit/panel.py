@@ -41,7 +41,7 @@ ACTIONS = [
     ("collect", "Tiếp nhận và kiểm tra"),
     ("status", "Tình hình nộp"),
     ("merge", "Tổng hợp"),
-    ("score", "Chấm điểm, xếp loại"),
+    ("score", "Chấm điểm và xếp loại"),  # no comma: Excel splits a dropdown's list at commas
     ("report", "Xuất văn bản"),
     ("run", "Chạy cả đợt"),
     ("open", "Mở thư mục kết quả"),
@@ -56,9 +56,10 @@ CELLS = {"workspace": "C4", "form": "C5", "period": "C6", "deadline": "C7", "act
 INTERPRETERS = (("recorded", None), ("py launcher", "py -3"), ("PATH", "python"))
 NOT_FOUND = ("Không tìm thấy Python có cài toolkit trên máy này, nên nút bấm chưa chạy được.\n\n"
              "Đã thử: Python ghi trong tệp {recorded} (cạnh bảng điều khiển), lệnh py, lệnh python.\n\n"
-             "Cách sửa: cài Python 3.11 trở lên (python.org hoặc Microsoft Store), cài toolkit (py -m pip install "
-             "nhiemvu-toolkit, hoặc tệp cai_dat.bat của bộ cài không cần Internet), rồi bấm lại nút. Nếu Python cài ở "
-             "chỗ khác: ghi đường dẫn python.exe vào tệp {recorded}.")
+             "Cách sửa: cài Python 3.11 trở lên (python.org hoặc Microsoft Store), cài toolkit (mở Command Prompt "
+             "trong thư mục bộ cài, chạy py -m pip install . ; máy không có Internet: bấm đúp tệp cai_dat.bat của bộ "
+             "cài không cần mạng), rồi bấm lại nút. Nếu Python cài ở chỗ khác: ghi đường dẫn python.exe vào tệp "
+             "{recorded}.")
 
 
 def launcher_name(panel: Path) -> str:
