@@ -8,6 +8,7 @@ import json
 import sqlite3
 import subprocess
 import sys
+import time
 from collections import Counter
 from datetime import datetime
 from pathlib import Path
@@ -83,10 +84,39 @@ def test_the_round_lock_is_on_the_server_and_says_who_holds_it(ctx):
     try:
         code, out = run("collect", ctx.ws.root, "--period", "2025", env={"TOOLKIT_LOCK_TIMEOUT": "1"})
         assert code == 2
+        # said at once when the wait begins, then again when it has lasted too long
+        assert any(out.startswith(f"nguyenvana đang tiếp nhận kỳ 2025-H1 trên máy VP-02 từ {m}: đang chờ người đó làm "
+                                  f"xong (tối đa 1 giây); bấm Ctrl+C để dừng chờ.") for m in since), out
         assert any(f"Lỗi: nguyenvana đang tiếp nhận kỳ 2025-H1 trên máy VP-02 từ {m}; đã chờ 1 giây. Chờ người đó "
                    f"làm xong rồi chạy lại lệnh." in out for m in since), out
     finally:
         other.close()  # the server releases the lock with the connection (also when a PC is switched off)
+    assert run("collect", ctx.ws.root, "--period", "2025")[0] == 0
+
+
+def test_a_clerk_waiting_for_the_round_is_told_at_once_who_holds_it(ctx):
+    """On SQLite the round is the workspace's lock file: a clerk whose collect waits for a colleague's is told at
+    once who holds it and for how long it will wait (it was silent for up to 30 minutes)."""
+    make_return(ctx, "registration", "XLS", "2025", [task("XLS-01")])
+    holder = subprocess.Popen([sys.executable, "-c", (
+        "import sys, time\n"
+        "from toolkit.context import load_context\n"
+        "from toolkit.store.lock import round_lock\n"
+        "ctx = load_context(sys.argv[1])\n"
+        "ctx.store.who = ('nguyenvana', 'VP-02')\n"
+        "with round_lock(ctx, '2025', 'tiếp nhận'):\n"
+        "    print('held', flush=True)\n"
+        "    time.sleep(60)\n"), str(ctx.ws.root)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        started = time.monotonic()
+        code, out = run("collect", ctx.ws.root, "--period", "2025", env={"TOOLKIT_LOCK_TIMEOUT": "2"})
+        assert code == 2 and time.monotonic() - started >= 2
+        assert out.startswith("nguyenvana đang tiếp nhận kỳ 2025 trên máy VP-02 từ ") and \
+            ": đang chờ người đó làm xong (tối đa 2 giây); bấm Ctrl+C để dừng chờ." in out, out
+    finally:
+        holder.kill()
+        holder.wait()
     assert run("collect", ctx.ws.root, "--period", "2025")[0] == 0
 
 

@@ -9,6 +9,7 @@ end with :func:`_finish` and call the library through :func:`_run` to keep it.
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
 import sys
 from datetime import date, datetime
@@ -28,6 +29,17 @@ speak_vietnamese()  # click's own words ("Usage:", "Missing option") in Vietname
 
 console = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+class _Notices(logging.Handler):
+    """The library's passing notices (a clerk waiting for the round another holds), on stderr as they come."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        err.print(record.getMessage(), style="yellow", markup=False)
+
+
+logging.getLogger("toolkit.notice").addHandler(_Notices())
+logging.getLogger("toolkit.notice").propagate = False
 
 FORM_HELP = ("Mã biểu mẫu: registration hoặc dang-ky (đăng ký), breakthrough hoặc dot-pha (việc đột phá), progress hoặc "
              "tien-do (tiến độ), followup hoặc theo-doi (nắm, góp, kiểm).")

@@ -114,9 +114,10 @@ class workspace_lock:
     """An exclusive lock on the workspace for one collect at a time (a second one waits, then sees the first's
     files as already collected), so the round's result does not depend on how two runs interleave."""
 
-    def __init__(self, root: Path, timeout: float = 1800):
+    def __init__(self, root: Path, timeout: float = 1800, on_wait=None):
         self.path = Path(root) / ".toolkit.lock"
         self.timeout = timeout
+        self.on_wait = on_wait  # called once, when the lock is held by another and the wait begins
         self.fd: int | None = None
 
     def __enter__(self) -> workspace_lock:
@@ -138,6 +139,9 @@ class workspace_lock:
                     os.close(self.fd)
                     raise WorkspaceError(f"Một lượt tiếp nhận khác đang chạy trên thư mục {self.path.parent} "
                                          f"quá {self.timeout:.0f} giây; thử lại sau.") from None
+                if self.on_wait is not None:
+                    self.on_wait()
+                    self.on_wait = None
                 time.sleep(0.2)
 
     def __exit__(self, *exc) -> None:

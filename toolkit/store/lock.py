@@ -9,6 +9,7 @@ told: "nguyenvana đang tiếp nhận kỳ 2026-H1 trên máy VP-02 từ 09:14".
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from datetime import datetime
@@ -20,6 +21,8 @@ from .engine import is_server
 
 ROUND_LOCK = 7_366_002  # the advisory lock's key (the write transactions use 7_366_001)
 POLL_S = 0.2
+# passing notices for whoever drives the toolkit (the CLI prints them on stderr as they come)
+NOTICE = logging.getLogger("toolkit.notice")
 
 
 def timeout_s(default: float = 1800) -> float:
@@ -47,7 +50,7 @@ class round_lock:
     def __enter__(self) -> round_lock:
         deadline = time.monotonic() + self.timeout
         if not is_server(self.ctx.store_target):
-            lock = workspace_lock(self.ctx.ws.root, timeout=self.timeout)
+            lock = workspace_lock(self.ctx.ws.root, timeout=self.timeout, on_wait=lambda: self._waiting(self.ctx.store))
             try:
                 lock.__enter__()
             except WorkspaceError as exc:
@@ -58,9 +61,13 @@ class round_lock:
             store = self.ctx.store
         else:
             store = self.ctx.store
+            told = False
             while not store.try_advisory_lock(ROUND_LOCK):
                 if time.monotonic() > deadline:
                     raise WorkspaceError(self._busy(store))
+                if not told:
+                    self._waiting(store)
+                    told = True
                 time.sleep(POLL_S)
         try:
             store.set_lock_holder("round", self.period, self.action)
@@ -68,6 +75,12 @@ class round_lock:
             self._release()
             raise
         return self
+
+    def _waiting(self, store) -> None:
+        """Said at once when the wait begins (not only once it has lasted the whole timeout)."""
+        limit = f"{self.timeout / 60:.0f} phút" if self.timeout >= 120 else f"{self.timeout:.0f} giây"
+        NOTICE.warning(f"{holder_sentence(store.lock_holder('round'))}: đang chờ người đó làm xong (tối đa {limit}); "
+                       f"bấm Ctrl+C để dừng chờ.")
 
     def _busy(self, store) -> str:
         return (f"{holder_sentence(store.lock_holder('round'))}; đã chờ {self.timeout:.0f} giây. Chờ người đó làm xong "
