@@ -136,3 +136,25 @@ def test_a_return_accepted_in_another_round_is_sent_back_not_passed_over(ctx):
     assert code == 0 and stray["status"] == "duplicate"
     [issue] = stray["issues"]
     assert issue["code"] == "file-other-round-replaced" and "'XLS_6_thang.xlsx'" in issue["message"]
+
+
+def test_a_file_of_no_known_unit_is_not_waited_for_round_after_round(ctx):
+    """A workbook that is not a unit's return (a payroll a stranger mailed in) is refused once; collected again it
+    was "rejected, waiting for the correction" and kept every later collect at exit 1, a correction nobody would
+    send. It is now said as such (a warning: move it out of the inbox), with no feedback copy for anybody."""
+    import openpyxl
+
+    inbox = ctx.ws.round_dir(parse_period("2025"), "inbox")
+    make_return(ctx, "registration", "XLS", "2025", [task("XLS-01")], name="XLS.xlsx")
+    wb = openpyxl.Workbook()
+    wb.active.append(["Họ tên", "Lương tháng 6"])
+    wb.active.append(["Nguyễn Văn A", 8_500_000])
+    wb.save(inbox / "bang_luong.xlsx")
+    code, files = collect(ctx.ws, "--period", "2025")
+    assert code == 1 and (files["bang_luong.xlsx"]["status"], files["bang_luong.xlsx"]["unit"]) == ("rejected", "")
+    code, files = collect(ctx.ws, "--period", "2025")
+    stray = files["bang_luong.xlsx"]
+    assert code == 0 and stray["status"] == "duplicate_rejected"
+    assert stray["status_label"] == "Đã xét trước đó: không tiếp nhận, không rõ đơn vị"
+    assert [(i["code"], i["severity"]) for i in stray["issues"]] == [("file-seen-rejected-unknown", "warning")]
+    assert not list(ctx.ws.round_dir(parse_period("2025"), "feedback").glob("bang_luong*"))

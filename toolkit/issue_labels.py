@@ -7,7 +7,7 @@ from .issues import CATALOGUE
 
 LABELS = {
     "file-skipped": "Tệp không phải bảng tính", "file-already-collected": "Đã tiếp nhận trước đó",
-    "file-seen-rejected": "Đã trả lại, chưa có bản sửa", "file-seen-rejected-replaced": "Đã trả lại, đã có bản sửa",
+    "file-seen-rejected": "Đã trả lại, chưa có bản sửa", "file-seen-rejected-replaced": "Đã trả lại, đã có bản sửa", "file-seen-rejected-unknown": "Đã trả lại, không rõ đơn vị",
     "file-other-round": "Tệp của kỳ khác", "file-other-round-replaced": "Tệp của kỳ khác, đã có bản đúng",
     "file-empty": "Tệp rỗng", "file-not-spreadsheet": "Không phải bảng tính", "file-unreadable": "Tệp hỏng, không đọc được",
     "file-encrypted": "Tệp có mật khẩu", "file-too-large": "Tệp quá lớn", "file-timeout": "Đọc tệp quá lâu",

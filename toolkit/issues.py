@@ -61,6 +61,10 @@ _CODES = [
     Code("file-seen-rejected-replaced", I, F,
          "Tệp này đã được xét trước đó và không được tiếp nhận; đơn vị đã gửi bản sửa '{other}'.",
          "Không cần làm gì; có thể chuyển tệp cũ ra khỏi thư mục inbox."),
+    Code("file-seen-rejected-unknown", W, F,
+         "Tệp này đã được xét trước đó và không được tiếp nhận: không xác định được đơn vị gửi.",
+         "Nếu không phải báo cáo của đơn vị, chuyển tệp ra khỏi thư mục inbox; nếu là của một đơn vị, đề nghị đơn vị "
+         "gửi lại trên biểu mẫu Văn phòng đã gửi cho đơn vị."),
     Code("file-other-round", E, F,
          "Tệp này trùng nội dung với tệp '{other}' đã nhận ở kỳ {found}, không phải tệp của kỳ {expected}.",
          "Đơn vị chưa nộp cho kỳ {expected}: đề nghị đơn vị điền biểu mẫu của kỳ này (tệp phản hồi) rồi gửi lại."),

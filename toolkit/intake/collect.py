@@ -77,6 +77,8 @@ class FileResult:
         """What was decided, never contradicting the replacement named beside it."""
         if self.status == "duplicate_rejected" and self.replaced:
             return "Đã xét trước đó: không tiếp nhận; đã có bản sửa được tiếp nhận"
+        if self.status == "duplicate_rejected" and not self.unit:
+            return "Đã xét trước đó: không tiếp nhận, không rõ đơn vị"
         return STATUS_LABELS[self.status]
 
     def to_dict(self) -> dict:
@@ -102,8 +104,9 @@ class CollectResult:
 
     @property
     def has_errors(self) -> bool:
-        """A file rejected now, or rejected before and not yet replaced by an accepted return."""
-        return any(f.status == "rejected" or (f.status == "duplicate_rejected" and not f.replaced)
+        """A file rejected now, or rejected before and not yet replaced by an accepted return (of a unit: a file
+        nobody was found to have sent has no correction to wait for)."""
+        return any(f.status == "rejected" or (f.status == "duplicate_rejected" and not f.replaced and f.unit)
                    for f in self.files)
 
     def summary(self) -> str:
@@ -483,6 +486,8 @@ def _seen_before(store: Store, rel: str, digest: str, path: Path, period: str) -
                                            other=later["file_name"] if later else "")])
         if later:
             fr.issues[0] = make_issue("file-seen-rejected-replaced", file=rel, other=later["file_name"])
+        elif not fr.unit:
+            fr.errors, fr.warnings, fr.issues = 0, 1, [make_issue("file-seen-rejected-unknown", file=rel)]
         return fr
     earlier = earlier or {}
     return FileResult(file=rel, status="duplicate", sha256=digest, path=path, unit=earlier.get("unit_code") or "",
@@ -742,8 +747,8 @@ def write_all_feedback(ctx: Context, store: Store, period: Period, result: Colle
         elif fr.status in ("duplicate", "duplicate_rejected") and fr.path is not None:
             sub = store.submission_by_sha(fr.sha256)
             if not sub or not (sub["errors"] or sub["warnings"]) or sub["format"] in ("", None) or \
-                    sub["period"] != fr.period:  # (a file of another round: its copy was that round's)
-                continue
+                    sub["period"] != fr.period or not sub["unit_code"]:  # (another round's file: its copy was
+                continue  # that round's; a file of no known unit: no copy to send anybody, as when it was judged)
             issues = store.issues_of(sub["id"])
             job = FeedbackJob(fr.path, sub["file_name"], sub["format"], ctx.registry.units[sub["unit_code"]].name
                               if sub["unit_code"] in ctx.registry.units else "", issues)
