@@ -401,6 +401,34 @@ def test_a_form_changed_after_it_was_sent_needs_a_new_version(tmp_path, store_ur
     assert [(i["code"], i["params"].get("title")) for i in by_unit["XBM"]["issues"]] == [("missing-value", "Căn cứ")]
 
 
+def test_the_version_a_unit_was_sent_for_the_round_is_not_called_old(tmp_path):
+    """The definitions move to version 2 after the round's templates went out as version 1: a unit returning the
+    template it was sent for the round did as asked and is not told its form is old (its feedback said so, with a
+    hint meant for the office); a unit sent version 2 for the round that returns an old copy is."""
+    ws = _workspace(tmp_path)
+    book = ws / WORKBOOK_FILE
+    invoke("templates", ws, "--form", "registration", "--period", "2026")
+    sent = outbox(ws, "2026")
+    kept = {code: tmp_path / f"{code}_v1.xlsx" for code in ("XTA", "XBM")}
+    for code, path in kept.items():
+        path.write_bytes(sent[code].read_bytes())
+    wb = openpyxl.load_workbook(book)
+    _append(wb, "Cột", {"Biểu mẫu": "registration", "Trang": "tasks", "Tên cột": "can_cu", "Tiêu đề cột": "Căn cứ",
+                        "Kiểu": "văn bản", "Bắt buộc": "Không"})
+    _set(wb, "Biểu mẫu", _find(wb, "Biểu mẫu", **{"Mã biểu mẫu": "registration"}), "Phiên bản", 2)
+    wb.save(book)
+    invoke("templates", ws, "--form", "registration", "--period", "2026", "--unit", "XBM")  # XBM sent version 2
+    inbox = ws / "rounds/2026/inbox"
+    fill(kept["XTA"], inbox / "XTA.xlsx", date(2026, 1, 20), [_reg("XTA-01", "Kết nạp 10 đảng viên mới tại xã Tân An")])
+    fill(kept["XBM"], inbox / "XBM.xlsx", date(2026, 1, 21), [_reg("XBM-01", "Kết nạp 8 đảng viên mới tại xã Bình Minh")])
+    result = json.loads(invoke("collect", ws, "--period", "2026", "--json"))
+    by_unit = {f["unit"]: f for f in result["files"]}
+    assert by_unit["XTA"]["status"] == "accepted", by_unit["XTA"]["issues"]
+    assert by_unit["XBM"]["status"] == "warnings"
+    [old] = by_unit["XBM"]["issues"]
+    assert old["code"] == "form-version-old" and "Tệp vẫn được đọc theo phiên bản cũ" in old["hint"]
+
+
 def test_a_renamed_status_keeps_its_meaning_and_a_meaning_is_a_closed_choice(tmp_path):
     ws = _workspace(tmp_path)
     book = ws / WORKBOOK_FILE

@@ -97,7 +97,7 @@ _CODES = [
     Code("form-mismatch", E, F, "Tệp thuộc biểu mẫu '{found}', không phải biểu mẫu '{expected}' của lần tiếp nhận này.",
          "Kiểm tra lại tệp hoặc tiếp nhận theo đúng biểu mẫu."),
     Code("form-version-old", W, F, "Tệp dùng biểu mẫu phiên bản {found}, phiên bản hiện hành là {expected}.",
-         "Lần sau đề nghị đơn vị dùng biểu mẫu mới nhất."),
+         "Tệp vẫn được đọc theo phiên bản cũ; lần sau dùng biểu mẫu mới nhất Văn phòng gửi."),
     Code("form-period-mismatch", E, F, "Biểu mẫu '{form}' không dùng cho kỳ {period} ({kind}).",
          "Kiểm tra lại tệp: biểu mẫu này dùng cho kỳ {kinds}."),
     Code("period-mismatch", E, F, "Tệp là biểu mẫu của kỳ {found}, không phải kỳ {expected}.",

@@ -24,7 +24,7 @@ from . import checks, coerce
 from .submission import ParsedRow, ParsedSheet, Submission  # noqa: F401 (re-exported)
 
 FEEDBACK_SHEET = "Lỗi cần sửa"  # the first sheet of a feedback copy: a unit may fix that copy and send it back
-from ..round import PERIOD_KIND_LABELS
+from ..round import PERIOD_KIND_LABELS, template_name
 from ..text import clean_text, decode_legacy, fold, guess_legacy
 from ..workspace.units import Unit
 
@@ -48,10 +48,39 @@ def identify(wb: Workbook, sub: Submission, ctx: Context, form_id: str | None, p
     if found is None:
         return False
     sub.period = found
+    _behind(sub, ctx, unit, found)
     if not meta:
         sub.add("metadata-missing", source=", ".join(sources) or "nội dung tệp")
     sub.identified_by = "metadata" if meta else "; ".join(sources)
     return True
+
+
+def _behind(sub: Submission, ctx: Context, unit: Unit, period: Period) -> None:
+    """An older version of the form than today's is said, unless it is the one the office sent this unit for this
+    round (a round issued before the definitions moved on: the unit did as asked)."""
+    current = ctx.forms.get(sub.form.id)
+    if current is None or sub.form_version >= current.version:
+        return
+    sent = ctx.ws.round_dir(period, "outbox") / template_name(current, unit, period)
+    if _version_of(sent) != sub.form_version:
+        sub.add("form-version-old", found=sub.form_version, expected=current.version)
+
+
+def _version_of(template) -> int | None:
+    """The form version written in the hidden metadata of one of the office's own templates (None: none there)."""
+    try:
+        if not template.is_file():
+            return None
+        from python_calamine import CalamineWorkbook
+
+        book = CalamineWorkbook.from_path(str(template))
+        try:
+            rows = book.get_sheet_by_name(META_SHEET).to_python()
+        finally:
+            book.close()
+        return next((int(float(r[1])) for r in rows if len(r) > 1 and r[0] == "form_version"), None)
+    except Exception:  # (a template the office opened and saved badly: the warning stays)
+        return None
 
 
 def _identify_form(wb: Workbook, sub: Submission, ctx: Context, form_id: str | None, period: Period | None,
@@ -83,8 +112,7 @@ def _identify_form(wb: Workbook, sub: Submission, ctx: Context, form_id: str | N
         sub.form_version = int(float(meta.get("form_version") or form.version))
     except ValueError:
         sub.form_version = form.version
-    if sub.form_version < form.version:
-        sub.add("form-version-old", found=sub.form_version, expected=form.version)
+    if sub.form_version < form.version:  # (said once the unit and the period are known: _behind)
         old = kept_version(ctx, form, sub.form_version)  # read by its own version's definition when kept
         if old is not None:
             sub.form = form = old
