@@ -85,3 +85,4 @@ def test_target_direction_and_finished_tasks(tmp_path):
     up = next(i for i in issues if i["code"] == "progress-actual-up")
     assert up["message"] == ("Giá trị đạt được tăng từ 9,6 (6 tháng đầu năm 2026) lên 9,9, trong khi mục tiêu là giảm từ "
                              "11,2 xuống 8,5.")
+    assert up["hint"] == "Kiểm tra lại số liệu; nếu đúng là tăng, ghi rõ lý do ở cột 'Khó khăn, vướng mắc'."  # its title

@@ -184,7 +184,7 @@ _CODES = [
     Code("date-order", E, C, "'{title}' ({value}) trước '{other_title}' ({other}).",
          "Kiểm tra lại ngày tháng."),
     Code("status-percent", E, C, "{detail}",
-         "Trạng thái 'Hoàn thành' phải đi với 100%; đạt 100% thì chọn 'Hoàn thành' hoặc 'Hoàn thành vượt mức'."),
+         "Tình trạng '{done}' phải đi với 100%; đạt 100% thì chọn {done_words}."),
     Code("delay-cause-missing", E, C, "Trạng thái '{status}' nhưng chưa chọn '{title}'.",
          "Chọn nguyên nhân trong danh sách thả xuống."),
     Code("definition-rule", E, C, "{detail}", "{help}"),  # a rule of the definitions workbook: its own words
@@ -200,15 +200,15 @@ _CODES = [
          "Báo cáo cần nêu kết quả mới của kỳ này, vấn đề phát sinh và kiến nghị."),
     # --- against the task register -----------------------------------------------------------
     Code("progress-percent-down", W, C, "% hoàn thành giảm từ {old}% ({period_label}) xuống {new}%.",
-         "Kiểm tra lại số liệu; nếu đúng là giảm, ghi rõ lý do ở cột 'Khó khăn, vướng mắc'."),
+         "Kiểm tra lại số liệu; nếu đúng là giảm, ghi rõ lý do ở cột '{note_title}'."),
     Code("progress-actual-down", W, C, "Giá trị đạt được giảm từ {old} ({period_label}) xuống {new}.",
          "Giá trị đạt được là số cộng dồn từ đầu năm; kiểm tra lại, nếu đúng là giảm thì ghi rõ lý do."),
     Code("progress-actual-up", W, C, "Giá trị đạt được tăng từ {old} ({period_label}) lên {new}, trong khi mục tiêu "
          "là giảm từ {baseline} xuống {target}.",
-         "Kiểm tra lại số liệu; nếu đúng là tăng, ghi rõ lý do ở cột 'Khó khăn, vướng mắc'."),
+         "Kiểm tra lại số liệu; nếu đúng là tăng, ghi rõ lý do ở cột '{note_title}'."),
     Code("progress-done-undone", W, C,
          "Nhiệm vụ '{task}' đã báo cáo '{old}' ở {period_label}, kỳ này lại báo cáo '{new}'.",
-         "Kiểm tra lại tình trạng; nếu kỳ trước báo cáo chưa đúng, ghi rõ ở cột 'Kết quả thực hiện'."),
+         "Kiểm tra lại tình trạng; nếu kỳ trước báo cáo chưa đúng, ghi rõ ở cột '{results_title}'."),
     Code("adjust-no-request", W, C,
          "Nhiệm vụ '{task}' chọn tình trạng 'Đề nghị điều chỉnh' nhưng trang '{sheet_name}' không có đề nghị "
          "cho nhiệm vụ này.",

@@ -28,14 +28,18 @@ def _progress_form(tmp_path: Path | None = None):
     return load_forms(tmp_path)["progress"]
 
 
-def _findings(form, rule_id: str, rows: list[dict]) -> list[tuple[str, str]]:
+def _issues(form, rule_id: str, rows: list[dict]) -> list:
     spec = form.main
     columns = {c.name: i for i, c in enumerate(spec.columns, 1)}
     ps = ParsedSheet(spec=spec, name=spec.name, columns=columns, header_row=6,
                      rows=[ParsedRow(excel_row=7 + i, values=v, cells={}, raw={}) for i, v in enumerate(rows)])
     sub = Submission(path=Path("x.xlsx"), file_name="x.xlsx", form=form, sheets={spec.id: ps})
     [(_, rule)] = list(form.rules(rule_id))
-    return [(i.code, i.cell) for i in checks.RULES[rule_id](sub, ps, rule, None, Lookups())]
+    return list(checks.RULES[rule_id](sub, ps, rule, None, Lookups()))
+
+
+def _findings(form, rule_id: str, rows: list[dict]) -> list[tuple[str, str]]:
+    return [(i.code, i.cell) for i in _issues(form, rule_id, rows)]
 
 
 def test_status_and_percent_are_checked_by_meaning_shipped_and_renamed(tmp_path):
@@ -46,6 +50,12 @@ def test_status_and_percent_are_checked_by_meaning_shipped_and_renamed(tmp_path)
     expected = [("status-percent", "G7"), ("status-percent", "F9")]
     assert _findings(shipped, "status-percent", rows("Hoàn thành", "Đề nghị điều chỉnh", "Chậm tiến độ")) == expected
     assert _findings(renamed, "status-percent", rows("Đã xong", "Xin điều chỉnh", "Chậm")) == expected
+    # what to choose is said in the office's own words, not the shipped ones it renamed
+    hints = {i.hint for i in _issues(renamed, "status-percent", rows("Đã xong", "Xin điều chỉnh", "Chậm"))}
+    assert hints == {"Tình trạng 'Đã xong' phải đi với 100%; đạt 100% thì chọn 'Đã xong' hoặc 'Vượt'."}
+    hints = {i.hint for i in _issues(shipped, "status-percent", rows("Hoàn thành", "Đề nghị điều chỉnh", "Chậm tiến độ"))}
+    assert hints == {"Tình trạng 'Hoàn thành' phải đi với 100%; đạt 100% thì chọn 'Hoàn thành' hoặc "
+                     "'Hoàn thành vượt mức'."}
 
 
 def test_a_task_marked_for_adjustment_needs_a_request_whatever_the_word(tmp_path):

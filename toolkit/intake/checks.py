@@ -228,16 +228,19 @@ def ref_exists(sub, ps, rule, ctx, lk) -> Iterator[Issue]:
 def status_percent(sub, ps, rule, ctx, lk) -> Iterator[Issue]:
     s_col, p_col = rule["status"], rule["percent"]
     meaning = _meaning(ps, s_col)
+    col = next((c for c in ps.spec.columns if c.name == s_col), None)
+    done = [w for w, m in (col.meanings if col is not None else ()) if m in COMPLETED]  # the office's own words
+    words = {"done": done[0] if done else "…", "done_words": " hoặc ".join(f"'{w}'" for w in done) or "…"}
     for row in ps.rows:
         status, pct = row.values.get(s_col), row.values.get(p_col)
         if status is None or pct is None:
             continue
         if meaning(status) in COMPLETED and pct < 100:
             yield _issue(sub, "status-percent", ps, ps.cell(row, p_col), row.excel_row,
-                         detail=f"Tình trạng '{status}' nhưng chỉ đạt {pct:g}%.")
+                         detail=f"Tình trạng '{status}' nhưng chỉ đạt {pct:g}%.", **words)
         elif meaning(status) not in COMPLETED and pct >= 100 and meaning(status) != "adjust":
             yield _issue(sub, "status-percent", ps, ps.cell(row, s_col), row.excel_row,
-                         detail=f"Đã đạt {pct:g}% nhưng tình trạng là '{status}'.")
+                         detail=f"Đã đạt {pct:g}% nhưng tình trạng là '{status}'.", **words)
 
 
 def completed_date(sub, ps, rule, ctx, lk) -> Iterator[Issue]:
@@ -446,6 +449,8 @@ def progress_trend(sub, ps, rule, ctx, lk) -> Iterator[Issue]:
     a task reported done then not done."""
     status_col, pct_col, actual_col = rule["status"], rule["percent"], rule.get("actual")
     meaning = _meaning(ps, status_col)
+    titles = {c.name: c.title for c in ps.spec.columns}  # as the office titled them
+    note_title = titles.get("difficulties") or titles.get("results") or "…"
     for row in ps.rows:
         code = row.values.get("task_code")
         last = lk.last_values.get((sub.unit.code, str(code or "")))
@@ -456,10 +461,11 @@ def progress_trend(sub, ps, rule, ctx, lk) -> Iterator[Issue]:
         if meaning(old_status) in COMPLETED and status and meaning(status) not in COMPLETED \
                 and meaning(status) != "adjust":
             yield _issue(sub, "progress-done-undone", ps, ps.cell(row, status_col), row.excel_row, task=code,
-                         old=old_status, new=status, period_label=label)
+                         old=old_status, new=status, period_label=label,
+                         results_title=titles.get("results") or note_title)
         elif _num(pct) is not None and _num(old_pct) is not None and _num(pct) < _num(old_pct):
             yield _issue(sub, "progress-percent-down", ps, ps.cell(row, pct_col), row.excel_row,
-                         old=_fmt(old_pct), new=_fmt(pct), period_label=label)
+                         old=_fmt(old_pct), new=_fmt(pct), period_label=label, note_title=note_title)
         if actual_col:
             new, old = _num(row.values.get(actual_col)), _num(old_actual)
             task = lk.register.get(sub.unit.code, {}).get(str(code or "")) or {}
@@ -468,7 +474,7 @@ def progress_trend(sub, ps, rule, ctx, lk) -> Iterator[Issue]:
             if new is not None and old is not None and falling and new > old:
                 yield _issue(sub, "progress-actual-up", ps, ps.cell(row, actual_col), row.excel_row,
                              old=_fmt(old), new=_fmt(new), period_label=label, baseline=_fmt(base),
-                             target=_fmt(target))
+                             target=_fmt(target), note_title=note_title)
             elif new is not None and old is not None and not falling and new < old:
                 yield _issue(sub, "progress-actual-down", ps, ps.cell(row, actual_col), row.excel_row,
                              old=_fmt(old), new=_fmt(new), period_label=label)
