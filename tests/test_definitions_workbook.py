@@ -148,8 +148,10 @@ def test_every_shipped_form_survives_export_and_reading_back(tmp_path):
                           for k, items in shipped_lists().items()}
     # exported again from the workbook: the same file contents
     first = read_workbook(ws / WORKBOOK_FILE)[0]
-    invoke("forms", "export", ws, "--output", tmp_path / "again.xlsx")
+    out = " ".join(invoke("forms", "export", ws, "--output", tmp_path / "again.xlsx").split())
     assert read_workbook(tmp_path / "again.xlsx")[0] == first
+    # a copy elsewhere is said to be one: the commands read the workspace's own workbook
+    assert f"(bản sao). Các lệnh chỉ đọc {ws / WORKBOOK_FILE}: sửa tệp đó, hoặc sửa bản sao rồi chép đè lên nó" in out
 
 
 # --- a clerk's edits taking effect ------------------------------------------------------------------------------

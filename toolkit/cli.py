@@ -321,7 +321,14 @@ def forms_export(directory, output, as_json):
     ws = _run(Workspace.open, directory)
     path = _run(export_workbook, ws, Path(output) if output else None)
     if not as_json:
-        console.print(f"Đã ghi định nghĩa ra {path}: sửa bằng Excel rồi chạy 'toolkit forms check {directory}'.")
+        from .definitions.workbook import workbook_path
+
+        own = workbook_path(ws.root)
+        if Path(path).resolve() == own.resolve():
+            console.print(f"Đã ghi định nghĩa ra {path}: sửa bằng Excel rồi chạy 'toolkit forms check {directory}'.")
+        else:  # a copy elsewhere: the commands read the workspace's own workbook only
+            console.print(f"Đã ghi định nghĩa ra {path} (bản sao). Các lệnh chỉ đọc {own}: sửa tệp đó, hoặc sửa bản sao "
+                          f"rồi chép đè lên nó, sau đó chạy 'toolkit forms check {directory}'.")
     _finish({"path": str(path)}, written=[path])
 
 

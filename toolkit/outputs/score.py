@@ -563,7 +563,7 @@ def write_classification(rnd, result: ScoreResult, rules: dict) -> Path:
             ws.write_string(r, 0, line, f.text)
             fit_row(ws, r, [(line, 110)], points=11)
         r = len(lines) + 3
-        ws.write_string(r, 0, "Nguyên văn tệp quy tắc (scoring.yaml), để đối chiếu:", f.note)
+        ws.write_string(r, 0, "Nguyên văn các quy tắc đã áp dụng (dạng YAML), để đối chiếu:", f.note)
         text = yaml.safe_dump(rules, allow_unicode=True, sort_keys=False)
         for i, line in enumerate(text.splitlines(), start=r + 1):
             ws.write_string(i, 0, line)
