@@ -93,7 +93,7 @@ def servers(tmp_path):
     imap.stop()
 
 
-def test_round_by_mail_fetch_collect_answer(ws, ctx, servers, tmp_path):
+def test_round_by_mail_fetch_collect_answer(ws, ctx, servers, tmp_path, monkeypatch):
     imap, smtp = servers
     ws.settings["mail"] = {"imap": {"host": "127.0.0.1", "port": imap.tls_port, "security": "tls", "user": USER,
                                     "ca_file": str(imap.cert)},
@@ -203,6 +203,7 @@ def test_round_by_mail_fetch_collect_answer(ws, ctx, servers, tmp_path):
     assert {m["unit"] for m in planned if m["kind"] == "feedback"} == answered
     assert [m["unit"] for m in planned if m["kind"] == "reminder"] == [units[18]]
     assert all(os.path.isfile(m["eml"]) for m in planned)
+    assert {os.path.basename(m["eml"]).split("_")[1] for m in planned} == {"phan", "nhac"}  # _phan_hoi_, _nhac_nop_
 
     sent = _invoke("mail", "send", ws.root, "--period", "2025", "--send", "--json")
     assert sent.exit_code == 0, sent.output
@@ -221,5 +222,18 @@ def test_round_by_mail_fetch_collect_answer(ws, ctx, servers, tmp_path):
     assert att.get_filename().endswith("_phan_hoi.xlsx") and att.get_content()[:2] == b"PK"
     reminder = got[(mail(units[18]),)]
     assert "Nhắc nộp" in reminder["Subject"] and not list(reminder.iter_attachments())
+    assert rejected["In-Reply-To"] and rejected["In-Reply-To"] == rejected["References"]  # threads with the unit's
+    assert rejected["In-Reply-To"].endswith("@donvi.local>")
     assert json.loads(_invoke("mail", "send", ws.root, "--period", "2025", "--send", "--json").output)["messages"]
     assert len(smtp.messages) == len(planned)  # a second run sends nothing
+    drafts = _invoke("mail", "send", ws.root, "--period", "2025")  # the day's dry run after sending: nothing new
+    assert f"0 thư phản hồi, 0 thư nhắc nộp đã soạn" in " ".join(drafts.output.split())
+    assert f"{len(planned)} thư đã gửi từ trước, không soạn lại" in " ".join(drafts.output.split())
+    assert not list(ws.round_dir("2025").joinpath("thu_gui").glob("*.eml"))  # drafts of messages sent: gone
+    # days later the unit still has not sent: reminded again, the feedback not sent twice
+    from toolkit.mail import send as mail_send
+
+    monkeypatch.setattr(mail_send, "_today", lambda: __import__("datetime").date(2025, 2, 3))
+    later = json.loads(_invoke("mail", "send", ws.root, "--period", "2025", "--send", "--json").output)["messages"]
+    assert [(m["unit"], m["kind"]) for m in later if m["state"] == "sent"] == [(units[18], "reminder")]
+    assert len(smtp.messages) == len(planned) + 1

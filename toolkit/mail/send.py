@@ -18,6 +18,7 @@ import smtplib
 import ssl
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate, make_msgid
 from pathlib import Path
@@ -32,6 +33,8 @@ from .unpack import origin_of
 
 TEMPLATE_FOLDER = "mau_thu"
 OUTBOX = "thu_gui"  # in the round's folder: the messages prepared, as .eml files
+KIND_FILES = {"feedback": "phan_hoi", "reminder": "nhac_nop"}  # the drafts' names: <unit>_<kind>_<form>.eml
+_DRAFT = re.compile(r".+_(phan_hoi|nhac_nop|feedback|reminder)_.+\.eml")  # (feedback, reminder: older versions')
 FIELDS = ("ten_don_vi", "ma_don_vi", "ky", "bieu_mau", "han_nop", "tiep_nhan", "loi_can_sua", "tep", "van_phong")
 DEFAULTS = {
     "phan_hoi.txt": """Tiêu đề: {van_phong} phản hồi báo cáo {bieu_mau} kỳ {ky} của {ten_don_vi}
@@ -88,15 +91,19 @@ class SendResult:
         return sum(1 for m in self.messages if m.state == state)
 
     def summary(self) -> str:
-        kinds = {"feedback": sum(m.kind == "feedback" for m in self.messages),
-                 "reminder": sum(m.kind == "reminder" for m in self.messages)}
-        line = f"{kinds['feedback']} thư phản hồi, {kinds['reminder']} thư nhắc nộp"
         if self.sent:
+            kinds = {"feedback": sum(m.kind == "feedback" for m in self.messages),
+                     "reminder": sum(m.kind == "reminder" for m in self.messages)}
+            line = f"{kinds['feedback']} thư phản hồi, {kinds['reminder']} thư nhắc nộp"
             line += f": đã gửi {self.count('sent')}, gửi từ trước {self.count('already_sent')}"
             if self.count("failed"):
                 line += f", gửi không được {self.count('failed')}"
-        else:
-            line += f" đã soạn trong {self.outbox} (chưa gửi; kiểm tra rồi chạy lại với --send)"
+        else:  # what this run wrote: a message sent before is not written again
+            new = [m for m in self.messages if m.state != "already_sent"]
+            line = (f"{sum(m.kind == 'feedback' for m in new)} thư phản hồi, {sum(m.kind == 'reminder' for m in new)} "
+                    f"thư nhắc nộp đã soạn trong {self.outbox} (chưa gửi; kiểm tra rồi chạy lại với --send)")
+            if self.count("already_sent"):
+                line += f"; {self.count('already_sent')} thư đã gửi từ trước, không soạn lại"
         if self.count("no_address"):
             line += f"; {self.count('no_address')} đơn vị không có địa chỉ thư"
         return line
@@ -143,6 +150,7 @@ def send_round(rnd, send: bool = False, progress: Callable[[int, int, str], None
     office = ws.office.get("contact") or ws.office.get("name") or ""
     result = SendResult(period=rnd.code, outbox=str(outbox), sent=send)
     plans: list[tuple[Prepared, EmailMessage]] = []
+    written: set[str] = set()
     with rnd.store_handle() as store:
         ledger = store  # the mail ledger is kept in the store
         for status in round_statuses(rnd, write=False):
@@ -151,22 +159,48 @@ def send_round(rnd, send: bool = False, progress: Callable[[int, int, str], None
                 if plan is None:
                     continue
                 prepared, msg = plan
-                earlier = ledger.was_sent(prepared.key)
+                earlier = ledger.was_sent(prepared.key) or _reminded_today(ledger, prepared)
                 if earlier:
-                    prepared.state, prepared.detail = "already_sent", f"đã gửi {earlier['sent_at']}"
+                    prepared.state, prepared.detail = "already_sent", f"đã gửi {_when(earlier['sent_at'])}"
                     result.messages.append(prepared)
                     continue
-                path = outbox / safe_filename(f"{us.code}_{prepared.kind}_{status.form}.eml")
+                form = rnd.ctx.forms.get(status.form)
+                path = outbox / safe_filename(f"{us.code}_{KIND_FILES[prepared.kind]}_"
+                                              f"{(form.slug or form.id) if form else status.form}.eml")
                 with atomic_path(path) as tmp:
                     Path(tmp).write_bytes(msg.as_bytes())
                 prepared.eml = str(path)
+                written.add(path.name)
                 if not prepared.to:
                     prepared.state, prepared.detail = "no_address", "không có email liên hệ trong danh sách đơn vị"
                 result.messages.append(prepared)
                 plans.append((prepared, msg))
+        for stale in outbox.glob("*.eml"):  # a draft of an earlier run nobody needs now (the unit has sent since)
+            if stale.name not in written and _DRAFT.fullmatch(stale.name):
+                stale.unlink(missing_ok=True)
         if send:
             _deliver(server, [(p, m) for p, m in plans if p.state == "prepared"], ledger, rnd.code, progress)
     return result
+
+
+def _today() -> date:
+    return date.today()
+
+
+def _reminded_today(ledger, prepared: Prepared) -> dict | None:
+    """A reminder sent today under the key of an earlier version (one reminder a unit, never a second one)."""
+    if prepared.kind != "reminder":
+        return None
+    earlier = ledger.was_sent(prepared.key.rsplit("|", 1)[0])
+    return earlier if earlier and str(earlier["sent_at"]).startswith(_today().isoformat()) else None
+
+
+def _when(at) -> str:
+    """A time of the ledger ("2026-12-05 11:45:02") as the clerk writes it: 05/12/2026 11:45."""
+    try:
+        return datetime.fromisoformat(str(at)).strftime("%d/%m/%Y %H:%M")
+    except ValueError:
+        return str(at)
 
 
 def _plan(rnd, store, status, us, texts: dict, office: str, sender: str) -> tuple[Prepared, EmailMessage] | None:
@@ -174,8 +208,9 @@ def _plan(rnd, store, status, us, texts: dict, office: str, sender: str) -> tupl
               "han_nop": status.deadline, "tep": Path(us.file).name if us.file else "", "van_phong": office}
     if us.state == "missing":
         subject, body = _render(texts["nhac_nop.txt"], values)
-        kind, attachment, key = "reminder", None, f"{rnd.code}|{status.form}|{us.code}|reminder"
-        to = [us.email] if us.email else []
+        # a reminder a day at most: run again on a later day, the units still missing are reminded again
+        kind, attachment, key = "reminder", None, f"{rnd.code}|{status.form}|{us.code}|reminder|{_today().isoformat()}"
+        to, origin = ([us.email] if us.email else []), {}
     elif us.state in ("on_time", "late", "rejected") and us.file:
         sub = next((s for s in store.unit_submissions(us.code, status.form, rnd.code) if s["file_name"] == us.file),
                    None)
@@ -202,6 +237,10 @@ def _plan(rnd, store, status, us, texts: dict, office: str, sender: str) -> tupl
     msg["Date"] = formatdate(localtime=True)
     msg["Message-ID"] = make_msgid(idstring=hashlib.sha256(key.encode()).hexdigest()[:16],
                                    domain=(sender.split("@")[-1] if "@" in sender else "toolkit.local"))
+    if kind == "feedback" and origin.get("message_id"):  # the answer threads with the unit's own message
+        mid = str(origin["message_id"]).strip()
+        mid = mid if mid.startswith("<") else f"<{mid}>"
+        msg["In-Reply-To"] = msg["References"] = mid
     msg.set_content(body)
     if kind == "feedback":
         msg.add_attachment(attachment.read_bytes(), maintype="application",
