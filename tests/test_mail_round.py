@@ -227,7 +227,7 @@ def test_round_by_mail_fetch_collect_answer(ws, ctx, servers, tmp_path, monkeypa
     assert json.loads(_invoke("mail", "send", ws.root, "--period", "2025", "--send", "--json").output)["messages"]
     assert len(smtp.messages) == len(planned)  # a second run sends nothing
     drafts = _invoke("mail", "send", ws.root, "--period", "2025")  # the day's dry run after sending: nothing new
-    assert f"0 thư phản hồi, 0 thư nhắc nộp đã soạn" in " ".join(drafts.output.split())
+    assert "0 thư phản hồi, 0 thư nhắc nộp đã soạn" in " ".join(drafts.output.split())
     assert f"{len(planned)} thư đã gửi từ trước, không soạn lại" in " ".join(drafts.output.split())
     assert not list(ws.round_dir("2025").joinpath("thu_gui").glob("*.eml"))  # drafts of messages sent: gone
     # days later the unit still has not sent: reminded again, the feedback not sent twice
