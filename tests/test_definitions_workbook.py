@@ -492,6 +492,13 @@ def test_a_status_renamed_after_a_round_keeps_that_round_s_scores_and_the_word_c
     carried = next(sheet.cell(row=r, column=head["Tình trạng"]).value for r in range(7, 20)
                    if sheet.cell(row=r, column=1).value == "XCP-01")
     assert carried == "Đã hoàn thành"
+    # the unit now reports it behind: still told it was reported done before (the old word read by its meaning)
+    fill(outbox(root, "2025-9M")["XCP"], root / "rounds/2025-9M/inbox/XCP.xlsx", date(2025, 10, 5),
+         [{"Mã nhiệm vụ": "XCP-01", "Tình trạng": "Chậm tiến độ", "% hoàn thành": 60,
+           "Nguyên nhân chậm": "Thiếu nguồn lực (kinh phí, nhân lực)"}], by_code=True)
+    result = json.loads(invoke("collect", root, "--period", "2025-9M", "--json"))
+    [undone] = [i for f in result["files"] for i in f["issues"] if i["code"] == "progress-done-undone"]
+    assert "đã báo cáo 'Đã hoàn thành'" in undone["message"] and "'Chậm tiến độ'" in undone["message"]
 
 
 def test_a_workbook_that_is_not_one_is_said_plainly(tmp_path):

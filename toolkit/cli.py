@@ -315,14 +315,12 @@ def forms_check(directory, as_json):
 @JSON
 def forms_export(directory, output, as_json):
     """Ghi định nghĩa đang dùng (biểu mẫu, danh mục, quy tắc, chấm điểm, thiết lập) ra tệp Excel cau_hinh.xlsx."""
-    from .definitions.workbook import export_workbook
+    from .definitions.workbook import export_workbook, workbook_path
     from .workspace.config import Workspace
 
     ws = _run(Workspace.open, directory)
     path = _run(export_workbook, ws, Path(output) if output else None)
     if not as_json:
-        from .definitions.workbook import workbook_path
-
         own = workbook_path(ws.root)
         if Path(path).resolve() == own.resolve():
             console.print(f"Đã ghi định nghĩa ra {path}: sửa bằng Excel rồi chạy 'toolkit forms check {directory}'.")

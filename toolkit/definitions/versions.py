@@ -6,11 +6,14 @@ store kept it."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
 
 import yaml
 
 from ..errors import FormDefinitionError, ToolkitError
+from ..formatting import once
 from .forms import Form, build_forms, yaml_sources
 from .workbook import S_FORMS, load_definitions, workbook_path
 
@@ -112,4 +115,16 @@ def earlier_versions(ctx, form: Form) -> list[Form]:
     return [f for f in found if f is not None]
 
 
-__all__ = ["check_version", "record", "kept_version", "earlier_versions", "stored_form"]
+def status_meaning(form: Form, earlier: Iterable[Form] = ()) -> Callable[[Any], str | None]:
+    """What a reported status of ``form`` means ("done" for "Hoàn thành"), from the definitions; a word the office
+    has renamed since (in a return read with an ``earlier`` version, :func:`earlier_versions`) by the meaning it had
+    there, the newest version first."""
+    columns = [c for f in (form, *earlier) for c in f.main.columns if c.name == "status"]
+
+    def meaning(value: Any) -> str | None:
+        return next((m for m in (c.meaning(value) for c in columns) if m is not None), None)
+
+    return once(meaning)  # a few statuses, read per row
+
+
+__all__ = ["check_version", "record", "kept_version", "earlier_versions", "status_meaning", "stored_form"]

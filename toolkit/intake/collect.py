@@ -23,7 +23,7 @@ from pathlib import Path
 
 from ..context import Context, load_context
 from ..definitions.forms import Form
-from ..definitions.versions import check_version
+from ..definitions.versions import check_version, earlier_versions, status_meaning
 from ..files import atomic_path
 from ..formatting import seconds
 from ..issue_labels import issue_label
@@ -950,10 +950,16 @@ def prepare_lookups(ctx: Context, store: Store, form: Form, period: Period) -> L
                 continue
             if pp.code != period.code and pp.start.year == period.start.year and pp.end < period.end:
                 earlier.append(pp)
+        column = next((c for c in sheet.columns if c.name == rule["status"]), None)
+        today = {m: w for w, m in reversed(column.meanings)} if column is not None else {}
+        meaning = status_meaning(form, earlier_versions(ctx, form)) if earlier else None
         for pp in sorted(earlier, key=lambda x: x.end):
             for r in store.rows(form.id, pp.code, sheet.id):
+                status = r.get(rule["status"])
+                if column is not None and status is not None and status not in column.choices:
+                    status = today.get(meaning(status), status)  # a word renamed since: today's word of its meaning
                 lk.last_values[(r["_unit"], str(r.get("task_code") or ""))] = (
-                    pp.label, r.get(rule["status"]), r.get(rule["percent"]), r.get(rule.get("actual", "")))
+                    pp.label, status, r.get(rule["percent"]), r.get(rule.get("actual", "")))
     # this round's texts: every accepted file so far (as the in-run index holds them), so that a collect
     # resumed after a crash sees exactly what an uninterrupted one saw
     for sheet, rule in form.rules("similar-across-units"):

@@ -24,7 +24,7 @@ import yaml
 from .. import formatting as fmt
 from ..definitions.judge import DONE, interim_rule
 from ..definitions.rules import TIE_LABELS, load_rules, not_started_share
-from ..definitions.versions import earlier_versions
+from ..definitions.versions import earlier_versions, status_meaning
 from ..errors import ToolkitError
 from ..files import atomic_path
 from ..formatting import number
@@ -32,7 +32,7 @@ from ..intake.coerce import is_blank, to_number
 from ..memory import fewer_collections
 from ..paths import safe_filename
 from ..read import cell_ref, open_rows
-from ..register.frame import attainment, round_frame, status_meaning
+from ..register.frame import attainment, round_frame
 from ..round import as_round, unregistered_units
 from ..sheets import Formats, fit_row, new_workbook, note_across, print_setup, table
 from ..store import Store

@@ -17,14 +17,14 @@ from xlsxwriter.utility import xl_rowcol_to_cell
 
 from .. import __version__
 from ..definitions.forms import TYPE_LABELS, Column, Form, Sheet
-from ..definitions.versions import check_version, earlier_versions
+from ..definitions.versions import check_version, earlier_versions, status_meaning
 from ..definitions.versions import record as record_version
 from ..errors import ToolkitError
 from ..files import atomic_path
 from ..formatting import number
 from ..periods import Period
 from ..read import INFO_LABELS, INFO_ROWS, LISTS_SHEET, META_SHEET, col_letter
-from ..register.frame import register_tasks, status_meaning
+from ..register.frame import register_tasks
 from ..register.history import progress_rounds
 from ..round import (
     as_round,

@@ -9,7 +9,7 @@ task it cascades) is never confused with the unit's parent unit ("_parent_unit")
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -24,7 +24,7 @@ except ImportError:  # (moved in another pandas: the rows are kept whole and han
 
 from ..definitions.forms import Form
 from ..definitions.judge import COMPLETED, DONE, STATES, judge
-from ..definitions.versions import earlier_versions
+from ..definitions.versions import earlier_versions, status_meaning
 from ..errors import PeriodError
 from ..formatting import once
 from ..periods import parse_period
@@ -336,18 +336,6 @@ def _register_start(key: Any) -> date | None:
         return parse_period(str(key)).start if key else None
     except PeriodError:
         return None
-
-
-def status_meaning(form: Form, earlier: Iterable[Form] = ()) -> Callable[[Any], str | None]:
-    """What a reported status of ``form`` means ("done" for "Hoàn thành"), from the definitions; a word the office
-    has renamed since (in a return read with an ``earlier`` version, versions.earlier_versions) by the meaning it had
-    there, the newest version first."""
-    columns = [c for f in (form, *earlier) for c in f.main.columns if c.name == "status"]
-
-    def meaning(value: Any) -> str | None:
-        return next((m for m in (c.meaning(value) for c in columns) if m is not None), None)
-
-    return once(meaning)  # a few statuses, read per row
 
 
 def _judge(df: pd.DataFrame, as_of: date, year: int, share: float | None = None,
