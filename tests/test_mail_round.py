@@ -229,7 +229,10 @@ def test_round_by_mail_fetch_collect_answer(ws, ctx, servers, tmp_path, monkeypa
     drafts = _invoke("mail", "send", ws.root, "--period", "2025")  # the day's dry run after sending: nothing new
     assert "0 thư phản hồi, 0 thư nhắc nộp đã soạn" in " ".join(drafts.output.split())
     assert f"{len(planned)} thư đã gửi từ trước, không soạn lại" in " ".join(drafts.output.split())
-    assert not list(ws.round_dir("2025").joinpath("thu_gui").glob("*.eml"))  # drafts of messages sent: gone
+    outbox = ws.round_dir("2025").joinpath("thu_gui")
+    assert not list(outbox.glob("*.eml"))  # nothing left to check or send
+    kept = sorted(p.name.rsplit("_", 1)[0] for p in outbox.joinpath("da_gui").glob("*.eml"))  # what was sent, kept
+    assert len(kept) == len(planned) and all("_phan_hoi_" in k or "_nhac_nop_" in k for k in kept)
     # days later the unit still has not sent: reminded again, the feedback not sent twice
     from toolkit.mail import send as mail_send
 

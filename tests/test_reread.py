@@ -54,6 +54,25 @@ def test_a_return_moved_from_another_periods_inbox_is_accepted(ctx):
     assert code == 0 and files["XLS.xlsx"]["status"] == "accepted"
 
 
+def test_a_return_dropped_in_an_earlier_round_s_inbox_is_accepted_once_moved(ctx):
+    """A unit's 6-month report fetched into the year's inbox is refused there (and stored under the year's round,
+    where the unit's registration stands accepted); moved to the 6-month inbox it is read again and accepted, not
+    kept refused as "replaced by" the registration, nor said to be another round's file."""
+    make_return(ctx, "registration", "XLS", "2025", [task("XLS-01")], name="XLS.xlsx")
+    assert collect(ctx.ws, "--period", "2025")[0] == 0
+    path = make_return(ctx, "progress", "XLS", "2025-H1", [
+        {"task_code": "XLS-01", "status": "Đang thực hiện – đúng tiến độ", "percent": 40}], name="XLS_6t.xlsx",
+        received=date(2025, 7, 1))
+    year = ctx.ws.round_dir(parse_period("2025"), "inbox") / path.name
+    shutil.move(path, year)
+    code, files = collect(ctx.ws, "--period", "2025")
+    assert code == 1 and files["XLS_6t.xlsx"]["status"] == "rejected"
+    shutil.move(year, path)
+    code, files = collect(ctx.ws, "--period", "2025-H1")
+    assert files["XLS_6t.xlsx"]["status"] in ("accepted", "warnings"), files["XLS_6t.xlsx"]["issues"]
+    assert code == 0
+
+
 def test_a_period_nothing_was_issued_for_is_refused_not_reported_on(ctx):
     """A mistyped period (no templates issued, no file received) would give a document counting every unit as
     not reported and every task as not done: status, merge, score and report refuse it (exit 2), and write

@@ -315,3 +315,6 @@ def test_a_second_workspace_is_not_made_on_a_store_holding_another_s_returns(ctx
     assert "store" not in (tmp_path / "may_hai" / "settings.yaml").read_text(encoding="utf-8")
     with open_store(ctx.store_target, root=ctx.ws.root) as store:
         assert store.table_counts()["submissions"] == 1  # untouched
+    # init run again on the workspace itself (a period added) keeps its own store
+    code, out = run("init", ctx.ws.root, "--period", "2025-9M", "--store", ctx.store_target)
+    assert code == 0, out

@@ -63,11 +63,12 @@ _CODES = [
          "Không cần làm gì; có thể chuyển tệp cũ ra khỏi thư mục inbox."),
     Code("file-seen-rejected-unknown", W, F,
          "Tệp này đã được xét trước đó và không được tiếp nhận: không xác định được đơn vị gửi.",
-         "Nếu không phải báo cáo của đơn vị, chuyển tệp ra khỏi thư mục inbox; nếu là của một đơn vị, đề nghị đơn vị "
-         "gửi lại trên biểu mẫu Văn phòng đã gửi cho đơn vị."),
+         "Nếu không phải báo cáo của đơn vị, chuyển tệp ra khỏi thư mục inbox; nếu là của một đơn vị chưa có trong "
+         "danh sách đơn vị, thêm đơn vị vào danh sách (tệp sẽ được đọc lại); nếu không, đề nghị đơn vị gửi lại trên "
+         "biểu mẫu Văn phòng đã gửi cho đơn vị."),
     Code("file-other-round", E, F,
          "Tệp này trùng nội dung với tệp '{other}' đã nhận ở kỳ {found}, không phải tệp của kỳ {expected}.",
-         "Đơn vị chưa nộp cho kỳ {expected}: đề nghị đơn vị điền biểu mẫu của kỳ này (tệp phản hồi) rồi gửi lại."),
+         "Báo cáo kỳ {expected} gửi trên biểu mẫu của kỳ này (tệp phản hồi), không gửi lại tệp của kỳ khác."),
     Code("file-other-round-replaced", I, F,
          "Tệp này trùng nội dung với tệp '{other}' đã nhận ở kỳ {found}; cho kỳ {expected}, đơn vị đã nộp '{now}'.",
          "Không cần làm gì; có thể chuyển tệp này ra khỏi thư mục inbox."),
@@ -97,7 +98,7 @@ _CODES = [
     Code("form-mismatch", E, F, "Tệp thuộc biểu mẫu '{found}', không phải biểu mẫu '{expected}' của lần tiếp nhận này.",
          "Kiểm tra lại tệp hoặc tiếp nhận theo đúng biểu mẫu."),
     Code("form-version-old", W, F, "Tệp dùng biểu mẫu phiên bản {found}, phiên bản hiện hành là {expected}.",
-         "Tệp vẫn được đọc theo phiên bản cũ; lần sau dùng biểu mẫu mới nhất Văn phòng gửi."),
+         "Lần sau dùng biểu mẫu mới nhất Văn phòng gửi."),
     Code("form-period-mismatch", E, F, "Biểu mẫu '{form}' không dùng cho kỳ {period} ({kind}).",
          "Kiểm tra lại tệp: biểu mẫu này dùng cho kỳ {kinds}."),
     Code("period-mismatch", E, F, "Tệp là biểu mẫu của kỳ {found}, không phải kỳ {expected}.",

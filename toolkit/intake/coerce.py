@@ -116,7 +116,7 @@ def to_date(value: Any) -> tuple[date | None, str | None]:
     if isinstance(value, date):
         return value, None
     if isinstance(value, bool):
-        return None, "giá trị đúng/sai"
+        return None, NOT_A_DATE  # (TRUE/FALSE in a date cell)
     if isinstance(value, (int, float)):
         if 1 <= value <= 2958465:
             result = _EXCEL_EPOCH + timedelta(days=int(value))

@@ -249,7 +249,7 @@ def _collect_files(ctx, period, form_id, inbox, feedback, progress, workers, _ho
         reread: dict[str, tuple[int, str]] = {}  # digest -> the earlier rejection forgotten when it is stored
         twins: list[tuple[int, str, str, Path]] = []
         pending: dict[str, str] = {}  # digest -> the file of this collect judged for it
-        _scan(files, inbox, store, staging, seen, context, result, todo, reread, pending, twins)
+        _scan(ctx, files, inbox, store, staging, seen, context, result, todo, reread, pending, twins)
         parsed = parse_all(ctx, [(snap, r) for _, r, _, snap, _ in todo], form_id, period, limits, workers)
         intake = Intake(ctx, store, period, form_id, lookups, claimed, _hook)
         for n, ((path, rel, digest, snap, before), (fmt, readable, sub)) in enumerate(zip(todo, parsed), start=1):
@@ -301,7 +301,7 @@ def _keep_links(ctx: Context, store: Store, period: Period, lookups: dict[str, L
                         pass
 
 
-def _scan(files, inbox: Path, store: Store, staging: Path, seen: set, context: dict, result, todo: list,
+def _scan(ctx, files, inbox: Path, store: Store, staging: Path, seen: set, context: dict, result, todo: list,
           reread: dict, pending: dict, twins: list) -> None:
     """Hash each inbox file and take a private copy of those to judge (``todo``); a file seen before is answered
     from the store, one that cannot be read or changes while copied is not judged (the office's problem)."""
@@ -319,7 +319,7 @@ def _scan(files, inbox: Path, store: Store, staging: Path, seen: set, context: d
             continue
         again = _read_again(store, digest, context) if digest in seen else None
         if digest in seen and not again:
-            result.files.append(_seen_before(store, rel, digest, path, context["period"]))
+            result.files.append(_seen_before(ctx, store, rel, digest, path, context["period"]))
             continue
         try:  # the bytes judged are the bytes archived and hashed: a private copy, read once
             snap = snapshot(path, staging, digest, before)
@@ -344,11 +344,11 @@ def _settle(ctx, store: Store, result, twins: list, pending: dict, period: str) 
         if store.submission_by_sha(digest) is None:  # the original could not be judged either
             result.files[i] = not_judged(rel, digest, f"cùng nội dung với tệp {pending[digest]} chưa xét được")
         else:
-            result.files[i] = _seen_before(store, rel, digest, path, period)
+            result.files[i] = _seen_before(ctx, store, rel, digest, path, period)
     for i, fr in enumerate(result.files):  # another round's file whose unit's return of this round came with it
         if fr.issues and fr.issues[0].code == "file-other-round":
-            result.files[i] = _other_round(store, store.submission_by_sha(fr.sha256), fr.file, fr.sha256, fr.path,
-                                           period)
+            result.files[i] = _other_round(ctx, store, store.submission_by_sha(fr.sha256), fr.file, fr.sha256,
+                                           fr.path, period)
     for fr in result.files:  # a file rejected before whose unit sent a corrected one later in this collect
         if fr.unit and not fr.unit_name and fr.unit in ctx.registry.units:
             fr.unit_name = ctx.registry.units[fr.unit].name  # files seen before: named like the others
@@ -466,16 +466,19 @@ def _read_again(store: Store, digest: str, context: dict) -> tuple[int, str] | N
     codes = store.error_codes(earlier["id"])
     if not codes or not codes <= CONTEXT_ERRORS or json.loads(earlier["collected_as"]) == context:
         return None
-    if earlier["unit_code"] and store.active_submission(earlier["unit_code"], earlier["form_id"], earlier["period"]):
-        return None  # the unit's accepted file stands: this one stays "rejected, replaced"
+    if earlier["unit_code"] and store.active_submission(earlier["unit_code"], earlier["form_id"], context["period"]):
+        return None  # the unit's accepted file of this round stands: this one stays "rejected, replaced"
     return earlier["id"], ", ".join(sorted(codes))
 
 
-def _seen_before(store: Store, rel: str, digest: str, path: Path, period: str) -> FileResult:
+def _seen_before(ctx, store: Store, rel: str, digest: str, path: Path, period: str) -> FileResult:
     """A file whose content was processed before: say what was decided then (in another round: see _other_round)."""
     earlier = store.submission_by_sha(digest)
-    if earlier and earlier["unit_code"] and earlier["period"] and earlier["period"] != period:
-        return _other_round(store, earlier, rel, digest, path, period)
+    if earlier and earlier["unit_code"] and earlier["period"] and earlier["period"] != period and (
+            earlier["status"] == "accepted" or not store.error_codes(earlier["id"]) <= CONTEXT_ERRORS):
+        # (a file refused for the round it was dropped in is stored under that round, not its own: not said to be
+        # that round's; it is read again where it belongs, _read_again)
+        return _other_round(ctx, store, earlier, rel, digest, path, period)
     if earlier and earlier["status"] == "rejected":
         later = earlier["unit_code"] and store.active_submission(earlier["unit_code"], earlier["form_id"],
                                                                    earlier["period"])
@@ -495,14 +498,20 @@ def _seen_before(store: Store, rel: str, digest: str, path: Path, period: str) -
                       issues=[make_issue("file-already-collected", file=rel)])
 
 
-def _other_round(store: Store, earlier: dict, rel: str, digest: str, path: Path, period: str) -> FileResult:
+def _other_round(ctx, store: Store, earlier: dict, rel: str, digest: str, path: Path, period: str) -> FileResult:
     """A file received before in another round (a unit sending last round's workbook again, the wrong attachment):
     this round has nothing from it. Refused for this round, nothing stored, its feedback this round's template as
-    for a file of another period; only noted once the unit's return of this round is accepted."""
+    for a file of another period; only noted once the unit's returns of this round are accepted (of every form the
+    office sent it for the round, or, sent none, of one)."""
     unit = earlier["unit_code"]
-    now = next((s for s in store.submissions(period=period)
-                if s["unit_code"] == unit and s["active"] and s["status"] == "accepted"), None)
-    said = dict(file=rel, other=earlier["file_name"], found=earlier["period"], expected=period)
+    accepted = {s["form_id"]: s for s in store.submissions(period=period)
+                if s["unit_code"] == unit and s["active"] and s["status"] == "accepted"}
+    sent = _sent_forms(ctx, unit, period)
+    now = None
+    if accepted and (not sent or sent <= set(accepted)):
+        now = accepted[sorted(sent)[0]] if sent else next(iter(accepted.values()))
+    said = dict(file=rel, other=earlier["file_name"], found=_period_named(earlier["period"]),
+                expected=_period_named(period))
     fr = FileResult(file=rel, status="rejected", unit=unit, form=earlier["form_id"] or "", period=period,
                     sha256=digest, path=path)
     if now is not None:
@@ -511,6 +520,24 @@ def _other_round(store: Store, earlier: dict, rel: str, digest: str, path: Path,
         fr.errors, fr.readable, fr.format = 1, True, earlier["format"] or ""
         fr.issues = [make_issue("file-other-round", **said)]
     return fr
+
+
+def _sent_forms(ctx, unit: str, period: str) -> set[str]:
+    """The forms of the templates the office sent ``unit`` for the round (its outbox: <unit>_<form>_<period>.xlsx)."""
+    outbox = ctx.ws.round_dir(period, "outbox")
+    by_slug = {(f.slug or f.id): f.id for f in ctx.forms.values()}
+    head, tail = f"{unit}_", f"_{period}"
+    stems = [p.stem for p in outbox.glob("*.xlsx")] if outbox.is_dir() else []
+    return {by_slug[st[len(head):-len(tail)]] for st in stems
+            if st.startswith(head) and st.endswith(tail) and st[len(head):-len(tail)] in by_slug}
+
+
+def _period_named(code: str) -> str:
+    """A period as the messages name it: "2025-H1 (6 tháng đầu năm 2025)"."""
+    try:
+        return f"{code} ({parse_period(code).label})"
+    except Exception:
+        return code
 
 
 _WORKER_CTX: dict = {}

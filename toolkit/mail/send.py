@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import os
 import re
 import smtplib
 import ssl
@@ -34,7 +35,8 @@ from .unpack import origin_of
 TEMPLATE_FOLDER = "mau_thu"
 OUTBOX = "thu_gui"  # in the round's folder: the messages prepared, as .eml files
 KIND_FILES = {"feedback": "phan_hoi", "reminder": "nhac_nop"}  # the drafts' names: <unit>_<kind>_<form>.eml
-_DRAFT = re.compile(r".+_(phan_hoi|nhac_nop|feedback|reminder)_.+\.eml")  # (feedback, reminder: older versions')
+_DRAFT = re.compile(r".+_(phan_hoi|nhac_nop)_.+\.eml")  # a draft not sent (a sent one is moved to SENT)
+SENT = "da_gui"  # in the mail outbox: each message sent, as it was sent (the office's copy)
 FIELDS = ("ten_don_vi", "ma_don_vi", "ky", "bieu_mau", "han_nop", "tiep_nhan", "loi_can_sua", "tep", "van_phong")
 DEFAULTS = {
     "phan_hoi.txt": """Tiêu đề: {van_phong} phản hồi báo cáo {bieu_mau} kỳ {ky} của {ten_don_vi}
@@ -177,10 +179,28 @@ def send_round(rnd, send: bool = False, progress: Callable[[int, int, str], None
                 plans.append((prepared, msg))
         for stale in outbox.glob("*.eml"):  # a draft of an earlier run nobody needs now (the unit has sent since)
             if stale.name not in written and _DRAFT.fullmatch(stale.name):
-                stale.unlink(missing_ok=True)
+                try:
+                    stale.unlink()
+                except OSError:  # (open in Outlook on Windows: left for the next run)
+                    pass
         if send:
             _deliver(server, [(p, m) for p, m in plans if p.state == "prepared"], ledger, rnd.code, progress)
     return result
+
+
+def _keep_sent(prepared: Prepared) -> None:
+    """The draft of a message sent, moved to the outbox's SENT folder under the time it went (the office's copy
+    of what each unit was sent; the outbox itself keeps only what is still to check or send)."""
+    if not prepared.eml:
+        return
+    draft = Path(prepared.eml)
+    target = draft.parent / SENT / f"{draft.stem}_{datetime.now():%Y%m%d-%H%M%S}.eml"
+    try:
+        target.parent.mkdir(exist_ok=True)
+        os.replace(draft, target)
+        prepared.eml = str(target)
+    except OSError:  # (the draft open in Outlook on Windows: it stays where it is, sent all the same)
+        pass
 
 
 def _today() -> date:
@@ -333,6 +353,7 @@ def _deliver(server: Server, plans, ledger, period: str, progress) -> None:
             ledger.mark_sent(prepared.key, period, prepared.unit, prepared.kind, prepared.to, prepared.subject,
                              msg["Message-ID"], prepared.attachment)
             prepared.state = "sent"
+            _keep_sent(prepared)
     finally:
         try:
             conn.quit()

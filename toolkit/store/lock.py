@@ -79,8 +79,12 @@ class round_lock:
     def _waiting(self, store) -> None:
         """Said at once when the wait begins (not only once it has lasted the whole timeout)."""
         limit = f"{self.timeout / 60:.0f} phút" if self.timeout >= 120 else f"{self.timeout:.0f} giây"
-        NOTICE.warning(f"{holder_sentence(store.lock_holder('round'))}: đang chờ người đó làm xong (tối đa {limit}); "
-                       f"bấm Ctrl+C để dừng chờ.")
+        try:
+            holder = store.lock_holder("round")
+        except Exception:  # (a label only: the wait goes on without it)
+            holder = None
+        NOTICE.warning(f"{holder_sentence(holder)}: đang chờ người đó làm xong (tối đa {limit}); bấm Ctrl+C để dừng "
+                       f"chờ.")
 
     def _busy(self, store) -> str:
         return (f"{holder_sentence(store.lock_holder('round'))}; đã chờ {self.timeout:.0f} giây. Chờ người đó làm xong "

@@ -28,9 +28,10 @@ def use_store(ws, url: str) -> None:
             if old.table_counts()["seen_files"]:
                 raise WorkspaceError(f"Thư mục làm việc {ws.root} đã có dữ liệu trong tệp {ws.db_path.name}: chuyển "
                                      f"sang máy chủ bằng 'toolkit store migrate {ws.root} --to {url}'.")
+    own = ws.settings.get("store")  # init run again on a workspace already on this server (a period added)
     with open_store(url, guard=False, root=ws.root) as store:
         counts = store.table_counts()
-        if counts["seen_files"] or counts["tasks"]:  # another workspace's store: a second folder would rebuild it
+        if (counts["seen_files"] or counts["tasks"]) and not (own and check_url(str(own)) == url):  # another workspace's store: a second folder would rebuild it
             raise WorkspaceError(  # from its own archive and drop every return it does not hold
                 f"Cơ sở dữ liệu {shown(url)} đã có dữ liệu của một thư mục làm việc khác ({counts['seen_files']} tệp "
                 f"đã nhận). Mỗi kho trên máy chủ thuộc về một thư mục làm việc: mọi người cùng làm mở chung thư mục "
