@@ -325,21 +325,25 @@ def test_broken_definitions_are_said_at_their_cell_and_marked_in_a_copy(tmp_path
 
 # --- a threshold ------------------------------------------------------------------------------------------------
 
-def test_a_changed_threshold_changes_the_classification(ctx):
+def _one_task_round(ctx, progress: dict) -> None:
+    """XCP's one task (30 new members by 30/04/2025) registered and collected, then its 6-month report ``progress``."""
     from conftest import make_return
 
     from toolkit.intake.collect import collect
     from toolkit.round import open_round
 
-    root = ctx.ws.root
     make_return(ctx, "registration", "XCP", "2025", [{
         "task_code": "XCP-01", "area": "Xây dựng Đảng", "kind": "Trọng tâm", "title": "Kết nạp 30 đảng viên ở Cao Phong",
         "indicator": "Số đảng viên mới", "unit_measure": "người", "target": 30, "deadline": date(2025, 4, 30)}])
     collect(open_round(ctx.ws, "2025"))
-    make_return(ctx, "progress", "XCP", "2025-H1", [
-        {"task_code": "XCP-01", "status": "Chậm tiến độ", "percent": 40, "actual": 12,
-         "delay_cause": "Thiếu nguồn lực (kinh phí, nhân lực)"}], received=date(2025, 7, 5))
+    make_return(ctx, "progress", "XCP", "2025-H1", [{"task_code": "XCP-01", **progress}], received=date(2025, 7, 5))
     collect(open_round(ctx.ws, "2025-H1"))
+
+
+def test_a_changed_threshold_changes_the_classification(ctx):
+    root = ctx.ws.root
+    _one_task_round(ctx, {"status": "Chậm tiến độ", "percent": 40, "actual": 12,
+                          "delay_cause": "Thiếu nguồn lực (kinh phí, nhân lực)"})
 
     def level() -> tuple:
         invoke("score", root, "--period", "2025-H1")
@@ -453,20 +457,10 @@ def test_a_status_renamed_after_a_round_keeps_that_round_s_scores_and_the_word_c
     judged "not done" (a unit at 100 points fell to 30, with no warning); they are judged by the meaning the word
     had in the version they were read with, and the next round's template carries the task's status in the word of
     today's list, not one its dropdown refuses."""
-    from conftest import make_return, rows_of
-
-    from toolkit.intake.collect import collect
-    from toolkit.round import open_round
+    from conftest import rows_of
 
     root = ctx.ws.root
-    make_return(ctx, "registration", "XCP", "2025", [{
-        "task_code": "XCP-01", "area": "Xây dựng Đảng", "kind": "Trọng tâm", "title": "Kết nạp 30 đảng viên ở Cao Phong",
-        "indicator": "Số đảng viên mới", "unit_measure": "người", "target": 30, "deadline": date(2025, 4, 30)}])
-    collect(open_round(ctx.ws, "2025"))
-    make_return(ctx, "progress", "XCP", "2025-H1", [
-        {"task_code": "XCP-01", "status": "Hoàn thành", "percent": 100, "actual": 30, "completed_on": date(2025, 4, 20)}],
-        received=date(2025, 7, 5))
-    collect(open_round(ctx.ws, "2025-H1"))
+    _one_task_round(ctx, {"status": "Hoàn thành", "percent": 100, "actual": 30, "completed_on": date(2025, 4, 20)})
 
     def judged() -> tuple:
         scored = json.loads(invoke("score", root, "--period", "2025-H1", "--json"))

@@ -68,7 +68,7 @@ _CODES = [
          "biểu mẫu Văn phòng đã gửi cho đơn vị."),
     Code("file-other-round", E, F,
          "Tệp này trùng nội dung với tệp '{other}' đã nhận ở kỳ {found}, không phải tệp của kỳ {expected}.",
-         "Báo cáo kỳ {expected} gửi trên biểu mẫu của kỳ này (tệp phản hồi), không gửi lại tệp của kỳ khác."),
+         "Báo cáo kỳ {expected} gửi trên biểu mẫu Văn phòng gửi cho kỳ này, không gửi lại tệp của kỳ khác."),
     Code("file-other-round-replaced", I, F,
          "Tệp này trùng nội dung với tệp '{other}' đã nhận ở kỳ {found}; cho kỳ {expected}, đơn vị đã nộp '{now}'.",
          "Không cần làm gì; có thể chuyển tệp này ra khỏi thư mục inbox."),
