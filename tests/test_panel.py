@@ -236,6 +236,10 @@ def test_failures_become_vietnamese_alerts_not_tracebacks(panel, tmp_path):
     _choose(book, "Tiếp nhận và kiểm tra", period="2025-Q9")
     line = excel_panel.run(book)
     assert "Lỗi" in line and "Kỳ báo cáo '2025-Q9' không hợp lệ" in book.app.alerts[-1]
+    _choose(book, "Tổng hợp", period="2025-Q3", form="progress")  # nothing issued for it: said with the cells
+    excel_panel.run(book)
+    said = book.app.alerts[-1]
+    assert "(ô C6)" in said and "nút 'Tạo biểu mẫu'" in said and "--period" not in said, said
     book.sheets[CONTROL_SHEET].range(CELLS["workspace"]).value = str(tmp_path / "khong_co")
     _choose(book, "Tổng hợp")
     excel_panel.run(book)

@@ -10,6 +10,7 @@ ran it beside the panel, for the launcher to try first next time (see toolkit.pa
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import traceback
@@ -102,8 +103,9 @@ def run(book) -> str:
             seconds = (datetime.now() - started).total_seconds()
             _alert(book, f"Đã chạy xong cả đợt ({seconds:.0f} giây):\n\n" + outcome.replace(" | ", "\n"), info=True)
     except ToolkitError as exc:
-        line = [started.strftime("%d/%m/%Y %H:%M:%S"), "", "Lỗi", str(exc)]
-        _alert(book, str(exc))
+        said = in_panel_words(str(exc))
+        line = [started.strftime("%d/%m/%Y %H:%M:%S"), "", "Lỗi", said]
+        _alert(book, said)
     except Exception as exc:  # a tool fault: log the detail, show a Vietnamese alert
         detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
         line = [started.strftime("%d/%m/%Y %H:%M:%S"), "", "Lỗi", f"Lỗi không mong đợi: {detail}"]
@@ -112,6 +114,19 @@ def run(book) -> str:
         _status(book, False)  # the status bar back to Excel
     _log(book, line)
     return " | ".join(line)
+
+
+# the command line's words in a message, as the panel's clerk reads them: the yellow cell to fill instead
+_PANEL_WORDS = ((re.compile(r"\(--period\)"), f"(ô {CELLS['period']})"), (re.compile(r"\(--form\)"), f"(ô {CELLS['form']})"),
+                (re.compile(r"toolkit templates <thư mục> --form <biểu mẫu> --period \S+?(?=[.;,]?(\s|$))"),
+                 "nút 'Tạo biểu mẫu'"))
+
+
+def in_panel_words(message: str) -> str:
+    """A library message naming a command-line option, said with the panel's cell or button instead."""
+    for pattern, words in _PANEL_WORDS:
+        message = pattern.sub(words, message)
+    return message
 
 
 def _alert(book, message: str, info: bool = False) -> None:
