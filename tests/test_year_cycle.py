@@ -227,6 +227,12 @@ def test_a_whole_year_as_one_cycle(tmp_path, store_url):
         ("BDV", "DV-02", "Điều chỉnh mục tiêu", "1", "2", "6 tháng đầu năm 2026", "Chờ ý kiến"),
         ("HUTS", "TS-01", "Điều chỉnh thời hạn", "30/09/2026", "31/12/2026", "6 tháng đầu năm 2026", "Chờ ý kiến")]
     ids = {r["Mã nhiệm vụ"]: r["Số đề nghị"] for r in rows}
+    invoke("report", ws, "--period", "2026-H1")
+
+    def h1_report() -> str:
+        return " ".join(docx_text(next((ws / "rounds/2026-H1/output/van_ban").glob("bao_cao_tong_hop_*.docx"))).split())
+
+    assert "2 có đề nghị điều chỉnh đang chờ ý kiến" in h1_report()
     set_opinions(adjust_book, "Đề nghị điều chỉnh", {
         ids["TS-01"]: {"Ý kiến": "Đồng ý", "Số, ngày văn bản": "Công văn số 125-CV/TU ngày 15/7/2026"},
         ids["DV-02"]: {"Ý kiến": "Không đồng ý", "Ghi chú": "Giữ mục tiêu đã cam kết"}}, key_cols=("Số đề nghị",))
@@ -240,6 +246,9 @@ def test_a_whole_year_as_one_cycle(tmp_path, store_url):
                                                      "refused": 1}
     _, _, _, rows = review_rows(adjust_book, "Đề nghị điều chỉnh")
     assert [r["Tình trạng"][:15] for r in rows] == ["Không đồng ý", "Đã áp dụng ngày"]
+    # both requests decided: the report no longer says they wait (it said so beside "điều chỉnh 1 nhiệm vụ")
+    invoke("report", ws, "--period", "2026-H1")
+    assert "đang chờ ý kiến" not in h1_report() and "điều chỉnh 1 nhiệm vụ" in h1_report()
 
     # --- 9 months: adjusted deadline in the templates, checks against 6 months -------------------------------
     box = progress_round("2026-9M", date(2026, 10, 8), {

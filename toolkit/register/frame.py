@@ -382,10 +382,17 @@ def _judge(df: pd.DataFrame, as_of: date, year: int, share: float | None = None,
             starts[key] = _register_start(key) or date(year, 1, 1)
         return starts[key]
 
-    verdicts = [verdict(meaning(status), deadline, completed_on, start, results, bool(dropped), bool(rep), register)
-                for status, deadline, completed_on, start, results, dropped, register, rep in zip(
+    def asked(status, pending) -> str | None:
+        """The status's meaning; a request to adjust the task that is no longer waiting (the office has decided it,
+        or the unit made none) is not "waiting for a decision": the task goes on as on schedule."""
+        m = meaning(status)
+        return "on_schedule" if m == "adjust" and "_pending" in df and not pending else m
+
+    verdicts = [verdict(asked(status, pending), deadline, completed_on, start, results, bool(dropped), bool(rep),
+                        register)
+                for status, deadline, completed_on, start, results, dropped, register, rep, pending in zip(
                     column("status"), column("deadline"), column("completed_on"), column("start_date"),
-                    column("results"), column("_dropped"), column("_register"), reported)]
+                    column("results"), column("_dropped"), column("_register"), reported, column("_pending"))]
     df["_state"] = [v.state for v in verdicts]
     df["_judged"] = [v.judged for v in verdicts]
     df["_on_track"] = [v.on_track for v in verdicts]
