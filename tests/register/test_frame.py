@@ -211,3 +211,16 @@ def test_tasks_that_give_the_same_values_share_a_verdict_that_is_the_one_judge_g
             want.state, want.completed_on, want.note, want.timeline), (i, row)
         assert (got["_judged"][i], got["_on_track"][i], got["_late"][i]) == (want.judged, want.on_track, want.late)
     assert got["_date_note"].str.contains("theo nội dung báo cáo").any()  # dates read from the texts: each its own
+
+
+def test_the_states_moved_since_the_last_round_in_one_sentence():
+    """"Trong kỳ có 18 nhiệm vụ được hoàn thành trong kỳ" said the round twice in one sentence."""
+    import pandas as pd
+
+    from toolkit.register.history import _moved_states
+
+    key = {"_unit": ["A", "A", "B"], "task_code": ["1", "2", "1"]}
+    before = pd.DataFrame({**key, "_state": ["in_progress", "in_progress", "in_progress"]})
+    now = pd.DataFrame({**key, "_state": ["done_on_time", "done_late", "behind"]})
+    assert _moved_states(before, now) == ("Trong kỳ có 2 nhiệm vụ được hoàn thành, 1 nhiệm vụ từ đúng tiến độ chuyển "
+                                          "sang chậm, quá hạn.")

@@ -92,7 +92,7 @@ def _moved_states(before: pd.DataFrame, now: pd.DataFrame) -> str:
                                                                                            "not_done"])).sum())
     bits = []
     if finished:
-        bits.append(f"{finished} nhiệm vụ được hoàn thành trong kỳ")
+        bits.append(f"{finished} nhiệm vụ được hoàn thành")
     if fell:
         bits.append(f"{fell} nhiệm vụ từ đúng tiến độ chuyển sang chậm, quá hạn")
     return ("Trong kỳ có " + ", ".join(bits) + ".") if bits else ""
