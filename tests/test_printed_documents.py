@@ -405,6 +405,15 @@ def test_confirmation_feedback_says_refused_when_it_only_refuses(year, tmp_path)
     heading = sent["Lỗi cần sửa"]["A2"].value
     assert heading.startswith("VĂN PHÒNG KHÔNG ĐỒNG Ý 1 NHIỆM VỤ — "), heading
     assert "ĐỀ NGHỊ SỬA" not in heading and "sửa và gửi lại" not in heading
+    # the registration's consolidated workbook says where each registered task stands with the office: a refused
+    # one was listed as any other
+    from conftest import rows_of
+
+    invoke("merge", ws, "--period", "2026")
+    rows = rows_of(ws / "rounds/2026/output/tong_hop_dang_ky_2026.xlsx", "Dữ liệu")
+    said = {(r["Mã đơn vị"], r["Mã nhiệm vụ"]): r["Ý kiến của Văn phòng"] for r in rows}
+    assert said[("X.DMA", "DMA-03")] == "Không đưa vào danh mục" and said[("B-TC", "TC-01")] == "Đã xác nhận"
+    assert said[("X.DMA", "DMA-01")] == "Chờ ý kiến"
 
 
 def test_intake_rows_of_files_seen_before_agree(year, tmp_path):

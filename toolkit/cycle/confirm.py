@@ -20,7 +20,7 @@ from ..intake.feedback import write_feedback
 from ..issues import make_issue
 from ..paths import safe_filename
 from ..read import Limits, col_letter
-from ..register.fields import register_labels
+from ..register.fields import confirmation_label, register_labels
 from ..round import as_round
 from ..store import Store
 from ..text import fold
@@ -30,8 +30,6 @@ SHEET = "Xác nhận đăng ký"
 CHOICES = ["Đồng ý", "Đề nghị sửa", "Không đồng ý"]
 DECISIONS = dict(zip((fold(c) for c in CHOICES), ("confirmed", "revise", "refused")))
 LABELS = {"confirmed": "Đồng ý", "revise": "Đề nghị sửa", "refused": "Không đồng ý"}
-STATE_LABELS = {None: "Chờ ý kiến", "confirmed": "Đã xác nhận", "revise": "Đã đề nghị đơn vị sửa",
-                "refused": "Không đưa vào danh mục"}
 
 
 def columns(labels: dict[str, str]) -> list[Column]:
@@ -101,9 +99,7 @@ def confirm(rnd) -> ConfirmResult:
     for t in tasks:
         state = t.get("confirmation")
         current = state and t.get("confirmed_version") == t["version"]
-        label = STATE_LABELS.get(state if current else None)
-        if state == "revise" and not current:
-            label = "Đơn vị đã sửa, chờ ý kiến lại"
+        label = confirmation_label(state, t.get("confirmed_version"), t["version"])
         result.tasks += 1
         if current:
             setattr(result, state, getattr(result, state) + 1)

@@ -24,7 +24,7 @@ from ..intake.similarity import add_copy_sheets
 from ..issue_labels import issue_label
 from ..memory import fewer_collections
 from ..paths import safe_filename
-from ..register.fields import register_labels
+from ..register.fields import confirmation_label, register_labels
 from ..register.frame import RESERVED_TITLES, TASK_FIELDS, as_date, round_frame, summarise, task_index
 from ..round import as_round, open_round
 from ..sheets import Formats, _Serial, cell, column_heights, new_workbook, note_across, table
@@ -100,6 +100,9 @@ def merge_form(rnd, form: Form) -> MergeOutput:
         extra = {s.id: store.rows(form.id, rnd.code, s.id) for s in form.sheets[1:]}
         registers = form.role in ("registration", "breakthrough")
         changes = store.task_changes(rnd.register_key) if registers else []
+        confirmed = {(u, c): confirmation_label(*v) for u, c, *v in store.iter_register(
+            rnd.register_key, ("unit_code", "task_code", "confirmation", "confirmed_version", "version"))} \
+            if registers else None
         cascade = task_index(store, rnd.register_keys, only="cascade") if form.role == "progress" else {}
     returned = df["_file"].astype(bool) if len(df) and "_file" in df else pd.Series(True, index=df.index)
     rows = int(returned.sum())  # counted from a mask, not a copy of the reported rows held through the merge
@@ -111,7 +114,7 @@ def merge_form(rnd, form: Form) -> MergeOutput:
             _progress_sheets(wb, f, df, rnd, cascade)
         if form.role == "followup":
             _followup_sheets(wb, f, df, rnd)
-        _data_sheet(wb, f, df, form, rnd, "Dữ liệu")
+        _data_sheet(wb, f, df, form, rnd, "Dữ liệu", confirmed)
         for s in form.sheets[1:]:
             _extra_sheet(wb, f, s, extra[s.id])
         if changes:
@@ -219,9 +222,10 @@ def _followup_sheets(wb, f, df: pd.DataFrame, rnd) -> None:
            for r in recs.to_dict("records")], f, [28, 22, 12, 12, 80])
 
 
-def _data_columns(form: Form, rnd) -> list[tuple[str, str, float, str]]:
+def _data_columns(form: Form, rnd, confirmed: bool = False) -> list[tuple[str, str, float, str]]:
     """(field, title, width, type) of the data sheet: the unit's columns (a name beside each leader or unit
-    code), the toolkit's judgement for progress reports, then the provenance."""
+    code), the toolkit's judgement for progress reports, the office's opinion of each registered task, then the
+    provenance."""
     cols = [("_unit", "Mã đơn vị", 10, "text"), ("_unit_name", "Tên đơn vị", 28, "text")]
     for c in form.main.columns:
         cols.append((c.name, c.title, min(c.width, 40), c.type))
@@ -235,14 +239,17 @@ def _data_columns(form: Form, rnd) -> list[tuple[str, str, float, str]]:
                  ("_timeline", RESERVED_TITLES["_timeline"], 30, "text"), ("_completed_on", "Ngày hoàn thành (xác định)", 12, "date"),
                  ("_date_note", "Ghi chú ngày hoàn thành", 26, "text"),
                  ("_attainment", "Mức đạt chỉ tiêu (%)", 11, "number"), ("_register", "Danh mục", 10, "text")]
+    if confirmed:
+        cols.append(("_confirmation", "Ý kiến của Văn phòng", 20, "text"))
     cols += [("_file", RESERVED_TITLES["_file"], 26, "text"), ("_sheet", "Trang", 12, "text"),
              ("_row", "Dòng", 7, "integer"), ("_sha256", "SHA-256", 20, "text")]
     return cols
 
 
-def _data_sheet(wb, f, df: pd.DataFrame, form: Form, rnd, title: str) -> None:
-    """All rows with provenance, written column by column with type-specific writers (the biggest sheet)."""
-    cols, columns = data_columns(df, form, rnd)
+def _data_sheet(wb, f, df: pd.DataFrame, form: Form, rnd, title: str, confirmed: dict | None = None) -> None:
+    """All rows with provenance, written column by column with type-specific writers (the biggest sheet).
+    ``confirmed``: (unit, task code) -> the office's opinion of the registered task (a registration's rows)."""
+    cols, columns = data_columns(df, form, rnd, confirmed)
     n = len(df)
     for part, first in enumerate(range(0, max(n, 1), SHEET_ROWS)):  # an Excel sheet holds 1,048,576 rows
         last = min(first + SHEET_ROWS, n)
@@ -251,11 +258,11 @@ def _data_sheet(wb, f, df: pd.DataFrame, form: Form, rnd, title: str) -> None:
         _write_data_rows(ws, f, columns, first, last, [c[2] for c in cols])
 
 
-def data_columns(df: pd.DataFrame, form: Form, rnd) -> tuple[list, list]:
+def data_columns(df: pd.DataFrame, form: Form, rnd, confirmed: dict | None = None) -> tuple[list, list]:
     """The data sheet's columns (field, title, width, type), each with what gives its values for a block of rows
     (``values(start, end)``): the frame's column, turned into Python values a block at a time (the whole sheet as
     lists held 90 MB more at 3,000 units)."""
-    cols = _data_columns(form, rnd)
+    cols = _data_columns(form, rnd, confirmed is not None)
     reg = rnd.ctx.registry
     leader_cols = {c.name for c in form.main.columns if c.type == "leader"} | {"leader_id"}
     n = len(df)
@@ -266,6 +273,9 @@ def data_columns(df: pd.DataFrame, form: Form, rnd) -> tuple[list, list]:
         if name.endswith("__name"):  # a name beside each leader or unit code
             names = {k: v.name for k, v in (reg.leaders if base in leader_cols else reg.units).items()}
             convert = functools.partial(_names, names)
+        elif name == "_confirmation":  # by the row's unit and task code, a block at a time
+            columns.append((kind, functools.partial(_opinions, confirmed or {}, df if n and "task_code" in df else None)))
+            continue
         else:
             convert = _CONVERT.get(name)
 
@@ -279,6 +289,13 @@ def data_columns(df: pd.DataFrame, form: Form, rnd) -> tuple[list, list]:
 
 def _names(names: dict, codes: list) -> list:
     return [names.get(c) if isinstance(c, str) else None for c in codes]
+
+
+def _opinions(confirmed: dict, df: pd.DataFrame | None, start: int, end: int) -> list:
+    """The office's opinion of the registered task of each row from ``start`` to ``end``."""
+    if df is None:
+        return [None] * (end - start)
+    return [confirmed.get(k) for k in zip(df["_unit"].iloc[start:end].tolist(), df["task_code"].iloc[start:end].tolist())]
 
 
 _CONVERT = {"_state": lambda values: [STATES.get(v, v) for v in values],  # the data sheet's own wording of a value

@@ -21,6 +21,20 @@ EVENT_LABELS = {"added": "Bổ sung nhiệm vụ", "withdrawn": "Rút khỏi đ�
                 "dropped": "Đưa ra khỏi danh mục"}
 # a unit's request to change the register (register/requests.py)
 REQUEST_LABELS = {"modify": "Điều chỉnh", "drop": "Đưa ra khỏi danh mục", "add": "Bổ sung nhiệm vụ mới"}
+# the office's confirmation of a registered task, as the review workbook and the consolidated workbook say it
+CONFIRMATION_LABELS = {None: "Chờ ý kiến", "confirmed": "Đã xác nhận", "revise": "Đã đề nghị đơn vị sửa",
+                       "refused": "Không đưa vào danh mục"}
+
+
+def confirmation_label(confirmation, confirmed_version, version) -> str:
+    """Where a registered task stands with the office: an opinion given on an earlier version of the task (the unit
+    has changed it since) waits again."""
+    current = confirmation and confirmed_version == version
+    if confirmation == "revise" and not current:
+        return "Đơn vị đã sửa, chờ ý kiến lại"
+    return CONFIRMATION_LABELS.get(confirmation if current else None)
+
+
 # whose titles name the register's fields, in this order: a progress report shows the register as units read it
 # every round (its columns prefilled from the register); a registration is where a unit first writes a task
 _ROLE_ORDER = ("progress", "registration")
