@@ -395,6 +395,9 @@ def test_confirmation_feedback_says_refused_when_it_only_refuses(year, tmp_path)
     from test_year_cycle import set_opinions
 
     ws = _copy(year, tmp_path)
+    invoke("merge", ws, "--period", "2026")  # before the office's review: no column of "Chờ ý kiến"
+    assert not any(c.value == "Ý kiến của Văn phòng" for c in openpyxl.load_workbook(
+        ws / "rounds/2026/output/tong_hop_dang_ky_2026.xlsx")["Dữ liệu"][1])
     invoke("confirm", ws, "--period", "2026")
     review = ws / "rounds/2026/output/xac_nhan_dang_ky_2026.xlsx"
     set_opinions(review, "Xác nhận đăng ký", {
@@ -406,7 +409,7 @@ def test_confirmation_feedback_says_refused_when_it_only_refuses(year, tmp_path)
     assert heading.startswith("VĂN PHÒNG KHÔNG ĐỒNG Ý 1 NHIỆM VỤ — "), heading
     assert "ĐỀ NGHỊ SỬA" not in heading and "sửa và gửi lại" not in heading
     # the registration's consolidated workbook says where each registered task stands with the office: a refused
-    # one was listed as any other
+    # one was listed as any other (and says nothing of it before the office has given any opinion)
     from conftest import rows_of
 
     invoke("merge", ws, "--period", "2026")

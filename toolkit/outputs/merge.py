@@ -100,9 +100,12 @@ def merge_form(rnd, form: Form) -> MergeOutput:
         extra = {s.id: store.rows(form.id, rnd.code, s.id) for s in form.sheets[1:]}
         registers = form.role in ("registration", "breakthrough")
         changes = store.task_changes(rnd.register_key) if registers else []
-        confirmed = {(u, c): confirmation_label(*v) for u, c, *v in store.iter_register(
-            rnd.register_key, ("unit_code", "task_code", "confirmation", "confirmed_version", "version"))} \
-            if registers else None
+        opinions = list(store.iter_register(rnd.register_key, ("unit_code", "task_code", "confirmation",
+                                                                "confirmed_version", "version"))) if registers else []
+        # the office's opinion of each registered task, once it has given one (an office without the review step
+        # gets no column of "Chờ ý kiến")
+        confirmed = {(u, c): confirmation_label(*v) for u, c, *v in opinions} \
+            if any(o[2] for o in opinions) else None
         cascade = task_index(store, rnd.register_keys, only="cascade") if form.role == "progress" else {}
     returned = df["_file"].astype(bool) if len(df) and "_file" in df else pd.Series(True, index=df.index)
     rows = int(returned.sum())  # counted from a mask, not a copy of the reported rows held through the merge
