@@ -246,8 +246,9 @@ def rebuild_store(root: str | os.PathLike, progress: Callable[[int, int, str], N
     if not files and not decisions:
         raise WorkspaceError(f"Thư mục lưu trữ của {ws.root} không có tệp nào đã nhận: không có gì để dựng lại kho.")
     target = store_target(ws)
-    others = [] if force else _not_archived(target, ws, files)
-    if others:
+    found = None if force else check_store(ws.root)
+    others = found.missing_in_archive if found is not None and found.integrity == ["ok"] else []
+    if others:  # a sound store holding returns this archive lacks (a damaged or empty one is what a rebuild is for)
         raise WorkspaceError(
             f"Kho {shown(target) if is_server(target) else target} có {len(others)} tệp đã nhận không có trong thư mục "
             f"lưu trữ của {ws.root} (ví dụ {'; '.join(others[:3])}): dựng lại từ thư mục này sẽ bỏ mất chúng khỏi kho. "
@@ -272,22 +273,6 @@ def rebuild_store(root: str | os.PathLike, progress: Callable[[int, int, str], N
         finally:
             GUARD["on"] = True
     return result
-
-
-def _not_archived(target, ws, files: list[ArchivedFile]) -> list[str]:
-    """The returns a sound store holds without a copy in this workspace's archive ("kỳ: tệp"); none when the store
-    is missing, empty or damaged (what a rebuild is for) or cannot be read."""
-    if not is_server(target) and (not ws.db_path.exists() or ws.db_path.stat().st_size == 0):
-        return []
-    archived = {f.sha256 for f in files}
-    try:
-        if integrity(target) != ["ok"]:
-            return []
-        with open_store(target, guard=False, root=ws.root) as store:
-            return [f"{s['period']}: {s['file_name']}" for sha, s in store.seen_submissions().items()
-                    if sha not in archived]
-    except Exception:  # (an old store to upgrade, a store that cannot be opened: the rebuild says so itself)
-        return []
 
 
 def _fill_from(old: Path | None, files: list[ArchivedFile]) -> None:

@@ -127,4 +127,20 @@ def status_meaning(form: Form, earlier: Iterable[Form] = ()) -> Callable[[Any], 
     return once(meaning)  # a few statuses, read per row
 
 
-__all__ = ["check_version", "record", "kept_version", "earlier_versions", "status_meaning", "stored_form"]
+def todays_word(form: Form, meaning: Callable[[Any], str | None], column: str = "status") -> Callable[[Any], Any]:
+    """A status word of an earlier round as today's list says it: a word the office has renamed since becomes
+    today's word of the same ``meaning`` (:func:`status_meaning`); a word of today's list, or one of no known
+    meaning, stays as it is."""
+    col = next((c for c in form.main.columns if c.name == column), None)
+    if col is None:
+        return lambda value: value
+    word = {m: w for w, m in reversed(col.meanings)}  # a meaning -> its first word today
+
+    def today(value: Any) -> Any:
+        return word.get(meaning(value), value) if value is not None and value not in col.choices else value
+
+    return today
+
+
+__all__ = ["check_version", "record", "kept_version", "earlier_versions", "status_meaning", "todays_word",
+           "stored_form"]

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from ..context import Context, load_context
 from ..definitions.forms import Form
-from ..definitions.versions import check_version, earlier_versions, status_meaning
+from ..definitions.versions import check_version, earlier_versions, status_meaning, todays_word
 from ..files import atomic_path
 from ..formatting import seconds
 from ..issue_labels import issue_label
@@ -34,7 +34,7 @@ from ..memory import fewer_collections
 from ..paths import distinct_names
 from ..periods import Period, parse_period
 from ..read import SPREADSHEET_EXTS, Limits, open_workbook
-from ..round import Round, as_round
+from ..round import Round, as_round, template_name
 from ..sheets import Workbook, fit_row, print_setup
 from ..store import Store
 from ..store.lock import round_lock
@@ -523,13 +523,11 @@ def _other_round(ctx, store: Store, earlier: dict, rel: str, digest: str, path: 
 
 
 def _sent_forms(ctx, unit: str, period: str) -> set[str]:
-    """The forms of the templates the office sent ``unit`` for the round (its outbox: <unit>_<form>_<period>.xlsx)."""
-    outbox = ctx.ws.round_dir(period, "outbox")
-    by_slug = {(f.slug or f.id): f.id for f in ctx.forms.values()}
-    head, tail = f"{unit}_", f"_{period}"
-    stems = [p.stem for p in outbox.glob("*.xlsx")] if outbox.is_dir() else []
-    return {by_slug[st[len(head):-len(tail)]] for st in stems
-            if st.startswith(head) and st.endswith(tail) and st[len(head):-len(tail)] in by_slug}
+    """The forms of the templates the office sent ``unit`` for the round (in its outbox, as round.template_name
+    names them)."""
+    who, when = ctx.registry.units.get(unit), parse_period(period)
+    outbox = ctx.ws.round_dir(when, "outbox")
+    return {f.id for f in ctx.forms.values() if who and (outbox / template_name(f, who, when)).is_file()}
 
 
 def _period_named(code: str) -> str:
@@ -977,16 +975,12 @@ def prepare_lookups(ctx: Context, store: Store, form: Form, period: Period) -> L
                 continue
             if pp.code != period.code and pp.start.year == period.start.year and pp.end < period.end:
                 earlier.append(pp)
-        column = next((c for c in sheet.columns if c.name == rule["status"]), None)
-        today = {m: w for w, m in reversed(column.meanings)} if column is not None else {}
-        meaning = status_meaning(form, earlier_versions(ctx, form)) if earlier else None
+        today = todays_word(form, status_meaning(form, earlier_versions(ctx, form)), rule["status"]) \
+            if earlier else None  # a word renamed since: today's word of its meaning
         for pp in sorted(earlier, key=lambda x: x.end):
             for r in store.rows(form.id, pp.code, sheet.id):
-                status = r.get(rule["status"])
-                if column is not None and status is not None and status not in column.choices:
-                    status = today.get(meaning(status), status)  # a word renamed since: today's word of its meaning
                 lk.last_values[(r["_unit"], str(r.get("task_code") or ""))] = (
-                    pp.label, status, r.get(rule["percent"]), r.get(rule.get("actual", "")))
+                    pp.label, today(r.get(rule["status"])), r.get(rule["percent"]), r.get(rule.get("actual", "")))
     # this round's texts: every accepted file so far (as the in-run index holds them), so that a collect
     # resumed after a crash sees exactly what an uninterrupted one saw
     for sheet, rule in form.rules("similar-across-units"):

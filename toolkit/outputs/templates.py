@@ -17,7 +17,7 @@ from xlsxwriter.utility import xl_rowcol_to_cell
 
 from .. import __version__
 from ..definitions.forms import TYPE_LABELS, Column, Form, Sheet
-from ..definitions.versions import check_version, earlier_versions, status_meaning
+from ..definitions.versions import check_version, earlier_versions, status_meaning, todays_word
 from ..definitions.versions import record as record_version
 from ..errors import ToolkitError
 from ..files import atomic_path
@@ -473,8 +473,7 @@ def _prefill_source(rnd, form: Form) -> _Prefill:
                     last.setdefault(k, {})[(r["_unit"], r.get("task_code"))] = r
     carried = ("status", "percent", "actual", "completed_on")
     meaning = status_meaning(form, earlier_versions(rnd.ctx, form))
-    status = next((c for c in form.main.columns if c.name == "status"), None)
-    word = {m: w for w, m in reversed(status.meanings)} if status is not None else {}  # today's word of a meaning
+    today = todays_word(form, meaning)  # a word renamed since: today's word of its meaning
     for unit, tasks in by_unit.items():
         for t in tasks:
             prev = last.get(t["_register"], {}).get((unit, t["task_code"]))
@@ -483,8 +482,8 @@ def _prefill_source(rnd, form: Form) -> _Prefill:
                     v = prev.get(k)
                     if k == "status" and meaning(v) == "adjust":
                         continue  # the request was made; this period's status is the unit's to give
-                    if k == "status" and status is not None and v not in status.choices:
-                        v = word.get(meaning(v), v)  # a word renamed since: today's word of its meaning
+                    if k == "status":
+                        v = today(v)
                     t[k] = date.fromisoformat(v[:10]) if k == "completed_on" and isinstance(v, str) and v else v
     return _Prefill(by_unit, form.main.id)
 
