@@ -6,7 +6,7 @@ store kept it."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -115,10 +115,11 @@ def earlier_versions(ctx, form: Form) -> list[Form]:
     return [f for f in found if f is not None]
 
 
-def status_meaning(form: Form, earlier: Iterable[Form] = ()) -> Callable[[Any], str | None]:
-    """What a reported status of ``form`` means ("done" for "Hoàn thành"), from the definitions; a word the office
-    has renamed since (in a return read with an ``earlier`` version, :func:`earlier_versions`) by the meaning it had
-    there, the newest version first."""
+def status_meaning(form: Form, ctx=None) -> Callable[[Any], str | None]:
+    """What a reported status of ``form`` means ("done" for "Hoàn thành"), from the definitions; with the session
+    ``ctx``, a word the office has renamed since (in a return read with an earlier version) by the meaning it had in
+    the versions the store kept (:func:`earlier_versions`), the newest first."""
+    earlier = earlier_versions(ctx, form) if ctx is not None else []
     columns = [c for f in (form, *earlier) for c in f.main.columns if c.name == "status"]
 
     def meaning(value: Any) -> str | None:

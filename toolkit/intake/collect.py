@@ -23,7 +23,7 @@ from pathlib import Path
 
 from ..context import Context, load_context
 from ..definitions.forms import Form
-from ..definitions.versions import check_version, earlier_versions, status_meaning, todays_word
+from ..definitions.versions import check_version, status_meaning, todays_word
 from ..files import atomic_path
 from ..formatting import seconds
 from ..issue_labels import issue_label
@@ -975,7 +975,7 @@ def prepare_lookups(ctx: Context, store: Store, form: Form, period: Period) -> L
                 continue
             if pp.code != period.code and pp.start.year == period.start.year and pp.end < period.end:
                 earlier.append(pp)
-        today = todays_word(form, status_meaning(form, earlier_versions(ctx, form)), rule["status"]) \
+        today = todays_word(form, status_meaning(form, ctx), rule["status"]) \
             if earlier else None  # a word renamed since: today's word of its meaning
         for pp in sorted(earlier, key=lambda x: x.end):
             for r in store.rows(form.id, pp.code, sheet.id):

@@ -24,7 +24,7 @@ import yaml
 from .. import formatting as fmt
 from ..definitions.judge import DONE, interim_rule
 from ..definitions.rules import TIE_LABELS, load_rules, not_started_share
-from ..definitions.versions import earlier_versions, status_meaning
+from ..definitions.versions import status_meaning
 from ..errors import ToolkitError
 from ..files import atomic_path
 from ..formatting import number
@@ -340,7 +340,7 @@ def compute(rnd, store: Store, rules: dict) -> tuple[list[Score], list[Score], l
         notes.append(f"Chưa có điểm tiêu chí chung (tệp {rules.get('manual_points_file')}: cột 'Mã', 'Điểm'): điểm "
                      f"kết quả nhiệm vụ (thang {rules['scale']['tasks']}) được quy đổi ra thang 100.")
     form = rnd.form_for("progress") or rnd.form
-    rows = _Rows(df, t, status_meaning(form, earlier_versions(rnd.ctx, form)))
+    rows = _Rows(df, t, status_meaning(form, rnd.ctx))
     by_unit = df.groupby("_unit")
     positions = by_unit.indices
     units = [_score(rnd, "unit", code, rows, positions[code], rules, manual) for code in by_unit.groups]

@@ -17,7 +17,7 @@ from xlsxwriter.utility import xl_rowcol_to_cell
 
 from .. import __version__
 from ..definitions.forms import TYPE_LABELS, Column, Form, Sheet
-from ..definitions.versions import check_version, earlier_versions, status_meaning, todays_word
+from ..definitions.versions import check_version, status_meaning, todays_word
 from ..definitions.versions import record as record_version
 from ..errors import ToolkitError
 from ..files import atomic_path
@@ -472,7 +472,7 @@ def _prefill_source(rnd, form: Form) -> _Prefill:
                 for k in keys:
                     last.setdefault(k, {})[(r["_unit"], r.get("task_code"))] = r
     carried = ("status", "percent", "actual", "completed_on")
-    meaning = status_meaning(form, earlier_versions(rnd.ctx, form))
+    meaning = status_meaning(form, rnd.ctx)
     today = todays_word(form, meaning)  # a word renamed since: today's word of its meaning
     for unit, tasks in by_unit.items():
         for t in tasks:

@@ -24,7 +24,7 @@ except ImportError:  # (moved in another pandas: the rows are kept whole and han
 
 from ..definitions.forms import Form
 from ..definitions.judge import COMPLETED, DONE, STATES, judge
-from ..definitions.versions import earlier_versions, status_meaning
+from ..definitions.versions import status_meaning
 from ..errors import PeriodError
 from ..formatting import once
 from ..periods import parse_period
@@ -236,7 +236,7 @@ def _build(rnd, store: Store, form: Form) -> pd.DataFrame:
         from ..definitions.rules import load_rules, not_started_share
 
         df = _judge(df, rnd.as_of, rnd.period.start.year, not_started_share(load_rules(rnd.ws.root)),
-                    meaning=status_meaning(form, earlier_versions(rnd.ctx, form)))
+                    meaning=status_meaning(form, rnd.ctx))
     return df
 
 
